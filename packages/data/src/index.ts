@@ -1,0 +1,15 @@
+export { DatasetError, DatasetErrorCode } from './errors.js';
+export type { DatasetErrorContext } from './errors.js';
+export { BUILTIN_DATASETS, DEFAULT_MAX_BYTES, DEFAULT_MAX_TEXT_CHARS, loadDataset } from './readers.js';
+export type { DatasetSource, ObjectFetcher, RawDataset } from './readers.js';
+export { KERAS_DEFAULT_FILTERS, Tokenizer, textToWordSequence } from './tokenizer.js';
+export type { TokenizerConfig } from './tokenizer.js';
+export { padSequences } from './pad.js';
+export type { PadOptions } from './pad.js';
+export { stratifiedSplit } from './split.js';
+export type { SplitIndices, SplitOptions } from './split.js';
+export { encodeForTrial, prepareDataset } from './prepared.js';
+export type { PreparedDataset, PreparedSplit, PrepareOptions, TrialEncoding } from './prepared.js';
+export { deserializePrepared, preparedHash, serializePrepared } from './serialize.js';
+export { encodeTexts, trialVocabulary } from './vocabulary.js';
+export type { TrialVocabulary } from './vocabulary.js';

@@ -1,0 +1,110 @@
+import { DatasetError, DatasetErrorCode } from './errors.js';
+
+/** A small, fast seeded PRNG (mulberry32) returning floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  // Fold the high bits in so seeds beyond 2^32 still differ.
+  let a = (Math.trunc(seed) ^ Math.trunc(seed / 0x1_0000_0000) * 0x9e3779b1) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** In-place Fisher-Yates shuffle driven by `rand`. */
+export function shuffleInPlace(a: Int32Array | number[], rand: () => number): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = a[i] as number;
+    a[i] = a[j] as number;
+    a[j] = t;
+  }
+}
+
+/** Options of {@link stratifiedSplit}. */
+export interface SplitOptions {
+  /** Fraction of each class for validation, in [0, 1). */
+  validation: number;
+  /** Fraction of each class for test, in [0, 1); `validation + test < 1`. */
+  test: number;
+  /** Seed of the shuffle; any safe integer. */
+  seed: number;
+}
+
+/** Index arrays into the original rows. */
+export interface SplitIndices {
+  train: Int32Array;
+  validation: Int32Array;
+  test: Int32Array;
+}
+
+function checkFraction(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v >= 1) {
+    throw new DatasetError(DatasetErrorCode.OPTIONS, `${name}: expected a number in [0, 1), got ${JSON.stringify(v) ?? String(v)}`);
+  }
+  return v;
+}
+
+/** Per-class counts [validation, test] for a class of n rows. */
+function classCounts(n: number, v: number, t: number): [number, number] {
+  let nv = Math.round(n * v);
+  let nt = Math.round(n * t);
+  if (n >= 3) {
+    if (v > 0 && nv === 0) nv = 1;
+    if (t > 0 && nt === 0) nt = 1;
+  }
+  // Train keeps at least one row; take back from the larger held-out split, never below 1 while possible.
+  while (nv + nt > n - 1 && nv + nt > 0) {
+    if (nv > nt || (nv === nt && nv > 0 && v >= t)) nv--;
+    else nt--;
+  }
+  return [nv, nt];
+}
+
+/**
+ * Stratified train/validation/test split. Per class (in ascending label order) the row indices are shuffled with
+ * a seeded PRNG and cut by `round(n * fraction)`; a class with at least 3 rows gets at least one row in every split
+ * whose fraction is > 0, and every class keeps at least one training row. Each resulting index array is then
+ * shuffled (so classes are interleaved). Deterministic for the same labels and seed.
+ *
+ * @param labels class index per row (any integers)
+ */
+export function stratifiedSplit(labels: ArrayLike<number>, opts: SplitOptions): SplitIndices {
+  const v = checkFraction('validation_split', opts.validation);
+  const t = checkFraction('test_split', opts.test);
+  if (v + t >= 1) {
+    throw new DatasetError(DatasetErrorCode.OPTIONS, `validation_split + test_split: expected a sum < 1, got ${v} + ${t} = ${v + t}`);
+  }
+  if (typeof opts.seed !== 'number' || !Number.isSafeInteger(opts.seed)) {
+    throw new DatasetError(DatasetErrorCode.OPTIONS, `seed: expected an integer, got ${JSON.stringify(opts.seed) ?? String(opts.seed)}`);
+  }
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    const c = labels[i] as number;
+    let list = byClass.get(c);
+    if (list === undefined) byClass.set(c, (list = []));
+    list.push(i);
+  }
+  const rand = seededRandom(opts.seed);
+  const train: number[] = [];
+  const validation: number[] = [];
+  const test: number[] = [];
+  for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
+    const idx = byClass.get(c) as number[];
+    shuffleInPlace(idx, rand);
+    const [nv, nt] = classCounts(idx.length, v, t);
+    for (let k = 0; k < idx.length; k++) {
+      const i = idx[k] as number;
+      if (k < nv) validation.push(i);
+      else if (k < nv + nt) test.push(i);
+      else train.push(i);
+    }
+  }
+  const out: SplitIndices = { train: Int32Array.from(train), validation: Int32Array.from(validation), test: Int32Array.from(test) };
+  shuffleInPlace(out.train, rand);
+  shuffleInPlace(out.validation, rand);
+  shuffleInPlace(out.test, rand);
+  return out;
+}

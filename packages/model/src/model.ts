@@ -1,0 +1,123 @@
+import * as tf from '@tensorflow/tfjs';
+import { ModelError } from './errors.js';
+
+/** Hyperparameters of the classic Keras text classifier. */
+export interface ModelParams {
+  /** Vocabulary size (Keras `max_words`); token ids must be in `[0, maxWords)`. */
+  maxWords: number;
+  /** Sequence length (Keras `input_length` / `max_len`). */
+  maxLen: number;
+  /** Embedding width. */
+  embeddingDim: number;
+  /** LSTM units. */
+  lstmUnits: number;
+  /** Dropout rate in `[0, 1)`: a Dropout layer after the Embedding (only when > 0) and the LSTM input dropout. */
+  dropout: number;
+  /** LSTM recurrent dropout rate in `[0, 1)`. */
+  recurrentDropout: number;
+  /** Optimizer learning rate (> 0). */
+  learningRate: number;
+  /** Optimizer, with tfjs defaults for everything but the learning rate. */
+  optimizer: 'adam' | 'sgd' | 'rmsprop' | 'adagrad';
+  /** Number of classes (>= 2); labels are `0..numClasses-1`. */
+  numClasses: number;
+  /** Seed for the weight initialisers; default: unseeded (`Math.random`). */
+  seed?: number;
+}
+
+function check(p: ModelParams): void {
+  const issues: string[] = [];
+  const posInt = (k: keyof ModelParams, min = 1): void => {
+    const v = p[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+      issues.push(`${k}: expected an integer >= ${min}, got ${JSON.stringify(v)}`);
+    }
+  };
+  posInt('maxWords');
+  posInt('maxLen');
+  posInt('embeddingDim');
+  posInt('lstmUnits');
+  posInt('numClasses', 2);
+  for (const k of ['dropout', 'recurrentDropout'] as const) {
+    const v = p[k];
+    if (typeof v !== 'number' || !(v >= 0 && v < 1)) issues.push(`${k}: expected a number in [0, 1), got ${JSON.stringify(v)}`);
+  }
+  if (typeof p.learningRate !== 'number' || !(p.learningRate > 0) || !Number.isFinite(p.learningRate)) {
+    issues.push(`learningRate: expected a finite number > 0, got ${JSON.stringify(p.learningRate)}`);
+  }
+  if (!['adam', 'sgd', 'rmsprop', 'adagrad'].includes(p.optimizer)) {
+    issues.push(`optimizer: expected one of adam, sgd, rmsprop, adagrad, got ${JSON.stringify(p.optimizer)}`);
+  }
+  if (p.seed != null && !Number.isFinite(p.seed)) issues.push(`seed: expected a finite number, got ${JSON.stringify(p.seed)}`);
+  if (issues.length > 0) throw new ModelError('INVALID_MODEL_PARAMS', `invalid model parameters: ${issues.join('; ')}`);
+}
+
+/** Build the tfjs optimizer named by `p.optimizer`. */
+export function makeOptimizer(name: ModelParams['optimizer'], learningRate: number): tf.Optimizer {
+  switch (name) {
+    case 'adam':
+      return tf.train.adam(learningRate);
+    case 'sgd':
+      return tf.train.sgd(learningRate);
+    case 'rmsprop':
+      return tf.train.rmsprop(learningRate);
+    case 'adagrad':
+      return tf.train.adagrad(learningRate);
+  }
+}
+
+/**
+ * Build and compile
+ * `Embedding(maxWords, embeddingDim, inputLength=maxLen) -> [Dropout(dropout) if dropout > 0] ->
+ * LSTM(lstmUnits, dropout, recurrentDropout, recurrentActivation='sigmoid') -> Dense(numClasses, softmax)`
+ * with sparse categorical cross-entropy and accuracy, using standard layer classes only (so the saved model loads
+ * with stock `tf.loadLayersModel`).
+ *
+ * Initialisers follow Keras defaults (uniform ±0.05 embeddings, Glorot-uniform kernels, orthogonal recurrent
+ * kernel, zero biases with unit forget bias); with `seed` each gets a distinct seed derived from it, so the
+ * initial weights are reproducible. Dropout masks are not seeded here; {@link trainModel} seeds them per batch.
+ *
+ * @throws ModelError `INVALID_MODEL_PARAMS` naming every bad field.
+ */
+export function buildModel(p: ModelParams): tf.LayersModel {
+  check(p);
+  const seed = p.seed;
+  const s = (k: number): number | undefined => (seed == null ? undefined : seed * 7919 + k);
+  const model = tf.sequential();
+  model.add(
+    tf.layers.embedding({
+      inputDim: p.maxWords,
+      outputDim: p.embeddingDim,
+      inputLength: p.maxLen,
+      embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: s(1) }),
+    }),
+  );
+  if (p.dropout > 0) model.add(tf.layers.dropout({ rate: p.dropout }));
+  model.add(
+    tf.layers.lstm({
+      units: p.lstmUnits,
+      dropout: p.dropout,
+      recurrentDropout: p.recurrentDropout,
+      activation: 'tanh',
+      recurrentActivation: 'sigmoid',
+      unitForgetBias: true,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: s(2) }),
+      recurrentInitializer: tf.initializers.orthogonal({ gain: 1, seed: s(3) }),
+      biasInitializer: 'zeros',
+    }),
+  );
+  model.add(
+    tf.layers.dense({
+      units: p.numClasses,
+      activation: 'softmax',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: s(4) }),
+      biasInitializer: 'zeros',
+    }),
+  );
+  model.compile({
+    optimizer: makeOptimizer(p.optimizer, p.learningRate),
+    loss: 'sparseCategoricalCrossentropy',
+    metrics: ['accuracy'],
+  });
+  return model;
+}

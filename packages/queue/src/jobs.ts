@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import type { TrialParams } from '@sweepq/spec';
+import { SweepqError } from '@sweepq/runtime';
+
+const safeId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit');
+
+/** A sweep submission: the coordinator reads the spec from the bucket. */
+export const sweepJobSchema = z
+  .object({
+    sweepId: safeId,
+    /** Store-relative key of the submitted spec. */
+    specKey: z.string().min(1).max(512),
+    submittedAt: z.string().datetime(),
+  })
+  .strict();
+export type SweepJob = z.infer<typeof sweepJobSchema>;
+
+/** One trial's resolved parameters; the same fields as `TrialParams` in @sweepq/spec. */
+export const trialParamsSchema = z
+  .object({
+    max_words: z.number().int().min(2),
+    max_len: z.number().int().min(1),
+    embedding_dim: z.number().int().min(1),
+    lstm_units: z.number().int().min(1),
+    dropout: z.number().min(0).lt(1),
+    recurrent_dropout: z.number().min(0).lt(1),
+    learning_rate: z.number().positive(),
+    optimizer: z.enum(['adam', 'sgd', 'rmsprop', 'adagrad']),
+    batch_size: z.number().int().min(1),
+    epochs: z.number().int().min(1),
+  })
+  .strict();
+
+// Compile-time check that the queue's schema and the spec's type describe the same thing.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _paramsMatch: Same<z.infer<typeof trialParamsSchema>, TrialParams> = true;
+void _paramsMatch;
+
+/** A trial to train. */
+export const trialJobSchema = z
+  .object({
+    sweepId: safeId,
+    trialId: safeId,
+    index: z.number().int().min(0),
+    params: trialParamsSchema,
+    /** Seed for initializers, dropout and batch order. */
+    seed: z.number().int(),
+    metric: z.object({ name: z.string().min(1).max(64), goal: z.enum(['maximize', 'minimize']) }).strict(),
+    dataset: z
+      .object({
+        /** Store-relative key of the prepared dataset. */
+        key: z.string().min(1).max(512),
+        hash: z.string().regex(/^[a-f0-9]{16,64}$/, 'expected a hex content hash'),
+      })
+      .strict(),
+    /** Per-trial timeout in seconds, if the spec sets one. */
+    timeoutSec: z.number().positive().optional(),
+  })
+  .strict();
+export type TrialJob = z.infer<typeof trialJobSchema>;
+
+/** Progress a worker reports for a running trial. */
+export const trialProgressSchema = z.object({
+  sweepId: z.string(),
+  trialId: z.string(),
+  epoch: z.number(),
+  epochs: z.number(),
+  batch: z.number().optional(),
+  batches: z.number().optional(),
+  loss: z.number().optional(),
+  val_accuracy: z.number().optional(),
+  val_loss: z.number().optional(),
+});
+export type TrialProgress = z.infer<typeof trialProgressSchema>;
+
+/** A job payload failed its schema. Deterministic: never worth retrying. */
+export class PayloadError extends SweepqError {
+  readonly queue: string;
+  readonly issues: readonly string[];
+  constructor(queue: string, issues: readonly string[]) {
+    super('PAYLOAD_INVALID', `invalid ${queue} job payload:\n  - ${issues.join('\n  - ')}`);
+    this.queue = queue;
+    this.issues = issues;
+  }
+}
+
+/** Validate a payload (on add, and again in the processor: Redis is a trust boundary). */
+export function parsePayload<S extends z.ZodType>(queue: string, schema: S, data: unknown): z.infer<S> {
+  const r = schema.safeParse(data);
+  if (r.success) return r.data;
+  throw new PayloadError(
+    queue,
+    r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+  );
+}

@@ -1,0 +1,3 @@
+export { TrialState, type TrialResult } from './trial-result.js';
+export { SweepState, isFinalSweepState, type SweepRecord } from './sweep-status.js';
+export { buildLeaderboard, leaderboardCsv, leaderboardTable, type Leaderboard, type LeaderboardRow } from './leaderboard.js';

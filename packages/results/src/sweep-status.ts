@@ -1,0 +1,44 @@
+/** Lifecycle of a sweep as recorded in `sweeps/<id>/sweep.json`. */
+export const SweepState = {
+  Queued: 'queued',
+  Preparing: 'preparing',
+  Running: 'running',
+  Completed: 'completed',
+  Failed: 'failed',
+  Cancelled: 'cancelled',
+} as const;
+export type SweepState = (typeof SweepState)[keyof typeof SweepState];
+
+/** True for states a sweep never leaves. */
+export const isFinalSweepState = (s: SweepState): boolean =>
+  s === SweepState.Completed || s === SweepState.Failed || s === SweepState.Cancelled;
+
+/** Content of `sweeps/<id>/sweep.json`. */
+export interface SweepRecord {
+  sweepId: string;
+  name?: string;
+  state: SweepState;
+  method?: string;
+  metric?: { name: string; goal: 'maximize' | 'minimize' };
+  specHash?: string;
+  /** The resolved spec (defaults filled in). */
+  spec?: unknown;
+  dataset?: {
+    uri: string;
+    key: string;
+    hash: string;
+    classes: string[];
+    rows: number;
+    classCounts: Record<string, number>;
+    sizes: { train: number; validation: number; test: number };
+    vocabulary: number;
+    majorityRate: number;
+  };
+  trials?: { total: number; completed: number; failed: number; cancelled: number; running: number; queued: number };
+  best?: { trialId: string; value: number | null };
+  error?: string;
+  submittedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  updatedAt: string;
+}

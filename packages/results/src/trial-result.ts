@@ -1,0 +1,35 @@
+import type { TrialParams } from '@sweepq/spec';
+import type { EpochLog } from '@sweepq/model';
+
+/** Final state of a trial. */
+export const TrialState = {
+  Completed: 'completed',
+  Failed: 'failed',
+  Cancelled: 'cancelled',
+} as const;
+export type TrialState = (typeof TrialState)[keyof typeof TrialState];
+
+/** Content of `trials/<trialId>/result.json`, written last: its presence means the trial is finished. */
+export interface TrialResult {
+  sweepId: string;
+  trialId: string;
+  index: number;
+  state: TrialState;
+  /** Why a trial failed: `diverged`, `timeout`, `error`, … */
+  reason?: string;
+  error?: string;
+  params: TrialParams;
+  metric: { name: string; goal: 'maximize' | 'minimize'; value: number | null };
+  /** The last epoch's metrics. */
+  final: EpochLog | null;
+  /** Metrics on the held-out test split, when the dataset has one. */
+  test: { loss: number; accuracy: number } | null;
+  epochs: number;
+  durationSec: number;
+  samplesPerSec: number | null;
+  backend: string;
+  tfjsVersion: string;
+  worker: string;
+  attempt: number;
+  finishedAt: string;
+}

@@ -1,0 +1,65 @@
+import { SpecError } from './errors.js';
+import { gridCombinations } from './grid-search.js';
+import { DEFAULT_PARAMS, PARAMETER_NAMES } from './parameters.js';
+import type { TrialParams } from './parameters.js';
+import { randomCombination } from './random-search.js';
+import type { ParamValue, SweepSpec } from './types.js';
+import { MAX_TRIALS } from './validate.js';
+
+/** One trial of a sweep as planned before it runs. */
+export interface PlannedTrial {
+  /** 0-based position in the plan. */
+  index: number;
+  /** `trialId(index)`. */
+  trialId: string;
+  params: TrialParams;
+}
+
+/**
+ * Id of the trial at `index`: `t0000`, `t0001`, … `t9999`, `t10000` (at least 4 digits, zero padded).
+ * Only [a-z0-9], so it is safe in BullMQ job ids (no `:`), S3 keys and file names.
+ * @throws RangeError when index is not a non-negative safe integer.
+ */
+export function trialId(index: number): string {
+  if (!Number.isSafeInteger(index) || index < 0) throw new RangeError(`trial index must be a non-negative integer, got ${String(index)}`);
+  return `t${String(index).padStart(4, '0')}`;
+}
+
+function toTrialParams(combo: Readonly<Record<string, ParamValue>>): TrialParams {
+  const params: Record<string, ParamValue> = {};
+  for (const name of PARAMETER_NAMES) params[name] = Object.hasOwn(combo, name) ? (combo[name] as ParamValue) : DEFAULT_PARAMS[name];
+  return params as unknown as TrialParams;
+}
+
+/**
+ * Expands a validated spec into its trials; parameters the spec does not mention take DEFAULT_PARAMS.
+ * - grid: the cartesian product in written key order, last key fastest, truncated to `run_cap`.
+ * - random: `run_cap` trials drawn reproducibly from `seed` (trial k depends only on seed and k).
+ * Pure and deterministic: the same spec always gives the same plan.
+ * @throws SpecError for a spec that validateSpec would have rejected (random without run_cap, too many trials).
+ */
+export function planTrials(spec: SweepSpec): PlannedTrial[] {
+  const cap = spec.run_cap;
+  if (cap !== undefined && (!Number.isSafeInteger(cap) || cap < 1 || cap > MAX_TRIALS)) {
+    throw new SpecError([{ path: 'run_cap', message: `expected an integer in [1, ${MAX_TRIALS}], got ${String(cap)}` }]);
+  }
+  const trials: PlannedTrial[] = [];
+  const push = (combo: Readonly<Record<string, ParamValue>>): void => {
+    const index = trials.length;
+    trials.push({ index, trialId: trialId(index), params: toTrialParams(combo) });
+  };
+  switch (spec.method) {
+    case 'grid': {
+      for (const combo of gridCombinations(spec.parameters, cap ?? MAX_TRIALS + 1)) push(combo);
+      if (cap === undefined && trials.length > MAX_TRIALS) {
+        throw new SpecError([{ path: 'parameters', message: `the grid has more than ${MAX_TRIALS} combinations; set run_cap or use fewer values` }]);
+      }
+      return trials;
+    }
+    case 'random': {
+      if (cap === undefined) throw new SpecError([{ path: 'run_cap', message: 'required for method random; add e.g. run_cap: 20' }]);
+      for (let i = 0; i < cap; i++) push(randomCombination(spec.parameters, spec.seed, i));
+      return trials;
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import type { Rng } from './prng.js';
+import { firstMultiple, lastMultiple, multiple } from './quantize.js';
+import type { ParamValue, ParameterSpec } from './types.js';
+
+/** Largest double below x, so a continuous draw stays strictly below its max after rounding. */
+function below(x: number): number {
+  if (x === 0) return -Number.MIN_VALUE;
+  const buf = new Float64Array([x]);
+  const bits = new BigInt64Array(buf.buffer);
+  bits[0] = (bits[0] ?? 0n) + (x > 0 ? -1n : 1n);
+  return buf[0] ?? x;
+}
+
+function uniform(rng: Rng, min: number, max: number): number {
+  return Math.min(min + rng.next() * (max - min), below(max));
+}
+
+function standardNormal(rng: Rng): number {
+  // Box-Muller; 1 - u is in (0, 1] so the logarithm is finite.
+  const u = 1 - rng.next();
+  const v = rng.next();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+function quantized(x: number, min: number, max: number, q: number): number {
+  const kLo = firstMultiple(min, q);
+  const kHi = lastMultiple(max, q);
+  const k = Math.min(kHi, Math.max(kLo, Math.round(x / q)));
+  return multiple(k, q);
+}
+
+/** Draws one value from a normalised parameter spec. */
+export function sampleParameter(spec: ParameterSpec, rng: Rng): ParamValue {
+  switch (spec.kind) {
+    case 'constant':
+      return spec.value;
+    case 'categorical': {
+      const { values, probabilities } = spec;
+      const u = rng.next();
+      if (probabilities === undefined) return values[Math.floor(u * values.length)] as ParamValue;
+      let acc = 0;
+      for (let i = 0; i < values.length; i++) {
+        acc += probabilities[i] ?? 0;
+        if (u < acc) return values[i] as ParamValue;
+      }
+      // Probabilities sum to 1 within 1e-6; a draw in that sliver goes to the last value with any weight.
+      for (let i = values.length - 1; i >= 0; i--) if ((probabilities[i] ?? 0) > 0) return values[i] as ParamValue;
+      return values[values.length - 1] as ParamValue;
+    }
+    case 'int_uniform':
+      return spec.min + Math.floor(rng.next() * (spec.max - spec.min + 1));
+    case 'uniform':
+      return uniform(rng, spec.min, spec.max);
+    case 'q_uniform':
+      return quantized(spec.min + rng.next() * (spec.max - spec.min), spec.min, spec.max, spec.q);
+    case 'log_uniform_values':
+      return Math.max(spec.min, Math.min(Math.exp(uniform(rng, Math.log(spec.min), Math.log(spec.max))), below(spec.max)));
+    case 'q_log_uniform_values':
+      return quantized(Math.exp(Math.log(spec.min) + rng.next() * (Math.log(spec.max) - Math.log(spec.min))), spec.min, spec.max, spec.q);
+    case 'normal':
+      return spec.mu + spec.sigma * standardNormal(rng);
+    case 'log_normal':
+      return Math.exp(spec.mu + spec.sigma * standardNormal(rng));
+  }
+}
+
+/** Every value a discrete spec can take, in order; undefined for continuous kinds. */
+export function enumerateParameter(spec: ParameterSpec): ParamValue[] | undefined {
+  switch (spec.kind) {
+    case 'constant':
+      return [spec.value];
+    case 'categorical':
+      return [...spec.values];
+    case 'int_uniform':
+      return Array.from({ length: spec.max - spec.min + 1 }, (_, i) => spec.min + i);
+    case 'q_uniform': {
+      const kLo = firstMultiple(spec.min, spec.q);
+      const kHi = lastMultiple(spec.max, spec.q);
+      return Array.from({ length: kHi - kLo + 1 }, (_, i) => multiple(kLo + i, spec.q));
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** How many values a discrete spec has, without listing them (Infinity for continuous kinds). */
+export function countParameter(spec: ParameterSpec): number {
+  switch (spec.kind) {
+    case 'constant':
+      return 1;
+    case 'categorical':
+      return spec.values.length;
+    case 'int_uniform':
+      return spec.max - spec.min + 1;
+    case 'q_uniform':
+      return lastMultiple(spec.max, spec.q) - firstMultiple(spec.min, spec.q) + 1;
+    default:
+      return Infinity;
+  }
+}

@@ -1,0 +1,25 @@
+import type { ParameterSpec, SweepSpec } from './types.js';
+
+function parameterToConfig(spec: ParameterSpec): Record<string, unknown> {
+  switch (spec.kind) {
+    case 'constant':
+      return { value: spec.value };
+    case 'categorical':
+      return spec.probabilities === undefined ? { values: [...spec.values] } : { values: [...spec.values], probabilities: [...spec.probabilities] };
+    default: {
+      const { kind, ...rest } = spec;
+      return { distribution: kind, ...rest };
+    }
+  }
+}
+
+/**
+ * Turns a resolved spec back into the W&B dialect `validateSpec` reads (e.g. to write `sweep.json` or show the
+ * effective file). `validateSpec(specToConfig(s))` deep-equals `s`.
+ */
+export function specToConfig(spec: SweepSpec): Record<string, unknown> {
+  const { parameters, ignored, ...rest } = spec;
+  const out: Record<string, unknown> = { ...rest, parameters: Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, parameterToConfig(v)])) };
+  if (ignored !== undefined) Object.assign(out, ignored);
+  return JSON.parse(JSON.stringify(out)) as Record<string, unknown>;
+}

@@ -1,0 +1,216 @@
+import { z } from 'zod';
+import { normalizeDataset } from './dataset.js';
+import { describeValue, suggestName, unknownKeyMessage } from './describe.js';
+import { SpecError } from './errors.js';
+import type { SpecIssue } from './errors.js';
+import { DISCRETE_KINDS, isPlainMapping, normalizeParameter } from './normalize-parameter.js';
+import { PARAMETER_NAMES } from './parameters.js';
+import type { ParameterName } from './parameters.js';
+import { gridSize } from './grid-search.js';
+import { IGNORED_WANDB_KEYS, METHODS, METRIC_GOALS, METRIC_NAMES } from './types.js';
+import type { EarlyTerminateSpec, IgnoredWandbKey, MetricName, MetricSpec, ParameterSpec, SearchMethod, SweepSpec } from './types.js';
+import { fromZodIssues } from './zod-issues.js';
+
+/** Upper bound on the trials one sweep may plan (`run_cap`, or a grid's size when no run_cap is given). */
+export const MAX_TRIALS = 100_000;
+
+const TOP_LEVEL_KEYS = [
+  'name',
+  'description',
+  'method',
+  'metric',
+  'parameters',
+  'run_cap',
+  'seed',
+  'dataset',
+  'trial_timeout',
+  'early_terminate',
+  ...IGNORED_WANDB_KEYS,
+] as const;
+
+/** Names people bring from Keras (`num_words`, `maxlen`, `output_dim`, `units`) or habit (`lr`). */
+const PARAMETER_ALIASES: Readonly<Record<string, ParameterName>> = {
+  lr: 'learning_rate',
+  learningrate: 'learning_rate',
+  num_words: 'max_words',
+  vocab_size: 'max_words',
+  vocabulary_size: 'max_words',
+  maxlen: 'max_len',
+  max_length: 'max_len',
+  seq_len: 'max_len',
+  sequence_length: 'max_len',
+  output_dim: 'embedding_dim',
+  embedding_size: 'embedding_dim',
+  embed_dim: 'embedding_dim',
+  units: 'lstm_units',
+  hidden_size: 'lstm_units',
+  optimiser: 'optimizer',
+  batch: 'batch_size',
+  batchsize: 'batch_size',
+  num_epochs: 'epochs',
+  n_epochs: 'epochs',
+};
+
+const scalars = z.object({
+  name: z.string().max(200).optional(),
+  description: z.string().max(10_000).optional(),
+  run_cap: z.number().int().positive().max(MAX_TRIALS).optional(),
+  seed: z.number().int().min(0).max(0xffff_ffff).default(0),
+  trial_timeout: z.number().positive().optional(),
+});
+
+const metricSchema = z.object({ name: z.enum(METRIC_NAMES), goal: z.enum(METRIC_GOALS).optional() });
+const METRIC_KEYS = ['name', 'goal'] as const;
+
+/**
+ * Goal for a metric when the spec gives none. W&B defaults to `minimize` for every metric, which is wrong for
+ * accuracy; sweepq infers it from the name instead: `*accuracy` maximizes, `*loss` minimizes.
+ */
+export function defaultGoal(name: MetricName): MetricSpec['goal'] {
+  return name.endsWith('accuracy') ? 'maximize' : 'minimize';
+}
+
+function checkMethod(raw: unknown, issues: SpecIssue[]): SearchMethod | undefined {
+  if (raw === undefined) {
+    issues.push({ path: 'method', message: `required: expected one of ${METHODS.join(', ')}` });
+    return undefined;
+  }
+  if (typeof raw === 'string' && (METHODS as readonly string[]).includes(raw)) return raw as SearchMethod;
+  if (raw === 'bayes') {
+    issues.push({ path: 'method', message: `bayes is not supported yet; use one of ${METHODS.join(', ')}` });
+    return undefined;
+  }
+  const suggestion = typeof raw === 'string' ? suggestName(raw, METHODS) : undefined;
+  issues.push({ path: 'method', message: `expected one of ${METHODS.join(', ')}, got ${describeValue(raw)}${suggestion === undefined ? '' : `. Did you mean ${suggestion}?`}` });
+  return undefined;
+}
+
+function checkMetric(raw: unknown, issues: SpecIssue[]): MetricSpec | undefined {
+  if (raw === undefined || raw === null) return { name: 'val_accuracy', goal: 'maximize' };
+  if (!isPlainMapping(raw)) {
+    issues.push({ path: 'metric', message: `expected a mapping such as {name: val_accuracy, goal: maximize}, got ${describeValue(raw)}` });
+    return undefined;
+  }
+  let ok = true;
+  for (const key of Object.keys(raw)) {
+    if (!(METRIC_KEYS as readonly string[]).includes(key)) {
+      issues.push({ path: `metric.${key}`, message: unknownKeyMessage('key', key, METRIC_KEYS) });
+      ok = false;
+    }
+  }
+  const parsed = metricSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) {
+    issues.push(...fromZodIssues(parsed.error.issues, ['metric']));
+    return undefined;
+  }
+  if (!ok) return undefined;
+  return { name: parsed.data.name, goal: parsed.data.goal ?? defaultGoal(parsed.data.name) };
+}
+
+function checkParameters(raw: unknown, issues: SpecIssue[]): Record<string, ParameterSpec> | undefined {
+  if (raw === undefined) {
+    issues.push({ path: 'parameters', message: `required: a mapping of parameter names (${PARAMETER_NAMES.join(', ')}) to {value|values|min/max}; use parameters: {} to run the defaults` });
+    return undefined;
+  }
+  if (!isPlainMapping(raw)) {
+    issues.push({ path: 'parameters', message: `expected a mapping of parameter names to specs, got ${describeValue(raw)}` });
+    return undefined;
+  }
+  const out: Record<string, ParameterSpec> = {};
+  let ok = true;
+  for (const [key, body] of Object.entries(raw)) {
+    if (!(PARAMETER_NAMES as readonly string[]).includes(key)) {
+      issues.push({ path: `parameters.${key}`, message: unknownKeyMessage('parameter', key, PARAMETER_NAMES, PARAMETER_ALIASES) });
+      ok = false;
+      continue;
+    }
+    const spec = normalizeParameter(key as ParameterName, body, `parameters.${key}`, issues);
+    if (spec === undefined) ok = false;
+    else out[key] = spec;
+  }
+  return ok ? out : undefined;
+}
+
+function checkEarlyTerminate(raw: unknown, issues: SpecIssue[]): EarlyTerminateSpec | undefined {
+  if (!isPlainMapping(raw) || typeof raw['type'] !== 'string' || raw['type'] === '') {
+    issues.push({ path: 'early_terminate', message: `expected a mapping with a type (e.g. {type: hyperband, min_iter: 3}), got ${describeValue(raw)}` });
+    return undefined;
+  }
+  return plainCopy(raw) as EarlyTerminateSpec;
+}
+
+/** Copies YAML/JSON data so the resolved spec shares nothing with the caller's object. */
+function plainCopy(value: unknown): unknown {
+  return value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown);
+}
+
+function checkCombination(method: SearchMethod, parameters: Record<string, ParameterSpec>, runCap: number | undefined, issues: SpecIssue[]): void {
+  if (method === 'random' && runCap === undefined) {
+    issues.push({ path: 'run_cap', message: 'required for method random (random search never runs out of combinations); add e.g. run_cap: 20' });
+  }
+  if (method !== 'grid') return;
+  let ok = true;
+  for (const [name, spec] of Object.entries(parameters)) {
+    if (!DISCRETE_KINDS.includes(spec.kind)) {
+      issues.push({ path: `parameters.${name}`, message: `grid search needs a finite set of values, but ${name} uses the continuous distribution ${spec.kind}; use values: [...] (or int_uniform / q_uniform), or method: random` });
+      ok = false;
+    }
+  }
+  if (!ok) return;
+  const size = gridSize(parameters);
+  if (runCap === undefined && size > MAX_TRIALS) {
+    issues.push({ path: 'parameters', message: `the grid has ${size} combinations, more than the ${MAX_TRIALS} a sweep may plan; set run_cap or use fewer values` });
+  }
+}
+
+/**
+ * Validates a sweep spec already parsed into plain data (W&B sweep-config dialect) and returns it resolved:
+ * parameters normalised to {@link ParameterSpec}, defaults applied (`seed` 0, `metric` val_accuracy/maximize,
+ * dataset defaults, dataset `format` inferred). `specToConfig` turns the result back into this dialect.
+ *
+ * W&B's `program`, `command`, `project` and `entity` are accepted and kept under `ignored`; `early_terminate`
+ * is stored as written and not acted on yet.
+ *
+ * @throws SpecError listing every problem found.
+ */
+export function validateSpec(obj: unknown): SweepSpec {
+  const issues: SpecIssue[] = [];
+  if (!isPlainMapping(obj)) {
+    throw new SpecError([{ path: '', message: `expected the spec to be a mapping (method, metric, parameters, …), got ${describeValue(obj)}` }]);
+  }
+  for (const key of Object.keys(obj)) {
+    if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key)) {
+      issues.push({ path: key, message: unknownKeyMessage('top-level key', key, TOP_LEVEL_KEYS) });
+    }
+  }
+  const parsedScalars = scalars.safeParse(
+    Object.fromEntries(Object.entries(obj).filter(([k]) => Object.hasOwn(scalars.shape, k))),
+    { reportInput: true },
+  );
+  if (!parsedScalars.success) issues.push(...fromZodIssues(parsedScalars.error.issues));
+  const method = checkMethod(obj['method'], issues);
+  const metric = checkMetric(obj['metric'], issues);
+  const parameters = checkParameters(obj['parameters'], issues);
+  const dataset = normalizeDataset(obj['dataset'], issues);
+  const earlyTerminate = obj['early_terminate'] === undefined ? undefined : checkEarlyTerminate(obj['early_terminate'], issues);
+  const runCap = parsedScalars.success ? parsedScalars.data.run_cap : undefined;
+  if (method !== undefined && parameters !== undefined && (parsedScalars.success || obj['run_cap'] === undefined)) {
+    checkCombination(method, parameters, runCap, issues);
+  }
+  if (issues.length > 0 || !parsedScalars.success || method === undefined || metric === undefined || parameters === undefined || dataset === undefined) {
+    throw new SpecError(issues);
+  }
+  const s = parsedScalars.data;
+  const spec: SweepSpec = { method, metric, parameters, seed: s.seed, dataset };
+  if (s.name !== undefined) spec.name = s.name;
+  if (s.description !== undefined) spec.description = s.description;
+  if (s.run_cap !== undefined) spec.run_cap = s.run_cap;
+  if (s.trial_timeout !== undefined) spec.trial_timeout = s.trial_timeout;
+  if (earlyTerminate !== undefined) spec.early_terminate = earlyTerminate;
+  const ignored: Partial<Record<IgnoredWandbKey, unknown>> = {};
+  for (const key of IGNORED_WANDB_KEYS) {
+    if (obj[key] !== undefined) ignored[key] = plainCopy(obj[key]);
+  }
+  if (Object.keys(ignored).length > 0) spec.ignored = ignored;
+  return spec;
+}

@@ -1,0 +1,250 @@
+import {
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { StorageError, StorageErrorCode, toStorageError } from './errors.js';
+import { parseS3Uri } from './uri.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Options for {@link createS3Client}. */
+export interface S3ConnectionOptions {
+  /** Custom endpoint (MinIO, s3rver); default: AWS. */
+  endpoint?: string;
+  /** Default `us-east-1`. */
+  region?: string;
+  /** Path-style addressing, needed by MinIO and s3rver; default true when `endpoint` is set. */
+  forcePathStyle?: boolean;
+  /** Explicit credentials; default: the AWS SDK's standard chain (AWS_ACCESS_KEY_ID, profiles, IRSA…). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Attempts for the SDK's own retry of throttling/5xx/network errors; default 4. */
+  maxAttempts?: number;
+}
+
+/** Build an S3 client for AWS or any S3-compatible server. */
+const RETRIES = 3;
+
+export function createS3Client(opts: S3ConnectionOptions): S3Client {
+  const cfg: S3ClientConfig = {
+    region: opts.region ?? 'us-east-1',
+    forcePathStyle: opts.forcePathStyle ?? opts.endpoint !== undefined,
+    maxAttempts: opts.maxAttempts ?? 4,
+  };
+  if (opts.endpoint) cfg.endpoint = opts.endpoint;
+  if (opts.credentials) cfg.credentials = opts.credentials;
+  return new S3Client(cfg);
+}
+
+/** Options for {@link ArtifactStore}. */
+export interface ArtifactStoreOptions {
+  client: S3Client;
+  bucket: string;
+  /** Key prefix for everything this store writes, e.g. `team-a/`; default empty. */
+  prefix?: string;
+  /** Shown in error messages; default: read from the client when possible. */
+  endpoint?: string;
+}
+
+/** Object body accepted by {@link ArtifactStore.put}. */
+export type Body = string | Uint8Array;
+
+/**
+ * The only way sweepq touches the bucket. Keys are relative to `prefix`; every failure becomes a
+ * {@link StorageError} that names the object and says what to check.
+ */
+export class ArtifactStore {
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly #endpoint: string | undefined;
+
+  constructor(opts: ArtifactStoreOptions) {
+    this.client = opts.client;
+    this.bucket = opts.bucket;
+    this.prefix = normalisePrefix(opts.prefix ?? '');
+    this.#endpoint = opts.endpoint;
+  }
+
+  /** The full key in the bucket for a store-relative key. */
+  fullKey(key: string): string {
+    if (key.includes('..') || key.startsWith('/')) {
+      throw new StorageError(StorageErrorCode.BadKey, `key "${key}" is not allowed: no "..", no leading "/"`, { key });
+    }
+    return this.prefix + key;
+  }
+
+  /** `s3://bucket/prefix/key`. */
+  uri(key: string): string {
+    return `s3://${this.bucket}/${this.fullKey(key)}`;
+  }
+
+  /** Check the bucket answers; create it when `create` is true and it is missing. */
+  async ensureBucket(create = false): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (err) {
+      const e = toStorageError(err, { op: 'head bucket', bucket: this.bucket, endpoint: this.#endpoint });
+      if (create && (e.code === StorageErrorCode.NotFound || e.code === StorageErrorCode.NoSuchBucket)) {
+        await this.#run('create bucket', '', () => this.client.send(new CreateBucketCommand({ Bucket: this.bucket })));
+        return;
+      }
+      if (e.code === StorageErrorCode.NotFound) {
+        throw new StorageError(
+          StorageErrorCode.NoSuchBucket,
+          `bucket "${this.bucket}" does not exist at ${this.#endpoint ?? 'AWS'}; create it or set S3_BUCKET`,
+          { cause: err },
+        );
+      }
+      throw e;
+    }
+  }
+
+  async put(key: string, body: Body, contentType = 'application/octet-stream'): Promise<void> {
+    const Key = this.fullKey(key);
+    await this.#run('put', key, () =>
+      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentType: contentType })),
+    );
+  }
+
+  async putJson(key: string, value: unknown): Promise<void> {
+    await this.put(key, `${JSON.stringify(value, null, 2)}\n`, 'application/json');
+  }
+
+  /** The object's bytes, or `undefined` when it does not exist. */
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const Key = this.fullKey(key);
+    try {
+      return await this.#run('get', key, async () => {
+        const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+        return out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+      });
+    } catch (err) {
+      if (err instanceof StorageError && err.code === StorageErrorCode.NotFound) return undefined;
+      throw err;
+    }
+  }
+
+  /** Like {@link get} but throws {@link StorageError} `STORAGE_NOT_FOUND` when missing. */
+  async getRequired(key: string): Promise<Uint8Array> {
+    const body = await this.get(key);
+    if (body === undefined) {
+      throw new StorageError(StorageErrorCode.NotFound, `${this.uri(key)} does not exist`, { key });
+    }
+    return body;
+  }
+
+  async getText(key: string): Promise<string | undefined> {
+    const body = await this.get(key);
+    return body === undefined ? undefined : new TextDecoder().decode(body);
+  }
+
+  async getJson<T = unknown>(key: string): Promise<T | undefined> {
+    const text = await this.getText(key);
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new StorageError(StorageErrorCode.Failed, `${this.uri(key)} is not valid JSON: ${(err as Error).message}`, {
+        key,
+        cause: err,
+      });
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    const Key = this.fullKey(key);
+    try {
+      await this.#run('head', key, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key })));
+      return true;
+    } catch (err) {
+      if (err instanceof StorageError && err.code === StorageErrorCode.NotFound) return false;
+      throw err;
+    }
+  }
+
+  /** Store-relative keys under `prefix`, in lexical order. */
+  async list(prefix: string): Promise<string[]> {
+    const full = this.fullKey(prefix);
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.#run('list', prefix, () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ContinuationToken: token })),
+      );
+      for (const obj of out.Contents ?? []) if (obj.Key) keys.push(obj.Key.slice(this.prefix.length));
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+    return keys.sort();
+  }
+
+  /** Delete every object under `prefix`. */
+  async deletePrefix(prefix: string): Promise<number> {
+    const keys = await this.list(prefix);
+    for (let i = 0; i < keys.length; i += 1000) {
+      const chunk = keys.slice(i, i + 1000);
+      await this.#run('delete', prefix, () =>
+        this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: chunk.map((k) => ({ Key: this.fullKey(k) })) },
+          }),
+        ),
+      );
+    }
+    return keys.length;
+  }
+
+  /** Bytes of an object given as `s3://bucket/key` (any bucket the client can read). */
+  async getUri(uri: string): Promise<Uint8Array> {
+    const { bucket, key } = parseS3Uri(uri);
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+    } catch (err) {
+      const e = toStorageError(err, { op: 'get', bucket, key, endpoint: this.#endpoint });
+      if (e.code === StorageErrorCode.NotFound) {
+        throw new StorageError(StorageErrorCode.NotFound, `${uri} does not exist; check dataset.uri`, { key, cause: err });
+      }
+      throw e;
+    }
+  }
+
+  async #run<T>(op: string, key: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const e = toStorageError(err, { op, bucket: this.bucket, key, endpoint: this.#endpoint });
+        // The SDK already retries throttling and 5xx; a socket reset on a reused keep-alive
+        // connection can still surface, and one more try on a fresh socket fixes it.
+        if (!e.transient || attempt >= RETRIES) throw e;
+        await sleep(100 * 4 ** attempt);
+      }
+    }
+  }
+}
+
+function normalisePrefix(prefix: string): string {
+  const p = prefix.replace(/^\/+/, '');
+  if (p === '') return '';
+  if (p.includes('..')) throw new StorageError(StorageErrorCode.BadKey, `prefix "${prefix}" must not contain ".."`);
+  return p.endsWith('/') ? p : `${p}/`;
+}
+
+/** Settings for {@link createArtifactStore}, as services read them from their environment. */
+export interface ArtifactStoreConfig extends S3ConnectionOptions {
+  bucket: string;
+  prefix?: string;
+}
+
+/** Build an {@link ArtifactStore} with its own S3 client. */
+export function createArtifactStore(cfg: ArtifactStoreConfig): ArtifactStore {
+  const { bucket, prefix, ...conn } = cfg;
+  return new ArtifactStore({ client: createS3Client(conn), bucket, prefix, endpoint: conn.endpoint });
+}

@@ -1,0 +1,5 @@
+export { ArtifactStore, createS3Client, createArtifactStore, type ArtifactStoreConfig, type ArtifactStoreOptions, type S3ConnectionOptions, type Body } from './artifact-store.js';
+export { layout, SAFE_ID, assertSafeId } from './layout.js';
+export { parseS3Uri, type S3Uri } from './uri.js';
+export { StorageError, StorageErrorCode, toStorageError } from './errors.js';
+export { startLocalS3, type LocalS3, type LocalS3Options } from './local-s3.js';

@@ -1,0 +1,45 @@
+import { StorageError, StorageErrorCode } from './errors.js';
+
+/** Sweep and trial ids: lower-case letters, digits and dashes, so nothing can escape its prefix in the bucket. */
+export const SAFE_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+/** Throw unless `id` is a safe sweep or trial id. */
+export function assertSafeId(id: string, what: string): string {
+  if (!SAFE_ID.test(id)) {
+    throw new StorageError(
+      StorageErrorCode.BadKey,
+      `${what} "${id.slice(0, 80)}" is not allowed: use 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit`,
+    );
+  }
+  return id;
+}
+
+/**
+ * Where everything lives in the bucket (relative to the store's prefix):
+ *
+ *     sweeps/<sweepId>/spec.yaml, sweep.json, leaderboard.{json,csv}, report.html, best/
+ *     sweeps/<sweepId>/trials/<trialId>/params.json, metrics.jsonl, checkpoint/, model/, result.json
+ *     datasets/<hash>/prepared.bin
+ */
+export const layout = {
+  sweepPrefix: (sweepId: string) => `sweeps/${assertSafeId(sweepId, 'sweep id')}/`,
+  specYaml: (sweepId: string) => `${layout.sweepPrefix(sweepId)}spec.yaml`,
+  sweepJson: (sweepId: string) => `${layout.sweepPrefix(sweepId)}sweep.json`,
+  leaderboardJson: (sweepId: string) => `${layout.sweepPrefix(sweepId)}leaderboard.json`,
+  leaderboardCsv: (sweepId: string) => `${layout.sweepPrefix(sweepId)}leaderboard.csv`,
+  reportHtml: (sweepId: string) => `${layout.sweepPrefix(sweepId)}report.html`,
+  bestPrefix: (sweepId: string) => `${layout.sweepPrefix(sweepId)}best/`,
+  trialsPrefix: (sweepId: string) => `${layout.sweepPrefix(sweepId)}trials/`,
+  trialPrefix: (sweepId: string, trialId: string) =>
+    `${layout.sweepPrefix(sweepId)}trials/${assertSafeId(trialId, 'trial id')}/`,
+  params: (s: string, t: string) => `${layout.trialPrefix(s, t)}params.json`,
+  metrics: (s: string, t: string) => `${layout.trialPrefix(s, t)}metrics.jsonl`,
+  checkpointPrefix: (s: string, t: string) => `${layout.trialPrefix(s, t)}checkpoint/`,
+  modelPrefix: (s: string, t: string) => `${layout.trialPrefix(s, t)}model/`,
+  modelJson: (s: string, t: string) => `${layout.trialPrefix(s, t)}model/model.json`,
+  modelWeights: (s: string, t: string) => `${layout.trialPrefix(s, t)}model/weights.bin`,
+  modelVocab: (s: string, t: string) => `${layout.trialPrefix(s, t)}model/vocab.json`,
+  result: (s: string, t: string) => `${layout.trialPrefix(s, t)}result.json`,
+  datasetPrefix: (hash: string) => `datasets/${assertSafeId(hash, 'dataset hash')}/`,
+  preparedDataset: (hash: string) => `${layout.datasetPrefix(hash)}prepared.bin`,
+} as const;

@@ -1,0 +1,79 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArtifactStore, StorageError, createS3Client, layout, parseS3Uri, startLocalS3, type LocalS3 } from '../src/index.js';
+
+let s3: LocalS3;
+let dir: string;
+let store: ArtifactStore;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sweepq-s3-'));
+  s3 = await startLocalS3({ directory: dir, buckets: ['unit'] });
+  store = new ArtifactStore({
+    client: createS3Client({ endpoint: s3.endpoint, credentials: s3.credentials }),
+    bucket: 'unit',
+    prefix: 'pfx',
+    endpoint: s3.endpoint,
+  });
+});
+
+afterAll(async () => {
+  await s3.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('ArtifactStore on a real S3-protocol server', () => {
+  it('puts, gets, lists and deletes under its prefix', async () => {
+    await store.putJson('a/x.json', { n: 1 });
+    await store.put('a/y.bin', new Uint8Array([1, 2, 3]));
+    expect(await store.getJson('a/x.json')).toEqual({ n: 1 });
+    expect(Array.from((await store.get('a/y.bin'))!)).toEqual([1, 2, 3]);
+    expect(await store.get('a/missing')).toBeUndefined();
+    expect(await store.exists('a/x.json')).toBe(true);
+    expect(await store.exists('a/nope')).toBe(false);
+    expect(await store.list('a/')).toEqual(['a/x.json', 'a/y.bin']);
+    expect(store.uri('a/x.json')).toBe('s3://unit/pfx/a/x.json');
+    expect(await store.deletePrefix('a/')).toBe(2);
+    expect(await store.list('a/')).toEqual([]);
+  });
+
+  it('round-trips a 5 MB object', async () => {
+    const big = new Uint8Array(5 * 1024 * 1024).map((_, i) => i % 251);
+    await store.put('big.bin', big);
+    const back = await store.getRequired('big.bin');
+    expect(back.length).toBe(big.length);
+    expect(back[123_456]).toBe(big[123_456]);
+  });
+
+  it('names a missing bucket and an unreachable endpoint', async () => {
+    const missing = new ArtifactStore({
+      client: createS3Client({ endpoint: s3.endpoint, credentials: s3.credentials }),
+      bucket: 'does-not-exist',
+      endpoint: s3.endpoint,
+    });
+    await expect(missing.ensureBucket()).rejects.toThrow(/bucket "does-not-exist" does not exist/);
+    await missing.ensureBucket(true);
+    await missing.ensureBucket();
+
+    const dead = new ArtifactStore({
+      client: createS3Client({ endpoint: 'http://127.0.0.1:1', credentials: s3.credentials, maxAttempts: 1 }),
+      bucket: 'unit',
+      endpoint: 'http://127.0.0.1:1',
+    });
+    const err = await dead.put('k', 'v').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).transient).toBe(true);
+    expect((err as Error).message).toMatch(/cannot reach the S3 endpoint http:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('refuses keys and ids that could escape their prefix', () => {
+    expect(() => store.fullKey('../x')).toThrow(StorageError);
+    expect(() => layout.result('../../etc', 't0001')).toThrow(/sweep id/);
+    expect(() => layout.result('s1', 'T/1')).toThrow(/trial id/);
+    expect(layout.result('s1', 't0001')).toBe('sweeps/s1/trials/t0001/result.json');
+    expect(parseS3Uri('s3://my-bucket/data/x.csv')).toEqual({ bucket: 'my-bucket', key: 'data/x.csv' });
+    expect(() => parseS3Uri('http://x/y')).toThrow(/expected s3:\/\/<bucket>\/<key>/);
+  });
+});

@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { QueueName, SWEEP_JOB_OPTIONS, parsePayload, sweepJobId, sweepJobSchema } from '@sweepq/queue';
+import { SweepState, type SweepRecord } from '@sweepq/results';
+import { SpecError, parseSpec, type SweepSpec } from '@sweepq/spec';
+import { SAFE_ID, layout } from '@sweepq/storage';
+import { CliError, ExitCode } from '../exit-codes.js';
+import type { CliContext } from '../context.js';
+
+/** Largest spec file accepted. */
+export const MAX_SPEC_BYTES = 1024 * 1024;
+
+/** Read and validate a spec file; a bad file is a usage error (exit 2) and nothing is enqueued. */
+export async function readSpecFile(path: string): Promise<{ text: string; spec: SweepSpec }> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch {
+    throw new CliError(`${path}: no such file; pass the path of a sweep spec (YAML)`, ExitCode.Usage);
+  }
+  if (size > MAX_SPEC_BYTES) {
+    throw new CliError(`${path}: ${size} bytes is larger than the ${MAX_SPEC_BYTES}-byte limit for a spec`, ExitCode.Usage);
+  }
+  const text = await readFile(path, 'utf8');
+  try {
+    return { text, spec: parseSpec(text, { source: path, maxBytes: MAX_SPEC_BYTES }) };
+  } catch (err) {
+    if (err instanceof SpecError) throw new CliError(`${path}: invalid sweep spec\n${err.message}`, ExitCode.Usage);
+    throw err;
+  }
+}
+
+/** A new sweep id: the spec's name as a slug, a timestamp and a random suffix, in the safe id charset. */
+export function newSweepId(name: string | undefined, now: Date = new Date()): string {
+  const slug = (name ?? 'sweep')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 32);
+  const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `${slug || 'sweep'}-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Store the spec and sweep.json, then add the sweep job. Returns the sweep id. */
+export async function submitSweep(
+  ctx: CliContext,
+  text: string,
+  spec: SweepSpec,
+  opts: { id?: string } = {},
+): Promise<string> {
+  const sweepId = opts.id ?? newSweepId(spec.name);
+  if (!SAFE_ID.test(sweepId)) {
+    throw new CliError(`--id "${sweepId}": use 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit`, ExitCode.Usage);
+  }
+  if (await ctx.store.exists(layout.sweepJson(sweepId))) {
+    throw new CliError(`sweep "${sweepId}" already exists in ${ctx.store.uri(layout.sweepPrefix(sweepId))}; choose another --id`, ExitCode.Usage);
+  }
+  const submittedAt = new Date().toISOString();
+  const payload = parsePayload(QueueName.Sweeps, sweepJobSchema, {
+    sweepId,
+    specKey: layout.specYaml(sweepId),
+    submittedAt,
+  });
+  await ctx.store.put(layout.specYaml(sweepId), text, 'application/yaml');
+  const record: SweepRecord = { sweepId, name: spec.name, state: SweepState.Queued, submittedAt, updatedAt: submittedAt };
+  await ctx.store.putJson(layout.sweepJson(sweepId), record);
+  await ctx.sweeps.add('sweep', payload, { ...SWEEP_JOB_OPTIONS, jobId: sweepJobId(sweepId) });
+  return sweepId;
+}

@@ -1,0 +1,10 @@
+export { run, buildProgram } from './main.js';
+export { startLocalStack, ensureRedis, startService, stopAll, type LocalStack, type LocalStackOptions, type ManagedProcess } from './local-stack.js';
+export { openContext, type CliContext } from './context.js';
+export { loadCliEnv } from './env.js';
+export { readSpecFile, submitSweep, newSweepId } from './commands/submit.js';
+export { readLeaderboard, readSweep } from './commands/inspect.js';
+export { cancelSweep } from './commands/cancel.js';
+export { downloadSweep } from './commands/download.js';
+export { followSweep } from './commands/follow.js';
+export { CliError, ExitCode } from './exit-codes.js';

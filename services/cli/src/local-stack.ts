@@ -1,0 +1,162 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { redisAnswers, redactRedisUrl } from '@sweepq/queue';
+import { startLocalS3, type LocalS3 } from '@sweepq/storage';
+import { CliError } from './exit-codes.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '..', '..', '..');
+
+/** Entry points of the services, as TypeScript source run through tsx, or built JavaScript. */
+export function serviceEntry(service: 'coordinator' | 'worker'): { args: string[] } {
+  const fromSource = here.endsWith(`${join('cli', 'src')}`);
+  const file = join(repoRoot, 'services', service, fromSource ? 'src' : 'dist', fromSource ? 'main.ts' : 'main.js');
+  return { args: fromSource ? ['--conditions=source', '--import', 'tsx', file] : [file] };
+}
+
+/** A child process started by the local stack. */
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+/** Start a service process with its output appended to `logFile`. */
+export function startService(
+  service: 'coordinator' | 'worker',
+  name: string,
+  env: Record<string, string>,
+  logFile: string,
+): ManagedProcess {
+  const out = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, serviceEntry(service).args, {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  const exited = new Promise<number | null>((res) => child.on('exit', (code, signal) => res(code ?? (signal ? 128 : null))));
+  return { name, child, exited };
+}
+
+/** SIGTERM every process, wait for them (SIGKILL after `graceMs`). */
+export async function stopAll(procs: ManagedProcess[], graceMs = 30_000): Promise<void> {
+  for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+  await Promise.race([Promise.all(procs.map((p) => p.exited)), sleep(graceMs)]);
+  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+}
+
+async function onPath(cmd: string): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, cmd);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Make sure Redis answers at `url`. If it does not and it is a local URL and `redis-server` is on the PATH,
+ * start one (no persistence, data dir under `dir`) and return a stop function; otherwise explain how to get Redis.
+ */
+export async function ensureRedis(url: string, dir: string): Promise<{ started: boolean; stop: () => Promise<void> }> {
+  if (await redisAnswers(url)) return { started: false, stop: async () => undefined };
+  const u = new URL(url);
+  const local = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(u.hostname);
+  const bin = await onPath('redis-server');
+  if (!local || !bin) {
+    throw new CliError(
+      `Redis does not answer at ${redactRedisUrl(url)}${local ? ' and redis-server is not on the PATH' : ''}. ` +
+        'Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) and start it, ' +
+        'run it in Docker (docker run -p 6379:6379 redis:7), or set REDIS_URL to a server you have.',
+    );
+  }
+  await mkdir(dir, { recursive: true });
+  const port = u.port || '6379';
+  const child = spawn(bin, ['--port', port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 50; i++) {
+    if (await redisAnswers(url, 500)) {
+      return {
+        started: true,
+        stop: async () => {
+          child.kill('SIGTERM');
+          await new Promise((r) => child.once('exit', r));
+        },
+      };
+    }
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  throw new CliError(`started redis-server on port ${port} but it does not answer; is the port taken?`);
+}
+
+/** Options for {@link startLocalStack}. */
+export interface LocalStackOptions {
+  /** Folder for the local bucket, logs and Redis data; default `.sweepq`. */
+  dir: string;
+  redisUrl: string;
+  bucket: string;
+  workers: number;
+  queuePrefix: string;
+  /** Extra environment for the services. */
+  env?: Record<string, string>;
+  /** Port for the S3-compatible server; default 0 (any free port). */
+  s3Port?: number;
+}
+
+/** A running local stack: Redis (reused or started), s3rver in-process, a coordinator and N workers. */
+export interface LocalStack {
+  s3: LocalS3;
+  env: Record<string, string>;
+  logDir: string;
+  processes: ManagedProcess[];
+  stop(): Promise<void>;
+}
+
+/** Start everything a sweep needs on this machine. */
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+  const dir = resolve(opts.dir);
+  const logDir = join(dir, 'logs');
+  await mkdir(logDir, { recursive: true });
+  const redis = await ensureRedis(opts.redisUrl, join(dir, 'redis'));
+  const s3 = await startLocalS3({ directory: join(dir, 's3'), port: opts.s3Port ?? 0, buckets: [opts.bucket] });
+  const env: Record<string, string> = {
+    REDIS_URL: opts.redisUrl,
+    S3_ENDPOINT: s3.endpoint,
+    S3_BUCKET: opts.bucket,
+    S3_FORCE_PATH_STYLE: 'true',
+    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+    SWEEPQ_QUEUE_PREFIX: opts.queuePrefix,
+    LOG_LEVEL: 'info',
+    ...opts.env,
+  };
+  const processes = [startService('coordinator', 'coordinator', env, join(logDir, 'coordinator.log'))];
+  for (let i = 0; i < opts.workers; i++) {
+    processes.push(startService('worker', `worker-${i + 1}`, { ...env, WORKER_ID: `local-worker-${i + 1}` }, join(logDir, `worker-${i + 1}.log`)));
+  }
+  return {
+    s3,
+    env,
+    logDir,
+    processes,
+    async stop() {
+      await stopAll(processes);
+      await s3.close();
+      await redis.stop();
+    },
+  };
+}

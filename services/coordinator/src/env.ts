@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { commonEnvShape, parseEnv } from '@sweepq/runtime';
+
+const coordinatorEnvSchema = z.object({
+  ...commonEnvShape,
+  /** Sweeps one coordinator process follows at once. */
+  COORDINATOR_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** How often a sweep's trial states are polled, in ms. */
+  COORDINATOR_POLL_MS: z.coerce.number().int().min(100).default(1000),
+  /** A coordinator whose sweep lock is not renewed within this many ms is considered dead; another takes over. */
+  COORDINATOR_LOCK_MS: z.coerce.number().int().min(5000).default(30_000),
+  SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(1000).default(25_000),
+  /** Create the bucket at start when it does not exist (local set-ups; off for production). */
+  S3_CREATE_BUCKET: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
+});
+
+export type CoordinatorEnv = z.infer<typeof coordinatorEnvSchema>;
+
+/** Parse the coordinator's environment once at start-up. */
+export function loadCoordinatorEnv(env: Record<string, string | undefined> = process.env): CoordinatorEnv {
+  return parseEnv(coordinatorEnvSchema, env);
+}

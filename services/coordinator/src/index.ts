@@ -1,0 +1,3 @@
+export { runSweep, CoordinatorInterrupt, type SweepRunnerDeps, type SweepSummary } from './sweep-runner.js';
+export { prepareSweepDataset } from './dataset-preparer.js';
+export { loadCoordinatorEnv, type CoordinatorEnv } from './env.js';

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// Wiring only: env -> dependencies -> start -> shutdown.
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
+import { QueueName, createWorkerConnection, redactRedisUrl } from '@sweepq/queue';
+import { ConfigError, ShutdownManager, createLogger, storeSettings } from '@sweepq/runtime';
+import { createArtifactStore } from '@sweepq/storage';
+import { loadCoordinatorEnv } from './env.js';
+import { CoordinatorInterrupt, runSweep } from './sweep-runner.js';
+
+async function main(): Promise<void> {
+  let env;
+  try {
+    env = loadCoordinatorEnv();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`sweepq coordinator: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger({ name: 'sweepq-coordinator', level: env.LOG_LEVEL, pretty: env.LOG_PRETTY });
+  const shutdown = new ShutdownManager({ logger: log, deadlineMs: env.SHUTDOWN_DEADLINE_MS, exit: (code) => process.exit(code) });
+  shutdown.install();
+
+  const store = createArtifactStore(storeSettings(env));
+  await store.ensureBucket(env.S3_CREATE_BUCKET);
+
+  const connection = createWorkerConnection(env.REDIS_URL);
+  connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const trials = new Queue(QueueName.Trials, { connection, prefix: env.SWEEPQ_QUEUE_PREFIX });
+  trials.on('error', (err) => log.warn({ err: err.message }, 'trials queue error'));
+
+  const worker = new Worker(
+    QueueName.Sweeps,
+    async (job: Job, token?: string) => {
+      try {
+        return await runSweep(
+          job,
+          { store, trials, redis: connection, queuePrefix: env.SWEEPQ_QUEUE_PREFIX, logger: log, pollMs: env.COORDINATOR_POLL_MS },
+          shutdown.signal,
+        );
+      } catch (err) {
+        if (err instanceof CoordinatorInterrupt) {
+          // Another coordinator takes the sweep over at once; every step it repeats is idempotent.
+          await job.moveToDelayed(Date.now(), token);
+          throw new DelayedError();
+        }
+        throw err;
+      }
+    },
+    {
+      connection,
+      prefix: env.SWEEPQ_QUEUE_PREFIX,
+      concurrency: env.COORDINATOR_CONCURRENCY,
+      lockDuration: env.COORDINATOR_LOCK_MS,
+      stalledInterval: env.COORDINATOR_LOCK_MS,
+      maxStalledCount: 5,
+      autorun: false,
+    },
+  );
+  worker.on('error', (err) => log.error({ err: err.message }, 'coordinator worker error'));
+  worker.on('failed', (job, err) => log.warn({ sweepId: job?.id, err: err.message }, 'sweep attempt failed'));
+
+  shutdown.register('close sweep worker', async () => {
+    await worker.close();
+  });
+  shutdown.register('close trials queue', async () => {
+    await trials.close();
+  });
+  shutdown.register('quit redis', async () => {
+    await connection.quit().catch(() => connection.disconnect());
+  });
+
+  log.info({ redis: redactRedisUrl(env.REDIS_URL), bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT }, 'coordinator started');
+  await worker.run();
+}
+
+main().catch((err: unknown) => {
+  console.error('sweepq coordinator failed:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,306 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { DatasetError } from '@sweepq/data';
+import {
+  QueueName,
+  TRIAL_JOB_OPTIONS,
+  parsePayload,
+  redisKeys,
+  sweepJobSchema,
+  trialJobId,
+  trialJobSchema,
+  type SweepJob,
+  type TrialJob,
+} from '@sweepq/queue';
+import {
+  SweepState,
+  TrialState,
+  buildLeaderboard,
+  leaderboardCsv,
+  type SweepRecord,
+  type TrialResult,
+} from '@sweepq/results';
+import type { Logger } from '@sweepq/runtime';
+import { SpecError, parseSpec, planTrials, specHash, type PlannedTrial, type SweepSpec } from '@sweepq/spec';
+import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
+import { prepareSweepDataset } from './dataset-preparer.js';
+
+/** What {@link runSweep} needs from its process. */
+export interface SweepRunnerDeps {
+  store: ArtifactStore;
+  trials: Queue;
+  redis: Redis;
+  queuePrefix: string;
+  logger: Logger;
+  pollMs: number;
+}
+
+/** Thrown when the coordinator stops following a sweep because it is shutting down. */
+export class CoordinatorInterrupt extends Error {
+  constructor() {
+    super('coordinator shutting down; sweep released for another coordinator');
+  }
+}
+
+/** Summary returned as the sweep job's result. */
+export interface SweepSummary {
+  sweepId: string;
+  state: SweepState;
+  trials: NonNullable<SweepRecord['trials']>;
+  best?: SweepRecord['best'];
+}
+
+/**
+ * Own one sweep from submission to leaderboard. Every step is idempotent, so a coordinator that takes
+ * over a sweep whose previous owner died repeats them safely: the dataset is stored under its content
+ * hash, trial jobs have deterministic ids (and trials that already have a result are not enqueued
+ * again), and the leaderboard is written from the results in the bucket.
+ */
+export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSignal): Promise<SweepSummary> {
+  let payload: SweepJob;
+  try {
+    payload = parsePayload(QueueName.Sweeps, sweepJobSchema, job.data);
+  } catch (err) {
+    throw new UnrecoverableError((err as Error).message);
+  }
+  const { sweepId } = payload;
+  const { store } = deps;
+  const log = deps.logger.child({ sweepId, jobId: job.id });
+  const keys = redisKeys(deps.queuePrefix);
+  const now = () => new Date().toISOString();
+
+  let record: SweepRecord = (await store.getJson<SweepRecord>(layout.sweepJson(sweepId))) ?? {
+    sweepId,
+    state: SweepState.Queued,
+    submittedAt: payload.submittedAt,
+    updatedAt: now(),
+  };
+  const save = async (patch: Partial<SweepRecord>) => {
+    record = { ...record, ...patch, updatedAt: now() };
+    await store.putJson(layout.sweepJson(sweepId), record);
+  };
+  const fail = async (message: string): Promise<never> => {
+    await save({ state: SweepState.Failed, error: message, finishedAt: now() });
+    log.error({ error: message }, 'sweep failed');
+    throw new UnrecoverableError(message);
+  };
+
+  if (record.state === SweepState.Completed || record.state === SweepState.Cancelled) {
+    log.info({ state: record.state }, 'sweep already finished');
+    return { sweepId, state: record.state, trials: record.trials ?? emptyCounts(0), best: record.best };
+  }
+
+  const specText = await store.getText(payload.specKey);
+  if (specText === undefined) return fail(`spec ${store.uri(payload.specKey)} does not exist; submit the sweep again`);
+  let spec: SweepSpec;
+  try {
+    spec = parseSpec(specText, { source: 'spec.yaml' });
+  } catch (err) {
+    if (err instanceof SpecError) return fail(err.message);
+    throw err;
+  }
+
+  const resumed = record.state !== SweepState.Queued;
+  await save({
+    name: spec.name,
+    method: spec.method,
+    metric: spec.metric,
+    spec,
+    specHash: specHash(spec),
+    startedAt: record.startedAt ?? now(),
+    ...(resumed ? {} : { state: SweepState.Preparing }),
+  });
+  log.info({ method: spec.method, resumed }, resumed ? 'taking over sweep' : 'sweep started');
+
+  let dataset = record.dataset;
+  if (!dataset || !(await store.exists(dataset.key))) {
+    try {
+      dataset = await prepareSweepDataset(spec.dataset, store, log);
+    } catch (err) {
+      if (err instanceof DatasetError) return fail(`dataset: ${err.message}`);
+      if (err instanceof StorageError && !err.transient) return fail(`dataset: ${err.message}`);
+      throw err;
+    }
+    await save({ dataset });
+  }
+
+  const planned = planTrials(spec);
+  await enqueueTrials(sweepId, planned, spec, dataset, deps, log);
+  await save({ state: SweepState.Running, trials: { ...emptyCounts(planned.length), queued: planned.length } });
+
+  // Follow the trials until each has a final state.
+  let lastCounts = '';
+  let cancelled = false;
+  for (;;) {
+    if (signal.aborted) throw new CoordinatorInterrupt();
+    cancelled = (await deps.redis.exists(keys.cancelled(sweepId))) === 1;
+    const states = await trialStates(planned, sweepId, deps, cancelled);
+    const counts = countStates(states, planned.length);
+    const countsText = JSON.stringify(counts);
+    if (countsText !== lastCounts) {
+      lastCounts = countsText;
+      await save({ trials: counts });
+      await job.updateProgress({ sweepId, ...counts });
+      log.info(counts, 'trials');
+    }
+    const pending = counts.queued + counts.running;
+    if (pending === 0) break;
+    if (cancelled && counts.running === 0) break;
+    await sleep(deps.pollMs, undefined, { signal }).catch(() => undefined);
+  }
+
+  return finalize(sweepId, spec, planned, deps, log, save, cancelled);
+}
+
+async function enqueueTrials(
+  sweepId: string,
+  planned: PlannedTrial[],
+  spec: SweepSpec,
+  dataset: NonNullable<SweepRecord['dataset']>,
+  deps: SweepRunnerDeps,
+  log: Logger,
+): Promise<void> {
+  const jobs = [];
+  for (const t of planned) {
+    // A trial with a result is finished; re-adding its job (if it was removed) would train it twice.
+    if (await deps.store.exists(layout.result(sweepId, t.trialId))) continue;
+    const data: TrialJob = parsePayload(QueueName.Trials, trialJobSchema, {
+      sweepId,
+      trialId: t.trialId,
+      index: t.index,
+      params: t.params,
+      seed: spec.seed * 1_000_003 + t.index,
+      metric: spec.metric,
+      dataset: { key: dataset.key, hash: dataset.hash },
+      ...(spec.trial_timeout ? { timeoutSec: spec.trial_timeout } : {}),
+    });
+    jobs.push({ name: 'trial', data, opts: { ...TRIAL_JOB_OPTIONS, jobId: trialJobId(sweepId, t.trialId) } });
+  }
+  // Deterministic job ids: adding a job whose id exists is a no-op, so a coordinator that takes over
+  // a half-enqueued sweep cannot create duplicate trials.
+  for (let i = 0; i < jobs.length; i += 500) await deps.trials.addBulk(jobs.slice(i, i + 500));
+  log.info({ planned: planned.length, enqueued: jobs.length }, 'trials enqueued');
+}
+
+type TrialStatus = 'queued' | 'running' | TrialResult['state'];
+
+async function trialStates(
+  planned: PlannedTrial[],
+  sweepId: string,
+  deps: SweepRunnerDeps,
+  cancelled: boolean,
+): Promise<Map<string, TrialStatus>> {
+  const out = new Map<string, TrialStatus>();
+  for (const t of planned) {
+    const id = trialJobId(sweepId, t.trialId);
+    const state = await deps.trials.getJobState(id);
+    if (state === 'completed') {
+      out.set(t.trialId, ((await deps.trials.getJob(id))?.returnvalue as TrialResult | undefined)?.state ?? TrialState.Completed);
+    } else if (state === 'failed') {
+      const result = await deps.store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
+      if (result) {
+        out.set(t.trialId, result.state);
+      } else {
+        const job = await deps.trials.getJob(id);
+        await writeFailedResult(sweepId, t, job?.failedReason ?? 'unknown error', job?.attemptsMade ?? 0, deps);
+        out.set(t.trialId, TrialState.Failed);
+      }
+    } else if (state === 'active') {
+      out.set(t.trialId, 'running');
+    } else if (state === 'unknown') {
+      // Job removed (for example by cancel): its result, if any, is the truth.
+      const result = await deps.store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
+      out.set(t.trialId, result?.state ?? (cancelled ? TrialState.Cancelled : 'queued'));
+    } else {
+      out.set(t.trialId, cancelled ? TrialState.Cancelled : 'queued');
+    }
+  }
+  return out;
+}
+
+/** A trial whose job failed for good gets a result.json saying why, so the bucket tells the whole story. */
+async function writeFailedResult(
+  sweepId: string,
+  t: PlannedTrial,
+  reason: string,
+  attempts: number,
+  deps: SweepRunnerDeps,
+): Promise<void> {
+  const result: TrialResult = {
+    sweepId,
+    trialId: t.trialId,
+    index: t.index,
+    state: TrialState.Failed,
+    reason: 'error',
+    error: reason,
+    params: t.params,
+    metric: { name: '', goal: 'maximize', value: null },
+    final: null,
+    test: null,
+    epochs: 0,
+    durationSec: 0,
+    samplesPerSec: null,
+    backend: 'unknown',
+    tfjsVersion: 'unknown',
+    worker: 'unknown',
+    attempt: attempts,
+    finishedAt: new Date().toISOString(),
+  };
+  await deps.store.putJson(layout.result(sweepId, t.trialId), result);
+}
+
+function emptyCounts(total: number): NonNullable<SweepRecord['trials']> {
+  return { total, completed: 0, failed: 0, cancelled: 0, running: 0, queued: 0 };
+}
+
+function countStates(states: Map<string, TrialStatus>, total: number): NonNullable<SweepRecord['trials']> {
+  const c = emptyCounts(total);
+  for (const s of states.values()) c[s] += 1;
+  return c;
+}
+
+async function finalize(
+  sweepId: string,
+  spec: SweepSpec,
+  planned: PlannedTrial[],
+  deps: SweepRunnerDeps,
+  log: Logger,
+  save: (patch: Partial<SweepRecord>) => Promise<void>,
+  cancelled: boolean,
+): Promise<SweepSummary> {
+  const { store } = deps;
+  const results: TrialResult[] = [];
+  for (const t of planned) {
+    const r = await store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
+    if (r) results.push(r);
+  }
+  const lb = buildLeaderboard(sweepId, spec.metric, results);
+  await store.putJson(layout.leaderboardJson(sweepId), lb);
+  await store.put(layout.leaderboardCsv(sweepId), leaderboardCsv(lb), 'text/csv');
+  const top = lb.rows[0];
+  const best = top && top.rank !== null ? { trialId: top.trialId, value: top.metric } : undefined;
+  if (best) await copyBestModel(sweepId, best.trialId, store);
+  const counts = emptyCounts(planned.length);
+  for (const r of results) counts[r.state] += 1;
+  counts.cancelled += planned.length - results.length;
+  const state = cancelled ? SweepState.Cancelled : counts.completed > 0 ? SweepState.Completed : SweepState.Failed;
+  await save({
+    state,
+    trials: counts,
+    ...(best ? { best } : {}),
+    ...(state === SweepState.Failed ? { error: 'no trial completed; see the failed trials in the leaderboard' } : {}),
+    finishedAt: new Date().toISOString(),
+  });
+  log.info({ state, counts, best }, 'sweep finished');
+  return { sweepId, state, trials: counts, best };
+}
+
+async function copyBestModel(sweepId: string, trialId: string, store: ArtifactStore): Promise<void> {
+  const files = ['model.json', 'weights.bin', 'vocab.json'];
+  for (const f of files) {
+    const body = await store.get(`${layout.modelPrefix(sweepId, trialId)}${f}`);
+    if (body) await store.put(`${layout.bestPrefix(sweepId)}${f}`, body, f.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+  }
+  await store.putJson(`${layout.bestPrefix(sweepId)}best.json`, { sweepId, trialId, source: layout.modelPrefix(sweepId, trialId) });
+}

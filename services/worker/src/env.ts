@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { commonEnvShape, parseEnv } from '@sweepq/runtime';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const workerEnvSchema = z.object({
+  ...commonEnvShape,
+  /** auto = tfjs-node if it loads, else WASM, else CPU. */
+  SWEEPQ_BACKEND: z.enum(['auto', 'node', 'wasm', 'cpu']).default('auto'),
+  SWEEPQ_CACHE_DIR: z.string().default(join(tmpdir(), 'sweepq-cache')),
+  /** Trials trained at once by this process. Training is CPU-bound: scale processes, not this. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /** A worker whose lock is not renewed within this many ms is considered dead and its trial handed on. */
+  WORKER_LOCK_MS: z.coerce.number().int().min(5000).default(30_000),
+  /** Deadline for graceful shutdown (below Kubernetes' default 30 s grace period). */
+  SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(1000).default(25_000),
+  /** Worker-wide per-trial timeout in seconds (a spec's trial_timeout wins); 0 = none. */
+  TRIAL_TIMEOUT_SEC: z.coerce.number().min(0).default(0),
+  WORKER_ID: z.string().max(128).optional(),
+});
+
+export type WorkerEnv = z.infer<typeof workerEnvSchema>;
+
+/** Parse the worker's environment once at start-up. */
+export function loadWorkerEnv(env: Record<string, string | undefined> = process.env): WorkerEnv {
+  return parseEnv(workerEnvSchema, env);
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// Wiring only: env -> dependencies -> start -> shutdown.
+import { hostname } from 'node:os';
+import { DelayedError, Worker, type Job } from 'bullmq';
+import { initBackend } from '@sweepq/model';
+import { QueueName, createWorkerConnection, redisKeys, redactRedisUrl } from '@sweepq/queue';
+import { ConfigError, ShutdownManager, createLogger, storeSettings } from '@sweepq/runtime';
+import { createArtifactStore } from '@sweepq/storage';
+import { DatasetCache } from './dataset-cache.js';
+import { loadWorkerEnv } from './env.js';
+import { ShutdownInterrupt, runTrial } from './trial-runner.js';
+
+async function main(): Promise<void> {
+  let env;
+  try {
+    env = loadWorkerEnv();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`sweepq worker: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const workerId = env.WORKER_ID ?? `${hostname()}-${process.pid}`;
+  const log = createLogger({ name: 'sweepq-worker', level: env.LOG_LEVEL, pretty: env.LOG_PRETTY }).child({ workerId });
+  const shutdown = new ShutdownManager({ logger: log, deadlineMs: env.SHUTDOWN_DEADLINE_MS, exit: (code) => process.exit(code) });
+  shutdown.install();
+
+  const { backend, tfjsVersion } = await initBackend({ prefer: env.SWEEPQ_BACKEND, logger: log });
+  const store = createArtifactStore(storeSettings(env));
+  const cache = new DatasetCache({ dir: env.SWEEPQ_CACHE_DIR, store, logger: log });
+  const connection = createWorkerConnection(env.REDIS_URL);
+  connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const keys = redisKeys(env.SWEEPQ_QUEUE_PREFIX);
+  const cancelCache = new Map<string, { at: number; value: boolean }>();
+  const isCancelled = async (sweepId: string): Promise<boolean> => {
+    const hit = cancelCache.get(sweepId);
+    if (hit && Date.now() - hit.at < 1000) return hit.value;
+    const value = (await connection.exists(keys.cancelled(sweepId))) === 1;
+    cancelCache.set(sweepId, { at: Date.now(), value });
+    return value;
+  };
+
+  const worker = new Worker(
+    QueueName.Trials,
+    async (job: Job, token?: string) => {
+      try {
+        return await runTrial(
+          job,
+          { store, cache, logger: log, backend, tfjsVersion, workerId, isCancelled, defaultTimeoutSec: env.TRIAL_TIMEOUT_SEC },
+          shutdown.signal,
+        );
+      } catch (err) {
+        if (err instanceof ShutdownInterrupt) {
+          // Hand the trial back without spending an attempt: another worker takes it at once.
+          await job.moveToDelayed(Date.now(), token);
+          throw new DelayedError();
+        }
+        throw err;
+      }
+    },
+    {
+      connection,
+      prefix: env.SWEEPQ_QUEUE_PREFIX,
+      concurrency: env.WORKER_CONCURRENCY,
+      lockDuration: env.WORKER_LOCK_MS,
+      stalledInterval: env.WORKER_LOCK_MS,
+      maxStalledCount: 2,
+      autorun: false,
+    },
+  );
+  worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+  worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err: err.message }, 'trial attempt failed'));
+
+  // Order: stop taking work and let the running trial see the abort (it releases its job) -> close -> quit Redis.
+  shutdown.register('close worker', async () => {
+    await worker.close();
+  });
+  shutdown.register('quit redis', async () => {
+    await connection.quit().catch(() => connection.disconnect());
+  });
+
+  log.info({ backend, tfjsVersion, redis: redactRedisUrl(env.REDIS_URL), bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT }, 'worker started');
+  await worker.run();
+}
+
+main().catch((err: unknown) => {
+  console.error('sweepq worker failed:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import { QueueName, connectProducer } from '@sweepq/queue';
+import { ArtifactStore, createS3Client, startLocalS3, type LocalS3 } from '@sweepq/storage';
+import { startService, stopAll, type ManagedProcess } from '@sweepq/cli';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A private world for one test file: its own queue prefix, bucket folder and processes. */
+export interface TestWorld {
+  dir: string;
+  s3: LocalS3;
+  store: ArtifactStore;
+  prefix: string;
+  env: Record<string, string>;
+  processes: ManagedProcess[];
+  start(service: 'coordinator' | 'worker', name: string, extraEnv?: Record<string, string>): ManagedProcess;
+  cleanup(): Promise<void>;
+}
+
+export async function createWorld(bucket = 'sweepq-test'): Promise<TestWorld> {
+  const dir = await mkdtemp(join(tmpdir(), 'sweepq-it-'));
+  const s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: [bucket] });
+  const store = new ArtifactStore({
+    client: createS3Client({ endpoint: s3.endpoint, credentials: s3.credentials }),
+    bucket,
+    endpoint: s3.endpoint,
+  });
+  // Unique BullMQ prefix per test file (hash-tagged like production), removed afterwards.
+  const prefix = `{sweepq-test-${randomBytes(4).toString('hex')}}`;
+  const env: Record<string, string> = {
+    REDIS_URL,
+    S3_ENDPOINT: s3.endpoint,
+    S3_BUCKET: bucket,
+    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+    SWEEPQ_QUEUE_PREFIX: prefix,
+    SWEEPQ_CACHE_DIR: join(dir, 'cache'),
+    SWEEPQ_BACKEND: process.env.SWEEPQ_BACKEND ?? 'auto',
+    COORDINATOR_POLL_MS: '300',
+    LOG_LEVEL: 'info',
+  };
+  const processes: ManagedProcess[] = [];
+  return {
+    dir,
+    s3,
+    store,
+    prefix,
+    env,
+    processes,
+    start(service, name, extraEnv = {}) {
+      const p = startService(service, name, { ...env, ...extraEnv }, join(dir, `${name}.log`));
+      processes.push(p);
+      return p;
+    },
+    async cleanup() {
+      await stopAll(processes, 20_000);
+      const redis = await connectProducer(REDIS_URL);
+      try {
+        for (const name of Object.values(QueueName)) {
+          const q = new Queue(name, { connection: redis, prefix });
+          await q.obliterate({ force: true }).catch(() => undefined);
+          await q.close();
+        }
+        const stray = await redis.keys(`${prefix}*`);
+        if (stray.length > 0) await redis.del(...stray);
+      } finally {
+        redis.disconnect();
+      }
+      store.client.destroy();
+      await s3.close();
+      if (!process.env.SWEEPQ_KEEP_TEST_DIR) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Poll `fn` until it returns a value other than undefined, or fail after `timeoutMs`. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/**
+ * A small 3-class text dataset with learnable keywords (and shared filler words), as CSV.
+ * Deterministic, so every run trains on the same rows.
+ */
+export async function writeToyCsv(path: string, rows = 240): Promise<void> {
+  const topics = {
+    sport: ['match', 'goal', 'team', 'score', 'coach', 'league'],
+    weather: ['rain', 'sunny', 'storm', 'cloud', 'forecast', 'wind'],
+    finance: ['stock', 'market', 'bank', 'price', 'trade', 'profit'],
+  } as const;
+  const filler = ['the', 'a', 'today', 'news', 'report', 'about', 'very', 'big', 'new', 'local'];
+  let seed = 12345;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const lines = ['text,label'];
+  const names = Object.keys(topics) as (keyof typeof topics)[];
+  for (let i = 0; i < rows; i++) {
+    const label = names[i % names.length]!;
+    const words: string[] = [];
+    const len = 6 + Math.floor(rnd() * 8);
+    for (let w = 0; w < len; w++) words.push(rnd() < 0.35 ? pick(topics[label]) : pick(filler));
+    lines.push(`"${words.join(' ')}, really!",${label}`);
+  }
+  await writeFile(path, `${lines.join('\n')}\n`);
+}

@@ -1,0 +1,153 @@
+import { spawnSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { encodeTexts, type TrialVocabulary } from '@sweepq/data';
+import { QueueName, connectProducer } from '@sweepq/queue';
+import type { Leaderboard, SweepRecord, TrialResult } from '@sweepq/results';
+import { layout } from '@sweepq/storage';
+import { openContext, loadCliEnv, readSpecFile, submitSweep } from '@sweepq/cli';
+import { REDIS_URL, createWorld, waitFor, writeToyCsv, type TestWorld } from './helpers/env.js';
+
+let world: TestWorld;
+
+beforeAll(async () => {
+  world = await createWorld();
+});
+afterAll(async () => {
+  await world?.cleanup();
+});
+
+const cliBin = join(import.meta.dirname, '..', 'services', 'cli', 'bin', 'sweepq.js');
+function cli(args: string[], env: Record<string, string>) {
+  return spawnSync(process.execPath, [cliBin, ...args], {
+    env: { ...process.env, ...env, SWEEPQ_FROM_SOURCE: '1' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+}
+
+describe('a sweep end to end: CLI -> Redis -> coordinator -> 2 worker processes -> bucket', () => {
+  it('rejects a broken spec with exit code 2 and enqueues nothing', async () => {
+    const bad = join(world.dir, 'bad.yaml');
+    await writeFile(bad, 'method: grid\nparameters:\n  learning_rate:\n    min: fast\n    max: 0.1\n  lstm_unitz:\n    values: [8]\n');
+    const r = cli(['submit', bad], world.env);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/learning_rate/);
+    expect(r.stderr).toMatch(/lstm_unitz/);
+    const redis = await connectProducer(REDIS_URL);
+    const q = new Queue(QueueName.Sweeps, { connection: redis, prefix: world.prefix });
+    const counts = await q.getJobCounts();
+    await q.close();
+    redis.disconnect();
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(0);
+    expect(await world.store.list('sweeps/')).toEqual([]);
+  });
+
+  it('runs 4 trials over 2 workers and writes the whole bucket layout', async () => {
+    const csv = join(world.dir, 'toy.csv');
+    await writeToyCsv(csv, 240);
+    await world.store.put('inputs/toy.csv', await readFile(csv), 'text/csv');
+    const specPath = join(world.dir, 'sweep.yaml');
+    await writeFile(
+      specPath,
+      [
+        'name: e2e toy',
+        'method: grid',
+        'metric: {name: val_accuracy, goal: maximize}',
+        'parameters:',
+        '  lstm_units: {values: [4, 8]}',
+        '  learning_rate: {values: [0.001, 0.02]}',
+        '  embedding_dim: {value: 8}',
+        '  max_words: {value: 40}',
+        '  max_len: {value: 12}',
+        '  batch_size: {value: 32}',
+        '  epochs: {value: 2}',
+        'dataset:',
+        `  uri: s3://${world.store.bucket}/inputs/toy.csv`,
+        '  validation_split: 0.25',
+        '  test_split: 0.1',
+        '',
+      ].join('\n'),
+    );
+
+    world.start('coordinator', 'coordinator');
+    world.start('worker', 'worker-1', { WORKER_ID: 'w1' });
+    world.start('worker', 'worker-2', { WORKER_ID: 'w2' });
+
+    const ctx = await openContext(loadCliEnv(world.env));
+    let sweepId: string;
+    try {
+      const { text, spec } = await readSpecFile(specPath);
+      sweepId = await submitSweep(ctx, text, spec);
+    } finally {
+      await ctx.close();
+    }
+
+    const record = await waitFor(
+      'the sweep to finish',
+      async () => {
+        const r = await world.store.getJson<SweepRecord>(layout.sweepJson(sweepId));
+        return r && ['completed', 'failed', 'cancelled'].includes(r.state) ? r : undefined;
+      },
+      300_000,
+    );
+    expect(record.state, record.error).toBe('completed');
+    expect(record.trials).toMatchObject({ total: 4, completed: 4, failed: 0 });
+    expect(record.dataset?.classes).toEqual(['finance', 'sport', 'weather']);
+
+    // Every file of the layout, for every trial.
+    const keys = new Set(await world.store.list(layout.sweepPrefix(sweepId)));
+    for (const k of ['spec.yaml', 'sweep.json', 'leaderboard.json', 'leaderboard.csv', 'best/model.json', 'best/weights.bin', 'best/vocab.json']) {
+      expect(keys.has(`${layout.sweepPrefix(sweepId)}${k}`), k).toBe(true);
+    }
+    const results: TrialResult[] = [];
+    const workers = new Set<string>();
+    for (const t of ['t0000', 't0001', 't0002', 't0003']) {
+      for (const key of [
+        layout.params(sweepId, t),
+        layout.metrics(sweepId, t),
+        layout.modelJson(sweepId, t),
+        layout.modelWeights(sweepId, t),
+        layout.modelVocab(sweepId, t),
+        layout.result(sweepId, t),
+      ]) {
+        expect(keys.has(key), key).toBe(true);
+      }
+      const metrics = (await world.store.getText(layout.metrics(sweepId, t)))!.trim().split('\n');
+      expect(metrics).toHaveLength(2);
+      const r = (await world.store.getJson<TrialResult>(layout.result(sweepId, t)))!;
+      expect(r.state).toBe('completed');
+      expect(['wasm', 'cpu', 'tensorflow']).toContain(r.backend);
+      workers.add(r.worker);
+      results.push(r);
+    }
+    // Both worker processes took part.
+    expect(workers.size).toBe(2);
+
+    // Leaderboard sorted by the metric's goal.
+    const lb = (await world.store.getJson<Leaderboard>(layout.leaderboardJson(sweepId)))!;
+    expect(lb.rows).toHaveLength(4);
+    const values = lb.rows.map((r) => r.metric as number);
+    expect([...values].sort((a, b) => b - a)).toEqual(values);
+    expect(lb.rows[0]!.rank).toBe(1);
+    expect(record.best?.trialId).toBe(lb.rows[0]!.trialId);
+    const csvText = (await world.store.getText(layout.leaderboardCsv(sweepId)))!;
+    expect(csvText.split('\n')[1]).toMatch(new RegExp(`^1,${lb.rows[0]!.trialId},completed`));
+
+    // The best model loads with stock tfjs from the bucket over HTTP and reproduces the worker's
+    // validation accuracy from vocab.json preprocessing alone.
+    const best = lb.rows[0]!.trialId;
+    const model = await tf.loadLayersModel(`${world.s3.endpoint}/${world.store.bucket}/${layout.modelJson(sweepId, best)}`);
+    const vocab = (await world.store.getJson<TrialVocabulary>(layout.modelVocab(sweepId, best)))!;
+    const texts = ['the match goal by the team', 'storm and rain in the forecast', 'bank stock price and profit'];
+    const x = encodeTexts(vocab, texts);
+    const probs = tf.tidy(() => (model.predict(tf.tensor2d(x, [texts.length, vocab.max_len], 'int32')) as tf.Tensor).arraySync() as number[][]);
+    expect(probs).toHaveLength(3);
+    for (const p of probs) expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    expect(vocab.classes).toEqual(['finance', 'sport', 'weather']);
+    model.dispose();
+  });
+});
