@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { encodeTexts, type TrialVocabulary } from '@sweepq/data';
+import { deserializePrepared, encodeForTrial, encodeTexts, type TrialVocabulary } from '@sweepq/data';
 import { QueueName, connectProducer } from '@sweepq/queue';
 import type { Leaderboard, SweepRecord, TrialResult } from '@sweepq/results';
 import { layout } from '@sweepq/storage';
@@ -137,17 +137,32 @@ describe('a sweep end to end: CLI -> Redis -> coordinator -> 2 worker processes 
     const csvText = (await world.store.getText(layout.leaderboardCsv(sweepId)))!;
     expect(csvText.split('\n')[1]).toMatch(new RegExp(`^1,${lb.rows[0]!.trialId},completed`));
 
-    // The best model loads with stock tfjs from the bucket over HTTP and reproduces the worker's
-    // validation accuracy from vocab.json preprocessing alone.
+    // The best model loads with stock tfjs straight from the bucket over HTTP and reproduces the
+    // probabilities the worker computed before saving, for the same held-out examples.
     const best = lb.rows[0]!.trialId;
+    const bestResult = results.find((r) => r.trialId === best)!;
+    const evaluation = bestResult.evaluation!;
+    expect(evaluation.split).toBe('test');
+    expect(evaluation.confusion.flat().reduce((a, b) => a + b, 0)).toBe(record.dataset!.sizes.test);
+    expect(evaluation.perClass.map((c) => c.label)).toEqual(['finance', 'sport', 'weather']);
     const model = await tf.loadLayersModel(`${world.s3.endpoint}/${world.store.bucket}/${layout.modelJson(sweepId, best)}`);
+    const prepared = deserializePrepared((await world.store.getRequired(record.dataset!.key))!);
+    const p = bestResult.params;
+    const enc = encodeForTrial(prepared.splits.test, { maxWords: p.max_words, maxLen: p.max_len });
+    const k = evaluation.classes.length;
+    const probs = tf.tidy(() => (model.predict(tf.tensor2d(enc.x, [enc.n, p.max_len], 'int32')) as tf.Tensor).dataSync());
+    expect(evaluation.samples.length).toBeGreaterThan(0);
+    for (const sample of evaluation.samples) {
+      expect(enc.y[sample.index]).toBe(sample.label);
+      const got = Array.from(probs.subarray(sample.index * k, (sample.index + 1) * k));
+      got.forEach((v, j) => expect(v).toBeCloseTo(sample.probabilities[j]!, 5));
+    }
+    // vocab.json alone is enough to preprocess new text the way training did.
     const vocab = (await world.store.getJson<TrialVocabulary>(layout.modelVocab(sweepId, best)))!;
-    const texts = ['the match goal by the team', 'storm and rain in the forecast', 'bank stock price and profit'];
-    const x = encodeTexts(vocab, texts);
-    const probs = tf.tidy(() => (model.predict(tf.tensor2d(x, [texts.length, vocab.max_len], 'int32')) as tf.Tensor).arraySync() as number[][]);
-    expect(probs).toHaveLength(3);
-    for (const p of probs) expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
     expect(vocab.classes).toEqual(['finance', 'sport', 'weather']);
+    const raw = (await readFile(csv, 'utf8')).split('\n').slice(1, 4).map((l) => l.slice(1, l.lastIndexOf('"')));
+    const fromVocab = encodeTexts(vocab, raw);
+    expect(fromVocab).toHaveLength(3 * vocab.max_len);
     model.dispose();
   });
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from '@sweepq/runtime';
 import { registerEmbeddingKernels } from './embedding-kernels.js';
+import { registerFastKernels, setFastPathWarningSink } from './fast-kernels.js';
 import { ModelError } from './errors.js';
 
 /** Names of the backends this package can run on; `tensorflow` is the backend name of `@tensorflow/tfjs-node`. */
@@ -23,8 +24,14 @@ export interface InitBackendOptions {
   logger?: Logger;
   /**
    * Threads for the wasm backend (only effective where the threaded SIMD binary can run, i.e. when
-   * `SharedArrayBuffer` and worker threads are available to it); default: the backend's own choice.
+   * `SharedArrayBuffer` and worker threads are available to it); default {@link DEFAULT_WASM_THREADS} (1).
    * Must be set before the wasm backend first initialises; later values are ignored.
+   *
+   * Why 1: sweepq scales by processes, one worker process per core, each single-threaded. Measured on a 2-core VM,
+   * two single-threaded wasm processes each keep about 85% of their solo speed (1.7x aggregate), while a threaded
+   * wasm process gains little on these small matmuls (the recurrence is a chain of 32x64 by 64x256 products, and the
+   * gate math runs in JS on the main thread) and would oversubscribe the cores next to other workers. The number of
+   * worker processes is configured by the worker service, not here.
    */
   wasmThreads?: number;
   /**
@@ -41,6 +48,9 @@ export interface BackendInfo {
   /** `tf.version.tfjs`. */
   tfjsVersion: string;
 }
+
+/** Default wasm thread count: one single-threaded process per core (see {@link InitBackendOptions.wasmThreads}). */
+export const DEFAULT_WASM_THREADS = 1;
 
 const PREFERENCE_TO_BACKEND = { node: 'tensorflow', wasm: 'wasm', cpu: 'cpu' } as const;
 const AUTO_ORDER = ['node', 'wasm', 'cpu'] as const;
@@ -62,7 +72,7 @@ async function loadWasm(opts: InitBackendOptions): Promise<void> {
     // would make wasm the default for every importer of this package even when it never calls initBackend.
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(opts.wasmPaths ?? defaultWasmPaths());
-    if (opts.wasmThreads != null) wasm.setThreadsCount(opts.wasmThreads);
+    wasm.setThreadsCount(opts.wasmThreads ?? DEFAULT_WASM_THREADS);
   })();
   try {
     await wasmLoaded;
@@ -94,7 +104,10 @@ async function tryActivate(
   const name = PREFERENCE_TO_BACKEND[pref];
   try {
     if (pref === 'node') await loadNode();
-    if (pref === 'wasm') await loadWasm(opts);
+    if (pref === 'wasm') {
+      await loadWasm(opts);
+      registerFastKernels();
+    }
     if (tf.findBackendFactory(name) == null) return { ok: false, reason: `backend '${name}' is not registered` };
     const ok = await tf.setBackend(name);
     if (!ok || tf.getBackend() !== name) return { ok: false, reason: `backend '${name}' failed to initialise` };
@@ -107,7 +120,8 @@ async function tryActivate(
 
 /**
  * Choose and initialise the TensorFlow.js backend, and register the fast embedding-gradient kernels for cpu and
- * wasm ({@link registerEmbeddingKernels}).
+ * wasm ({@link registerEmbeddingKernels}) and the faster wasm kernels ({@link registerFastKernels}: slice, gather,
+ * transposed matmul; only on the pinned tfjs version, else with a warning to `logger`).
  *
  * `auto` (the default) tries `@tensorflow/tfjs-node` (an optional dependency; its absence is expected), then wasm,
  * then cpu. Idempotent: a repeated `auto` call returns the earlier choice if it is still the active backend, and an
@@ -120,6 +134,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   registerEmbeddingKernels();
   const prefer = opts.prefer ?? 'auto';
   const log = opts.logger;
+  if (log != null) setFastPathWarningSink((message) => log.warn(message));
   if (prefer === 'auto') {
     if (autoChoice != null && tf.getBackend() === autoChoice) return info(autoChoice);
     const skipped: string[] = [];

@@ -18,8 +18,19 @@ export {
   getOptimizerState,
   setOptimizerState,
   WEIGHTS_FILE,
+  type DeserializeOptions,
   type ModelArtifactsFiles,
   type OptimizerState,
 } from './serialization.js';
 export { DivergedError, ModelError } from './errors.js';
+export { FusedLSTM, fusedLstm, fusedLstmLastOutput, FUSED_LSTM_CLASS_NAME, type FusedLstmArgs, type FusedLstmOptions } from './fused-lstm.js';
+export {
+  registerFastKernels,
+  unregisterFastKernels,
+  fastKernelsRegistered,
+  wasmFastPathStatus,
+  wasmInternalsStatus,
+  PINNED_TFJS_VERSION,
+  type InternalsStatus,
+} from './fast-kernels.js';
 export * as tf from '@tensorflow/tfjs';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from './errors.js';
+import { FUSED_LSTM_CLASS_NAME } from './fused-lstm.js';
 
 /**
  * A model in the standard tfjs layers format: `modelJson` is the content of `model.json` (its weightsManifest
@@ -55,12 +56,36 @@ function trainingConfigOf(model: tf.LayersModel): tf.io.TrainingConfig | undefin
   return typeof get === 'function' ? get.call(model) : undefined;
 }
 
+/** Options of {@link deserializeModel}. */
+export interface DeserializeOptions {
+  /**
+   * `fused` (default): standard `LSTM` layers are instantiated as sweepq's fused LSTM (same weights and config, much
+   * faster training); `stock`: as `tf.layers.lstm`. The saved files are not affected either way.
+   */
+  lstmImplementation?: 'fused' | 'stock';
+}
+
+/** Deep copy of a topology with every `LSTM` layer's class name replaced by `to`. */
+function mapLstmClass(node: unknown, to: string): unknown {
+  if (Array.isArray(node)) return node.map((n) => mapLstmClass(n, to));
+  if (node == null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = mapLstmClass(v, to);
+  if (out['class_name'] === 'LSTM' && out['config'] != null) out['class_name'] = to;
+  return out;
+}
+
 /**
  * Load {@link ModelArtifactsFiles} with `tf.loadLayersModel(tf.io.fromMemory(…))`; works on any backend. The model is
- * compiled when `model.json` carries a training config (as {@link serializeModel} writes it).
+ * compiled when `model.json` carries a training config (as {@link serializeModel} writes it). LSTM layers load as the
+ * fused implementation unless `opts.lstmImplementation` is `stock`; `files` is not modified.
  */
-export async function deserializeModel(files: ModelArtifactsFiles): Promise<tf.LayersModel> {
-  const json = files.modelJson as unknown as tf.io.ModelJSON;
+export async function deserializeModel(files: ModelArtifactsFiles, opts: DeserializeOptions = {}): Promise<tf.LayersModel> {
+  const original = files.modelJson as unknown as tf.io.ModelJSON;
+  const json =
+    (opts.lstmImplementation ?? 'fused') === 'fused' && original.modelTopology != null
+      ? { ...original, modelTopology: mapLstmClass(original.modelTopology, FUSED_LSTM_CLASS_NAME) as tf.io.ModelJSON['modelTopology'] }
+      : original;
   if (json.modelTopology == null || !Array.isArray(json.weightsManifest)) {
     throw new ModelError('INVALID_ARTIFACTS', 'model.json: expected modelTopology and weightsManifest');
   }

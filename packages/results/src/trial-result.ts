@@ -1,5 +1,6 @@
 import type { TrialParams } from '@sweepq/spec';
 import type { EpochLog } from '@sweepq/model';
+import type { Evaluation } from './classification.js';
 
 /** Final state of a trial. */
 export const TrialState = {
@@ -24,6 +25,8 @@ export interface TrialResult {
   final: EpochLog | null;
   /** Metrics on the held-out test split, when the dataset has one. */
   test: { loss: number; accuracy: number } | null;
+  /** Confusion matrix and per-class metrics on the test split (validation when there is none). */
+  evaluation?: Evaluation;
   epochs: number;
   durationSec: number;
   samplesPerSec: number | null;

@@ -65,7 +65,7 @@ async function main(): Promise<number> {
     console.log(`sweep ${sweepId}: ${final.state} in ${secs} s on backend ${backend}`);
     console.log(`results: ${ctx.store.uri(`sweeps/${sweepId}/`)} (copied to ${relative(process.cwd(), out)}/, ${files} files)`);
     console.log(`  leaderboard: ${relative(process.cwd(), join(out, 'leaderboard.csv'))}; best model: ${relative(process.cwd(), join(out, 'best'))}/`);
-    console.log(`  against this bucket later: S3_ENDPOINT=… npm run sweepq -- results ${sweepId}`);
+    console.log(`  open ${relative(process.cwd(), join(out, 'leaderboard.csv'))} or read ${relative(process.cwd(), join(out, 'trials'))}/<trial>/ (params, metrics.jsonl, model/, result.json)`);
     return final.state === 'completed' ? 0 : 1;
   } finally {
     await ctx.close();

@@ -4,6 +4,7 @@ import {
   DivergedError,
   buildModel,
   evaluate,
+  predictProbabilities,
   serializeModel,
   trainModel,
   type tf,
@@ -14,7 +15,14 @@ import { QueueName, parsePayload, trialJobSchema, type TrialJob, type TrialProgr
 import type { Logger } from '@sweepq/runtime';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import type { DatasetCache } from './dataset-cache.js';
-import { TrialState, type TrialResult } from '@sweepq/results';
+import {
+  TrialState,
+  argmaxRows,
+  classificationReport,
+  confusionMatrix,
+  type Evaluation,
+  type TrialResult,
+} from '@sweepq/results';
 
 /** What {@link runTrial} needs from its process. */
 export interface TrialRunnerDeps {
@@ -152,6 +160,7 @@ export async function runTrial(job: Job, deps: TrialRunnerDeps, shutdown: AbortS
     }
 
     const testMetrics = test.n > 0 ? await evaluate(model, test, params.batch_size) : null;
+    const evaluation = await evaluateHeldOut(model, test.n > 0 ? test : validation, test.n > 0 ? 'test' : 'validation', prepared.classes);
     const files = await serializeModel(model);
     await store.putJson(layout.modelJson(sweepId, trialId), files.modelJson);
     await store.put(layout.modelWeights(sweepId, trialId), files.weights);
@@ -167,6 +176,7 @@ export async function runTrial(job: Job, deps: TrialRunnerDeps, shutdown: AbortS
       metric: { ...payload.metric, value: final ? metricValue(final, payload.metric.name) : null },
       final,
       test: testMetrics,
+      evaluation,
       epochs: history.length,
       durationSec: (Date.now() - started) / 1000,
       samplesPerSec: sps,
@@ -189,6 +199,28 @@ export async function runTrial(job: Job, deps: TrialRunnerDeps, shutdown: AbortS
     model.dispose();
   }
 }
+
+/** Confusion matrix, per-class metrics and a few stored predictions on a held-out split. */
+async function evaluateHeldOut(
+  model: tf.LayersModel,
+  data: TrainData,
+  split: Evaluation['split'],
+  classes: string[],
+): Promise<Evaluation> {
+  const k = classes.length;
+  const probs = await predictProbabilities(model, data.x, data.n, data.maxLen);
+  const predicted = argmaxRows(probs, data.n, k);
+  const confusion = confusionMatrix(data.y, predicted, k);
+  const { accuracy, perClass } = classificationReport(confusion, classes);
+  const samples = [];
+  for (let i = 0; i < Math.min(SAMPLE_PREDICTIONS, data.n); i++) {
+    samples.push({ index: i, label: data.y[i]!, probabilities: Array.from(probs.subarray(i * k, (i + 1) * k)) });
+  }
+  return { split, classes, confusion, accuracy, perClass, samples };
+}
+
+/** Predictions stored in result.json so a reloaded model can be checked against the worker's own. */
+const SAMPLE_PREDICTIONS = 8;
 
 function metricValue(e: EpochLog, name: string): number | null {
   const v = (e as unknown as Record<string, unknown>)[name];

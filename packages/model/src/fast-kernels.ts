@@ -1,0 +1,371 @@
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
+import { matmulInto, matmulTransBInto } from './lstm-math.js';
+
+/**
+ * The tfjs version whose wasm backend internals the fast paths here were written and checked against. Anything that
+ * reaches below tfjs' public op API (kernel functions called directly, the wasm heap read in place) is enabled only
+ * on this exact version and after a functional self-test; otherwise the public path is used and a warning issued.
+ */
+export const PINNED_TFJS_VERSION = '4.22.0';
+
+/** The members of tfjs-backend-wasm's `BackendWasm` the fast paths use. */
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: 'float32' | 'int32'): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: object, force?: boolean): boolean;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+}
+
+type KernelFunc = (args: { inputs: Record<string, TensorInfo>; attrs?: Record<string, unknown>; backend: unknown }) => TensorInfo;
+
+let warnSink: (message: string) => void = (message) => process.emitWarning(message, { code: 'SWEEPQ_TFJS_INTERNALS' });
+
+/** Where warnings about disabled fast paths go; default `process.emitWarning` (code `SWEEPQ_TFJS_INTERNALS`). */
+export function setFastPathWarningSink(sink: (message: string) => void): void {
+  warnSink = sink;
+}
+
+const warned = new Set<string>();
+function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  warnSink(message);
+}
+
+/** Result of {@link wasmInternalsStatus}. */
+export type InternalsStatus = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Whether the wasm fast paths may be used with `backend` under tfjs `version`: the version must be
+ * {@link PINNED_TFJS_VERSION}, the backend must have the members used, and the stock kernels wrapped must exist.
+ * Pure check (no side effects), exported so tests can detect a tfjs upgrade that silently disables the fast paths.
+ */
+export function wasmInternalsStatus(backend: unknown, version: string = tf.version.tfjs): InternalsStatus {
+  if (version !== PINNED_TFJS_VERSION) {
+    return { ok: false, reason: `tfjs ${version} is not the version the wasm fast paths are pinned to (${PINNED_TFJS_VERSION})` };
+  }
+  const b = backend as Partial<Record<keyof WasmBackendLike, unknown>> | null | undefined;
+  if (b == null) return { ok: false, reason: 'no wasm backend instance' };
+  for (const m of ['makeOutput', 'typedArrayFromHeap', 'disposeData'] as const) {
+    if (typeof b[m] !== 'function') return { ok: false, reason: `wasm backend has no ${m}() method` };
+  }
+  if (b.dataIdMap == null || typeof (b.dataIdMap as { get?: unknown }).get !== 'function') {
+    return { ok: false, reason: 'wasm backend has no dataIdMap' };
+  }
+  for (const k of ['BatchMatMul', 'Transpose', 'Slice', 'GatherV2']) {
+    if (stockKernelFunc(k) == null) return { ok: false, reason: `wasm backend has no ${k} kernel` };
+  }
+  return { ok: true };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Per-step matmul of the fused LSTM recurrence.
+
+/** `out[M,N] = a[M,K] · B` for a fixed right-hand side, many times; `a` and `out` are plain JS arrays. */
+export interface StepMatmul {
+  /** Which implementation is used: `js` (typed arrays), `wasm-kernel` (stock wasm kernel, no engine), `engine`. */
+  readonly kind: 'js' | 'wasm-kernel' | 'engine';
+  run(a: Float32Array, aOff: number, out: Float32Array): void;
+  dispose(): void;
+}
+
+let wasmSelfTest: InternalsStatus | undefined;
+let forcePublic = false;
+
+/** Force the public (engine) path on wasm, for tests of the fallback; returns the previous setting. */
+export function forcePublicWasmPath(on: boolean): boolean {
+  const prev = forcePublic;
+  forcePublic = on;
+  return prev;
+}
+
+/** Whether the wasm fast paths are active for the current backend (version pinned, members present, self-test ok). */
+export function wasmFastPathStatus(): InternalsStatus {
+  if (tf.getBackend() !== 'wasm') return { ok: false, reason: `active backend is ${tf.getBackend()}, not wasm` };
+  if (forcePublic) return { ok: false, reason: 'public path forced' };
+  const backend = tf.backend();
+  const s = wasmInternalsStatus(backend);
+  if (!s.ok) return s;
+  wasmSelfTest ??= selfTest(backend as unknown as WasmBackendLike);
+  return wasmSelfTest;
+}
+
+function selfTest(backend: WasmBackendLike): InternalsStatus {
+  try {
+    const b = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const mm = new WasmKernelMatmul(backend, b, 2, 2, 3, false);
+    const out = new Float32Array(6);
+    mm.run(Float32Array.of(1, 0, 0, 2, -1, 1), 2, out);
+    mm.dispose();
+    b.dispose();
+    const expected = [-1, 0, 1, 4, 5, 6];
+    if (!expected.every((v, i) => out[i] === v)) return { ok: false, reason: `self-test matmul gave [${Array.from(out).join(',')}]` };
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, reason: `self-test failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+class JsMatmul implements StepMatmul {
+  readonly kind = 'js';
+  private readonly values: ArrayLike<number>;
+  constructor(
+    b: tf.Tensor,
+    private readonly M: number,
+    private readonly K: number,
+    private readonly N: number,
+    private readonly transB: boolean,
+  ) {
+    this.values = b.dataSync() as Float32Array;
+  }
+  run(a: Float32Array, aOff: number, out: Float32Array): void {
+    if (this.transB) matmulTransBInto(a, aOff, this.M, this.K, this.values, this.N, out);
+    else matmulInto(a, aOff, this.M, this.K, this.values, this.N, out);
+  }
+  dispose(): void {}
+}
+
+/** Calls the stock wasm BatchMatMul kernel function directly (no engine bookkeeping, no transpose flags). */
+class WasmKernelMatmul implements StepMatmul {
+  readonly kind = 'wasm-kernel';
+  private readonly aInfo: TensorInfo;
+  private readonly bInfo: TensorInfo;
+  private readonly owned: tf.Tensor | undefined;
+  private readonly kernel: KernelFunc;
+  constructor(
+    private readonly backend: WasmBackendLike,
+    b: tf.Tensor,
+    private readonly M: number,
+    private readonly K: number,
+    private readonly N: number,
+    transB: boolean,
+  ) {
+    const k = stockKernelFunc('BatchMatMul');
+    if (k == null) throw new Error('no wasm BatchMatMul kernel');
+    this.kernel = k;
+    // XNNPACK packs the right-hand side once per tensor id and reuses it for every step.
+    this.owned = transB ? tf.transpose(b) : undefined;
+    const rhs = this.owned ?? b;
+    this.bInfo = { dataId: rhs.dataId, shape: rhs.shape, dtype: rhs.dtype };
+    this.aInfo = backend.makeOutput([M, K], 'float32');
+  }
+  run(a: Float32Array, aOff: number, out: Float32Array): void {
+    (this.backend.typedArrayFromHeap(this.aInfo) as Float32Array).set(a.subarray(aOff, aOff + this.M * this.K));
+    const res = this.kernel({ inputs: { a: this.aInfo, b: this.bInfo }, attrs: { transposeA: false, transposeB: false }, backend: this.backend });
+    // Views are taken after the kernel's allocation: a heap growth detaches earlier ones.
+    out.set((this.backend.typedArrayFromHeap(res) as Float32Array).subarray(0, this.M * this.N));
+    this.backend.disposeData(res.dataId);
+  }
+  dispose(): void {
+    this.backend.disposeData(this.aInfo.dataId);
+    this.owned?.dispose();
+  }
+}
+
+/** Public-API path: one tfjs matmul per step through the engine. */
+class EngineMatmul implements StepMatmul {
+  readonly kind = 'engine';
+  private readonly rhs: tf.Tensor2D;
+  constructor(
+    b: tf.Tensor,
+    private readonly M: number,
+    private readonly K: number,
+    transB: boolean,
+  ) {
+    this.rhs = (transB ? tf.transpose(b) : b.clone()) as tf.Tensor2D;
+  }
+  run(a: Float32Array, aOff: number, out: Float32Array): void {
+    const r = tf.tidy(() => tf.matMul(tf.tensor2d(a.subarray(aOff, aOff + this.M * this.K), [this.M, this.K]), this.rhs));
+    out.set(r.dataSync() as Float32Array);
+    r.dispose();
+  }
+  dispose(): void {
+    this.rhs.dispose();
+  }
+}
+
+/**
+ * A per-step matmul `a[M,K] · b` (or `a[M,N] · bᵀ` with `transB`, b being `[K,N]`) for the active backend: plain
+ * typed-array loops on cpu, the stock wasm kernel called directly on wasm (when {@link wasmFastPathStatus} allows,
+ * else with a warning the engine path), the engine elsewhere.
+ */
+export function makeStepMatmul(b: tf.Tensor2D, M: number, transB: boolean): StepMatmul {
+  const backendName = tf.getBackend();
+  const [K0, N0] = b.shape;
+  // transB: a is [M, N0] and the result [M, K0].
+  const K = transB ? N0 : K0;
+  const N = transB ? K0 : N0;
+  if (backendName === 'cpu') return new JsMatmul(b, M, transB ? N0 : K0, transB ? K0 : N0, transB);
+  if (backendName === 'wasm') {
+    const s = wasmFastPathStatus();
+    if (s.ok) return new WasmKernelMatmul(tf.backend() as unknown as WasmBackendLike, b, M, K, N, transB);
+    if (s.reason !== 'public path forced') warnOnce(`sweepq: wasm fast path disabled, using the public tfjs path (slower): ${s.reason}`);
+  }
+  return new EngineMatmul(b, M, K, transB);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Replacement wasm kernels.
+
+const replacedWasm = new Map<string, KernelConfig>();
+let fastKernelsOn = false;
+
+function stockKernelFunc(name: string): KernelFunc | undefined {
+  const cfg = replacedWasm.get(name) ?? (tf.getKernel(name, 'wasm') as KernelConfig | undefined);
+  return cfg?.kernelFunc as unknown as KernelFunc | undefined;
+}
+
+function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+function strides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1]! * shape[i + 1]!;
+  return s;
+}
+
+/**
+ * Slice without the stock kernel's full copy of the input (`readSync` copies the whole tensor out of the heap for
+ * every slice): reads the heap in place, copying contiguous runs of the innermost dimension.
+ */
+function sliceKernel(args: { inputs: { x: TensorInfo }; attrs: { begin: number | number[]; size: number | number[] }; backend: unknown }): TensorInfo {
+  const { x } = args.inputs;
+  const backend = args.backend as WasmBackendLike;
+  if (x.dtype !== 'float32' && x.dtype !== 'int32' && x.dtype !== 'bool') return stockKernelFunc('Slice')!(args as never);
+  const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, args.attrs.begin, args.attrs.size) as [number[], number[]];
+  const out = backend.makeOutput(size, x.dtype as 'float32');
+  const total = sizeOf(size);
+  if (total === 0) return out;
+  const outV = backend.typedArrayFromHeap(out);
+  const xV = backend.typedArrayFromHeap(x);
+  const rank = x.shape.length;
+  const xs = strides(x.shape);
+  const inner = rank === 0 ? 1 : size[rank - 1]!;
+  const rows = total / inner;
+  const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
+  for (let r = 0; r < rows; r++) {
+    let off = rank === 0 ? 0 : begin[rank - 1]!;
+    for (let d = 0; d < rank - 1; d++) off += (begin[d]! + idx[d]!) * xs[d]!;
+    outV.set(xV.subarray(off, off + inner), r * inner);
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++idx[d]! < size[d]!) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Gather along axis 0 (the embedding lookup) as row copies on the heap; other cases go to the stock kernel. */
+function gatherKernel(args: { inputs: { x: TensorInfo; indices: TensorInfo }; attrs: { axis: number; batchDims: number }; backend: unknown }): TensorInfo {
+  const { x, indices } = args.inputs;
+  const { axis, batchDims } = args.attrs;
+  const backend = args.backend as WasmBackendLike;
+  const ax = axis < 0 ? axis + x.shape.length : axis;
+  if (ax !== 0 || (batchDims ?? 0) !== 0 || (x.dtype !== 'float32' && x.dtype !== 'int32') || indices.dtype !== 'int32') {
+    return stockKernelFunc('GatherV2')!(args as never);
+  }
+  const rows = x.shape[0] ?? 0;
+  const row = rows === 0 ? 0 : sizeOf(x.shape) / rows;
+  const outShape = [...indices.shape, ...x.shape.slice(1)];
+  const out = backend.makeOutput(outShape, x.dtype);
+  const outV = backend.typedArrayFromHeap(out);
+  const xV = backend.typedArrayFromHeap(x);
+  const iV = backend.typedArrayFromHeap(indices);
+  for (let i = 0; i < iV.length; i++) {
+    const r = iV[i]!;
+    if (r < 0 || r >= rows) {
+      backend.disposeData(out.dataId);
+      throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
+    }
+    outV.set(xV.subarray(r * row, r * row + row), i * row);
+  }
+  return out;
+}
+
+/**
+ * BatchMatMul with transposeA/transposeB as an explicit transpose followed by the plain kernel: the wasm kernel's
+ * transposed variants are about 10x slower than a plain matmul, and every matmul gradient uses them.
+ */
+function batchMatMulKernel(args: { inputs: { a: TensorInfo; b: TensorInfo }; attrs: { transposeA: boolean; transposeB: boolean }; backend: unknown }): TensorInfo {
+  const { a, b } = args.inputs;
+  const { transposeA, transposeB } = args.attrs;
+  const mm = stockKernelFunc('BatchMatMul')!;
+  if (!transposeA && !transposeB) return mm(args as never);
+  const backend = args.backend as WasmBackendLike;
+  const tr = stockKernelFunc('Transpose')!;
+  const swapLast = (t: TensorInfo): TensorInfo => {
+    const perm = t.shape.map((_, i) => i);
+    const n = perm.length;
+    perm[n - 1] = n - 2;
+    perm[n - 2] = n - 1;
+    return tr({ inputs: { x: t }, attrs: { perm }, backend });
+  };
+  const at = transposeA ? swapLast(a) : a;
+  const bt = transposeB ? swapLast(b) : b;
+  try {
+    return mm({ inputs: { a: at, b: bt }, attrs: { transposeA: false, transposeB: false }, backend });
+  } finally {
+    if (at !== a) backend.disposeData(at.dataId);
+    if (bt !== b) backend.disposeData(bt.dataId);
+  }
+}
+
+const FAST_WASM: Record<string, (args: never) => TensorInfo> = {
+  Slice: sliceKernel as (args: never) => TensorInfo,
+  GatherV2: gatherKernel as (args: never) => TensorInfo,
+  BatchMatMul: batchMatMulKernel as (args: never) => TensorInfo,
+};
+
+/**
+ * Register faster wasm kernels for what the training step trips over: `Slice` (no whole-tensor copy per slice),
+ * `GatherV2` on axis 0 (row copies in place), and `BatchMatMul` with transpose flags (explicit transpose first).
+ * They keep the stock kernels' setup functions and delegate every case they do not handle to them. Enabled only when
+ * {@link wasmInternalsStatus} holds for tfjs' version (the wasm backend need not be initialised yet); otherwise a
+ * warning is issued and the stock kernels stay. Idempotent; undo with {@link unregisterFastKernels}.
+ *
+ * @returns whether the fast kernels are registered.
+ */
+export function registerFastKernels(): boolean {
+  if (fastKernelsOn) return true;
+  if (tf.version.tfjs !== PINNED_TFJS_VERSION) {
+    warnOnce(`sweepq: fast wasm kernels not registered: tfjs ${tf.version.tfjs} is not ${PINNED_TFJS_VERSION}`);
+    return false;
+  }
+  for (const name of Object.keys(FAST_WASM)) {
+    if (tf.getKernel(name, 'wasm') == null) {
+      // wasm backend not loaded (yet); registration happens again once it is.
+      return false;
+    }
+  }
+  for (const [name, kernelFunc] of Object.entries(FAST_WASM)) {
+    const stock = tf.getKernel(name, 'wasm') as KernelConfig;
+    replacedWasm.set(name, stock);
+    tf.unregisterKernel(name, 'wasm');
+    const cfg: KernelConfig = { kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelConfig['kernelFunc'] };
+    if (stock.setupFunc != null) cfg.setupFunc = stock.setupFunc;
+    if (stock.disposeFunc != null) cfg.disposeFunc = stock.disposeFunc;
+    tf.registerKernel(cfg);
+  }
+  fastKernelsOn = true;
+  return true;
+}
+
+/** Put the stock wasm kernels replaced by {@link registerFastKernels} back (benchmarks of the stock path use this). */
+export function unregisterFastKernels(): void {
+  if (!fastKernelsOn) return;
+  for (const [name, stock] of replacedWasm) {
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(stock);
+  }
+  replacedWasm.clear();
+  fastKernelsOn = false;
+}
+
+/** Whether {@link registerFastKernels} is in effect. */
+export function fastKernelsRegistered(): boolean {
+  return fastKernelsOn;
+}

@@ -1,0 +1,252 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FusedLSTM, fusedLstm, initBackend, tf } from '../src/index.js';
+import { forcePublicWasmPath } from '../src/fast-kernels.js';
+
+interface Shape {
+  B: number;
+  T: number;
+  D: number;
+  H: number;
+}
+type Act = 'sigmoid' | 'hardSigmoid';
+
+const SHAPES: Shape[] = [
+  { B: 3, T: 5, D: 4, H: 6 },
+  { B: 1, T: 7, D: 3, H: 5 },
+  { B: 4, T: 1, D: 5, H: 3 },
+  { B: 2, T: 9, D: 6, H: 6 },
+];
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+/** A dropoutFunc that returns the same fixed mask for a given shape every time (so stock and fused see equal masks). */
+function fixedMasks(seed: number): (x: tf.Tensor, rate: number) => tf.Tensor {
+  const cache = new Map<string, Float32Array>();
+  return (x, rate) => {
+    const key = `${x.shape.join('x')}@${rate}`;
+    let m = cache.get(key);
+    if (m == null) {
+      const rand = lcg(seed + cache.size * 101);
+      m = Float32Array.from({ length: x.size }, () => (rand() < rate ? 0 : 1 / (1 - rate)));
+      cache.set(key, m);
+    }
+    return tf.tensor(m, x.shape);
+  };
+}
+
+function relErr(a: tf.Tensor, b: tf.Tensor): number {
+  const av = a.dataSync();
+  const bv = b.dataSync();
+  expect(a.shape).toEqual(b.shape);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < bv.length; i++) {
+    diff = Math.max(diff, Math.abs((av[i] as number) - (bv[i] as number)));
+    scale = Math.max(scale, Math.abs(bv[i] as number));
+  }
+  return scale === 0 ? diff : diff / scale;
+}
+
+interface LayerOpts {
+  units: number;
+  act: Act;
+  dropout: number;
+  recurrentDropout: number;
+}
+
+function layerArgs(o: LayerOpts): Parameters<typeof tf.layers.lstm>[0] {
+  return {
+    units: o.units,
+    recurrentActivation: o.act,
+    dropout: o.dropout,
+    recurrentDropout: o.recurrentDropout,
+    unitForgetBias: true,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+    recurrentInitializer: tf.initializers.orthogonal({ gain: 1, seed: 2 }),
+    biasInitializer: tf.initializers.randomUniform({ minval: -0.3, maxval: 0.3, seed: 3 }),
+  };
+}
+
+type Forward = (x: tf.Tensor) => tf.Tensor;
+
+/** Forward output and gradients (x, kernel, recurrent kernel, bias) of one layer on `x`, loss = sum(h * w). */
+function run(layer: tf.layers.Layer, x: tf.Tensor3D, w: tf.Tensor, training: boolean, forward?: Forward): { y: tf.Tensor; grads: tf.Tensor[] } {
+  const fwd: Forward = forward ?? ((xx) => layer.apply(xx, { training }) as tf.Tensor);
+  const xv = tf.variable(x, true);
+  const y = fwd(xv);
+  const vars = [xv, ...layer.trainableWeights.map((v) => v.read() as tf.Variable)];
+  const { grads, value } = tf.variableGrads(() => tf.sum(tf.mul(fwd(xv), w)) as tf.Scalar, vars);
+  const out = vars.map((v) => grads[v.name]!);
+  value.dispose();
+  xv.dispose();
+  return { y, grads: out };
+}
+
+/**
+ * The stock LSTMCell's math written out with tfjs ops (autodiff), for sequence length 1: tfjs 4.22's own LSTM cannot
+ * differentiate a single timestep (the Unpack gradient throws "Argument tensors passed to stack must be a Tensor[]").
+ */
+function referenceForward(layer: tf.layers.Layer, act: Act, masks: (x: tf.Tensor, rate: number) => tf.Tensor, dropout: number, recurrentDropout: number): Forward {
+  return (x) =>
+    tf.tidy(() => {
+      const [W, U, b] = layer.trainableWeights.map((v) => v.read());
+      const [B, T] = x.shape as [number, number, number];
+      const H = U!.shape[0]!;
+      const sig = (z: tf.Tensor): tf.Tensor => (act === 'sigmoid' ? tf.sigmoid(z) : tf.clipByValue(tf.add(tf.mul(z, 0.2), 0.5), 0, 1));
+      let h: tf.Tensor = tf.zeros([B, H]);
+      let c: tf.Tensor = tf.zeros([B, H]);
+      const inMask = dropout > 0 ? masks(tf.ones([B, x.shape[2]!]), dropout) : null;
+      const recMask = recurrentDropout > 0 ? masks(tf.ones([B, H]), recurrentDropout) : null;
+      for (let t = 0; t < T; t++) {
+        let xt = tf.reshape(tf.slice(x, [0, t, 0], [B, 1, -1]), [B, -1]);
+        if (inMask) xt = tf.mul(xt, inMask);
+        const hm = recMask ? tf.mul(h, recMask) : h;
+        const z = tf.add(tf.add(tf.matMul(xt, W!), tf.matMul(hm, U!)), b!);
+        const [zi, zf, zg, zo] = tf.split(z, 4, 1);
+        c = tf.add(tf.mul(sig(zf!), c), tf.mul(sig(zi!), tf.tanh(zg!)));
+        h = tf.mul(sig(zo!), tf.tanh(c));
+      }
+      return h;
+    });
+}
+
+beforeAll(async () => {
+  await initBackend({ prefer: 'wasm' });
+});
+
+afterEach(() => {
+  forcePublicWasmPath(false);
+});
+
+for (const backend of ['wasm', 'cpu', 'wasm-public'] as const) {
+  describe(`fused LSTM parity with tf.layers.lstm on ${backend}`, () => {
+    beforeAll(async () => {
+      await tf.setBackend(backend === 'cpu' ? 'cpu' : 'wasm');
+    });
+
+    const cases: Array<{ shape: Shape; act: Act; dropout: number; recurrentDropout: number }> = [];
+    for (const shape of SHAPES) cases.push({ shape, act: 'sigmoid', dropout: 0, recurrentDropout: 0 });
+    cases.push({ shape: SHAPES[0]!, act: 'hardSigmoid', dropout: 0, recurrentDropout: 0 });
+    cases.push({ shape: SHAPES[0]!, act: 'sigmoid', dropout: 0.3, recurrentDropout: 0.4 });
+    cases.push({ shape: SHAPES[1]!, act: 'hardSigmoid', dropout: 0.5, recurrentDropout: 0.2 });
+    cases.push({ shape: SHAPES[2]!, act: 'sigmoid', dropout: 0.2, recurrentDropout: 0.3 });
+
+    for (const c of cases) {
+      const { B, T, D, H } = c.shape;
+      it(`forward and all gradients within 1e-4: B=${B} T=${T} D=${D} H=${H} ${c.act} dropout=${c.dropout}/${c.recurrentDropout}`, () => {
+        if (backend === 'wasm-public') forcePublicWasmPath(true);
+        const opts = { units: H, act: c.act, dropout: c.dropout, recurrentDropout: c.recurrentDropout };
+        const stock = tf.layers.lstm(layerArgs(opts));
+        const fused = fusedLstm(layerArgs(opts));
+        const rand = lcg(B * 1000 + T * 10 + D);
+        const x = tf.tensor3d(Float32Array.from({ length: B * T * D }, () => (rand() - 0.5) * 3), [B, T, D]);
+        const w = tf.tensor2d(Float32Array.from({ length: B * H }, () => rand() - 0.5), [B, H]);
+        stock.apply(x);
+        fused.apply(x);
+        fused.setWeights(stock.getWeights());
+        const masks = fixedMasks(7);
+        for (const l of [stock, fused]) (l as unknown as { cell: { dropoutFunc: unknown } }).cell.dropoutFunc = masks;
+
+        const before = tf.memory().numTensors;
+        const s = run(stock, x, w, true, T === 1 ? referenceForward(stock, c.act, masks, c.dropout, c.recurrentDropout) : undefined);
+        const f = run(fused, x, w, true);
+        expect(relErr(f.y, s.y)).toBeLessThan(1e-4);
+        expect(f.grads).toHaveLength(4);
+        f.grads.forEach((g, i) => expect(relErr(g, s.grads[i]!), `gradient ${i}`).toBeLessThan(1e-4));
+        // Dropout really was applied (training) and is off at inference.
+        const inferS = stock.apply(x) as tf.Tensor;
+        const inferF = fused.apply(x) as tf.Tensor;
+        expect(relErr(inferF, inferS)).toBeLessThan(1e-4);
+        if (c.dropout > 0) expect(relErr(inferF, f.y)).toBeGreaterThan(1e-3);
+        tf.dispose([s.y, ...s.grads, f.y, ...f.grads, inferS, inferF]);
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose([x, w]);
+        stock.dispose();
+        fused.dispose();
+      });
+    }
+
+    it('embedding gradient through the whole model matches the stock model', () => {
+      if (backend === 'wasm-public') forcePublicWasmPath(true);
+      const V = 20;
+      const T = 6;
+      const build = (impl: 'fused' | 'stock'): tf.Sequential => {
+        const m = tf.sequential();
+        m.add(tf.layers.embedding({ inputDim: V, outputDim: 5, inputLength: T, embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed: 9 }) }));
+        const args = layerArgs({ units: 4, act: 'sigmoid', dropout: 0.25, recurrentDropout: 0.25 });
+        m.add(impl === 'fused' ? fusedLstm(args) : tf.layers.lstm(args));
+        m.add(tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }));
+        return m;
+      };
+      const stock = build('stock');
+      const fused = build('fused');
+      expect(fused.layers[1]).toBeInstanceOf(FusedLSTM);
+      fused.setWeights(stock.getWeights());
+      const masks = fixedMasks(3);
+      for (const m of [stock, fused]) (m.layers[1] as unknown as { cell: { dropoutFunc: unknown } }).cell.dropoutFunc = masks;
+      const rand = lcg(5);
+      const ids = tf.tensor2d(Int32Array.from({ length: 4 * T }, () => Math.floor(rand() * V)), [4, T], 'int32');
+      const labels = tf.tensor1d([0, 2, 1, 2], 'int32');
+      const grads = (m: tf.Sequential): tf.Tensor[] => {
+        const vars = m.trainableWeights.map((v) => v.read() as tf.Variable);
+        const { grads: g, value } = tf.variableGrads(
+          () => tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 3), tf.log(m.apply(ids, { training: true }) as tf.Tensor)) as tf.Scalar,
+          vars,
+        );
+        value.dispose();
+        return vars.map((v) => g[v.name]!);
+      };
+      const gs = grads(stock);
+      const gf = grads(fused);
+      expect(gf).toHaveLength(6);
+      gf.forEach((g, i) => expect(relErr(g, gs[i]!), `gradient of ${stock.trainableWeights[i]!.name}`).toBeLessThan(1e-4));
+      tf.dispose([...gs, ...gf, ids, labels]);
+      stock.dispose();
+      fused.dispose();
+    });
+  });
+}
+
+describe('FusedLSTM layer', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+  });
+
+  it('reports the LSTM class and config, and the stock weight names and shapes', () => {
+    const stock = tf.layers.lstm({ units: 3, recurrentActivation: 'sigmoid' });
+    const fused = fusedLstm({ units: 3, recurrentActivation: 'sigmoid' });
+    const x = tf.zeros([2, 4, 5]);
+    stock.apply(x);
+    fused.apply(x);
+    expect(fused.getClassName()).toBe('LSTM');
+    const strip = (cfg: Record<string, unknown>): Record<string, unknown> => ({ ...cfg, name: '' });
+    expect(strip(fused.getConfig())).toEqual(strip(stock.getConfig()));
+    expect(fused.weights.map((w) => [w.name.replace(/^.*\//, ''), w.shape])).toEqual(stock.weights.map((w) => [w.name.replace(/^.*\//, ''), w.shape]));
+    expect(fused.name).toMatch(/^lstm_LSTM\d+$/);
+    x.dispose();
+    stock.dispose();
+    fused.dispose();
+  });
+
+  it('falls back to the stock implementation for returnSequences', () => {
+    const stock = tf.layers.lstm({ units: 3, returnSequences: true });
+    const fused = fusedLstm({ units: 3, returnSequences: true });
+    const x = tf.randomNormal([2, 4, 5], 0, 1, 'float32', 1);
+    stock.apply(x);
+    fused.apply(x);
+    fused.setWeights(stock.getWeights());
+    const a = stock.apply(x) as tf.Tensor;
+    const b = fused.apply(x) as tf.Tensor;
+    expect(b.shape).toEqual([2, 4, 3]);
+    expect(relErr(b, a)).toBe(0);
+    tf.dispose([x, a, b]);
+    stock.dispose();
+    fused.dispose();
+  });
+});
