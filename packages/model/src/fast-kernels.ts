@@ -99,7 +99,8 @@ function selfTest(backend: WasmBackendLike): InternalsStatus {
     mm.run(Float32Array.of(1, 0, 0, 2, -1, 1), 2, out);
     mm.dispose();
     b.dispose();
-    const expected = [-1, 0, 1, 4, 5, 6];
+    // a = rows [0, 2] and [-1, 1] (read from offset 2).
+    const expected = [8, 10, 12, 3, 3, 3];
     if (!expected.every((v, i) => out[i] === v)) return { ok: false, reason: `self-test matmul gave [${Array.from(out).join(',')}]` };
     return { ok: true };
   } catch (err) {
