@@ -12,3 +12,4 @@ export {
 } from './jobs.js';
 export { createWorkerConnection, connectProducer, redisAnswers, redactRedisUrl, RedisUnavailableError } from './connection.js';
 export { TRIAL_JOB_OPTIONS, SWEEP_JOB_OPTIONS } from './options.js';
+export { claimResult, ClaimOutcome } from './result-claim.js';

@@ -21,6 +21,8 @@ export const trialJobId = (sweepId: string, trialId: string): string => `${sweep
 export const redisKeys = (prefix: string = DEFAULT_PREFIX) => ({
   /** Set when a sweep is cancelled; workers and the coordinator watch it. */
   cancelled: (sweepId: string) => `${prefix}:sweepq:cancelled:${sweepId}`,
+  /** Which job attempt committed a trial's result (see claimResult). */
+  resultClaim: (sweepId: string, trialId: string) => `${prefix}:sweepq:result:${sweepId}:${trialId}`,
   /** Pub/sub channel that tells every worker a sweep was cancelled. */
   cancelChannel: `${prefix}:sweepq:cancel`,
 });

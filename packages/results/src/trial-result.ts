@@ -28,6 +28,10 @@ export interface TrialResult {
   /** Confusion matrix and per-class metrics on the test split (validation when there is none). */
   evaluation?: Evaluation;
   epochs: number;
+  /** Epochs actually trained across attempts (more than `epochs` only if partial epochs were lost and re-run). */
+  epochsTrained?: number;
+  /** Each time the trial resumed from a checkpoint after its worker died or shut down. */
+  resumes?: { attempt: number; worker: string; fromEpoch: number; at: string }[];
   durationSec: number;
   samplesPerSec: number | null;
   backend: string;

@@ -12,6 +12,8 @@ const workerEnvSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** A worker whose lock is not renewed within this many ms is considered dead and its trial handed on. */
   WORKER_LOCK_MS: z.coerce.number().int().min(5000).default(30_000),
+  /** Times a trial may be recovered from a dead worker before it is failed (a crash loop guard). */
+  WORKER_MAX_STALLS: z.coerce.number().int().min(1).default(5),
   /** Deadline for graceful shutdown (below Kubernetes' default 30 s grace period). */
   SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(1000).default(25_000),
   /** Worker-wide per-trial timeout in seconds (a spec's trial_timeout wins); 0 = none. */

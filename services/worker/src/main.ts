@@ -47,7 +47,19 @@ async function main(): Promise<void> {
       try {
         return await runTrial(
           job,
-          { store, cache, logger: log, backend, tfjsVersion, workerId, isCancelled, defaultTimeoutSec: env.TRIAL_TIMEOUT_SEC },
+          token,
+          {
+            store,
+            cache,
+            logger: log,
+            backend,
+            tfjsVersion,
+            workerId,
+            isCancelled,
+            defaultTimeoutSec: env.TRIAL_TIMEOUT_SEC,
+            redis: connection,
+            queuePrefix: env.SWEEPQ_QUEUE_PREFIX,
+          },
           shutdown.signal,
         );
       } catch (err) {
@@ -65,7 +77,8 @@ async function main(): Promise<void> {
       concurrency: env.WORKER_CONCURRENCY,
       lockDuration: env.WORKER_LOCK_MS,
       stalledInterval: env.WORKER_LOCK_MS,
-      maxStalledCount: 2,
+      maxStalledCount: env.WORKER_MAX_STALLS,
+      name: workerId,
       autorun: false,
     },
   );

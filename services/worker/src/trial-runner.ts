@@ -7,11 +7,13 @@ import {
   predictProbabilities,
   serializeModel,
   trainModel,
-  type tf,
+  tf,
   type EpochLog,
   type TrainData,
 } from '@sweepq/model';
-import { QueueName, parsePayload, trialJobSchema, type TrialJob, type TrialProgress } from '@sweepq/queue';
+import { ClaimOutcome, QueueName, claimResult, parsePayload, trialJobSchema, type TrialJob, type TrialProgress } from '@sweepq/queue';
+import type { Redis } from 'ioredis';
+import { deleteCheckpoint, loadCheckpoint, restoreCheckpoint, saveCheckpoint, type ResumeRecord } from './checkpoint.js';
 import type { Logger } from '@sweepq/runtime';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import type { DatasetCache } from './dataset-cache.js';
@@ -36,6 +38,9 @@ export interface TrialRunnerDeps {
   isCancelled: (sweepId: string) => Promise<boolean>;
   /** Worker-wide per-trial timeout in seconds; 0 = none. */
   defaultTimeoutSec: number;
+  /** Redis connection and BullMQ prefix, for the result claim. */
+  redis: Redis;
+  queuePrefix: string;
 }
 
 /** Thrown when training stopped because the process is shutting down; the job goes back to the queue. */
@@ -49,7 +54,7 @@ export class ShutdownInterrupt extends Error {
  * Train one trial and write its artifacts. `result.json` is written last: it is the commit point, and a
  * trial that already has one is not trained again (a duplicate delivery is a no-op).
  */
-export async function runTrial(job: Job, deps: TrialRunnerDeps, shutdown: AbortSignal): Promise<TrialResult> {
+export async function runTrial(job: Job, token: string | undefined, deps: TrialRunnerDeps, shutdown: AbortSignal): Promise<TrialResult> {
   let payload: TrialJob;
   try {
     payload = parsePayload(QueueName.Trials, trialJobSchema, job.data);
@@ -105,17 +110,39 @@ export async function runTrial(job: Job, deps: TrialRunnerDeps, shutdown: AbortS
     numClasses: prepared.classes.length,
     seed: payload.seed,
   });
-  const metricsLines: string[] = [];
   let lastCancelCheck = 0;
   let lastProgress = 0;
   try {
-    await store.putJson(layout.params(sweepId, trialId), { trialId, index: payload.index, seed: payload.seed, params });
-    log.info({ params, train: train.n, validation: validation.n }, 'training');
-    const { history, aborted } = await trainModel({
+    // Resume from the last completed epoch when an earlier attempt left a checkpoint.
+    const ckpt = await loadCheckpoint(store, sweepId, trialId);
+    let history: EpochLog[] = [];
+    let epochsTrained = 0;
+    const resumes: ResumeRecord[] = [];
+    let checkpointEpoch: number | undefined;
+    if (ckpt && ckpt.state.seed === payload.seed && ckpt.state.epoch <= params.epochs) {
+      await restoreCheckpoint(tf, model, ckpt);
+      history = ckpt.state.history.slice(0, ckpt.state.epoch);
+      epochsTrained = ckpt.state.epochsTrained;
+      resumes.push(...ckpt.state.resumes, {
+        attempt: base.attempt,
+        worker: deps.workerId,
+        fromEpoch: ckpt.state.epoch,
+        at: new Date().toISOString(),
+      });
+      checkpointEpoch = ckpt.state.epoch;
+      log.info({ fromEpoch: ckpt.state.epoch, savedBy: ckpt.state.worker }, 'resuming from checkpoint');
+    } else {
+      await store.putJson(layout.params(sweepId, trialId), { trialId, index: payload.index, seed: payload.seed, params });
+    }
+    const metricsLines = history.map((h) => JSON.stringify(h));
+    const startEpoch = history.length;
+    log.info({ params, train: train.n, validation: validation.n, startEpoch }, 'training');
+    const run = await trainModel({
       model,
       train,
       validation,
       epochs: params.epochs,
+      startEpoch,
       batchSize: params.batch_size,
       seed: payload.seed,
       signal,
@@ -134,7 +161,18 @@ export async function runTrial(job: Job, deps: TrialRunnerDeps, shutdown: AbortS
       },
       onEpochEnd: async (e: EpochLog) => {
         metricsLines.push(JSON.stringify(e));
+        history.push(e);
+        epochsTrained += 1;
         await store.put(layout.metrics(sweepId, trialId), `${metricsLines.join('\n')}\n`, 'application/x-ndjson');
+        await saveCheckpoint(
+          store,
+          sweepId,
+          trialId,
+          model,
+          { epoch: e.epoch, history, seed: payload.seed, epochsTrained, resumes, worker: deps.workerId, attempt: base.attempt },
+          checkpointEpoch,
+        );
+        checkpointEpoch = e.epoch;
         const progress: TrialProgress = {
           sweepId,
           trialId,
@@ -149,18 +187,21 @@ export async function runTrial(job: Job, deps: TrialRunnerDeps, shutdown: AbortS
       },
     });
 
+    const aborted = run.aborted;
     if (aborted) {
       if (shutdown.aborted) throw new ShutdownInterrupt();
       const reason = timeout.signal.aborted ? 'timeout' : 'cancelled';
       const result = failedResult(base, payload, started, history, reason === 'timeout' ? TrialState.Failed : TrialState.Cancelled, reason,
         reason === 'timeout' ? `trial exceeded its timeout of ${timeoutSec} s` : 'sweep was cancelled');
-      await store.putJson(layout.result(sweepId, trialId), result);
       log.warn({ reason }, 'trial stopped');
-      return result;
+      return await commitResult({ ...result, epochsTrained, resumes }, job, token, deps, log);
     }
 
     const testMetrics = test.n > 0 ? await evaluate(model, test, params.batch_size) : null;
     const evaluation = await evaluateHeldOut(model, test.n > 0 ? test : validation, test.n > 0 ? 'test' : 'validation', prepared.classes);
+    if (history.length < params.epochs) {
+      throw new Error(`training ended after ${history.length} of ${params.epochs} epochs without being stopped`);
+    }
     const files = await serializeModel(model);
     await store.putJson(layout.modelJson(sweepId, trialId), files.modelJson);
     await store.put(layout.modelWeights(sweepId, trialId), files.weights);
@@ -169,7 +210,7 @@ export async function runTrial(job: Job, deps: TrialRunnerDeps, shutdown: AbortS
       trialVocabulary(prepared, { maxWords: params.max_words, maxLen: params.max_len }),
     );
     const final = history.at(-1) ?? null;
-    const sps = history.length > 0 ? history.reduce((a, h) => a + h.samplesPerSec, 0) / history.length : null;
+    const sps = run.history.length > 0 ? run.history.reduce((a, h) => a + h.samplesPerSec, 0) / run.history.length : null;
     const result: TrialResult = {
       ...base,
       state: TrialState.Completed,
@@ -178,17 +219,19 @@ export async function runTrial(job: Job, deps: TrialRunnerDeps, shutdown: AbortS
       test: testMetrics,
       evaluation,
       epochs: history.length,
+      epochsTrained,
+      resumes,
       durationSec: (Date.now() - started) / 1000,
       samplesPerSec: sps,
       finishedAt: new Date().toISOString(),
     };
-    await store.putJson(layout.result(sweepId, trialId), result);
-    log.info({ metric: result.metric, test: testMetrics, durationSec: result.durationSec }, 'trial completed');
-    return result;
+    const committed = await commitResult(result, job, token, deps, log);
+    log.info({ metric: result.metric, test: testMetrics, durationSec: result.durationSec, resumes: resumes.length }, 'trial completed');
+    return committed;
   } catch (err) {
     if (err instanceof DivergedError) {
       const result = failedResult(base, payload, started, [], TrialState.Failed, 'diverged', err.message);
-      await store.putJson(layout.result(sweepId, trialId), result);
+      await commitResult(result, job, token, deps, log);
       throw new UnrecoverableError(`diverged: ${err.message}`);
     }
     throw err;
@@ -198,6 +241,47 @@ export async function runTrial(job: Job, deps: TrialRunnerDeps, shutdown: AbortS
     (model.optimizer as tf.Optimizer | undefined)?.dispose();
     model.dispose();
   }
+}
+
+/** Thrown when this attempt lost its job lock before committing: another worker owns the trial now. */
+export class LockLostError extends Error {
+  constructor(trialId: string) {
+    super(`lost the job lock of trial ${trialId} before committing its result; another worker owns it now`);
+  }
+}
+
+/**
+ * Write result.json exactly once per trial: claim it atomically in Redis (only the job-lock holder can),
+ * write it, then drop the checkpoint. A duplicate attempt returns the result that is already there.
+ */
+async function commitResult(
+  result: TrialResult,
+  job: Job,
+  token: string | undefined,
+  deps: TrialRunnerDeps,
+  log: Logger,
+): Promise<TrialResult> {
+  const { sweepId, trialId } = result;
+  const key = layout.result(sweepId, trialId);
+  if (token !== undefined && job.id !== undefined) {
+    const claim = { prefix: deps.queuePrefix, jobId: job.id, token, sweepId, trialId };
+    let outcome = await claimResult(deps.redis, claim);
+    if (outcome === ClaimOutcome.TakenByEarlierAttempt) {
+      const existing = await deps.store.getJson<TrialResult>(key);
+      if (existing) {
+        log.info('an earlier attempt already committed this trial; keeping its result');
+        return existing;
+      }
+      // The earlier claimer died between claiming and writing; we hold the lock now.
+      outcome = await claimResult(deps.redis, { ...claim, force: true });
+    }
+    if (outcome === ClaimOutcome.LockLost) throw new LockLostError(trialId);
+  }
+  await deps.store.putJson(key, result);
+  await deleteCheckpoint(deps.store, sweepId, trialId).catch((err: unknown) =>
+    log.warn({ err: (err as Error).message }, 'could not remove the checkpoint'),
+  );
+  return result;
 }
 
 /** Confusion matrix, per-class metrics and a few stored predictions on a held-out split. */
