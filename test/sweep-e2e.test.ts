@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -10,6 +9,7 @@ import type { Leaderboard, SweepRecord, TrialResult } from '@sweepq/results';
 import { layout } from '@sweepq/storage';
 import { openContext, loadCliEnv, readSpecFile, submitSweep } from '@sweepq/cli';
 import { REDIS_URL, createWorld, waitFor, writeToyCsv, type TestWorld } from './helpers/env.js';
+import { runCli } from './helpers/cli.js';
 
 let world: TestWorld;
 
@@ -20,20 +20,12 @@ afterAll(async () => {
   await world?.cleanup();
 });
 
-const cliBin = join(import.meta.dirname, '..', 'services', 'cli', 'bin', 'sweepq.js');
-function cli(args: string[], env: Record<string, string>) {
-  return spawnSync(process.execPath, [cliBin, ...args], {
-    env: { ...process.env, ...env, SWEEPQ_FROM_SOURCE: '1' },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-}
 
 describe('a sweep end to end: CLI -> Redis -> coordinator -> 2 worker processes -> bucket', () => {
   it('rejects a broken spec with exit code 2 and enqueues nothing', async () => {
     const bad = join(world.dir, 'bad.yaml');
     await writeFile(bad, 'method: grid\nparameters:\n  learning_rate:\n    min: fast\n    max: 0.1\n  lstm_unitz:\n    values: [8]\n');
-    const r = cli(['submit', bad], world.env);
+    const r = await runCli(['submit', bad], world.env);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/learning_rate/);
     expect(r.stderr).toMatch(/lstm_unitz/);

@@ -36,6 +36,8 @@ export interface SweepRecord {
   };
   trials?: { total: number; completed: number; failed: number; cancelled: number; running: number; queued: number };
   best?: { trialId: string; value: number | null };
+  /** Each `sweepq retry`: when, and which trials. */
+  retries?: { at: string; trials: string[] }[];
   error?: string;
   submittedAt: string;
   startedAt?: string;

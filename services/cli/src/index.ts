@@ -8,3 +8,4 @@ export { cancelSweep } from './commands/cancel.js';
 export { downloadSweep } from './commands/download.js';
 export { followSweep } from './commands/follow.js';
 export { CliError, ExitCode } from './exit-codes.js';
+export { retrySweep } from './commands/retry.js';

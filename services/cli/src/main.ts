@@ -12,6 +12,8 @@ import { readLeaderboard, readSweep, runningTrials } from './commands/inspect.js
 import { cancelSweep } from './commands/cancel.js';
 import { followSweep } from './commands/follow.js';
 import { downloadSweep } from './commands/download.js';
+import { registerReportCommands } from './commands/report.js';
+import { retrySweep } from './commands/retry.js';
 
 async function withContext<T>(fn: (ctx: CliContext) => Promise<T>): Promise<T> {
   const ctx = await openContext(loadCliEnv());
@@ -116,6 +118,24 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('retry')
+    .description('re-run the failed (or cancelled) trials of a finished sweep under the same trial ids')
+    .argument('<sweepId>')
+    .option('--failed', 'retry failed trials')
+    .option('--cancelled', 'retry cancelled trials')
+    .option('--json', 'print JSON')
+    .action(async (sweepId: string, opts: { failed?: boolean; cancelled?: boolean; json?: boolean }) => {
+      await withContext(async (ctx) => {
+        const r = await retrySweep(ctx, sweepId, opts);
+        print(
+          Boolean(opts.json),
+          { sweepId, ...r },
+          r.retried.length > 0 ? `${sweepId}: retrying ${r.retried.join(', ')}` : `${sweepId}: no trials to retry`,
+        );
+      });
+    });
+
+  program
     .command('download')
     .description("copy a sweep's files from the bucket to a local folder")
     .argument('<sweepId>')
@@ -128,6 +148,8 @@ export function buildProgram(): Command {
         process.stdout.write(`${n} files written to ${out}\n`);
       });
     });
+
+  registerReportCommands(program);
 
   return program;
 }

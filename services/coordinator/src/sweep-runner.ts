@@ -203,7 +203,7 @@ async function trialStates(
         out.set(t.trialId, result.state);
       } else {
         const job = await deps.trials.getJob(id);
-        await writeFailedResult(sweepId, t, job?.failedReason ?? 'unknown error', job?.attemptsMade ?? 0, deps);
+        await writeFinalResult(sweepId, t, TrialState.Failed, job?.failedReason ?? 'unknown error', job?.attemptsMade ?? 0, deps);
         out.set(t.trialId, TrialState.Failed);
       }
     } else if (state === 'active') {
@@ -219,10 +219,14 @@ async function trialStates(
   return out;
 }
 
-/** A trial whose job failed for good gets a result.json saying why, so the bucket tells the whole story. */
-async function writeFailedResult(
+/**
+ * A trial that ended without writing its own result (its job failed for good, or it was cancelled before
+ * it started) gets a result.json saying why, so the bucket tells the whole story.
+ */
+async function writeFinalResult(
   sweepId: string,
   t: PlannedTrial,
+  state: TrialState,
   reason: string,
   attempts: number,
   deps: SweepRunnerDeps,
@@ -231,8 +235,8 @@ async function writeFailedResult(
     sweepId,
     trialId: t.trialId,
     index: t.index,
-    state: TrialState.Failed,
-    reason: 'error',
+    state,
+    reason: state === TrialState.Cancelled ? 'cancelled' : 'error',
     error: reason,
     params: t.params,
     metric: { name: '', goal: 'maximize', value: null },
@@ -272,7 +276,11 @@ async function finalize(
   const { store } = deps;
   const results: TrialResult[] = [];
   for (const t of planned) {
-    const r = await store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
+    let r = await store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
+    if (!r && cancelled) {
+      await writeFinalResult(sweepId, t, TrialState.Cancelled, 'sweep cancelled before the trial started', 0, deps);
+      r = await store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
+    }
     if (r) results.push(r);
   }
   const lb = buildLeaderboard(sweepId, spec.metric, results);
@@ -283,7 +291,6 @@ async function finalize(
   if (best) await copyBestModel(sweepId, best.trialId, store);
   const counts = emptyCounts(planned.length);
   for (const r of results) counts[r.state] += 1;
-  counts.cancelled += planned.length - results.length;
   const state = cancelled ? SweepState.Cancelled : counts.completed > 0 ? SweepState.Completed : SweepState.Failed;
   await save({
     state,
