@@ -4,7 +4,7 @@
  * Prints a table (or `--json`: one object per backend). Not a test: figures, not assertions.
  *
  *   npm run bench:train -- [--seq-len 100] [--batch 32] [--units 64] [--embedding 64] [--vocab 10000]
- *                          [--steps 8] [--warmup 2] [--backends node,wasm,cpu] [--json]
+ *                          [--dropout 0] [--steps 8] [--warmup 2] [--backends node,wasm,cpu] [--json]
  *
  * Method: per backend, both models are warmed up, then timed in alternating rounds (one stock step, one sweepq
  * step, ...) so load from other processes hits both alike; figures are medians over the timed steps. The stock
@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     units: { type: 'string', default: '64' },
     embedding: { type: 'string', default: '64' },
     vocab: { type: 'string', default: '10000' },
+    dropout: { type: 'string', default: '0' },
     steps: { type: 'string', default: '8' },
     warmup: { type: 'string', default: '2' },
     backends: { type: 'string', default: 'node,wasm,cpu' },
@@ -41,7 +42,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(
-    'usage: npm run bench:train -- [--seq-len N] [--batch N] [--units N] [--embedding N] [--vocab N] [--steps N] [--warmup N] [--backends node,wasm,cpu] [--json]',
+    'usage: npm run bench:train -- [--seq-len N] [--batch N] [--units N] [--embedding N] [--vocab N] [--dropout R] [--steps N] [--warmup N] [--backends node,wasm,cpu] [--json]',
   );
   process.exit(0);
 }
@@ -61,6 +62,11 @@ const H = int('units', args.units);
 const E = int('embedding', args.embedding);
 const V = int('vocab', args.vocab);
 const STEPS = int('steps', args.steps);
+const DROPOUT = Number(args.dropout);
+if (!(DROPOUT >= 0 && DROPOUT < 1)) {
+  console.error(`--dropout: expected a number in [0, 1), got ${JSON.stringify(args.dropout)}`);
+  process.exit(2);
+}
 const WARMUP = int('warmup', args.warmup);
 const backends = (args.backends ?? '').split(',').filter((b) => b !== '') as Array<Exclude<BackendPreference, 'auto'>>;
 for (const b of backends) {
@@ -114,7 +120,7 @@ interface Row {
   stockMsPerStep: number;
   sweepqMsPerStep: number;
   wasmFastPath?: string;
-  shape: { seqLen: number; batch: number; units: number; embedding: number; vocab: number };
+  shape: { seqLen: number; batch: number; units: number; embedding: number; vocab: number; dropout: number };
 }
 
 async function benchBackend(prefer: Exclude<BackendPreference, 'auto'>): Promise<Row | undefined> {
@@ -130,8 +136,8 @@ async function benchBackend(prefer: Exclude<BackendPreference, 'auto'>): Promise
     maxLen: T,
     embeddingDim: E,
     lstmUnits: H,
-    dropout: 0,
-    recurrentDropout: 0,
+    dropout: DROPOUT,
+    recurrentDropout: DROPOUT,
     learningRate: 1e-3,
     optimizer: 'adam' as const,
     numClasses: 2,
@@ -178,7 +184,7 @@ async function benchBackend(prefer: Exclude<BackendPreference, 'auto'>): Promise
     fractionOfMatmulPeak: round(gflops / matmulPeakGflops, 3),
     stockMsPerStep: round(median(ts), 1),
     sweepqMsPerStep: round(median(tf_), 1),
-    shape: { seqLen: T, batch: B, units: H, embedding: E, vocab: V },
+    shape: { seqLen: T, batch: B, units: H, embedding: E, vocab: V, dropout: DROPOUT },
   };
   if (backend === 'wasm') {
     const s = wasmFastPathStatus();
@@ -205,7 +211,7 @@ if (args.json) {
   for (const r of rows) console.log(JSON.stringify(r));
 } else {
   console.log(
-    `seed shape: seq ${T}, batch ${B}, units ${H}, embedding ${E}, vocab ${V}; ${(FLOP_PER_SAMPLE / 1e6).toFixed(1)} MFLOP/sample; ` +
+    `seed shape: seq ${T}, batch ${B}, units ${H}, embedding ${E}, vocab ${V}, dropout ${DROPOUT}; ${(FLOP_PER_SAMPLE / 1e6).toFixed(1)} MFLOP/sample; ` +
       `median of ${STEPS} steps after ${WARMUP} warm-up; tfjs ${tf.version.tfjs}`,
   );
   const header = ['backend', 'stock samples/s', 'sweepq samples/s', 'speedup', 'sweepq GFLOP/s', 'matmul peak GFLOP/s', 'fraction of peak'];

@@ -44,18 +44,35 @@ export function scatterAdd(
   const rowSize = rows === 0 ? 0 : sizeOf(xShape) / rows;
   const idsPerRow = rows === 0 ? 0 : sizeOf(idsShape) / rows;
   const inner = idsPerRow === 0 ? 0 : rowSize / idsPerRow;
-  const acc = new Float64Array(numSegments * rowSize);
+  // Accumulate only the (segment, column block) pairs that occur, in a compact float64 buffer (at most x's size),
+  // instead of a float64 copy of the whole output (5 MB for a 10,000 x 64 table) per call.
+  const slotOf = new Int32Array(numSegments * idsPerRow).fill(-1);
+  const dstOf = new Int32Array(rows * idsPerRow);
+  const acc = new Float64Array(rows * idsPerRow * inner);
+  let slots = 0;
   for (let i = 0; i < rows; i++) {
     const xRow = i * rowSize;
     for (let k = 0; k < idsPerRow; k++) {
       const s = ids[i * idsPerRow + k] as number;
-      if (s < 0 || s >= numSegments) continue;
+      if (!(s >= 0 && s < numSegments)) continue;
+      const key = s * idsPerRow + k;
+      let slot = slotOf[key] as number;
+      if (slot < 0) {
+        slot = slots++;
+        slotOf[key] = slot;
+        dstOf[slot] = s * rowSize + k * inner;
+      }
       const src = xRow + k * inner;
-      const dst = s * rowSize + k * inner;
-      for (let t = 0; t < inner; t++) acc[dst + t] = (acc[dst + t] as number) + (x[src + t] as number);
+      const a = slot * inner;
+      for (let t = 0; t < inner; t++) acc[a + t] = (acc[a + t] as number) + (x[src + t] as number);
     }
   }
-  out.set(acc);
+  out.fill(0);
+  for (let slot = 0; slot < slots; slot++) {
+    const dst = dstOf[slot] as number;
+    const a = slot * inner;
+    for (let t = 0; t < inner; t++) out[dst + t] = acc[a + t] as number;
+  }
 }
 
 function sizeOf(shape: readonly number[]): number {

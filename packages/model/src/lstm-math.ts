@@ -5,6 +5,30 @@
  * Layout: gates are stored `[B, 4H]` per step in Keras order i, f, c (candidate, written `g` here), o.
  */
 
+/** Clamp of {@link tanhFast}: beyond it the rational form is float32 ±1. */
+const TANH_CLAMP = 7.90531110763549805;
+
+/**
+ * tanh as Eigen's / XNNPACK's float rational approximation (odd degree-13 over even degree-6 polynomial, clamped):
+ * absolute error under 3e-7 everywhere (float32 level), about 3x faster than `Math.tanh` in V8 and than a sigmoid
+ * through `Math.exp`, which dominate the per-step gate math otherwise.
+ */
+export function tanhFast(x: number): number {
+  const v = x > TANH_CLAMP ? TANH_CLAMP : x < -TANH_CLAMP ? -TANH_CLAMP : x;
+  const x2 = v * v;
+  const p =
+    v *
+    (4.89352455891786e-3 +
+      x2 * (6.37261928875436e-4 + x2 * (1.48572235717979e-5 + x2 * (5.12229709037114e-8 + x2 * (-8.60467152213735e-11 + x2 * (2.00018790482477e-13 + x2 * -2.76076847742355e-16))))));
+  const q = 4.89352518554385e-3 + x2 * (2.268434632439e-3 + x2 * (1.18534705686654e-4 + x2 * 1.19825839466702e-6));
+  return p / q;
+}
+
+/** Logistic sigmoid through {@link tanhFast} (`σ(x) = (1 + tanh(x/2)) / 2`; absolute error under 2e-7). */
+export function sigmoidFast(x: number): number {
+  return 0.5 + 0.5 * tanhFast(0.5 * x);
+}
+
 /** Recurrent activations the fused LSTM implements (the tfjs-layers names). */
 export type RecurrentActivation = 'sigmoid' | 'hardSigmoid';
 
@@ -61,14 +85,14 @@ export function forwardStep(
         f = Math.max(0, Math.min(1, 0.2 * zf + 0.5));
         o = Math.max(0, Math.min(1, 0.2 * zo + 0.5));
       } else {
-        i = 1 / (1 + Math.exp(-zi));
-        f = 1 / (1 + Math.exp(-zf));
-        o = 1 / (1 + Math.exp(-zo));
+        i = sigmoidFast(zi);
+        f = sigmoidFast(zf);
+        o = sigmoidFast(zo);
       }
-      const g = Math.tanh(zg);
+      const g = tanhFast(zg);
       const cp = cPrev === null ? 0 : cPrev[pb + j]!;
       const cv = f * cp + i * g;
-      const t = Math.tanh(cv);
+      const t = tanhFast(cv);
       a[ab + j] = i;
       a[ab + H + j] = f;
       a[ab + 2 * H + j] = g;
@@ -83,7 +107,7 @@ export function forwardStep(
 /**
  * One backward step (BPTT) for a batch: from `dh` (gradient of the loss w.r.t. `h_t`) and `dc` (carried gradient
  * w.r.t. `c_t`, updated in place to the gradient w.r.t. `c_{t-1}`), writes the pre-activation gradient `dz` at
- * `dzOff` (`[B, 4H]`).
+ * `dzOff` (`[B, 4H]`), and adds its column sums to `dbias` (`[4H]`, the bias gradient).
  */
 export function backwardStep(
   B: number,
@@ -99,6 +123,7 @@ export function backwardStep(
   dc: Float64Array,
   dz: Float32Array,
   dzOff: number,
+  dbias: Float64Array,
 ): void {
   const G = 4 * H;
   for (let b = 0; b < B; b++) {
@@ -132,6 +157,7 @@ export function backwardStep(
       }
       dz[db + 2 * H + j] = dG * (1 - g * g);
     }
+    for (let k = 0; k < G; k++) dbias[k] = dbias[k]! + dz[db + k]!;
   }
 }
 
@@ -177,4 +203,20 @@ export function matmulTransBInto(
       out[m * K + k] = s;
     }
   }
+}
+
+/** `out[K,N] = a[M,K]ᵀ · b[M,N]` (accumulated as outer products of rows, cache-friendly for small K·N). */
+export function matmulTransAInto(a: ArrayLike<number>, M: number, K: number, b: ArrayLike<number>, N: number, out: Float32Array): void {
+  const acc = new Float64Array(K * N);
+  for (let m = 0; m < M; m++) {
+    const ao = m * K;
+    const bo = m * N;
+    for (let k = 0; k < K; k++) {
+      const av = a[ao + k] as number;
+      if (av === 0) continue;
+      const oo = k * N;
+      for (let n = 0; n < N; n++) acc[oo + n] = acc[oo + n]! + av * (b[bo + n] as number);
+    }
+  }
+  out.set(acc);
 }

@@ -14,6 +14,8 @@ export const commonEnvShape = {
     .string()
     .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')
     .default('redis://127.0.0.1:6379'),
+  /** Optional: Redis password kept out of REDIS_URL (REDIS_PASSWORD_FILE for a mounted secret). */
+  REDIS_PASSWORD: z.string().optional(),
   SWEEPQ_QUEUE_PREFIX: z.string().min(1).max(64).default('{sweepq}'),
   S3_ENDPOINT: z.string().url('expected a URL such as http://127.0.0.1:9000').optional(),
   S3_BUCKET: z
@@ -32,6 +34,8 @@ export const commonEnvShape = {
 } as const;
 
 export const commonEnvSchema = z.object(commonEnvShape);
+
+
 export type CommonEnv = z.infer<typeof commonEnvSchema>;
 
 /** Bucket settings derived from the common environment, in the shape `createArtifactStore` takes. */
