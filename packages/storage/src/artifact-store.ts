@@ -145,15 +145,23 @@ export class ArtifactStore {
   }
 
   async getJson<T = unknown>(key: string): Promise<T | undefined> {
-    const text = await this.getText(key);
-    if (text === undefined) return undefined;
-    try {
-      return JSON.parse(text) as T;
-    } catch (err) {
-      throw new StorageError(StorageErrorCode.Failed, `${this.uri(key)} is not valid JSON: ${(err as Error).message}`, {
-        key,
-        cause: err,
-      });
+    for (let attempt = 1; ; attempt++) {
+      const text = await this.getText(key);
+      if (text === undefined) return undefined;
+      try {
+        return JSON.parse(text) as T;
+      } catch (err) {
+        // S3 and MinIO replace objects atomically, but some S3-compatible servers (s3rver) write in
+        // place, so a reader can catch a half-written object; reading again shortly after fixes it.
+        if (attempt < 4) {
+          await sleep(50 * attempt);
+          continue;
+        }
+        throw new StorageError(StorageErrorCode.Failed, `${this.uri(key)} is not valid JSON: ${(err as Error).message}`, {
+          key,
+          cause: err,
+        });
+      }
     }
   }
 
