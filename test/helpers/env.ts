@@ -22,7 +22,19 @@ export interface TestWorld {
   cleanup(): Promise<void>;
 }
 
-export async function createWorld(bucket = 'sweepq-test'): Promise<TestWorld> {
+/**
+ * Options for {@link createWorld}: `redisUrl` is what the services get; `adminRedisUrl` (default the same)
+ * is what the test itself uses for clean-up, for worlds whose services get their password from a file.
+ */
+export interface WorldOptions {
+  redisUrl?: string;
+  adminRedisUrl?: string;
+  env?: Record<string, string>;
+}
+
+export async function createWorld(bucket = 'sweepq-test', opts: WorldOptions = {}): Promise<TestWorld> {
+  const redisUrl = opts.redisUrl ?? REDIS_URL;
+  const adminRedisUrl = opts.adminRedisUrl ?? redisUrl;
   const dir = await mkdtemp(join(tmpdir(), 'sweepq-it-'));
   const s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: [bucket] });
   const store = new ArtifactStore({
@@ -33,7 +45,7 @@ export async function createWorld(bucket = 'sweepq-test'): Promise<TestWorld> {
   // Unique BullMQ prefix per test file (hash-tagged like production), removed afterwards.
   const prefix = `{sweepq-test-${randomBytes(4).toString('hex')}}`;
   const env: Record<string, string> = {
-    REDIS_URL,
+    REDIS_URL: redisUrl,
     S3_ENDPOINT: s3.endpoint,
     S3_BUCKET: bucket,
     AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
@@ -44,6 +56,7 @@ export async function createWorld(bucket = 'sweepq-test'): Promise<TestWorld> {
     SWEEPQ_BACKEND: process.env.SWEEPQ_BACKEND ?? 'auto',
     COORDINATOR_POLL_MS: '300',
     LOG_LEVEL: 'info',
+    ...opts.env,
   };
   const processes: ManagedProcess[] = [];
   return {
@@ -60,7 +73,7 @@ export async function createWorld(bucket = 'sweepq-test'): Promise<TestWorld> {
     },
     async cleanup() {
       await stopAll(processes, 20_000);
-      const redis = await connectProducer(REDIS_URL);
+      const redis = await connectProducer(adminRedisUrl);
       try {
         for (const name of Object.values(QueueName)) {
           const q = new Queue(name, { connection: redis, prefix });
