@@ -92,7 +92,7 @@ describe('a sweep end to end: CLI -> Redis -> coordinator -> 2 worker processes 
 
     // Every file of the layout, for every trial.
     const keys = new Set(await world.store.list(layout.sweepPrefix(sweepId)));
-    for (const k of ['spec.yaml', 'sweep.json', 'leaderboard.json', 'leaderboard.csv', 'best/model.json', 'best/weights.bin', 'best/vocab.json']) {
+    for (const k of ['spec.yaml', 'sweep.json', 'leaderboard.json', 'leaderboard.csv', 'report.html', 'best/model.json', 'best/weights.bin', 'best/vocab.json', 'best/README.md', 'best/best.json']) {
       expect(keys.has(`${layout.sweepPrefix(sweepId)}${k}`), k).toBe(true);
     }
     const results: TrialResult[] = [];

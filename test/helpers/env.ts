@@ -55,6 +55,7 @@ export async function createWorld(bucket = 'sweepq-test', opts: WorldOptions = {
     SWEEPQ_CACHE_DIR: join(dir, 'cache'),
     SWEEPQ_BACKEND: process.env.SWEEPQ_BACKEND ?? 'auto',
     COORDINATOR_POLL_MS: '300',
+    METRICS_PORT: '0',
     LOG_LEVEL: 'info',
     ...opts.env,
   };

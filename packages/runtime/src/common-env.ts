@@ -29,6 +29,8 @@ export const commonEnvShape = {
   AWS_ACCESS_KEY_ID: z.string().optional(),
   AWS_SECRET_ACCESS_KEY: z.string().optional(),
   AWS_SESSION_TOKEN: z.string().optional(),
+  /** Port of the ops server (/metrics, /healthz, /readyz); 0 = any free port; -1 = off. */
+  METRICS_PORT: z.coerce.number().int().min(-1).max(65535).default(9464),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: bool.optional(),
 } as const;

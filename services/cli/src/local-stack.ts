@@ -142,6 +142,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     AWS_REGION: 'us-east-1',
     SWEEPQ_QUEUE_PREFIX: opts.queuePrefix,
     LOG_LEVEL: 'info',
+    // Many processes on one machine: each ops server takes a free port (logged at start).
+    METRICS_PORT: '0',
     ...opts.env,
   };
   const processes = [startService('coordinator', 'coordinator', env, join(logDir, 'coordinator.log'))];

@@ -2,10 +2,11 @@
 // Wiring only: env -> dependencies -> start -> shutdown.
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import { QueueName, createWorkerConnection, redactRedisUrl } from '@sweepq/queue';
-import { ConfigError, ShutdownManager, createLogger, storeSettings } from '@sweepq/runtime';
+import { ConfigError, ShutdownManager, createLogger, startOpsServer, storeSettings } from '@sweepq/runtime';
 import { createArtifactStore } from '@sweepq/storage';
 import { loadCoordinatorEnv } from './env.js';
 import { CoordinatorInterrupt, runSweep } from './sweep-runner.js';
+import { coordinatorMetrics, readBacklog } from './metrics.js';
 
 async function main(): Promise<void> {
   let env;
@@ -61,17 +62,36 @@ async function main(): Promise<void> {
   worker.on('error', (err) => log.error({ err: err.message }, 'coordinator worker error'));
   worker.on('failed', (job, err) => log.warn({ sweepId: job?.id, err: err.message }, 'sweep attempt failed'));
 
+  const sweepsQueue = new Queue(QueueName.Sweeps, { connection, prefix: env.SWEEPQ_QUEUE_PREFIX });
+  sweepsQueue.on('error', (err) => log.warn({ err: err.message }, 'sweeps queue error'));
+  const ops =
+    env.METRICS_PORT >= 0
+      ? await startOpsServer({
+          port: env.METRICS_PORT,
+          registry: coordinatorMetrics({ trials, sweeps: sweepsQueue }),
+          ready: () => connection.status === 'ready' && !shutdown.signal.aborted,
+          routes: {
+            // KEDA's metrics-api scaler reads `backlog` from here (see infra/k8s).
+            '/backlog': async () => ({ status: 200, body: await readBacklog(trials) }),
+          },
+        })
+      : undefined;
+
   shutdown.register('close sweep worker', async () => {
     await worker.close();
   });
-  shutdown.register('close trials queue', async () => {
+  shutdown.register('close queues', async () => {
     await trials.close();
+    await sweepsQueue.close();
+  });
+  shutdown.register('close ops server', async () => {
+    await ops?.close();
   });
   shutdown.register('quit redis', async () => {
     await connection.quit().catch(() => connection.disconnect());
   });
 
-  log.info({ redis: redactRedisUrl(env.REDIS_URL), bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT }, 'coordinator started');
+  log.info({ opsPort: ops?.port, redis: redactRedisUrl(env.REDIS_URL), bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT }, 'coordinator started');
   await worker.run();
 }
 

@@ -25,6 +25,7 @@ import type { Logger } from '@sweepq/runtime';
 import { SpecError, parseSpec, planTrials, specHash, type PlannedTrial, type SweepSpec } from '@sweepq/spec';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
 import { prepareSweepDataset } from './dataset-preparer.js';
+import { ReportRefresher, writeBestModel } from '@sweepq/report';
 
 /** What {@link runSweep} needs from its process. */
 export interface SweepRunnerDeps {
@@ -128,6 +129,7 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   const planned = planTrials(spec);
   await enqueueTrials(sweepId, planned, spec, dataset, deps, log);
   await save({ state: SweepState.Running, trials: { ...emptyCounts(planned.length), queued: planned.length } });
+  const report = new ReportRefresher(store, sweepId, { everyTrials: 3, logger: log });
 
   // Follow the trials until each has a final state.
   let lastCounts = '';
@@ -143,6 +145,7 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
       await save({ trials: counts });
       await job.updateProgress({ sweepId, ...counts });
       log.info(counts, 'trials');
+      await report.update(counts.completed + counts.failed + counts.cancelled);
     }
     const pending = counts.queued + counts.running;
     if (pending === 0) break;
@@ -150,7 +153,7 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
     await sleep(deps.pollMs, undefined, { signal }).catch(() => undefined);
   }
 
-  return finalize(sweepId, spec, planned, deps, log, save, cancelled);
+  return finalize(sweepId, spec, planned, deps, log, save, cancelled, report, () => record);
 }
 
 async function enqueueTrials(
@@ -272,6 +275,8 @@ async function finalize(
   log: Logger,
   save: (patch: Partial<SweepRecord>) => Promise<void>,
   cancelled: boolean,
+  report: ReportRefresher,
+  current: () => SweepRecord,
 ): Promise<SweepSummary> {
   const { store } = deps;
   const results: TrialResult[] = [];
@@ -288,26 +293,25 @@ async function finalize(
   await store.put(layout.leaderboardCsv(sweepId), leaderboardCsv(lb), 'text/csv');
   const top = lb.rows[0];
   const best = top && top.rank !== null ? { trialId: top.trialId, value: top.metric } : undefined;
-  if (best) await copyBestModel(sweepId, best.trialId, store);
+  if (best) await writeBestModel(store, sweepId, best.trialId);
   const counts = emptyCounts(planned.length);
   for (const r of results) counts[r.state] += 1;
   const state = cancelled ? SweepState.Cancelled : counts.completed > 0 ? SweepState.Completed : SweepState.Failed;
-  await save({
+  const final: Partial<SweepRecord> = {
     state,
     trials: counts,
     ...(best ? { best } : {}),
     ...(state === SweepState.Failed ? { error: 'no trial completed; see the failed trials in the leaderboard' } : {}),
     finishedAt: new Date().toISOString(),
-  });
+  };
+  // The final report goes first, so a reader who sees the final state in sweep.json finds the final report.
+  try {
+    await report.finalize({ ...current(), ...final });
+  } catch (err) {
+    // The report is a view of the bucket; `sweepq report <id> --regenerate` can rebuild it.
+    log.error({ err: (err as Error).message }, 'could not write the final report');
+  }
+  await save(final);
   log.info({ state, counts, best }, 'sweep finished');
   return { sweepId, state, trials: counts, best };
-}
-
-async function copyBestModel(sweepId: string, trialId: string, store: ArtifactStore): Promise<void> {
-  const files = ['model.json', 'weights.bin', 'vocab.json'];
-  for (const f of files) {
-    const body = await store.get(`${layout.modelPrefix(sweepId, trialId)}${f}`);
-    if (body) await store.put(`${layout.bestPrefix(sweepId)}${f}`, body, f.endsWith('.json') ? 'application/json' : 'application/octet-stream');
-  }
-  await store.putJson(`${layout.bestPrefix(sweepId)}best.json`, { sweepId, trialId, source: layout.modelPrefix(sweepId, trialId) });
 }

@@ -4,11 +4,12 @@ import { hostname } from 'node:os';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { initBackend } from '@sweepq/model';
 import { QueueName, createWorkerConnection, redisKeys, redactRedisUrl } from '@sweepq/queue';
-import { ConfigError, ShutdownManager, createLogger, storeSettings } from '@sweepq/runtime';
+import { ConfigError, ShutdownManager, createLogger, startOpsServer, storeSettings } from '@sweepq/runtime';
 import { createArtifactStore } from '@sweepq/storage';
 import { DatasetCache } from './dataset-cache.js';
 import { loadWorkerEnv } from './env.js';
 import { ShutdownInterrupt, runTrial } from './trial-runner.js';
+import { WorkerMetrics } from './metrics.js';
 
 async function main(): Promise<void> {
   let env;
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   const { backend, tfjsVersion } = await initBackend({ prefer: env.SWEEPQ_BACKEND, logger: log });
   const store = createArtifactStore(storeSettings(env));
   const cache = new DatasetCache({ dir: env.SWEEPQ_CACHE_DIR, store, logger: log });
+  const metrics = new WorkerMetrics({ backend, workerId });
   const connection = createWorkerConnection(env.REDIS_URL);
   connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const keys = redisKeys(env.SWEEPQ_QUEUE_PREFIX);
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
             defaultTimeoutSec: env.TRIAL_TIMEOUT_SEC,
             redis: connection,
             queuePrefix: env.SWEEPQ_QUEUE_PREFIX,
+            metrics,
           },
           shutdown.signal,
         );
@@ -85,6 +88,31 @@ async function main(): Promise<void> {
   worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
   worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err: err.message }, 'trial attempt failed'));
 
+  if (env.WORKER_ONE_SHOT) {
+    // One trial per process: stop fetching as soon as one starts, exit when it ends (or when none comes).
+    let idle: NodeJS.Timeout | undefined = setTimeout(() => {
+      log.info({ idleSec: env.WORKER_ONE_SHOT_IDLE_SEC }, 'one-shot worker found no trial; exiting');
+      void shutdown.shutdown('one-shot idle').then(() => process.exit(0));
+    }, env.WORKER_ONE_SHOT_IDLE_SEC * 1000);
+    worker.on('active', () => {
+      clearTimeout(idle);
+      idle = undefined;
+      void worker.pause(true);
+    });
+    const done = () => void shutdown.shutdown('one-shot done').then(() => process.exit(0));
+    worker.on('completed', done);
+    worker.on('failed', done);
+  }
+
+  const ops =
+    env.METRICS_PORT >= 0
+      ? await startOpsServer({
+          port: env.METRICS_PORT,
+          registry: metrics.registry,
+          ready: () => connection.status === 'ready' && worker.isRunning() && !shutdown.signal.aborted,
+        })
+      : undefined;
+
   // Order: stop taking work and let the running trial see the abort (it releases its job) -> close -> quit Redis.
   shutdown.register('close worker', async () => {
     await worker.close();
@@ -92,8 +120,11 @@ async function main(): Promise<void> {
   shutdown.register('quit redis', async () => {
     await connection.quit().catch(() => connection.disconnect());
   });
+  shutdown.register('close ops server', async () => {
+    await ops?.close();
+  });
 
-  log.info({ backend, tfjsVersion, redis: redactRedisUrl(env.REDIS_URL), bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT }, 'worker started');
+  log.info({ opsPort: ops?.port, oneShot: env.WORKER_ONE_SHOT, backend, tfjsVersion, redis: redactRedisUrl(env.REDIS_URL), bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT }, 'worker started');
   await worker.run();
 }
 

@@ -17,6 +17,7 @@ import { deleteCheckpoint, loadCheckpoint, restoreCheckpoint, saveCheckpoint, ty
 import type { Logger } from '@sweepq/runtime';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import type { DatasetCache } from './dataset-cache.js';
+import type { WorkerMetrics } from './metrics.js';
 import {
   TrialState,
   argmaxRows,
@@ -38,6 +39,8 @@ export interface TrialRunnerDeps {
   isCancelled: (sweepId: string) => Promise<boolean>;
   /** Worker-wide per-trial timeout in seconds; 0 = none. */
   defaultTimeoutSec: number;
+  /** Prometheus metrics; optional so tests and tools can run trials without them. */
+  metrics?: WorkerMetrics;
   /** Redis connection and BullMQ prefix, for the result claim. */
   redis: Redis;
   queuePrefix: string;
@@ -72,6 +75,8 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
     return existing;
   }
   const started = Date.now();
+  const metrics = deps.metrics;
+  if (job.attemptsMade === 0 && job.timestamp) metrics?.enqueueToStartSeconds.observe((started - job.timestamp) / 1000);
   const base = {
     sweepId,
     trialId,
@@ -112,6 +117,7 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
   });
   let lastCancelCheck = 0;
   let lastProgress = 0;
+  metrics?.running.inc();
   try {
     // Resume from the last completed epoch when an earlier attempt left a checkpoint.
     const ckpt = await loadCheckpoint(store, sweepId, trialId);
@@ -164,6 +170,9 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
         history.push(e);
         epochsTrained += 1;
         await store.put(layout.metrics(sweepId, trialId), `${metricsLines.join('\n')}\n`, 'application/x-ndjson');
+        metrics?.epochSeconds.observe(e.seconds);
+        metrics?.samplesPerSec.set(e.samplesPerSec);
+        const ckptTimer = metrics?.checkpointSeconds.startTimer();
         await saveCheckpoint(
           store,
           sweepId,
@@ -172,6 +181,7 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
           { epoch: e.epoch, history, seed: payload.seed, epochsTrained, resumes, worker: deps.workerId, attempt: base.attempt },
           checkpointEpoch,
         );
+        ckptTimer?.();
         checkpointEpoch = e.epoch;
         const progress: TrialProgress = {
           sweepId,
@@ -202,6 +212,7 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
     if (history.length < params.epochs) {
       throw new Error(`training ended after ${history.length} of ${params.epochs} epochs without being stopped`);
     }
+    const uploadTimer = metrics?.uploadSeconds.startTimer();
     const files = await serializeModel(model);
     await store.putJson(layout.modelJson(sweepId, trialId), files.modelJson);
     await store.put(layout.modelWeights(sweepId, trialId), files.weights);
@@ -226,6 +237,7 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
       finishedAt: new Date().toISOString(),
     };
     const committed = await commitResult(result, job, token, deps, log);
+    uploadTimer?.();
     log.info({ metric: result.metric, test: testMetrics, durationSec: result.durationSec, resumes: resumes.length }, 'trial completed');
     return committed;
   } catch (err) {
@@ -236,6 +248,7 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
     }
     throw err;
   } finally {
+    metrics?.running.dec();
     if (timer) clearTimeout(timer);
     // Optimizer slots (Adam moments) are variables of their own; the model does not own them.
     (model.optimizer as tf.Optimizer | undefined)?.dispose();
@@ -278,6 +291,7 @@ async function commitResult(
     if (outcome === ClaimOutcome.LockLost) throw new LockLostError(trialId);
   }
   await deps.store.putJson(key, result);
+  deps.metrics?.trials.inc({ state: result.state });
   await deleteCheckpoint(deps.store, sweepId, trialId).catch((err: unknown) =>
     log.warn({ err: (err as Error).message }, 'could not remove the checkpoint'),
   );

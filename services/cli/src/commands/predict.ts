@@ -141,10 +141,20 @@ export async function predictTexts(files: Pick<ModelFiles, 'modelJson' | 'weight
     import('@sweepq/data'),
   ]);
   await quietly(() => initBackend());
-  const model = await deserializeModel({ modelJson: files.modelJson, weights: files.weights });
+  let model: Awaited<ReturnType<typeof deserializeModel>>;
+  try {
+    model = await deserializeModel({ modelJson: files.modelJson, weights: files.weights });
+  } catch (err) {
+    throw new CliError(`cannot load the model: ${err instanceof Error ? err.message : String(err)}`, ExitCode.Failure);
+  }
   try {
     const { classes, max_len: maxLen } = files.vocab;
-    const x = encodeTexts(files.vocab, texts);
+    let x: Int32Array;
+    try {
+      x = encodeTexts(files.vocab, texts);
+    } catch (err) {
+      throw new CliError(`cannot use the model's vocab.json: ${err instanceof Error ? err.message : String(err)}`, ExitCode.Failure);
+    }
     const probs = await predictProbabilities(model, x, texts.length, maxLen);
     const k = probs.length / Math.max(1, texts.length);
     if (k !== classes.length) {

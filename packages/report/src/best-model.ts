@@ -1,0 +1,191 @@
+import type { SweepRecord, TrialResult } from '@sweepq/results';
+import { layout, type ArtifactStore } from '@sweepq/storage';
+import { ReportError } from './errors.js';
+
+/** The preprocessing a saved model expects, as recorded in its `vocab.json` (Keras `Tokenizer` + `pad_sequences`). */
+export interface Preprocessing {
+  lower: boolean;
+  /** Characters replaced by `split` before splitting (Keras `filters`). */
+  filters: string;
+  split: string;
+  /** Word ids `>= num_words` are dropped (Keras `num_words`); id 0 is padding. */
+  num_words: number;
+  max_len: number;
+  padding: 'pre';
+  truncating: 'pre';
+  oov_token: null;
+}
+
+/** Content of `sweeps/<id>/best/best.json`. */
+export interface BestModelInfo {
+  format: 'sweepq-best/1';
+  sweepId: string;
+  trialId: string;
+  metric: { name: string; goal: 'maximize' | 'minimize'; value: number | null };
+  params: TrialResult['params'] | null;
+  test: TrialResult['test'];
+  /** Class names in output order: softmax unit `i` is `classes[i]`. */
+  classes: string[];
+  preprocessing: Preprocessing;
+  files: { model: 'model.json'; weights: 'weights.bin'; vocabulary: 'vocab.json' };
+  /** Where the files were copied from. */
+  source: string;
+  tfjsVersion: string | null;
+  backend: string | null;
+  /** A self-contained ES-module snippet that loads the model with stock tfjs and classifies text. */
+  usage: string;
+  writtenAt: string;
+}
+
+interface VocabLike {
+  word_index?: unknown;
+  num_words: number;
+  max_len: number;
+  lower: boolean;
+  filters: string;
+  split: string;
+  classes: string[];
+}
+
+/**
+ * JavaScript (ES module, Node 20 or a browser bundle) that loads `best/` with nothing but `@tensorflow/tfjs` and
+ * applies the same preprocessing as training. Kept as one string so README.md and best.json show the same code, and
+ * tests can run it.
+ */
+export const USAGE_SNIPPET = `import * as tf from '@tensorflow/tfjs';
+import { readFile } from 'node:fs/promises';
+
+// Download sweeps/<id>/best/ first (sweepq download <id>, aws s3 cp --recursive, or the bucket's web console).
+const dir = process.argv[2] ?? './best';
+const vocab = JSON.parse(await readFile(\`\${dir}/vocab.json\`, 'utf8'));
+const modelJson = JSON.parse(await readFile(\`\${dir}/model.json\`, 'utf8'));
+const weights = await readFile(\`\${dir}/weights.bin\`);
+const model = await tf.loadLayersModel(tf.io.fromMemory({
+  modelTopology: modelJson.modelTopology,
+  weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights),
+  weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+}));
+// In a browser, or from an HTTP(S) URL of model.json (for example a presigned one):
+//   const model = await tf.loadLayersModel('https://…/best/model.json');
+
+// Keras text_to_word_sequence + texts_to_sequences(num_words) + pad_sequences(maxlen, padding='pre', truncating='pre').
+function encode(text) {
+  let s = vocab.lower ? text.toLowerCase() : text;
+  for (const c of vocab.filters) s = s.split(c).join(vocab.split);
+  const ids = s.split(vocab.split).filter(Boolean)
+    .map((w) => (Object.hasOwn(vocab.word_index, w) ? vocab.word_index[w] : 0))
+    .filter((id) => id > 0 && id < vocab.num_words)
+    .slice(-vocab.max_len);
+  return [...new Array(vocab.max_len - ids.length).fill(0), ...ids];
+}
+
+const texts = process.argv.slice(3).length > 0 ? process.argv.slice(3) : ['the text to classify'];
+const probs = tf.tidy(() => model.predict(tf.tensor2d(texts.map(encode), undefined, 'int32')).arraySync());
+texts.forEach((text, i) => {
+  const best = probs[i].indexOf(Math.max(...probs[i]));
+  console.log(JSON.stringify({ text, label: vocab.classes[best], probabilities: Object.fromEntries(vocab.classes.map((c, j) => [c, probs[i][j]])) }));
+});
+`;
+
+function readme(info: BestModelInfo): string {
+  const p = info.preprocessing;
+  const params = info.params ? Object.entries(info.params).map(([k, v]) => `| ${k} | ${String(v)} |`).join('\n') : '';
+  return `# Best model of sweep \`${info.sweepId}\`
+
+Trial \`${info.trialId}\`: ${info.metric.name} = ${info.metric.value ?? 'n/a'} (${info.metric.goal})${info.test ? `; held-out test accuracy ${info.test.accuracy.toFixed(4)}` : ''}.
+Trained with TensorFlow.js ${info.tfjsVersion ?? '(unknown version)'} on the ${info.backend ?? 'unknown'} backend.
+
+## Files
+
+- \`model.json\` + \`weights.bin\`: a Keras-style \`Embedding -> LSTM -> Dense(softmax)\` model in the tfjs layers format
+  (standard layer classes only), loadable with stock \`tf.loadLayersModel\`.
+- \`vocab.json\`: the vocabulary and preprocessing settings (format \`sweepq-vocab/1\`).
+- \`best.json\`: this description as JSON (trial, metric, parameters, classes, preprocessing, usage snippet).
+
+## Input
+
+The model takes an \`int32\` tensor of shape \`[batch, ${p.max_len}]\` of word ids and returns class probabilities of shape
+\`[batch, ${info.classes.length}]\`, in this order: ${info.classes.map((c) => `\`${c.replaceAll('`', "'")}\``).join(', ')}.
+
+Preprocessing (the Keras \`Tokenizer\` / \`pad_sequences\` rules, as in training):
+
+1. ${p.lower ? 'Lower-case the text.' : 'Keep the case as it is.'}
+2. Replace every character of \`filters\` (in \`vocab.json\`) with \`${p.split === ' ' ? 'a space' : p.split}\`, split on it, drop empty strings.
+3. Map each word through \`word_index\`; drop unknown words and ids \`>= num_words\` (${p.num_words}). There is no OOV token.
+4. Keep the last ${p.max_len} ids (truncating \`pre\`) and left-pad with 0 to ${p.max_len} (padding \`pre\`).
+
+## Use it with stock tfjs (Node 20, \`npm install @tensorflow/tfjs\`)
+
+Save as \`predict.mjs\` and run \`node predict.mjs ./best "some text" "more text"\`:
+
+\`\`\`js
+${USAGE_SNIPPET}\`\`\`
+
+Or with the sweepq CLI: \`sweepq predict ${info.sweepId} "some text"\`.
+
+## Trial parameters
+
+| parameter | value |
+| --- | --- |
+${params}
+`;
+}
+
+const MODEL_FILES = [
+  ['model.json', 'application/json'],
+  ['weights.bin', 'application/octet-stream'],
+  ['vocab.json', 'application/json'],
+] as const;
+
+/**
+ * Publish a trial's model as the sweep's best: copy `model.json`, `weights.bin` and `vocab.json` from
+ * `trials/<trialId>/model/` to `best/`, then write `best/best.json` ({@link BestModelInfo}) and `best/README.md`
+ * (how to load it with stock tfjs and what preprocessing it expects). Idempotent; `best.json` is written after the
+ * model files, so a reader that sees it finds a complete model.
+ *
+ * @throws ReportError `NO_MODEL` when the trial's model.json, weights.bin or vocab.json is missing.
+ */
+export async function writeBestModel(store: ArtifactStore, sweepId: string, trialId: string): Promise<void> {
+  const src = layout.modelPrefix(sweepId, trialId);
+  const bodies = await Promise.all(MODEL_FILES.map(([f]) => store.get(`${src}${f}`)));
+  const missing = MODEL_FILES.filter((_, i) => bodies[i] === undefined).map(([f]) => f);
+  if (missing.length > 0) {
+    throw new ReportError('NO_MODEL', `trial ${trialId} of sweep ${sweepId} has no ${missing.join(', ')} under ${store.uri(src)}`);
+  }
+  const best = layout.bestPrefix(sweepId);
+  for (const [i, [f, type]] of MODEL_FILES.entries()) await store.put(`${best}${f}`, bodies[i] as Uint8Array, type);
+
+  const vocab = JSON.parse(new TextDecoder().decode(bodies[2])) as VocabLike;
+  const [result, sweep] = await Promise.all([
+    store.getJson<TrialResult>(layout.result(sweepId, trialId)),
+    store.getJson<SweepRecord>(layout.sweepJson(sweepId)),
+  ]);
+  const metric = result?.metric ?? { ...(sweep?.metric ?? { name: 'val_accuracy', goal: 'maximize' as const }), value: null };
+  const info: BestModelInfo = {
+    format: 'sweepq-best/1',
+    sweepId,
+    trialId,
+    metric,
+    params: result?.params ?? null,
+    test: result?.test ?? null,
+    classes: vocab.classes,
+    preprocessing: {
+      lower: vocab.lower,
+      filters: vocab.filters,
+      split: vocab.split,
+      num_words: vocab.num_words,
+      max_len: vocab.max_len,
+      padding: 'pre',
+      truncating: 'pre',
+      oov_token: null,
+    },
+    files: { model: 'model.json', weights: 'weights.bin', vocabulary: 'vocab.json' },
+    source: src,
+    tfjsVersion: result?.tfjsVersion ?? null,
+    backend: result?.backend ?? null,
+    usage: USAGE_SNIPPET,
+    writtenAt: new Date().toISOString(),
+  };
+  await store.put(`${best}README.md`, readme(info), 'text/markdown; charset=utf-8');
+  await store.putJson(`${best}best.json`, info);
+}

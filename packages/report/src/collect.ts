@@ -1,0 +1,143 @@
+import type { SweepRecord, TrialResult } from '@sweepq/results';
+import { planTrials, type SweepSpec, type TrialParams } from '@sweepq/spec';
+import { layout, type ArtifactStore } from '@sweepq/storage';
+import { ReportError } from './errors.js';
+import { buildReportData, type ReportData } from './report-data.js';
+
+/** Options for {@link collectReportData}. */
+export interface CollectOptions {
+  /** Mark the data as the final report; default false. */
+  final?: boolean;
+  /** Use this sweep record instead of reading sweep.json (the coordinator passes the final one before saving it). */
+  sweep?: SweepRecord;
+  /** Parallel GETs against the bucket; default 16. */
+  concurrency?: number;
+  /**
+   * Remember finished trials (result.json is written last and never changes) between calls for the same store and
+   * sweep, so a report refreshed every few trials reads only what is new; default true.
+   */
+  cache?: boolean;
+  now?: Date;
+}
+
+interface FinishedTrial {
+  result: TrialResult;
+  metrics: string | undefined;
+}
+
+// Keyed by the store object, so a coordinator's one long-lived store keeps its cache and a dropped store frees it.
+const finishedCache = new WeakMap<ArtifactStore, Map<string, Map<string, FinishedTrial>>>();
+
+function cacheFor(store: ArtifactStore, sweepId: string, enabled: boolean): Map<string, FinishedTrial> {
+  if (!enabled) return new Map();
+  let bySweep = finishedCache.get(store);
+  if (!bySweep) {
+    bySweep = new Map();
+    finishedCache.set(store, bySweep);
+  }
+  let trials = bySweep.get(sweepId);
+  if (!trials) {
+    trials = new Map();
+    bySweep.set(sweepId, trials);
+  }
+  return trials;
+}
+
+/** Forget cached trials of one sweep (or all of a store's), e.g. once its final report is written. */
+export function clearReportCache(store: ArtifactStore, sweepId?: string): void {
+  if (sweepId === undefined) finishedCache.delete(store);
+  else finishedCache.get(store)?.delete(sweepId);
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+const TRIAL_FILE = /^([a-z0-9][a-z0-9-]{0,63})\/(result\.json|metrics\.jsonl|params\.json)$/;
+
+/**
+ * Read what a report needs from the bucket: `sweep.json`, `spec.yaml`, and for every trial its `result.json` and
+ * `metrics.jsonl`. One listing of the trials folder tells which files exist, so absent files cost nothing, and
+ * files are fetched {@link CollectOptions.concurrency} at a time. Trials that are planned but have no files yet are
+ * listed as queued (from the resolved spec); trials with metrics but no result as running.
+ *
+ * @throws ReportError `NO_SWEEP` when `sweep.json` does not exist.
+ */
+export async function collectReportData(store: ArtifactStore, sweepId: string, opts: CollectOptions = {}): Promise<ReportData> {
+  const sweep = opts.sweep ?? (await store.getJson<SweepRecord>(layout.sweepJson(sweepId)));
+  if (!sweep) throw new ReportError('NO_SWEEP', `no sweep "${sweepId}": ${store.uri(layout.sweepJson(sweepId))} does not exist`);
+  const limit = opts.concurrency ?? 16;
+  const cache = cacheFor(store, sweepId, opts.cache ?? true);
+
+  const prefix = layout.trialsPrefix(sweepId);
+  const [specText, keys] = await Promise.all([store.getText(layout.specYaml(sweepId)), store.list(prefix)]);
+  const files = new Map<string, Set<string>>();
+  for (const key of keys) {
+    const m = TRIAL_FILE.exec(key.slice(prefix.length));
+    if (!m) continue;
+    const [, trialId, file] = m as unknown as [string, string, string];
+    let set = files.get(trialId);
+    if (!set) files.set(trialId, (set = new Set()));
+    set.add(file);
+  }
+
+  const withResult = [...files].filter(([, f]) => f.has('result.json')).map(([id]) => id);
+  const toRead = withResult.filter((id) => !cache.has(id));
+  await mapLimit(toRead, limit, async (trialId) => {
+    const [result, metrics] = await Promise.all([
+      store.getJson<TrialResult>(layout.result(sweepId, trialId)),
+      files.get(trialId)?.has('metrics.jsonl') ? store.getText(layout.metrics(sweepId, trialId)) : Promise.resolve(undefined),
+    ]);
+    if (result) cache.set(trialId, { result, metrics });
+  });
+
+  const results: TrialResult[] = [];
+  const metrics = new Map<string, string>();
+  for (const id of withResult) {
+    const f = cache.get(id);
+    if (!f) continue;
+    results.push(f.result);
+    if (f.metrics !== undefined) metrics.set(id, f.metrics);
+  }
+
+  // Open trials: planned ones from the spec, plus any with files but no result (a spec we cannot plan).
+  const pending = new Map<string, { index: number; params?: Partial<TrialParams> }>();
+  let planned: { trialId: string; index: number; params: TrialParams }[] = [];
+  if (sweep.spec) {
+    try {
+      planned = planTrials(sweep.spec as SweepSpec);
+    } catch {
+      planned = [];
+    }
+  }
+  const finished = new Set(results.map((r) => r.trialId));
+  for (const t of planned) if (!finished.has(t.trialId)) pending.set(t.trialId, { index: t.index, params: t.params });
+  const open = [...files].filter(([id]) => !finished.has(id)).map(([id, f]) => ({ id, f }));
+  await mapLimit(open, limit, async ({ id, f }) => {
+    const [text, params] = await Promise.all([
+      f.has('metrics.jsonl') ? store.getText(layout.metrics(sweepId, id)) : Promise.resolve(undefined),
+      !pending.has(id) && f.has('params.json') ? store.getJson<Partial<TrialParams>>(layout.params(sweepId, id)) : Promise.resolve(undefined),
+    ]);
+    if (text !== undefined) metrics.set(id, text);
+    if (!pending.has(id)) pending.set(id, { index: Number.parseInt(id.replace(/\D/g, ''), 10) || 0, ...(params ? { params } : {}) });
+  });
+
+  return buildReportData({
+    sweep,
+    specText: specText ?? null,
+    results,
+    metrics,
+    pending,
+    final: opts.final ?? false,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+}

@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import { chartLibrary } from './chart-library.js';
+import { CLIENT_SCRIPT, REPORT_CSS } from './client-script.js';
+import type { ReportData } from './report-data.js';
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escape text for HTML element content and quoted attribute values. */
+export function escapeHtml(text: unknown): string {
+  return String(text).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+/**
+ * JSON that is safe inside `<script type="application/json">`: `<`, `>` and `&` become `\u003c`-style escapes (so no
+ * `</script>` or `<!--` can appear), as do U+2028/U+2029. `JSON.parse` of the element's text gives the value back.
+ */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+const fmtNum = (v: number | null | undefined, digits = 4): string =>
+  v === null || v === undefined || !Number.isFinite(v) ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(digits);
+
+function duration(from?: string, to?: string): string {
+  if (!from) return '–';
+  const ms = Date.parse(to ?? '') - Date.parse(from);
+  if (!Number.isFinite(ms) || ms < 0) return '–';
+  const s = Math.round(ms / 1000);
+  return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
+}
+
+function summaryHtml(d: ReportData): string {
+  const s = d.sweep;
+  const t = s.trials;
+  const ds = s.dataset;
+  const backends = [...new Set(d.trials.map((x) => x.backend).filter((b): b is string => !!b && b !== 'unknown'))];
+  const fixed = d.parameters.filter((p) => !p.varying).map((p) => `${p.name}=${String(d.trials[0]?.params[p.name as keyof ReportData['trials'][number]['params']] ?? '–')}`);
+  const rows: [string, string][] = [
+    ['State', `${s.state}${s.error ? `: ${s.error}` : ''}`],
+    ['Method', `${s.method ?? '–'}; metric ${d.metric.name} (${d.metric.goal})`],
+    [
+      'Trials',
+      t
+        ? `${t.total} total: ${t.completed} completed, ${t.running} running, ${t.queued} queued, ${t.failed} failed, ${t.cancelled} cancelled`
+        : `${d.trials.length} known`,
+    ],
+    ['Best', d.best ? `${d.best.trialId}: ${d.metric.name} = ${fmtNum(d.best.metric)}` : 'none yet'],
+    [
+      'Dataset',
+      ds
+        ? `${ds.uri}: ${ds.rows} rows, classes ${ds.classes.join(', ')}; train/validation/test ${ds.sizes.train}/${ds.sizes.validation}/${ds.sizes.test}; vocabulary ${ds.vocabulary}; majority-class rate ${(ds.majorityRate * 100).toFixed(1)}%`
+        : '–',
+    ],
+    ['Backend', backends.length ? backends.join(', ') : '–'],
+    ['Submitted', s.submittedAt ?? '–'],
+    ['Ran', s.startedAt ? `${s.startedAt} → ${s.finishedAt ?? 'still running'} (${duration(s.startedAt, s.finishedAt ?? d.generatedAt)})` : '–'],
+    ['Fixed parameters', fixed.length ? fixed.join(', ') : 'none'],
+  ];
+  return rows.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n');
+}
+
+/**
+ * The whole report as one self-contained HTML page: ECharts and the page script inlined, the data embedded as
+ * escaped JSON, nothing fetched (a Content-Security-Policy with `default-src 'none'` and a per-page script nonce
+ * enforces both, so text injected through the spec or the data can neither run nor load anything). Pure: the
+ * same data gives the same page.
+ */
+export function renderReport(data: ReportData): string {
+  const lib = chartLibrary();
+  const json = jsonForScript(data);
+  const nonce = createHash('sha256').update(json).update(lib.version).digest('base64url').slice(0, 24);
+  const title = `sweepq report: ${data.sweep.name ?? data.sweepId}`;
+  const csp = [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    "style-src 'unsafe-inline'",
+    'img-src data: blob:',
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+  const banner = data.final
+    ? `Final report, written ${data.generatedAt}.`
+    : `Snapshot of a running sweep at ${data.generatedAt}; the bucket copy is refreshed as trials finish.`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="sweepq report; ECharts ${escapeHtml(lib.version)}">
+<title>${escapeHtml(title)}</title>
+<style>${REPORT_CSS}</style>
+</head>
+<body data-final="${data.final ? 'true' : 'false'}">
+<header>
+<h1>${escapeHtml(data.sweep.name ?? data.sweepId)}</h1>
+<p class="sub"><code>${escapeHtml(data.sweepId)}</code> · <span class="state state-${escapeHtml(data.sweep.state)}">${escapeHtml(data.sweep.state)}</span> · ${escapeHtml(banner)}
+${data.final ? '' : '<label class="reload"><input type="checkbox" id="auto-reload"> reload every 30 s</label>'}</p>
+</header>
+<main>
+<section id="summary"><h2>Sweep</h2><table class="kv">${summaryHtml(data)}</table>
+<details id="spec"><summary>Spec (spec.yaml as submitted)</summary><pre id="spec-text">${escapeHtml(data.specText ?? '(spec.yaml not found)')}</pre></details>
+</section>
+<section id="leaderboard"><h2>Leaderboard</h2>
+<div class="controls">
+<input id="lb-filter" type="search" placeholder="filter: text, or lstm_units=32, learning_rate<0.01, state=failed" size="48" aria-label="filter the leaderboard">
+<select id="lb-state" aria-label="state"><option value="">all states</option></select>
+<select id="lb-size" aria-label="rows per page"><option>25</option><option selected>50</option><option>100</option><option>250</option><option value="0">all</option></select>
+<span id="lb-count"></span>
+<span class="pager"><button id="lb-prev" type="button">‹ prev</button> <span id="lb-page"></span> <button id="lb-next" type="button">next ›</button></span>
+</div>
+<div class="table-wrap"><table id="lb-table"><thead></thead><tbody></tbody></table></div>
+<p class="hint">Click a column to sort (again to reverse). Tick trials to add their learning curves below.</p>
+</section>
+<section id="parallel-section"><h2>Parameters against ${escapeHtml(data.metric.name)}</h2><div id="chart-parallel" class="chart tall"></div></section>
+<section id="curves-section"><h2>Learning curves</h2>
+<p class="hint" id="curves-note"></p>
+<div class="grid2"><div id="chart-loss" class="chart"></div><div id="chart-accuracy" class="chart"></div></div>
+</section>
+<section id="scatter-section"><h2>${escapeHtml(data.metric.name)} against each parameter</h2><div id="scatter-grid" class="grid3"></div></section>
+<section id="best-section"><h2>Best trial on held-out data</h2>
+<p id="best-note"></p>
+<div class="grid2"><div id="chart-confusion" class="chart"></div><div><table id="per-class"><thead></thead><tbody></tbody></table><div id="chart-per-class" class="chart short"></div></div></div>
+</section>
+</main>
+<footer>Generated by sweepq at ${escapeHtml(data.generatedAt)}. Charts: Apache ECharts ${escapeHtml(lib.version)} (inlined). Works offline.</footer>
+<script type="application/json" id="sweepq-data">${json}</script>
+<script nonce="${nonce}">${lib.source}</script>
+<script nonce="${nonce}">${CLIENT_SCRIPT}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import type { ParameterSpec } from '@sweepq/spec';
+import { buildReportData, describeParameters, isLogScaled, parseLearningCurve, roundSig } from '../src/index.js';
+import { SPEC, metricsJsonl, sweepRecord, trialResult } from './fixtures.js';
+
+describe('parseLearningCurve', () => {
+  it('extracts per-epoch series in epoch order', () => {
+    const c = parseLearningCurve(metricsJsonl(3, 0.8).split('\n').reverse().join('\n'));
+    expect(c.epoch).toEqual([1, 2, 3]);
+    expect(c.val_accuracy[2]).toBeCloseTo(0.8);
+    expect(c.loss).toHaveLength(3);
+    expect(c.accuracy).toHaveLength(3);
+    expect(c.val_loss).toHaveLength(3);
+  });
+
+  it('skips blank and half-written lines, keeps the last copy of an epoch written again after a resume', () => {
+    const text = [
+      JSON.stringify({ epoch: 1, loss: 1, accuracy: 0.5, val_loss: 1, val_accuracy: 0.5 }),
+      '',
+      'not json',
+      JSON.stringify({ epoch: 2, loss: 0.9, accuracy: 0.6, val_loss: 0.95, val_accuracy: 0.55 }),
+      JSON.stringify({ epoch: 2, loss: 0.8, accuracy: 0.7, val_loss: 0.9, val_accuracy: 0.6 }),
+      JSON.stringify({ epoch: 0, loss: 5 }),
+      JSON.stringify([1, 2]),
+      '{"epoch": 3, "loss": 0.7, "accur',
+    ].join('\n');
+    const c = parseLearningCurve(text);
+    expect(c.epoch).toEqual([1, 2]);
+    expect(c.loss).toEqual([1, 0.8]);
+    expect(c.val_accuracy).toEqual([0.5, 0.6]);
+  });
+
+  it('turns missing or non-finite values into NaN gaps and accepts no metrics at all', () => {
+    const c = parseLearningCurve('{"epoch":1,"loss":null,"accuracy":0.5}\n');
+    expect(c.loss[0]).toBeNaN();
+    expect(c.val_loss[0]).toBeNaN();
+    expect(c.accuracy).toEqual([0.5]);
+    expect(parseLearningCurve(undefined)).toEqual({ epoch: [], loss: [], accuracy: [], val_loss: [], val_accuracy: [] });
+  });
+});
+
+describe('log-scaled axes from the spec', () => {
+  const cases: [string, ParameterSpec | undefined, boolean][] = [
+    ['log_uniform_values', { kind: 'log_uniform_values', min: 1e-4, max: 1e-1 }, true],
+    ['q_log_uniform_values', { kind: 'q_log_uniform_values', min: 16, max: 1024, q: 16 }, true],
+    ['log_normal', { kind: 'log_normal', mu: 0, sigma: 1 }, true],
+    ['uniform', { kind: 'uniform', min: 0.0001, max: 0.1 }, false],
+    ['int_uniform', { kind: 'int_uniform', min: 1, max: 1000 }, false],
+    ['normal', { kind: 'normal', mu: 0, sigma: 1 }, false],
+    ['constant', { kind: 'constant', value: 0.001 }, false],
+    ['values spanning two decades', { kind: 'categorical', values: [0.0001, 0.001, 0.01] }, true],
+    ['values spanning less', { kind: 'categorical', values: [8, 16, 32, 64] }, false],
+    ['values with zero', { kind: 'categorical', values: [0, 0.001, 0.1] }, false],
+    ['strings', { kind: 'categorical', values: ['adam', 'sgd'] }, false],
+    ['one value', { kind: 'categorical', values: [0.001] }, false],
+    ['not in the spec', undefined, false],
+  ];
+  it.each(cases)('%s', (_name, spec, log) => {
+    expect(isLogScaled(spec)).toBe(log);
+  });
+
+  it('describes each parameter: type, log axis, varying, categorical values', () => {
+    const trials = [0, 1, 2, 3].map((i) => ({ params: trialResult(i, 0.7).params }));
+    const ps = Object.fromEntries(describeParameters(SPEC, trials).map((p) => [p.name, p]));
+    expect(ps.learning_rate).toMatchObject({ type: 'numeric', log: true, varying: true, distribution: 'log_uniform_values' });
+    // A grid-style list of numbers is drawn as categories; sampled and log-scaled numbers on value/log axes.
+    expect(ps.lstm_units).toMatchObject({ type: 'numeric', log: false, varying: true, values: [8, 16, 32] });
+    expect(ps.learning_rate?.values).toBeUndefined();
+    expect(ps.dropout?.values).toBeUndefined();
+    expect(ps.optimizer).toMatchObject({ type: 'categorical', log: false, varying: true, values: ['adam', 'rmsprop'] });
+    expect(ps.epochs).toMatchObject({ varying: false, distribution: 'constant' });
+    expect(ps.max_words).toMatchObject({ varying: false });
+    expect(ps.max_words?.distribution).toBeUndefined();
+    // Without a spec nothing is log-scaled, but what varies still shows.
+    const bare = Object.fromEntries(describeParameters(null, trials).map((p) => [p.name, p]));
+    expect(bare.learning_rate).toMatchObject({ log: false, varying: true });
+  });
+});
+
+describe('buildReportData', () => {
+  const results = [trialResult(0, 0.7), trialResult(1, null), trialResult(2, 0.9), trialResult(3, 0.7), trialResult(4, 0.8)];
+  const metrics = new Map([
+    ['t0000', metricsJsonl(3, 0.7)],
+    ['t0002', metricsJsonl(3, 0.9)],
+    ['t0003', metricsJsonl(3, 0.7)],
+    ['t0004', metricsJsonl(3, 0.8)],
+  ]);
+
+  it('orders trials like the leaderboard, in the direction of the goal', () => {
+    const d = buildReportData({ sweep: sweepRecord(), results, metrics });
+    expect(d.trials.map((t) => [t.trialId, t.rank])).toEqual([
+      ['t0002', 1],
+      ['t0004', 2],
+      ['t0000', 3],
+      ['t0003', 4],
+      ['t0001', null],
+    ]);
+    const min = buildReportData({ sweep: sweepRecord({ metric: { name: 'val_accuracy', goal: 'minimize' } }), results, metrics });
+    expect(min.trials.slice(0, 4).map((t) => t.trialId)).toEqual(['t0000', 't0003', 't0004', 't0002']);
+    expect(d.best).toMatchObject({ trialId: 't0002', metric: 0.9 });
+    expect(d.best?.evaluation?.confusion).toEqual([
+      [6, 1],
+      [1, 2],
+    ]);
+    expect(d.trials[0]!.curve.epoch).toEqual([1, 2, 3]);
+    expect(d.trials[0]!.curve.val_accuracy[2]).toBeCloseTo(0.9);
+  });
+
+  it('keeps a failed trial without metrics as a row with nulls and empty curves', () => {
+    const d = buildReportData({ sweep: sweepRecord(), results, metrics });
+    const failed = d.trials.find((t) => t.trialId === 't0001')!;
+    expect(failed).toMatchObject({ state: 'failed', rank: null, metric: null, final: null, testAccuracy: null, epochs: 0, reason: 'error', error: 'Error: boom' });
+    expect(failed.curve.epoch).toEqual([]);
+  });
+
+  it('has no best and no ranked rows when every trial failed', () => {
+    const d = buildReportData({ sweep: sweepRecord(), results: [trialResult(0, null), trialResult(1, null)], metrics: new Map() });
+    expect(d.best).toBeNull();
+    expect(d.trials.every((t) => t.rank === null)).toBe(true);
+  });
+
+  it('lists running trials (metrics, no result) and queued ones (nothing yet) after the finished ones', () => {
+    const pending = new Map([
+      ['t0005', { index: 5, params: trialResult(5, 0.5).params }],
+      ['t0006', { index: 6 }],
+    ]);
+    const m = new Map(metrics);
+    m.set('t0005', metricsJsonl(2, 0.75).split('\n').slice(0, 1).join('\n'));
+    const d = buildReportData({ sweep: sweepRecord(), results, metrics: m, pending });
+    const running = d.trials.find((t) => t.trialId === 't0005')!;
+    const queued = d.trials.find((t) => t.trialId === 't0006')!;
+    expect(running).toMatchObject({ state: 'running', rank: null, epochs: 1 });
+    expect(running.metric).toBeCloseTo(0.625);
+    expect(queued).toMatchObject({ state: 'queued', rank: null, metric: null, final: null, epochs: 0 });
+    expect(d.trials.map((t) => t.trialId).slice(4)).toEqual(['t0001', 't0005', 't0006']);
+    // A pending entry for a trial that has a result is ignored.
+    const again = buildReportData({ sweep: sweepRecord(), results, metrics, pending: new Map([['t0002', { index: 2 }]]) });
+    expect(again.trials.filter((t) => t.trialId === 't0002')).toHaveLength(1);
+  });
+
+  it('drops the resolved spec from the sweep record, keeps it separately, and rounds numbers', () => {
+    const d = buildReportData({ sweep: sweepRecord(), specText: 'name: x\n', results, metrics, final: true, now: new Date(0) });
+    expect('spec' in d.sweep).toBe(false);
+    expect(d.spec?.method).toBe('random');
+    expect(d.specText).toBe('name: x\n');
+    expect(d.final).toBe(true);
+    expect(d.generatedAt).toBe('1970-01-01T00:00:00.000Z');
+    expect(roundSig(0.123456789)).toBe(0.123457);
+    expect(roundSig(0)).toBe(0);
+    for (const t of d.trials) if (t.durationSec !== null) expect(String(t.durationSec).replace(/^0\.0*|\./g, '').length).toBeLessThanOrEqual(6);
+  });
+
+  it('cuts very long error texts', () => {
+    const d = buildReportData({ sweep: sweepRecord(), results: [trialResult(0, null, { error: 'x'.repeat(10_000) })], metrics: new Map() });
+    expect(d.trials[0]!.error!.length).toBeLessThan(2100);
+  });
+});

@@ -1,0 +1,73 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+/** A route's answer. */
+export interface OpsResponse {
+  status: number;
+  body: unknown;
+}
+
+/** Options for {@link startOpsServer}. */
+export interface OpsServerOptions {
+  /** Port; 0 picks a free one. */
+  port: number;
+  /** Default `0.0.0.0` (probes and Prometheus come from outside the pod). */
+  host?: string;
+  /** Prometheus registry served at `/metrics`. */
+  registry: Registry;
+  /** Liveness: the process is not wedged. Default: always ok while the event loop answers. */
+  live?: () => boolean;
+  /** Readiness: the process can take work (connected to Redis, not shutting down). */
+  ready: () => boolean | Promise<boolean>;
+  /** Extra JSON routes, e.g. `/backlog`. */
+  routes?: Record<string, () => Promise<OpsResponse> | OpsResponse>;
+}
+
+/** A running ops server. */
+export interface OpsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The small HTTP server every sweepq process exposes for operators: `/metrics` (Prometheus),
+ * `/healthz` (liveness), `/readyz` (readiness) and service-specific JSON routes. Hand-written on
+ * node:http because it serves four fixed GET routes; a web framework would add nothing but weight.
+ */
+export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const send = (status: number, body: string, type = 'application/json') => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(body);
+    };
+    const handle = async () => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, JSON.stringify({ error: 'method not allowed' }));
+      if (path === '/metrics') return send(200, await opts.registry.metrics(), opts.registry.contentType);
+      if (path === '/healthz') {
+        const ok = opts.live ? opts.live() : true;
+        return send(ok ? 200 : 503, JSON.stringify({ ok }));
+      }
+      if (path === '/readyz') {
+        const ok = await opts.ready();
+        return send(ok ? 200 : 503, JSON.stringify({ ok }));
+      }
+      const route = opts.routes?.[path];
+      if (route) {
+        const r = await route();
+        return send(r.status, JSON.stringify(r.body));
+      }
+      return send(404, JSON.stringify({ error: `no route ${path}; try /metrics, /healthz, /readyz` }));
+    };
+    handle().catch((err: unknown) => send(500, JSON.stringify({ error: (err as Error).message })));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
