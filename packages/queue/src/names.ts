@@ -21,6 +21,8 @@ export const trialJobId = (sweepId: string, trialId: string): string => `${sweep
 export const redisKeys = (prefix: string = DEFAULT_PREFIX) => ({
   /** Set when a sweep is cancelled; workers and the coordinator watch it. */
   cancelled: (sweepId: string) => `${prefix}:sweepq:cancelled:${sweepId}`,
+  /** Hash of trialId -> final state for a sweep's finished trials: what the coordinator polls. */
+  done: (sweepId: string) => `${prefix}:sweepq:done:${sweepId}`,
   /** Which job attempt committed a trial's result (see claimResult). */
   resultClaim: (sweepId: string, trialId: string) => `${prefix}:sweepq:result:${sweepId}:${trialId}`,
   /** Pub/sub channel that tells every worker a sweep was cancelled. */

@@ -5,6 +5,8 @@ import { DatasetError } from '@sweepq/data';
 import {
   QueueName,
   TRIAL_JOB_OPTIONS,
+  doneTrials,
+  markTrialDone,
   parsePayload,
   redisKeys,
   sweepJobSchema,
@@ -127,17 +129,18 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   }
 
   const planned = planTrials(spec);
-  await enqueueTrials(sweepId, planned, spec, dataset, deps, log);
+  await enqueueTrials(sweepId, record.trials !== undefined, planned, spec, dataset, deps, log);
   await save({ state: SweepState.Running, trials: { ...emptyCounts(planned.length), queued: planned.length } });
-  const report = new ReportRefresher(store, sweepId, { everyTrials: 3, logger: log });
+  // Refresh the report about 20 times over a sweep (at least every 3 finished trials).
+  const report = new ReportRefresher(store, sweepId, { everyTrials: Math.max(3, Math.ceil(planned.length / 20)), logger: log });
 
   // Follow the trials until each has a final state.
   let lastCounts = '';
   let cancelled = false;
-  for (;;) {
+  for (let poll = 0; ; poll++) {
     if (signal.aborted) throw new CoordinatorInterrupt();
     cancelled = (await deps.redis.exists(keys.cancelled(sweepId))) === 1;
-    const states = await trialStates(planned, sweepId, deps, cancelled);
+    const states = await trialStates(planned, sweepId, deps, cancelled, poll % FULL_SCAN_EVERY === 0, spec.metric);
     const counts = countStates(states, planned.length);
     const countsText = JSON.stringify(counts);
     if (countsText !== lastCounts) {
@@ -158,16 +161,25 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
 
 async function enqueueTrials(
   sweepId: string,
+  plannedBefore: boolean,
   planned: PlannedTrial[],
   spec: SweepSpec,
   dataset: NonNullable<SweepRecord['dataset']>,
   deps: SweepRunnerDeps,
   log: Logger,
 ): Promise<void> {
+  // A trial with a result is finished; re-adding its job (if it was removed) would train it twice.
+  // A sweep planned before (taken over, or retried) may have results: one listing finds them all.
+  const finished = new Set<string>();
+  if (plannedBefore) {
+    for (const key of await deps.store.list(layout.trialsPrefix(sweepId))) {
+      const m = /\/trials\/([a-z0-9-]+)\/result\.json$/.exec(key);
+      if (m) finished.add(m[1]!);
+    }
+  }
   const jobs = [];
   for (const t of planned) {
-    // A trial with a result is finished; re-adding its job (if it was removed) would train it twice.
-    if (await deps.store.exists(layout.result(sweepId, t.trialId))) continue;
+    if (finished.has(t.trialId)) continue;
     const data: TrialJob = parsePayload(QueueName.Trials, trialJobSchema, {
       sweepId,
       trialId: t.trialId,
@@ -188,35 +200,60 @@ async function enqueueTrials(
 
 type TrialStatus = 'queued' | 'running' | TrialResult['state'];
 
+/** Every this many polls the coordinator also asks BullMQ about every unfinished trial (jobs failed for good). */
+const FULL_SCAN_EVERY = 10;
+
 async function trialStates(
   planned: PlannedTrial[],
   sweepId: string,
   deps: SweepRunnerDeps,
   cancelled: boolean,
+  fullScan: boolean,
+  metric: SweepSpec['metric'],
 ): Promise<Map<string, TrialStatus>> {
+  // Finished trials come from the hash workers update when they commit a result: one call per poll.
+  const done = await doneTrials(deps.redis, deps.queuePrefix, sweepId);
   const out = new Map<string, TrialStatus>();
+  const unfinished: PlannedTrial[] = [];
   for (const t of planned) {
-    const id = trialJobId(sweepId, t.trialId);
-    const state = await deps.trials.getJobState(id);
-    if (state === 'completed') {
-      out.set(t.trialId, ((await deps.trials.getJob(id))?.returnvalue as TrialResult | undefined)?.state ?? TrialState.Completed);
-    } else if (state === 'failed') {
-      const result = await deps.store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
-      if (result) {
-        out.set(t.trialId, result.state);
+    const state = done.get(t.trialId);
+    if (state) out.set(t.trialId, state as TrialStatus);
+    else unfinished.push(t);
+  }
+  const running = new Set<string>();
+  for (const job of await deps.trials.getJobs(['active'])) {
+    const data = job.data as { sweepId?: string; trialId?: string } | undefined;
+    if (data?.sweepId === sweepId && data.trialId) running.add(data.trialId);
+  }
+  // Cheap polls trust the hash; a full scan (every few polls, on cancel, or near the end) also finds
+  // jobs that failed for good without a worker writing a result (crash loops, exhausted retries).
+  const scan = fullScan || cancelled || unfinished.length <= running.size;
+  for (let i = 0; i < unfinished.length; i += 200) {
+    const chunk = unfinished.slice(i, i + 200);
+    const states = scan
+      ? await Promise.all(chunk.map((t) => deps.trials.getJobState(trialJobId(sweepId, t.trialId))))
+      : chunk.map((t) => (running.has(t.trialId) ? 'active' : 'waiting'));
+    for (let j = 0; j < chunk.length; j++) {
+      const t = chunk[j]!;
+      const state = states[j];
+      if (state === 'active') {
+        out.set(t.trialId, 'running');
+      } else if (state === 'failed' || state === 'completed' || state === 'unknown') {
+        // Finished or removed without the hash saying so: the bucket has the truth, or we write it.
+        const result = await deps.store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
+        if (result) {
+          await markTrialDone(deps.redis, deps.queuePrefix, sweepId, t.trialId, result.state);
+          out.set(t.trialId, result.state);
+        } else if (state === 'failed') {
+          const job = await deps.trials.getJob(trialJobId(sweepId, t.trialId));
+          await writeFinalResult(sweepId, metric, t, TrialState.Failed, job?.failedReason ?? 'unknown error', job?.attemptsMade ?? 0, deps);
+          out.set(t.trialId, TrialState.Failed);
+        } else {
+          out.set(t.trialId, cancelled ? TrialState.Cancelled : 'queued');
+        }
       } else {
-        const job = await deps.trials.getJob(id);
-        await writeFinalResult(sweepId, t, TrialState.Failed, job?.failedReason ?? 'unknown error', job?.attemptsMade ?? 0, deps);
-        out.set(t.trialId, TrialState.Failed);
+        out.set(t.trialId, cancelled ? TrialState.Cancelled : 'queued');
       }
-    } else if (state === 'active') {
-      out.set(t.trialId, 'running');
-    } else if (state === 'unknown') {
-      // Job removed (for example by cancel): its result, if any, is the truth.
-      const result = await deps.store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
-      out.set(t.trialId, result?.state ?? (cancelled ? TrialState.Cancelled : 'queued'));
-    } else {
-      out.set(t.trialId, cancelled ? TrialState.Cancelled : 'queued');
     }
   }
   return out;
@@ -228,6 +265,7 @@ async function trialStates(
  */
 async function writeFinalResult(
   sweepId: string,
+  metric: SweepSpec['metric'],
   t: PlannedTrial,
   state: TrialState,
   reason: string,
@@ -242,7 +280,7 @@ async function writeFinalResult(
     reason: state === TrialState.Cancelled ? 'cancelled' : 'error',
     error: reason,
     params: t.params,
-    metric: { name: '', goal: 'maximize', value: null },
+    metric: { ...metric, value: null },
     final: null,
     test: null,
     epochs: 0,
@@ -255,6 +293,7 @@ async function writeFinalResult(
     finishedAt: new Date().toISOString(),
   };
   await deps.store.putJson(layout.result(sweepId, t.trialId), result);
+  await markTrialDone(deps.redis, deps.queuePrefix, sweepId, t.trialId, state);
 }
 
 function emptyCounts(total: number): NonNullable<SweepRecord['trials']> {
@@ -283,7 +322,7 @@ async function finalize(
   for (const t of planned) {
     let r = await store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
     if (!r && cancelled) {
-      await writeFinalResult(sweepId, t, TrialState.Cancelled, 'sweep cancelled before the trial started', 0, deps);
+      await writeFinalResult(sweepId, spec.metric, t, TrialState.Cancelled, 'sweep cancelled before the trial started', 0, deps);
       r = await store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
     }
     if (r) results.push(r);

@@ -27,7 +27,10 @@ async function main(): Promise<void> {
   const shutdown = new ShutdownManager({ logger: log, deadlineMs: env.SHUTDOWN_DEADLINE_MS, exit: (code) => process.exit(code) });
   shutdown.install();
 
-  const { backend, tfjsVersion } = await initBackend({ prefer: env.SWEEPQ_BACKEND, logger: log });
+  const { backend, tfjsVersion } =
+    env.SWEEPQ_FAKE_TRAIN_MS !== undefined
+      ? { backend: 'fake', tfjsVersion: 'none' }
+      : await initBackend({ prefer: env.SWEEPQ_BACKEND, logger: log });
   const store = createArtifactStore(storeSettings(env));
   const cache = new DatasetCache({ dir: env.SWEEPQ_CACHE_DIR, store, logger: log });
   const metrics = new WorkerMetrics({ backend, workerId });
@@ -62,6 +65,7 @@ async function main(): Promise<void> {
             redis: connection,
             queuePrefix: env.SWEEPQ_QUEUE_PREFIX,
             metrics,
+            ...(env.SWEEPQ_FAKE_TRAIN_MS !== undefined ? { fakeTrainMs: env.SWEEPQ_FAKE_TRAIN_MS } : {}),
           },
           shutdown.signal,
         );

@@ -11,7 +11,7 @@ import {
   type EpochLog,
   type TrainData,
 } from '@sweepq/model';
-import { ClaimOutcome, QueueName, claimResult, parsePayload, trialJobSchema, type TrialJob, type TrialProgress } from '@sweepq/queue';
+import { ClaimOutcome, QueueName, claimResult, markTrialDone, parsePayload, trialJobSchema, type TrialJob, type TrialProgress } from '@sweepq/queue';
 import type { Redis } from 'ioredis';
 import { deleteCheckpoint, loadCheckpoint, restoreCheckpoint, saveCheckpoint, type ResumeRecord } from './checkpoint.js';
 import type { Logger } from '@sweepq/runtime';
@@ -39,6 +39,11 @@ export interface TrialRunnerDeps {
   isCancelled: (sweepId: string) => Promise<boolean>;
   /** Worker-wide per-trial timeout in seconds; 0 = none. */
   defaultTimeoutSec: number;
+  /**
+   * Benchmark-only test double for training: sleep this many ms and report a made-up metric instead of
+   * loading data and training. Everything else (queue, locks, claim, result in the bucket) is real.
+   */
+  fakeTrainMs?: number;
   /** Prometheus metrics; optional so tests and tools can run trials without them. */
   metrics?: WorkerMetrics;
   /** Redis connection and BullMQ prefix, for the result claim. */
@@ -72,6 +77,7 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
   const existing = await store.getJson<TrialResult>(layout.result(sweepId, trialId));
   if (existing) {
     log.info({ state: existing.state }, 'trial already has a result; not training it again');
+    await markTrialDone(deps.redis, deps.queuePrefix, sweepId, trialId, existing.state);
     return existing;
   }
   const started = Date.now();
@@ -87,6 +93,8 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
     worker: deps.workerId,
     attempt: job.attemptsMade + 1,
   };
+
+  if (deps.fakeTrainMs !== undefined) return fakeTrial(job, token, payload, base, started, deps, shutdown, log);
 
   const prepared = await deps.cache.get(payload.dataset.key, payload.dataset.hash);
   const enc = (split: 'train' | 'validation' | 'test'): TrainData => {
@@ -273,6 +281,7 @@ async function commitResult(
   token: string | undefined,
   deps: TrialRunnerDeps,
   log: Logger,
+  dropCheckpoint = true,
 ): Promise<TrialResult> {
   const { sweepId, trialId } = result;
   const key = layout.result(sweepId, trialId);
@@ -283,6 +292,7 @@ async function commitResult(
       const existing = await deps.store.getJson<TrialResult>(key);
       if (existing) {
         log.info('an earlier attempt already committed this trial; keeping its result');
+        await markTrialDone(deps.redis, deps.queuePrefix, sweepId, trialId, existing.state);
         return existing;
       }
       // The earlier claimer died between claiming and writing; we hold the lock now.
@@ -291,11 +301,49 @@ async function commitResult(
     if (outcome === ClaimOutcome.LockLost) throw new LockLostError(trialId);
   }
   await deps.store.putJson(key, result);
+  await markTrialDone(deps.redis, deps.queuePrefix, sweepId, trialId, result.state);
   deps.metrics?.trials.inc({ state: result.state });
-  await deleteCheckpoint(deps.store, sweepId, trialId).catch((err: unknown) =>
-    log.warn({ err: (err as Error).message }, 'could not remove the checkpoint'),
-  );
+  if (dropCheckpoint) {
+    await deleteCheckpoint(deps.store, sweepId, trialId).catch((err: unknown) =>
+      log.warn({ err: (err as Error).message }, 'could not remove the checkpoint'),
+    );
+  }
   return result;
+}
+
+/** The benchmark test double: wait, then commit a result through the real claim and bucket path. */
+async function fakeTrial(
+  job: Job,
+  token: string | undefined,
+  payload: TrialJob,
+  base: Pick<TrialResult, 'sweepId' | 'trialId' | 'index' | 'params' | 'backend' | 'tfjsVersion' | 'worker' | 'attempt'>,
+  started: number,
+  deps: TrialRunnerDeps,
+  shutdown: AbortSignal,
+  log: Logger,
+): Promise<TrialResult> {
+  const ms = deps.fakeTrainMs ?? 0;
+  if (ms > 0) {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      shutdown.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    });
+  }
+  if (shutdown.aborted) throw new ShutdownInterrupt();
+  const value = ((payload.index * 7919) % 1000) / 1000;
+  const result: TrialResult = {
+    ...base,
+    backend: 'fake',
+    state: TrialState.Completed,
+    metric: { ...payload.metric, value },
+    final: null,
+    test: null,
+    epochs: 0,
+    durationSec: (Date.now() - started) / 1000,
+    samplesPerSec: null,
+    finishedAt: new Date().toISOString(),
+  };
+  return commitResult(result, job, token, deps, log, false);
 }
 
 /** Confusion matrix, per-class metrics and a few stored predictions on a held-out split. */

@@ -1,4 +1,4 @@
-import { QueueName, SWEEP_JOB_OPTIONS, parsePayload, redisKeys, sweepJobId, sweepJobSchema, trialJobId } from '@sweepq/queue';
+import { QueueName, SWEEP_JOB_OPTIONS, forgetTrials, parsePayload, redisKeys, sweepJobId, sweepJobSchema, trialJobId } from '@sweepq/queue';
 import { SweepState, isFinalSweepState, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { layout } from '@sweepq/storage';
 import { CliError, ExitCode } from '../exit-codes.js';
@@ -49,6 +49,7 @@ export async function retrySweep(ctx: CliContext, sweepId: string, opts: RetryOp
     retried.push(r.trialId);
   }
   if (retried.length === 0) return { retried };
+  await forgetTrials(ctx.redis, ctx.env.SWEEPQ_QUEUE_PREFIX, sweepId, retried);
   if (opts.cancelled) await ctx.redis.del(rk.cancelled(sweepId));
 
   const now = new Date().toISOString();
