@@ -8,7 +8,9 @@
  *
  * Method: per backend, both models are warmed up, then timed in alternating rounds (one stock step, one sweepq
  * step, ...) so load from other processes hits both alike; figures are medians over the timed steps. The stock
- * model runs with sweepq's extra wasm kernels unregistered. The matmul peak is the median rate of the backend's own
+ * model is stock throughout: `tf.layers.lstm`, `tf.layers.dropout`, tfjs' dense Adam, and sweepq's extra wasm and cpu
+ * kernels unregistered (only the scatter-add fix stays). sweepq's model is `buildModel`'s default: fused LSTM, fast
+ * dropout, lazy Adam for the embedding. For where a step's time goes, see `bench/profile-step.ts`. The matmul peak is the median rate of the backend's own
  * `[B·T, E] x [E, 4H]` matmul (the input projection, the largest matmul of the step) measured in the same run.
  * FLOPs per sample count the LSTM's matmuls forward and backward: 3 · 2 · T · 4H · (E + H).
  */
@@ -17,6 +19,8 @@ import {
   buildModel,
   initBackend,
   registerFastKernels,
+  registerFastCpuKernels,
+  unregisterFastCpuKernels,
   tf,
   unregisterFastKernels,
   wasmFastPathStatus,
@@ -143,12 +147,18 @@ async function benchBackend(prefer: Exclude<BackendPreference, 'auto'>): Promise
     numClasses: 2,
     seed: 1,
   };
-  const stock = buildModel({ ...params, lstmImplementation: 'stock' });
+  // The baseline is stock throughout: tf.layers.lstm and tfjs' dense Adam.
+  const stock = buildModel({ ...params, lstmImplementation: 'stock', embeddingOptimizer: 'dense' });
   const fused = buildModel({ ...params, lstmImplementation: 'fused' });
   const data = Array.from({ length: 4 }, (_, i) => batchData(i + 1));
   const step = async (model: tf.LayersModel, i: number, isStock: boolean): Promise<number> => {
-    if (isStock) unregisterFastKernels();
-    else registerFastKernels();
+    if (isStock) {
+      unregisterFastKernels();
+      unregisterFastCpuKernels();
+    } else {
+      registerFastKernels();
+      registerFastCpuKernels();
+    }
     const d = data[i % data.length]!;
     const t0 = performance.now();
     await model.trainOnBatch(d.xs, d.ys);

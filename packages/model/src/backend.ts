@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from '@sweepq/runtime';
+import { registerFastCpuKernels } from './cpu-kernels.js';
 import { registerEmbeddingKernels } from './embedding-kernels.js';
 import { registerFastKernels, setFastPathWarningSink } from './fast-kernels.js';
 import { ModelError } from './errors.js';
@@ -120,7 +121,7 @@ async function tryActivate(
 
 /**
  * Choose and initialise the TensorFlow.js backend, and register the fast embedding-gradient kernels for cpu and
- * wasm ({@link registerEmbeddingKernels}) and the faster wasm kernels ({@link registerFastKernels}: slice, gather,
+ * wasm ({@link registerEmbeddingKernels}), faster cpu gather/transpose kernels ({@link registerFastCpuKernels}), and the faster wasm kernels ({@link registerFastKernels}: slice, gather,
  * transposed matmul; only on the pinned tfjs version, else with a warning to `logger`).
  *
  * `auto` (the default) tries `@tensorflow/tfjs-node` (an optional dependency; its absence is expected), then wasm,
@@ -132,6 +133,7 @@ async function tryActivate(
  */
 export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
   registerEmbeddingKernels();
+  registerFastCpuKernels();
   const prefer = opts.prefer ?? 'auto';
   const log = opts.logger;
   if (log != null) setFastPathWarningSink((message) => log.warn(message));

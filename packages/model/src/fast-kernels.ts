@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
-import { matmulInto, matmulTransBInto } from './lstm-math.js';
+import { gemm, transposeInto } from './lstm-math.js';
 
 /**
  * The tfjs version whose wasm backend internals the fast paths here were written and checked against. Anything that
@@ -110,19 +110,20 @@ function selfTest(backend: WasmBackendLike): InternalsStatus {
 
 class JsMatmul implements StepMatmul {
   readonly kind = 'js';
-  private readonly values: ArrayLike<number>;
+  /** The right-hand side as `[K, N]` (transposed once here for `transB`). */
+  private readonly values: Float32Array;
   constructor(
     b: tf.Tensor,
     private readonly M: number,
     private readonly K: number,
     private readonly N: number,
-    private readonly transB: boolean,
+    transB: boolean,
   ) {
-    this.values = b.dataSync() as Float32Array;
+    const v = b.dataSync() as Float32Array;
+    this.values = transB ? transposeInto(v, 0, N, K) : v;
   }
   run(a: Float32Array, aOff: number, out: Float32Array): void {
-    if (this.transB) matmulTransBInto(a, aOff, this.M, this.K, this.values, this.N, out);
-    else matmulInto(a, aOff, this.M, this.K, this.values, this.N, out);
+    gemm(a, aOff, this.M, this.K, this.values, this.N, out);
   }
   dispose(): void {}
 }
@@ -207,6 +208,24 @@ export function makeStepMatmul(b: tf.Tensor2D, M: number, transB: boolean): Step
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Direct access to tensors on the wasm heap.
+
+/** Reads of tensors on the wasm heap for the fused LSTM (fast path only). */
+export interface HeapAccess {
+  /** A float32 view of a tensor's data in place (no copy); invalidated by any later allocation on the heap. */
+  view(t: tf.Tensor): Float32Array;
+}
+
+/** {@link HeapAccess} for the active backend when the wasm fast path is on, else null. */
+export function heapAccess(): HeapAccess | null {
+  if (!wasmFastPathStatus().ok) return null;
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  return {
+    view: (t) => backend.typedArrayFromHeap({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }) as Float32Array,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Replacement wasm kernels.
 
 const replacedWasm = new Map<string, KernelConfig>();
@@ -276,13 +295,17 @@ function gatherKernel(args: { inputs: { x: TensorInfo; indices: TensorInfo }; at
   const outV = backend.typedArrayFromHeap(out);
   const xV = backend.typedArrayFromHeap(x);
   const iV = backend.typedArrayFromHeap(indices);
+  // Row copies as memmoves inside one 4-byte view of the heap (both dtypes are 4 bytes wide): no subarray per row.
+  const heap = new Int32Array(outV.buffer);
+  const outAt = outV.byteOffset >> 2;
+  const xAt = xV.byteOffset >> 2;
   for (let i = 0; i < iV.length; i++) {
     const r = iV[i]!;
     if (r < 0 || r >= rows) {
       backend.disposeData(out.dataId);
       throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
     }
-    outV.set(xV.subarray(r * row, r * row + row), i * row);
+    heap.copyWithin(outAt + i * row, xAt + r * row, xAt + r * row + row);
   }
   return out;
 }

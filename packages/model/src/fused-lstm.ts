@@ -1,13 +1,45 @@
 import * as tf from '@tensorflow/tfjs';
-import { makeStepMatmul } from './fast-kernels.js';
-import {
-  backwardStep,
-  forwardStep,
-  matmulInto,
-  matmulTransAInto,
-  matmulTransBInto,
-  type RecurrentActivation,
-} from './lstm-math.js';
+import { heapAccess, makeStepMatmul } from './fast-kernels.js';
+import { backwardStep, forwardStep, gemm, transposeInto, type RecurrentActivation } from './lstm-math.js';
+
+/** Whether the parts of the fused LSTM are timed (see {@link setFusedLstmProfiling}); off by default. */
+let PROFILE = false;
+
+/** Turn timing of the fused LSTM's parts on or off (benchmarks; `bench/profile-step.ts` maps `SWEEPQ_PROFILE=1`). */
+export function setFusedLstmProfiling(on: boolean): void {
+  PROFILE = on;
+}
+const profileTimes = new Map<string, { calls: number; ms: number }>();
+function addTime(label: string, ms: number): void {
+  const e = profileTimes.get(label) ?? { calls: 0, ms: 0 };
+  e.calls++;
+  e.ms += ms;
+  profileTimes.set(label, e);
+}
+
+/**
+ * Accumulated times of the fused LSTM's parts since the last reset (only while {@link setFusedLstmProfiling} is on;
+ * empty otherwise). The weight-matmul figure forces the results (a sync) so that it is meaningful.
+ */
+export function fusedLstmProfile(reset = false): Record<string, { calls: number; ms: number }> {
+  const out = Object.fromEntries(profileTimes);
+  if (reset) profileTimes.clear();
+  return out;
+}
+
+// Work arrays of the forward/backward pass, pooled by length: a seed-shape step needs about 7 MB of them, and
+// allocating (zero-filling) and collecting that every step cost more than the gate math itself. A forward pass takes
+// its arrays; its gradient gives them back. Passes without a gradient (inference) leave theirs to the GC.
+const bufferPool = new Map<number, Float32Array[]>();
+const POOL_DEPTH = 4;
+function takeBuffer(n: number): Float32Array {
+  return bufferPool.get(n)?.pop() ?? new Float32Array(n);
+}
+function giveBuffer(a: Float32Array): void {
+  let list = bufferPool.get(a.length);
+  if (list == null) bufferPool.set(a.length, (list = []));
+  if (list.length < POOL_DEPTH) list.push(a);
+}
 
 /** Options of {@link fusedLstmLastOutput}. */
 export interface FusedLstmOptions {
@@ -15,6 +47,12 @@ export interface FusedLstmOptions {
   recurrentActivation?: RecurrentActivation;
   /** Recurrent dropout mask `[B, H]` applied to `h_{t-1}` at every step (values 0 or 1/(1-rate)); default none. */
   recurrentMask?: tf.Tensor2D;
+  /**
+   * Input dropout mask `[B, D]` applied to `x_t` at every step (values 0 or 1/(1-rate)); default none. The same as
+   * multiplying `xtm` by it beforehand, but applied inside the op: on the cpu backend a broadcast multiply and its
+   * gradient cost about 90 ms per seed-shape step, the masking here under 1 ms.
+   */
+  inputMask?: tf.Tensor2D;
 }
 
 /**
@@ -45,35 +83,65 @@ export function fusedLstmLastOutput(
     );
   }
   const rmask = opts.recurrentMask == null ? null : (opts.recurrentMask.dataSync() as Float32Array).slice();
+  const imask = opts.inputMask == null ? null : (opts.inputMask.dataSync() as Float32Array).slice();
+  if (imask !== null && imask.length !== B * D) throw new Error(`fused LSTM: input mask must be [${B}, ${D}]`);
   const op = tf.customGrad((...args: unknown[]) => {
     const [x, W, U, b] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
     const save = args[4] as (tensors: tf.Tensor[]) => void;
-    const x2 = tf.reshape(x, [T * B, D]) as tf.Tensor2D;
-    // On the pure-JS cpu backend, typed-array loops beat tfjs-cpu's matmul (about 0.5-1 GFLOP/s) by 2-3x.
+    const t0 = PROFILE ? performance.now() : 0;
+    let x2 = tf.reshape(x, [T * B, D]) as tf.Tensor2D;
+    if (imask !== null) {
+      // Row r = t·B + b of x2 is masked with row b of the mask.
+      const xv = x2.dataSync() as Float32Array;
+      const xm = new Float32Array(T * B * D);
+      for (let r = 0; r < T * B; r++) {
+        const mo = (r % B) * D;
+        const ro = r * D;
+        for (let d = 0; d < D; d++) xm[ro + d] = xv[ro + d]! * imask[mo + d]!;
+      }
+      x2 = tf.tensor2d(xm, [T * B, D]);
+    }
+    // On the pure-JS cpu backend, register-blocked typed-array loops (about 2.5-3 GFLOP/s) beat tfjs-cpu's matmul
+    // (about 0.4-0.6 GFLOP/s here) by about 5x.
     const jsMatmuls = tf.getBackend() === 'cpu';
+    const heap = heapAccess();
+    // The input projection as a JS array: computed in JS (cpu), copied from the wasm heap into a pooled array (fast
+    // path; a loop over a view of the wasm memory itself measured about 30% slower in V8), or read out of the backend.
     let z: Float32Array;
+    let zT: tf.Tensor | null = null;
     if (jsMatmuls) {
-      z = new Float32Array(T * B * G);
-      matmulInto(x2.dataSync() as Float32Array, 0, T * B, D, W.dataSync() as Float32Array, G, z);
+      z = takeBuffer(T * B * G);
+      gemm(x2.dataSync() as Float32Array, 0, T * B, D, W.dataSync() as Float32Array, G, z);
       const bv = b.dataSync() as Float32Array;
       for (let r = 0; r < T * B; r++) for (let k = 0; k < G; k++) z[r * G + k] = z[r * G + k]! + bv[k]!;
     } else {
-      const zT = tf.fused.matMul({ a: x2, b: W, bias: b });
-      z = zT.dataSync() as Float32Array;
-      zT.dispose();
+      zT = tf.fused.matMul({ a: x2, b: W, bias: b });
+      if (heap != null) {
+        z = takeBuffer(T * B * G);
+        z.set(heap.view(zT));
+        zT.dispose();
+        zT = null;
+      } else z = zT.dataSync() as Float32Array;
     }
-    // Saved for BPTT as plain arrays: activated gates, c_t, tanh(c_t), and the (masked) h_{t-1} fed to each step.
-    const A = new Float32Array(T * B * G);
-    const C = new Float32Array(T * B * H);
-    const TC = new Float32Array(T * B * H);
-    const HP = new Float32Array(T * B * H);
+    const t1 = PROFILE ? performance.now() : 0;
+    // Saved for BPTT as plain arrays (pooled, reused across steps): activated gates, c_t, tanh(c_t), and the
+    // (masked) h_{t-1} fed to each step (zero at t = 0).
+    const A = takeBuffer(T * B * G);
+    const C = takeBuffer(T * B * H);
+    const TC = takeBuffer(T * B * H);
+    const HP = takeBuffer(T * B * H);
+    HP.fill(0, 0, B * H);
     const h = new Float32Array(B * H);
     const r = new Float32Array(B * G);
     const mm = makeStepMatmul(U, B, false);
     try {
       for (let t = 0; t < T; t++) {
         const hasState = t > 0;
-        if (hasState) mm.run(HP, t * B * H, r);
+        if (hasState) {
+          const m0 = PROFILE ? performance.now() : 0;
+          mm.run(HP, t * B * H, r);
+          if (PROFILE) addTime('fwd.stepMatmul', performance.now() - m0);
+        }
         forwardStep(B, H, hard, z, t * B * G, hasState ? r : null, hasState ? C : null, (t - 1) * B * H, A, t * B * G, C, TC, t * B * H, h);
         if (t + 1 < T) {
           const off = (t + 1) * B * H;
@@ -83,51 +151,97 @@ export function fusedLstmLastOutput(
       }
     } finally {
       mm.dispose();
+      if (zT != null) zT.dispose();
+      else giveBuffer(z);
     }
     save([x2, W, U]);
     const value = tf.tensor2d(h, [B, H]);
+    if (PROFILE) {
+      const t2 = performance.now();
+      addTime('fwd.inputProjection', t1 - t0);
+      addTime('fwd.recurrence', t2 - t1);
+    }
+    let released = false;
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      if (released) throw new Error('fused LSTM: the gradient of one forward pass can be taken only once');
+      released = true;
+      const g0 = PROFILE ? performance.now() : 0;
       const [sx2, sW, sU] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-      const dZ = new Float32Array(T * B * G);
+      // dZ goes to a pooled JS array. (Writing it straight onto the wasm heap saves a 3.2 MB copy but measured
+      // slower: V8 optimises loops over views of a growable wasm memory less well, and the gate math dominates.)
+      const dZ = takeBuffer(T * B * G);
       const dh = Float32Array.from(dy.dataSync() as Float32Array);
       const dc = new Float64Array(B * H);
       const dhm = new Float32Array(B * H);
       const dbias = new Float64Array(G);
-      const back = makeStepMatmul(sU, B, true);
+      let dZt: tf.Tensor2D | null = null;
       try {
-        for (let t = T - 1; t >= 0; t--) {
-          backwardStep(B, H, hard, A, t * B * G, TC, t * B * H, t > 0 ? C : null, (t - 1) * B * H, dh, dc, dZ, t * B * G, dbias);
-          if (t > 0) {
-            back.run(dZ, t * B * G, dhm);
-            if (rmask === null) dh.set(dhm);
-            else for (let k = 0; k < B * H; k++) dh[k] = dhm[k]! * rmask[k]!;
+        const back = makeStepMatmul(sU, B, true);
+        try {
+          for (let t = T - 1; t >= 0; t--) {
+            backwardStep(B, H, hard, A, t * B * G, TC, t * B * H, t > 0 ? C : null, (t - 1) * B * H, dh, dc, dZ, t * B * G, dbias);
+            if (t > 0) {
+              const m0 = PROFILE ? performance.now() : 0;
+              back.run(dZ, t * B * G, dhm);
+              if (PROFILE) addTime('bwd.stepMatmul', performance.now() - m0);
+              if (rmask === null) dh.set(dhm);
+              else for (let k = 0; k < B * H; k++) dh[k] = dhm[k]! * rmask[k]!;
+            }
           }
+        } finally {
+          back.dispose();
         }
+        const g1 = PROFILE ? performance.now() : 0;
+        if (PROFILE) addTime('bwd.recurrence', g1 - g0);
+        if (jsMatmuls) {
+          // Register-blocked JS matmuls on explicitly transposed operands (transposes are O(n), the products O(n·k)).
+          const dX = new Float32Array(T * B * D);
+          gemm(dZ, 0, T * B, G, transposeInto(sW.dataSync() as Float32Array, 0, D, G), D, dX);
+          if (imask !== null) maskRows(dX, T * B, B, D, imask);
+          const dW = new Float32Array(D * G);
+          gemm(transposeInto(sx2.dataSync() as Float32Array, 0, T * B, D), 0, D, T * B, dZ, G, dW);
+          const dU = new Float32Array(H * G);
+          gemm(transposeInto(HP, 0, T * B, H), 0, H, T * B, dZ, G, dU);
+          if (PROFILE) addTime('bwd.weightMatmuls', performance.now() - g1);
+          return [tf.tensor3d(dX, [T, B, D]), tf.tensor2d(dW, [D, G]), tf.tensor2d(dU, [H, G]), tf.tensor1d(Float32Array.from(dbias))];
+        }
+        dZt = tf.tensor2d(dZ, [T * B, G]);
+        const dZtt = dZt;
+        const res = tf.tidy(() => {
+          const hp = tf.tensor2d(HP, [T * B, H]);
+          let dX = tf.reshape(tf.matMul(dZtt, tf.transpose(sW)), [T, B, D]);
+          if (imask !== null) dX = tf.mul(dX, tf.tensor3d(imask, [1, B, D]));
+          const dW = tf.matMul(tf.transpose(sx2), dZtt);
+          const dU = tf.matMul(tf.transpose(hp), dZtt);
+          const db = tf.tensor1d(Float32Array.from(dbias));
+          return [dX, dW, dU, db];
+        });
+        if (PROFILE) {
+          for (const t of res) t.dataSync();
+          addTime('bwd.weightMatmuls', performance.now() - g1);
+        }
+        return res;
       } finally {
-        back.dispose();
+        if (dZt != null) dZt.dispose();
+        giveBuffer(dZ);
+        giveBuffer(A);
+        giveBuffer(C);
+        giveBuffer(TC);
+        giveBuffer(HP);
       }
-      if (jsMatmuls) {
-        const dX = new Float32Array(T * B * D);
-        matmulTransBInto(dZ, 0, T * B, G, sW.dataSync() as Float32Array, D, dX);
-        const dW = new Float32Array(D * G);
-        matmulTransAInto(sx2.dataSync() as Float32Array, T * B, D, dZ, G, dW);
-        const dU = new Float32Array(H * G);
-        matmulTransAInto(HP, T * B, H, dZ, G, dU);
-        return [tf.tensor3d(dX, [T, B, D]), tf.tensor2d(dW, [D, G]), tf.tensor2d(dU, [H, G]), tf.tensor1d(Float32Array.from(dbias))];
-      }
-      return tf.tidy(() => {
-        const dZt = tf.tensor2d(dZ, [T * B, G]);
-        const hp = tf.tensor2d(HP, [T * B, H]);
-        const dX = tf.reshape(tf.matMul(dZt, tf.transpose(sW)), [T, B, D]);
-        const dW = tf.matMul(tf.transpose(sx2), dZt);
-        const dU = tf.matMul(tf.transpose(hp), dZt);
-        const db = tf.tensor1d(Float32Array.from(dbias));
-        return [dX, dW, dU, db];
-      });
     };
     return { value, gradFunc };
   });
   return op(xtm, kernel, recurrentKernel, bias) as tf.Tensor2D;
+}
+
+/** `a[r, d] *= mask[r mod B, d]` for the `R` rows of `a` (`[R, D]`). */
+function maskRows(a: Float32Array, R: number, B: number, D: number, mask: Float32Array): void {
+  for (let r = 0; r < R; r++) {
+    const mo = (r % B) * D;
+    const ro = r * D;
+    for (let d = 0; d < D; d++) a[ro + d] = a[ro + d]! * mask[mo + d]!;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -216,9 +330,9 @@ export class FusedLSTM extends StockLSTM {
       const H = cell.units;
       const inMask = training && cell.dropout > 0 && cell.dropout < 1 ? dropoutMask(cell, [B, D], cell.dropout) : null;
       const recMask = training && cell.recurrentDropout > 0 && cell.recurrentDropout < 1 ? dropoutMask(cell, [B, H], cell.recurrentDropout) : null;
-      const xm = inMask == null ? x3 : tf.mul(x3, tf.expandDims(inMask, 1));
-      const xtm = tf.transpose(xm, [1, 0, 2]) as tf.Tensor3D;
+      const xtm = tf.transpose(x3, [1, 0, 2]) as tf.Tensor3D;
       const opts: FusedLstmOptions = { recurrentActivation: recAct as RecurrentActivation };
+      if (inMask != null) opts.inputMask = inMask as tf.Tensor2D;
       if (recMask != null) opts.recurrentMask = recMask as tf.Tensor2D;
       return fusedLstmLastOutput(
         xtm,

@@ -1,6 +1,9 @@
 export { initBackend, type BackendName, type BackendPreference, type BackendInfo, type InitBackendOptions } from './backend.js';
 export { registerEmbeddingKernels } from './embedding-kernels.js';
-export { buildModel, makeOptimizer, type ModelParams } from './model.js';
+export { registerFastCpuKernels, unregisterFastCpuKernels } from './cpu-kernels.js';
+export { buildModel, makeOptimizer, makeLazyAdam, embeddingVariableNames, type ModelParams } from './model.js';
+export { LazyAdamOptimizer, LAZY_CONFIG_KEY } from './lazy-adam.js';
+export { FastDropout, fastDropout, FAST_DROPOUT_CLASS_NAME } from './fast-dropout.js';
 export {
   trainModel,
   evaluate,
@@ -23,7 +26,16 @@ export {
   type OptimizerState,
 } from './serialization.js';
 export { DivergedError, ModelError } from './errors.js';
-export { FusedLSTM, fusedLstm, fusedLstmLastOutput, FUSED_LSTM_CLASS_NAME, type FusedLstmArgs, type FusedLstmOptions } from './fused-lstm.js';
+export {
+  FusedLSTM,
+  fusedLstm,
+  fusedLstmLastOutput,
+  fusedLstmProfile,
+  setFusedLstmProfiling,
+  FUSED_LSTM_CLASS_NAME,
+  type FusedLstmArgs,
+  type FusedLstmOptions,
+} from './fused-lstm.js';
 export {
   registerFastKernels,
   unregisterFastKernels,

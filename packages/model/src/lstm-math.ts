@@ -161,62 +161,66 @@ export function backwardStep(
   }
 }
 
-/** `out[M,N] = a[M,K] · b[K,N]` (all row-major; `a` read at `aOff`). Skips zero entries of `a` (dropout, zero state). */
-export function matmulInto(
-  a: Float32Array,
-  aOff: number,
-  M: number,
-  K: number,
-  b: ArrayLike<number>,
-  N: number,
-  out: Float32Array,
-): void {
-  out.fill(0, 0, M * N);
-  for (let m = 0; m < M; m++) {
-    const ao = aOff + m * K;
-    const oo = m * N;
-    for (let k = 0; k < K; k++) {
-      const av = a[ao + k]!;
-      if (av === 0) continue;
-      const bo = k * N;
-      for (let n = 0; n < N; n++) out[oo + n] = out[oo + n]! + av * (b[bo + n] as number);
+/**
+ * `out[M,N] = a[M,K] · b[K,N]` (row-major, `a` read at `aOff`), register-blocked 4x4 with float64 accumulators: each
+ * step of the k loop loads 4 values of `a` and 4 of `b` for 16 multiply-adds, instead of a load and a store of
+ * `out` per multiply-add (about 3x the naive loop in V8). Accumulates in float64 and rounds once.
+ */
+export function gemm(a: Float32Array, aOff: number, M: number, K: number, b: Float32Array, N: number, out: Float32Array): void {
+  const M4 = M - (M % 4);
+  const N4 = N - (N % 4);
+  for (let m = 0; m < M4; m += 4) {
+    const a0 = aOff + m * K;
+    const a1 = a0 + K;
+    const a2 = a1 + K;
+    const a3 = a2 + K;
+    const o0 = m * N;
+    const o1 = o0 + N;
+    const o2 = o1 + N;
+    const o3 = o2 + N;
+    for (let n = 0; n < N4; n += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      let bo = n;
+      for (let k = 0; k < K; k++, bo += N) {
+        const b0 = b[bo]!, b1 = b[bo + 1]!, b2 = b[bo + 2]!, b3 = b[bo + 3]!;
+        const x0 = a[a0 + k]!, x1 = a[a1 + k]!, x2 = a[a2 + k]!, x3 = a[a3 + k]!;
+        c00 += x0 * b0; c01 += x0 * b1; c02 += x0 * b2; c03 += x0 * b3;
+        c10 += x1 * b0; c11 += x1 * b1; c12 += x1 * b2; c13 += x1 * b3;
+        c20 += x2 * b0; c21 += x2 * b1; c22 += x2 * b2; c23 += x2 * b3;
+        c30 += x3 * b0; c31 += x3 * b1; c32 += x3 * b2; c33 += x3 * b3;
+      }
+      out[o0 + n] = c00; out[o0 + n + 1] = c01; out[o0 + n + 2] = c02; out[o0 + n + 3] = c03;
+      out[o1 + n] = c10; out[o1 + n + 1] = c11; out[o1 + n + 2] = c12; out[o1 + n + 3] = c13;
+      out[o2 + n] = c20; out[o2 + n + 1] = c21; out[o2 + n + 2] = c22; out[o2 + n + 3] = c23;
+      out[o3 + n] = c30; out[o3 + n + 1] = c31; out[o3 + n + 2] = c32; out[o3 + n + 3] = c33;
+    }
+    for (let n = N4; n < N; n++) {
+      for (let r = 0; r < 4; r++) {
+        const ar = a0 + r * K;
+        let c = 0;
+        for (let k = 0; k < K; k++) c += a[ar + k]! * b[k * N + n]!;
+        out[o0 + r * N + n] = c;
+      }
+    }
+  }
+  for (let m = M4; m < M; m++) {
+    const ar = aOff + m * K;
+    for (let n = 0; n < N; n++) {
+      let c = 0;
+      for (let k = 0; k < K; k++) c += a[ar + k]! * b[k * N + n]!;
+      out[m * N + n] = c;
     }
   }
 }
 
-/** `out[M,K] = a[M,N] · b[K,N]ᵀ` (dot products of rows of `a` with rows of `b`; `a` read at `aOff`). */
-export function matmulTransBInto(
-  a: Float32Array,
-  aOff: number,
-  M: number,
-  N: number,
-  b: ArrayLike<number>,
-  K: number,
-  out: Float32Array,
-): void {
-  for (let m = 0; m < M; m++) {
-    const ao = aOff + m * N;
-    for (let k = 0; k < K; k++) {
-      const bo = k * N;
-      let s = 0;
-      for (let n = 0; n < N; n++) s += a[ao + n]! * (b[bo + n] as number);
-      out[m * K + k] = s;
-    }
+/** `[R, C]` row-major to `[C, R]` (into `out`, allocated when not given). */
+export function transposeInto(a: Float32Array, aOff: number, R: number, C: number, out: Float32Array = new Float32Array(R * C)): Float32Array {
+  for (let r = 0; r < R; r++) {
+    const ar = aOff + r * C;
+    for (let c = 0; c < C; c++) out[c * R + r] = a[ar + c]!;
   }
-}
-
-/** `out[K,N] = a[M,K]ᵀ · b[M,N]` (accumulated as outer products of rows, cache-friendly for small K·N). */
-export function matmulTransAInto(a: ArrayLike<number>, M: number, K: number, b: ArrayLike<number>, N: number, out: Float32Array): void {
-  const acc = new Float64Array(K * N);
-  for (let m = 0; m < M; m++) {
-    const ao = m * K;
-    const bo = m * N;
-    for (let k = 0; k < K; k++) {
-      const av = a[ao + k] as number;
-      if (av === 0) continue;
-      const oo = k * N;
-      for (let n = 0; n < N; n++) acc[oo + n] = acc[oo + n]! + av * (b[bo + n] as number);
-    }
-  }
-  out.set(acc);
+  return out;
 }

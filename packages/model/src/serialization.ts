@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from './errors.js';
+import { FAST_DROPOUT_CLASS_NAME } from './fast-dropout.js';
 import { FUSED_LSTM_CLASS_NAME } from './fused-lstm.js';
+import { LAZY_CONFIG_KEY } from './lazy-adam.js';
+import { makeLazyAdam } from './model.js';
 
 /**
  * A model in the standard tfjs layers format: `modelJson` is the content of `model.json` (its weightsManifest
@@ -63,28 +66,34 @@ export interface DeserializeOptions {
    * faster training); `stock`: as `tf.layers.lstm`. The saved files are not affected either way.
    */
   lstmImplementation?: 'fused' | 'stock';
+  /**
+   * Adam's embedding update (see `ModelParams.embeddingOptimizer`); default: as saved (`lazy` when the saved Adam
+   * config carries sweepq's marker, else `dense`). Ignored for other optimizers.
+   */
+  embeddingOptimizer?: 'dense' | 'lazy';
 }
 
-/** Deep copy of a topology with every `LSTM` layer's class name replaced by `to`. */
-function mapLstmClass(node: unknown, to: string): unknown {
-  if (Array.isArray(node)) return node.map((n) => mapLstmClass(n, to));
+/** Deep copy of a topology with the class names in `map` (stock class -> sweepq class) replaced. */
+function mapClasses(node: unknown, map: Record<string, string>): unknown {
+  if (Array.isArray(node)) return node.map((n) => mapClasses(n, map));
   if (node == null || typeof node !== 'object') return node;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) out[k] = mapLstmClass(v, to);
-  if (out['class_name'] === 'LSTM' && out['config'] != null) out['class_name'] = to;
+  for (const [k, v] of Object.entries(node)) out[k] = mapClasses(v, map);
+  const cls = out['class_name'];
+  if (typeof cls === 'string' && Object.hasOwn(map, cls) && out['config'] != null) out['class_name'] = map[cls];
   return out;
 }
 
 /**
  * Load {@link ModelArtifactsFiles} with `tf.loadLayersModel(tf.io.fromMemory(…))`; works on any backend. The model is
  * compiled when `model.json` carries a training config (as {@link serializeModel} writes it). LSTM layers load as the
- * fused implementation unless `opts.lstmImplementation` is `stock`; `files` is not modified.
+ * fused implementation (and Dropout layers as `FastDropout`) unless `opts.lstmImplementation` is `stock`; `files` is not modified.
  */
 export async function deserializeModel(files: ModelArtifactsFiles, opts: DeserializeOptions = {}): Promise<tf.LayersModel> {
   const original = files.modelJson as unknown as tf.io.ModelJSON;
   const json =
     (opts.lstmImplementation ?? 'fused') === 'fused' && original.modelTopology != null
-      ? { ...original, modelTopology: mapLstmClass(original.modelTopology, FUSED_LSTM_CLASS_NAME) as tf.io.ModelJSON['modelTopology'] }
+      ? { ...original, modelTopology: mapClasses(original.modelTopology, { LSTM: FUSED_LSTM_CLASS_NAME, Dropout: FAST_DROPOUT_CLASS_NAME }) as tf.io.ModelJSON['modelTopology'] }
       : original;
   if (json.modelTopology == null || !Array.isArray(json.weightsManifest)) {
     throw new ModelError('INVALID_ARTIFACTS', 'model.json: expected modelTopology and weightsManifest');
@@ -99,7 +108,22 @@ export async function deserializeModel(files: ModelArtifactsFiles, opts: Deseria
   }
   const buffer = files.weights.slice().buffer;
   const artifacts = tf.io.getModelArtifactsForJSONSync(json, specs, buffer);
-  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  const opt = model.optimizer as tf.Optimizer | undefined;
+  // By class name: tfjs' Optimizer makes `instanceof` true for any optimizer.
+  if (opt != null && opt.getClassName() === 'Adam') {
+    const tc = json.trainingConfig as { optimizer_config?: { config?: Record<string, unknown> } } | undefined;
+    const saved = tc?.optimizer_config?.config ?? {};
+    const lazy = (opts.embeddingOptimizer ?? (saved[LAZY_CONFIG_KEY] === 'lazy' ? 'lazy' : 'dense')) === 'lazy';
+    if (lazy) {
+      const c = opt.getConfig() as { learningRate: number; beta1: number; beta2: number; epsilon: number };
+      model.optimizer = makeLazyAdam(c.learningRate, model, c.beta1, c.beta2, c.epsilon);
+      // The loaded model owned (and would dispose) the replaced optimizer; it owns this one instead.
+      (model as unknown as { isOptimizerOwned: boolean }).isOptimizerOwned = true;
+      opt.dispose();
+    }
+  }
+  return model;
 }
 
 function bytesPerElement(dtype: string): number {

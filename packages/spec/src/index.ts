@@ -3,7 +3,11 @@ export type { SpecIssue } from './errors.js';
 export { DEFAULT_PARAMS, OPTIMIZERS, PARAMETER_NAMES, PARAMETER_RULES } from './parameters.js';
 export type { OptimizerName, ParameterName, ParameterRule, TrialParams } from './parameters.js';
 export {
+  BAYES_DEFAULTS,
   DATASET_FORMATS,
+  DEFAULT_MAX_IN_FLIGHT,
+  EARLY_TERMINATE_DEFAULTS,
+  EARLY_TERMINATE_TYPES,
   IGNORED_WANDB_KEYS,
   METHODS,
   METRIC_GOALS,
@@ -12,14 +16,18 @@ export {
   getParameter,
 } from './types.js';
 export type {
+  BayesSpec,
+  ConditionClause,
   DatasetFormat,
   DatasetSpec,
   EarlyTerminateSpec,
+  EarlyTerminateType,
   IgnoredWandbKey,
   MetricGoal,
   MetricName,
   MetricSpec,
   ParamValue,
+  ParameterCondition,
   ParameterKind,
   ParameterSpec,
   SearchMethod,
@@ -33,3 +41,11 @@ export { planTrials, trialId } from './plan.js';
 export type { PlannedTrial } from './plan.js';
 export { canonicalJson, specHash } from './spec-hash.js';
 export { specToConfig } from './to-config.js';
+export { activeParameters, applyConditions, clauseHolds } from './conditions.js';
+export { maxEpochs, rungEpochs } from './adaptive.js';
+export { gridCombinations, gridSize } from './grid-search.js';
+export { randomCombination } from './random-search.js';
+export { sampleParameter, enumerateParameter, countParameter } from './sampling.js';
+export { createRng } from './prng.js';
+export type { Rng } from './prng.js';
+export { firstMultiple, lastMultiple, multiple } from './quantize.js';

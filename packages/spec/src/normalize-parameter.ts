@@ -32,7 +32,7 @@ const UNSUPPORTED_DISTRIBUTIONS: Readonly<Record<string, string>> = {
   q_beta: 'not supported',
 };
 
-const PARAMETER_BODY_KEYS = ['distribution', 'value', 'values', 'probabilities', 'min', 'max', 'q', 'mu', 'sigma'] as const;
+const PARAMETER_BODY_KEYS = ['distribution', 'value', 'values', 'probabilities', 'min', 'max', 'q', 'mu', 'sigma', 'condition'] as const;
 
 const parameterBody = z.object({
   distribution: z.string().optional(),

@@ -1,3 +1,4 @@
+import { applyConditions } from './conditions.js';
 import { SpecError } from './errors.js';
 import { gridCombinations } from './grid-search.js';
 import { DEFAULT_PARAMS, PARAMETER_NAMES } from './parameters.js';
@@ -35,8 +36,12 @@ function toTrialParams(combo: Readonly<Record<string, ParamValue>>): TrialParams
  * Expands a validated spec into its trials; parameters the spec does not mention take DEFAULT_PARAMS.
  * - grid: the cartesian product in written key order, last key fastest, truncated to `run_cap`.
  * - random: `run_cap` trials drawn reproducibly from `seed` (trial k depends only on seed and k).
- * Pure and deterministic: the same spec always gives the same plan.
- * @throws SpecError for a spec that validateSpec would have rejected (random without run_cap, too many trials).
+ * - bayes: not planned up front; trials are proposed one at a time as results arrive (`TpeSampler` in
+ *   `@sweepq/search`), so this throws.
+ * Conditional parameters that do not apply to a trial take DEFAULT_PARAMS; a grid enumerates them only where they
+ * apply, so no combination repeats. Pure and deterministic: the same spec always gives the same plan.
+ * @throws SpecError for a spec that validateSpec would have rejected (random without run_cap, too many trials),
+ *   and for method bayes.
  */
 export function planTrials(spec: SweepSpec): PlannedTrial[] {
   const cap = spec.run_cap;
@@ -46,7 +51,7 @@ export function planTrials(spec: SweepSpec): PlannedTrial[] {
   const trials: PlannedTrial[] = [];
   const push = (combo: Readonly<Record<string, ParamValue>>): void => {
     const index = trials.length;
-    trials.push({ index, trialId: trialId(index), params: toTrialParams(combo) });
+    trials.push({ index, trialId: trialId(index), params: applyConditions(spec, toTrialParams(combo)) });
   };
   switch (spec.method) {
     case 'grid': {
@@ -61,5 +66,7 @@ export function planTrials(spec: SweepSpec): PlannedTrial[] {
       for (let i = 0; i < cap; i++) push(randomCombination(spec.parameters, spec.seed, i));
       return trials;
     }
+    case 'bayes':
+      throw new SpecError([{ path: 'method', message: 'bayes trials are proposed one at a time as results arrive (TpeSampler in @sweepq/search), not planned up front' }]);
   }
 }

@@ -1,13 +1,19 @@
 import type { ParameterSpec, SweepSpec } from './types.js';
 
 function parameterToConfig(spec: ParameterSpec): Record<string, unknown> {
+  const { condition } = spec;
+  const body = distributionToConfig(spec);
+  return condition === undefined ? body : { ...body, condition };
+}
+
+function distributionToConfig(spec: ParameterSpec): Record<string, unknown> {
   switch (spec.kind) {
     case 'constant':
       return { value: spec.value };
     case 'categorical':
       return spec.probabilities === undefined ? { values: [...spec.values] } : { values: [...spec.values], probabilities: [...spec.probabilities] };
     default: {
-      const { kind, ...rest } = spec;
+      const { kind, condition: _condition, ...rest } = spec;
       return { distribution: kind, ...rest };
     }
   }

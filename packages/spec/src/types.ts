@@ -1,7 +1,7 @@
 import type { ParameterName } from './parameters.js';
 
-/** Search methods sweepq runs today. `bayes` is recognised and rejected as not supported yet. */
-export const METHODS = ['grid', 'random'] as const;
+/** Search methods: `grid` and `random` are planned up front; `bayes` proposes trials one at a time (TPE, `@sweepq/search`). */
+export const METHODS = ['grid', 'random', 'bayes'] as const;
 export type SearchMethod = (typeof METHODS)[number];
 
 /** Metrics a trial reports and a sweep can optimise. */
@@ -67,7 +67,7 @@ export type ParameterKind = (typeof PARAMETER_KINDS)[number];
  * - `normal`: N(mu, sigma); `log_normal`: exp(N(mu, sigma)).
  * - `categorical`: one of `values`, weighted by `probabilities` when given (ignored by grid search).
  */
-export type ParameterSpec =
+export type ParameterSpec = (
   | { kind: 'constant'; value: ParamValue }
   | { kind: 'categorical'; values: ParamValue[]; probabilities?: number[] }
   | { kind: 'int_uniform'; min: number; max: number }
@@ -76,13 +76,68 @@ export type ParameterSpec =
   | { kind: 'log_uniform_values'; min: number; max: number }
   | { kind: 'q_log_uniform_values'; min: number; max: number; q: number }
   | { kind: 'normal'; mu: number; sigma: number }
-  | { kind: 'log_normal'; mu: number; sigma: number };
+  | { kind: 'log_normal'; mu: number; sigma: number }
+) & {
+  /** sweepq extension: the parameter applies only when this holds; otherwise it takes its DEFAULT_PARAMS value. */
+  condition?: ParameterCondition;
+};
 
-/** W&B early termination block, stored as written for a later scheduler; not acted on yet. */
-export interface EarlyTerminateSpec {
-  type: string;
-  [key: string]: unknown;
+/**
+ * One clause of a {@link ParameterCondition}: the referenced parameter's value is one of `values`
+ * (`value: x` in YAML is normalised to `values: [x]`), or a number in `[min, max]` (either bound may be left out;
+ * both are inclusive).
+ */
+export type ConditionClause = { values: ParamValue[] } | { min?: number; max?: number };
+
+/**
+ * When a conditional parameter applies (sweepq extension; W&B has none): every clause holds and every parameter it
+ * names is itself active. Keys are {@link ParameterName}s written *above* the conditional parameter under
+ * `parameters:` (so conditions read like nested ifs, and cycles cannot be written).
+ *
+ * ```yaml
+ * recurrent_dropout:
+ *   distribution: uniform
+ *   min: 0.0
+ *   max: 0.5
+ *   condition: {lstm_units: {min: 64}}          # or {optimizer: {values: [sgd]}}, {optimizer: {value: sgd}}
+ * ```
+ */
+export type ParameterCondition = Record<string, ConditionClause>;
+
+/** Early-termination rules: W&B's `hyperband` (run as asynchronous successive halving) and sweepq's `median`. */
+export const EARLY_TERMINATE_TYPES = ['hyperband', 'median'] as const;
+export type EarlyTerminateType = (typeof EARLY_TERMINATE_TYPES)[number];
+
+/**
+ * W&B `early_terminate`, validated and kept as written (defaults are not filled in; see {@link EARLY_TERMINATE_DEFAULTS}).
+ * - `hyperband`: rungs at `min_iter * eta^k` epochs (k = 0, 1, …), or — W&B's other form — at `floor(max_iter / eta^k)`
+ *   for k = s … 1. At each rung a trial continues only if it ranks in the top 1/eta of the values seen at that rung.
+ * - `median`: from epoch `min_iter` on, a trial stops when its best metric so far is worse than the median of the
+ *   other trials' best-so-far at the same epoch, once `warmup_trials` others have reported that epoch.
+ * Rungs at or after a trial's last epoch never stop anything.
+ */
+export type EarlyTerminateSpec =
+  | { type: 'hyperband'; min_iter?: number; max_iter?: number; s?: number; eta?: number }
+  | { type: 'median'; min_iter?: number; warmup_trials?: number };
+
+/** Defaults of {@link EarlyTerminateSpec} fields. */
+export const EARLY_TERMINATE_DEFAULTS = Object.freeze({ eta: 3, median_min_iter: 1, warmup_trials: 5 });
+
+/** Options of `method: bayes` (Tree-structured Parzen Estimator); every field optional, see {@link BAYES_DEFAULTS}. */
+export interface BayesSpec {
+  /** Trials drawn at random before the model takes over. Default 10. */
+  n_startup_trials?: number;
+  /** Candidates drawn from the good-trial density per proposal; the one with the best l(x)/g(x) wins. Default 24. */
+  n_ei_candidates?: number;
+  /** Fraction of finished trials that form the "good" density l(x). Default 0.25. */
+  gamma?: number;
 }
+
+/** Defaults of {@link BayesSpec}. */
+export const BAYES_DEFAULTS = Object.freeze({ n_startup_trials: 10, n_ei_candidates: 24, gamma: 0.25 });
+
+/** Trials in flight for adaptive methods when `max_in_flight` is not given: 8, or run_cap when smaller. */
+export const DEFAULT_MAX_IN_FLIGHT = 8;
 
 /** W&B keys sweepq accepts so existing files load, but does not use (the program and where results go are fixed). */
 export const IGNORED_WANDB_KEYS = ['program', 'command', 'project', 'entity'] as const;
@@ -97,8 +152,12 @@ export interface SweepSpec {
   metric: MetricSpec;
   /** Parameters the spec mentions, in the order written (grid order). Keys are always {@link ParameterName}s; unlisted ones use DEFAULT_PARAMS. */
   parameters: Record<string, ParameterSpec>;
-  /** Maximum number of trials; required for random search. */
+  /** Maximum number of trials; required for random and bayes search. */
   run_cap?: number;
+  /** Options of `method: bayes` (only allowed with it), as written. */
+  bayes?: BayesSpec;
+  /** sweepq key: trials running at once for adaptive search (bayes), which proposes a new trial as one finishes. Default {@link DEFAULT_MAX_IN_FLIGHT} capped at run_cap. Grid and random enqueue every trial up front. */
+  max_in_flight?: number;
   /** Seed for random search. Default 0. */
   seed: number;
   dataset: DatasetSpec;

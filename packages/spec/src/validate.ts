@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { checkBayes, checkEarlyTerminate } from './adaptive.js';
+import { normalizeConditions } from './conditions.js';
 import { normalizeDataset } from './dataset.js';
 import { describeValue, suggestName, unknownKeyMessage } from './describe.js';
 import { SpecError } from './errors.js';
@@ -8,7 +10,7 @@ import { PARAMETER_NAMES } from './parameters.js';
 import type { ParameterName } from './parameters.js';
 import { gridSize } from './grid-search.js';
 import { IGNORED_WANDB_KEYS, METHODS, METRIC_GOALS, METRIC_NAMES } from './types.js';
-import type { EarlyTerminateSpec, IgnoredWandbKey, MetricName, MetricSpec, ParameterSpec, SearchMethod, SweepSpec } from './types.js';
+import type { IgnoredWandbKey, MetricName, MetricSpec, ParameterSpec, SearchMethod, SweepSpec } from './types.js';
 import { fromZodIssues } from './zod-issues.js';
 
 /** Upper bound on the trials one sweep may plan (`run_cap`, or a grid's size when no run_cap is given). */
@@ -21,6 +23,8 @@ const TOP_LEVEL_KEYS = [
   'metric',
   'parameters',
   'run_cap',
+  'bayes',
+  'max_in_flight',
   'seed',
   'dataset',
   'trial_timeout',
@@ -55,6 +59,7 @@ const scalars = z.object({
   name: z.string().max(200).optional(),
   description: z.string().max(10_000).optional(),
   run_cap: z.number().int().positive().max(MAX_TRIALS).optional(),
+  max_in_flight: z.number().int().positive().max(10_000).optional(),
   seed: z.number().int().min(0).max(0xffff_ffff).default(0),
   trial_timeout: z.number().positive().optional(),
 });
@@ -76,11 +81,7 @@ function checkMethod(raw: unknown, issues: SpecIssue[]): SearchMethod | undefine
     return undefined;
   }
   if (typeof raw === 'string' && (METHODS as readonly string[]).includes(raw)) return raw as SearchMethod;
-  if (raw === 'bayes') {
-    issues.push({ path: 'method', message: `bayes is not supported yet; use one of ${METHODS.join(', ')}` });
-    return undefined;
-  }
-  const suggestion = typeof raw === 'string' ? suggestName(raw, METHODS) : undefined;
+  const suggestion = typeof raw === 'string' ? suggestName(raw, METHODS, { bayesian: 'bayes', tpe: 'bayes' }) : undefined;
   issues.push({ path: 'method', message: `expected one of ${METHODS.join(', ')}, got ${describeValue(raw)}${suggestion === undefined ? '' : `. Did you mean ${suggestion}?`}` });
   return undefined;
 }
@@ -117,26 +118,26 @@ function checkParameters(raw: unknown, issues: SpecIssue[]): Record<string, Para
     return undefined;
   }
   const out: Record<string, ParameterSpec> = {};
+  const conditions = new Map<string, unknown>();
   let ok = true;
-  for (const [key, body] of Object.entries(raw)) {
+  for (const [key, written] of Object.entries(raw)) {
     if (!(PARAMETER_NAMES as readonly string[]).includes(key)) {
       issues.push({ path: `parameters.${key}`, message: unknownKeyMessage('parameter', key, PARAMETER_NAMES, PARAMETER_ALIASES) });
       ok = false;
       continue;
     }
+    let body = written;
+    if (isPlainMapping(written) && Object.hasOwn(written, 'condition')) {
+      const { condition, ...rest } = written;
+      conditions.set(key, condition);
+      body = rest;
+    }
     const spec = normalizeParameter(key as ParameterName, body, `parameters.${key}`, issues);
     if (spec === undefined) ok = false;
     else out[key] = spec;
   }
+  if (conditions.size > 0 && !normalizeConditions(Object.keys(raw), conditions, out, issues)) ok = false;
   return ok ? out : undefined;
-}
-
-function checkEarlyTerminate(raw: unknown, issues: SpecIssue[]): EarlyTerminateSpec | undefined {
-  if (!isPlainMapping(raw) || typeof raw['type'] !== 'string' || raw['type'] === '') {
-    issues.push({ path: 'early_terminate', message: `expected a mapping with a type (e.g. {type: hyperband, min_iter: 3}), got ${describeValue(raw)}` });
-    return undefined;
-  }
-  return plainCopy(raw) as EarlyTerminateSpec;
 }
 
 /** Copies YAML/JSON data so the resolved spec shares nothing with the caller's object. */
@@ -147,6 +148,9 @@ function plainCopy(value: unknown): unknown {
 function checkCombination(method: SearchMethod, parameters: Record<string, ParameterSpec>, runCap: number | undefined, issues: SpecIssue[]): void {
   if (method === 'random' && runCap === undefined) {
     issues.push({ path: 'run_cap', message: 'required for method random (random search never runs out of combinations); add e.g. run_cap: 20' });
+  }
+  if (method === 'bayes' && runCap === undefined) {
+    issues.push({ path: 'run_cap', message: 'required for method bayes (it proposes trials until run_cap is reached); add e.g. run_cap: 30' });
   }
   if (method !== 'grid') return;
   let ok = true;
@@ -168,8 +172,9 @@ function checkCombination(method: SearchMethod, parameters: Record<string, Param
  * parameters normalised to {@link ParameterSpec}, defaults applied (`seed` 0, `metric` val_accuracy/maximize,
  * dataset defaults, dataset `format` inferred). `specToConfig` turns the result back into this dialect.
  *
- * W&B's `program`, `command`, `project` and `entity` are accepted and kept under `ignored`; `early_terminate`
- * is stored as written and not acted on yet.
+ * W&B's `program`, `command`, `project` and `entity` are accepted and kept under `ignored`. `early_terminate`,
+ * `bayes` and `max_in_flight` are validated and kept as written (their defaults are applied by `@sweepq/search`).
+ * A parameter's `condition:` (sweepq extension) is attached to its {@link ParameterSpec}.
  *
  * @throws SpecError listing every problem found.
  */
@@ -192,7 +197,14 @@ export function validateSpec(obj: unknown): SweepSpec {
   const metric = checkMetric(obj['metric'], issues);
   const parameters = checkParameters(obj['parameters'], issues);
   const dataset = normalizeDataset(obj['dataset'], issues);
-  const earlyTerminate = obj['early_terminate'] === undefined ? undefined : checkEarlyTerminate(obj['early_terminate'], issues);
+  const earlyTerminate = obj['early_terminate'] === undefined ? undefined : checkEarlyTerminate(obj['early_terminate'], parameters, issues);
+  let bayes: SweepSpec['bayes'];
+  if (obj['bayes'] !== undefined) {
+    bayes = checkBayes(obj['bayes'], issues);
+    if (method !== undefined && method !== 'bayes') {
+      issues.push({ path: 'bayes', message: `only used by method: bayes, but method is ${method}; remove the bayes block or set method: bayes` });
+    }
+  }
   const runCap = parsedScalars.success ? parsedScalars.data.run_cap : undefined;
   if (method !== undefined && parameters !== undefined && (parsedScalars.success || obj['run_cap'] === undefined)) {
     checkCombination(method, parameters, runCap, issues);
@@ -205,6 +217,8 @@ export function validateSpec(obj: unknown): SweepSpec {
   if (s.name !== undefined) spec.name = s.name;
   if (s.description !== undefined) spec.description = s.description;
   if (s.run_cap !== undefined) spec.run_cap = s.run_cap;
+  if (bayes !== undefined) spec.bayes = bayes;
+  if (s.max_in_flight !== undefined) spec.max_in_flight = s.max_in_flight;
   if (s.trial_timeout !== undefined) spec.trial_timeout = s.trial_timeout;
   if (earlyTerminate !== undefined) spec.early_terminate = earlyTerminate;
   const ignored: Partial<Record<IgnoredWandbKey, unknown>> = {};

@@ -14,12 +14,14 @@ function param(name: string, body: unknown, extra: Record<string, unknown> = {})
 }
 
 describe('method', () => {
-  test('bayes is recognised and not supported yet', () => {
-    expect(issueFor(base({ method: 'bayes' }), 'method')).toBe('bayes is not supported yet; use one of grid, random');
+  test('bayes is accepted and needs run_cap', () => {
+    expect(validateSpec(base({ method: 'bayes', run_cap: 20 })).method).toBe('bayes');
+    expect(issueFor(base({ method: 'bayes' }), 'run_cap')).toBe('required for method bayes (it proposes trials until run_cap is reached); add e.g. run_cap: 30');
   });
   test('other values list the allowed ones, with a suggestion', () => {
-    expect(issueFor(base({ method: 'grdi' }), 'method')).toBe('expected one of grid, random, got "grdi". Did you mean grid?');
-    expect(issueFor(base({ method: 3 }), 'method')).toBe('expected one of grid, random, got 3');
+    expect(issueFor(base({ method: 'grdi' }), 'method')).toBe('expected one of grid, random, bayes, got "grdi". Did you mean grid?');
+    expect(issueFor(base({ method: 'bayesian' }), 'method')).toBe('expected one of grid, random, bayes, got "bayesian". Did you mean bayes?');
+    expect(issueFor(base({ method: 3 }), 'method')).toBe('expected one of grid, random, bayes, got 3');
     expect(issueFor({ parameters: {} }, 'method')).toMatch(/^required/);
   });
 });
@@ -32,9 +34,11 @@ describe('top level', () => {
     const spec = validateSpec(base({ program: 'train.py', command: ['${env}', 'python', '${program}'], project: 'p', entity: 'e' }));
     expect(spec.ignored).toEqual({ program: 'train.py', command: ['${env}', 'python', '${program}'], project: 'p', entity: 'e' });
   });
-  test('early_terminate needs a type and is stored as written', () => {
-    expect(validateSpec(base({ early_terminate: { type: 'hyperband', min_iter: 3, eta: 2 } })).early_terminate).toEqual({ type: 'hyperband', min_iter: 3, eta: 2 });
-    expect(issueFor(base({ early_terminate: { min_iter: 3 } }), 'early_terminate')).toMatch(/expected a mapping with a type/);
+  test('early_terminate needs a known type and is stored as written', () => {
+    const epochs9 = { parameters: { epochs: { value: 9 } } };
+    expect(validateSpec(base({ ...epochs9, early_terminate: { type: 'hyperband', min_iter: 3, eta: 2 } })).early_terminate).toEqual({ type: 'hyperband', min_iter: 3, eta: 2 });
+    expect(issueFor(base({ early_terminate: { min_iter: 3 } }), 'early_terminate.type')).toMatch(/^required: expected one of hyperband, median/);
+    expect(issueFor(base({ early_terminate: 'hyperband' }), 'early_terminate')).toMatch(/^expected a mapping such as \{type: hyperband/);
   });
   test('name is at most 200 characters; seed, run_cap and trial_timeout are checked', () => {
     expect(validateSpec(base({ name: 'x'.repeat(200) })).name).toHaveLength(200);
@@ -64,7 +68,7 @@ describe('top level', () => {
     expect(issueFor(base({ metric: { name: 'loss', target: 0.1 } }), 'metric.target')).toMatch(/^unknown key "target"/);
   });
   test('every issue is reported at once, one per line', () => {
-    const error = validateError({ method: 'bayes', parameters: { lr: { value: 1 }, epochs: { value: 0 } }, seed: -1 });
+    const error = validateError({ method: 'bayesian', parameters: { lr: { value: 1 }, epochs: { value: 0 } }, seed: -1 });
     expect(error.issues.map((i) => i.path).sort()).toEqual(['method', 'parameters.epochs.value', 'parameters.lr', 'seed']);
     expect(error.message.split('\n')).toHaveLength(4);
   });

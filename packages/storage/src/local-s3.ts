@@ -19,6 +19,8 @@ export interface LocalS3 {
   port: number;
   /** Credentials s3rver accepts (it checks signatures with these). */
   credentials: { accessKeyId: string; secretAccessKey: string };
+  /** HTTP requests served so far (benchmarks count S3 requests per trial with it). */
+  requests(): number;
   close(): Promise<void>;
 }
 
@@ -36,7 +38,12 @@ export async function startLocalS3(opts: LocalS3Options): Promise<LocalS3> {
     configureBuckets: (opts.buckets ?? []).map((name) => ({ name, configs: [] })),
   });
   const addr = (await server.run()) as AddressInfo;
+  let requests = 0;
+  server.httpServer?.on('request', () => {
+    requests += 1;
+  });
   return {
+    requests: () => requests,
     endpoint: `http://127.0.0.1:${addr.port}`,
     port: addr.port,
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },

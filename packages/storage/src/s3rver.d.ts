@@ -1,5 +1,6 @@
 // Minimal typing for the parts of s3rver (which ships no types) that local-s3.ts uses.
 declare module 's3rver' {
+  import type { Server } from 'node:http';
   interface S3rverOptions {
     address?: string;
     port?: number;
@@ -11,5 +12,6 @@ declare module 's3rver' {
     constructor(opts: S3rverOptions);
     run(): Promise<unknown>;
     close(): Promise<void>;
+    httpServer?: Server;
   }
 }

@@ -1,0 +1,124 @@
+import type { ParamValue, Rng } from '@sweepq/spec';
+import { logSumExp, normalCdf, normalLogPdf, normalQuantile } from './normal.js';
+
+/**
+ * How one numeric parameter is modelled: in its natural space (`log` for the log-scale distributions), within
+ * `[low, high]` of that space (±Infinity for normal/log_normal), with the prior Gaussian the space implies.
+ * Integer and quantized parameters carry `step` (in the original space): densities are then the mixture's mass over
+ * the value's bin rather than a point density, as in Optuna's TPE.
+ */
+export interface NumericDomain {
+  readonly log: boolean;
+  readonly low: number;
+  readonly high: number;
+  readonly priorMu: number;
+  readonly priorSigma: number;
+  readonly step?: number;
+}
+
+/** A truncated Gaussian mixture over a numeric domain (transformed space). */
+export class NumericParzen {
+  private readonly mus: number[];
+  private readonly sigmas: number[];
+  private readonly logWeights: number[];
+  private readonly logZ: number[];
+
+  /** @param points observed values, already transformed (log for log domains). */
+  constructor(
+    private readonly domain: NumericDomain,
+    points: readonly number[],
+  ) {
+    const { low, high, priorMu, priorSigma } = domain;
+    const bounded = Number.isFinite(low) && Number.isFinite(high);
+    // Bandwidths as in Bergstra et al. (2011) and Optuna: the larger gap to a neighbour (the domain edges count as
+    // neighbours), clipped to [range / min(100, 1 + n), range] ("magic clip") so no kernel collapses or swamps.
+    const sorted = [...points].sort((a, b) => a - b);
+    const lowEdge = bounded ? low : Math.min(priorMu - 3 * priorSigma, sorted[0] ?? priorMu);
+    const highEdge = bounded ? high : Math.max(priorMu + 3 * priorSigma, sorted[sorted.length - 1] ?? priorMu);
+    const range = bounded ? high - low : 6 * priorSigma;
+    const maxSigma = range;
+    const minSigma = range / Math.min(100, 1 + sorted.length);
+    const sigmaOf = new Map<number, number>();
+    sorted.forEach((x, i) => {
+      const left = x - (i === 0 ? lowEdge : (sorted[i - 1] as number));
+      const right = (i === sorted.length - 1 ? highEdge : (sorted[i + 1] as number)) - x;
+      sigmaOf.set(i, Math.min(maxSigma, Math.max(minSigma, left, right)));
+    });
+    this.mus = [...sorted, priorMu];
+    this.sigmas = [...sorted.map((_, i) => sigmaOf.get(i) as number), priorSigma];
+    // Equal weight for every observation and for the prior (prior weight 1).
+    const logW = -Math.log(this.mus.length);
+    this.logWeights = this.mus.map(() => logW);
+    this.logZ = this.mus.map((mu, i) => {
+      const s = this.sigmas[i] as number;
+      return Math.log(Math.max(1e-300, normalCdf((high - mu) / s) - normalCdf((low - mu) / s)));
+    });
+  }
+
+  /** Draws one value (transformed space) from the mixture, inside [low, high]. */
+  sample(rng: Rng): number {
+    const k = pickIndex(this.logWeights.map(Math.exp), rng);
+    const mu = this.mus[k] as number;
+    const s = this.sigmas[k] as number;
+    const a = normalCdf((this.domain.low - mu) / s);
+    const b = normalCdf((this.domain.high - mu) / s);
+    const u = a + (b - a) * rng.next();
+    const x = mu + s * normalQuantile(Math.min(1 - 1e-16, Math.max(1e-16, u)));
+    return Math.min(this.domain.high, Math.max(this.domain.low, x));
+  }
+
+  /** log density at `x` (transformed), or log mass of the bin [lo, hi] (transformed) for stepped domains. */
+  logPdf(x: number, bin?: readonly [number, number]): number {
+    const terms = this.mus.map((mu, i) => {
+      const s = this.sigmas[i] as number;
+      const w = this.logWeights[i] as number;
+      const z = this.logZ[i] as number;
+      if (bin !== undefined) {
+        const mass = normalCdf((bin[1] - mu) / s) - normalCdf((bin[0] - mu) / s);
+        return w + Math.log(Math.max(1e-300, mass)) - z;
+      }
+      return w + normalLogPdf((x - mu) / s) - Math.log(s) - z;
+    });
+    return logSumExp(terms);
+  }
+}
+
+/** A categorical distribution: the prior (weight 1, spread by the spec's probabilities) plus one count per observation. */
+export class CategoricalParzen {
+  private readonly probs: number[];
+
+  constructor(
+    readonly choices: readonly ParamValue[],
+    prior: readonly number[],
+    observed: readonly ParamValue[],
+  ) {
+    const weights = prior.map((p) => p);
+    for (const v of observed) {
+      const i = choices.indexOf(v);
+      if (i >= 0) weights[i] = (weights[i] as number) + 1;
+    }
+    const total = weights.reduce((a, b) => a + b, 0);
+    this.probs = weights.map((w) => w / total);
+  }
+
+  sample(rng: Rng): ParamValue {
+    return this.choices[pickIndex(this.probs, rng)] as ParamValue;
+  }
+
+  logPdf(v: ParamValue): number {
+    const i = this.choices.indexOf(v);
+    return i < 0 ? -Infinity : Math.log(this.probs[i] as number);
+  }
+}
+
+/** Index drawn with probability proportional to `weights`. */
+function pickIndex(weights: readonly number[], rng: Rng): number {
+  const total = weights.reduce((a, b) => a + b, 0);
+  let u = rng.next() * total;
+  for (let i = 0; i < weights.length; i++) {
+    u -= weights[i] as number;
+    if (u < 0) return i;
+  }
+  for (let i = weights.length - 1; i >= 0; i--) if ((weights[i] as number) > 0) return i;
+  return weights.length - 1;
+}

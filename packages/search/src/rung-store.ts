@@ -1,0 +1,196 @@
+import type { Redis } from 'ioredis';
+import { EARLY_TERMINATE_DEFAULTS, maxEpochs, rungEpochs } from '@sweepq/spec';
+import type { SweepSpec } from '@sweepq/spec';
+
+/** What a trial does after reporting an epoch. */
+export interface RungDecision {
+  /** False: stop now; the trial ends as `stopped` (reason `early_terminated`) and keeps its metrics and weights. */
+  continue: boolean;
+  /** The epoch of the rung that decided, or null when this epoch is not a rung (the trial simply continues). */
+  rung: number | null;
+  /** Why, in words, for logs and the trial result. */
+  reason?: string;
+}
+
+/** Seconds the rung keys live after their last write (the sweep's lifetime in practice). */
+const TTL_SEC = 30 * 24 * 3600;
+
+// One script decides a report atomically, so concurrent workers reporting the same rung are serialised by Redis.
+// It implements ashaRule / medianRule of rung-decision.ts exactly (same ranking, tie rule and median).
+// KEYS: 1 values at this epoch (trial -> value), 2 decisions at this epoch (trial -> decision),
+//       3 values at the previous epoch (median: the trial's best so far), 4 index of keys (for clear).
+// ARGV: 1 trial, 2 value, 3 mode (asha | median | record), 4 maximize (1/0), 5 eta, 6 warmup, 7 ttl.
+// Returns the stored decision "continue|rank|n|keep|threshold|value" ("r" for record; value is the one recorded, the
+// best so far for median), identical on a repeated report.
+const REPORT_SCRIPT = `
+local trial = ARGV[1]
+local mode = ARGV[3]
+local maximize = ARGV[4] == '1'
+local function better(a, b) if maximize then return a > b else return a < b end end
+local prior = redis.call('HGET', KEYS[2], trial)
+if prior then return prior end
+local valueStr = ARGV[2]
+local value = tonumber(valueStr)
+local ttl = tonumber(ARGV[7])
+if mode ~= 'asha' then
+  if mode == 'record' and redis.call('HEXISTS', KEYS[1], trial) == 1 then return 'r' end
+  local prev = redis.call('HGET', KEYS[3], trial)
+  if prev and better(tonumber(prev), value) then
+    valueStr = prev
+    value = tonumber(prev)
+  end
+end
+redis.call('HSET', KEYS[1], trial, valueStr)
+redis.call('EXPIRE', KEYS[1], ttl)
+redis.call('SADD', KEYS[4], KEYS[1], KEYS[2])
+redis.call('EXPIRE', KEYS[4], ttl)
+if mode == 'record' then return 'r' end
+local all = redis.call('HGETALL', KEYS[1])
+local vals = {}
+for i = 1, #all, 2 do
+  if mode == 'asha' or all[i] ~= trial then
+    table.insert(vals, { tonumber(all[i + 1]), all[i + 1] })
+  end
+end
+local n = #vals
+local rank = 1
+for _, v in ipairs(vals) do if better(v[1], value) then rank = rank + 1 end end
+local decision
+if mode == 'asha' then
+  local eta = tonumber(ARGV[5])
+  local keep = n
+  if n >= eta then keep = math.floor(n / eta) end
+  table.sort(vals, function(a, b) return better(a[1], b[1]) end)
+  local threshold = ''
+  if keep > 0 then threshold = vals[keep][2] end
+  local cont = '0'
+  if rank <= keep then cont = '1' end
+  decision = cont .. '|' .. rank .. '|' .. n .. '|' .. keep .. '|' .. threshold .. '|' .. valueStr
+else
+  local warmup = tonumber(ARGV[6])
+  if n == 0 or n < warmup then
+    decision = '1|' .. rank .. '|' .. n .. '|' .. n .. '||' .. valueStr
+  else
+    table.sort(vals, function(a, b) return a[1] < b[1] end)
+    local mid = math.floor(n / 2)
+    local median
+    local medianStr
+    if n % 2 == 1 then
+      median = vals[mid + 1][1]
+      medianStr = vals[mid + 1][2]
+    else
+      median = (vals[mid][1] + vals[mid + 1][1]) / 2
+      medianStr = string.format('%.17g', median)
+    end
+    local cont = '1'
+    if better(median, value) then cont = '0' end
+    decision = cont .. '|' .. rank .. '|' .. n .. '|' .. n .. '|' .. medianStr .. '|' .. valueStr
+  end
+end
+redis.call('HSET', KEYS[2], trial, decision)
+redis.call('EXPIRE', KEYS[2], ttl)
+return decision
+`;
+
+function fmt(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toPrecision(4);
+}
+
+/**
+ * Early-termination state of one sweep in Redis: the metric every trial reported at each rung, and the decision
+ * taken. Keys: `<prefix>:sweepq:rung:<sweepId>:e<epoch>:values|decisions` and an index set
+ * `<prefix>:sweepq:rung:<sweepId>:keys`; they all start with `prefix`, so with a hash-tag prefix such as `{sweepq}`
+ * they live in one cluster slot as the multi-key script requires. Keys expire 30 days after their last write.
+ */
+export class RungStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly sweepId: string,
+  ) {
+    if (sweepId === '' || sweepId.includes('\n')) throw new RangeError(`sweepId must be a non-empty single-line string, got ${JSON.stringify(sweepId)}`);
+  }
+
+  private key(epoch: number, kind: 'values' | 'decisions'): string {
+    return `${this.prefix}:sweepq:rung:${this.sweepId}:e${epoch}:${kind}`;
+  }
+
+  private get indexKey(): string {
+    return `${this.prefix}:sweepq:rung:${this.sweepId}:keys`;
+  }
+
+  /**
+   * Records a trial's metric after `epoch` (1-based) and, when that epoch is a rung of the spec's `early_terminate`,
+   * decides atomically whether the trial continues:
+   * - hyperband: asynchronous successive halving (see `ashaRule`): continue iff the value ranks in the top
+   *   floor(n / eta) of the n values recorded at this rung so far, its own included; every trial continues while
+   *   n < eta; ties share the better rank. Only rung epochs touch Redis.
+   * - median (see `medianRule`): every epoch records the trial's best value so far; at epochs >= min_iter the trial
+   *   stops if that is strictly worse than the median of the other trials' best-so-far at the same epoch, once
+   *   `warmup_trials` others have reported it.
+   * The metric's goal (maximize/minimize) decides what "better" means. Idempotent: reporting the same (trial, epoch)
+   * again returns the first decision unchanged, so a resumed trial keeps its history.
+   * @param spec the sweep spec (only `early_terminate`, `metric` and the `epochs` parameter are read).
+   * @throws RangeError for a non-integer epoch < 1 or a non-finite value (a diverged trial fails instead).
+   */
+  async report(trialId: string, epoch: number, value: number, spec: Pick<SweepSpec, 'early_terminate' | 'metric' | 'parameters'>): Promise<RungDecision> {
+    if (!Number.isSafeInteger(epoch) || epoch < 1) throw new RangeError(`epoch must be an integer >= 1, got ${String(epoch)}`);
+    if (!Number.isFinite(value)) throw new RangeError(`metric value must be finite, got ${String(value)}`);
+    if (trialId === '') throw new RangeError('trialId must not be empty');
+    const et = spec.early_terminate;
+    if (et === undefined) return { continue: true, rung: null };
+    const isRung = rungEpochs(spec).includes(epoch);
+    let mode: 'asha' | 'median' | 'record';
+    if (et.type === 'hyperband') {
+      if (!isRung) return { continue: true, rung: null };
+      mode = 'asha';
+    } else {
+      if (epoch >= maxEpochs(spec)) return { continue: true, rung: null };
+      mode = isRung ? 'median' : 'record';
+    }
+    const eta = et.type === 'hyperband' ? (et.eta ?? EARLY_TERMINATE_DEFAULTS.eta) : 0;
+    const warmup = et.type === 'median' ? (et.warmup_trials ?? EARLY_TERMINATE_DEFAULTS.warmup_trials) : 0;
+    const maximize = spec.metric.goal === 'maximize';
+    const raw = (await this.redis.eval(
+      REPORT_SCRIPT,
+      4,
+      this.key(epoch, 'values'),
+      this.key(epoch, 'decisions'),
+      this.key(epoch - 1, 'values'),
+      this.indexKey,
+      trialId,
+      String(value),
+      mode,
+      maximize ? '1' : '0',
+      String(eta),
+      String(warmup),
+      String(TTL_SEC),
+    )) as string;
+    if (raw === 'r') return { continue: true, rung: null };
+    const [cont, rank, n, keep, threshold, recorded] = raw.split('|');
+    const mine = Number(recorded);
+    const ok = cont === '1';
+    const metric = spec.metric.name;
+    const t = threshold === undefined || threshold === '' ? null : Number(threshold);
+    let reason: string;
+    if (mode === 'asha') {
+      reason =
+        Number(n) < eta
+          ? `${metric} ${fmt(mine)} at the epoch-${epoch} rung: ${n} of the first ${eta - 1} trial(s) at this rung, all continue (eta=${eta})`
+          : `${metric} ${fmt(mine)} ranks ${rank} of ${n} at the epoch-${epoch} rung; the top ${keep} (1/${eta}) continue${t === null ? '' : `, cutoff ${fmt(t)}`}`;
+    } else {
+      reason =
+        t === null
+          ? `best ${metric} so far ${fmt(mine)} at epoch ${epoch}: only ${n} other trial(s) reached this epoch (warm-up ${warmup}), continue`
+          : `best ${metric} so far ${fmt(mine)} at epoch ${epoch} is ${ok ? 'not worse than' : 'worse than'} the median ${fmt(t)} of ${n} other trial(s)`;
+    }
+    return { continue: ok, rung: epoch, reason };
+  }
+
+  /** Deletes every key of this sweep's rungs. */
+  async clear(): Promise<void> {
+    const keys = await this.redis.smembers(this.indexKey);
+    for (let i = 0; i < keys.length; i += 500) await this.redis.del(...keys.slice(i, i + 500));
+    await this.redis.del(this.indexKey);
+  }
+}

@@ -1,0 +1,298 @@
+import {
+  DEFAULT_PARAMS,
+  PARAMETER_NAMES,
+  activeParameters,
+  applyConditions,
+  clauseHolds,
+  createRng,
+  firstMultiple,
+  gridCombinations,
+  gridSize,
+  lastMultiple,
+  multiple,
+  sampleParameter,
+} from '@sweepq/spec';
+import type { ParamValue, ParameterName, ParameterSpec, Rng, SweepSpec, TrialParams } from '@sweepq/spec';
+import { SearchError, SearchErrorCode } from './errors.js';
+import { paramsKey } from './params-key.js';
+import { CategoricalParzen, NumericParzen } from './parzen.js';
+import type { NumericDomain } from './parzen.js';
+import { resolveBayes } from './plan-adaptive.js';
+
+/** A finished trial as the sampler sees it. */
+export interface Observation {
+  params: TrialParams;
+  /** The sweep metric; null for a failed or diverged trial (ranked below every trial with a value). */
+  value: number | null;
+  /**
+   * For a trial stopped early (hyperband/median): the epoch its `value` was measured at. Stopped trials rank below
+   * every trial that ran to the end, then by how far they got, then by value (a partial-fidelity value is not
+   * comparable with a final one).
+   */
+  stoppedAtEpoch?: number;
+}
+
+/** Options of {@link TpeSampler}. */
+export interface TpeSamplerOptions {
+  /** Seed of every draw; default the spec's `seed`. */
+  seed?: number;
+}
+
+interface Dim {
+  name: ParameterName;
+  spec: ParameterSpec;
+  numeric?: NumericDomain;
+  /** Decodes a transformed numeric draw to a value the spec can produce. */
+  decode?: (x: number) => number;
+  /** The bin of a value, transformed, for stepped domains. */
+  bin?: (v: number) => readonly [number, number];
+}
+
+/** Largest double below x. */
+function below(x: number): number {
+  if (x === 0) return -Number.MIN_VALUE;
+  const buf = new Float64Array([x]);
+  const bits = new BigInt64Array(buf.buffer);
+  bits[0] = (bits[0] ?? 0n) + (x > 0 ? -1n : 1n);
+  return buf[0] ?? x;
+}
+
+const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
+
+function bounded(low: number, high: number, log: boolean, extra: Partial<NumericDomain> = {}): NumericDomain {
+  return { log, low, high, priorMu: (low + high) / 2, priorSigma: high - low, ...extra };
+}
+
+function makeDim(name: ParameterName, spec: ParameterSpec): Dim {
+  switch (spec.kind) {
+    case 'constant':
+    case 'categorical':
+      return { name, spec };
+    case 'int_uniform':
+      return {
+        name,
+        spec,
+        numeric: bounded(spec.min - 0.5, spec.max + 0.5, false, { step: 1 }),
+        decode: (x) => clamp(Math.round(x), spec.min, spec.max),
+        bin: (v) => [v - 0.5, v + 0.5],
+      };
+    case 'q_uniform': {
+      const kLo = firstMultiple(spec.min, spec.q);
+      const kHi = lastMultiple(spec.max, spec.q);
+      const half = spec.q / 2;
+      return {
+        name,
+        spec,
+        numeric: bounded(kLo * spec.q - half, kHi * spec.q + half, false, { step: spec.q }),
+        decode: (x) => multiple(clamp(Math.round(x / spec.q), kLo, kHi), spec.q),
+        bin: (v) => [v - half, v + half],
+      };
+    }
+    case 'uniform':
+      return { name, spec, numeric: bounded(spec.min, spec.max, false), decode: (x) => clamp(x, spec.min, below(spec.max)) };
+    case 'log_uniform_values':
+      return {
+        name,
+        spec,
+        numeric: bounded(Math.log(spec.min), Math.log(spec.max), true),
+        decode: (x) => clamp(Math.exp(x), spec.min, below(spec.max)),
+      };
+    case 'q_log_uniform_values': {
+      const kLo = firstMultiple(spec.min, spec.q);
+      const kHi = lastMultiple(spec.max, spec.q);
+      const half = spec.q / 2;
+      const vLo = multiple(kLo, spec.q);
+      const low = Math.log(Math.max(vLo - half, vLo / 2));
+      const high = Math.log(multiple(kHi, spec.q) + half);
+      return {
+        name,
+        spec,
+        numeric: bounded(low, high, true, { step: spec.q }),
+        decode: (x) => multiple(clamp(Math.round(Math.exp(x) / spec.q), kLo, kHi), spec.q),
+        bin: (v) => [Math.max(low, Math.log(Math.max(v - half, v / 2))), Math.min(high, Math.log(v + half))],
+      };
+    }
+    case 'normal':
+      return { name, spec, numeric: { log: false, low: -Infinity, high: Infinity, priorMu: spec.mu, priorSigma: spec.sigma }, decode: (x) => x };
+    case 'log_normal':
+      return { name, spec, numeric: { log: true, low: -Infinity, high: Infinity, priorMu: spec.mu, priorSigma: spec.sigma }, decode: (x) => Math.exp(x) };
+  }
+}
+
+interface Estimator {
+  sample(rng: Rng): ParamValue;
+  logPdf(v: ParamValue): number;
+}
+
+function estimator(dim: Dim, values: readonly ParamValue[]): Estimator | undefined {
+  const { spec } = dim;
+  if (spec.kind === 'constant') return undefined;
+  if (spec.kind === 'categorical') {
+    const prior = spec.probabilities ?? spec.values.map(() => 1 / spec.values.length);
+    const p = new CategoricalParzen(spec.values, prior, values);
+    return { sample: (rng) => p.sample(rng), logPdf: (v) => p.logPdf(v) };
+  }
+  const domain = dim.numeric as NumericDomain;
+  const decode = dim.decode as (x: number) => number;
+  const encode = (v: number): number => (domain.log ? Math.log(v) : v);
+  const points = values.filter((v): v is number => typeof v === 'number' && (!domain.log || v > 0)).map(encode);
+  const p = new NumericParzen(domain, points);
+  return {
+    sample: (rng) => decode(p.sample(rng)),
+    logPdf: (v) => {
+      if (typeof v !== 'number') return -Infinity;
+      return dim.bin === undefined ? p.logPdf(encode(v)) : p.logPdf(encode(v), dim.bin(v));
+    },
+  };
+}
+
+/** Sort key of an observation: tier (0 finished, 1 stopped early, 2 failed), then quality. */
+function better(goal: 'maximize' | 'minimize', a: Observation, b: Observation): number {
+  const tier = (o: Observation): number => (o.value === null || !Number.isFinite(o.value) ? 2 : o.stoppedAtEpoch !== undefined ? 1 : 0);
+  const ta = tier(a);
+  const tb = tier(b);
+  if (ta !== tb) return ta - tb;
+  if (ta === 1 && a.stoppedAtEpoch !== b.stoppedAtEpoch) return (b.stoppedAtEpoch ?? 0) - (a.stoppedAtEpoch ?? 0);
+  if (ta < 2 && a.value !== b.value) {
+    const d = (a.value as number) - (b.value as number);
+    return goal === 'maximize' ? -d : d;
+  }
+  return 0;
+}
+
+function toTrialParams(combo: Readonly<Record<string, ParamValue>>): TrialParams {
+  const params: Record<string, ParamValue> = {};
+  for (const name of PARAMETER_NAMES) params[name] = Object.hasOwn(combo, name) ? (combo[name] as ParamValue) : DEFAULT_PARAMS[name];
+  return params as unknown as TrialParams;
+}
+
+/**
+ * Tree-structured Parzen Estimator (Bergstra et al., 2011) for `method: bayes`, asynchronous and reproducible.
+ *
+ * - Trials `index < n_startup_trials` (and any proposal made before a trial has a value) are random draws: trial k's
+ *   first draw is exactly random search's trial k for the same seed.
+ * - After that, finished observations are ranked (finished > stopped early > failed), the best `ceil(gamma·n)` of those
+ *   with a value form the "good" density l(x), everything else — failed trials and the in-flight `pending` configs
+ *   as well, a constant liar with the worst value — forms g(x). `n_ei_candidates` configurations are drawn from l and
+ *   the one with the largest Σ log l(x) − log g(x) over its active parameters wins.
+ * - Each parameter is modelled in its natural space: a truncated Gaussian mixture (prior + one kernel per
+ *   observation) in log space for the log distributions, on the integer/multiple-of-q grid with bin masses for
+ *   int_uniform / q_uniform / q_log_uniform_values, unbounded for normal / log_normal; categorical values by
+ *   smoothed counts. Conditional parameters are fitted only on trials where they applied, and sampled only where
+ *   their condition holds on the candidate (otherwise they take their default).
+ * - Never returns a configuration equal to an observed or pending one: the best non-duplicate candidate wins, then
+ *   more candidates, then random draws, then (finite spaces) the first unused grid combination.
+ *
+ * Deterministic: the result depends only on (seed, index, observations, pending) — not on the order of the lists.
+ */
+export class TpeSampler {
+  private readonly dims: Dim[];
+  private readonly seed: number;
+  private readonly options: ReturnType<typeof resolveBayes>;
+  private readonly goal: 'maximize' | 'minimize';
+
+  constructor(
+    private readonly spec: SweepSpec,
+    opts: TpeSamplerOptions = {},
+  ) {
+    this.dims = Object.entries(spec.parameters).map(([name, ps]) => makeDim(name as ParameterName, ps));
+    this.seed = (opts.seed ?? spec.seed) >>> 0;
+    this.options = resolveBayes(spec);
+    this.goal = spec.metric.goal;
+  }
+
+  /**
+   * Proposes the configuration of trial `index`.
+   * @param observations trials that have finished (completed, stopped early, or failed with value null).
+   * @param pending configurations currently running or queued; never proposed again, and treated as bad results.
+   * @throws SearchError SPACE_EXHAUSTED when a finite space has no configuration left (planAdaptive's `total`
+   *   prevents asking for one).
+   */
+  propose(index: number, observations: readonly Observation[], pending: readonly TrialParams[]): TrialParams {
+    if (!Number.isSafeInteger(index) || index < 0) throw new RangeError(`trial index must be a non-negative integer, got ${String(index)}`);
+    const taken = new Set<string>([...observations.map((o) => paramsKey(o.params)), ...pending.map(paramsKey)]);
+    const valued = observations.filter((o) => o.value !== null && Number.isFinite(o.value));
+    if (index >= this.options.n_startup_trials && valued.length > 0) {
+      const proposal = this.tpe(index, observations, pending, taken);
+      if (proposal !== undefined) return proposal;
+    }
+    return this.randomUnused(index, taken);
+  }
+
+  private randomUnused(index: number, taken: ReadonlySet<string>): TrialParams {
+    const rng = createRng(this.seed, index);
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      // Same order and stream as random search, so attempt 0 is random search's trial `index`.
+      const combo: Record<string, ParamValue> = {};
+      for (const name of PARAMETER_NAMES) {
+        const ps = Object.hasOwn(this.spec.parameters, name) ? this.spec.parameters[name] : undefined;
+        if (ps !== undefined) combo[name] = sampleParameter(ps, rng);
+      }
+      const params = applyConditions(this.spec, toTrialParams(combo));
+      if (!taken.has(paramsKey(params))) return params;
+    }
+    return this.firstUnusedCombination(taken);
+  }
+
+  private firstUnusedCombination(taken: ReadonlySet<string>): TrialParams {
+    if (Number.isFinite(gridSize(this.spec.parameters))) {
+      for (const combo of gridCombinations(this.spec.parameters)) {
+        const params = applyConditions(this.spec, toTrialParams(combo));
+        if (!taken.has(paramsKey(params))) return params;
+      }
+    }
+    throw new SearchError(SearchErrorCode.SpaceExhausted, `every configuration of the search space has been tried or is in flight (${taken.size} distinct); lower run_cap or widen the space`);
+  }
+
+  private tpe(index: number, observations: readonly Observation[], pending: readonly TrialParams[], taken: ReadonlySet<string>): TrialParams | undefined {
+    // Canonical order first, so the result does not depend on how the caller listed observations.
+    const sorted = observations
+      .map((o) => ({ o, key: paramsKey(o.params) }))
+      .sort((a, b) => better(this.goal, a.o, b.o) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const nValued = sorted.filter(({ o }) => o.value !== null && Number.isFinite(o.value)).length;
+    const nGood = Math.min(nValued, Math.max(1, Math.ceil(this.options.gamma * nValued)));
+    const good = sorted.slice(0, nGood).map(({ o }) => o.params);
+    const pendingSorted = [...pending].sort((a, b) => (paramsKey(a) < paramsKey(b) ? -1 : 1));
+    const bad = [...sorted.slice(nGood).map(({ o }) => o.params), ...pendingSorted];
+
+    const fit = (group: readonly TrialParams[]): Map<ParameterName, Estimator | undefined> => {
+      const actives = group.map((p) => activeParameters(this.spec, p));
+      const out = new Map<ParameterName, Estimator | undefined>();
+      for (const dim of this.dims) {
+        const values = group.filter((_, i) => actives[i]?.has(dim.name)).map((p) => p[dim.name] as ParamValue);
+        out.set(dim.name, estimator(dim, values));
+      }
+      return out;
+    };
+    const l = fit(good);
+    const g = fit(bad);
+
+    const rng = createRng((this.seed ^ 0x7e5a_11ed) >>> 0, index);
+    let best: { params: TrialParams; score: number } | undefined;
+    const rounds = 10;
+    for (let round = 0; round < rounds && best === undefined; round++) {
+      for (let c = 0; c < this.options.n_ei_candidates; c++) {
+        const combo: Record<string, ParamValue> = {};
+        const active = new Set<string>();
+        let score = 0;
+        for (const dim of this.dims) {
+          const cond = dim.spec.condition;
+          if (cond !== undefined && !Object.entries(cond).every(([ref, clause]) => active.has(ref) && clauseHolds(clause, combo[ref]))) continue;
+          active.add(dim.name);
+          const le = l.get(dim.name);
+          if (le === undefined) {
+            if (dim.spec.kind === 'constant') combo[dim.name] = dim.spec.value;
+            continue;
+          }
+          const v = le.sample(rng);
+          combo[dim.name] = v;
+          score += le.logPdf(v) - (g.get(dim.name) as Estimator).logPdf(v);
+        }
+        const params = applyConditions(this.spec, toTrialParams(combo));
+        if (taken.has(paramsKey(params))) continue;
+        if (best === undefined || score > best.score) best = { params, score };
+      }
+    }
+    return best?.params;
+  }
+}

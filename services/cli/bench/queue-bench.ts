@@ -1,0 +1,242 @@
+// npm run bench:queue -- [--trials 10000] [--slots 1,8,64,256] [--overhead-trials 640] [--json]
+//
+// Queue and coordination overhead with a fake trainer (a sleep instead of training; the queue, Redis,
+// coordinator, result claims, bucket writes and worker processes are all real). Prints trials/s,
+// dispatches/s, enqueue-to-start latency, S3 requests per trial and the wall time over the ideal.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { Queue, Worker, type Job } from 'bullmq';
+import { QueueName, connectProducer, createWorkerConnection } from '@sweepq/queue';
+import type { SweepRecord } from '@sweepq/results';
+import { ArtifactStore, createS3Client, layout, startLocalS3 } from '@sweepq/storage';
+import { parseSpec } from '@sweepq/spec';
+import { loadCliEnv } from '../src/env.js';
+import { openContext } from '../src/context.js';
+import { submitSweep } from '../src/commands/submit.js';
+import { startService, stopAll } from '../src/local-stack.js';
+
+const { values: args } = parseArgs({
+  options: {
+    trials: { type: 'string', default: '10000' },
+    slots: { type: 'string', default: '1,8,64,256' },
+    'overhead-trials': { type: 'string', default: '640' },
+    'overhead-ms': { type: 'string', default: '1000' },
+    'overhead-slots': { type: 'string', default: '64' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const say = (s: string) => {
+  if (!args.json) console.log(s);
+};
+
+/** Worker processes x concurrency for a slot count: training-free workers, so few processes suffice. */
+function layoutFor(slots: number): { procs: number; conc: number } {
+  const procs = slots >= 64 ? (slots >= 256 ? 4 : 2) : slots >= 8 ? 2 : 1;
+  return { procs, conc: Math.ceil(slots / procs) };
+}
+
+const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+interface RunResult {
+  slots: number;
+  trials: number;
+  trainMs: number;
+  wallSec: number;
+  trialsPerSec: number;
+  dispatchesPerSec: number;
+  enqueueToStartP50Ms: number;
+  enqueueToStartP99Ms: number;
+  s3RequestsPerTrial: number;
+  idealSec: number;
+  overheadPct: number | null;
+}
+
+async function runSweep(slots: number, trials: number, trainMs: number): Promise<RunResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'sweepq-bench-'));
+  const bucket = 'bench';
+  const s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: [bucket] });
+  const prefix = `{sweepq-bench-${randomBytes(3).toString('hex')}}`;
+  const env: Record<string, string> = {
+    REDIS_URL,
+    S3_ENDPOINT: s3.endpoint,
+    S3_BUCKET: bucket,
+    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+    SWEEPQ_QUEUE_PREFIX: prefix,
+    METRICS_PORT: '-1',
+    LOG_LEVEL: 'warn',
+    COORDINATOR_POLL_MS: '200',
+    SWEEPQ_FAKE_TRAIN_MS: String(trainMs),
+  };
+  const { procs, conc } = layoutFor(slots);
+  const processes = [startService('coordinator', 'coordinator', env, join(dir, 'coordinator.log'))];
+  for (let i = 0; i < procs; i++) {
+    processes.push(startService('worker', `w${i}`, { ...env, WORKER_ID: `w${i}`, WORKER_CONCURRENCY: String(conc) }, join(dir, `w${i}.log`)));
+  }
+  const store = new ArtifactStore({ client: createS3Client({ endpoint: s3.endpoint, credentials: s3.credentials }), bucket });
+  await store.put('inputs/d.csv', 'text,label\na b c,x\nd e f,y\na c e,x\nd f b,y\nb c a,x\nf e d,y\n');
+  const text = [
+    'name: bench',
+    'method: random',
+    `run_cap: ${trials}`,
+    'parameters:',
+    '  learning_rate: {distribution: log_uniform_values, min: 0.0001, max: 0.1}',
+    'dataset:',
+    `  uri: s3://${bucket}/inputs/d.csv`,
+    '  validation_split: 0.34',
+    '  test_split: 0',
+  ].join('\n');
+  const ctx = await openContext(loadCliEnv(env));
+  const redis = await connectProducer(REDIS_URL);
+  const trialsQ = new Queue(QueueName.Trials, { connection: redis, prefix });
+  try {
+    await sleep(2500); // let the processes start
+    const before = s3.requests();
+    const t0 = Date.now();
+    const sweepId = await submitSweep(ctx, text, parseSpec(text));
+    let record: SweepRecord | undefined;
+    for (;;) {
+      record = await store.getJson<SweepRecord>(layout.sweepJson(sweepId));
+      if (record && ['completed', 'failed', 'cancelled'].includes(record.state)) break;
+      await sleep(250);
+    }
+    const wallSec = (Date.now() - t0) / 1000;
+    const requests = s3.requests() - before;
+    if (record.state !== 'completed') throw new Error(`bench sweep ended ${record.state}: ${record.error ?? ''}`);
+    const timestamps: number[] = [];
+    const starts: number[] = [];
+    const waits: number[] = [];
+    for (let i = 0; i < trials; i += 1000) {
+      const jobs = await trialsQ.getJobs(['completed'], i, i + 999, true);
+      for (const j of jobs) {
+        timestamps.push(j.timestamp);
+        starts.push(j.processedOn ?? NaN);
+        waits.push((j.processedOn ?? NaN) - j.timestamp);
+      }
+    }
+    const startSpan = (Math.max(...starts) - Math.min(...starts)) / 1000;
+    const idealSec = (trials * trainMs) / 1000 / slots;
+    return {
+      slots,
+      trials,
+      trainMs,
+      wallSec,
+      trialsPerSec: trials / wallSec,
+      dispatchesPerSec: startSpan > 0 ? trials / startSpan : NaN,
+      enqueueToStartP50Ms: pct(waits, 50),
+      enqueueToStartP99Ms: pct(waits, 99),
+      s3RequestsPerTrial: requests / trials,
+      idealSec,
+      overheadPct: trainMs > 0 ? ((wallSec - idealSec) / idealSec) * 100 : null,
+    };
+  } finally {
+    await trialsQ.obliterate({ force: true }).catch(() => undefined);
+    await new Queue(QueueName.Sweeps, { connection: redis, prefix }).obliterate({ force: true }).catch(() => undefined);
+    const stray = await redis.keys(`${prefix}*`);
+    if (stray.length > 0) await redis.del(...stray);
+    await trialsQ.close();
+    redis.disconnect();
+    await ctx.close();
+    await stopAll(processes, 20_000);
+    store.client.destroy();
+    await s3.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Ceilings measured in the same run: BullMQ alone (no-op jobs) and the embedded S3 server's small PUTs. */
+async function ceilings(): Promise<{ bullmqJobsPerSec: number; s3PutsPerSec: number }> {
+  const prefix = `{sweepq-bench-${randomBytes(3).toString('hex')}}`;
+  const redis = await connectProducer(REDIS_URL);
+  const q = new Queue('noop', { connection: redis, prefix });
+  const n = 10_000;
+  const jobs = Array.from({ length: n }, (_, i) => ({ name: 'n', data: { i } }));
+  for (let i = 0; i < n; i += 1000) await q.addBulk(jobs.slice(i, i + 1000));
+  let done = 0;
+  const conn = createWorkerConnection(REDIS_URL);
+  const t0 = Date.now();
+  const finished = new Promise<void>((resolve) => {
+    const w = new Worker('noop', async (_job: Job) => undefined, { connection: conn, prefix, concurrency: 64 });
+    w.on('completed', () => {
+      if (++done === n) void w.close().then(resolve);
+    });
+  });
+  await finished;
+  const bullmqJobsPerSec = n / ((Date.now() - t0) / 1000);
+  await q.obliterate({ force: true });
+  await q.close();
+  conn.disconnect();
+  redis.disconnect();
+
+  const dir = await mkdtemp(join(tmpdir(), 'sweepq-bench-'));
+  const s3 = await startLocalS3({ directory: dir, buckets: ['b'] });
+  const store = new ArtifactStore({ client: createS3Client({ endpoint: s3.endpoint, credentials: s3.credentials }), bucket: 'b' });
+  const puts = 500;
+  const t1 = Date.now();
+  for (let i = 0; i < puts; i += 16) {
+    await Promise.all(Array.from({ length: Math.min(16, puts - i) }, (_, k) => store.putJson(`k/${i + k}.json`, { i: i + k })));
+  }
+  const s3PutsPerSec = puts / ((Date.now() - t1) / 1000);
+  store.client.destroy();
+  await s3.close();
+  await rm(dir, { recursive: true, force: true });
+  return { bullmqJobsPerSec, s3PutsPerSec };
+}
+
+async function main(): Promise<void> {
+  const trials = Number(args.trials);
+  const slotList = args.slots.split(',').map(Number);
+  const c = await ceilings();
+  say(`ceilings in this run: BullMQ alone ${c.bullmqJobsPerSec.toFixed(0)} no-op jobs/s (1 process, concurrency 64); embedded s3rver ${c.s3PutsPerSec.toFixed(0)} small PUTs/s`);
+  const results: RunResult[] = [];
+  for (const slots of slotList) {
+    say(`running ${trials} no-op trials on ${slots} slots …`);
+    results.push(await runSweep(slots, trials, 0));
+  }
+  const overheadTrials = Number(args['overhead-trials']);
+  if (overheadTrials > 0) {
+    const ms = Number(args['overhead-ms']);
+    const slots = Number(args['overhead-slots']);
+    say(`running ${overheadTrials} trials of ${ms} ms on ${slots} slots …`);
+    results.push(await runSweep(slots, overheadTrials, ms));
+  }
+  if (args.json) {
+    console.log(JSON.stringify({ ceilings: c, runs: results }, null, 2));
+    return;
+  }
+  const header = ['slots', 'trials', 'train ms', 'wall s', 'trials/s', 'dispatch/s', 'start p50 ms', 'start p99 ms', 'S3 req/trial', 'ideal s', 'overhead'];
+  const rows = results.map((r) => [
+    r.slots,
+    r.trials,
+    r.trainMs,
+    r.wallSec.toFixed(1),
+    r.trialsPerSec.toFixed(0),
+    r.dispatchesPerSec.toFixed(0),
+    r.enqueueToStartP50Ms.toFixed(0),
+    r.enqueueToStartP99Ms.toFixed(0),
+    r.s3RequestsPerTrial.toFixed(2),
+    r.idealSec.toFixed(1),
+    r.overheadPct === null ? '-' : `${r.overheadPct.toFixed(1)}%`,
+  ].map(String));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((x, i) => x.padStart(widths[i]!)).join('  ');
+  console.log(`\n${line(header)}\n${rows.map(line).join('\n')}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
