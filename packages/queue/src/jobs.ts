@@ -57,6 +57,8 @@ export const trialJobSchema = z
       .strict(),
     /** Per-trial timeout in seconds, if the spec sets one. */
     timeoutSec: z.number().positive().optional(),
+    /** The sweep has an early_terminate rule: report each epoch to the rung store (rules are in spec.yaml). */
+    earlyTerminate: z.boolean().optional(),
   })
   .strict();
 export type TrialJob = z.infer<typeof trialJobSchema>;

@@ -21,3 +21,8 @@ export async function doneTrials(redis: Redis, prefix: string, sweepId: string):
 export async function forgetTrials(redis: Redis, prefix: string, sweepId: string, trialIds: readonly string[]): Promise<void> {
   if (trialIds.length > 0) await redis.hdel(redisKeys(prefix).done(sweepId), ...trialIds);
 }
+
+/** Whether a trial's final state was recorded. */
+export async function isTrialDone(redis: Redis, prefix: string, sweepId: string, trialId: string): Promise<boolean> {
+  return (await redis.hexists(redisKeys(prefix).done(sweepId), trialId)) === 1;
+}

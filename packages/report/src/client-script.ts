@@ -10,7 +10,7 @@ h2 { font-size: 17px; margin: 24px 0 8px; }
 main { padding: 0 24px 24px; }
 footer { padding: 12px 24px; color: var(--muted); border-top: 1px solid var(--line); font-size: 12px; }
 .state { font-weight: 600; padding: 1px 6px; border-radius: 4px; background: #e5e7eb; color: #111; }
-.state-completed { background: #dcfce7; } .state-failed { background: #fee2e2; } .state-cancelled { background: #f3f4f6; }
+.state-completed { background: #dcfce7; } .state-failed { background: #fee2e2; } .state-cancelled { background: #f3f4f6; } .state-stopped { background: #fef9c3; }
 .state-running { background: #dbeafe; } .state-queued { background: #fef9c3; }
 table { border-collapse: collapse; }
 table.kv th { text-align: left; padding: 2px 16px 2px 0; color: var(--muted); font-weight: 500; vertical-align: top; white-space: nowrap; }

@@ -46,7 +46,7 @@ function summaryHtml(d: ReportData): string {
     [
       'Trials',
       t
-        ? `${t.total} total: ${t.completed} completed, ${t.running} running, ${t.queued} queued, ${t.failed} failed, ${t.cancelled} cancelled`
+        ? `${t.total} total: ${t.completed} completed, ${t.stopped ?? 0} stopped early, ${t.running} running, ${t.queued} queued, ${t.failed} failed, ${t.cancelled} cancelled`
         : `${d.trials.length} known`,
     ],
     ['Best', d.best ? `${d.best.trialId}: ${d.metric.name} = ${fmtNum(d.best.metric)}` : 'none yet'],

@@ -37,7 +37,7 @@ export function sweepRecord(patch: Partial<SweepRecord> = {}): SweepRecord {
       vocabulary: 500,
       majorityRate: 0.7,
     },
-    trials: { total: 3, completed: 2, failed: 1, cancelled: 0, running: 0, queued: 0 },
+    trials: { total: 3, completed: 2, stopped: 0, failed: 1, cancelled: 0, running: 0, queued: 0 },
     submittedAt: '2026-01-01T00:00:00.000Z',
     startedAt: '2026-01-01T00:00:01.000Z',
     updatedAt: '2026-01-01T00:01:00.000Z',

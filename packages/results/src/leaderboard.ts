@@ -20,7 +20,7 @@ export interface Leaderboard {
 }
 
 /**
- * Rank trials by the sweep's metric in its goal's direction. Completed trials with a value come first
+ * Rank trials by the sweep's metric in its goal's direction. Completed (and early-stopped) trials with a value come first
  * (ties broken by trial index, so the order is stable), then everything else (failed, cancelled, no value),
  * unranked, in index order.
  */
@@ -32,7 +32,12 @@ export function buildLeaderboard(
 ): Leaderboard {
   const sign = metric.goal === 'maximize' ? -1 : 1;
   const ranked = results
-    .filter((r) => r.state === TrialState.Completed && r.metric.value !== null && Number.isFinite(r.metric.value))
+    .filter(
+      (r) =>
+        (r.state === TrialState.Completed || r.state === TrialState.Stopped) &&
+        r.metric.value !== null &&
+        Number.isFinite(r.metric.value),
+    )
     .sort((a, b) => sign * ((a.metric.value as number) - (b.metric.value as number)) || a.index - b.index);
   const rankedIds = new Set(ranked.map((r) => r.trialId));
   const rest = results.filter((r) => !rankedIds.has(r.trialId)).sort((a, b) => a.index - b.index);

@@ -34,7 +34,7 @@ export interface SweepRecord {
     vocabulary: number;
     majorityRate: number;
   };
-  trials?: { total: number; completed: number; failed: number; cancelled: number; running: number; queued: number };
+  trials?: { total: number; completed: number; stopped: number; failed: number; cancelled: number; running: number; queued: number };
   best?: { trialId: string; value: number | null };
   /** Each `sweepq retry`: when, and which trials. */
   retries?: { at: string; trials: string[] }[];

@@ -5,6 +5,8 @@ import type { Evaluation } from './classification.js';
 /** Final state of a trial. */
 export const TrialState = {
   Completed: 'completed',
+  /** Ended early by the sweep's early_terminate rule; keeps its metrics and weights. */
+  Stopped: 'stopped',
   Failed: 'failed',
   Cancelled: 'cancelled',
 } as const;
@@ -16,8 +18,10 @@ export interface TrialResult {
   trialId: string;
   index: number;
   state: TrialState;
-  /** Why a trial failed: `diverged`, `timeout`, `error`, … */
+  /** Why a trial failed or stopped: `diverged`, `timeout`, `error`, `early_terminated`, … */
   reason?: string;
+  /** For a stopped trial: the rung decision that stopped it. */
+  stoppedAtEpoch?: number;
   error?: string;
   params: TrialParams;
   metric: { name: string; goal: 'maximize' | 'minimize'; value: number | null };

@@ -1,10 +1,17 @@
 /**
  * Search benchmark: random vs bayes (TPE) vs bayes + hyperband (asynchronous successive halving) on the built-in
- * spam-assassin dataset, same search space, same trial budget (run_cap), several seeds. Not a test: figures, not
- * assertions.
+ * spam-assassin dataset, same search space, same budget, several seeds. Not a test: figures, not assertions.
  *
- *   npm run bench:search -- [--seeds 3] [--run-cap 20] [--in-flight 2] [--max-rows 2000] [--epochs 9]
- *                           [--jobs 2] [--methods random,bayes,bayes+hyperband] [--json]
+ *   npm run bench:search -- [--seeds 3] [--run-cap 20] [--budget epochs|trials] [--in-flight 2] [--max-rows N]
+ *                           [--train-rows N] [--epochs 9] [--startup 6] [--jobs 2]
+ *                           [--methods random,bayes,bayes+hyperband] [--json]
+ *
+ * Budget. `--budget trials`: every method runs `--run-cap` trials. `--budget epochs` (default): random search runs
+ * `--run-cap` trials first for each seed, and the epochs it trained become that seed's budget for the other methods:
+ * they keep proposing trials while the budget can still hold one more, i.e. while epochs trained + the epochs the
+ * running trials must still train before they can next stop (their next rung, or their last epoch) + the epochs a new
+ * trial must train before it can first stop (hyperband: `min_iter`; otherwise all of them) <= the budget. Running
+ * trials always finish, so a hyperband run may end a few epochs over the budget when they get promoted.
  *
  * Everything is the real thing, in-process: the spec is validated by @sweepq/spec, trials come from planTrials (random)
  * or TpeSampler (bayes, proposing a new trial whenever one finishes while the others are still running, with those
@@ -16,9 +23,16 @@
  * results in the order they really finish. `--jobs` (method, seed) runs go to child processes in parallel (one per
  * core is the fair setting: two single-threaded wasm processes keep ~85% of their solo speed).
  *
- * Reported per method (mean over seeds): best validation accuracy of any trial (its final epoch, i.e. the weights it
- * keeps), total epochs trained, wall time, and the epochs trained — summed over all trials in the order they happened
- * — until some trial first *ended* with a validation accuracy >= the best that random search found with that seed.
+ * Data: the whole dataset by default (`--max-rows` truncates it before splitting), split 70/20/10 as a sweep does, so
+ * validation accuracy is measured on the full validation split (~1,200 rows). `--train-rows` trains on only the first
+ * N rows of the (shuffled) training split, to keep epochs cheap without shrinking the validation set.
+ *
+ * Reported per method (mean over seeds): best validation accuracy of any trial at its final epoch (the weights it
+ * keeps) and at any epoch, total epochs trained, wall time, and — per seed — the epochs trained by the whole run, in
+ * the order they happened (an intermediate epoch of a trial counts), when some trial first reported a validation
+ * accuracy >= random search's best (at any epoch) with that seed; also the same against the median over seeds of
+ * random's best, and the ratios of bayes (+hyperband) epochs-to-target to random's epochs-to-target and to random's
+ * total epochs.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -29,33 +43,40 @@ import { encodeForTrial, loadDataset, prepareDataset } from '@sweepq/data';
 import type { PreparedDataset } from '@sweepq/data';
 import { DivergedError, buildModel, initBackend, trainModel } from '@sweepq/model';
 import type { EpochLog, TrainData } from '@sweepq/model';
-import { planTrials, validateSpec } from '@sweepq/spec';
+import { maxEpochs, planTrials, validateSpec } from '@sweepq/spec';
 import type { SweepSpec, TrialParams } from '@sweepq/spec';
-import { RungStore, TpeSampler, planAdaptive } from '../src/index.js';
+import { RungStore, TpeSampler, planAdaptive, rungEpochs } from '../src/index.js';
 import type { Observation } from '../src/index.js';
 
 const METHODS = ['random', 'bayes', 'bayes+hyperband'] as const;
 type Method = (typeof METHODS)[number];
+const BUDGETS = ['epochs', 'trials'] as const;
+type Budget = (typeof BUDGETS)[number];
 
 const { values: args } = parseArgs({
   options: {
     seeds: { type: 'string', default: '3' },
     'run-cap': { type: 'string', default: '20' },
+    budget: { type: 'string', default: 'epochs' },
     'in-flight': { type: 'string', default: '2' },
-    'max-rows': { type: 'string', default: '2000' },
+    'max-rows': { type: 'string' },
+    'train-rows': { type: 'string' },
     epochs: { type: 'string', default: '9' },
     startup: { type: 'string', default: '6' },
     jobs: { type: 'string', default: '2' },
     methods: { type: 'string', default: METHODS.join(',') },
     json: { type: 'boolean', default: false },
     run: { type: 'string' },
+    'epoch-budget': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
 });
 
 if (args.help) {
-  console.log('usage: npm run bench:search -- [--seeds N] [--run-cap N] [--in-flight N] [--max-rows N] [--epochs N] [--startup N] [--jobs N] [--methods random,bayes,bayes+hyperband] [--json]');
+  console.log(
+    'usage: npm run bench:search -- [--seeds N] [--run-cap N] [--budget epochs|trials] [--in-flight N] [--max-rows N] [--train-rows N] [--epochs N] [--startup N] [--jobs N] [--methods random,bayes,bayes+hyperband] [--json]',
+  );
   process.exit(0);
 }
 
@@ -67,20 +88,31 @@ function int(name: string, v: string | undefined): number {
   }
   return n;
 }
+const optInt = (name: string, v: string | undefined): number | undefined => (v === undefined ? undefined : int(name, v));
 
 const SEEDS = int('seeds', args.seeds);
 const RUN_CAP = int('run-cap', args['run-cap']);
 const IN_FLIGHT = int('in-flight', args['in-flight']);
-const MAX_ROWS = int('max-rows', args['max-rows']);
+const MAX_ROWS = optInt('max-rows', args['max-rows']);
+const TRAIN_ROWS = optInt('train-rows', args['train-rows']);
 const EPOCHS = int('epochs', args.epochs);
 const STARTUP = int('startup', args.startup);
 const JOBS = int('jobs', args.jobs);
+if (!(BUDGETS as readonly string[]).includes(args.budget ?? '')) {
+  console.error(`--budget: expected epochs or trials, got ${JSON.stringify(args.budget)}`);
+  process.exit(2);
+}
+const BUDGET = args.budget as Budget;
 const methods = (args.methods ?? '').split(',').filter((m) => m !== '') as Method[];
 for (const m of methods) {
   if (!(METHODS as readonly string[]).includes(m)) {
     console.error(`--methods: expected a comma-separated list of ${METHODS.join(', ')}; got ${JSON.stringify(m)}`);
     process.exit(2);
   }
+}
+if (BUDGET === 'epochs' && !methods.includes('random')) {
+  console.error('--budget epochs: random search sets the epoch budget, so --methods must include random (or use --budget trials)');
+  process.exit(2);
 }
 
 /** The search space: small models so a sweep takes minutes; wide learning rate and optimizer so a bad pick costs. */
@@ -105,7 +137,7 @@ function benchSpec(method: Method, seed: number): SweepSpec {
       max_len: { value: 60 },
       epochs: { value: EPOCHS },
     },
-    dataset: { uri: 'builtin:spam-assassin', max_rows: MAX_ROWS },
+    dataset: { uri: 'builtin:spam-assassin', ...(MAX_ROWS === undefined ? {} : { max_rows: MAX_ROWS }) },
   });
 }
 
@@ -117,40 +149,76 @@ interface TrialEnd {
   stopped: boolean;
 }
 
+/** One epoch of one trial: the sweep's epoch count right after it, and its validation accuracy. */
+interface EpochPoint {
+  sweepEpochs: number;
+  value: number;
+}
+
 interface RunResult {
   method: Method;
   seed: number;
   backend: string;
+  trainRows: number;
+  validationRows: number;
+  /** Epoch budget the run was given (epochs mode, non-random methods); null otherwise. */
+  epochBudget: number | null;
   trials: number;
   stopped: number;
+  failed: number;
+  /** Best validation accuracy of any trial at its final epoch (the weights it keeps). */
   bestValAccuracy: number;
+  /** Best validation accuracy any trial reported at any epoch. */
+  bestAnyEpoch: number;
   totalEpochs: number;
   wallSec: number;
   ends: TrialEnd[];
+  /** Every epoch of every trial, in the order they happened. */
+  points: EpochPoint[];
 }
 
-async function runOne(method: Method, seed: number): Promise<RunResult> {
+async function runOne(method: Method, seed: number, epochBudget: number | undefined): Promise<RunResult> {
   const { backend } = await initBackend({ prefer: 'auto' });
   const spec = benchSpec(method, seed);
   const raw = await loadDataset({ uri: spec.dataset.uri, textField: 'text', labelField: 'label', maxRows: spec.dataset.max_rows });
   const prepared: PreparedDataset = prepareDataset(raw, { validationSplit: spec.dataset.validation_split, testSplit: spec.dataset.test_split, seed: spec.dataset.seed, uri: spec.dataset.uri });
   const enc = (split: 'train' | 'validation', p: TrialParams): TrainData => {
     const e = encodeForTrial(prepared.splits[split], { maxWords: p.max_words, maxLen: p.max_len });
+    if (split === 'train' && TRAIN_ROWS !== undefined && TRAIN_ROWS < e.n) {
+      // The split is shuffled (stratified, classes interleaved), so its first rows are a fair sample.
+      return { x: e.x.slice(0, TRAIN_ROWS * p.max_len), y: e.y.slice(0, TRAIN_ROWS), n: TRAIN_ROWS, maxLen: p.max_len };
+    }
     return { x: e.x, y: e.y, n: e.n, maxLen: p.max_len };
   };
+  const trainRows = Math.min(TRAIN_ROWS ?? Infinity, prepared.splits.train.labels.length);
+  const validationRows = prepared.splits.validation.labels.length;
 
   const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
   const rungs = new RungStore(redis, `{sweepq-bench-${randomUUID().slice(0, 8)}}`, `bench-${method}-${seed}`);
   const plan = planAdaptive(spec);
   const planned = spec.method === 'random' ? planTrials(spec).map((t) => t.params) : [];
   const sampler = spec.method === 'bayes' ? new TpeSampler(spec) : undefined;
+  const lastEpoch = maxEpochs(spec);
+  // Epochs at which a trial can end: its rungs (hyperband) and its last epoch.
+  const stops = [...rungEpochs(spec), lastEpoch].sort((a, b) => a - b);
+  const nextStop = (done: number): number => stops.find((e) => e > done) ?? done;
   const observations: Observation[] = [];
-  const running = new Map<number, TrialParams>();
+  const running = new Map<number, { params: TrialParams; done: number }>();
   const ends: TrialEnd[] = [];
+  const points: EpochPoint[] = [];
   let sweepEpochs = 0;
   let proposed = 0;
   let stopped = 0;
+  let failed = 0;
   const t0 = performance.now();
+
+  /** Whether another trial may start: the trial cap, or (epoch budget) the epochs already committed plus its first stop. */
+  const mayPropose = (): boolean => {
+    if (epochBudget === undefined) return proposed < plan.total;
+    let committed = sweepEpochs;
+    for (const r of running.values()) committed += nextStop(r.done) - r.done;
+    return committed + nextStop(0) <= epochBudget;
+  };
 
   const runTrial = async (index: number, params: TrialParams): Promise<void> => {
     const trialId = `t${String(index).padStart(4, '0')}`;
@@ -180,7 +248,10 @@ async function runOne(method: Method, seed: number): Promise<RunResult> {
         signal: stop.signal,
         onEpochEnd: async (e) => {
           sweepEpochs += 1;
+          const r = running.get(index);
+          if (r !== undefined) r.done = e.epoch;
           last = e;
+          if (Number.isFinite(e.val_accuracy)) points.push({ sweepEpochs, value: e.val_accuracy });
           if (e.epoch >= params.epochs) return;
           const d = await rungs.report(trialId, e.epoch, e.val_accuracy, spec);
           if (!d.continue) {
@@ -196,6 +267,7 @@ async function runOne(method: Method, seed: number): Promise<RunResult> {
     } catch (err) {
       // A diverged trial (NaN loss) fails; the sampler ranks it last.
       observations.push({ params, value: null });
+      failed += 1;
       if (!(err instanceof DivergedError)) throw err;
     } finally {
       model.dispose();
@@ -205,6 +277,18 @@ async function runOne(method: Method, seed: number): Promise<RunResult> {
   // Asynchronous scheduling as the coordinator does it: keep max_in_flight trials running; when one ends, propose
   // the next from every result so far, with the still-running ones pending.
   await new Promise<void>((resolve, reject) => {
+    const fill = (): void => {
+      while (running.size < plan.maxInFlight && mayPropose()) {
+        const index = proposed++;
+        const params = sampler ? sampler.propose(index, observations, [...running.values()].map((r) => r.params)) : (planned[index] as TrialParams);
+        running.set(index, { params, done: 0 });
+        runTrial(index, params).then(() => {
+          running.delete(index);
+          launch();
+        }, reject);
+      }
+      if (running.size === 0) resolve();
+    };
     const launch = (): void => {
       try {
         fill();
@@ -212,33 +296,36 @@ async function runOne(method: Method, seed: number): Promise<RunResult> {
         reject(err as Error);
       }
     };
-    const fill = (): void => {
-      while (running.size < plan.maxInFlight && proposed < plan.total) {
-        const index = proposed++;
-        const params = sampler ? sampler.propose(index, observations, [...running.values()]) : (planned[index] as TrialParams);
-        running.set(index, params);
-        runTrial(index, params).then(
-          () => {
-            running.delete(index);
-            if (running.size === 0 && proposed >= plan.total) resolve();
-            else launch();
-          },
-          reject,
-        );
-      }
-    };
     launch();
   });
   const wallSec = (performance.now() - t0) / 1000;
   await rungs.clear();
   await redis.quit();
-  const values = observations.map((o) => o.value).filter((v): v is number => v !== null);
-  return { method, seed, backend, trials: observations.length, stopped, bestValAccuracy: Math.max(...values), totalEpochs: sweepEpochs, wallSec, ends };
+  return {
+    method,
+    seed,
+    backend,
+    trainRows,
+    validationRows,
+    epochBudget: epochBudget ?? null,
+    trials: observations.length,
+    stopped,
+    failed,
+    bestValAccuracy: Math.max(...ends.map((e) => e.value)),
+    bestAnyEpoch: Math.max(...points.map((p) => p.value)),
+    totalEpochs: sweepEpochs,
+    wallSec,
+    ends,
+    points,
+  };
 }
 
-function runChild(method: Method, seed: number): Promise<RunResult> {
+function runChild(method: Method, seed: number, epochBudget: number | undefined): Promise<RunResult> {
   const script = fileURLToPath(import.meta.url);
-  const argv = ['--conditions=source', '--import', 'tsx', script, '--run', `${method}:${seed}`, '--run-cap', String(RUN_CAP), '--in-flight', String(IN_FLIGHT), '--max-rows', String(MAX_ROWS), '--epochs', String(EPOCHS), '--startup', String(STARTUP)];
+  const argv = ['--conditions=source', '--import', 'tsx', script, '--run', `${method}:${seed}`, '--run-cap', String(RUN_CAP), '--in-flight', String(IN_FLIGHT), '--epochs', String(EPOCHS), '--startup', String(STARTUP)];
+  if (MAX_ROWS !== undefined) argv.push('--max-rows', String(MAX_ROWS));
+  if (TRAIN_ROWS !== undefined) argv.push('--train-rows', String(TRAIN_ROWS));
+  if (epochBudget !== undefined) argv.push('--epoch-budget', String(epochBudget));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -267,71 +354,149 @@ async function pool<T>(tasks: Array<() => Promise<T>>, n: number): Promise<T[]> 
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
 
 if (args.run !== undefined) {
   const [m, s] = args.run.split(':');
-  const result = await runOne(m as Method, Number(s));
+  const result = await runOne(m as Method, Number(s), optInt('epoch-budget', args['epoch-budget']));
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
 }
 
-const tasks: Array<{ method: Method; seed: number }> = [];
-for (let seed = 1; seed <= SEEDS; seed++) for (const method of methods) tasks.push({ method, seed });
-if (!args.json) console.error(`running ${tasks.length} sweeps (${methods.join(', ')} x ${SEEDS} seeds, run_cap ${RUN_CAP}, ${IN_FLIGHT} in flight, ${JOBS} at a time)…`);
+// Random search first for every seed (in epochs mode it sets the budget), then the other methods, each waiting for
+// its seed's random run.
+const order: Array<{ method: Method; seed: number }> = [];
+for (let seed = 1; seed <= SEEDS; seed++) if (methods.includes('random')) order.push({ method: 'random', seed });
+for (let seed = 1; seed <= SEEDS; seed++) for (const method of methods) if (method !== 'random') order.push({ method, seed });
+const randomRuns = new Map<number, Promise<RunResult>>();
+const randomSettle = new Map<number, { resolve: (r: RunResult) => void; reject: (e: Error) => void }>();
+for (let seed = 1; seed <= SEEDS; seed++) {
+  const p = new Promise<RunResult>((resolve, reject) => randomSettle.set(seed, { resolve, reject }));
+  p.catch(() => undefined); // a failure surfaces through the random task itself
+  randomRuns.set(seed, p);
+}
+if (!args.json) {
+  console.error(
+    `running ${order.length} sweeps (${methods.join(', ')} x ${SEEDS} seeds, ${BUDGET === 'epochs' ? `random: run_cap ${RUN_CAP}, others: random's epochs` : `run_cap ${RUN_CAP}`}, ${IN_FLIGHT} in flight, ${JOBS} at a time)…`,
+  );
+}
+const t0 = performance.now();
 const results = await pool(
-  tasks.map((t) => async () => {
-    const r = await runChild(t.method, t.seed);
-    if (!args.json) console.error(`  ${t.method} seed ${t.seed}: best ${r.bestValAccuracy.toFixed(4)}, ${r.totalEpochs} epochs, ${r.wallSec.toFixed(0)} s`);
+  order.map((t) => async () => {
+    const budget = t.method !== 'random' && BUDGET === 'epochs' ? (await (randomRuns.get(t.seed) as Promise<RunResult>)).totalEpochs : undefined;
+    const settle = t.method === 'random' ? randomSettle.get(t.seed) : undefined;
+    const r = await runChild(t.method, t.seed, budget).catch((err: Error) => {
+      settle?.reject(err);
+      throw err;
+    });
+    settle?.resolve(r);
+    if (!args.json) console.error(`  ${t.method} seed ${t.seed}: best ${r.bestValAccuracy.toFixed(4)} (any epoch ${r.bestAnyEpoch.toFixed(4)}), ${r.trials} trials, ${r.totalEpochs} epochs${budget === undefined ? '' : ` (budget ${budget})`}, ${r.wallSec.toFixed(0)} s`);
     return r;
   }),
   JOBS,
 );
+const totalWall = (performance.now() - t0) / 1000;
 
-/** Epochs the run had trained when a trial first ended at or above `target`; null if never. */
+/** Epochs the run had trained when some trial first reported (at any epoch) a validation accuracy >= `target`; null if never. */
 function epochsToReach(r: RunResult, target: number): number | null {
-  const hit = r.ends.find((e) => e.value >= target - 1e-9);
+  const hit = r.points.find((p) => p.value >= target - 1e-9);
   return hit === undefined ? null : hit.sweepEpochs;
 }
 
+const seeds = Array.from({ length: SEEDS }, (_, i) => i + 1);
+const randomOf = (seed: number): RunResult | undefined => results.find((x) => x.method === 'random' && x.seed === seed);
+const medianTarget = methods.includes('random') ? median(seeds.map((s) => (randomOf(s) as RunResult).bestAnyEpoch)) : null;
+
 const rows = methods.map((method) => {
-  const runs = results.filter((r) => r.method === method);
+  const runs = seeds.map((seed) => results.find((r) => r.method === method && r.seed === seed) as RunResult);
   const reach = runs.map((r) => {
-    const random = results.find((x) => x.method === 'random' && x.seed === r.seed);
-    return random === undefined ? null : epochsToReach(r, random.bestValAccuracy);
+    const random = randomOf(r.seed);
+    return random === undefined ? null : epochsToReach(r, random.bestAnyEpoch);
   });
-  const reached = reach.filter((x): x is number => x !== null);
+  const reachMedian = runs.map((r) => (medianTarget === null ? null : epochsToReach(r, medianTarget)));
   return {
     method,
     seeds: runs.length,
     bestValAccuracy: mean(runs.map((r) => r.bestValAccuracy)),
+    bestAnyEpoch: mean(runs.map((r) => r.bestAnyEpoch)),
     totalEpochs: mean(runs.map((r) => r.totalEpochs)),
+    trials: mean(runs.map((r) => r.trials)),
     wallSec: mean(runs.map((r) => r.wallSec)),
     stoppedTrials: mean(runs.map((r) => r.stopped)),
     epochsToRandomBest: reach,
-    reachedRandomBest: `${reached.length}/${runs.length}`,
-    meanEpochsToRandomBest: reached.length > 0 ? mean(reached) : null,
+    reachedRandomBest: `${reach.filter((x) => x !== null).length}/${runs.length}`,
+    epochsToRandomMedianBest: reachMedian,
+    reachedRandomMedianBest: `${reachMedian.filter((x) => x !== null).length}/${runs.length}`,
   };
 });
 
+/** Per seed, for each non-random method: its epochs-to-target over random's epochs-to-target and over random's total. */
+const ratios = methods
+  .filter((m) => m !== 'random')
+  .flatMap((method) =>
+    seeds.map((seed) => {
+      const random = randomOf(seed);
+      const r = results.find((x) => x.method === method && x.seed === seed) as RunResult;
+      if (random === undefined) return { method, seed, epochsToTarget: null, randomEpochsToTarget: null, randomTotalEpochs: null, vsRandomToTarget: null, vsRandomTotal: null };
+      const mine = epochsToReach(r, random.bestAnyEpoch);
+      const theirs = epochsToReach(random, random.bestAnyEpoch) as number;
+      return {
+        method,
+        seed,
+        epochsToTarget: mine,
+        randomEpochsToTarget: theirs,
+        randomTotalEpochs: random.totalEpochs,
+        vsRandomToTarget: mine === null ? null : mine / theirs,
+        vsRandomTotal: mine === null ? null : mine / random.totalEpochs,
+      };
+    }),
+  );
+
+const config = { seeds: SEEDS, runCap: RUN_CAP, budget: BUDGET, inFlight: IN_FLIGHT, maxRows: MAX_ROWS ?? null, trainRows: results[0]?.trainRows, validationRows: results[0]?.validationRows, epochs: EPOCHS, startup: STARTUP, jobs: JOBS };
 if (args.json) {
-  console.log(JSON.stringify({ config: { seeds: SEEDS, runCap: RUN_CAP, inFlight: IN_FLIGHT, maxRows: MAX_ROWS, epochs: EPOCHS, startup: STARTUP }, backend: results[0]?.backend, rows, runs: results }, null, 2));
+  console.log(JSON.stringify({ config, backend: results[0]?.backend, totalWallSec: totalWall, medianTarget, rows, ratios, runs: results }, null, 2));
 } else {
-  const header = ['method', 'best val_acc', 'epochs', 'wall s', 'stopped', 'reached random best', 'epochs to random best (per seed)'];
+  const fmtReach = (xs: ReadonlyArray<number | null>): string => xs.map((x) => (x === null ? '-' : String(x))).join(' ');
+  const header = ['method', 'best val_acc', 'best any epoch', 'trials', 'epochs', 'wall s', 'stopped', 'reached random best', 'epochs to random best (per seed)', 'epochs to random median best (per seed)'];
   const table = rows.map((r) => [
     r.method,
     r.bestValAccuracy.toFixed(4),
+    r.bestAnyEpoch.toFixed(4),
+    r.trials.toFixed(1),
     r.totalEpochs.toFixed(1),
     r.wallSec.toFixed(0),
     r.stoppedTrials.toFixed(1),
     r.reachedRandomBest,
-    r.epochsToRandomBest.map((x) => (x === null ? '-' : String(x))).join(' '),
+    fmtReach(r.epochsToRandomBest),
+    fmtReach(r.epochsToRandomMedianBest),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] as string).length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
   console.log(line(header));
   console.log(line(widths.map((w) => '-'.repeat(w))));
   for (const row of table) console.log(line(row));
-  const perSeed = results.filter((r) => r.method === 'random').map((r) => `seed ${r.seed}: ${r.bestValAccuracy.toFixed(4)} in ${r.totalEpochs} epochs`);
-  console.log(`\nrandom search's best per seed (the target): ${perSeed.join('; ')}`);
-  console.log(`backend ${results[0]?.backend}; run_cap ${RUN_CAP}, ${IN_FLIGHT} trials in flight, ${EPOCHS} epochs max, ${MAX_ROWS} rows, bayes start-up ${STARTUP}`);
+  if (methods.includes('random')) {
+    const perSeed = seeds.map((s) => {
+      const r = randomOf(s) as RunResult;
+      return `seed ${s}: ${r.bestAnyEpoch.toFixed(4)} (${Math.round(r.bestAnyEpoch * r.validationRows)}/${r.validationRows}) at epoch ${epochsToReach(r, r.bestAnyEpoch)} of ${r.totalEpochs}`;
+    });
+    console.log(`\nrandom search's best per seed (the target, any epoch): ${perSeed.join('; ')}; median over seeds ${(medianTarget as number).toFixed(4)}`);
+    console.log('\nepochs to random best, relative to random (target <= 1/3 = 0.333):');
+    for (const q of ratios) {
+      const f = (x: number | null): string => (x === null ? 'not reached' : x.toFixed(3));
+      const met = q.vsRandomToTarget !== null && q.vsRandomToTarget <= 1 / 3 ? 'yes' : 'no';
+      const metTotal = q.vsRandomTotal !== null && q.vsRandomTotal <= 1 / 3 ? 'yes' : 'no';
+      console.log(
+        `  ${q.method.padEnd(15)} seed ${q.seed}: ${q.epochsToTarget ?? '-'} epochs; / random's epochs-to-best ${q.randomEpochsToTarget} = ${f(q.vsRandomToTarget)} (<= 1/3: ${met}); / random's total ${q.randomTotalEpochs} = ${f(q.vsRandomTotal)} (<= 1/3: ${metTotal})`,
+      );
+    }
+  }
+  const r0 = results[0];
+  console.log(
+    `\nbackend ${r0?.backend}; budget ${BUDGET === 'epochs' ? `epochs (random: run_cap ${RUN_CAP}; others: random's total epochs per seed)` : `trials (run_cap ${RUN_CAP})`}; ${IN_FLIGHT} trials in flight, ${JOBS} runs at a time; ${EPOCHS} epochs max; ${r0?.trainRows} training rows, ${r0?.validationRows} validation rows${MAX_ROWS === undefined ? '' : ` (max_rows ${MAX_ROWS})`}; bayes start-up ${STARTUP}; total wall ${totalWall.toFixed(0)} s`,
+  );
 }

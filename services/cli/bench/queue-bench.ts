@@ -1,4 +1,4 @@
-// npm run bench:queue -- [--trials 10000] [--slots 1,8,64,256] [--overhead-trials 640] [--json]
+// npm run bench:queue -- [--trials 10000] [--storage-trials 2000] [--slots 1,8,64,256] [--overhead-trials 6400] [--json]
 //
 // Queue and coordination overhead with a fake trainer (a sleep instead of training; the queue, Redis,
 // coordinator, result claims, bucket writes and worker processes are all real). Prints trials/s,
@@ -22,8 +22,9 @@ import { startService, stopAll } from '../src/local-stack.js';
 const { values: args } = parseArgs({
   options: {
     trials: { type: 'string', default: '10000' },
+    'storage-trials': { type: 'string', default: '2000' },
     slots: { type: 'string', default: '1,8,64,256' },
-    'overhead-trials': { type: 'string', default: '640' },
+    'overhead-trials': { type: 'string', default: '6400' },
     'overhead-ms': { type: 'string', default: '1000' },
     'overhead-slots': { type: 'string', default: '64' },
     json: { type: 'boolean', default: false },
@@ -47,6 +48,8 @@ const pct = (xs: number[], p: number) => {
 };
 
 interface RunResult {
+  /** `queue`: results kept in Redis only; `storage`: results written to the bucket as in production. */
+  mode: 'queue' | 'storage';
   slots: number;
   trials: number;
   trainMs: number;
@@ -57,10 +60,13 @@ interface RunResult {
   enqueueToStartP99Ms: number;
   s3RequestsPerTrial: number;
   idealSec: number;
+  /** Wall time from submit to final sweep.json over the ideal. */
   overheadPct: number | null;
+  /** The same for the training phase alone (first trial start to last trial end): per-trial queue overhead. */
+  busyOverheadPct: number | null;
 }
 
-async function runSweep(slots: number, trials: number, trainMs: number): Promise<RunResult> {
+async function runSweep(mode: RunResult['mode'], slots: number, trials: number, trainMs: number): Promise<RunResult> {
   const dir = await mkdtemp(join(tmpdir(), 'sweepq-bench-'));
   const bucket = 'bench';
   const s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: [bucket] });
@@ -77,6 +83,7 @@ async function runSweep(slots: number, trials: number, trainMs: number): Promise
     LOG_LEVEL: 'warn',
     COORDINATOR_POLL_MS: '200',
     SWEEPQ_FAKE_TRAIN_MS: String(trainMs),
+    SWEEPQ_FAKE_SKIP_STORAGE: mode === 'queue' ? 'true' : 'false',
   };
   const { procs, conc } = layoutFor(slots);
   const processes = [startService('coordinator', 'coordinator', env, join(dir, 'coordinator.log'))];
@@ -112,21 +119,27 @@ async function runSweep(slots: number, trials: number, trainMs: number): Promise
     }
     const wallSec = (Date.now() - t0) / 1000;
     const requests = s3.requests() - before;
-    if (record.state !== 'completed') throw new Error(`bench sweep ended ${record.state}: ${record.error ?? ''}`);
+    // Queue-only runs leave no results in the bucket, so the coordinator ends them "failed" (no trial result).
+    if (record.state !== 'completed' && !(mode === 'queue' && record.state === 'failed')) {
+      throw new Error(`bench sweep ended ${record.state}: ${record.error ?? ''}`);
+    }
     const timestamps: number[] = [];
     const starts: number[] = [];
+    const ends: number[] = [];
     const waits: number[] = [];
     for (let i = 0; i < trials; i += 1000) {
       const jobs = await trialsQ.getJobs(['completed'], i, i + 999, true);
       for (const j of jobs) {
         timestamps.push(j.timestamp);
         starts.push(j.processedOn ?? NaN);
+        ends.push(j.finishedOn ?? NaN);
         waits.push((j.processedOn ?? NaN) - j.timestamp);
       }
     }
     const startSpan = (Math.max(...starts) - Math.min(...starts)) / 1000;
     const idealSec = (trials * trainMs) / 1000 / slots;
     return {
+      mode,
       slots,
       trials,
       trainMs,
@@ -138,6 +151,7 @@ async function runSweep(slots: number, trials: number, trainMs: number): Promise
       s3RequestsPerTrial: requests / trials,
       idealSec,
       overheadPct: trainMs > 0 ? ((wallSec - idealSec) / idealSec) * 100 : null,
+      busyOverheadPct: trainMs > 0 ? (((Math.max(...ends) - Math.min(...starts)) / 1000 - idealSec) / idealSec) * 100 : null,
     };
   } finally {
     await trialsQ.obliterate({ force: true }).catch(() => undefined);
@@ -195,27 +209,34 @@ async function ceilings(): Promise<{ bullmqJobsPerSec: number; s3PutsPerSec: num
 
 async function main(): Promise<void> {
   const trials = Number(args.trials);
-  const slotList = args.slots.split(',').map(Number);
+  const storageTrials = Number(args['storage-trials']);
+  const slotList = args.slots.split(',').map(Number).filter((n) => n > 0);
   const c = await ceilings();
   say(`ceilings in this run: BullMQ alone ${c.bullmqJobsPerSec.toFixed(0)} no-op jobs/s (1 process, concurrency 64); embedded s3rver ${c.s3PutsPerSec.toFixed(0)} small PUTs/s`);
   const results: RunResult[] = [];
   for (const slots of slotList) {
-    say(`running ${trials} no-op trials on ${slots} slots …`);
-    results.push(await runSweep(slots, trials, 0));
+    say(`queue-bound: ${trials} no-op trials on ${slots} slots, results in Redis only …`);
+    results.push(await runSweep('queue', slots, trials, 0));
+  }
+  for (const slots of slotList) {
+    if (storageTrials <= 0) break;
+    say(`storage-bound: ${storageTrials} no-op trials on ${slots} slots, results in the bucket …`);
+    results.push(await runSweep('storage', slots, storageTrials, 0));
   }
   const overheadTrials = Number(args['overhead-trials']);
   if (overheadTrials > 0) {
     const ms = Number(args['overhead-ms']);
     const slots = Number(args['overhead-slots']);
     say(`running ${overheadTrials} trials of ${ms} ms on ${slots} slots …`);
-    results.push(await runSweep(slots, overheadTrials, ms));
+    results.push(await runSweep('storage', slots, overheadTrials, ms));
   }
   if (args.json) {
     console.log(JSON.stringify({ ceilings: c, runs: results }, null, 2));
     return;
   }
-  const header = ['slots', 'trials', 'train ms', 'wall s', 'trials/s', 'dispatch/s', 'start p50 ms', 'start p99 ms', 'S3 req/trial', 'ideal s', 'overhead'];
+  const header = ['mode', 'slots', 'trials', 'train ms', 'wall s', 'trials/s', 'dispatch/s', 'start p50 ms', 'start p99 ms', 'S3 req/trial', 'ideal s', 'overhead', 'busy overhead'];
   const rows = results.map((r) => [
+    r.mode,
     r.slots,
     r.trials,
     r.trainMs,
@@ -227,6 +248,7 @@ async function main(): Promise<void> {
     r.s3RequestsPerTrial.toFixed(2),
     r.idealSec.toFixed(1),
     r.overheadPct === null ? '-' : `${r.overheadPct.toFixed(1)}%`,
+    r.busyOverheadPct === null ? '-' : `${r.busyOverheadPct.toFixed(1)}%`,
   ].map(String));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((x, i) => x.padStart(widths[i]!)).join('  ');

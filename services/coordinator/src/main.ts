@@ -5,7 +5,7 @@ import { QueueName, createWorkerConnection, redactRedisUrl } from '@sweepq/queue
 import { ConfigError, ShutdownManager, createLogger, startOpsServer, storeSettings } from '@sweepq/runtime';
 import { createArtifactStore } from '@sweepq/storage';
 import { loadCoordinatorEnv } from './env.js';
-import { CoordinatorInterrupt, runSweep } from './sweep-runner.js';
+import { CoordinatorInterrupt, recordSweepFailure, runSweep } from './sweep-runner.js';
 import { coordinatorMetrics, readBacklog } from './metrics.js';
 
 async function main(): Promise<void> {
@@ -60,7 +60,16 @@ async function main(): Promise<void> {
     },
   );
   worker.on('error', (err) => log.error({ err: err.message }, 'coordinator worker error'));
-  worker.on('failed', (job, err) => log.warn({ sweepId: job?.id, err: err.message }, 'sweep attempt failed'));
+  worker.on('failed', (job, err) => {
+    log.warn({ sweepId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'sweep attempt failed');
+    const final = job && (err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1));
+    const sweepId = (job?.data as { sweepId?: unknown } | undefined)?.sweepId;
+    if (final && typeof sweepId === 'string' && /^[a-z0-9][a-z0-9-]{0,63}$/.test(sweepId)) {
+      recordSweepFailure(store, sweepId, `coordinator gave up after ${job.attemptsMade} attempt(s): ${err.message}`).catch((e: unknown) =>
+        log.error({ sweepId, err: (e as Error).message }, 'could not record the sweep failure'),
+      );
+    }
+  });
 
   const sweepsQueue = new Queue(QueueName.Sweeps, { connection, prefix: env.SWEEPQ_QUEUE_PREFIX });
   sweepsQueue.on('error', (err) => log.warn({ err: err.message }, 'sweeps queue error'));

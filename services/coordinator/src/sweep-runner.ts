@@ -24,7 +24,8 @@ import {
   type TrialResult,
 } from '@sweepq/results';
 import type { Logger } from '@sweepq/runtime';
-import { SpecError, parseSpec, planTrials, specHash, type PlannedTrial, type SweepSpec } from '@sweepq/spec';
+import { SpecError, parseSpec, planTrials, specHash, trialId, type PlannedTrial, type SweepSpec, type TrialParams } from '@sweepq/spec';
+import { RungStore, SearchError, SearchErrorCode, TpeSampler, planAdaptive, type Observation } from '@sweepq/search';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
 import { prepareSweepDataset } from './dataset-preparer.js';
 import { ReportRefresher, writeBestModel } from '@sweepq/report';
@@ -128,11 +129,14 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
     await save({ dataset });
   }
 
-  const planned = planTrials(spec);
+  // Grid and random plan every trial up front; bayes proposes them one by one as results arrive.
+  const adaptive = spec.method === 'bayes' ? new AdaptiveProposer(spec, sweepId, deps) : undefined;
+  const planned = adaptive ? await adaptive.existingProposals() : planTrials(spec);
+  const total = () => (adaptive ? adaptive.total : planned.length);
   await enqueueTrials(sweepId, record.trials !== undefined, planned, spec, dataset, deps, log);
-  await save({ state: SweepState.Running, trials: { ...emptyCounts(planned.length), queued: planned.length } });
+  await save({ state: SweepState.Running, trials: { ...emptyCounts(total()), queued: total() } });
   // Refresh the report about 20 times over a sweep (at least every 3 finished trials).
-  const report = new ReportRefresher(store, sweepId, { everyTrials: Math.max(3, Math.ceil(planned.length / 20)), logger: log });
+  const report = new ReportRefresher(store, sweepId, { everyTrials: Math.max(3, Math.ceil(total() / 20)), logger: log });
 
   // Follow the trials until each has a final state.
   let lastCounts = '';
@@ -141,20 +145,29 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
     if (signal.aborted) throw new CoordinatorInterrupt();
     cancelled = (await deps.redis.exists(keys.cancelled(sweepId))) === 1;
     const states = await trialStates(planned, sweepId, deps, cancelled, poll % FULL_SCAN_EVERY === 0, spec.metric);
-    const counts = countStates(states, planned.length);
+    if (adaptive && !cancelled) {
+      const fresh = await adaptive.fill(planned, states);
+      if (fresh.length > 0) {
+        await enqueueTrials(sweepId, false, fresh, spec, dataset, deps, log);
+        planned.push(...fresh);
+        for (const t of fresh) states.set(t.trialId, 'queued');
+      }
+    }
+    const counts = countStates(states, total());
     const countsText = JSON.stringify(counts);
     if (countsText !== lastCounts) {
       lastCounts = countsText;
       await save({ trials: counts });
       await job.updateProgress({ sweepId, ...counts });
       log.info(counts, 'trials');
-      await report.update(counts.completed + counts.failed + counts.cancelled);
+      await report.update(counts.completed + counts.stopped + counts.failed + counts.cancelled);
     }
     const pending = counts.queued + counts.running;
     if (pending === 0) break;
     if (cancelled && counts.running === 0) break;
     await sleep(deps.pollMs, undefined, { signal }).catch(() => undefined);
   }
+  if (spec.early_terminate) await new RungStore(deps.redis, deps.queuePrefix, sweepId).clear().catch(() => undefined);
 
   return finalize(sweepId, spec, planned, deps, log, save, cancelled, report, () => record);
 }
@@ -189,6 +202,7 @@ async function enqueueTrials(
       metric: spec.metric,
       dataset: { key: dataset.key, hash: dataset.hash },
       ...(spec.trial_timeout ? { timeoutSec: spec.trial_timeout } : {}),
+      ...(spec.early_terminate ? { earlyTerminate: true } : {}),
     });
     jobs.push({ name: 'trial', data, opts: { ...TRIAL_JOB_OPTIONS, jobId: trialJobId(sweepId, t.trialId) } });
   }
@@ -297,13 +311,92 @@ async function writeFinalResult(
 }
 
 function emptyCounts(total: number): NonNullable<SweepRecord['trials']> {
-  return { total, completed: 0, failed: 0, cancelled: 0, running: 0, queued: 0 };
+  return { total, completed: 0, stopped: 0, failed: 0, cancelled: 0, running: 0, queued: 0 };
 }
 
 function countStates(states: Map<string, TrialStatus>, total: number): NonNullable<SweepRecord['trials']> {
   const c = emptyCounts(total);
   for (const s of states.values()) c[s] += 1;
+  // Trials an adaptive method has not proposed yet count as queued.
+  c.queued += Math.max(0, total - states.size);
   return c;
+}
+
+/**
+ * Bayes (TPE) proposals for one sweep: keeps up to `max_in_flight` trials queued or running and proposes
+ * the next whenever one finishes, from every result so far. Proposal k gets the deterministic trial id
+ * of index k, so a coordinator that takes over finds what was proposed (from the jobs, or params.json)
+ * and never proposes an index twice; run_cap is exact.
+ */
+class AdaptiveProposer {
+  readonly #sweepId: string;
+  readonly #deps: SweepRunnerDeps;
+  readonly #sampler: TpeSampler;
+  readonly #plan: ReturnType<typeof planAdaptive>;
+  readonly #observed = new Map<string, Observation>();
+  #exhausted = false;
+
+  constructor(spec: SweepSpec, sweepId: string, deps: SweepRunnerDeps) {
+    this.#sweepId = sweepId;
+    this.#deps = deps;
+    this.#sampler = new TpeSampler(spec, { seed: spec.seed });
+    this.#plan = planAdaptive(spec);
+  }
+
+  /** Trials to expect in all: run_cap, or fewer if the space ran out. */
+  get total(): number {
+    return this.#plan.total;
+  }
+
+  /** Trials proposed by an earlier coordinator of this sweep, read back from their jobs or params.json. */
+  async existingProposals(): Promise<PlannedTrial[]> {
+    const out: PlannedTrial[] = [];
+    for (let index = 0; index < this.#plan.total; index++) {
+      const id = trialId(index);
+      const job = await this.#deps.trials.getJob(trialJobId(this.#sweepId, id));
+      let params = (job?.data as { params?: TrialParams } | undefined)?.params;
+      if (!params) params = (await this.#deps.store.getJson<{ params: TrialParams }>(layout.params(this.#sweepId, id)))?.params;
+      if (params) out.push({ index, trialId: id, params });
+    }
+    return out;
+  }
+
+  /** Propose trials until `max_in_flight` are queued or running, or the budget is spent. */
+  async fill(planned: PlannedTrial[], states: Map<string, TrialStatus>): Promise<PlannedTrial[]> {
+    const pending: TrialParams[] = [];
+    for (const t of planned) {
+      const st = states.get(t.trialId);
+      if (st === 'queued' || st === 'running') {
+        pending.push(t.params);
+      } else if (st && !this.#observed.has(t.trialId)) {
+        const r = await this.#deps.store.getJson<TrialResult>(layout.result(this.#sweepId, t.trialId));
+        this.#observed.set(t.trialId, {
+          params: t.params,
+          value: r?.metric.value ?? null,
+          ...(r?.state === TrialState.Stopped && r.stoppedAtEpoch ? { stoppedAtEpoch: r.stoppedAtEpoch } : {}),
+        });
+      }
+    }
+    const used = new Set(planned.map((t) => t.index));
+    const fresh: PlannedTrial[] = [];
+    let inFlight = pending.length;
+    for (let index = 0; index < this.#plan.total && inFlight < this.#plan.maxInFlight && !this.#exhausted; index++) {
+      if (used.has(index)) continue;
+      try {
+        const params = this.#sampler.propose(index, [...this.#observed.values()], [...pending, ...fresh.map((f) => f.params)]);
+        fresh.push({ index, trialId: trialId(index), params });
+        inFlight += 1;
+      } catch (err) {
+        if (err instanceof SearchError && err.code === SearchErrorCode.SpaceExhausted) {
+          this.#exhausted = true;
+          this.#plan.total = planned.length + fresh.length;
+        } else {
+          throw err;
+        }
+      }
+    }
+    return fresh;
+  }
 }
 
 async function finalize(
@@ -319,23 +412,36 @@ async function finalize(
 ): Promise<SweepSummary> {
   const { store } = deps;
   const results: TrialResult[] = [];
-  for (const t of planned) {
-    let r = await store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
-    if (!r && cancelled) {
-      await writeFinalResult(sweepId, spec.metric, t, TrialState.Cancelled, 'sweep cancelled before the trial started', 0, deps);
-      r = await store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
-    }
-    if (r) results.push(r);
+  // Results are independent objects: read them 16 at a time (a sweep can have thousands).
+  for (let i = 0; i < planned.length; i += 16) {
+    const chunk = await Promise.all(
+      planned.slice(i, i + 16).map(async (t) => {
+        let r = await store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
+        if (!r && cancelled) {
+          await writeFinalResult(sweepId, spec.metric, t, TrialState.Cancelled, 'sweep cancelled before the trial started', 0, deps);
+          r = await store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
+        }
+        return r;
+      }),
+    );
+    for (const r of chunk) if (r) results.push(r);
   }
   const lb = buildLeaderboard(sweepId, spec.metric, results);
   await store.putJson(layout.leaderboardJson(sweepId), lb);
   await store.put(layout.leaderboardCsv(sweepId), leaderboardCsv(lb), 'text/csv');
   const top = lb.rows[0];
   const best = top && top.rank !== null ? { trialId: top.trialId, value: top.metric } : undefined;
-  if (best) await writeBestModel(store, sweepId, best.trialId);
+  if (best) {
+    try {
+      await writeBestModel(store, sweepId, best.trialId);
+    } catch (err) {
+      // The leaderboard names the best trial either way; a missing best/ copy must not fail the sweep.
+      log.error({ err: (err as Error).message, trialId: best.trialId }, 'could not copy the best model');
+    }
+  }
   const counts = emptyCounts(planned.length);
   for (const r of results) counts[r.state] += 1;
-  const state = cancelled ? SweepState.Cancelled : counts.completed > 0 ? SweepState.Completed : SweepState.Failed;
+  const state = cancelled ? SweepState.Cancelled : counts.completed + counts.stopped > 0 ? SweepState.Completed : SweepState.Failed;
   const final: Partial<SweepRecord> = {
     state,
     trials: counts,
@@ -353,4 +459,15 @@ async function finalize(
   await save(final);
   log.info({ state, counts, best }, 'sweep finished');
   return { sweepId, state, trials: counts, best };
+}
+
+/**
+ * A sweep job that failed for good (attempts exhausted, or an unrecoverable error) must not leave
+ * sweep.json saying "running": record the failure there.
+ */
+export async function recordSweepFailure(store: ArtifactStore, sweepId: string, reason: string): Promise<void> {
+  const record = await store.getJson<SweepRecord>(layout.sweepJson(sweepId));
+  if (!record || record.state === SweepState.Completed || record.state === SweepState.Cancelled || record.state === SweepState.Failed) return;
+  const now = new Date().toISOString();
+  await store.putJson(layout.sweepJson(sweepId), { ...record, state: SweepState.Failed, error: reason, finishedAt: now, updatedAt: now });
 }

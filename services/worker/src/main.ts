@@ -5,7 +5,8 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import { initBackend } from '@sweepq/model';
 import { QueueName, createWorkerConnection, redisKeys, redactRedisUrl } from '@sweepq/queue';
 import { ConfigError, ShutdownManager, createLogger, startOpsServer, storeSettings } from '@sweepq/runtime';
-import { createArtifactStore } from '@sweepq/storage';
+import { createArtifactStore, layout } from '@sweepq/storage';
+import { parseSpec, type SweepSpec } from '@sweepq/spec';
 import { DatasetCache } from './dataset-cache.js';
 import { loadWorkerEnv } from './env.js';
 import { ShutdownInterrupt, runTrial } from './trial-runner.js';
@@ -46,6 +47,17 @@ async function main(): Promise<void> {
     return value;
   };
 
+  const specs = new Map<string, Promise<SweepSpec>>();
+  const specFor = (sweepId: string): Promise<SweepSpec> => {
+    let p = specs.get(sweepId);
+    if (!p) {
+      p = store.getRequired(layout.specYaml(sweepId)).then((b) => parseSpec(new TextDecoder().decode(b)));
+      p.catch(() => specs.delete(sweepId));
+      specs.set(sweepId, p);
+    }
+    return p;
+  };
+
   const worker = new Worker(
     QueueName.Trials,
     async (job: Job, token?: string) => {
@@ -65,7 +77,10 @@ async function main(): Promise<void> {
             redis: connection,
             queuePrefix: env.SWEEPQ_QUEUE_PREFIX,
             metrics,
-            ...(env.SWEEPQ_FAKE_TRAIN_MS !== undefined ? { fakeTrainMs: env.SWEEPQ_FAKE_TRAIN_MS } : {}),
+            specFor,
+            ...(env.SWEEPQ_FAKE_TRAIN_MS !== undefined
+              ? { fakeTrainMs: env.SWEEPQ_FAKE_TRAIN_MS, fakeSkipStorage: env.SWEEPQ_FAKE_SKIP_STORAGE }
+              : {}),
           },
           shutdown.signal,
         );

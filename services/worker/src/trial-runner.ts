@@ -11,8 +11,10 @@ import {
   type EpochLog,
   type TrainData,
 } from '@sweepq/model';
-import { ClaimOutcome, QueueName, claimResult, markTrialDone, parsePayload, trialJobSchema, type TrialJob, type TrialProgress } from '@sweepq/queue';
+import { ClaimOutcome, QueueName, claimResult, isTrialDone, markTrialDone, parsePayload, trialJobSchema, type TrialJob, type TrialProgress } from '@sweepq/queue';
 import type { Redis } from 'ioredis';
+import { RungStore } from '@sweepq/search';
+import type { SweepSpec } from '@sweepq/spec';
 import { deleteCheckpoint, loadCheckpoint, restoreCheckpoint, saveCheckpoint, type ResumeRecord } from './checkpoint.js';
 import type { Logger } from '@sweepq/runtime';
 import { layout, type ArtifactStore } from '@sweepq/storage';
@@ -44,6 +46,10 @@ export interface TrialRunnerDeps {
    * loading data and training. Everything else (queue, locks, claim, result in the bucket) is real.
    */
   fakeTrainMs?: number;
+  /** With the fake trainer: also skip the bucket (results only in Redis), to measure the queue alone. */
+  fakeSkipStorage?: boolean;
+  /** The sweep spec by id, for early-termination rules (read from the bucket once per sweep). */
+  specFor?: (sweepId: string) => Promise<SweepSpec>;
   /** Prometheus metrics; optional so tests and tools can run trials without them. */
   metrics?: WorkerMetrics;
   /** Redis connection and BullMQ prefix, for the result claim. */
@@ -74,11 +80,14 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
   const log = deps.logger.child({ sweepId, trialId, jobId: job.id, attempt: job.attemptsMade + 1 });
   const store = deps.store;
 
-  const existing = await store.getJson<TrialResult>(layout.result(sweepId, trialId));
-  if (existing) {
-    log.info({ state: existing.state }, 'trial already has a result; not training it again');
-    await markTrialDone(deps.redis, deps.queuePrefix, sweepId, trialId, existing.state);
-    return existing;
+  // A duplicate delivery of a finished trial is a no-op. The Redis hash answers without an S3 request;
+  // should it have lost the entry, the result claim below still refuses a second result.
+  if (await isTrialDone(deps.redis, deps.queuePrefix, sweepId, trialId)) {
+    const existing = await store.getJson<TrialResult>(layout.result(sweepId, trialId));
+    if (existing) {
+      log.info({ state: existing.state }, 'trial already has a result; not training it again');
+      return existing;
+    }
   }
   const started = Date.now();
   const metrics = deps.metrics;
@@ -109,7 +118,11 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
   const timeout = new AbortController();
   const timer = timeoutSec ? setTimeout(() => timeout.abort(new Error('timeout')), timeoutSec * 1000) : undefined;
   const cancelled = new AbortController();
-  const signal = AbortSignal.any([shutdown, timeout.signal, cancelled.signal]);
+  const earlyStop = new AbortController();
+  const signal = AbortSignal.any([shutdown, timeout.signal, cancelled.signal, earlyStop.signal]);
+  const rules = payload.earlyTerminate && deps.specFor ? await deps.specFor(sweepId) : undefined;
+  const rungs = rules?.early_terminate ? new RungStore(deps.redis, deps.queuePrefix, sweepId) : undefined;
+  let stopped: { epoch: number; reason: string } | undefined;
 
   const model = buildModel({
     maxWords: params.max_words,
@@ -191,6 +204,18 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
         );
         ckptTimer?.();
         checkpointEpoch = e.epoch;
+        if (rungs && rules && e.epoch < params.epochs) {
+          const value = (e as unknown as Record<string, number>)[payload.metric.name];
+          if (typeof value === 'number' && Number.isFinite(value)) {
+            // Decided atomically in Redis, so concurrent workers never race on a rung.
+            const decision = await rungs.report(trialId, e.epoch, value, rules);
+            if (!decision.continue) {
+              stopped = { epoch: e.epoch, reason: decision.reason ?? `stopped at rung ${decision.rung}` };
+              log.info({ epoch: e.epoch, reason: stopped.reason }, 'early-terminated');
+              earlyStop.abort(new Error('early terminated'));
+            }
+          }
+        }
         const progress: TrialProgress = {
           sweepId,
           trialId,
@@ -205,7 +230,7 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
       },
     });
 
-    const aborted = run.aborted;
+    const aborted = run.aborted && !(stopped && !shutdown.aborted && !timeout.signal.aborted && !cancelled.signal.aborted);
     if (aborted) {
       if (shutdown.aborted) throw new ShutdownInterrupt();
       const reason = timeout.signal.aborted ? 'timeout' : 'cancelled';
@@ -217,7 +242,7 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
 
     const testMetrics = test.n > 0 ? await evaluate(model, test, params.batch_size) : null;
     const evaluation = await evaluateHeldOut(model, test.n > 0 ? test : validation, test.n > 0 ? 'test' : 'validation', prepared.classes);
-    if (history.length < params.epochs) {
+    if (history.length < params.epochs && !stopped) {
       throw new Error(`training ended after ${history.length} of ${params.epochs} epochs without being stopped`);
     }
     const uploadTimer = metrics?.uploadSeconds.startTimer();
@@ -232,7 +257,8 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
     const sps = run.history.length > 0 ? run.history.reduce((a, h) => a + h.samplesPerSec, 0) / run.history.length : null;
     const result: TrialResult = {
       ...base,
-      state: TrialState.Completed,
+      state: stopped ? TrialState.Stopped : TrialState.Completed,
+      ...(stopped ? { reason: 'early_terminated', stoppedAtEpoch: stopped.epoch, error: stopped.reason } : {}),
       metric: { ...payload.metric, value: final ? metricValue(final, payload.metric.name) : null },
       final,
       test: testMetrics,
@@ -343,6 +369,10 @@ async function fakeTrial(
     samplesPerSec: null,
     finishedAt: new Date().toISOString(),
   };
+  if (deps.fakeSkipStorage) {
+    await markTrialDone(deps.redis, deps.queuePrefix, payload.sweepId, payload.trialId, result.state);
+    return result;
+  }
   return commitResult(result, job, token, deps, log, false);
 }
 
