@@ -227,8 +227,10 @@ async function main(): Promise<void> {
   if (overheadTrials > 0) {
     const ms = Number(args['overhead-ms']);
     const slots = Number(args['overhead-slots']);
-    say(`running ${overheadTrials} trials of ${ms} ms on ${slots} slots …`);
-    results.push(await runSweep('storage', slots, overheadTrials, ms));
+    for (const mode of ['queue', 'storage'] as const) {
+      say(`overhead (${mode}): ${overheadTrials} trials of ${ms} ms on ${slots} slots …`);
+      results.push(await runSweep(mode, slots, overheadTrials, ms));
+    }
   }
   if (args.json) {
     console.log(JSON.stringify({ ceilings: c, runs: results }, null, 2));
