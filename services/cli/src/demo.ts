@@ -64,7 +64,8 @@ async function main(): Promise<number> {
     }
     console.log(`sweep ${sweepId}: ${final.state} in ${secs} s on backend ${backend}`);
     console.log(`results: ${ctx.store.uri(`sweeps/${sweepId}/`)} (copied to ${relative(process.cwd(), out)}/, ${files} files)`);
-    console.log(`  leaderboard: ${relative(process.cwd(), join(out, 'leaderboard.csv'))}; best model: ${relative(process.cwd(), join(out, 'best'))}/`);
+    console.log(`  report: ${relative(process.cwd(), join(out, 'report.html'))} (open it in a browser; it works offline)`);
+    console.log(`  leaderboard: ${relative(process.cwd(), join(out, 'leaderboard.csv'))}; best model: ${relative(process.cwd(), join(out, 'best'))}/ (see its README.md)`);
     console.log(`  open ${relative(process.cwd(), join(out, 'leaderboard.csv'))} or read ${relative(process.cwd(), join(out, 'trials'))}/<trial>/ (params, metrics.jsonl, model/, result.json)`);
     return final.state === 'completed' ? 0 : 1;
   } finally {
