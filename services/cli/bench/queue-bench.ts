@@ -64,6 +64,10 @@ interface RunResult {
   overheadPct: number | null;
   /** The same for the training phase alone (first trial start to last trial end): per-trial queue overhead. */
   busyOverheadPct: number | null;
+  /** Submit to first trial start (spec, dataset preparation, enqueueing). */
+  startupSec: number;
+  /** Last trial end to the final sweep.json (leaderboard, report, best model). */
+  finalizeSec: number;
 }
 
 async function runSweep(mode: RunResult['mode'], slots: number, trials: number, trainMs: number): Promise<RunResult> {
@@ -117,7 +121,8 @@ async function runSweep(mode: RunResult['mode'], slots: number, trials: number, 
       if (record && ['completed', 'failed', 'cancelled'].includes(record.state)) break;
       await sleep(250);
     }
-    const wallSec = (Date.now() - t0) / 1000;
+    const tEnd = Date.now();
+    const wallSec = (tEnd - t0) / 1000;
     const requests = s3.requests() - before;
     // Queue-only runs leave no results in the bucket, so the coordinator ends them "failed" (no trial result).
     if (record.state !== 'completed' && !(mode === 'queue' && record.state === 'failed')) {
@@ -151,6 +156,8 @@ async function runSweep(mode: RunResult['mode'], slots: number, trials: number, 
       s3RequestsPerTrial: requests / trials,
       idealSec,
       overheadPct: trainMs > 0 ? ((wallSec - idealSec) / idealSec) * 100 : null,
+      startupSec: (Math.min(...starts) - t0) / 1000,
+      finalizeSec: (tEnd - Math.max(...ends)) / 1000,
       busyOverheadPct: trainMs > 0 ? (((Math.max(...ends) - Math.min(...starts)) / 1000 - idealSec) / idealSec) * 100 : null,
     };
   } finally {
@@ -236,7 +243,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ ceilings: c, runs: results }, null, 2));
     return;
   }
-  const header = ['mode', 'slots', 'trials', 'train ms', 'wall s', 'trials/s', 'dispatch/s', 'start p50 ms', 'start p99 ms', 'S3 req/trial', 'ideal s', 'overhead', 'busy overhead'];
+  const header = ['mode', 'slots', 'trials', 'train ms', 'wall s', 'trials/s', 'dispatch/s', 'start p50 ms', 'start p99 ms', 'S3 req/trial', 'startup s', 'finalize s', 'ideal s', 'overhead', 'busy overhead'];
   const rows = results.map((r) => [
     r.mode,
     r.slots,
@@ -248,6 +255,8 @@ async function main(): Promise<void> {
     r.enqueueToStartP50Ms.toFixed(0),
     r.enqueueToStartP99Ms.toFixed(0),
     r.s3RequestsPerTrial.toFixed(2),
+    r.startupSec.toFixed(1),
+    r.finalizeSec.toFixed(1),
     r.idealSec.toFixed(1),
     r.overheadPct === null ? '-' : `${r.overheadPct.toFixed(1)}%`,
     r.busyOverheadPct === null ? '-' : `${r.busyOverheadPct.toFixed(1)}%`,

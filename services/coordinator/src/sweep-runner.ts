@@ -138,6 +138,8 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   // Refresh the report about 20 times over a sweep (at least every 3 finished trials).
   const report = new ReportRefresher(store, sweepId, { everyTrials: Math.max(3, Math.ceil(total() / 20)), logger: log });
 
+  // Results of finished trials, read as they finish so the leaderboard at the end needs few reads.
+  const resultCache = new Map<string, TrialResult | null>();
   // Follow the trials until each has a final state.
   let lastCounts = '';
   let cancelled = false;
@@ -153,6 +155,7 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
         for (const t of fresh) states.set(t.trialId, 'queued');
       }
     }
+    await cacheResults(sweepId, states, resultCache, deps);
     const counts = countStates(states, total());
     const countsText = JSON.stringify(counts);
     if (countsText !== lastCounts) {
@@ -169,7 +172,7 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   }
   if (spec.early_terminate) await new RungStore(deps.redis, deps.queuePrefix, sweepId).clear().catch(() => undefined);
 
-  return finalize(sweepId, spec, planned, deps, log, save, cancelled, report, () => record);
+  return finalize(sweepId, spec, planned, deps, log, save, cancelled, report, () => record, resultCache);
 }
 
 async function enqueueTrials(
@@ -213,6 +216,31 @@ async function enqueueTrials(
 }
 
 type TrialStatus = 'queued' | 'running' | TrialResult['state'];
+
+/** Read up to this many newly finished results per poll, 16 at a time, keeping polls short. */
+const RESULTS_PER_POLL = 256;
+
+async function cacheResults(
+  sweepId: string,
+  states: Map<string, TrialStatus>,
+  cache: Map<string, TrialResult | null>,
+  deps: SweepRunnerDeps,
+): Promise<void> {
+  const todo: string[] = [];
+  for (const [trialId, st] of states) {
+    if (st !== 'queued' && st !== 'running' && !cache.has(trialId)) todo.push(trialId);
+    if (todo.length >= RESULTS_PER_POLL) break;
+  }
+  for (let i = 0; i < todo.length; i += 16) {
+    await Promise.all(
+      todo.slice(i, i + 16).map(async (trialId) => {
+        // A final state is recorded only after its result.json is written; null marks "looked, none" so a
+        // missing result is not asked for on every poll (finalize looks once more).
+        cache.set(trialId, (await deps.store.getJson<TrialResult>(layout.result(sweepId, trialId))) ?? null);
+      }),
+    );
+  }
+}
 
 /** Every this many polls the coordinator also asks BullMQ about every unfinished trial (jobs failed for good). */
 const FULL_SCAN_EVERY = 10;
@@ -409,6 +437,7 @@ async function finalize(
   cancelled: boolean,
   report: ReportRefresher,
   current: () => SweepRecord,
+  resultCache: Map<string, TrialResult | null>,
 ): Promise<SweepSummary> {
   const { store } = deps;
   const results: TrialResult[] = [];
@@ -416,7 +445,7 @@ async function finalize(
   for (let i = 0; i < planned.length; i += 16) {
     const chunk = await Promise.all(
       planned.slice(i, i + 16).map(async (t) => {
-        let r = await store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
+        let r = resultCache.get(t.trialId) ?? (await store.getJson<TrialResult>(layout.result(sweepId, t.trialId)));
         if (!r && cancelled) {
           await writeFinalResult(sweepId, spec.metric, t, TrialState.Cancelled, 'sweep cancelled before the trial started', 0, deps);
           r = await store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
