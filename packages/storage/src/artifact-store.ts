@@ -153,8 +153,8 @@ export class ArtifactStore {
       } catch (err) {
         // S3 and MinIO replace objects atomically, but some S3-compatible servers (s3rver) write in
         // place, so a reader can catch a half-written object; reading again shortly after fixes it.
-        if (attempt < 4) {
-          await sleep(50 * attempt);
+        if (attempt < 8) {
+          await sleep(60 * attempt);
           continue;
         }
         throw new StorageError(StorageErrorCode.Failed, `${this.uri(key)} is not valid JSON: ${(err as Error).message}`, {

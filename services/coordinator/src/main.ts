@@ -33,12 +33,12 @@ async function main(): Promise<void> {
 
   const worker = new Worker(
     QueueName.Sweeps,
-    async (job: Job, token?: string) => {
+    async (job: Job, token?: string, lockLost?: AbortSignal) => {
       try {
         return await runSweep(
           job,
           { store, trials, redis: connection, queuePrefix: env.SWEEPQ_QUEUE_PREFIX, logger: log, pollMs: env.COORDINATOR_POLL_MS },
-          shutdown.signal,
+          lockLost ? AbortSignal.any([shutdown.signal, lockLost]) : shutdown.signal,
         );
       } catch (err) {
         if (err instanceof CoordinatorInterrupt) {
@@ -60,6 +60,10 @@ async function main(): Promise<void> {
     },
   );
   worker.on('error', (err) => log.error({ err: err.message }, 'coordinator worker error'));
+  // Another coordinator takes over a sweep whose lock this one could not renew: stop following it.
+  worker.on('lockRenewalFailed', (jobIds) => {
+    for (const id of jobIds) worker.cancelJob(id, 'lock lost');
+  });
   worker.on('failed', (job, err) => {
     log.warn({ sweepId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'sweep attempt failed');
     const final = job && (err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1));

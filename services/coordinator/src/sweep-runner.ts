@@ -143,6 +143,7 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   // Follow the trials until each has a final state.
   let lastCounts = '';
   let cancelled = false;
+  let swept = false;
   for (let poll = 0; ; poll++) {
     if (signal.aborted) throw new CoordinatorInterrupt();
     cancelled = (await deps.redis.exists(keys.cancelled(sweepId))) === 1;
@@ -150,9 +151,23 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
     if (adaptive && !cancelled) {
       const fresh = await adaptive.fill(planned, states);
       if (fresh.length > 0) {
+        // params.json first: a takeover (or a retry) reads proposals back from it.
+        for (const t of fresh) {
+          await store.putJson(layout.params(sweepId, t.trialId), { trialId: t.trialId, index: t.index, seed: spec.seed * 1_000_003 + t.index, params: t.params });
+        }
         await enqueueTrials(sweepId, false, fresh, spec, dataset, deps, log);
         planned.push(...fresh);
         for (const t of fresh) states.set(t.trialId, 'queued');
+      }
+    }
+    if (cancelled && !swept) {
+      // The CLI removed the queued jobs it saw; remove any added since (an enqueue racing the cancel).
+      swept = true;
+      for (const t of planned) {
+        if (states.get(t.trialId) !== 'queued' && states.get(t.trialId) !== TrialState.Cancelled) continue;
+        const j = await deps.trials.getJob(trialJobId(sweepId, t.trialId));
+        const st = j ? await j.getState() : 'unknown';
+        if (j && (st === 'waiting' || st === 'delayed' || st === 'prioritized')) await j.remove().catch(() => undefined);
       }
     }
     await cacheResults(sweepId, states, resultCache, deps);
@@ -399,7 +414,8 @@ class AdaptiveProposer {
       } else if (st && !this.#observed.has(t.trialId)) {
         const r = await this.#deps.store.getJson<TrialResult>(layout.result(this.#sweepId, t.trialId));
         this.#observed.set(t.trialId, {
-          params: t.params,
+          // The parameters the trial really ran with (a coordinator that lost a race may hold others).
+          params: r?.params ?? t.params,
           value: r?.metric.value ?? null,
           ...(r?.state === TrialState.Stopped && r.stoppedAtEpoch ? { stoppedAtEpoch: r.stoppedAtEpoch } : {}),
         });

@@ -60,7 +60,7 @@ async function main(): Promise<void> {
 
   const worker = new Worker(
     QueueName.Trials,
-    async (job: Job, token?: string) => {
+    async (job: Job, token?: string, lockLost?: AbortSignal) => {
       try {
         return await runTrial(
           job,
@@ -83,6 +83,7 @@ async function main(): Promise<void> {
               : {}),
           },
           shutdown.signal,
+          lockLost,
         );
       } catch (err) {
         if (err instanceof ShutdownInterrupt) {
@@ -105,6 +106,14 @@ async function main(): Promise<void> {
     },
   );
   worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+  // A lock this worker could not renew belongs to another worker soon: stop training that trial now
+  // (it writes nothing more; the new owner resumes from the last checkpoint).
+  worker.on('lockRenewalFailed', (jobIds) => {
+    for (const id of jobIds) {
+      log.warn({ jobId: id }, 'lost the lock of a running trial; stopping it');
+      worker.cancelJob(id, 'lock lost');
+    }
+  });
   worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err: err.message }, 'trial attempt failed'));
 
   if (env.WORKER_ONE_SHOT) {

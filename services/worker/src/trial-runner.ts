@@ -68,7 +68,14 @@ export class ShutdownInterrupt extends Error {
  * Train one trial and write its artifacts. `result.json` is written last: it is the commit point, and a
  * trial that already has one is not trained again (a duplicate delivery is a no-op).
  */
-export async function runTrial(job: Job, token: string | undefined, deps: TrialRunnerDeps, shutdown: AbortSignal): Promise<TrialResult> {
+export async function runTrial(
+  job: Job,
+  token: string | undefined,
+  deps: TrialRunnerDeps,
+  shutdown: AbortSignal,
+  /** Aborted by BullMQ when this worker lost the job's lock: another worker owns the trial now. */
+  lockLost?: AbortSignal,
+): Promise<TrialResult> {
   let payload: TrialJob;
   try {
     payload = parsePayload(QueueName.Trials, trialJobSchema, job.data);
@@ -104,6 +111,10 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
   };
 
   if (deps.fakeTrainMs !== undefined) return fakeTrial(job, token, payload, base, started, deps, shutdown, log);
+  if (await deps.isCancelled(sweepId)) {
+    const result = failedResult(base, payload, started, [], TrialState.Cancelled, 'cancelled', 'sweep was cancelled before the trial started');
+    return commitResult(result, job, token, deps, log);
+  }
 
   const prepared = await deps.cache.get(payload.dataset.key, payload.dataset.hash);
   const enc = (split: 'train' | 'validation' | 'test'): TrainData => {
@@ -116,10 +127,10 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
 
   const timeoutSec = payload.timeoutSec ?? (deps.defaultTimeoutSec > 0 ? deps.defaultTimeoutSec : undefined);
   const timeout = new AbortController();
-  const timer = timeoutSec ? setTimeout(() => timeout.abort(new Error('timeout')), timeoutSec * 1000) : undefined;
+  let timer: NodeJS.Timeout | undefined;
   const cancelled = new AbortController();
   const earlyStop = new AbortController();
-  const signal = AbortSignal.any([shutdown, timeout.signal, cancelled.signal, earlyStop.signal]);
+  const signal = AbortSignal.any([shutdown, timeout.signal, cancelled.signal, earlyStop.signal, ...(lockLost ? [lockLost] : [])]);
   const rules = payload.earlyTerminate && deps.specFor ? await deps.specFor(sweepId) : undefined;
   const rungs = rules?.early_terminate ? new RungStore(deps.redis, deps.queuePrefix, sweepId) : undefined;
   let stopped: { epoch: number; reason: string } | undefined;
@@ -139,12 +150,13 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
   let lastCancelCheck = 0;
   let lastProgress = 0;
   metrics?.running.inc();
+  let history: EpochLog[] = [];
+  let epochsTrained = 0;
+  const resumes: ResumeRecord[] = [];
   try {
+    if (timeoutSec) timer = setTimeout(() => timeout.abort(new Error('timeout')), timeoutSec * 1000);
     // Resume from the last completed epoch when an earlier attempt left a checkpoint.
     const ckpt = await loadCheckpoint(store, sweepId, trialId);
-    let history: EpochLog[] = [];
-    let epochsTrained = 0;
-    const resumes: ResumeRecord[] = [];
     let checkpointEpoch: number | undefined;
     if (ckpt && ckpt.state.seed === payload.seed && ckpt.state.epoch <= params.epochs) {
       await restoreCheckpoint(tf, model, ckpt);
@@ -163,8 +175,18 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
     }
     const metricsLines = history.map((h) => JSON.stringify(h));
     const startEpoch = history.length;
-    log.info({ params, train: train.n, validation: validation.n, startEpoch }, 'training');
-    const run = await trainModel({
+    // A resumed trial re-reports its last epoch (idempotent in the rung store): a stop decided before the
+    // previous worker died, or a rung it never got to report, is honoured now.
+    const lastLog = history.at(-1);
+    if (rungs && rules && lastLog && startEpoch < params.epochs) {
+      const value = (lastLog as unknown as Record<string, number>)[payload.metric.name];
+      if (typeof value === 'number' && Number.isFinite(value)) {
+        const decision = await rungs.report(trialId, lastLog.epoch, value, rules);
+        if (!decision.continue) stopped = { epoch: lastLog.epoch, reason: decision.reason ?? `stopped at rung ${decision.rung}` };
+      }
+    }
+    log.info({ params, train: train.n, validation: validation.n, startEpoch, stopped }, 'training');
+    const run = stopped ? { history: [] as EpochLog[], aborted: false } : await trainModel({
       model,
       train,
       validation,
@@ -187,10 +209,11 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
         }
       },
       onEpochEnd: async (e: EpochLog) => {
+        // Write nothing once another worker owns the trial (this one stalled and lost its lock).
+        if (!(await ownsLock(job, token, deps))) throw new LockLostError(trialId);
         metricsLines.push(JSON.stringify(e));
         history.push(e);
         epochsTrained += 1;
-        await store.put(layout.metrics(sweepId, trialId), `${metricsLines.join('\n')}\n`, 'application/x-ndjson');
         metrics?.epochSeconds.observe(e.seconds);
         metrics?.samplesPerSec.set(e.samplesPerSec);
         const ckptTimer = metrics?.checkpointSeconds.startTimer();
@@ -204,6 +227,19 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
         );
         ckptTimer?.();
         checkpointEpoch = e.epoch;
+        // After the checkpoint, so metrics.jsonl never has an epoch the checkpoint lacks.
+        await store.put(layout.metrics(sweepId, trialId), `${metricsLines.join('\n')}\n`, 'application/x-ndjson');
+        const progress: TrialProgress = {
+          sweepId,
+          trialId,
+          epoch: e.epoch,
+          epochs: params.epochs,
+          loss: e.loss,
+          val_loss: e.val_loss,
+          val_accuracy: e.val_accuracy,
+        };
+        await job.updateProgress(progress);
+        log.info(e, 'epoch done');
         if (rungs && rules && e.epoch < params.epochs) {
           const value = (e as unknown as Record<string, number>)[payload.metric.name];
           if (typeof value === 'number' && Number.isFinite(value)) {
@@ -216,21 +252,12 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
             }
           }
         }
-        const progress: TrialProgress = {
-          sweepId,
-          trialId,
-          epoch: e.epoch,
-          epochs: params.epochs,
-          loss: e.loss,
-          val_loss: e.val_loss,
-          val_accuracy: e.val_accuracy,
-        };
-        await job.updateProgress(progress);
-        log.info(e, 'epoch done');
       },
     });
 
-    const aborted = run.aborted && !(stopped && !shutdown.aborted && !timeout.signal.aborted && !cancelled.signal.aborted);
+    // A trial told to stop at a rung is finished, even if a shutdown or timeout came right after.
+    const aborted = run.aborted && !stopped;
+    if (aborted && lockLost?.aborted) throw new LockLostError(trialId);
     if (aborted) {
       if (shutdown.aborted) throw new ShutdownInterrupt();
       const reason = timeout.signal.aborted ? 'timeout' : 'cancelled';
@@ -245,6 +272,9 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
     if (history.length < params.epochs && !stopped) {
       throw new Error(`training ended after ${history.length} of ${params.epochs} epochs without being stopped`);
     }
+    // Claim before uploading the model, so an attempt that lost its lock overwrites no one's weights.
+    const already = await claimCommit(sweepId, trialId, job, token, deps, log);
+    if (already) return already;
     const uploadTimer = metrics?.uploadSeconds.startTimer();
     const files = await serializeModel(model);
     await store.putJson(layout.modelJson(sweepId, trialId), files.modelJson);
@@ -270,14 +300,14 @@ export async function runTrial(job: Job, token: string | undefined, deps: TrialR
       samplesPerSec: sps,
       finishedAt: new Date().toISOString(),
     };
-    const committed = await commitResult(result, job, token, deps, log);
+    const committed = await commitResult(result, job, token, deps, log, true, true);
     uploadTimer?.();
     log.info({ metric: result.metric, test: testMetrics, durationSec: result.durationSec, resumes: resumes.length }, 'trial completed');
     return committed;
   } catch (err) {
     if (err instanceof DivergedError) {
-      const result = failedResult(base, payload, started, [], TrialState.Failed, 'diverged', err.message);
-      await commitResult(result, job, token, deps, log);
+      const result = failedResult(base, payload, started, history, TrialState.Failed, 'diverged', err.message);
+      await commitResult({ ...result, epochsTrained, resumes }, job, token, deps, log);
       throw new UnrecoverableError(`diverged: ${err.message}`);
     }
     throw err;
@@ -301,6 +331,46 @@ export class LockLostError extends Error {
  * Write result.json exactly once per trial: claim it atomically in Redis (only the job-lock holder can),
  * write it, then drop the checkpoint. A duplicate attempt returns the result that is already there.
  */
+/** Whether this attempt still holds the trial's BullMQ job lock (always true when run without a token). */
+async function ownsLock(job: Job, token: string | undefined, deps: TrialRunnerDeps): Promise<boolean> {
+  if (token === undefined || job.id === undefined) return true;
+  return (await deps.redis.get(`${deps.queuePrefix}:${QueueName.Trials}:${job.id}:lock`)) === token;
+}
+
+/**
+ * Claim the right to commit this trial's result (atomically in Redis; only the job-lock holder can).
+ * Returns the result an earlier attempt already committed, if there is one.
+ */
+async function claimCommit(
+  sweepId: string,
+  trialId: string,
+  job: Job,
+  token: string | undefined,
+  deps: TrialRunnerDeps,
+  log: Logger,
+): Promise<TrialResult | undefined> {
+  if (token === undefined || job.id === undefined) return undefined;
+  const claim = { prefix: deps.queuePrefix, jobId: job.id, token, sweepId, trialId };
+  let outcome = await claimResult(deps.redis, claim);
+  if (outcome === ClaimOutcome.TakenByEarlierAttempt) {
+    const existing = await deps.store.getJson<TrialResult>(layout.result(sweepId, trialId));
+    if (existing) {
+      log.info('an earlier attempt already committed this trial; keeping its result');
+      await markTrialDone(deps.redis, deps.queuePrefix, sweepId, trialId, existing.state);
+      await deleteCheckpoint(deps.store, sweepId, trialId).catch(() => undefined);
+      return existing;
+    }
+    // The earlier claimer died between claiming and writing; we hold the lock now.
+    outcome = await claimResult(deps.redis, { ...claim, force: true });
+  }
+  if (outcome === ClaimOutcome.LockLost) throw new LockLostError(trialId);
+  return undefined;
+}
+
+/**
+ * Write result.json exactly once per trial: claim it (unless `claimed`), write it, then drop the
+ * checkpoint. A duplicate attempt returns the result that is already there.
+ */
 async function commitResult(
   result: TrialResult,
   job: Job,
@@ -308,25 +378,14 @@ async function commitResult(
   deps: TrialRunnerDeps,
   log: Logger,
   dropCheckpoint = true,
+  claimed = false,
 ): Promise<TrialResult> {
   const { sweepId, trialId } = result;
-  const key = layout.result(sweepId, trialId);
-  if (token !== undefined && job.id !== undefined) {
-    const claim = { prefix: deps.queuePrefix, jobId: job.id, token, sweepId, trialId };
-    let outcome = await claimResult(deps.redis, claim);
-    if (outcome === ClaimOutcome.TakenByEarlierAttempt) {
-      const existing = await deps.store.getJson<TrialResult>(key);
-      if (existing) {
-        log.info('an earlier attempt already committed this trial; keeping its result');
-        await markTrialDone(deps.redis, deps.queuePrefix, sweepId, trialId, existing.state);
-        return existing;
-      }
-      // The earlier claimer died between claiming and writing; we hold the lock now.
-      outcome = await claimResult(deps.redis, { ...claim, force: true });
-    }
-    if (outcome === ClaimOutcome.LockLost) throw new LockLostError(trialId);
+  if (!claimed) {
+    const existing = await claimCommit(sweepId, trialId, job, token, deps, log);
+    if (existing) return existing;
   }
-  await deps.store.putJson(key, result);
+  await deps.store.putJson(layout.result(sweepId, trialId), result);
   await markTrialDone(deps.redis, deps.queuePrefix, sweepId, trialId, result.state);
   deps.metrics?.trials.inc({ state: result.state });
   if (dropCheckpoint) {
@@ -351,8 +410,15 @@ async function fakeTrial(
   const ms = deps.fakeTrainMs ?? 0;
   if (ms > 0) {
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      shutdown.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      const onAbort = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      const t = setTimeout(() => {
+        shutdown.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      shutdown.addEventListener('abort', onAbort, { once: true });
     });
   }
   if (shutdown.aborted) throw new ShutdownInterrupt();

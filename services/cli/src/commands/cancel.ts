@@ -24,10 +24,11 @@ export async function cancelSweep(ctx: CliContext, sweepId: string): Promise<{ r
       () => undefined, // taken by a worker meanwhile: it sees the flag
     );
   }
-  // A sweep no coordinator has started yet is cancelled here and now.
+  // A sweep no coordinator has started yet is cancelled here and now; one that started (even if it is
+  // waiting for another coordinator after a hand-off) is finalized by its coordinator.
   const sweepJob = await ctx.sweeps.getJob(sweepId);
   const jobState = sweepJob ? await sweepJob.getState() : 'unknown';
-  if (sweepJob && (jobState === 'waiting' || jobState === 'delayed' || jobState === 'prioritized')) {
+  if (sweepJob && sweep.state === SweepState.Queued && (jobState === 'waiting' || jobState === 'delayed' || jobState === 'prioritized')) {
     await sweepJob.remove().catch(() => undefined);
     const now = new Date().toISOString();
     await ctx.store.putJson(layout.sweepJson(sweepId), { ...sweep, state: SweepState.Cancelled, finishedAt: now, updatedAt: now });

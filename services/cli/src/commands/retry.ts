@@ -27,19 +27,25 @@ export async function retrySweep(ctx: CliContext, sweepId: string, opts: RetryOp
   const states = new Set<string>([...(opts.failed ? ['failed'] : []), ...(opts.cancelled ? ['cancelled'] : [])]);
   const keys = (await ctx.store.list(layout.trialsPrefix(sweepId))).filter((k) => k.endsWith('/result.json'));
   const rk = redisKeys(ctx.env.SWEEPQ_QUEUE_PREFIX);
-  const retried: string[] = [];
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const chosen: TrialResult[] = [];
   for (const key of keys) {
     const r = await ctx.store.getJson<TrialResult>(key);
     if (!r || !states.has(r.state)) continue;
+    // Check every trial before changing anything, so a refusal leaves the sweep as it was.
+    const job = await ctx.trials.getJob(trialJobId(sweepId, r.trialId));
+    if (job && (await job.getState()) === 'active') {
+      throw new CliError(`trial ${r.trialId} is still running; try again when it has stopped`);
+    }
+    chosen.push(r);
+  }
+  const retried: string[] = [];
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  for (const r of chosen) {
     const prefix = layout.trialPrefix(sweepId, r.trialId);
     await ctx.store.putJson(`${prefix}attempts/${stamp}-result.json`, r);
     const job = await ctx.trials.getJob(trialJobId(sweepId, r.trialId));
-    if (job) {
-      const state = await job.getState();
-      if (state === 'active') throw new CliError(`trial ${r.trialId} is still running; try again when it has stopped`);
-      await job.remove();
-    }
+    if (job) await job.remove();
+    await forgetTrials(ctx.redis, ctx.env.SWEEPQ_QUEUE_PREFIX, sweepId, [r.trialId]);
     await ctx.redis.del(rk.resultClaim(sweepId, r.trialId));
     await ctx.store.deletePrefix(layout.checkpointPrefix(sweepId, r.trialId));
     await ctx.store.deletePrefix(layout.modelPrefix(sweepId, r.trialId));
@@ -49,8 +55,8 @@ export async function retrySweep(ctx: CliContext, sweepId: string, opts: RetryOp
     retried.push(r.trialId);
   }
   if (retried.length === 0) return { retried };
-  await forgetTrials(ctx.redis, ctx.env.SWEEPQ_QUEUE_PREFIX, sweepId, retried);
-  if (opts.cancelled) await ctx.redis.del(rk.cancelled(sweepId));
+  // The sweep is finished, so a cancel flag from before has done its job; left set, it would cancel the retry.
+  await ctx.redis.del(rk.cancelled(sweepId));
 
   const now = new Date().toISOString();
   const next: SweepRecord = {
@@ -66,7 +72,7 @@ export async function retrySweep(ctx: CliContext, sweepId: string, opts: RetryOp
   const sweepJob = await ctx.sweeps.getJob(sweepJobId(sweepId));
   const jobState = sweepJob ? await sweepJob.getState() : 'unknown';
   if (sweepJob && (jobState === 'completed' || jobState === 'failed')) {
-    await sweepJob.retry(jobState);
+    await sweepJob.retry(jobState, { resetAttemptsMade: true, resetAttemptsStarted: true });
   } else if (!sweepJob || jobState === 'unknown') {
     const payload = parsePayload(QueueName.Sweeps, sweepJobSchema, {
       sweepId,

@@ -52,7 +52,7 @@ export async function submitSweep(
   if (!SAFE_ID.test(sweepId)) {
     throw new CliError(`--id "${sweepId}": use 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit`, ExitCode.Usage);
   }
-  if (await ctx.store.exists(layout.sweepJson(sweepId))) {
+  if ((await ctx.store.exists(layout.sweepJson(sweepId))) || (await ctx.sweeps.getJob(sweepJobId(sweepId)))) {
     throw new CliError(`sweep "${sweepId}" already exists in ${ctx.store.uri(layout.sweepPrefix(sweepId))}; choose another --id`, ExitCode.Usage);
   }
   const submittedAt = new Date().toISOString();
