@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { QueueName, connectProducer } from '@sweepq/queue';
 import { ArtifactStore, createS3Client, startLocalS3, type LocalS3 } from '@sweepq/storage';
-import { startService, stopAll, type ManagedProcess } from '@sweepq/cli';
+import { localServiceEnv, startService, stopAll, type ManagedProcess } from '@sweepq/cli';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -44,21 +44,18 @@ export async function createWorld(bucket = 'sweepq-test', opts: WorldOptions = {
   });
   // Unique BullMQ prefix per test file (hash-tagged like production), removed afterwards.
   const prefix = `{sweepq-test-${randomBytes(4).toString('hex')}}`;
-  const env: Record<string, string> = {
-    REDIS_URL: redisUrl,
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: bucket,
-    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-    AWS_REGION: 'us-east-1',
-    SWEEPQ_QUEUE_PREFIX: prefix,
-    SWEEPQ_CACHE_DIR: join(dir, 'cache'),
-    SWEEPQ_BACKEND: process.env.SWEEPQ_BACKEND ?? 'auto',
-    COORDINATOR_POLL_MS: '300',
-    METRICS_PORT: '0',
-    LOG_LEVEL: 'info',
-    ...opts.env,
-  };
+  const env = localServiceEnv({
+    redisUrl,
+    s3,
+    bucket,
+    queuePrefix: prefix,
+    extra: {
+      SWEEPQ_CACHE_DIR: join(dir, 'cache'),
+      SWEEPQ_BACKEND: process.env.SWEEPQ_BACKEND ?? 'auto',
+      COORDINATOR_POLL_MS: '300',
+      ...opts.env,
+    },
+  });
   const processes: ManagedProcess[] = [];
   return {
     dir,

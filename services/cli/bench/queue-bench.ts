@@ -17,7 +17,7 @@ import { parseSpec } from '@sweepq/spec';
 import { loadCliEnv } from '../src/env.js';
 import { openContext } from '../src/context.js';
 import { submitSweep } from '../src/commands/submit.js';
-import { startService, stopAll } from '../src/local-stack.js';
+import { localServiceEnv, startService, stopAll } from '../src/local-stack.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -75,20 +75,19 @@ async function runSweep(mode: RunResult['mode'], slots: number, trials: number, 
   const bucket = 'bench';
   const s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: [bucket] });
   const prefix = `{sweepq-bench-${randomBytes(3).toString('hex')}}`;
-  const env: Record<string, string> = {
-    REDIS_URL,
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: bucket,
-    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-    AWS_REGION: 'us-east-1',
-    SWEEPQ_QUEUE_PREFIX: prefix,
-    METRICS_PORT: '-1',
-    LOG_LEVEL: 'warn',
-    COORDINATOR_POLL_MS: '200',
-    SWEEPQ_FAKE_TRAIN_MS: String(trainMs),
-    SWEEPQ_FAKE_SKIP_STORAGE: mode === 'queue' ? 'true' : 'false',
-  };
+  const env = localServiceEnv({
+    redisUrl: REDIS_URL,
+    s3,
+    bucket,
+    queuePrefix: prefix,
+    extra: {
+      METRICS_PORT: '-1',
+      LOG_LEVEL: 'warn',
+      COORDINATOR_POLL_MS: '200',
+      SWEEPQ_FAKE_TRAIN_MS: String(trainMs),
+      SWEEPQ_FAKE_SKIP_STORAGE: mode === 'queue' ? 'true' : 'false',
+    },
+  });
   const { procs, conc } = layoutFor(slots);
   const processes = [startService('coordinator', 'coordinator', env, join(dir, 'coordinator.log'))];
   for (let i = 0; i < procs; i++) {

@@ -1,5 +1,5 @@
 export { run, buildProgram } from './main.js';
-export { startLocalStack, ensureRedis, startService, stopAll, type LocalStack, type LocalStackOptions, type ManagedProcess } from './local-stack.js';
+export { startLocalStack, localServiceEnv, ensureRedis, startService, stopAll, type LocalStack, type LocalStackOptions, type ManagedProcess } from './local-stack.js';
 export { openContext, type CliContext } from './context.js';
 export { loadCliEnv } from './env.js';
 export { readSpecFile, submitSweep, newSweepId } from './commands/submit.js';

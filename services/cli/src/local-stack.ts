@@ -102,6 +102,32 @@ export async function ensureRedis(url: string, dir: string): Promise<{ started: 
   throw new CliError(`started redis-server on port ${port} but it does not answer; is the port taken?`);
 }
 
+/**
+ * Environment for services running against a local s3rver: Redis, bucket, credentials, queue prefix,
+ * and an ops server on a free port (many processes share one machine). `extra` overrides any of it.
+ */
+export function localServiceEnv(opts: {
+  redisUrl: string;
+  s3: LocalS3;
+  bucket: string;
+  queuePrefix: string;
+  extra?: Record<string, string>;
+}): Record<string, string> {
+  return {
+    REDIS_URL: opts.redisUrl,
+    S3_ENDPOINT: opts.s3.endpoint,
+    S3_BUCKET: opts.bucket,
+    S3_FORCE_PATH_STYLE: 'true',
+    AWS_ACCESS_KEY_ID: opts.s3.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: opts.s3.credentials.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+    SWEEPQ_QUEUE_PREFIX: opts.queuePrefix,
+    LOG_LEVEL: 'info',
+    METRICS_PORT: '0',
+    ...opts.extra,
+  };
+}
+
 /** Options for {@link startLocalStack}. */
 export interface LocalStackOptions {
   /** Folder for the local bucket, logs and Redis data; default `.sweepq`. */
@@ -132,20 +158,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   await mkdir(logDir, { recursive: true });
   const redis = await ensureRedis(opts.redisUrl, join(dir, 'redis'));
   const s3 = await startLocalS3({ directory: join(dir, 's3'), port: opts.s3Port ?? 0, buckets: [opts.bucket] });
-  const env: Record<string, string> = {
-    REDIS_URL: opts.redisUrl,
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: opts.bucket,
-    S3_FORCE_PATH_STYLE: 'true',
-    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-    AWS_REGION: 'us-east-1',
-    SWEEPQ_QUEUE_PREFIX: opts.queuePrefix,
-    LOG_LEVEL: 'info',
-    // Many processes on one machine: each ops server takes a free port (logged at start).
-    METRICS_PORT: '0',
-    ...opts.env,
-  };
+  const env = localServiceEnv({ redisUrl: opts.redisUrl, s3, bucket: opts.bucket, queuePrefix: opts.queuePrefix, extra: opts.env });
   const processes = [startService('coordinator', 'coordinator', env, join(logDir, 'coordinator.log'))];
   for (let i = 0; i < opts.workers; i++) {
     processes.push(startService('worker', `worker-${i + 1}`, { ...env, WORKER_ID: `local-worker-${i + 1}` }, join(logDir, `worker-${i + 1}.log`)));
