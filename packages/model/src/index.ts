@@ -1,7 +1,7 @@
 export { initBackend, type BackendName, type BackendPreference, type BackendInfo, type InitBackendOptions } from './backend.js';
 export { registerEmbeddingKernels } from './embedding-kernels.js';
 export { registerFastCpuKernels, unregisterFastCpuKernels } from './cpu-kernels.js';
-export { buildModel, makeOptimizer, makeLazyAdam, embeddingVariableNames, type ModelParams } from './model.js';
+export { buildModel, makeOptimizer, modelParamsFromTrial, makeLazyAdam, embeddingVariableNames, type ModelParams } from './model.js';
 export { LazyAdamOptimizer, LAZY_CONFIG_KEY } from './lazy-adam.js';
 export { FastDropout, fastDropout, FAST_DROPOUT_CLASS_NAME } from './fast-dropout.js';
 export {

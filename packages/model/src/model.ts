@@ -1,3 +1,4 @@
+import type { TrialParams } from '@sweepq/spec';
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from './errors.js';
 import { fastDropout } from './fast-dropout.js';
@@ -169,4 +170,20 @@ export function buildModel(p: ModelParams): tf.LayersModel {
     metrics: ['accuracy'],
   });
   return model;
+}
+
+/** The model settings of one sweep trial: its parameters (W&B-style names), the dataset's class count and the trial seed. */
+export function modelParamsFromTrial(params: TrialParams, numClasses: number, seed: number): ModelParams {
+  return {
+    maxWords: params.max_words,
+    maxLen: params.max_len,
+    embeddingDim: params.embedding_dim,
+    lstmUnits: params.lstm_units,
+    dropout: params.dropout,
+    recurrentDropout: params.recurrent_dropout,
+    learningRate: params.learning_rate,
+    optimizer: params.optimizer,
+    numClasses,
+    seed,
+  };
 }

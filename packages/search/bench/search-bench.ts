@@ -41,9 +41,9 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { encodeForTrial, loadDataset, prepareDataset } from '@sweepq/data';
 import type { PreparedDataset } from '@sweepq/data';
-import { DivergedError, buildModel, initBackend, trainModel } from '@sweepq/model';
+import { DivergedError, buildModel, initBackend, modelParamsFromTrial, trainModel } from '@sweepq/model';
 import type { EpochLog, TrainData } from '@sweepq/model';
-import { maxEpochs, planTrials, validateSpec } from '@sweepq/spec';
+import { maxEpochs, planTrials, trialSeed, validateSpec } from '@sweepq/spec';
 import type { SweepSpec, TrialParams } from '@sweepq/spec';
 import { RungStore, TpeSampler, planAdaptive, rungEpochs } from '../src/index.js';
 import type { Observation } from '../src/index.js';
@@ -222,18 +222,7 @@ async function runOne(method: Method, seed: number, epochBudget: number | undefi
 
   const runTrial = async (index: number, params: TrialParams): Promise<void> => {
     const trialId = `t${String(index).padStart(4, '0')}`;
-    const model = buildModel({
-      maxWords: params.max_words,
-      maxLen: params.max_len,
-      embeddingDim: params.embedding_dim,
-      lstmUnits: params.lstm_units,
-      dropout: params.dropout,
-      recurrentDropout: params.recurrent_dropout,
-      learningRate: params.learning_rate,
-      optimizer: params.optimizer,
-      numClasses: prepared.classes.length,
-      seed: seed * 1_000_003 + index,
-    });
+    const model = buildModel(modelParamsFromTrial(params, prepared.classes.length, trialSeed(seed, index)));
     const stop = new AbortController();
     let last: EpochLog | undefined;
     let wasStopped = false;
@@ -244,7 +233,7 @@ async function runOne(method: Method, seed: number, epochBudget: number | undefi
         validation: enc('validation', params),
         epochs: params.epochs,
         batchSize: params.batch_size,
-        seed: seed * 1_000_003 + index,
+        seed: trialSeed(seed, index),
         signal: stop.signal,
         onEpochEnd: async (e) => {
           sweepEpochs += 1;

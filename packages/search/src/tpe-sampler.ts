@@ -3,6 +3,7 @@ import {
   PARAMETER_NAMES,
   activeParameters,
   applyConditions,
+  below,
   clauseHolds,
   createRng,
   firstMultiple,
@@ -46,15 +47,6 @@ interface Dim {
   decode?: (x: number) => number;
   /** The bin of a value, transformed, for stepped domains. */
   bin?: (v: number) => readonly [number, number];
-}
-
-/** Largest double below x. */
-function below(x: number): number {
-  if (x === 0) return -Number.MIN_VALUE;
-  const buf = new Float64Array([x]);
-  const bits = new BigInt64Array(buf.buffer);
-  bits[0] = (bits[0] ?? 0n) + (x > 0 ? -1n : 1n);
-  return buf[0] ?? x;
 }
 
 const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));

@@ -37,7 +37,7 @@ export { DEFAULT_DATASET_URI } from './dataset.js';
 export { DEFAULT_MAX_SPEC_BYTES, MAX_YAML_ALIASES, parseSpec } from './parse.js';
 export type { ParseSpecOptions } from './parse.js';
 export { MAX_TRIALS, defaultGoal, validateSpec } from './validate.js';
-export { planTrials, trialId } from './plan.js';
+export { planTrials, trialId, trialSeed } from './plan.js';
 export type { PlannedTrial } from './plan.js';
 export { canonicalJson, specHash } from './spec-hash.js';
 export { specToConfig } from './to-config.js';
@@ -45,7 +45,7 @@ export { activeParameters, applyConditions, clauseHolds } from './conditions.js'
 export { maxEpochs, rungEpochs } from './adaptive.js';
 export { gridCombinations, gridSize } from './grid-search.js';
 export { randomCombination } from './random-search.js';
-export { sampleParameter, enumerateParameter, countParameter } from './sampling.js';
+export { sampleParameter, enumerateParameter, countParameter, below } from './sampling.js';
 export { createRng } from './prng.js';
 export type { Rng } from './prng.js';
 export { firstMultiple, lastMultiple, multiple } from './quantize.js';

@@ -26,6 +26,11 @@ export function trialId(index: number): string {
   return `t${String(index).padStart(4, '0')}`;
 }
 
+/** The seed of trial `index` (initializers, dropout, batch order): distinct per trial, fixed by the sweep's seed. */
+export function trialSeed(sweepSeed: number, index: number): number {
+  return sweepSeed * 1_000_003 + index;
+}
+
 function toTrialParams(combo: Readonly<Record<string, ParamValue>>): TrialParams {
   const params: Record<string, ParamValue> = {};
   for (const name of PARAMETER_NAMES) params[name] = Object.hasOwn(combo, name) ? (combo[name] as ParamValue) : DEFAULT_PARAMS[name];

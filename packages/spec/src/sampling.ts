@@ -3,7 +3,7 @@ import { firstMultiple, lastMultiple, multiple } from './quantize.js';
 import type { ParamValue, ParameterSpec } from './types.js';
 
 /** Largest double below x, so a continuous draw stays strictly below its max after rounding. */
-function below(x: number): number {
+export function below(x: number): number {
   if (x === 0) return -Number.MIN_VALUE;
   const buf = new Float64Array([x]);
   const bits = new BigInt64Array(buf.buffer);

@@ -24,7 +24,7 @@ import {
   type TrialResult,
 } from '@sweepq/results';
 import type { Logger } from '@sweepq/runtime';
-import { SpecError, parseSpec, planTrials, specHash, trialId, type PlannedTrial, type SweepSpec, type TrialParams } from '@sweepq/spec';
+import { SpecError, parseSpec, planTrials, specHash, trialId, trialSeed, type PlannedTrial, type SweepSpec, type TrialParams } from '@sweepq/spec';
 import { RungStore, SearchError, SearchErrorCode, TpeSampler, planAdaptive, type Observation } from '@sweepq/search';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
 import { prepareSweepDataset } from './dataset-preparer.js';
@@ -153,7 +153,7 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
       if (fresh.length > 0) {
         // params.json first: a takeover (or a retry) reads proposals back from it.
         for (const t of fresh) {
-          await store.putJson(layout.params(sweepId, t.trialId), { trialId: t.trialId, index: t.index, seed: spec.seed * 1_000_003 + t.index, params: t.params });
+          await store.putJson(layout.params(sweepId, t.trialId), { trialId: t.trialId, index: t.index, seed: trialSeed(spec.seed, t.index), params: t.params });
         }
         await enqueueTrials(sweepId, false, fresh, spec, dataset, deps, log);
         planned.push(...fresh);
@@ -216,7 +216,7 @@ async function enqueueTrials(
       trialId: t.trialId,
       index: t.index,
       params: t.params,
-      seed: spec.seed * 1_000_003 + t.index,
+      seed: trialSeed(spec.seed, t.index),
       metric: spec.metric,
       dataset: { key: dataset.key, hash: dataset.hash },
       ...(spec.trial_timeout ? { timeoutSec: spec.trial_timeout } : {}),

@@ -3,6 +3,7 @@ import { encodeForTrial, trialVocabulary } from '@sweepq/data';
 import {
   DivergedError,
   buildModel,
+  modelParamsFromTrial,
   evaluate,
   predictProbabilities,
   serializeModel,
@@ -135,18 +136,7 @@ export async function runTrial(
   const rungs = rules?.early_terminate ? new RungStore(deps.redis, deps.queuePrefix, sweepId) : undefined;
   let stopped: { epoch: number; reason: string } | undefined;
 
-  const model = buildModel({
-    maxWords: params.max_words,
-    maxLen: params.max_len,
-    embeddingDim: params.embedding_dim,
-    lstmUnits: params.lstm_units,
-    dropout: params.dropout,
-    recurrentDropout: params.recurrent_dropout,
-    learningRate: params.learning_rate,
-    optimizer: params.optimizer,
-    numClasses: prepared.classes.length,
-    seed: payload.seed,
-  });
+  const model = buildModel(modelParamsFromTrial(params, prepared.classes.length, payload.seed));
   let lastCancelCheck = 0;
   let lastProgress = 0;
   metrics?.running.inc();
