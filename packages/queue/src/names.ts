@@ -25,6 +25,4 @@ export const redisKeys = (prefix: string = DEFAULT_PREFIX) => ({
   done: (sweepId: string) => `${prefix}:sweepq:done:${sweepId}`,
   /** Which job attempt committed a trial's result (see claimResult). */
   resultClaim: (sweepId: string, trialId: string) => `${prefix}:sweepq:result:${sweepId}:${trialId}`,
-  /** Pub/sub channel that tells every worker a sweep was cancelled. */
-  cancelChannel: `${prefix}:sweepq:cancel`,
 });

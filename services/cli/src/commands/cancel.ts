@@ -14,7 +14,6 @@ export async function cancelSweep(ctx: CliContext, sweepId: string): Promise<{ r
   if (isFinalSweepState(sweep.state)) return { removed: 0, state: sweep.state };
   const keys = redisKeys(ctx.env.SWEEPQ_QUEUE_PREFIX);
   await ctx.redis.set(keys.cancelled(sweepId), new Date().toISOString(), 'EX', 30 * 24 * 3600);
-  await ctx.redis.publish(keys.cancelChannel, sweepId);
   let removed = 0;
   const pending = await ctx.trials.getJobs(['waiting', 'delayed', 'prioritized'], 0, -1);
   for (const job of pending) {
