@@ -4,7 +4,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
+  ListObjectsCommand,
   PutObjectCommand,
   S3Client,
   type S3ClientConfig,
@@ -176,18 +176,28 @@ export class ArtifactStore {
     }
   }
 
-  /** Store-relative keys under `prefix`, in lexical order. */
+  /**
+   * Store-relative keys under `prefix`, in lexical order.
+   *
+   * Pages with ListObjects (v1) and a marker rather than ListObjectsV2's continuation token: s3rver, the embedded
+   * server, builds v2 tokens with DES, which OpenSSL 3 (Node >= 17) refuses, so every v2 listing longer than one
+   * page (1,000 keys) failed there with InternalError (jamhall/s3rver#818). AWS S3, MinIO and the other
+   * S3-compatible stores all serve v1, and a marker (the last key seen) pages just as well without a delimiter.
+   */
   async list(prefix: string): Promise<string[]> {
     const full = this.fullKey(prefix);
     const keys: string[] = [];
-    let token: string | undefined;
-    do {
+    let marker: string | undefined;
+    for (;;) {
       const out = await this.#run('list', prefix, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ContinuationToken: token })),
+        this.client.send(new ListObjectsCommand({ Bucket: this.bucket, Prefix: full, ...(marker === undefined ? {} : { Marker: marker }) })),
       );
-      for (const obj of out.Contents ?? []) if (obj.Key) keys.push(obj.Key.slice(this.prefix.length));
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
+      const page = out.Contents ?? [];
+      for (const obj of page) if (obj.Key) keys.push(obj.Key.slice(this.prefix.length));
+      const last = page.at(-1)?.Key;
+      if (!out.IsTruncated || last === undefined) break;
+      marker = out.NextMarker ?? last;
+    }
     return keys.sort();
   }
 

@@ -39,6 +39,14 @@ describe('ArtifactStore on a real S3-protocol server', () => {
     expect(await store.list('a/')).toEqual([]);
   });
 
+  it('lists past the first 1,000-key page (a sweep of a few hundred trials has more files than that)', async () => {
+    const keys = Array.from({ length: 1203 }, (_, i) => `many/t${String(i).padStart(4, '0')}/result.json`);
+    for (let i = 0; i < keys.length; i += 32) await Promise.all(keys.slice(i, i + 32).map((k) => store.put(k, '{}')));
+    await store.put('many-other/x.json', '{}');
+    expect(await store.list('many/')).toEqual(keys);
+    expect(await store.deletePrefix('many/')).toBe(keys.length);
+  }, 60_000);
+
   it('round-trips a 5 MB object', async () => {
     const big = new Uint8Array(5 * 1024 * 1024).map((_, i) => i % 251);
     await store.put('big.bin', big);
