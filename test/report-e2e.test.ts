@@ -117,7 +117,8 @@ beforeAll(async () => {
     async () => {
       const r = await world.store.getJson<SweepRecord>(layout.sweepJson(sweepId));
       if (r?.trials && r.state === 'running') {
-        await refresher.update(r.trials.completed + r.trials.failed);
+        refresher.update(r.trials.completed + r.trials.failed);
+        await refresher.idle();
         snapshotHtml ||= (await world.store.getText(layout.reportHtml(sweepId))) ?? '';
       }
       return r && ['completed', 'failed', 'cancelled'].includes(r.state) ? r : undefined;

@@ -17,7 +17,21 @@ export interface CollectOptions {
    * sweep, so a report refreshed every few trials reads only what is new; default true.
    */
   cache?: boolean;
+  /**
+   * What the caller (the coordinator) already knows about the trials, so nothing is listed and no result is read
+   * twice: only `metrics.jsonl` is fetched (once for a finished trial, on every call for a running one). Trials in
+   * neither set are queued. Copied when the call starts, so the caller may keep updating its own collections.
+   */
+  known?: KnownTrials;
   now?: Date;
+}
+
+/** Trial states a caller already holds: see {@link CollectOptions.known}. */
+export interface KnownTrials {
+  /** Results of finished trials. */
+  results: Iterable<TrialResult>;
+  /** Ids of trials running now. */
+  running: Iterable<string>;
 }
 
 interface FinishedTrial {
@@ -68,33 +82,52 @@ const TRIAL_FILE = /^([a-z0-9][a-z0-9-]{0,63})\/(result\.json|metrics\.jsonl|par
  * Read what a report needs from the bucket: `sweep.json`, `spec.yaml`, and for every trial its `result.json` and
  * `metrics.jsonl`. One listing of the trials folder tells which files exist, so absent files cost nothing, and
  * files are fetched {@link CollectOptions.concurrency} at a time. Trials that are planned but have no files yet are
- * listed as queued (from the resolved spec); trials with metrics but no result as running.
+ * listed as queued (from the resolved spec); trials with metrics but no result as running. A caller that already
+ * knows the trials' states and results passes them as {@link CollectOptions.known}, and nothing is listed.
  *
  * @throws ReportError `NO_SWEEP` when `sweep.json` does not exist.
  */
 export async function collectReportData(store: ArtifactStore, sweepId: string, opts: CollectOptions = {}): Promise<ReportData> {
+  // Snapshot first: the caller goes on updating its collections while this call awaits the bucket.
+  const known = opts.known ? { results: [...opts.known.results], running: [...opts.known.running] } : undefined;
   const sweep = opts.sweep ?? (await store.getJson<SweepRecord>(layout.sweepJson(sweepId)));
   if (!sweep) throw new ReportError('NO_SWEEP', `no sweep "${sweepId}": ${store.uri(layout.sweepJson(sweepId))} does not exist`);
   const limit = opts.concurrency ?? 16;
   const cache = cacheFor(store, sweepId, opts.cache ?? true);
 
-  const prefix = layout.trialsPrefix(sweepId);
-  const [specText, keys] = await Promise.all([store.getText(layout.specYaml(sweepId)), store.list(prefix)]);
+  // Which trials exist, and which of their files: from the caller when it knows, else from one listing.
   const files = new Map<string, Set<string>>();
-  for (const key of keys) {
-    const m = TRIAL_FILE.exec(key.slice(prefix.length));
-    if (!m) continue;
-    const [, trialId, file] = m as unknown as [string, string, string];
-    let set = files.get(trialId);
-    if (!set) files.set(trialId, (set = new Set()));
-    set.add(file);
+  const fresh = new Map<string, TrialResult>();
+  let specText: string | undefined;
+  if (known) {
+    specText = await store.getText(layout.specYaml(sweepId));
+    for (const r of known.results) {
+      // metrics.jsonl has a line per epoch: a trial that trained none (failed early, cancelled) has none to read.
+      files.set(r.trialId, new Set(r.epochs > 0 ? ['result.json', 'metrics.jsonl'] : ['result.json']));
+      fresh.set(r.trialId, r);
+    }
+    // A running trial may have no metrics yet (a missing file reads as undefined) and, in a bayes sweep, its
+    // parameters only in params.json.
+    for (const id of known.running) if (!files.has(id)) files.set(id, new Set(['metrics.jsonl', 'params.json']));
+  } else {
+    const prefix = layout.trialsPrefix(sweepId);
+    let keys: string[];
+    [specText, keys] = await Promise.all([store.getText(layout.specYaml(sweepId)), store.list(prefix)]);
+    for (const key of keys) {
+      const m = TRIAL_FILE.exec(key.slice(prefix.length));
+      if (!m) continue;
+      const [, trialId, file] = m as unknown as [string, string, string];
+      let set = files.get(trialId);
+      if (!set) files.set(trialId, (set = new Set()));
+      set.add(file);
+    }
   }
 
   const withResult = [...files].filter(([, f]) => f.has('result.json')).map(([id]) => id);
   const toRead = withResult.filter((id) => !cache.has(id));
   await mapLimit(toRead, limit, async (trialId) => {
     const [result, metrics] = await Promise.all([
-      store.getJson<TrialResult>(layout.result(sweepId, trialId)),
+      fresh.get(trialId) ?? store.getJson<TrialResult>(layout.result(sweepId, trialId)),
       files.get(trialId)?.has('metrics.jsonl') ? store.getText(layout.metrics(sweepId, trialId)) : Promise.resolve(undefined),
     ]);
     if (result) cache.set(trialId, { result, metrics });

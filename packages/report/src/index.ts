@@ -1,5 +1,5 @@
-export { writeSweepReport, ReportRefresher, type WriteReportOptions, type ReportRefresherOptions } from './write-report.js';
-export { collectReportData, clearReportCache, type CollectOptions } from './collect.js';
+export { writeSweepReport, ReportRefresher, type WriteReportOptions, type ReportRefresherOptions, type ReportSnapshot } from './write-report.js';
+export { collectReportData, clearReportCache, type CollectOptions, type KnownTrials } from './collect.js';
 export { renderReport, escapeHtml, jsonForScript } from './render.js';
 export {
   buildReportData,

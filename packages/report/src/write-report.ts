@@ -1,7 +1,7 @@
 import type { SweepRecord } from '@sweepq/results';
 import type { Logger } from '@sweepq/runtime';
 import { layout, type ArtifactStore } from '@sweepq/storage';
-import { clearReportCache, collectReportData } from './collect.js';
+import { clearReportCache, collectReportData, type KnownTrials } from './collect.js';
 import { renderReport } from './render.js';
 
 /** Options for {@link writeSweepReport}. */
@@ -12,6 +12,8 @@ export interface WriteReportOptions {
   concurrency?: number;
   /** Sweep record to report instead of the stored sweep.json. */
   sweep?: SweepRecord;
+  /** Trial states and results the caller already holds (see {@link collectReportData}): nothing is listed. */
+  known?: KnownTrials;
 }
 
 /**
@@ -30,6 +32,7 @@ export async function writeSweepReport(
     final: opts.final ?? false,
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
     ...(opts.sweep ? { sweep: opts.sweep } : {}),
+    ...(opts.known ? { known: opts.known } : {}),
   });
   const body = new TextEncoder().encode(renderReport(data));
   const key = layout.reportHtml(sweepId);
@@ -47,11 +50,18 @@ export interface ReportRefresherOptions {
   logger?: Logger;
 }
 
+/** What the caller knows at a refresh: the sweep record and the trials' states, so the report need not read them. */
+export interface ReportSnapshot {
+  sweep?: SweepRecord;
+  known?: KnownTrials;
+}
+
 /**
  * Decides when a running sweep's report is rewritten, for a coordinator's follow loop: call {@link update} with the
- * number of finished trials on every poll, and {@link finalize} once at the end. At most one write runs at a time;
- * a failed refresh is logged and retried on a later poll (the report is a convenience, never a reason to fail a
- * sweep), while {@link finalize} throws.
+ * number of finished trials on every poll, and {@link finalize} once at the end. A refresh runs in the background
+ * (the loop that follows the trials must not wait on the bucket) and at most one at a time; a failed refresh is
+ * logged and retried on a later poll (the report is a convenience, never a reason to fail a sweep), while
+ * {@link finalize} throws.
  */
 export class ReportRefresher {
   readonly #store: ArtifactStore;
@@ -71,8 +81,11 @@ export class ReportRefresher {
     this.#logger = opts.logger;
   }
 
-  /** Rewrite the report if enough trials finished since the last write (the first call always writes). */
-  async update(finished: number, now = Date.now()): Promise<boolean> {
+  /**
+   * Start rewriting the report if enough trials finished since the last write (the first call always writes) and
+   * no write is in flight. Returns whether a write started; {@link idle} waits for it.
+   */
+  update(finished: number, now = Date.now(), snapshot: ReportSnapshot = {}): boolean {
     if (this.#running) return false;
     const due =
       this.#lastFinished < 0 ||
@@ -82,7 +95,7 @@ export class ReportRefresher {
     const before = { finished: this.#lastFinished, at: this.#lastAt };
     this.#lastFinished = finished;
     this.#lastAt = now;
-    this.#running = writeSweepReport(this.#store, this.#sweepId)
+    this.#running = writeSweepReport(this.#store, this.#sweepId, snapshot)
       .then((r) => this.#logger?.debug({ sweepId: this.#sweepId, bytes: r.bytes, finished }, 'report refreshed'))
       .catch((err: unknown) => {
         this.#lastFinished = before.finished;
@@ -92,13 +105,17 @@ export class ReportRefresher {
       .finally(() => {
         this.#running = undefined;
       });
-    await this.#running;
     return true;
   }
 
-  /** Write the final report (after any refresh in flight), optionally for a sweep record not yet saved. */
-  async finalize(sweep?: SweepRecord): Promise<{ key: string; bytes: number }> {
+  /** Resolves when no refresh is in flight. */
+  async idle(): Promise<void> {
     await this.#running;
-    return writeSweepReport(this.#store, this.#sweepId, { final: true, ...(sweep ? { sweep } : {}) });
+  }
+
+  /** Write the final report (after any refresh in flight), optionally for a sweep record not yet saved. */
+  async finalize(snapshot: ReportSnapshot = {}): Promise<{ key: string; bytes: number }> {
+    await this.#running;
+    return writeSweepReport(this.#store, this.#sweepId, { final: true, ...snapshot });
   }
 }

@@ -88,6 +88,28 @@ describe('collectReportData', () => {
     clearReportCache(store);
   });
 
+  it('takes finished results and running trials from a caller that knows them, reading only metrics', async () => {
+    const planned = planTrials({ ...SPEC, run_cap: 6 });
+    // The caller's t0000 result differs from the bucket's: it is used as given, not read again.
+    const mine = [trialResult(0, 0.99, { params: planned[0]!.params }), trialResult(2, 0.9, { params: planned[2]!.params })];
+    const running = ['t0003'];
+    const before = s3.requests();
+    const d = await collectReportData(store, SWEEP, { cache: false, known: { results: mine, running } });
+    // spec.yaml, sweep.json, and metrics of t0000, t0002 and t0003: no listing, no result.json.
+    expect(s3.requests() - before).toBe(5);
+    expect(d.trials.map((t) => [t.trialId, t.state])).toEqual([
+      ['t0000', 'completed'],
+      ['t0002', 'completed'],
+      ['t0001', 'queued'],
+      ['t0003', 'running'],
+      ['t0004', 'queued'],
+      ['t0005', 'queued'],
+    ]);
+    expect(d.trials[0]!.metric).toBe(0.99);
+    expect(d.trials[0]!.curve.epoch).toEqual([1, 2, 3]);
+    expect(d.trials.find((t) => t.trialId === 't0003')!.curve.epoch).toEqual([1]);
+  });
+
   it('fails with NO_SWEEP for a sweep that does not exist', async () => {
     await expect(collectReportData(store, 'nope')).rejects.toMatchObject({ name: 'ReportError', code: 'NO_SWEEP' });
   });
@@ -106,14 +128,23 @@ describe('writeSweepReport', () => {
     expect(head.ContentType).toMatch(/^text\/html/);
   });
 
-  it('refreshes every few finished trials, once at a time, and finalizes', async () => {
+  it('refreshes every few finished trials, in the background and once at a time, and finalizes', async () => {
     const refresher = new ReportRefresher(store, SWEEP, { everyTrials: 2, maxIntervalMs: 60_000 });
-    expect(await refresher.update(0, 0)).toBe(true);
-    expect(await refresher.update(1, 1000)).toBe(false);
-    expect(await refresher.update(2, 2000)).toBe(true);
-    expect(await refresher.update(3, 3000)).toBe(false);
-    expect(await refresher.update(3, 70_000)).toBe(true);
-    expect(await refresher.update(3, 200_000)).toBe(false);
+    const step = async (finished: number, now: number) => {
+      const started = refresher.update(finished, now);
+      await refresher.idle();
+      return started;
+    };
+    expect(await step(0, 0)).toBe(true);
+    expect(await step(1, 1000)).toBe(false);
+    expect(await step(2, 2000)).toBe(true);
+    expect(await step(3, 3000)).toBe(false);
+    expect(await step(3, 70_000)).toBe(true);
+    expect(await step(3, 200_000)).toBe(false);
+    // While a refresh is in flight, a due one does not start a second write.
+    expect(refresher.update(10, 210_000)).toBe(true);
+    expect(refresher.update(20, 220_000)).toBe(false);
+    await refresher.idle();
     expect((await store.getText(layout.reportHtml(SWEEP)))!).toContain('data-final="false"');
     await refresher.finalize();
     expect((await store.getText(layout.reportHtml(SWEEP)))!).toContain('data-final="true"');

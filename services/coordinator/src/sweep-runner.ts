@@ -28,7 +28,7 @@ import { SpecError, parseSpec, planTrials, specHash, trialId, trialSeed, type Pl
 import { RungStore, SearchError, SearchErrorCode, TpeSampler, planAdaptive, type Observation } from '@sweepq/search';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
 import { prepareSweepDataset } from './dataset-preparer.js';
-import { ReportRefresher, writeBestModel } from '@sweepq/report';
+import { ReportRefresher, writeBestModel, type KnownTrials } from '@sweepq/report';
 
 /** What {@link runSweep} needs from its process. */
 export interface SweepRunnerDeps {
@@ -178,7 +178,11 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
       await save({ trials: counts });
       await job.updateProgress({ sweepId, ...counts });
       log.info(counts, 'trials');
-      await report.update(counts.completed + counts.stopped + counts.failed + counts.cancelled);
+      // In the background, from what this loop already holds: the report lists nothing and reads only metrics.
+      report.update(counts.completed + counts.stopped + counts.failed + counts.cancelled, Date.now(), {
+        sweep: record,
+        known: knownTrials(states, resultCache),
+      });
     }
     const pending = counts.queued + counts.running;
     if (pending === 0) break;
@@ -231,6 +235,15 @@ async function enqueueTrials(
 }
 
 type TrialStatus = 'queued' | 'running' | TrialResult['state'];
+
+/** The report's view of the trials: results read so far, and the trials running now. */
+function knownTrials(states: Map<string, TrialStatus>, cache: Map<string, TrialResult | null>): KnownTrials {
+  const results: TrialResult[] = [];
+  for (const r of cache.values()) if (r) results.push(r);
+  const running: string[] = [];
+  for (const [id, st] of states) if (st === 'running') running.push(id);
+  return { results, running };
+}
 
 /** Read up to this many newly finished results per poll, 16 at a time, keeping polls short. */
 const RESULTS_PER_POLL = 256;
@@ -461,7 +474,11 @@ async function finalize(
   for (let i = 0; i < planned.length; i += 16) {
     const chunk = await Promise.all(
       planned.slice(i, i + 16).map(async (t) => {
-        let r = resultCache.get(t.trialId) ?? (await store.getJson<TrialResult>(layout.result(sweepId, t.trialId)));
+        // A cached null means the trial's final state was recorded and its result looked for after that (workers
+        // write result.json before recording the state), so it is not asked for again.
+        let r = resultCache.has(t.trialId)
+          ? resultCache.get(t.trialId)
+          : await store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
         if (!r && cancelled) {
           await writeFinalResult(sweepId, spec.metric, t, TrialState.Cancelled, 'sweep cancelled before the trial started', 0, deps);
           r = await store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
@@ -496,7 +513,7 @@ async function finalize(
   };
   // The final report goes first, so a reader who sees the final state in sweep.json finds the final report.
   try {
-    await report.finalize({ ...current(), ...final });
+    await report.finalize({ sweep: { ...current(), ...final }, known: { results, running: [] } });
   } catch (err) {
     // The report is a view of the bucket; `sweepq report <id> --regenerate` can rebuild it.
     log.error({ err: (err as Error).message }, 'could not write the final report');
