@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from './logger.js';
 
 /** A step run on shutdown; steps run in registration order. */
@@ -36,6 +37,9 @@ export class ShutdownManager {
     this.#log = opts.logger;
     this.#deadlineMs = opts.deadlineMs ?? 25_000;
     this.#exit = opts.exit;
+    // Every task in flight listens to this one signal (a worker with concurrency 32 runs 32 trials), so the
+    // default limit of 10 listeners would warn of a leak that is not one.
+    setMaxListeners(0, this.#controller.signal);
   }
 
   /** Aborted as soon as shutdown starts; long-running work watches it. */
