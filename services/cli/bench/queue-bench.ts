@@ -1,4 +1,5 @@
 // npm run bench:queue -- [--trials 10000] [--storage-trials 2000] [--slots 1,8,64,256] [--overhead-trials 6400] [--json]
+//                         [--keep-logs]   (keep each run's service logs and print where)
 //
 // Queue and coordination overhead with a fake trainer (a sleep instead of training; the queue, Redis,
 // coordinator, result claims, bucket writes and worker processes are all real). Prints trials/s,
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     'overhead-ms': { type: 'string', default: '1000' },
     'overhead-slots': { type: 'string', default: '64' },
     json: { type: 'boolean', default: false },
+    'keep-logs': { type: 'boolean', default: false },
   },
 });
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -82,7 +84,7 @@ async function runSweep(mode: RunResult['mode'], slots: number, trials: number, 
     queuePrefix: prefix,
     extra: {
       METRICS_PORT: '-1',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: args['keep-logs'] ? 'info' : 'warn',
       COORDINATOR_POLL_MS: '200',
       SWEEPQ_FAKE_TRAIN_MS: String(trainMs),
       SWEEPQ_FAKE_SKIP_STORAGE: mode === 'queue' ? 'true' : 'false',
@@ -110,7 +112,14 @@ async function runSweep(mode: RunResult['mode'], slots: number, trials: number, 
   const redis = await connectProducer(REDIS_URL);
   const trialsQ = new Queue(QueueName.Trials, { connection: redis, prefix });
   try {
-    await sleep(2500); // let the processes start
+    // Time from the submit on, with every process up: wait until BullMQ sees the workers and the coordinator.
+    const sweepsQ = new Queue(QueueName.Sweeps, { connection: redis, prefix });
+    for (const t = Date.now(); ; await sleep(200)) {
+      const [w, c] = await Promise.all([trialsQ.getWorkersCount(), sweepsQ.getWorkersCount()]);
+      if (w >= procs && c >= 1) break;
+      if (Date.now() - t > 120_000) throw new Error(`services did not start within 120 s (logs in ${dir})`);
+    }
+    await sweepsQ.close();
     const before = s3.requests();
     const t0 = Date.now();
     const sweepId = await submitSweep(ctx, text, parseSpec(text));
@@ -170,7 +179,8 @@ async function runSweep(mode: RunResult['mode'], slots: number, trials: number, 
     await stopAll(processes, 20_000);
     store.client.destroy();
     await s3.close();
-    await rm(dir, { recursive: true, force: true });
+    if (args['keep-logs']) say(`logs kept in ${dir}`);
+    else await rm(dir, { recursive: true, force: true });
   }
 }
 
