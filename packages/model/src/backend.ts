@@ -6,6 +6,7 @@ import { registerFastCpuKernels } from './cpu-kernels.js';
 import { registerEmbeddingKernels } from './embedding-kernels.js';
 import { registerFastKernels, setFastPathWarningSink } from './fast-kernels.js';
 import { ModelError } from './errors.js';
+import { initLstmGates } from './lstm-gates.js';
 
 /** Names of the backends this package can run on; `tensorflow` is the backend name of `@tensorflow/tfjs-node`. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -137,6 +138,8 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   const prefer = opts.prefer ?? 'auto';
   const log = opts.logger;
   if (log != null) setFastPathWarningSink((message) => log.warn(message));
+  // The fused LSTM's wasm SIMD gate math (any backend); never throws, falls back to JS with a warning.
+  await initLstmGates();
   if (prefer === 'auto') {
     if (autoChoice != null && tf.getBackend() === autoChoice) return info(autoChoice);
     const skipped: string[] = [];

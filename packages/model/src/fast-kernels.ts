@@ -27,7 +27,8 @@ export function setFastPathWarningSink(sink: (message: string) => void): void {
 }
 
 const warned = new Set<string>();
-function warnOnce(message: string): void {
+/** Issue `message` to the warning sink (see {@link setFastPathWarningSink}) unless it was issued before. */
+export function warnOnce(message: string): void {
   if (warned.has(message)) return;
   warned.add(message);
   warnSink(message);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { heapAccess, makeStepMatmul } from './fast-kernels.js';
-import { backwardStep, forwardStep, gemm, transposeInto, type RecurrentActivation } from './lstm-math.js';
+import { giveGateWorkspace, takeGateWorkspace } from './lstm-gates.js';
+import { gemm, transposeInto, type RecurrentActivation } from './lstm-math.js';
 
 /** Whether the parts of the fused LSTM are timed (see {@link setFusedLstmProfiling}); off by default. */
 let PROFILE = false;
@@ -25,20 +26,6 @@ export function fusedLstmProfile(reset = false): Record<string, { calls: number;
   const out = Object.fromEntries(profileTimes);
   if (reset) profileTimes.clear();
   return out;
-}
-
-// Work arrays of the forward/backward pass, pooled by length: a seed-shape step needs about 7 MB of them, and
-// allocating (zero-filling) and collecting that every step cost more than the gate math itself. A forward pass takes
-// its arrays; its gradient gives them back. Passes without a gradient (inference) leave theirs to the GC.
-const bufferPool = new Map<number, Float32Array[]>();
-const POOL_DEPTH = 4;
-function takeBuffer(n: number): Float32Array {
-  return bufferPool.get(n)?.pop() ?? new Float32Array(n);
-}
-function giveBuffer(a: Float32Array): void {
-  let list = bufferPool.get(a.length);
-  if (list == null) bufferPool.set(a.length, (list = []));
-  if (list.length < POOL_DEPTH) list.push(a);
 }
 
 /** Options of {@link fusedLstmLastOutput}. */
@@ -105,57 +92,38 @@ export function fusedLstmLastOutput(
     // (about 0.4-0.6 GFLOP/s here) by about 5x.
     const jsMatmuls = tf.getBackend() === 'cpu';
     const heap = heapAccess();
-    // The input projection as a JS array: computed in JS (cpu), copied from the wasm heap into a pooled array (fast
-    // path; a loop over a view of the wasm memory itself measured about 30% slower in V8), or read out of the backend.
-    let z: Float32Array;
-    let zT: tf.Tensor | null = null;
+    // All arrays of the pass (input projection, saved gates and states, h_{t-1} sequence, later dZ) live in one
+    // workspace, whose gate math runs in wasm SIMD or in JS (see lstm-gates.ts); pooled, given back by the gradient.
+    const ws = takeGateWorkspace(T, B, H);
+    const buf = ws.buf;
+    const zView = buf.subarray(ws.zOff, ws.zOff + T * B * G);
+    // The input projection: computed in JS (cpu), copied from the wasm heap (fast path), or read out of the backend.
     if (jsMatmuls) {
-      z = takeBuffer(T * B * G);
-      gemm(x2.dataSync() as Float32Array, 0, T * B, D, W.dataSync() as Float32Array, G, z);
+      gemm(x2.dataSync() as Float32Array, 0, T * B, D, W.dataSync() as Float32Array, G, zView);
       const bv = b.dataSync() as Float32Array;
-      for (let r = 0; r < T * B; r++) for (let k = 0; k < G; k++) z[r * G + k] = z[r * G + k]! + bv[k]!;
+      for (let r = 0; r < T * B; r++) for (let k = 0; k < G; k++) zView[r * G + k] = zView[r * G + k]! + bv[k]!;
     } else {
-      zT = tf.fused.matMul({ a: x2, b: W, bias: b });
-      if (heap != null) {
-        z = takeBuffer(T * B * G);
-        z.set(heap.view(zT));
-        zT.dispose();
-        zT = null;
-      } else z = zT.dataSync() as Float32Array;
+      const zT = tf.fused.matMul({ a: x2, b: W, bias: b });
+      zView.set(heap != null ? heap.view(zT) : (zT.dataSync() as Float32Array));
+      zT.dispose();
     }
     const t1 = PROFILE ? performance.now() : 0;
-    // Saved for BPTT as plain arrays (pooled, reused across steps): activated gates, c_t, tanh(c_t), and the
-    // (masked) h_{t-1} fed to each step (zero at t = 0).
-    const A = takeBuffer(T * B * G);
-    const C = takeBuffer(T * B * H);
-    const TC = takeBuffer(T * B * H);
-    const HP = takeBuffer(T * B * H);
-    HP.fill(0, 0, B * H);
-    const h = new Float32Array(B * H);
-    const r = new Float32Array(B * G);
+    ws.begin(rmask);
     const mm = makeStepMatmul(U, B, false);
     try {
       for (let t = 0; t < T; t++) {
-        const hasState = t > 0;
-        if (hasState) {
+        if (t > 0) {
           const m0 = PROFILE ? performance.now() : 0;
-          mm.run(HP, t * B * H, r);
+          mm.run(buf, ws.hpOff + t * B * H, ws.r);
           if (PROFILE) addTime('fwd.stepMatmul', performance.now() - m0);
         }
-        forwardStep(B, H, hard, z, t * B * G, hasState ? r : null, hasState ? C : null, (t - 1) * B * H, A, t * B * G, C, TC, t * B * H, h);
-        if (t + 1 < T) {
-          const off = (t + 1) * B * H;
-          if (rmask === null) HP.set(h, off);
-          else for (let k = 0; k < B * H; k++) HP[off + k] = h[k]! * rmask[k]!;
-        }
+        ws.forward(t, hard);
       }
     } finally {
       mm.dispose();
-      if (zT != null) zT.dispose();
-      else giveBuffer(z);
     }
     save([x2, W, U]);
-    const value = tf.tensor2d(h, [B, H]);
+    const value = tf.tensor2d(ws.h.slice(), [B, H]);
     if (PROFILE) {
       const t2 = performance.now();
       addTime('fwd.inputProjection', t1 - t0);
@@ -167,25 +135,16 @@ export function fusedLstmLastOutput(
       released = true;
       const g0 = PROFILE ? performance.now() : 0;
       const [sx2, sW, sU] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-      // dZ goes to a pooled JS array. (Writing it straight onto the wasm heap saves a 3.2 MB copy but measured
-      // slower: V8 optimises loops over views of a growable wasm memory less well, and the gate math dominates.)
-      const dZ = takeBuffer(T * B * G);
-      const dh = Float32Array.from(dy.dataSync() as Float32Array);
-      const dc = new Float64Array(B * H);
-      const dhm = new Float32Array(B * H);
-      const dbias = new Float64Array(G);
-      let dZt: tf.Tensor2D | null = null;
       try {
+        ws.beginBackward(dy.dataSync() as Float32Array);
         const back = makeStepMatmul(sU, B, true);
         try {
           for (let t = T - 1; t >= 0; t--) {
-            backwardStep(B, H, hard, A, t * B * G, TC, t * B * H, t > 0 ? C : null, (t - 1) * B * H, dh, dc, dZ, t * B * G, dbias);
+            ws.backward(t, hard);
             if (t > 0) {
               const m0 = PROFILE ? performance.now() : 0;
-              back.run(dZ, t * B * G, dhm);
+              back.run(buf, ws.zOff + t * B * G, ws.dh);
               if (PROFILE) addTime('bwd.stepMatmul', performance.now() - m0);
-              if (rmask === null) dh.set(dhm);
-              else for (let k = 0; k < B * H; k++) dh[k] = dhm[k]! * rmask[k]!;
             }
           }
         } finally {
@@ -193,6 +152,9 @@ export function fusedLstmLastOutput(
         }
         const g1 = PROFILE ? performance.now() : 0;
         if (PROFILE) addTime('bwd.recurrence', g1 - g0);
+        const dZ = buf.subarray(ws.zOff, ws.zOff + T * B * G);
+        const HP = buf.subarray(ws.hpOff, ws.hpOff + T * B * H);
+        const dbias = ws.dbias();
         if (jsMatmuls) {
           // Register-blocked JS matmuls on explicitly transposed operands (transposes are O(n), the products O(n·k)).
           const dX = new Float32Array(T * B * D);
@@ -203,17 +165,18 @@ export function fusedLstmLastOutput(
           const dU = new Float32Array(H * G);
           gemm(transposeInto(HP, 0, T * B, H), 0, H, T * B, dZ, G, dU);
           if (PROFILE) addTime('bwd.weightMatmuls', performance.now() - g1);
-          return [tf.tensor3d(dX, [T, B, D]), tf.tensor2d(dW, [D, G]), tf.tensor2d(dU, [H, G]), tf.tensor1d(Float32Array.from(dbias))];
+          return [tf.tensor3d(dX, [T, B, D]), tf.tensor2d(dW, [D, G]), tf.tensor2d(dU, [H, G]), tf.tensor1d(dbias)];
         }
-        dZt = tf.tensor2d(dZ, [T * B, G]);
-        const dZtt = dZt;
+        // The wasm backend copies new tensors' values onto its heap; other backends may keep the array itself.
+        const own = (a: Float32Array): Float32Array => (heap != null ? a : a.slice());
         const res = tf.tidy(() => {
-          const hp = tf.tensor2d(HP, [T * B, H]);
-          let dX = tf.reshape(tf.matMul(dZtt, tf.transpose(sW)), [T, B, D]);
+          const dZt = tf.tensor2d(own(dZ), [T * B, G]);
+          const hp = tf.tensor2d(own(HP), [T * B, H]);
+          let dX = tf.reshape(tf.matMul(dZt, tf.transpose(sW)), [T, B, D]);
           if (imask !== null) dX = tf.mul(dX, tf.tensor3d(imask, [1, B, D]));
-          const dW = tf.matMul(tf.transpose(sx2), dZtt);
-          const dU = tf.matMul(tf.transpose(hp), dZtt);
-          const db = tf.tensor1d(Float32Array.from(dbias));
+          const dW = tf.matMul(tf.transpose(sx2), dZt);
+          const dU = tf.matMul(tf.transpose(hp), dZt);
+          const db = tf.tensor1d(dbias);
           return [dX, dW, dU, db];
         });
         if (PROFILE) {
@@ -222,12 +185,7 @@ export function fusedLstmLastOutput(
         }
         return res;
       } finally {
-        if (dZt != null) dZt.dispose();
-        giveBuffer(dZ);
-        giveBuffer(A);
-        giveBuffer(C);
-        giveBuffer(TC);
-        giveBuffer(HP);
+        giveGateWorkspace(ws);
       }
     };
     return { value, gradFunc };

@@ -6,7 +6,14 @@
  */
 
 /** Clamp of {@link tanhFast}: beyond it the rational form is float32 ±1. */
-const TANH_CLAMP = 7.90531110763549805;
+export const TANH_CLAMP = 7.90531110763549805;
+/** Numerator coefficients of {@link tanhFast} (of x, x³, …, x¹³; the same literals as inlined there). */
+export const TANH_P: readonly number[] = [
+  4.89352455891786e-3, 6.37261928875436e-4, 1.48572235717979e-5, 5.12229709037114e-8, -8.60467152213735e-11, 2.00018790482477e-13,
+  -2.76076847742355e-16,
+];
+/** Denominator coefficients of {@link tanhFast} (of 1, x², x⁴, x⁶). */
+export const TANH_Q: readonly number[] = [4.89352518554385e-3, 2.268434632439e-3, 1.18534705686654e-4, 1.19825839466702e-6];
 
 /**
  * tanh as Eigen's / XNNPACK's float rational approximation (odd degree-13 over even degree-6 polynomial, clamped):

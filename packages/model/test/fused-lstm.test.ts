@@ -1,6 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FusedLSTM, fusedLstm, initBackend, tf } from '../src/index.js';
-import { forcePublicWasmPath } from '../src/fast-kernels.js';
+import { forcePublicWasmPath, setFastPathWarningSink } from '../src/fast-kernels.js';
+import { forceJsGateMath, giveGateWorkspace, initLstmGates, lstmGatesStatus, takeGateWorkspace } from '../src/lstm-gates.js';
+import { fusedLstmLastOutput } from '../src/fused-lstm.js';
 
 interface Shape {
   B: number;
@@ -122,9 +124,11 @@ beforeAll(async () => {
 
 afterEach(() => {
   forcePublicWasmPath(false);
+  forceJsGateMath(false);
 });
 
-for (const backend of ['wasm', 'cpu', 'wasm-public'] as const) {
+// `wasm-js-gates`: the JS fallback of the gate math (lstm-gates.ts) instead of the wasm SIMD module.
+for (const backend of ['wasm', 'cpu', 'wasm-public', 'wasm-js-gates'] as const) {
   describe(`fused LSTM parity with tf.layers.lstm on ${backend}`, () => {
     beforeAll(async () => {
       await tf.setBackend(backend === 'cpu' ? 'cpu' : 'wasm');
@@ -141,6 +145,7 @@ for (const backend of ['wasm', 'cpu', 'wasm-public'] as const) {
       const { B, T, D, H } = c.shape;
       it(`forward and all gradients within 1e-4: B=${B} T=${T} D=${D} H=${H} ${c.act} dropout=${c.dropout}/${c.recurrentDropout}`, () => {
         if (backend === 'wasm-public') forcePublicWasmPath(true);
+        if (backend === 'wasm-js-gates') forceJsGateMath(true);
         const opts = { units: H, act: c.act, dropout: c.dropout, recurrentDropout: c.recurrentDropout };
         const stock = tf.layers.lstm(layerArgs(opts));
         const fused = fusedLstm(layerArgs(opts));
@@ -174,6 +179,7 @@ for (const backend of ['wasm', 'cpu', 'wasm-public'] as const) {
 
     it('embedding gradient through the whole model matches the stock model', () => {
       if (backend === 'wasm-public') forcePublicWasmPath(true);
+      if (backend === 'wasm-js-gates') forceJsGateMath(true);
       const V = 20;
       const T = 6;
       const build = (impl: 'fused' | 'stock'): tf.Sequential => {
@@ -212,6 +218,88 @@ for (const backend of ['wasm', 'cpu', 'wasm-public'] as const) {
     });
   });
 }
+
+describe('wasm SIMD gate math', () => {
+  /** Output and gradients of `fusedLstmLastOutput` (all four inputs) for loss sum(h · w), with masks. */
+  function pass(T: number, B: number, D: number, H: number, act: Act, seed: number): { kind: string; values: Float32Array[] } {
+    const rand = lcg(seed);
+    const u = (n: number, s = 1): Float32Array => Float32Array.from({ length: n }, () => (rand() - 0.5) * s);
+    const bin = (n: number, rate: number): Float32Array => Float32Array.from({ length: n }, () => (rand() < rate ? 0 : 1 / (1 - rate)));
+    const ws = takeGateWorkspace(T, B, H);
+    const kind = ws.kind;
+    giveGateWorkspace(ws);
+    const values = tf.tidy(() => {
+      const x = tf.tensor3d(u(T * B * D, 3), [T, B, D]);
+      const W = tf.tensor2d(u(D * 4 * H), [D, 4 * H]);
+      const U = tf.tensor2d(u(H * 4 * H), [H, 4 * H]);
+      const b = tf.tensor1d(u(4 * H));
+      const w = tf.tensor2d(u(B * H), [B, H]);
+      const opts = { recurrentActivation: act, inputMask: tf.tensor2d(bin(B * D, 0.2), [B, D]), recurrentMask: tf.tensor2d(bin(B * H, 0.3), [B, H]) };
+      const f = (xx: tf.Tensor, WW: tf.Tensor, UU: tf.Tensor, bb: tf.Tensor): tf.Scalar =>
+        tf.sum(tf.mul(fusedLstmLastOutput(xx as tf.Tensor3D, WW as tf.Tensor2D, UU as tf.Tensor2D, bb as tf.Tensor1D, opts), w));
+      const y = fusedLstmLastOutput(x, W, U, b, opts);
+      const g = tf.grads(f)([x, W, U, b]);
+      return [y, ...g].map((t) => t.dataSync() as Float32Array);
+    });
+    return { kind, values };
+  }
+
+  function maxRelDiff(a: Float32Array, b: Float32Array): number {
+    let diff = 0;
+    let scale = 0;
+    for (let i = 0; i < a.length; i++) {
+      diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+      scale = Math.max(scale, Math.abs(b[i]!));
+    }
+    return scale === 0 ? diff : diff / scale;
+  }
+
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    await initLstmGates();
+  });
+
+  it('is compiled here and agrees with the JS path (vector and scalar columns, both activations, masks)', () => {
+    expect(lstmGatesStatus()).toEqual({ ok: true });
+    for (const [T, B, D, H] of [
+      [7, 3, 5, 8],
+      [5, 2, 3, 6],
+      [4, 5, 4, 1],
+    ] as const) {
+      for (const act of ['sigmoid', 'hardSigmoid'] as const) {
+        const before = tf.memory().numTensors;
+        const w = pass(T, B, D, H, act, T * 31 + H);
+        forceJsGateMath(true);
+        const j = pass(T, B, D, H, act, T * 31 + H);
+        forceJsGateMath(false);
+        expect([w.kind, j.kind]).toEqual(['wasm', 'js']);
+        w.values.forEach((v, i) => expect(maxRelDiff(v, j.values[i]!), `${act} H=${H} output ${i}`).toBeLessThan(1e-5));
+        expect(tf.memory().numTensors).toBe(before);
+      }
+    }
+  });
+
+  it('falls back to the JS path with a single warning when the module does not compile', async () => {
+    const warnings: string[] = [];
+    setFastPathWarningSink((m) => warnings.push(m));
+    try {
+      const reference = pass(6, 3, 4, 5, 'sigmoid', 99);
+      const s = await initLstmGates({ reinit: true, source: '(module (func $broken (i32.add)))' });
+      expect(s.ok).toBe(false);
+      expect(lstmGatesStatus().ok).toBe(false);
+      await initLstmGates();
+      const fallback = pass(6, 3, 4, 5, 'sigmoid', 99);
+      pass(6, 3, 4, 5, 'sigmoid', 99);
+      expect(fallback.kind).toBe('js');
+      fallback.values.forEach((v, i) => expect(maxRelDiff(v, reference.values[i]!), `output ${i}`).toBeLessThan(1e-5));
+      expect(warnings.filter((m) => m.includes('gate math'))).toHaveLength(1);
+    } finally {
+      await initLstmGates({ reinit: true });
+      setFastPathWarningSink((message) => process.emitWarning(message, { code: 'SWEEPQ_TFJS_INTERNALS' }));
+    }
+    expect(lstmGatesStatus()).toEqual({ ok: true });
+  });
+});
 
 describe('FusedLSTM layer', () => {
   beforeAll(async () => {

@@ -1,0 +1,244 @@
+/**
+ * WebAssembly text source of the fused LSTM's per-timestep gate math, SIMD (f32x4) edition of `forwardStep` /
+ * `backwardStep` in `lstm-math.ts`.
+ *
+ * Why hand-written: the gate math is a long chain of tiny element-wise ops (three sigmoids, two tanh and a dozen
+ * multiply-adds per cell, 100 steps x 32 x 64 cells per batch) that tfjs has no fused kernel for. In JS it was about a
+ * quarter of a training step on the wasm backend; four lanes at a time in wasm, with the same rational tanh, it is
+ * several times faster. No binary is committed: this module only builds the text, `lstm-gates.ts` compiles it at load
+ * time with `wabt` and falls back to the JS loops when that or wasm SIMD is unavailable.
+ *
+ * The text is generated from one description of the math per direction, instantiated twice: for `v128` (four cells at
+ * a time) and for scalar `f32` (the tail of a row when H is not a multiple of 4), so both agree by construction.
+ *
+ * Exports (all addresses are byte offsets into the imported memory `env.mem`; layouts as in `lstm-math.ts`, gates
+ * `[B, 4H]` in Keras order i, f, c (`g`), o, states `[B, H]`):
+ *
+ *   fwdSigmoid / fwdHard (B, H, z, r, cp, a, c, tc, h, hp, mask)
+ *     zr = z + r; i, f, o = σ(zr); g = tanh(zr); c = f·cp + i·g; tc = tanh(c); h = o·tc; hp = h·mask
+ *   bwdSigmoid / bwdHard (B, H, a, tc, cp, dh, mask, dc, dz, dbs, dbias)
+ *     dh' = dh·mask; dc' = dc + dh'·o·(1 - tc²); dz = gate-activation gradients; dc ← dc'·f;
+ *     dbias (f64 [4H]) += column sums of dz (summed in f32 over the batch in `dbs`, which must be zero on entry and is
+ *     left zero)
+ *
+ * The tanh is the clamped rational approximation of {@link tanhFast} (float32-level accuracy); σ(x) = ½ + ½·tanh(x/2).
+ */
+import { TANH_CLAMP, TANH_P, TANH_Q } from './lstm-math.js';
+
+/** The element type a body is generated for. */
+interface Ops {
+  /** Bytes per element group (16 for v128, 4 for f32). */
+  readonly width: number;
+  readonly type: 'v128' | 'f32';
+  load(addr: string): string;
+  store(addr: string, v: string): string;
+  add(a: string, b: string): string;
+  sub(a: string, b: string): string;
+  mul(a: string, b: string): string;
+  div(a: string, b: string): string;
+  /** `b < a ? b : a` (no NaN handling needed here). */
+  min(a: string, b: string): string;
+  /** `a < b ? b : a`. */
+  max(a: string, b: string): string;
+  c(x: number): string;
+  /** `0 < x < 1 ? v : 0` (the hard sigmoid's gradient gate). */
+  inUnit(x: string, v: string): string;
+}
+
+function lit(x: number): string {
+  // A float literal WAT accepts (JS prints e.g. 1e-7 or 0.5, both valid).
+  return Number.isFinite(x) ? String(x) : (() => { throw new Error(`bad constant ${x}`); })();
+}
+
+const V128: Ops = {
+  width: 16,
+  type: 'v128',
+  load: (a) => `(v128.load ${a})`,
+  store: (a, v) => `(v128.store ${a} ${v})`,
+  add: (a, b) => `(f32x4.add ${a} ${b})`,
+  sub: (a, b) => `(f32x4.sub ${a} ${b})`,
+  mul: (a, b) => `(f32x4.mul ${a} ${b})`,
+  div: (a, b) => `(f32x4.div ${a} ${b})`,
+  // pmin/pmax are single minps/maxps instructions; the IEEE min/max need a NaN fix-up sequence.
+  min: (a, b) => `(f32x4.pmin ${a} ${b})`,
+  max: (a, b) => `(f32x4.pmax ${a} ${b})`,
+  c: (x) => `(v128.const f32x4 ${lit(x)} ${lit(x)} ${lit(x)} ${lit(x)})`,
+  inUnit: (x, v) => `(v128.and ${v} (v128.and (f32x4.gt ${x} ${V128.c(0)}) (f32x4.lt ${x} ${V128.c(1)})))`,
+};
+
+const F32: Ops = {
+  width: 4,
+  type: 'f32',
+  load: (a) => `(f32.load ${a})`,
+  store: (a, v) => `(f32.store ${a} ${v})`,
+  add: (a, b) => `(f32.add ${a} ${b})`,
+  sub: (a, b) => `(f32.sub ${a} ${b})`,
+  mul: (a, b) => `(f32.mul ${a} ${b})`,
+  div: (a, b) => `(f32.div ${a} ${b})`,
+  min: (a, b) => `(f32.min ${a} ${b})`,
+  max: (a, b) => `(f32.max ${a} ${b})`,
+  c: (x) => `(f32.const ${lit(x)})`,
+  inUnit: (x, v) => `(select ${v} (f32.const 0) (i32.and (f32.gt ${x} (f32.const 0)) (f32.lt ${x} (f32.const 1))))`,
+};
+
+const get = (name: string): string => `(local.get $${name})`;
+const set = (name: string, v: string): string => `(local.set $${name} ${v})`;
+const at = (...terms: string[]): string => terms.reduce((acc, t) => `(i32.add ${acc} ${t})`);
+
+/** `c0 + x·(c1 + x·(c2 + …))`. */
+function horner(o: Ops, x: string, coeffs: readonly number[]): string {
+  let e = o.c(coeffs[coeffs.length - 1]!);
+  for (let k = coeffs.length - 2; k >= 0; k--) e = o.add(o.c(coeffs[k]!), o.mul(x, e));
+  return e;
+}
+
+/** Statements setting local `dst` to tanh(`src`) (uses the temporaries `v` and `x2`). */
+function tanhTo(o: Ops, dst: string, src: string): string {
+  return [
+    set('v', o.max(o.min(src, o.c(TANH_CLAMP)), o.c(-TANH_CLAMP))),
+    set('x2', o.mul(get('v'), get('v'))),
+    set(dst, o.div(o.mul(get('v'), horner(o, get('x2'), TANH_P)), horner(o, get('x2'), TANH_Q))),
+  ].join('\n');
+}
+
+/** Statements setting local `dst` to the recurrent activation of `src`. */
+function gateTo(o: Ops, hard: boolean, dst: string, src: string): string {
+  if (hard) return set(dst, o.max(o.min(o.add(o.mul(o.c(0.2), src), o.c(0.5)), o.c(1)), o.c(0)));
+  return [tanhTo(o, dst, o.mul(o.c(0.5), src)), set(dst, o.add(o.c(0.5), o.mul(o.c(0.5), get(dst))))].join('\n');
+}
+
+/**
+ * Forward body for one element group at column byte offset `j` of row `b` (locals `pg`: row start in gate arrays
+ * plus j, `ps`: row start in state arrays plus j).
+ */
+function forwardBody(o: Ops, hard: boolean): string {
+  const gate = (base: string, k: number): string => (k === 0 ? at(get(base), get('pg')) : at(get(base), get('pg'), get(`hb${k}`)));
+  const st = (base: string): string => at(get(base), get('ps'));
+  return [
+    set('zi', o.add(o.load(gate('z', 0)), o.load(gate('r', 0)))),
+    set('zf', o.add(o.load(gate('z', 1)), o.load(gate('r', 1)))),
+    set('zg', o.add(o.load(gate('z', 2)), o.load(gate('r', 2)))),
+    set('zo', o.add(o.load(gate('z', 3)), o.load(gate('r', 3)))),
+    gateTo(o, hard, 'gi', get('zi')),
+    gateTo(o, hard, 'gf', get('zf')),
+    gateTo(o, hard, 'go', get('zo')),
+    tanhTo(o, 'gg', get('zg')),
+    set('cv', o.add(o.mul(get('gf'), o.load(st('cp'))), o.mul(get('gi'), get('gg')))),
+    tanhTo(o, 'tv', get('cv')),
+    set('hv', o.mul(get('go'), get('tv'))),
+    o.store(gate('a', 0), get('gi')),
+    o.store(gate('a', 1), get('gf')),
+    o.store(gate('a', 2), get('gg')),
+    o.store(gate('a', 3), get('go')),
+    o.store(st('c'), get('cv')),
+    o.store(st('tc'), get('tv')),
+    o.store(st('h'), get('hv')),
+    o.store(st('hp'), o.mul(get('hv'), o.load(st('mask')))),
+  ].join('\n');
+}
+
+/** Backward body for one element group (locals as in {@link forwardBody}; `pj`: j alone, for `dbs`). */
+function backwardBody(o: Ops, hard: boolean): string {
+  const gate = (base: string, k: number): string => (k === 0 ? at(get(base), get('pg')) : at(get(base), get('pg'), get(`hb${k}`)));
+  const st = (base: string): string => at(get(base), get('ps'));
+  const bias = (k: number): string => (k === 0 ? at(get('dbs'), get('pj')) : at(get('dbs'), get('pj'), get(`hb${k}`)));
+  const one = o.c(1);
+  const dAct = (g: string, d: string): string => (hard ? o.inUnit(get(g), o.mul(o.c(0.2), get(d))) : o.mul(o.mul(get(d), get(g)), o.sub(one, get(g))));
+  const lines = [
+    set('gi', o.load(gate('a', 0))),
+    set('gf', o.load(gate('a', 1))),
+    set('gg', o.load(gate('a', 2))),
+    set('go', o.load(gate('a', 3))),
+    set('tv', o.load(st('tc'))),
+    set('hv', o.mul(o.load(st('dh')), o.load(st('mask')))),
+    set('cv', o.add(o.load(st('dc')), o.mul(o.mul(get('hv'), get('go')), o.sub(one, o.mul(get('tv'), get('tv')))))),
+    o.store(st('dc'), o.mul(get('cv'), get('gf'))),
+    // dI = dc·g, dF = dc·c_{t-1}, dG = dc·i, dO = dh·tanh(c), each through its activation's derivative.
+    set('zi', o.mul(get('cv'), get('gg'))),
+    set('zf', o.mul(get('cv'), o.load(st('cp')))),
+    set('zg', o.mul(o.mul(get('cv'), get('gi')), o.sub(one, o.mul(get('gg'), get('gg'))))),
+    set('zo', o.mul(get('hv'), get('tv'))),
+    set('zi', dAct('gi', 'zi')),
+    set('zf', dAct('gf', 'zf')),
+    set('zo', dAct('go', 'zo')),
+  ];
+  const names = ['zi', 'zf', 'zg', 'zo'];
+  for (let k = 0; k < 4; k++) {
+    lines.push(o.store(gate('dz', k), get(names[k]!)));
+    lines.push(o.store(bias(k), o.add(o.load(bias(k)), get(names[k]!))));
+  }
+  return lines.join('\n');
+}
+
+/**
+ * A function looping rows b < B and, per row, columns j < H: four at a time with the v128 body, then the rest one at
+ * a time with the f32 body. `pg` = b·16H + j·4 and `ps` = b·4H + j·4 (bytes), `pj` = j·4.
+ */
+function rowLoopFunc(name: string, params: string[], body: (o: Ops) => string, epilogue = ''): string {
+  const vLocals = ['zi', 'zf', 'zg', 'zo', 'gi', 'gf', 'gg', 'go', 'cv', 'tv', 'hv', 'v', 'x2'];
+  const colLoop = (o: Ops, label: string): string => `
+    (block $${label}_done (loop $${label}
+      (br_if $${label}_done (i32.gt_u (i32.add ${get('pj')} (i32.const ${o.width})) ${get('hb')}))
+      ${set('pg', at(get('rg'), get('pj')))}
+      ${set('ps', at(get('rs'), get('pj')))}
+      ${body(o)}
+      ${set('pj', at(get('pj'), `(i32.const ${o.width})`))}
+      (br $${label})))`;
+  return `
+  (func (export "${name}") ${params.map((p) => `(param $${p} i32)`).join(' ')}
+    (local $hb i32) (local $hb1 i32) (local $hb2 i32) (local $hb3 i32) (local $b i32)
+    (local $rg i32) (local $rs i32) (local $pg i32) (local $ps i32) (local $pj i32)
+    ${vLocals.map((n) => `(local $${n} v128)`).join(' ')}
+    ${vLocals.map((n) => `(local $s_${n} f32)`).join(' ')}
+    ${set('hb', `(i32.shl ${get('H')} (i32.const 2))`)}
+    ${set('hb1', get('hb'))}
+    ${set('hb2', `(i32.shl ${get('hb')} (i32.const 1))`)}
+    ${set('hb3', `(i32.add ${get('hb2')} ${get('hb')})`)}
+    (block $rows_done (loop $rows
+      (br_if $rows_done (i32.ge_u ${get('b')} ${get('B')}))
+      ${set('rg', `(i32.mul ${get('b')} (i32.shl ${get('hb')} (i32.const 2)))`)}
+      ${set('rs', `(i32.mul ${get('b')} ${get('hb')})`)}
+      ${set('pj', '(i32.const 0)')}
+      ${colLoop(V128, 'vec')}
+      ${colLoop(F32, 'tail')}
+      ${set('b', `(i32.add ${get('b')} (i32.const 1))`)}
+      (br $rows)))
+    ${epilogue}
+  )`;
+}
+
+/** The scalar body uses its own locals (`s_…`): rename the v128 ones in the generated text. */
+function scalarized(body: (o: Ops) => string): (o: Ops) => string {
+  return (o) => (o.type === 'v128' ? body(o) : body(o).replace(/\$(zi|zf|zg|zo|gi|gf|gg|go|cv|tv|hv|v|x2)\b/g, '$s_$1'));
+}
+
+/**
+ * After the rows of a backward step: `dbias += dbs` in f64 (two f64x2 halves per f32x4), and `dbs = 0`. 4H is always
+ * a multiple of 4.
+ */
+const FLUSH_DBIAS = `
+    ${set('pj', '(i32.const 0)')}
+    (block $flush_done (loop $flush
+      (br_if $flush_done (i32.ge_u ${get('pj')} (i32.shl ${get('hb')} (i32.const 2))))
+      ${set('v', `(v128.load ${at(get('dbs'), get('pj'))})`)}
+      ${set('pg', at(get('dbias'), `(i32.shl ${get('pj')} (i32.const 1))`))}
+      (v128.store ${get('pg')} (f64x2.add (v128.load ${get('pg')}) (f64x2.promote_low_f32x4 ${get('v')})))
+      (v128.store offset=16 ${get('pg')} (f64x2.add (v128.load offset=16 ${get('pg')})
+        (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${get('v')} ${get('v')}))))
+      (v128.store ${at(get('dbs'), get('pj'))} (v128.const i32x4 0 0 0 0))
+      ${set('pj', at(get('pj'), '(i32.const 16)'))}
+      (br $flush)))`;
+
+const FWD_PARAMS = ['B', 'H', 'z', 'r', 'cp', 'a', 'c', 'tc', 'h', 'hp', 'mask'];
+const BWD_PARAMS = ['B', 'H', 'a', 'tc', 'cp', 'dh', 'mask', 'dc', 'dz', 'dbs', 'dbias'];
+
+/** The whole module's text. */
+export function lstmGatesWat(): string {
+  return `(module
+  (import "env" "mem" (memory 1))
+  ${rowLoopFunc('fwdSigmoid', FWD_PARAMS, scalarized((o) => forwardBody(o, false)))}
+  ${rowLoopFunc('fwdHard', FWD_PARAMS, scalarized((o) => forwardBody(o, true)))}
+  ${rowLoopFunc('bwdSigmoid', BWD_PARAMS, scalarized((o) => backwardBody(o, false)), FLUSH_DBIAS)}
+  ${rowLoopFunc('bwdHard', BWD_PARAMS, scalarized((o) => backwardBody(o, true)), FLUSH_DBIAS)}
+)`;
+}

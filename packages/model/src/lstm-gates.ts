@@ -1,0 +1,430 @@
+/**
+ * Work memory and per-timestep gate math of the fused LSTM, in two interchangeable implementations:
+ *
+ * - `wasm`: the hand-written SIMD module of `lstm-gates-wat.ts`, compiled at load time with `wabt` (see there for why
+ *   it is hand-written). Each workspace is one instance of the module over its own `WebAssembly.Memory`, and all the
+ *   arrays of a forward pass and its gradient live in that memory, so a step is one call with no copies in or out.
+ * - `js`: `forwardStep` / `backwardStep` of `lstm-math.ts` over one plain `Float32Array` with the same layout; used
+ *   when the module is not (yet) compiled, when wasm SIMD is unavailable or the module fails to compile, instantiate
+ *   or pass its self-test (with one warning), or when forced by {@link forceJsGateMath}.
+ *
+ * Either way the caller sees one float array `buf` with the inputs and outputs at fixed offsets: it writes the input
+ * projection `z`, and between steps the recurrent projection `r` (forward) or the gradient `dh` (backward), and reads
+ * the saved `h_{t-1}` sequence `HP`, the last `h` and the pre-activation gradients `dZ`.
+ */
+import { warnOnce, type InternalsStatus } from './fast-kernels.js';
+import { lstmGatesWat } from './lstm-gates-wat.js';
+import { backwardStep, forwardStep } from './lstm-math.js';
+
+/** The parts of the WebAssembly JS API used here (the project compiles without the DOM lib, which declares it). */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  compile(bytes: Uint8Array): Promise<WasmModule>;
+  Memory: new (desc: { initial: number }) => { readonly buffer: ArrayBuffer };
+  Instance: new (mod: WasmModule, imports: object) => { readonly exports: Record<string, unknown> };
+}
+/** A compiled `WebAssembly.Module`. */
+interface WasmModule {
+  readonly [Symbol.toStringTag]: string;
+}
+const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** Arrays and gate math of one fused-LSTM pass (forward and its gradient) of shape T, B, H. */
+export interface GateWorkspace {
+  readonly kind: 'wasm' | 'js';
+  readonly T: number;
+  readonly B: number;
+  readonly H: number;
+  /** All float arrays of the pass; the offsets below are element indices into it. */
+  readonly buf: Float32Array;
+  /** `z` `[T, B, 4H]`: the input projection (bias included), written by the caller; overwritten by `dZ` in backward. */
+  readonly zOff: number;
+  /** `HP` `[T + 1, B, H]`: row block t is the (masked) `h_{t-1}` fed to step t; block 0 is zero. */
+  readonly hpOff: number;
+  /** `[B, 4H]` view: `h_{t-1} · U` for the next {@link forward} step, written by the caller (for t > 0). */
+  readonly r: Float32Array;
+  /** `[B, H]` view: `h_t` of the last {@link forward} step. */
+  readonly h: Float32Array;
+  /** `[B, H]` view: the gradient w.r.t. `h_t` before the recurrent mask, written by the caller before each {@link backward} step. */
+  readonly dh: Float32Array;
+  /** Start a forward pass: `HP[0] = 0`, recurrent mask `[B, H]` (or none). */
+  begin(recurrentMask: Float32Array | null): void;
+  /** Forward step t (ascending from 0). */
+  forward(t: number, hard: boolean): void;
+  /** Start the backward pass with the output gradient `dy` `[B, H]`. */
+  beginBackward(dy: Float32Array): void;
+  /** Backward step t (descending from T - 1): writes `dZ[t]` at `zOff + t·B·4H`. */
+  backward(t: number, hard: boolean): void;
+  /** The bias gradient `[4H]` accumulated by the backward steps. */
+  dbias(): Float32Array;
+}
+
+/** Element offsets of the arrays (each 16-byte aligned; offset 0 is left unused). */
+interface Layout {
+  zeros: number;
+  ones: number;
+  z: number;
+  a: number;
+  c: number;
+  tc: number;
+  hp: number;
+  r: number;
+  h: number;
+  dh: number;
+  dc: number;
+  mask: number;
+  dbs: number;
+  dbias: number;
+  total: number;
+}
+
+function layout(T: number, B: number, H: number): Layout {
+  const G = 4 * H;
+  let next = 4;
+  const take = (n: number): number => {
+    const off = next;
+    next += Math.ceil(n / 4) * 4;
+    return off;
+  };
+  return {
+    zeros: take(B * G),
+    ones: take(B * H),
+    z: take(T * B * G),
+    a: take(T * B * G),
+    c: take(T * B * H),
+    tc: take(T * B * H),
+    hp: take((T + 1) * B * H),
+    r: take(B * G),
+    h: take(B * H),
+    dh: take(B * H),
+    dc: take(B * H),
+    mask: take(B * H),
+    dbs: take(G),
+    dbias: take(2 * G), // float64
+    total: next,
+  };
+}
+
+type StepFunc = (...args: number[]) => void;
+interface GateExports {
+  fwdSigmoid: StepFunc;
+  fwdHard: StepFunc;
+  bwdSigmoid: StepFunc;
+  bwdHard: StepFunc;
+}
+
+class WasmGates implements GateWorkspace {
+  readonly kind = 'wasm';
+  readonly buf: Float32Array;
+  readonly zOff: number;
+  readonly hpOff: number;
+  readonly r: Float32Array;
+  readonly h: Float32Array;
+  readonly dh: Float32Array;
+  private readonly L: Layout;
+  private readonly ex: GateExports;
+  private readonly dbias64: Float64Array;
+  private hasMask = false;
+
+  constructor(
+    mod: WasmModule,
+    readonly T: number,
+    readonly B: number,
+    readonly H: number,
+  ) {
+    const L = (this.L = layout(T, B, H));
+    const mem = new wasmApi!.Memory({ initial: Math.ceil((L.total * 4) / 65536) });
+    this.ex = new wasmApi!.Instance(mod, { env: { mem } }).exports as unknown as GateExports;
+    // The memory never grows, so views stay valid.
+    const buf = (this.buf = new Float32Array(mem.buffer));
+    this.zOff = L.z;
+    this.hpOff = L.hp;
+    this.r = buf.subarray(L.r, L.r + B * 4 * H);
+    this.h = buf.subarray(L.h, L.h + B * H);
+    this.dh = buf.subarray(L.dh, L.dh + B * H);
+    this.dbias64 = new Float64Array(mem.buffer, L.dbias * 4, 4 * H);
+    buf.fill(1, L.ones, L.ones + B * H);
+  }
+
+  begin(recurrentMask: Float32Array | null): void {
+    const { B, H, L } = this;
+    this.buf.fill(0, L.hp, L.hp + B * H);
+    this.hasMask = recurrentMask !== null;
+    if (recurrentMask !== null) this.buf.set(recurrentMask.subarray(0, B * H), L.mask);
+  }
+
+  forward(t: number, hard: boolean): void {
+    const { B, H, L } = this;
+    const BG = 4 * B * H;
+    const BH = B * H;
+    (hard ? this.ex.fwdHard : this.ex.fwdSigmoid)(
+      B,
+      H,
+      4 * (L.z + t * BG),
+      4 * (t > 0 ? L.r : L.zeros),
+      4 * (t > 0 ? L.c + (t - 1) * BH : L.zeros),
+      4 * (L.a + t * BG),
+      4 * (L.c + t * BH),
+      4 * (L.tc + t * BH),
+      4 * L.h,
+      4 * (L.hp + (t + 1) * BH),
+      4 * (this.hasMask ? L.mask : L.ones),
+    );
+  }
+
+  beginBackward(dy: Float32Array): void {
+    const { B, H, L } = this;
+    this.dh.set(dy.subarray(0, B * H));
+    this.buf.fill(0, L.dc, L.dc + B * H);
+    this.buf.fill(0, L.dbs, L.dbs + 4 * H);
+    this.dbias64.fill(0);
+  }
+
+  backward(t: number, hard: boolean): void {
+    const { B, H, L, T } = this;
+    const BG = 4 * B * H;
+    const BH = B * H;
+    (hard ? this.ex.bwdHard : this.ex.bwdSigmoid)(
+      B,
+      H,
+      4 * (L.a + t * BG),
+      4 * (L.tc + t * BH),
+      4 * (t > 0 ? L.c + (t - 1) * BH : L.zeros),
+      4 * L.dh,
+      // The output gradient (first step) is not masked; the gradients through h_{t-1} are.
+      4 * (this.hasMask && t < T - 1 ? L.mask : L.ones),
+      4 * L.dc,
+      4 * (L.z + t * BG),
+      4 * L.dbs,
+      4 * L.dbias,
+    );
+  }
+
+  dbias(): Float32Array {
+    return Float32Array.from(this.dbias64);
+  }
+}
+
+class JsGates implements GateWorkspace {
+  readonly kind = 'js';
+  readonly buf: Float32Array;
+  readonly zOff: number;
+  readonly hpOff: number;
+  readonly r: Float32Array;
+  readonly h: Float32Array;
+  readonly dh: Float32Array;
+  private readonly L: Layout;
+  private readonly z: Float32Array;
+  private readonly a: Float32Array;
+  private readonly c: Float32Array;
+  private readonly tc: Float32Array;
+  private readonly dc: Float64Array;
+  private readonly dbias64: Float64Array;
+  private mask: Float32Array | null = null;
+
+  constructor(
+    readonly T: number,
+    readonly B: number,
+    readonly H: number,
+  ) {
+    const L = (this.L = layout(T, B, H));
+    const buf = (this.buf = new Float32Array(L.total));
+    this.zOff = L.z;
+    this.hpOff = L.hp;
+    this.r = buf.subarray(L.r, L.r + B * 4 * H);
+    this.h = buf.subarray(L.h, L.h + B * H);
+    this.dh = buf.subarray(L.dh, L.dh + B * H);
+    this.z = buf.subarray(L.z);
+    this.a = buf.subarray(L.a);
+    this.c = buf.subarray(L.c);
+    this.tc = buf.subarray(L.tc);
+    this.dc = new Float64Array(B * H);
+    this.dbias64 = new Float64Array(4 * H);
+  }
+
+  begin(recurrentMask: Float32Array | null): void {
+    const { B, H, L } = this;
+    this.buf.fill(0, L.hp, L.hp + B * H);
+    this.mask = recurrentMask;
+  }
+
+  forward(t: number, hard: boolean): void {
+    const { B, H, L } = this;
+    const BH = B * H;
+    const s = t > 0;
+    forwardStep(B, H, hard, this.z, t * 4 * BH, s ? this.r : null, s ? this.c : null, (t - 1) * BH, this.a, t * 4 * BH, this.c, this.tc, t * BH, this.h);
+    const off = L.hp + (t + 1) * BH;
+    const h = this.h;
+    const mask = this.mask;
+    if (mask === null) this.buf.set(h, off);
+    else for (let k = 0; k < BH; k++) this.buf[off + k] = h[k]! * mask[k]!;
+  }
+
+  beginBackward(dy: Float32Array): void {
+    this.dh.set(dy.subarray(0, this.B * this.H));
+    this.dc.fill(0);
+    this.dbias64.fill(0);
+  }
+
+  backward(t: number, hard: boolean): void {
+    const { B, H, T } = this;
+    const BH = B * H;
+    const mask = this.mask;
+    if (mask !== null && t < T - 1) for (let k = 0; k < BH; k++) this.dh[k] = this.dh[k]! * mask[k]!;
+    backwardStep(B, H, hard, this.a, t * 4 * BH, this.tc, t * BH, t > 0 ? this.c : null, (t - 1) * BH, this.dh, this.dc, this.z, t * 4 * BH, this.dbias64);
+  }
+
+  dbias(): Float32Array {
+    return Float32Array.from(this.dbias64);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Compilation of the wasm module.
+
+let compiled: WasmModule | null = null;
+let status: InternalsStatus | undefined;
+let pending: Promise<InternalsStatus> | undefined;
+let forceJs = false;
+
+/** Options of {@link initLstmGates}. */
+export interface InitLstmGatesOptions {
+  /** Compile again even if an earlier call succeeded or failed (tests). */
+  reinit?: boolean;
+  /** The module's text (tests of the fallback pass a broken one); default the real module. */
+  source?: string;
+}
+
+/**
+ * Compile the wasm gate-math module (once; later calls return the first outcome unless `reinit`). Never throws: a
+ * failure (no `wabt`, no wasm SIMD, a compile, instantiation or self-test error) leaves the JS path in use and issues
+ * one warning. `initBackend` awaits this; a fused LSTM run before it finishes uses the JS path and starts it.
+ */
+export function initLstmGates(opts: InitLstmGatesOptions = {}): Promise<InternalsStatus> {
+  if (opts.reinit === true) {
+    compiled = null;
+    status = undefined;
+    pending = undefined;
+    pool.clear();
+  }
+  pending ??= compile(opts.source ?? lstmGatesWat()).then((s) => {
+    status = s;
+    if (!s.ok) warnOnce(`sweepq: wasm LSTM gate math disabled, using the JS loops (slower): ${s.reason}`);
+    return s;
+  });
+  return pending;
+}
+
+async function compile(source: string): Promise<InternalsStatus> {
+  let bytes: Uint8Array;
+  try {
+    const wabt = await (await import('wabt')).default();
+    const mod = wabt.parseWat('lstm-gates.wat', source, { simd: true });
+    try {
+      mod.validate();
+      bytes = mod.toBinary({}).buffer;
+    } finally {
+      mod.destroy();
+    }
+  } catch (err) {
+    return { ok: false, reason: `could not assemble the module: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  try {
+    if (wasmApi == null) return { ok: false, reason: 'WebAssembly is not available' };
+    if (!wasmApi.validate(bytes)) return { ok: false, reason: 'WebAssembly SIMD is not available' };
+    const mod = await wasmApi.compile(bytes);
+    const err = selfTest(mod);
+    if (err != null) return { ok: false, reason: `self-test failed: ${err}` };
+    compiled = mod;
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, reason: `could not compile the module: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/** Runs both implementations on a small random pass (H not a multiple of 4: vector and scalar columns) and compares. */
+function selfTest(mod: WasmModule): string | undefined {
+  const T = 3;
+  const B = 2;
+  const H = 7;
+  let s = 12345;
+  const rand = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296) * 4 - 2;
+  for (const hard of [false, true]) {
+    const w = new WasmGates(mod, T, B, H);
+    const j = new JsGates(T, B, H);
+    const mask = Float32Array.from({ length: B * H }, (_, k) => (k % 3 === 0 ? 0 : 1.5));
+    const z = Float32Array.from({ length: T * B * 4 * H }, rand);
+    const rs = Array.from({ length: T }, () => Float32Array.from({ length: B * 4 * H }, rand));
+    const dhs = Array.from({ length: T }, () => Float32Array.from({ length: B * H }, rand));
+    for (const ws of [w, j]) {
+      ws.buf.set(z, ws.zOff);
+      ws.begin(mask);
+      for (let t = 0; t < T; t++) {
+        ws.r.set(rs[t]!);
+        ws.forward(t, hard);
+      }
+      ws.beginBackward(dhs[T - 1]!);
+      for (let t = T - 1; t >= 0; t--) {
+        if (t < T - 1) ws.dh.set(dhs[t]!);
+        ws.backward(t, hard);
+      }
+    }
+    const diff = (a: Float32Array, b: Float32Array): number => a.reduce((m, v, k) => Math.max(m, Math.abs(v - b[k]!)), 0);
+    const parts: Array<[string, number]> = [
+      ['h', diff(w.h, j.h)],
+      ['HP', diff(w.buf.subarray(w.hpOff, w.hpOff + (T + 1) * B * H), j.buf.subarray(j.hpOff, j.hpOff + (T + 1) * B * H))],
+      ['dZ', diff(w.buf.subarray(w.zOff, w.zOff + T * B * 4 * H), j.buf.subarray(j.zOff, j.zOff + T * B * 4 * H))],
+      ['dbias', diff(w.dbias(), j.dbias())],
+    ];
+    for (const [name, d] of parts) {
+      if (!(d <= 1e-5)) return `${hard ? 'hardSigmoid' : 'sigmoid'} ${name} differs from the JS path by ${d}`;
+    }
+  }
+  return undefined;
+}
+
+/** Force the JS gate math (tests of the fallback and of agreement); returns the previous setting. */
+export function forceJsGateMath(on: boolean): boolean {
+  const prev = forceJs;
+  forceJs = on;
+  return prev;
+}
+
+/** Whether the wasm gate math is in use: compiled and self-tested, and not forced off. */
+export function lstmGatesStatus(): InternalsStatus {
+  if (forceJs) return { ok: false, reason: 'JS gate math forced' };
+  if (status == null) return { ok: false, reason: 'wasm gate math not compiled yet' };
+  return status;
+}
+
+// Workspaces are pooled by kind and shape: a seed-shape pass needs about 9 MB, and allocating (zero-filling) and
+// collecting that every step cost more than the gate math itself. A forward pass takes one; its gradient gives it
+// back. Passes without a gradient (inference) leave theirs to the GC.
+const pool = new Map<string, GateWorkspace[]>();
+const POOL_DEPTH = 4;
+
+/** A workspace for a pass of shape T, B, H: wasm when {@link lstmGatesStatus} is ok, else JS. */
+export function takeGateWorkspace(T: number, B: number, H: number): GateWorkspace {
+  if (status == null && pending == null) void initLstmGates();
+  const wasm = compiled != null && !forceJs;
+  const key = `${wasm ? 'wasm' : 'js'}:${T}x${B}x${H}`;
+  const ws = pool.get(key)?.pop();
+  if (ws != null) return ws;
+  if (wasm) {
+    try {
+      return new WasmGates(compiled!, T, B, H);
+    } catch (err) {
+      // E.g. no address space left for another wasm memory (inference passes leave theirs to the GC).
+      warnOnce(`sweepq: could not make a wasm LSTM workspace, using the JS loops for this pass: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return new JsGates(T, B, H);
+}
+
+/** Return a workspace taken with {@link takeGateWorkspace} once its pass is done. */
+export function giveGateWorkspace(ws: GateWorkspace): void {
+  const key = `${ws.kind}:${ws.T}x${ws.B}x${ws.H}`;
+  let list = pool.get(key);
+  if (list == null) pool.set(key, (list = []));
+  if (list.length < POOL_DEPTH && !list.includes(ws)) list.push(ws);
+}
