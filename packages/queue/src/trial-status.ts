@@ -22,7 +22,12 @@ export async function forgetTrials(redis: Redis, prefix: string, sweepId: string
   if (trialIds.length > 0) await redis.hdel(redisKeys(prefix).done(sweepId), ...trialIds);
 }
 
-/** Whether a trial's final state was recorded. */
+/** The final state recorded for a trial, if any. */
+export async function trialDoneState(redis: Redis, prefix: string, sweepId: string, trialId: string): Promise<string | undefined> {
+  return (await redis.hget(redisKeys(prefix).done(sweepId), trialId)) ?? undefined;
+}
+
+/** Whether a final state is recorded for a trial. */
 export async function isTrialDone(redis: Redis, prefix: string, sweepId: string, trialId: string): Promise<boolean> {
-  return (await redis.hexists(redisKeys(prefix).done(sweepId), trialId)) === 1;
+  return (await trialDoneState(redis, prefix, sweepId, trialId)) !== undefined;
 }

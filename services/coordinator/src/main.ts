@@ -37,7 +37,15 @@ async function main(): Promise<void> {
       try {
         return await runSweep(
           job,
-          { store, trials, redis: connection, queuePrefix: env.SWEEPQ_QUEUE_PREFIX, logger: log, pollMs: env.COORDINATOR_POLL_MS },
+          {
+            store,
+            trials,
+            redis: connection,
+            queuePrefix: env.SWEEPQ_QUEUE_PREFIX,
+            logger: log,
+            pollMs: env.COORDINATOR_POLL_MS,
+            ...(env.SWEEPQ_FAKE_SKIP_STORAGE ? { resultsInBucket: false } : {}),
+          },
           lockLost ? AbortSignal.any([shutdown.signal, lockLost]) : shutdown.signal,
         );
       } catch (err) {
