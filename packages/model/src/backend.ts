@@ -7,6 +7,7 @@ import { registerEmbeddingKernels } from './embedding-kernels.js';
 import { registerFastKernels, setFastPathWarningSink } from './fast-kernels.js';
 import { ModelError } from './errors.js';
 import { initLstmGates } from './lstm-gates.js';
+import { initWasmAdam } from './adam-wasm.js';
 
 /** Names of the backends this package can run on; `tensorflow` is the backend name of `@tensorflow/tfjs-node`. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -140,6 +141,8 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   if (log != null) setFastPathWarningSink((message) => log.warn(message));
   // The fused LSTM's wasm SIMD gate math (any backend); never throws, falls back to JS with a warning.
   await initLstmGates();
+  // Lazy Adam's in-place wasm kernel (used on the wasm backend only); never throws, the tfjs ops stay otherwise.
+  await initWasmAdam();
   if (prefer === 'auto') {
     if (autoChoice != null && tf.getBackend() === autoChoice) return info(autoChoice);
     const skipped: string[] = [];

@@ -50,7 +50,8 @@ export interface FusedLstmOptions {
  * Forward: one `[T·B, D] x [D, 4H]` matmul for the input projection of all steps (bias fused), then per step one
  * `[B, H] x [H, 4H]` matmul and the gate math on typed arrays. Backward: per step the gate-gradient math and one
  * `[B, 4H] x [4H, H]` matmul; the weight and input gradients are three large matmuls over all steps at once
- * (`dW = Xᵀ·dZ`, `dU = Hᵀ·dZ`, `dX = dZ·Wᵀ`), each with explicitly transposed operands.
+ * (`dW = Xᵀ·dZ`, `dU = Hᵀ·dZ`, `dX = dZ·Wᵀ`; on tensor backends the first two as `(dZᵀ·X)ᵀ` and `(dZᵀ·H)ᵀ`
+ * from the transposed `dZᵀ` the backward steps write).
  */
 export function fusedLstmLastOutput(
   xtm: tf.Tensor3D,
@@ -172,10 +173,14 @@ export function fusedLstmLastOutput(
         const res = tf.tidy(() => {
           const dZt = tf.tensor2d(own(dZ), [T * B, G]);
           const hp = tf.tensor2d(own(HP), [T * B, H]);
-          let dX = tf.reshape(tf.matMul(dZt, tf.transpose(sW)), [T, B, D]);
+          let dX = tf.reshape(tf.matMul(dZt, sW, false, true), [T, B, D]);
           if (imask !== null) dX = tf.mul(dX, tf.tensor3d(imask, [1, B, D]));
-          const dW = tf.matMul(tf.transpose(sx2), dZt);
-          const dU = tf.matMul(tf.transpose(hp), dZt);
+          // dWᵀ = dZᵀ·X and dUᵀ = dZᵀ·H with dZᵀ written by the backward steps: plain matmuls whose right-hand side
+          // (the operand XNNPACK packs on every call, as the tensor is new) is the narrow [T·B, 64] one. The
+          // textbook Xᵀ·dZ packs the [T·B, 4H] dZ instead, which cost more than the product itself.
+          const dZT = tf.tensor2d(own(buf.subarray(ws.ztOff, ws.ztOff + G * T * B)), [G, T * B]);
+          const dW = tf.transpose(tf.matMul(dZT, sx2));
+          const dU = tf.transpose(tf.matMul(dZT, hp));
           const db = tf.tensor1d(dbias);
           return [dX, dW, dU, db];
         });

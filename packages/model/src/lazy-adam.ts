@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { wasmAdam, type AdamConstants, type WasmAdam } from './adam-wasm.js';
 
 /** The fields of tfjs' `AdamOptimizer` this subclass reads (private or protected in the typings, plain JS fields). */
 interface AdamInternals {
@@ -32,6 +33,10 @@ export const LAZY_CONFIG_KEY = 'sweepqEmbeddingOptimizer';
  * A drop-in `AdamOptimizer`: same class name (`Adam`) and config (plus {@link LAZY_CONFIG_KEY}, which stock tfjs
  * ignores), same slots in the same order for `getWeights`/`setWeights` (so checkpoints are interchangeable with
  * dense Adam's), same handling of all other variables. A row with an exactly zero gradient counts as untouched.
+ *
+ * On the wasm backend (pinned tfjs version, fast paths on) every variable's update is one pass of a wasm
+ * SIMD kernel over the touched rows (see `adam-wasm.ts`), bit-identical to the tfjs ops, which remain the path
+ * everywhere else.
  */
 export class LazyAdamOptimizer extends tf.AdamOptimizer {
   private readonly lazy: Set<string>;
@@ -64,6 +69,10 @@ export class LazyAdamOptimizer extends tf.AdamOptimizer {
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
     const self = this as unknown as AdamInternals;
     const varNames = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    const gradientOf = (name: string, i: number): tf.Tensor | undefined =>
+      Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
+    const fast = wasmAdam();
+    if (fast != null && this.applyInPlace(fast, varNames, gradientOf)) return;
     tf.tidy(() => {
       const oneMinusAccBeta1 = tf.sub(1, self.accBeta1);
       const oneMinusAccBeta2 = tf.sub(1, self.accBeta2);
@@ -75,7 +84,7 @@ export class LazyAdamOptimizer extends tf.AdamOptimizer {
         if (self.accumulatedSecondMoment[i] == null) {
           self.accumulatedSecondMoment[i] = { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
         }
-        const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
+        const gradient = gradientOf(name, i);
         if (gradient == null) return;
         const firstMoment = self.accumulatedFirstMoment[i]!.variable;
         const secondMoment = self.accumulatedSecondMoment[i]!.variable;
@@ -108,6 +117,77 @@ export class LazyAdamOptimizer extends tf.AdamOptimizer {
       self.accBeta2.assign(tf.mul(self.accBeta2, self.beta2));
     });
     self.incrementIterations();
+  }
+
+  /**
+   * The update of {@link applyGradients} with the wasm kernels: per variable one scan for the touched rows (lazy
+   * variables) and one pass over them (over everything for the other variables). The moments are updated in place
+   * unless another tensor shares their memory; the weight is updated in a copy (one memcpy) that is then assigned.
+   *
+   * @returns false, having changed nothing, when a variable or gradient is not float32 or shapes differ.
+   */
+  private applyInPlace(fast: WasmAdam, varNames: string[], gradientOf: (name: string, i: number) => tf.Tensor | undefined): boolean {
+    const self = this as unknown as AdamInternals;
+    for (let i = 0; i < varNames.length; i++) {
+      const value = tf.engine().registeredVariables[varNames[i]!];
+      const g = gradientOf(varNames[i]!, i);
+      if (value == null || value.dtype !== 'float32' || (g != null && (g.dtype !== 'float32' || g.size !== value.size))) return false;
+    }
+    const f = Math.fround;
+    const k: AdamConstants = {
+      beta1: f(self.beta1),
+      oneMinusBeta1: f(1 - self.beta1),
+      beta2: f(self.beta2),
+      oneMinusBeta2: f(1 - self.beta2),
+      oneMinusAccBeta1: f(1 - self.accBeta1.dataSync()[0]!),
+      oneMinusAccBeta2: f(1 - self.accBeta2.dataSync()[0]!),
+      epsilon: f(self.epsilon),
+      negLearningRate: f(-self.learningRate),
+    };
+    varNames.forEach((name, i) => {
+      const value = tf.engine().registeredVariables[name]!;
+      if (self.accumulatedFirstMoment[i] == null) {
+        self.accumulatedFirstMoment[i] = { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+      }
+      if (self.accumulatedSecondMoment[i] == null) {
+        self.accumulatedSecondMoment[i] = { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+      }
+      const g = gradientOf(name, i);
+      if (g == null) return;
+      // The touched rows of a lazy variable (as in touchedRows: not all zero, NaN counts as non-zero).
+      let rows: { list: tf.Tensor; count: number; width: number } | null = null;
+      if (this.lazy.has(name) && value.rank >= 1) {
+        const n = value.shape[0]!;
+        const width = n === 0 ? 0 : value.size / n;
+        const list = tf.zeros([n], 'int32');
+        rows = { list, count: fast.touchedRows(g, n, width, list), width };
+        if (rows.count === 0) {
+          list.dispose();
+          return;
+        }
+      }
+      const vars = [self.accumulatedFirstMoment[i]!.variable, self.accumulatedSecondMoment[i]!.variable, value];
+      // The weight itself always goes to a fresh copy: tfjs-wasm caches matmul operands packed per tensor id
+      // (XNNPACK), so a weight changed in place would keep being multiplied with its old values.
+      const targets: tf.Tensor[] = vars.map((t) => (t !== value && fast.writable(t) ? t : tf.clone(t)));
+      const [m, v, w] = targets as [tf.Tensor, tf.Tensor, tf.Tensor];
+      if (rows == null) fast.update(g, m, v, w, k);
+      else {
+        fast.updateRows(g, m, v, w, rows.list, rows.count, rows.width, k);
+        rows.list.dispose();
+      }
+      targets.forEach((t, j) => {
+        if (t === vars[j]) return;
+        vars[j]!.assign(t);
+        t.dispose();
+      });
+    });
+    tf.tidy(() => {
+      self.accBeta1.assign(tf.mul(self.accBeta1, self.beta1));
+      self.accBeta2.assign(tf.mul(self.accBeta2, self.beta2));
+    });
+    self.incrementIterations();
+    return true;
   }
 }
 

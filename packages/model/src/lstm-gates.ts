@@ -10,7 +10,7 @@
  *
  * Either way the caller sees one float array `buf` with the inputs and outputs at fixed offsets: it writes the input
  * projection `z`, and between steps the recurrent projection `r` (forward) or the gradient `dh` (backward), and reads
- * the saved `h_{t-1}` sequence `HP`, the last `h` and the pre-activation gradients `dZ`.
+ * the saved `h_{t-1}` sequence `HP`, the last `h` and the pre-activation gradients `dZ` (also transposed, `dZᵀ`).
  */
 import { warnOnce, type InternalsStatus } from './fast-kernels.js';
 import { lstmGatesWat } from './lstm-gates-wat.js';
@@ -41,6 +41,8 @@ export interface GateWorkspace {
   readonly zOff: number;
   /** `HP` `[T + 1, B, H]`: row block t is the (masked) `h_{t-1}` fed to step t; block 0 is zero. */
   readonly hpOff: number;
+  /** `dZᵀ` `[4H, T·B]`: the pre-activation gradients transposed (column t·B + b), written by {@link backward}. */
+  readonly ztOff: number;
   /** `[B, 4H]` view: `h_{t-1} · U` for the next {@link forward} step, written by the caller (for t > 0). */
   readonly r: Float32Array;
   /** `[B, H]` view: `h_t` of the last {@link forward} step. */
@@ -53,7 +55,7 @@ export interface GateWorkspace {
   forward(t: number, hard: boolean): void;
   /** Start the backward pass with the output gradient `dy` `[B, H]`. */
   beginBackward(dy: Float32Array): void;
-  /** Backward step t (descending from T - 1): writes `dZ[t]` at `zOff + t·B·4H`. */
+  /** Backward step t (descending from T - 1): writes `dZ[t]` at `zOff + t·B·4H` and its transpose into `dZᵀ`. */
   backward(t: number, hard: boolean): void;
   /** The bias gradient `[4H]` accumulated by the backward steps. */
   dbias(): Float32Array;
@@ -68,6 +70,7 @@ interface Layout {
   c: number;
   tc: number;
   hp: number;
+  zt: number;
   r: number;
   h: number;
   dh: number;
@@ -94,6 +97,7 @@ function layout(T: number, B: number, H: number): Layout {
     c: take(T * B * H),
     tc: take(T * B * H),
     hp: take((T + 1) * B * H),
+    zt: take(4 * H * T * B),
     r: take(B * G),
     h: take(B * H),
     dh: take(B * H),
@@ -118,6 +122,7 @@ class WasmGates implements GateWorkspace {
   readonly buf: Float32Array;
   readonly zOff: number;
   readonly hpOff: number;
+  readonly ztOff: number;
   readonly r: Float32Array;
   readonly h: Float32Array;
   readonly dh: Float32Array;
@@ -139,6 +144,7 @@ class WasmGates implements GateWorkspace {
     const buf = (this.buf = new Float32Array(mem.buffer));
     this.zOff = L.z;
     this.hpOff = L.hp;
+    this.ztOff = L.zt;
     this.r = buf.subarray(L.r, L.r + B * 4 * H);
     this.h = buf.subarray(L.h, L.h + B * H);
     this.dh = buf.subarray(L.dh, L.dh + B * H);
@@ -197,6 +203,8 @@ class WasmGates implements GateWorkspace {
       4 * (L.z + t * BG),
       4 * L.dbs,
       4 * L.dbias,
+      4 * (L.zt + t * B),
+      T * B,
     );
   }
 
@@ -210,6 +218,7 @@ class JsGates implements GateWorkspace {
   readonly buf: Float32Array;
   readonly zOff: number;
   readonly hpOff: number;
+  readonly ztOff: number;
   readonly r: Float32Array;
   readonly h: Float32Array;
   readonly dh: Float32Array;
@@ -231,6 +240,7 @@ class JsGates implements GateWorkspace {
     const buf = (this.buf = new Float32Array(L.total));
     this.zOff = L.z;
     this.hpOff = L.hp;
+    this.ztOff = L.zt;
     this.r = buf.subarray(L.r, L.r + B * 4 * H);
     this.h = buf.subarray(L.h, L.h + B * H);
     this.dh = buf.subarray(L.dh, L.dh + B * H);
@@ -272,6 +282,12 @@ class JsGates implements GateWorkspace {
     const mask = this.mask;
     if (mask !== null && t < T - 1) for (let k = 0; k < BH; k++) this.dh[k] = this.dh[k]! * mask[k]!;
     backwardStep(B, H, hard, this.a, t * 4 * BH, this.tc, t * BH, t > 0 ? this.c : null, (t - 1) * BH, this.dh, this.dc, this.z, t * 4 * BH, this.dbias64);
+    const G = 4 * H;
+    const TB = T * B;
+    const buf = this.buf;
+    const src = this.L.z + t * G * B;
+    const dst = this.L.zt + t * B;
+    for (let b = 0; b < B; b++) for (let k = 0; k < G; k++) buf[dst + k * TB + b] = buf[src + b * G + k]!;
   }
 
   dbias(): Float32Array {
@@ -342,10 +358,13 @@ async function compile(source: string): Promise<InternalsStatus> {
   }
 }
 
-/** Runs both implementations on a small random pass (H not a multiple of 4: vector and scalar columns) and compares. */
+/**
+ * Runs both implementations on a small random pass (H not a multiple of 4: vector and scalar columns; B = 5: vector
+ * and scalar rows of the dZᵀ transpose) and compares.
+ */
 function selfTest(mod: WasmModule): string | undefined {
   const T = 3;
-  const B = 2;
+  const B = 5;
   const H = 7;
   let s = 12345;
   const rand = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296) * 4 - 2;
@@ -374,6 +393,7 @@ function selfTest(mod: WasmModule): string | undefined {
       ['h', diff(w.h, j.h)],
       ['HP', diff(w.buf.subarray(w.hpOff, w.hpOff + (T + 1) * B * H), j.buf.subarray(j.hpOff, j.hpOff + (T + 1) * B * H))],
       ['dZ', diff(w.buf.subarray(w.zOff, w.zOff + T * B * 4 * H), j.buf.subarray(j.zOff, j.zOff + T * B * 4 * H))],
+      ['dZT', diff(w.buf.subarray(w.ztOff, w.ztOff + T * B * 4 * H), j.buf.subarray(j.ztOff, j.ztOff + T * B * 4 * H))],
       ['dbias', diff(w.dbias(), j.dbias())],
     ];
     for (const [name, d] of parts) {

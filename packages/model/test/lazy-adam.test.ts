@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildModel,
   deserializeModel,
@@ -12,6 +12,8 @@ import {
   tf,
   trainModel,
 } from '../src/index.js';
+import { wasmAdam, wasmAdamStatus } from '../src/adam-wasm.js';
+import { forcePublicWasmPath } from '../src/fast-kernels.js';
 import { TINY, separable } from './helpers.js';
 
 const ROWS = 7;
@@ -207,5 +209,83 @@ describe('embeddingOptimizer in buildModel and deserializeModel', () => {
     expect(tf.memory().numTensors).toBe(before);
     model.optimizer.dispose();
     for (const m of [model, loaded, overridden, stock]) m.dispose();
+  });
+});
+
+describe('LazyAdamOptimizer in-place wasm kernel (adam-wasm.ts)', () => {
+  // Not multiples of 4 (vector and scalar parts of the kernel); rows 0 mod 5 never touched, row 3 gets a -0 only.
+  const R = 23;
+  const C = 13;
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+  });
+  afterEach(() => {
+    forcePublicWasmPath(false);
+  });
+
+  function grads(k: number, nanRow: boolean): { table: tf.Tensor2D; other: tf.Tensor1D } {
+    const rand = lcg(500 + k);
+    const g = new Float32Array(R * C);
+    for (let r = 0; r < R; r++) {
+      if (r % 5 === 0 || (r % 3 === 1 && k % 2 === 0)) continue;
+      // Magnitudes over many binades, so that rounding differences would show.
+      for (let c = 0; c < C; c++) g[r * C + c] = rand() * 10 ** ((r % 7) - 4);
+    }
+    g[3 * C + 5] = -0;
+    if (nanRow) g[7 * C + 2] = Number.NaN;
+    return { table: tf.tensor2d(g, [R, C]), other: tf.tensor1d(Float32Array.from({ length: 6 }, rand)) };
+  }
+
+  function run(fast: boolean, nanRow: boolean, keepView: boolean): { values: number[][]; kept: number[] | null } {
+    forcePublicWasmPath(!fast);
+    const rand = lcg(9);
+    const n = ++uid;
+    const table = tf.tidy(() => tf.variable(tf.tensor2d(Float32Array.from({ length: R * C }, rand), [R, C]), true, `lazyWasm${n}/table`));
+    const other = tf.tidy(() => tf.variable(tf.tensor1d(Float32Array.from({ length: 6 }, rand)), true, `lazyWasm${n}/other`));
+    const opt = new LazyAdamOptimizer(0.003, 0.9, 0.999, null, [table.name]);
+    // A reshape shares the table's memory: an in-place update must not change it.
+    const view = keepView ? tf.reshape(table, [R * C]) : null;
+    const initial = view == null ? null : Array.from(view.dataSync());
+    for (let k = 0; k < 4; k++) {
+      const g = grads(k, nanRow && k === 2);
+      opt.applyGradients([
+        { name: table.name, tensor: g.table },
+        { name: other.name, tensor: g.other },
+      ]);
+      tf.dispose([g.table, g.other]);
+    }
+    const moments = (opt as unknown as { accumulatedFirstMoment: Array<{ variable: tf.Variable }>; accumulatedSecondMoment: Array<{ variable: tf.Variable }> });
+    const values = [table, other, ...moments.accumulatedFirstMoment.map((s) => s.variable), ...moments.accumulatedSecondMoment.map((s) => s.variable)].map((t) =>
+      Array.from(t.dataSync()),
+    );
+    const kept = view == null ? null : Array.from(view.dataSync());
+    if (view != null) expect(kept).toEqual(initial);
+    view?.dispose();
+    opt.dispose();
+    tf.dispose([table, other]);
+    return { values, kept };
+  }
+
+  it('is in use on wasm and gives bit-identical variables and moments to the tfjs-op path', () => {
+    expect(wasmAdamStatus()).toEqual({ ok: true });
+    expect(wasmAdam()).not.toBeNull();
+    forcePublicWasmPath(true);
+    expect(wasmAdam()).toBeNull();
+    forcePublicWasmPath(false);
+    for (const nanRow of [false, true]) {
+      const slow = run(false, nanRow, false);
+      const fast = run(true, nanRow, false);
+      fast.values.forEach((v, i) => expect(v, `tensor ${i} (NaN row: ${nanRow})`).toEqual(slow.values[i]));
+    }
+  });
+
+  it('updates a variable whose memory another tensor shares in a copy (the other tensor keeps its values), without leaks', () => {
+    let before = tf.memory().numTensors;
+    const slow = run(false, false, true);
+    const slowDelta = tf.memory().numTensors - before;
+    before = tf.memory().numTensors;
+    const fast = run(true, false, true);
+    expect([tf.memory().numTensors - before, slowDelta]).toEqual([0, 0]);
+    fast.values.forEach((v, i) => expect(v, `tensor ${i}`).toEqual(slow.values[i]));
   });
 });
