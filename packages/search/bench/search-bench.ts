@@ -3,8 +3,14 @@
  * spam-assassin dataset, same search space, same budget, several seeds. Not a test: figures, not assertions.
  *
  *   npm run bench:search -- [--seeds 3] [--run-cap 20] [--budget epochs|trials] [--in-flight 2] [--max-rows N]
- *                           [--train-rows N] [--epochs 9] [--startup 6] [--jobs 2]
- *                           [--methods random,bayes,bayes+hyperband] [--json]
+ *                           [--train-rows N] [--epochs 9] [--startup 6] [--min-iter 3] [--eta 3] [--jobs 2]
+ *                           [--methods random,bayes,bayes+hyperband] [--json] [--reuse-random FILE]
+ *
+ * Hyperband: `early_terminate: {type: hyperband, min_iter: --min-iter, eta: --eta}`, default min_iter 3, eta 3: with
+ * 9-epoch trials, one rung at epoch 3 where the top third (by validation accuracy at epoch 3) continue to epoch 9.
+ * (min_iter 1 adds a rung at epoch 1, where about half the configurations still predict the majority class — 33 of
+ * random search's 60 trials over seeds 1-3 — and the ranking says little about the final one.) The setting is
+ * printed with the results.
  *
  * Budget. `--budget trials`: every method runs `--run-cap` trials. `--budget epochs` (default): random search runs
  * `--run-cap` trials first for each seed, and the epochs it trained become that seed's budget for the other methods:
@@ -35,6 +41,7 @@
  * total epochs.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -63,9 +70,12 @@ const { values: args } = parseArgs({
     'train-rows': { type: 'string' },
     epochs: { type: 'string', default: '9' },
     startup: { type: 'string', default: '6' },
+    'min-iter': { type: 'string', default: '3' },
+    eta: { type: 'string', default: '3' },
     jobs: { type: 'string', default: '2' },
     methods: { type: 'string', default: METHODS.join(',') },
     json: { type: 'boolean', default: false },
+    'reuse-random': { type: 'string' },
     run: { type: 'string' },
     'epoch-budget': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -75,7 +85,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(
-    'usage: npm run bench:search -- [--seeds N] [--run-cap N] [--budget epochs|trials] [--in-flight N] [--max-rows N] [--train-rows N] [--epochs N] [--startup N] [--jobs N] [--methods random,bayes,bayes+hyperband] [--json]',
+    'usage: npm run bench:search -- [--seeds N] [--run-cap N] [--budget epochs|trials] [--in-flight N] [--max-rows N] [--train-rows N] [--epochs N] [--startup N] [--min-iter N] [--eta N] [--jobs N] [--methods random,bayes,bayes+hyperband] [--json] [--reuse-random FILE]',
   );
   process.exit(0);
 }
@@ -97,6 +107,8 @@ const MAX_ROWS = optInt('max-rows', args['max-rows']);
 const TRAIN_ROWS = optInt('train-rows', args['train-rows']);
 const EPOCHS = int('epochs', args.epochs);
 const STARTUP = int('startup', args.startup);
+const MIN_ITER = int('min-iter', args['min-iter']);
+const ETA = int('eta', args.eta);
 const JOBS = int('jobs', args.jobs);
 if (!(BUDGETS as readonly string[]).includes(args.budget ?? '')) {
   console.error(`--budget: expected epochs or trials, got ${JSON.stringify(args.budget)}`);
@@ -125,7 +137,7 @@ function benchSpec(method: Method, seed: number): SweepSpec {
     max_in_flight: IN_FLIGHT,
     metric: { name: 'val_accuracy', goal: 'maximize' },
     ...(method === 'random' ? {} : { bayes: { n_startup_trials: STARTUP } }),
-    ...(method === 'bayes+hyperband' ? { early_terminate: { type: 'hyperband', min_iter: 1, eta: 3 } } : {}),
+    ...(method === 'bayes+hyperband' ? { early_terminate: { type: 'hyperband', min_iter: MIN_ITER, eta: ETA } } : {}),
     parameters: {
       optimizer: { values: ['adam', 'rmsprop', 'sgd'] },
       learning_rate: { distribution: 'log_uniform_values', min: 1e-4, max: 3e-2 },
@@ -175,6 +187,8 @@ interface RunResult {
   ends: TrialEnd[];
   /** Every epoch of every trial, in the order they happened. */
   points: EpochPoint[];
+  /** Every trial: its parameters, its validation accuracy per epoch, and whether a rung stopped it. */
+  trialLog: Array<{ index: number; params: TrialParams; curve: number[]; stopped: boolean }>;
 }
 
 async function runOne(method: Method, seed: number, epochBudget: number | undefined): Promise<RunResult> {
@@ -206,6 +220,7 @@ async function runOne(method: Method, seed: number, epochBudget: number | undefi
   const running = new Map<number, { params: TrialParams; done: number }>();
   const ends: TrialEnd[] = [];
   const points: EpochPoint[] = [];
+  const trialLog: RunResult['trialLog'] = [];
   let sweepEpochs = 0;
   let proposed = 0;
   let stopped = 0;
@@ -226,6 +241,8 @@ async function runOne(method: Method, seed: number, epochBudget: number | undefi
     const stop = new AbortController();
     let last: EpochLog | undefined;
     let wasStopped = false;
+    const curve: number[] = [];
+    trialLog.push({ index, params, curve, stopped: false });
     try {
       await trainModel({
         model,
@@ -240,6 +257,7 @@ async function runOne(method: Method, seed: number, epochBudget: number | undefi
           const r = running.get(index);
           if (r !== undefined) r.done = e.epoch;
           last = e;
+          curve.push(e.val_accuracy);
           if (Number.isFinite(e.val_accuracy)) points.push({ sweepEpochs, value: e.val_accuracy });
           if (e.epoch >= params.epochs) return;
           const d = await rungs.report(trialId, e.epoch, e.val_accuracy, spec);
@@ -253,6 +271,7 @@ async function runOne(method: Method, seed: number, epochBudget: number | undefi
       observations.push(wasStopped && last ? { params, value, stoppedAtEpoch: last.epoch } : { params, value });
       if (value !== null) ends.push({ sweepEpochs, value, epochs: last?.epoch ?? 0, stopped: wasStopped });
       if (wasStopped) stopped += 1;
+      (trialLog.find((t) => t.index === index) as RunResult['trialLog'][number]).stopped = wasStopped;
     } catch (err) {
       // A diverged trial (NaN loss) fails; the sampler ranks it last.
       observations.push({ params, value: null });
@@ -306,12 +325,13 @@ async function runOne(method: Method, seed: number, epochBudget: number | undefi
     wallSec,
     ends,
     points,
+    trialLog,
   };
 }
 
 function runChild(method: Method, seed: number, epochBudget: number | undefined): Promise<RunResult> {
   const script = fileURLToPath(import.meta.url);
-  const argv = ['--conditions=source', '--import', 'tsx', script, '--run', `${method}:${seed}`, '--run-cap', String(RUN_CAP), '--in-flight', String(IN_FLIGHT), '--epochs', String(EPOCHS), '--startup', String(STARTUP)];
+  const argv = ['--conditions=source', '--import', 'tsx', script, '--run', `${method}:${seed}`, '--run-cap', String(RUN_CAP), '--in-flight', String(IN_FLIGHT), '--epochs', String(EPOCHS), '--startup', String(STARTUP), '--min-iter', String(MIN_ITER), '--eta', String(ETA)];
   if (MAX_ROWS !== undefined) argv.push('--max-rows', String(MAX_ROWS));
   if (TRAIN_ROWS !== undefined) argv.push('--train-rows', String(TRAIN_ROWS));
   if (epochBudget !== undefined) argv.push('--epoch-budget', String(epochBudget));
@@ -361,6 +381,24 @@ if (args.run !== undefined) {
 const order: Array<{ method: Method; seed: number }> = [];
 for (let seed = 1; seed <= SEEDS; seed++) if (methods.includes('random')) order.push({ method: 'random', seed });
 for (let seed = 1; seed <= SEEDS; seed++) for (const method of methods) if (method !== 'random') order.push({ method, seed });
+/**
+ * `--reuse-random FILE`: random search's runs come from an earlier `--json` output of this bench with the same data,
+ * trial and epoch settings (random search does not depend on the bayes or hyperband options), instead of being run
+ * again. Saves time when comparing bayes settings; a final comparison should run everything.
+ */
+const reuseFile = args['reuse-random'];
+const reusedRuns: RunResult[] = [];
+if (reuseFile !== undefined) {
+  const text = readFileSync(reuseFile, 'utf8');
+  const prior = JSON.parse(text.slice(text.indexOf('{'))) as { config: Record<string, unknown>; runs: RunResult[] };
+  const same = (['runCap', 'inFlight', 'maxRows', 'epochs'] as const).every((k) => prior.config[k] === { runCap: RUN_CAP, inFlight: IN_FLIGHT, maxRows: MAX_ROWS ?? null, epochs: EPOCHS }[k]);
+  if (!same || (TRAIN_ROWS !== undefined && prior.config['trainRows'] !== TRAIN_ROWS)) {
+    console.error(`--reuse-random: ${reuseFile} was run with other settings (${JSON.stringify(prior.config)})`);
+    process.exit(2);
+  }
+  reusedRuns.push(...prior.runs.filter((r) => r.method === 'random'));
+}
+const reusedRandom = (seed: number): RunResult | undefined => reusedRuns.find((r) => r.seed === seed);
 const randomRuns = new Map<number, Promise<RunResult>>();
 const randomSettle = new Map<number, { resolve: (r: RunResult) => void; reject: (e: Error) => void }>();
 for (let seed = 1; seed <= SEEDS; seed++) {
@@ -370,7 +408,7 @@ for (let seed = 1; seed <= SEEDS; seed++) {
 }
 if (!args.json) {
   console.error(
-    `running ${order.length} sweeps (${methods.join(', ')} x ${SEEDS} seeds, ${BUDGET === 'epochs' ? `random: run_cap ${RUN_CAP}, others: random's epochs` : `run_cap ${RUN_CAP}`}, ${IN_FLIGHT} in flight, ${JOBS} at a time)…`,
+    `running ${order.length} sweeps (${methods.join(', ')} x ${SEEDS} seeds, ${BUDGET === 'epochs' ? `random: run_cap ${RUN_CAP}, others: random's epochs` : `run_cap ${RUN_CAP}`}, ${IN_FLIGHT} in flight, ${JOBS} at a time; bayes start-up ${STARTUP}; hyperband min_iter ${MIN_ITER}, eta ${ETA})…`,
   );
 }
 const t0 = performance.now();
@@ -378,7 +416,8 @@ const results = await pool(
   order.map((t) => async () => {
     const budget = t.method !== 'random' && BUDGET === 'epochs' ? (await (randomRuns.get(t.seed) as Promise<RunResult>)).totalEpochs : undefined;
     const settle = t.method === 'random' ? randomSettle.get(t.seed) : undefined;
-    const r = await runChild(t.method, t.seed, budget).catch((err: Error) => {
+    const reused = t.method === 'random' ? reusedRandom(t.seed) : undefined;
+    const r = await (reused !== undefined ? Promise.resolve(reused) : runChild(t.method, t.seed, budget)).catch((err: Error) => {
       settle?.reject(err);
       throw err;
     });
@@ -445,7 +484,8 @@ const ratios = methods
     }),
   );
 
-const config = { seeds: SEEDS, runCap: RUN_CAP, budget: BUDGET, inFlight: IN_FLIGHT, maxRows: MAX_ROWS ?? null, trainRows: results[0]?.trainRows, validationRows: results[0]?.validationRows, epochs: EPOCHS, startup: STARTUP, jobs: JOBS };
+const hyperbandRungs = rungEpochs(benchSpec('bayes+hyperband', 1));
+const config = { seeds: SEEDS, runCap: RUN_CAP, budget: BUDGET, inFlight: IN_FLIGHT, maxRows: MAX_ROWS ?? null, trainRows: results[0]?.trainRows, validationRows: results[0]?.validationRows, epochs: EPOCHS, startup: STARTUP, hyperband: { min_iter: MIN_ITER, eta: ETA, rungs: hyperbandRungs }, jobs: JOBS };
 if (args.json) {
   console.log(JSON.stringify({ config, backend: results[0]?.backend, totalWallSec: totalWall, medianTarget, rows, ratios, runs: results }, null, 2));
 } else {
@@ -486,6 +526,6 @@ if (args.json) {
   }
   const r0 = results[0];
   console.log(
-    `\nbackend ${r0?.backend}; budget ${BUDGET === 'epochs' ? `epochs (random: run_cap ${RUN_CAP}; others: random's total epochs per seed)` : `trials (run_cap ${RUN_CAP})`}; ${IN_FLIGHT} trials in flight, ${JOBS} runs at a time; ${EPOCHS} epochs max; ${r0?.trainRows} training rows, ${r0?.validationRows} validation rows${MAX_ROWS === undefined ? '' : ` (max_rows ${MAX_ROWS})`}; bayes start-up ${STARTUP}; total wall ${totalWall.toFixed(0)} s`,
+    `\nbackend ${r0?.backend}; budget ${BUDGET === 'epochs' ? `epochs (random: run_cap ${RUN_CAP}; others: random's total epochs per seed)` : `trials (run_cap ${RUN_CAP})`}; ${IN_FLIGHT} trials in flight, ${JOBS} runs at a time; ${EPOCHS} epochs max; ${r0?.trainRows} training rows, ${r0?.validationRows} validation rows${MAX_ROWS === undefined ? '' : ` (max_rows ${MAX_ROWS})`}; bayes start-up ${STARTUP}; hyperband min_iter ${MIN_ITER}, eta ${ETA} (rungs at epoch ${hyperbandRungs.join(', ')}; the last epoch is ${EPOCHS})${reuseFile === undefined ? '' : `; random search's runs reused from ${reuseFile}`}; total wall ${totalWall.toFixed(0)} s`,
   );
 }

@@ -26,9 +26,9 @@ export interface Observation {
   /** The sweep metric; null for a failed or diverged trial (ranked below every trial with a value). */
   value: number | null;
   /**
-   * For a trial stopped early (hyperband/median): the epoch its `value` was measured at. Stopped trials rank below
-   * every trial that ran to the end, then by how far they got, then by value (a partial-fidelity value is not
-   * comparable with a final one).
+   * For a trial stopped early (hyperband/median): the epoch its `value` was measured at. A stopped trial is ranked by
+   * that value like any other trial; at equal values the one measured at a later epoch (a finished one first) ranks
+   * higher. See {@link TpeSampler} for why.
    */
   stoppedAtEpoch?: number;
 }
@@ -138,18 +138,21 @@ function estimator(dim: Dim, values: readonly ParamValue[]): Estimator | undefin
   };
 }
 
-/** Sort key of an observation: tier (0 finished, 1 stopped early, 2 failed), then quality. */
+/**
+ * Order of observations, best first: trials with a value by that value (stopped early or not), equal values by the
+ * epoch they were measured at (later first; a finished trial counts as measured last), then failed trials.
+ */
 function better(goal: 'maximize' | 'minimize', a: Observation, b: Observation): number {
-  const tier = (o: Observation): number => (o.value === null || !Number.isFinite(o.value) ? 2 : o.stoppedAtEpoch !== undefined ? 1 : 0);
-  const ta = tier(a);
-  const tb = tier(b);
-  if (ta !== tb) return ta - tb;
-  if (ta === 1 && a.stoppedAtEpoch !== b.stoppedAtEpoch) return (b.stoppedAtEpoch ?? 0) - (a.stoppedAtEpoch ?? 0);
-  if (ta < 2 && a.value !== b.value) {
+  const failed = (o: Observation): boolean => o.value === null || !Number.isFinite(o.value);
+  const fa = failed(a);
+  const fb = failed(b);
+  if (fa !== fb) return fa ? 1 : -1;
+  if (fa) return 0;
+  if (a.value !== b.value) {
     const d = (a.value as number) - (b.value as number);
     return goal === 'maximize' ? -d : d;
   }
-  return 0;
+  return (b.stoppedAtEpoch ?? Infinity) - (a.stoppedAtEpoch ?? Infinity) || 0;
 }
 
 function toTrialParams(combo: Readonly<Record<string, ParamValue>>): TrialParams {
@@ -163,10 +166,16 @@ function toTrialParams(combo: Readonly<Record<string, ParamValue>>): TrialParams
  *
  * - Trials `index < n_startup_trials` (and any proposal made before a trial has a value) are random draws: trial k's
  *   first draw is exactly random search's trial k for the same seed.
- * - After that, finished observations are ranked (finished > stopped early > failed), the best `ceil(gamma·n)` of those
- *   with a value form the "good" density l(x), everything else — failed trials and the in-flight `pending` configs
- *   as well, a constant liar with the worst value — forms g(x). `n_ei_candidates` configurations are drawn from l and
+ * - After that, finished observations are ranked by value (failed ones last), the best `ceil(gamma·n)` of those with
+ *   a value form the "good" density l(x), everything else — failed trials and the in-flight `pending` configs as
+ *   well, a constant liar with the worst value — forms g(x). `n_ei_candidates` configurations are drawn from l and
  *   the one with the largest Σ log l(x) − log g(x) over its active parameters wins.
+ * - A trial stopped early competes with the value it was stopped at. A partial-training value normally understates
+ *   the final one (accuracy still rising, loss still falling), so this is conservative: a stopped trial outranks a
+ *   finished one only if it was already better when it stopped. (Ranking every finished trial above every stopped
+ *   one let the trials that successive halving promotes unconditionally — the first eta - 1 at each rung — into l(x)
+ *   whatever their value: with hyperband, two sgd trials stuck at the majority-class accuracy outranked every
+ *   stopped trial, and l(x) was fitted mostly on the first random draws.)
  * - Each parameter is modelled in its natural space: a truncated Gaussian mixture (prior + one kernel per
  *   observation) in log space for the log distributions, on the integer/multiple-of-q grid with bin masses for
  *   int_uniform / q_uniform / q_log_uniform_values, unbounded for normal / log_normal; categorical values by

@@ -113,6 +113,52 @@ describe('TpeSampler behaviour', () => {
     expect(best(obs, 'minimize')).toBeLessThan(5);
   });
 
+  test('stopped trials compete on the value they were stopped at: finished-but-bad trials do not fill l(x)', () => {
+    // As successive halving leaves it: the first trials at each rung are promoted whatever their value, so the few
+    // finished trials can be bad (here: dropout near 0.9, at the majority-class accuracy), while better ones were
+    // stopped at a rung with a partial value (here: the best near dropout 0.1).
+    const spec = validateSpec({
+      method: 'bayes',
+      run_cap: 60,
+      seed: 7,
+      metric: { name: 'val_accuracy', goal: 'maximize' },
+      bayes: { n_startup_trials: 4 },
+      early_terminate: { type: 'hyperband', min_iter: 1, eta: 3 },
+      parameters: { dropout: { distribution: 'uniform', min: 0, max: 0.99 }, epochs: { value: 9 } },
+    });
+    const sampler = new TpeSampler(spec);
+    const base = sampler.propose(0, [], []);
+    const obs: Observation[] = [];
+    for (let i = 0; i < 4; i++) obs.push({ params: { ...base, dropout: 0.85 + 0.03 * i }, value: 0.686 });
+    for (let i = 0; i < 20; i++) {
+      const dropout = (i + 0.5) * (0.99 / 20);
+      obs.push({ params: { ...base, dropout }, value: 0.95 - Math.abs(dropout - 0.1), stoppedAtEpoch: i % 2 === 0 ? 1 : 3 });
+    }
+    const proposals = Array.from({ length: 20 }, (_, k) => sampler.propose(24 + k, obs, []).dropout);
+    expect(mean(proposals.map((d) => Math.abs(d - 0.1)))).toBeLessThan(0.15);
+    expect(proposals.filter((d) => d > 0.7).length).toBeLessThanOrEqual(2);
+    // Whatever the order of the list.
+    expect(sampler.propose(30, [...obs].reverse(), [])).toEqual(sampler.propose(30, obs, []));
+  });
+
+  test('equal values: the trial measured later ranks higher (finished above stopped, later stop above earlier)', () => {
+    const spec = validateSpec({
+      method: 'bayes',
+      run_cap: 60,
+      seed: 3,
+      metric: { name: 'val_accuracy', goal: 'maximize' },
+      bayes: { n_startup_trials: 2, gamma: 0.1 },
+      parameters: { dropout: { distribution: 'uniform', min: 0, max: 0.99 }, epochs: { value: 9 } },
+    });
+    const sampler = new TpeSampler(spec);
+    const base = sampler.propose(0, [], []);
+    // Ten trials with the same value: only one is "good" (gamma 0.1); it must be the finished one at dropout 0.9.
+    const obs: Observation[] = Array.from({ length: 9 }, (_, i) => ({ params: { ...base, dropout: 0.05 * (i + 1) }, value: 0.8, stoppedAtEpoch: 1 + (i % 3) }));
+    obs.push({ params: { ...base, dropout: 0.9 }, value: 0.8 });
+    const proposals = Array.from({ length: 10 }, (_, k) => sampler.propose(10 + k, obs, []).dropout);
+    expect(mean(proposals)).toBeGreaterThan(0.6);
+  });
+
   test('conditional parameters: sampled only where the condition holds, default otherwise', () => {
     const spec = validateSpec({
       method: 'bayes',
