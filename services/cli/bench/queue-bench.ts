@@ -1,4 +1,5 @@
-// npm run bench:queue -- [--trials 10000] [--storage-trials 2000] [--slots 1,8,64,256] [--overhead-trials 6400] [--json]
+// npm run bench:queue -- [--trials 10000] [--storage-trials 2000] [--slots 1,8,64,256] [--overhead-trials 6400]
+//                         [--overhead-ms 1000] [--overhead-slots 64] [--overhead-modes queue,storage] [--json]
 //                         [--keep-logs]   (keep each run's service logs and print where)
 //
 // Queue and coordination overhead with a fake trainer (a sleep instead of training; the queue, Redis,
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     'overhead-trials': { type: 'string', default: '6400' },
     'overhead-ms': { type: 'string', default: '1000' },
     'overhead-slots': { type: 'string', default: '64' },
+    'overhead-modes': { type: 'string', default: 'queue,storage' },
     json: { type: 'boolean', default: false },
     'keep-logs': { type: 'boolean', default: false },
   },
@@ -243,7 +245,8 @@ async function main(): Promise<void> {
   if (overheadTrials > 0) {
     const ms = Number(args['overhead-ms']);
     const slots = Number(args['overhead-slots']);
-    for (const mode of ['queue', 'storage'] as const) {
+    const modes = (['queue', 'storage'] as const).filter((m) => args['overhead-modes'].split(',').includes(m));
+    for (const mode of modes) {
       say(`overhead (${mode}): ${overheadTrials} trials of ${ms} ms on ${slots} slots …`);
       results.push(await runSweep(mode, slots, overheadTrials, ms));
     }

@@ -176,20 +176,18 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
     await cacheResults(sweepId, states, resultCache, deps);
     const counts = countStates(states, total());
     const countsText = JSON.stringify(counts);
+    const last = counts.queued + counts.running === 0 || (cancelled && counts.running === 0);
     if (countsText !== lastCounts) {
       lastCounts = countsText;
       await save({ trials: counts });
       await job.updateProgress({ sweepId, ...counts });
       log.info(counts, 'trials');
       // In the background, from what this loop already holds: the report lists nothing and reads only metrics.
-      report.update(counts.completed + counts.stopped + counts.failed + counts.cancelled, Date.now(), {
-        sweep: record,
-        known: knownTrials(states, resultCache),
-      });
+      // Not on the last poll: the final report follows at once, and would wait for this one.
+      const finished = counts.completed + counts.stopped + counts.failed + counts.cancelled;
+      if (!last) report.update(finished, Date.now(), { sweep: record, known: knownTrials(states, resultCache) });
     }
-    const pending = counts.queued + counts.running;
-    if (pending === 0) break;
-    if (cancelled && counts.running === 0) break;
+    if (last) break;
     await sleep(deps.pollMs, undefined, { signal }).catch(() => undefined);
   }
   if (spec.early_terminate) await new RungStore(deps.redis, deps.queuePrefix, sweepId).clear().catch(() => undefined);
@@ -504,6 +502,7 @@ async function finalize(
   resultCache: Map<string, TrialResult | null>,
 ): Promise<SweepSummary> {
   const { store } = deps;
+  const t0 = Date.now();
   const results: TrialResult[] = [];
   // Results are independent objects: read them 16 at a time (a sweep can have thousands).
   for (let i = 0; i < planned.length; i += 16) {
@@ -523,6 +522,7 @@ async function finalize(
     );
     for (const r of chunk) if (r) results.push(r);
   }
+  const tRead = Date.now();
   const lb = buildLeaderboard(sweepId, spec.metric, results);
   await store.putJson(layout.leaderboardJson(sweepId), lb);
   await store.put(layout.leaderboardCsv(sweepId), leaderboardCsv(lb), 'text/csv');
@@ -547,6 +547,7 @@ async function finalize(
     finishedAt: new Date().toISOString(),
   };
   // The final report goes first, so a reader who sees the final state in sweep.json finds the final report.
+  const tReport = Date.now();
   try {
     await report.finalize({ sweep: { ...current(), ...final }, known: { results, running: [] } });
   } catch (err) {
@@ -554,7 +555,8 @@ async function finalize(
     log.error({ err: (err as Error).message }, 'could not write the final report');
   }
   await save(final);
-  log.info({ state, counts, best }, 'sweep finished');
+  const ms = { read: tRead - t0, leaderboard: tReport - tRead, report: Date.now() - tReport };
+  log.info({ state, counts, best, ms }, 'sweep finished');
   return { sweepId, state, trials: counts, best };
 }
 
