@@ -131,7 +131,9 @@ async function runSweep(mode: RunResult['mode'], slots: number, trials: number, 
       if (record && ['completed', 'failed', 'cancelled'].includes(record.state)) break;
       await sleep(250);
     }
-    const tEnd = Date.now();
+    // The sweep ended when the coordinator saved its final sweep.json (updatedAt, same machine's clock), not when
+    // this loop, sharing its process with s3rver, got round to reading it.
+    const tEnd = Math.min(Date.now(), Date.parse(record.updatedAt));
     const wallSec = (tEnd - t0) / 1000;
     const requests = s3.requests() - before;
     // Queue-only runs leave no results in the bucket, so the coordinator ends them "failed" (no trial result).
