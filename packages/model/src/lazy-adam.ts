@@ -78,12 +78,7 @@ export class LazyAdamOptimizer extends tf.AdamOptimizer {
       const oneMinusAccBeta2 = tf.sub(1, self.accBeta2);
       varNames.forEach((name, i) => {
         const value = tf.engine().registeredVariables[name]!;
-        if (self.accumulatedFirstMoment[i] == null) {
-          self.accumulatedFirstMoment[i] = { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        }
-        if (self.accumulatedSecondMoment[i] == null) {
-          self.accumulatedSecondMoment[i] = { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        }
+        this.ensureMoments(i, name, value);
         const gradient = gradientOf(name, i);
         if (gradient == null) return;
         const firstMoment = self.accumulatedFirstMoment[i]!.variable;
@@ -119,6 +114,17 @@ export class LazyAdamOptimizer extends tf.AdamOptimizer {
     self.incrementIterations();
   }
 
+  /** Create variable i's first and second moment slots (zeros, as tfjs' Adam names them) if they do not exist yet. */
+  private ensureMoments(i: number, name: string, value: tf.Variable): void {
+    const self = this as unknown as AdamInternals;
+    if (self.accumulatedFirstMoment[i] == null) {
+      self.accumulatedFirstMoment[i] = { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+    }
+    if (self.accumulatedSecondMoment[i] == null) {
+      self.accumulatedSecondMoment[i] = { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+    }
+  }
+
   /**
    * The update of {@link applyGradients} with the wasm kernels: per variable one scan for the touched rows (lazy
    * variables) and one pass over them (over everything for the other variables). The moments are updated in place
@@ -146,12 +152,7 @@ export class LazyAdamOptimizer extends tf.AdamOptimizer {
     };
     varNames.forEach((name, i) => {
       const value = tf.engine().registeredVariables[name]!;
-      if (self.accumulatedFirstMoment[i] == null) {
-        self.accumulatedFirstMoment[i] = { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-      }
-      if (self.accumulatedSecondMoment[i] == null) {
-        self.accumulatedSecondMoment[i] = { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-      }
+      this.ensureMoments(i, name, value);
       const g = gradientOf(name, i);
       if (g == null) return;
       // The touched rows of a lazy variable (as in touchedRows: not all zero, NaN counts as non-zero).

@@ -117,39 +117,51 @@ interface GateExports {
   bwdHard: StepFunc;
 }
 
-class WasmGates implements GateWorkspace {
-  readonly kind = 'wasm';
-  readonly buf: Float32Array;
+/**
+ * What both workspaces share: the layout over one float array, the caller's offsets and views into it, and the
+ * bias gradient, accumulated in float64.
+ */
+abstract class GatesBase {
   readonly zOff: number;
   readonly hpOff: number;
   readonly ztOff: number;
   readonly r: Float32Array;
   readonly h: Float32Array;
   readonly dh: Float32Array;
-  private readonly L: Layout;
-  private readonly ex: GateExports;
-  private readonly dbias64: Float64Array;
-  private hasMask = false;
 
   constructor(
-    mod: WasmModule,
     readonly T: number,
     readonly B: number,
     readonly H: number,
+    protected readonly L: Layout,
+    readonly buf: Float32Array,
+    protected readonly dbias64: Float64Array,
   ) {
-    const L = (this.L = layout(T, B, H));
-    const mem = new wasmApi!.Memory({ initial: Math.ceil((L.total * 4) / 65536) });
-    this.ex = new wasmApi!.Instance(mod, { env: { mem } }).exports as unknown as GateExports;
-    // The memory never grows, so views stay valid.
-    const buf = (this.buf = new Float32Array(mem.buffer));
     this.zOff = L.z;
     this.hpOff = L.hp;
     this.ztOff = L.zt;
     this.r = buf.subarray(L.r, L.r + B * 4 * H);
     this.h = buf.subarray(L.h, L.h + B * H);
     this.dh = buf.subarray(L.dh, L.dh + B * H);
-    this.dbias64 = new Float64Array(mem.buffer, L.dbias * 4, 4 * H);
-    buf.fill(1, L.ones, L.ones + B * H);
+  }
+
+  dbias(): Float32Array {
+    return Float32Array.from(this.dbias64);
+  }
+}
+
+class WasmGates extends GatesBase implements GateWorkspace {
+  readonly kind = 'wasm';
+  private readonly ex: GateExports;
+  private hasMask = false;
+
+  constructor(mod: WasmModule, T: number, B: number, H: number) {
+    const L = layout(T, B, H);
+    const mem = new wasmApi!.Memory({ initial: Math.ceil((L.total * 4) / 65536) });
+    // The memory never grows, so views stay valid.
+    super(T, B, H, L, new Float32Array(mem.buffer), new Float64Array(mem.buffer, L.dbias * 4, 4 * H));
+    this.ex = new wasmApi!.Instance(mod, { env: { mem } }).exports as unknown as GateExports;
+    this.buf.fill(1, L.ones, L.ones + B * H);
   }
 
   begin(recurrentMask: Float32Array | null): void {
@@ -207,49 +219,25 @@ class WasmGates implements GateWorkspace {
       T * B,
     );
   }
-
-  dbias(): Float32Array {
-    return Float32Array.from(this.dbias64);
-  }
 }
 
-class JsGates implements GateWorkspace {
+class JsGates extends GatesBase implements GateWorkspace {
   readonly kind = 'js';
-  readonly buf: Float32Array;
-  readonly zOff: number;
-  readonly hpOff: number;
-  readonly ztOff: number;
-  readonly r: Float32Array;
-  readonly h: Float32Array;
-  readonly dh: Float32Array;
-  private readonly L: Layout;
   private readonly z: Float32Array;
   private readonly a: Float32Array;
   private readonly c: Float32Array;
   private readonly tc: Float32Array;
   private readonly dc: Float64Array;
-  private readonly dbias64: Float64Array;
   private mask: Float32Array | null = null;
 
-  constructor(
-    readonly T: number,
-    readonly B: number,
-    readonly H: number,
-  ) {
-    const L = (this.L = layout(T, B, H));
-    const buf = (this.buf = new Float32Array(L.total));
-    this.zOff = L.z;
-    this.hpOff = L.hp;
-    this.ztOff = L.zt;
-    this.r = buf.subarray(L.r, L.r + B * 4 * H);
-    this.h = buf.subarray(L.h, L.h + B * H);
-    this.dh = buf.subarray(L.dh, L.dh + B * H);
-    this.z = buf.subarray(L.z);
-    this.a = buf.subarray(L.a);
-    this.c = buf.subarray(L.c);
-    this.tc = buf.subarray(L.tc);
+  constructor(T: number, B: number, H: number) {
+    const L = layout(T, B, H);
+    super(T, B, H, L, new Float32Array(L.total), new Float64Array(4 * H));
+    this.z = this.buf.subarray(L.z);
+    this.a = this.buf.subarray(L.a);
+    this.c = this.buf.subarray(L.c);
+    this.tc = this.buf.subarray(L.tc);
     this.dc = new Float64Array(B * H);
-    this.dbias64 = new Float64Array(4 * H);
   }
 
   begin(recurrentMask: Float32Array | null): void {
@@ -288,10 +276,6 @@ class JsGates implements GateWorkspace {
     const src = this.L.z + t * G * B;
     const dst = this.L.zt + t * B;
     for (let b = 0; b < B; b++) for (let k = 0; k < G; k++) buf[dst + k * TB + b] = buf[src + b * G + k]!;
-  }
-
-  dbias(): Float32Array {
-    return Float32Array.from(this.dbias64);
   }
 }
 
