@@ -43,7 +43,7 @@ describe('ops endpoints and one-shot workers', () => {
     world.start('coordinator', 'coordinator');
     const cport = await opsPort('coordinator', 'coordinator started');
     expect(JSON.parse((await get(cport, '/backlog')).text)).toEqual({ backlog: 0, waiting: 0, prioritized: 0, active: 0, delayed: 0 });
-    expect((await get(cport, '/readyz')).status).toBe(200);
+    await waitFor('the coordinator to report ready', async () => ((await get(cport, '/readyz')).status === 200 ? true : undefined), 30_000, 100);
     expect((await get(cport, '/healthz')).status).toBe(200);
     expect((await get(cport, '/nope')).status).toBe(404);
 
@@ -93,7 +93,9 @@ describe('ops endpoints and one-shot workers', () => {
     // A long-running worker's metrics after a trial.
     const w = world.start('worker', 'steady', { WORKER_ID: 's1' });
     const wport = await opsPort('steady', 'worker started');
-    expect((await get(wport, '/readyz')).status).toBe(200);
+    // Readiness follows the Redis connection, which may still be connecting when the start line is logged;
+    // a probe polls it, and so does this test.
+    await waitFor('the worker to report ready', async () => ((await get(wport, '/readyz')).status === 200 ? true : undefined), 30_000, 100);
     const sweep2 = await submitYaml(world, [
       'name: metrics',
       'method: grid',
