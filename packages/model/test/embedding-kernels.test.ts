@@ -37,6 +37,8 @@ const CASES: Case[] = [
   randomCase('float32 2-d ids (stock elementwise semantics)', 4, [8, 3], 2, 'float32', 4),
   randomCase('int32 3-d x, 3-d ids', 5, [6, 2, 3], 3, 'int32', 3),
   randomCase('many rows into few segments (accumulation order)', 6, [500, 2], 1, 'float32', 3),
+  { name: 'negative zero (a segment of only -0 sums to +0)', x: [-0, 1, -0, 2], xShape: [4], dtype: 'float32', ids: [0, 1, 0, 1], idsShape: [4], numSegments: 3 },
+  randomCase('the same shape again after others (reused buffers)', 1, [37, 5], 1, 'float32', 11),
 ];
 
 function stockCpu(c: Case): { values: Float32Array; shape: number[]; dtype: string } {
