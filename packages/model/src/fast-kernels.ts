@@ -160,11 +160,38 @@ class WasmKernelMatmul implements StepMatmul {
     out.set((this.backend.typedArrayFromHeap(res) as Float32Array).subarray(0, this.M * this.N));
     this.backend.disposeData(res.dataId);
   }
+  /**
+   * The product with the left operand read from the backend's own heap at byte address `aAddr` (no copy through JS):
+   * returns the result, a backend tensor the caller frees with {@link release}, and its byte address.
+   */
+  runOnHeap(aAddr: number): { info: TensorInfo; addr: number } {
+    const n = this.M * this.K;
+    const dst = this.backend.dataIdMap.get(this.aInfo.dataId)!.memoryOffset;
+    const heap = new Float32Array((this.backend.typedArrayFromHeap(this.aInfo) as Float32Array).buffer);
+    heap.copyWithin(dst >> 2, aAddr >> 2, (aAddr >> 2) + n);
+    const info = this.kernel({ inputs: { a: this.aInfo, b: this.bInfo }, attrs: { transposeA: false, transposeB: false }, backend: this.backend });
+    return { info, addr: this.backend.dataIdMap.get(info.dataId)!.memoryOffset };
+  }
+  /** Free a result of {@link runOnHeap}. */
+  release(info: TensorInfo): void {
+    this.backend.disposeData(info.dataId);
+  }
   dispose(): void {
     this.backend.disposeData(this.aInfo.dataId);
     this.owned?.dispose();
   }
 }
+
+/**
+ * The wasm per-step matmul for a right-hand side `b` (`transB` as in {@link makeStepMatmul}) when the fast path is on,
+ * else null; for callers that keep their operands on the heap (see `HeapGates`).
+ */
+export function makeHeapStepMatmul(b: tf.Tensor2D, M: number, transB: boolean): WasmKernelMatmul | null {
+  if (tf.getBackend() !== 'wasm' || !wasmFastPathStatus().ok) return null;
+  const [K0, N0] = b.shape;
+  return new WasmKernelMatmul(tf.backend() as unknown as WasmBackendLike, b, M, transB ? N0 : K0, transB ? K0 : N0, transB);
+}
+export type { WasmKernelMatmul };
 
 /** Public-API path: one tfjs matmul per step through the engine. */
 class EngineMatmul implements StepMatmul {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { heapAccess, makeStepMatmul } from './fast-kernels.js';
-import { giveGateWorkspace, takeGateWorkspace } from './lstm-gates.js';
+import { heapAccess, makeHeapStepMatmul, makeStepMatmul } from './fast-kernels.js';
+import { giveGateWorkspace, takeGateWorkspace, takeHeapGates, type HeapGates } from './lstm-gates.js';
 import { gemm, transposeInto, type RecurrentActivation } from './lstm-math.js';
 
 /** Whether the parts of the fused LSTM are timed (see {@link setFusedLstmProfiling}); off by default. */
@@ -26,6 +26,18 @@ export function fusedLstmProfile(reset = false): Record<string, { calls: number;
   const out = Object.fromEntries(profileTimes);
   if (reset) profileTimes.clear();
   return out;
+}
+
+/** Where the last fused pass kept its work memory and ran its gate math (tests and benchmarks). */
+export type FusedLstmPath = 'heap' | 'wasm' | 'js';
+let lastPath: FusedLstmPath | undefined;
+
+/**
+ * The path of the last forward pass: `heap` (wasm gate math over tensors on the tfjs wasm heap), `wasm` (wasm gate math
+ * in a memory of its own, with copies in and out), `js` (the JS loops); undefined before the first pass.
+ */
+export function fusedLstmLastPath(): FusedLstmPath | undefined {
+  return lastPath;
 }
 
 /** Options of {@link fusedLstmLastOutput}. */
@@ -92,10 +104,18 @@ export function fusedLstmLastOutput(
     // On the pure-JS cpu backend, register-blocked typed-array loops (about 2.5-3 GFLOP/s) beat tfjs-cpu's matmul
     // (about 0.4-0.6 GFLOP/s here) by about 5x.
     const jsMatmuls = tf.getBackend() === 'cpu';
+    if (!jsMatmuls) {
+      const onHeap = heapPass(T, B, D, H, hard, imask, rmask, x2, W, U, b, save, t0);
+      if (onHeap !== null) {
+        lastPath = 'heap';
+        return onHeap;
+      }
+    }
     const heap = heapAccess();
     // All arrays of the pass (input projection, saved gates and states, h_{t-1} sequence, later dZ) live in one
     // workspace, whose gate math runs in wasm SIMD or in JS (see lstm-gates.ts); pooled, given back by the gradient.
     const ws = takeGateWorkspace(T, B, H);
+    lastPath = ws.kind;
     const buf = ws.buf;
     const zView = buf.subarray(ws.zOff, ws.zOff + T * B * G);
     // The input projection: computed in JS (cpu), copied from the wasm heap (fast path), or read out of the backend.
@@ -197,6 +217,149 @@ export function fusedLstmLastOutput(
   });
   return op(xtm, kernel, recurrentKernel, bias) as tf.Tensor2D;
 }
+
+/** Whether a gradient tape records the op whose forward function is running now (tfjs-core 4.22's `isTapeOn`). */
+function recordingGradient(): boolean {
+  const state = (tf.engine() as unknown as { state?: { gradientDepth?: unknown; kernelDepth?: unknown } }).state;
+  // Inside a kernel's forward function kernelDepth is 1 for an op called at top level (0 when it was called).
+  return typeof state?.gradientDepth === 'number' && state.gradientDepth > 0 && state.kernelDepth === 1;
+}
+
+/**
+ * Heap passes whose gradient has not run yet. A pass recorded on a tape whose gradient is never taken would keep its
+ * tensors for ever; past this many outstanding, the oldest is freed (its gradient, if it ever came, would throw).
+ */
+const outstanding = new Set<{ ws: HeapGates; dispose(): void }>();
+const MAX_OUTSTANDING = 8;
+
+/**
+ * The forward pass and gradient of {@link fusedLstmLastOutput} with all work memory on the tfjs wasm heap (see
+ * `HeapGates`), or null when that path is not available (then nothing was allocated and the caller goes on).
+ */
+function heapPass(
+  T: number,
+  B: number,
+  D: number,
+  H: number,
+  hard: boolean,
+  imask: Float32Array | null,
+  rmask: Float32Array | null,
+  x2: tf.Tensor2D,
+  W: tf.Tensor2D,
+  U: tf.Tensor2D,
+  b: tf.Tensor1D,
+  save: (tensors: tf.Tensor[]) => void,
+  t0: number,
+): { value: tf.Tensor2D; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] } | null {
+  const z = tf.fused.matMul({ a: x2, b: W, bias: b });
+  const ws = takeHeapGates(T, B, H, z);
+  const mm = ws === null ? null : makeHeapStepMatmul(U, B, false);
+  if (ws === null || mm === null) {
+    ws?.dispose();
+    z.dispose();
+    return null;
+  }
+  tf.keep(z);
+  tf.keep(x2);
+  const entry = {
+    ws,
+    dispose: (): void => {
+      outstanding.delete(entry);
+      ws.dispose();
+      tf.dispose([z, x2]);
+    },
+  };
+  const t1 = PROFILE ? performance.now() : 0;
+  try {
+    ws.begin(rmask);
+    for (let t = 0; t < T; t++) {
+      if (t === 0) {
+        ws.forward(0, hard, 0);
+        continue;
+      }
+      const m0 = PROFILE ? performance.now() : 0;
+      const r = mm.runOnHeap(ws.hpAddr(t));
+      if (PROFILE) addTime('fwd.stepMatmul', performance.now() - m0);
+      ws.forward(t, hard, r.addr);
+      mm.release(r.info);
+    }
+  } catch (err) {
+    entry.dispose();
+    throw err;
+  } finally {
+    mm.dispose();
+  }
+  const value = tf.tensor2d(ws.lastH(), [B, H]);
+  if (PROFILE) {
+    const t2 = performance.now();
+    addTime('fwd.inputProjection', t1 - t0);
+    addTime('fwd.recurrence', t2 - t1);
+  }
+  if (!recordingGradient()) {
+    // Inference: no gradient will come for this pass.
+    entry.dispose();
+    return { value, gradFunc: () => [] };
+  }
+  // W and U are small: saved (cloned) by the engine as usual. z, x2 and the workspace are kept here instead: the
+  // engine's save clones (copies) every saved tensor, about 5 MB for these per seed-shape step.
+  save([W, U]);
+  outstanding.add(entry);
+  if (outstanding.size > MAX_OUTSTANDING) {
+    const oldest = outstanding.values().next().value as { dispose(): void };
+    oldest.dispose();
+  }
+  let released = false;
+  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+    if (released || !outstanding.has(entry)) throw new Error('fused LSTM: the gradient of one forward pass can be taken only once');
+    released = true;
+    const g0 = PROFILE ? performance.now() : 0;
+    const [sW, sU] = saved as [tf.Tensor2D, tf.Tensor2D];
+    try {
+      ws.beginBackward(dy.dataSync() as Float32Array);
+      const back = makeHeapStepMatmul(sU, B, true);
+      if (back === null) throw new Error('fused LSTM: the wasm fast path went away between the forward pass and its gradient');
+      let dh: { info: TensorInfoLike; addr: number } | null = null;
+      try {
+        for (let t = T - 1; t >= 0; t--) {
+          ws.backward(t, hard, dh === null ? ws.dhAddr : dh.addr);
+          if (dh !== null) back.release(dh.info);
+          dh = null;
+          if (t > 0) {
+            const m0 = PROFILE ? performance.now() : 0;
+            dh = back.runOnHeap(ws.dzAddr(t));
+            if (PROFILE) addTime('bwd.stepMatmul', performance.now() - m0);
+          }
+        }
+      } finally {
+        if (dh !== null) back.release(dh.info);
+        back.dispose();
+      }
+      const g1 = PROFILE ? performance.now() : 0;
+      if (PROFILE) addTime('bwd.recurrence', g1 - g0);
+      const dbias = ws.dbias();
+      const res = tf.tidy(() => {
+        // z now holds dZ [T·B, 4H]; dWᵀ = dZᵀ·X and dUᵀ = dZᵀ·H with dZᵀ written by the backward steps (see the
+        // own-memory path below for why this orientation).
+        let dX = tf.reshape(tf.matMul(z, sW, false, true), [T, B, D]);
+        if (imask !== null) dX = tf.mul(dX, tf.tensor3d(imask, [1, B, D]));
+        const dW = tf.transpose(tf.matMul(ws.zt, x2));
+        const dU = tf.transpose(tf.matMul(ws.zt, ws.hp));
+        return [dX, dW, dU, tf.tensor1d(dbias)];
+      });
+      if (PROFILE) {
+        for (const t of res) t.dataSync();
+        addTime('bwd.weightMatmuls', performance.now() - g1);
+      }
+      return res;
+    } finally {
+      entry.dispose();
+    }
+  };
+  return { value, gradFunc };
+}
+
+/** A backend tensor record (what `runOnHeap` returns). */
+type TensorInfoLike = Parameters<NonNullable<ReturnType<typeof makeHeapStepMatmul>>['release']>[0];
 
 /** `a[r, d] *= mask[r mod B, d]` for the `R` rows of `a` (`[R, D]`). */
 function maskRows(a: Float32Array, R: number, B: number, D: number, mask: Float32Array): void {

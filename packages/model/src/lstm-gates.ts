@@ -1,5 +1,7 @@
 /**
- * Work memory and per-timestep gate math of the fused LSTM, in two interchangeable implementations:
+ * Work memory and per-timestep gate math of the fused LSTM. On the wasm backend with its fast paths on, the wasm module
+ * runs over tensors on the tfjs heap itself ({@link HeapGates}, no copies between the gate math and the matmuls).
+ * Otherwise, in two interchangeable implementations over a workspace of their own:
  *
  * - `wasm`: the hand-written SIMD module of `lstm-gates-wat.ts`, compiled at load time with `wabt` (see there for why
  *   it is hand-written). Each workspace is one instance of the module over its own `WebAssembly.Memory`, and all the
@@ -12,7 +14,9 @@
  * projection `z`, and between steps the recurrent projection `r` (forward) or the gradient `dh` (backward), and reads
  * the saved `h_{t-1}` sequence `HP`, the last `h` and the pre-activation gradients `dZ` (also transposed, `dZᵀ`).
  */
-import { warnOnce, type InternalsStatus } from './fast-kernels.js';
+import * as tf from '@tensorflow/tfjs';
+import type { TensorInfo } from '@tensorflow/tfjs';
+import { wasmFastPathStatus, warnOnce, type InternalsStatus } from './fast-kernels.js';
 import { lstmGatesWat } from './lstm-gates-wat.js';
 import { backwardStep, forwardStep } from './lstm-math.js';
 
@@ -20,8 +24,12 @@ import { backwardStep, forwardStep } from './lstm-math.js';
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   compile(bytes: Uint8Array): Promise<WasmModule>;
-  Memory: new (desc: { initial: number }) => { readonly buffer: ArrayBuffer };
+  Memory: new (desc: { initial: number }) => WasmMemory;
   Instance: new (mod: WasmModule, imports: object) => { readonly exports: Record<string, unknown> };
+}
+/** A `WebAssembly.Memory`. */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
 }
 /** A compiled `WebAssembly.Module`. */
 interface WasmModule {
@@ -277,6 +285,254 @@ class JsGates extends GatesBase implements GateWorkspace {
     const dst = this.L.zt + t * B;
     for (let b = 0; b < B; b++) for (let k = 0; k < G; k++) buf[dst + k * TB + b] = buf[src + b * G + k]!;
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The gate math on the tfjs wasm backend's own heap.
+
+/** What {@link HeapGates} needs from tfjs-backend-wasm's `BackendWasm` (4.22.0; see `fast-kernels.ts`). */
+interface HeapBackend {
+  wasm: { asm?: { memory?: unknown } };
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+}
+
+/** Element offsets inside the auxiliary tensor of a {@link HeapGates} (16-byte aligned from its start). */
+interface AuxLayout {
+  zeros: number;
+  ones: number;
+  a: number;
+  c: number;
+  tc: number;
+  hpLast: number;
+  h: number;
+  dh: number;
+  dc: number;
+  mask: number;
+  dbs: number;
+  dbias: number;
+  total: number;
+}
+
+function auxLayout(T: number, B: number, H: number): AuxLayout {
+  const G = 4 * H;
+  let next = 0;
+  const take = (n: number): number => {
+    const off = next;
+    next += Math.ceil(n / 4) * 4;
+    return off;
+  };
+  return {
+    zeros: take(B * G),
+    ones: take(B * H),
+    a: take(T * B * G),
+    c: take(T * B * H),
+    tc: take(T * B * H),
+    hpLast: take(B * H),
+    h: take(B * H),
+    dh: take(B * H),
+    dc: take(B * H),
+    mask: take(B * H),
+    dbs: take(G),
+    dbias: take(2 * G), // float64
+    total: next + 4, // slack to align the start to 16 bytes
+  };
+}
+
+/**
+ * The fused LSTM's work memory as tensors on the tfjs wasm backend's heap, with the gate module instantiated over
+ * that same memory: the input projection `z` (the caller's matmul output, overwritten in place by `dZ`), the
+ * `h_{t-1}` sequence `hp` and the transposed gradients `zt` are ordinary tensors, so the weight- and input-gradient
+ * matmuls take them as they are, and the per-step matmuls read and write the heap directly. Compared with a workspace
+ * in its own memory this saves copying about 10 MB per seed-shape step (z out of the heap, dZ, dZᵀ and HP back in).
+ *
+ * Lifetime: the tensors are allocated per pass (fresh tensor ids, so tfjs-wasm's per-id cache of packed matmul
+ * operands never sees stale values) and kept out of tidy scopes; {@link dispose} frees them (the gradient does, or
+ * the forward pass itself when no gradient is being recorded). Byte addresses stay valid while the heap grows;
+ * typed-array views do not, so every view is made afresh.
+ */
+export class HeapGates {
+  readonly kind = 'heap';
+  /** `h_{t-1}` fed to step t, `[T·B, H]` (block 0 zero, masked by the recurrent mask). */
+  readonly hp: tf.Tensor2D;
+  /** `dZᵀ` `[4H, T·B]`, written by {@link backward}. */
+  readonly zt: tf.Tensor2D;
+  private readonly aux: tf.Tensor1D;
+  private readonly zB: number;
+  private readonly hpB: number;
+  private readonly ztB: number;
+  /** Element index of the aux layout's origin in the heap's float view. */
+  private readonly auxE: number;
+  private readonly L: AuxLayout;
+  private hasMask = false;
+  private disposed = false;
+
+  constructor(
+    private readonly ex: GateExports,
+    private readonly memory: WasmMemory,
+    backend: HeapBackend,
+    readonly T: number,
+    readonly B: number,
+    readonly H: number,
+    z: tf.Tensor,
+  ) {
+    const G = 4 * H;
+    const at = (t: tf.Tensor): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+    const make = (shape: number[]): tf.Tensor => tf.keep(tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, 'float32')));
+    this.L = auxLayout(T, B, H);
+    this.hp = make([T * B, H]) as tf.Tensor2D;
+    this.zt = make([G, T * B]) as tf.Tensor2D;
+    this.aux = make([this.L.total]) as tf.Tensor1D;
+    this.zB = at(z);
+    this.hpB = at(this.hp);
+    this.ztB = at(this.zt);
+    const auxB = at(this.aux);
+    this.auxE = Math.ceil(auxB / 16) * 4;
+    const f = this.f32();
+    f.fill(0, this.auxE + this.L.zeros, this.auxE + this.L.zeros + B * G);
+    f.fill(1, this.auxE + this.L.ones, this.auxE + this.L.ones + B * H);
+  }
+
+  /** A float view of the whole heap, made now (an allocation since an earlier one may have detached it). */
+  private f32(): Float32Array {
+    return new Float32Array(this.memory.buffer);
+  }
+
+  /** Byte address of aux element `e`. */
+  private aux4(e: number): number {
+    return 4 * (this.auxE + e);
+  }
+
+  /** Byte address of `h_{t-1}` for step t (`[B, H]`), the left operand of step t's recurrent matmul. */
+  hpAddr(t: number): number {
+    return this.hpB + 4 * t * this.B * this.H;
+  }
+
+  /** Byte address of `dZ[t]` (`[B, 4H]`), the left operand of step t's backward recurrent matmul. */
+  dzAddr(t: number): number {
+    return this.zB + 16 * t * this.B * this.H;
+  }
+
+  /** Byte address of the output gradient written by {@link beginBackward}: the `dh` of the last step. */
+  get dhAddr(): number {
+    return this.aux4(this.L.dh);
+  }
+
+  /** Start a forward pass: `HP[0] = 0`, recurrent mask `[B, H]` (or none). */
+  begin(recurrentMask: Float32Array | null): void {
+    const { B, H } = this;
+    const f = this.f32();
+    f.fill(0, this.hpB / 4, this.hpB / 4 + B * H);
+    this.hasMask = recurrentMask !== null;
+    if (recurrentMask !== null) f.set(recurrentMask.subarray(0, B * H), this.auxE + this.L.mask);
+  }
+
+  /** Forward step t with `h_{t-1} · U` at byte address `rAddr` (ignored for t = 0: zero state). */
+  forward(t: number, hard: boolean, rAddr: number): void {
+    const { B, H, L, T } = this;
+    const BH = B * H;
+    (hard ? this.ex.fwdHard : this.ex.fwdSigmoid)(
+      B,
+      H,
+      this.dzAddr(t),
+      t > 0 ? rAddr : this.aux4(L.zeros),
+      t > 0 ? this.aux4(L.c + (t - 1) * BH) : this.aux4(L.zeros),
+      this.aux4(L.a + t * 4 * BH),
+      this.aux4(L.c + t * BH),
+      this.aux4(L.tc + t * BH),
+      this.aux4(L.h),
+      t + 1 < T ? this.hpAddr(t + 1) : this.aux4(L.hpLast),
+      this.aux4(this.hasMask ? L.mask : L.ones),
+    );
+  }
+
+  /** A copy of `h_T` (after the last forward step), `[B, H]`. */
+  lastH(): Float32Array {
+    const e = this.auxE + this.L.h;
+    return this.f32().slice(e, e + this.B * this.H);
+  }
+
+  /** Start the backward pass with the output gradient `dy` `[B, H]` (written at {@link dhAddr}). */
+  beginBackward(dy: Float32Array): void {
+    const { B, H, L } = this;
+    const f = this.f32();
+    f.set(dy.subarray(0, B * H), this.auxE + L.dh);
+    f.fill(0, this.auxE + L.dc, this.auxE + L.dc + B * H);
+    f.fill(0, this.auxE + L.dbs, this.auxE + L.dbs + 4 * H);
+    f.fill(0, this.auxE + L.dbias, this.auxE + L.dbias + 8 * H);
+  }
+
+  /**
+   * Backward step t (descending from T - 1) with the gradient w.r.t. `h_t` at byte address `dhAddr`: writes `dZ[t]`
+   * over `z[t]` and its transpose into {@link zt}.
+   */
+  backward(t: number, hard: boolean, dhAddr: number): void {
+    const { B, H, L, T } = this;
+    const BH = B * H;
+    (hard ? this.ex.bwdHard : this.ex.bwdSigmoid)(
+      B,
+      H,
+      this.aux4(L.a + t * 4 * BH),
+      this.aux4(L.tc + t * BH),
+      t > 0 ? this.aux4(L.c + (t - 1) * BH) : this.aux4(L.zeros),
+      dhAddr,
+      this.aux4(this.hasMask && t < T - 1 ? L.mask : L.ones),
+      this.aux4(L.dc),
+      this.dzAddr(t),
+      this.aux4(L.dbs),
+      this.aux4(L.dbias),
+      this.ztB + 4 * t * B,
+      T * B,
+    );
+  }
+
+  /** The bias gradient `[4H]` accumulated by the backward steps. */
+  dbias(): Float32Array {
+    return Float32Array.from(new Float64Array(this.memory.buffer, this.aux4(this.L.dbias), 4 * this.H));
+  }
+
+  /** Free the tensors allocated here (not `z`, which the caller owns). Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    tf.dispose([this.hp, this.zt, this.aux]);
+  }
+}
+
+/** One gate-module instance per backend memory. */
+const heapInstances = new WeakMap<object, GateExports | null>();
+let forceOwnMemory = false;
+
+/** Force the gate math into a memory of its own (tests of that path); returns the previous setting. */
+export function forceOwnMemoryGates(on: boolean): boolean {
+  const prev = forceOwnMemory;
+  forceOwnMemory = on;
+  return prev;
+}
+
+/**
+ * A {@link HeapGates} for a pass of shape T, B, H over the input projection `z` (`[T·B, 4H]`, a tensor of the active
+ * wasm backend that the caller owns and lets the gradient overwrite), or null when that path is unavailable: not the
+ * wasm backend, its fast paths off (tfjs version, self-test), the gate module not compiled, a memory the module cannot
+ * import (a threaded build's shared memory), or forced off.
+ */
+export function takeHeapGates(T: number, B: number, H: number, z: tf.Tensor): HeapGates | null {
+  if (compiled == null || forceJs || forceOwnMemory || wasmApi == null || !wasmFastPathStatus().ok) return null;
+  const backend = tf.backend() as unknown as HeapBackend;
+  const memory = backend.wasm?.asm?.memory;
+  if (memory == null || !(memory instanceof (wasmApi.Memory as unknown as abstract new () => object))) return null;
+  let ex = heapInstances.get(memory);
+  if (ex === undefined) {
+    try {
+      ex = new wasmApi.Instance(compiled, { env: { mem: memory } }).exports as unknown as GateExports;
+    } catch (err) {
+      warnOnce(`sweepq: the LSTM gate math cannot run on the tfjs heap, using a memory of its own: ${err instanceof Error ? err.message : String(err)}`);
+      ex = null;
+    }
+    heapInstances.set(memory, ex);
+  }
+  if (ex === null) return null;
+  return new HeapGates(ex, memory as WasmMemory, backend, T, B, H, z);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

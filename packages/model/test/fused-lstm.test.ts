@@ -1,8 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FusedLSTM, fusedLstm, initBackend, tf } from '../src/index.js';
 import { forcePublicWasmPath, setFastPathWarningSink } from '../src/fast-kernels.js';
-import { forceJsGateMath, giveGateWorkspace, initLstmGates, lstmGatesStatus, takeGateWorkspace } from '../src/lstm-gates.js';
-import { fusedLstmLastOutput } from '../src/fused-lstm.js';
+import { forceJsGateMath, forceOwnMemoryGates, giveGateWorkspace, initLstmGates, lstmGatesStatus, takeGateWorkspace } from '../src/lstm-gates.js';
+import { fusedLstmLastOutput, fusedLstmLastPath } from '../src/fused-lstm.js';
 
 interface Shape {
   B: number;
@@ -125,10 +125,13 @@ beforeAll(async () => {
 afterEach(() => {
   forcePublicWasmPath(false);
   forceJsGateMath(false);
+  forceOwnMemoryGates(false);
 });
 
-// `wasm-js-gates`: the JS fallback of the gate math (lstm-gates.ts) instead of the wasm SIMD module.
-for (const backend of ['wasm', 'cpu', 'wasm-public', 'wasm-js-gates'] as const) {
+// `wasm-js-gates`: the JS fallback of the gate math (lstm-gates.ts) instead of the wasm SIMD module;
+// `wasm-own-memory`: the wasm gate math in a memory of its own instead of on the tfjs heap.
+const expectedPath = { wasm: 'heap', cpu: 'wasm', 'wasm-public': 'wasm', 'wasm-js-gates': 'js', 'wasm-own-memory': 'wasm' } as const;
+for (const backend of ['wasm', 'cpu', 'wasm-public', 'wasm-js-gates', 'wasm-own-memory'] as const) {
   describe(`fused LSTM parity with tf.layers.lstm on ${backend}`, () => {
     beforeAll(async () => {
       await tf.setBackend(backend === 'cpu' ? 'cpu' : 'wasm');
@@ -146,6 +149,7 @@ for (const backend of ['wasm', 'cpu', 'wasm-public', 'wasm-js-gates'] as const) 
       it(`forward and all gradients within 1e-4: B=${B} T=${T} D=${D} H=${H} ${c.act} dropout=${c.dropout}/${c.recurrentDropout}`, () => {
         if (backend === 'wasm-public') forcePublicWasmPath(true);
         if (backend === 'wasm-js-gates') forceJsGateMath(true);
+        if (backend === 'wasm-own-memory') forceOwnMemoryGates(true);
         const opts = { units: H, act: c.act, dropout: c.dropout, recurrentDropout: c.recurrentDropout };
         const stock = tf.layers.lstm(layerArgs(opts));
         const fused = fusedLstm(layerArgs(opts));
@@ -161,6 +165,7 @@ for (const backend of ['wasm', 'cpu', 'wasm-public', 'wasm-js-gates'] as const) 
         const before = tf.memory().numTensors;
         const s = run(stock, x, w, true, T === 1 ? referenceForward(stock, c.act, masks, c.dropout, c.recurrentDropout) : undefined);
         const f = run(fused, x, w, true);
+        expect(fusedLstmLastPath()).toBe(expectedPath[backend]);
         expect(relErr(f.y, s.y)).toBeLessThan(1e-4);
         expect(f.grads).toHaveLength(4);
         f.grads.forEach((g, i) => expect(relErr(g, s.grads[i]!), `gradient ${i}`).toBeLessThan(1e-4));
@@ -180,6 +185,7 @@ for (const backend of ['wasm', 'cpu', 'wasm-public', 'wasm-js-gates'] as const) 
     it('embedding gradient through the whole model matches the stock model', () => {
       if (backend === 'wasm-public') forcePublicWasmPath(true);
       if (backend === 'wasm-js-gates') forceJsGateMath(true);
+      if (backend === 'wasm-own-memory') forceOwnMemoryGates(true);
       const V = 20;
       const T = 6;
       const build = (impl: 'fused' | 'stock'): tf.Sequential => {
@@ -336,5 +342,53 @@ describe('FusedLSTM layer', () => {
     tf.dispose([x, a, b]);
     stock.dispose();
     fused.dispose();
+  });
+});
+
+describe('fused LSTM work memory on the tfjs wasm heap', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    await initLstmGates();
+  });
+
+  it('is freed after inference, after the gradient, and (bounded) when a recorded pass never gets its gradient', () => {
+    const T = 5, B = 3, D = 4, H = 6;
+    const rand = lcg(77);
+    const u = (n: number): Float32Array => Float32Array.from({ length: n }, () => rand() - 0.5);
+    const x = tf.tensor3d(u(T * B * D), [T, B, D]);
+    const W = tf.tensor2d(u(D * 4 * H), [D, 4 * H]);
+    const U = tf.tensor2d(u(H * 4 * H), [H, 4 * H]);
+    const b = tf.tensor1d(u(4 * H));
+    const before = tf.memory().numTensors;
+
+    const y = fusedLstmLastOutput(x, W, U, b);
+    expect(fusedLstmLastPath()).toBe('heap');
+    y.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+
+    const g = tf.grads((xx: tf.Tensor, WW: tf.Tensor, UU: tf.Tensor, bb: tf.Tensor) =>
+      tf.sum(fusedLstmLastOutput(xx as tf.Tensor3D, WW as tf.Tensor2D, UU as tf.Tensor2D, bb as tf.Tensor1D)),
+    )([x, W, U, b]);
+    tf.dispose(g);
+    expect(tf.memory().numTensors).toBe(before);
+
+    // Recorded on a tape whose gradient never reaches the op: its memory is kept for a gradient that never comes, but
+    // only for the last few such passes.
+    const v = tf.tidy(() => tf.variable(tf.scalar(2)));
+    const withV = tf.memory().numTensors;
+    const orphan = (): void => {
+      const r = tf.variableGrads(() => {
+        fusedLstmLastOutput(x, W, U, b);
+        return tf.square(v) as tf.Scalar;
+      }, [v]);
+      tf.dispose([r.value, ...Object.values(r.grads)]);
+    };
+    for (let i = 0; i < 12; i++) orphan();
+    const plateau = tf.memory().numTensors;
+    for (let i = 0; i < 12; i++) orphan();
+    expect(tf.memory().numTensors).toBe(plateau);
+    // At most 8 passes kept, 5 tensors each (z, x, h sequence, dZᵀ, the rest).
+    expect(plateau - withV).toBeLessThanOrEqual(8 * 5);
+    tf.dispose([x, W, U, b, v]);
   });
 });
