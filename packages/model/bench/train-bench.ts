@@ -11,7 +11,9 @@
  * model is stock throughout: `tf.layers.lstm`, `tf.layers.dropout`, tfjs' dense Adam, and sweepq's extra wasm and cpu
  * kernels unregistered (only the scatter-add fix stays). sweepq's model is `buildModel`'s default: fused LSTM, fast
  * dropout, lazy Adam for the embedding. For where a step's time goes, see `bench/profile-step.ts`. The matmul peak is the median rate of the backend's own
- * `[B·T, E] x [E, 4H]` matmul (the input projection, the largest matmul of the step) measured in the same run.
+ * `[B·T, E] x [E, 4H]` matmul (the input projection, the largest matmul of the step), three of them after each timed
+ * pair of steps, so that it sees the same load as the steps (measured once before and once after, a burst of load
+ * could make the fraction of peak exceed 100%).
  * FLOPs per sample count the LSTM's matmuls forward and backward: 3 · 2 · T · 4H · (E + H).
  */
 import { parseArgs } from 'node:util';
@@ -98,20 +100,25 @@ function batchData(seed: number): { xs: tf.Tensor2D; ys: tf.Tensor2D } {
   return { xs: tf.tensor2d(x, [B, T], 'int32'), ys: tf.tensor2d(y, [B, 1]) };
 }
 
-function matmulPeak(): number {
+/**
+ * Times of the backend's own `[B·T, E] x [E, 4H]` matmul (the input projection, the largest matmul of the step), `reps`
+ * of them; the benchmark takes them between its training steps so that they see the same load as the steps.
+ */
+function matmulTimes(reps: number): number[] {
   const a = tf.randomUniform([B * T, E]);
   const b = tf.randomUniform([E, 4 * H]);
-  const reps: number[] = [];
-  for (let i = 0; i < 12; i++) {
+  const times: number[] = [];
+  for (let i = 0; i < reps + 1; i++) {
     const t0 = performance.now();
     const c = tf.matMul(a, b);
     c.dataSync();
-    reps.push(performance.now() - t0);
+    if (i > 0) times.push(performance.now() - t0); // the first packs b
     c.dispose();
   }
   tf.dispose([a, b]);
-  return (2 * B * T * E * 4 * H) / (median(reps.slice(2)) / 1000) / 1e9;
+  return times;
 }
+const matmulGflops = (ms: number): number => (2 * B * T * E * 4 * H) / (ms / 1000) / 1e9;
 
 interface Row {
   backend: string;
@@ -168,16 +175,16 @@ async function benchBackend(prefer: Exclude<BackendPreference, 'auto'>): Promise
     await step(stock, i, true);
     await step(fused, i, false);
   }
-  const peak = matmulPeak();
   const ts: number[] = [];
   const tf_: number[] = [];
+  const mm: number[] = [];
   for (let i = 0; i < STEPS; i++) {
     ts.push(await step(stock, i, true));
     tf_.push(await step(fused, i, false));
+    mm.push(...matmulTimes(3));
   }
   registerFastKernels();
-  const peak2 = matmulPeak();
-  const matmulPeakGflops = Math.max(peak, peak2);
+  const matmulPeakGflops = matmulGflops(median(mm));
   stock.dispose();
   fused.dispose();
   for (const d of data) tf.dispose([d.xs, d.ys]);
