@@ -187,6 +187,27 @@ export class RungStore {
     return { continue: ok, rung: epoch, reason };
   }
 
+  /**
+   * The values a trial recorded at the rung epochs of the spec (hyperband: its value at each rung it reached;
+   * median: its best value so far at each epoch from min_iter), epoch -> value; empty without early termination.
+   * One round trip. For the sampler's curves (Observation.curve): the values the rung decisions compared.
+   */
+  async trialValues(trialId: string, spec: Pick<SweepSpec, 'early_terminate' | 'parameters'>): Promise<Record<number, number>> {
+    const epochs = rungEpochs(spec);
+    if (epochs.length === 0) return {};
+    const pipe = this.redis.pipeline();
+    for (const e of epochs) pipe.hget(this.key(e, 'values'), trialId);
+    const replies = (await pipe.exec()) ?? [];
+    const out: Record<number, number> = {};
+    epochs.forEach((e, i) => {
+      const [err, raw] = replies[i] ?? [null, null];
+      if (err) throw err;
+      const v = typeof raw === 'string' ? Number(raw) : NaN;
+      if (Number.isFinite(v)) out[e] = v;
+    });
+    return out;
+  }
+
   /** Deletes every key of this sweep's rungs. */
   async clear(): Promise<void> {
     const keys = await this.redis.smembers(this.indexKey);

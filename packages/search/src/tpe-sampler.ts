@@ -31,6 +31,14 @@ export interface Observation {
    * higher. See {@link TpeSampler} for why.
    */
   stoppedAtEpoch?: number;
+  /**
+   * The metric at the epochs it was measured, epoch (1-based) -> value: every epoch, or only some (e.g. each
+   * hyperband rung the trial reached). Non-finite values and non-integer epochs are ignored. When any observation has
+   * a non-empty curve, the sampler compares trials at equal budget (see {@link TpeSampler}); every observation also counts as
+   * measured at its last epoch (`stoppedAtEpoch`, else its `epochs` parameter) with its `value`, unless its curve has
+   * that epoch (median early termination records the best value so far, and the curve's value is the one compared).
+   */
+  curve?: Readonly<Record<number, number>>;
 }
 
 /** Options of {@link TpeSampler}. */
@@ -155,6 +163,26 @@ function better(goal: 'maximize' | 'minimize', a: Observation, b: Observation): 
   return (b.stoppedAtEpoch ?? Infinity) - (a.stoppedAtEpoch ?? Infinity) || 0;
 }
 
+const isValue = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * The epochs an observation was measured at and its metric there: its curve, and its `value` at its last epoch
+ * (`stoppedAtEpoch`, else its `epochs` parameter) unless the curve has that epoch. None for a failed trial.
+ */
+function pointsOf(o: Observation): Map<number, number> {
+  const out = new Map<number, number>();
+  if (!isValue(o.value)) return out;
+  if (o.curve !== undefined) {
+    for (const [k, v] of Object.entries(o.curve)) {
+      const epoch = Number(k);
+      if (Number.isSafeInteger(epoch) && epoch >= 1 && isValue(v)) out.set(epoch, v);
+    }
+  }
+  const last = o.stoppedAtEpoch ?? o.params.epochs;
+  if (Number.isSafeInteger(last) && last >= 1 && !out.has(last)) out.set(last, o.value);
+  return out;
+}
+
 function toTrialParams(combo: Readonly<Record<string, ParamValue>>): TrialParams {
   const params: Record<string, ParamValue> = {};
   for (const name of PARAMETER_NAMES) params[name] = Object.hasOwn(combo, name) ? (combo[name] as ParamValue) : DEFAULT_PARAMS[name];
@@ -170,12 +198,23 @@ function toTrialParams(combo: Readonly<Record<string, ParamValue>>): TrialParams
  *   a value form the "good" density l(x), everything else — failed trials and the in-flight `pending` configs as
  *   well, a constant liar with the worst value — forms g(x). `n_ei_candidates` configurations are drawn from l and
  *   the one with the largest Σ log l(x) − log g(x) over its active parameters wins.
- * - A trial stopped early competes with the value it was stopped at. A partial-training value normally understates
- *   the final one (accuracy still rising, loss still falling), so this is conservative: a stopped trial outranks a
- *   finished one only if it was already better when it stopped. (Ranking every finished trial above every stopped
- *   one let the trials that successive halving promotes unconditionally — the first eta - 1 at each rung — into l(x)
- *   whatever their value: with hyperband, two sgd trials stuck at the majority-class accuracy outranked every
- *   stopped trial, and l(x) was fitted mostly on the first random draws.)
+ * - Multi-fidelity (BOHB, Falkner et al. 2018), when observations carry a `curve`: trials are compared at equal
+ *   budget. The sampler takes the largest epoch at which at least `max(n_startup_trials, d + 1)` observations have a
+ *   value (d: the parameters that are not constant), or, while no epoch has that many, the largest epoch with the most
+ *   observations; the observations measured at that epoch are ranked by their value there (equal values: the one
+ *   that trained further first), the best `ceil(gamma·n)` of them form l(x), and everything else — those ranked
+ *   below, trials that never reached that epoch (stopped earlier, so already judged worse at a lower rung), failed
+ *   trials and the pending configs — forms g(x). (A trial measured past that epoch but not at it is in neither.) With hyperband that is the lowest rung while few trials have been
+ *   promoted, and a higher rung (or the last epoch) once enough have: a value at epoch 3 never competes with one at
+ *   epoch 9, which a trial stopped at epoch 3 could not have reached yet.
+ * - Without curves (no observation has one), a trial stopped early competes with the value it was stopped at. A
+ *   partial-training value normally understates the final one (accuracy still rising, loss still falling), so this
+ *   is conservative: a stopped trial outranks a finished one only if it was already better when it stopped.
+ *   (Ranking every finished trial above every stopped one let the trials that successive halving promotes
+ *   unconditionally — the first eta - 1 at each rung — into l(x) whatever their value: with hyperband, two sgd
+ *   trials stuck at the majority-class accuracy outranked every stopped trial, and l(x) was fitted mostly on the
+ *   first random draws.) It still mixes fidelities: a finished trial's epoch-9 value competes with stopped trials'
+ *   epoch-3 values, so mediocre finished trials can fill l(x); give curves to avoid that.
  * - Each parameter is modelled in its natural space: a truncated Gaussian mixture (prior + one kernel per
  *   observation) in log space for the log distributions, on the integer/multiple-of-q grid with bin masses for
  *   int_uniform / q_uniform / q_log_uniform_values, unbounded for normal / log_normal; categorical values by
@@ -191,6 +230,8 @@ export class TpeSampler {
   private readonly seed: number;
   private readonly options: ReturnType<typeof resolveBayes>;
   private readonly goal: 'maximize' | 'minimize';
+  /** Observations an epoch needs before trials are compared there (multi-fidelity; see the class comment). */
+  private readonly minPerLevel: number;
 
   constructor(
     private readonly spec: SweepSpec,
@@ -200,6 +241,8 @@ export class TpeSampler {
     this.seed = (opts.seed ?? spec.seed) >>> 0;
     this.options = resolveBayes(spec);
     this.goal = spec.metric.goal;
+    const free = this.dims.filter((d) => d.spec.kind !== 'constant').length;
+    this.minPerLevel = Math.max(this.options.n_startup_trials, free + 1);
   }
 
   /**
@@ -245,13 +288,43 @@ export class TpeSampler {
     throw new SearchError(SearchErrorCode.SpaceExhausted, `every configuration of the search space has been tried or is in flight (${taken.size} distinct); lower run_cap or widen the space`);
   }
 
+  /**
+   * The epoch trials are compared at (see {@link TpeSampler}), or undefined to rank every trial by its `value`
+   * (no observation has a curve).
+   */
+  private fidelity(points: ReadonlyArray<ReadonlyMap<number, number>>, curves: boolean): number | undefined {
+    if (!curves) return undefined;
+    const counts = new Map<number, number>();
+    for (const p of points) for (const epoch of p.keys()) counts.set(epoch, (counts.get(epoch) ?? 0) + 1);
+    const need = Math.min(this.minPerLevel, Math.max(0, ...counts.values()));
+    let level: number | undefined;
+    for (const [epoch, n] of counts) if (n >= need && (level === undefined || epoch > level)) level = epoch;
+    return level;
+  }
+
   private tpe(index: number, observations: readonly Observation[], pending: readonly TrialParams[], taken: ReadonlySet<string>): TrialParams | undefined {
     // Canonical order first, so the result does not depend on how the caller listed observations.
-    const sorted = observations
-      .map((o) => ({ o, key: paramsKey(o.params) }))
-      .sort((a, b) => better(this.goal, a.o, b.o) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const nValued = sorted.filter(({ o }) => o.value !== null && Number.isFinite(o.value)).length;
-    const nGood = Math.min(nValued, Math.max(1, Math.ceil(this.options.gamma * nValued)));
+    const byKey = (a: { key: string }, b: { key: string }): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+    const keyed = observations.map((o) => ({ o, key: paramsKey(o.params), points: pointsOf(o) }));
+    const level = this.fidelity(keyed.map((k) => k.points), observations.some((o) => o.curve !== undefined && Object.keys(o.curve).length > 0));
+    let sorted: typeof keyed;
+    let nRanked: number;
+    if (level === undefined) {
+      sorted = keyed.sort((a, b) => better(this.goal, a.o, b.o) || byKey(a, b));
+      nRanked = sorted.filter(({ o }) => isValue(o.value)).length;
+    } else {
+      const sign = this.goal === 'maximize' ? -1 : 1;
+      const deepest = (k: (typeof keyed)[number]): number => Math.max(...k.points.keys());
+      const ranked = keyed
+        .filter((k) => k.points.has(level))
+        .sort((a, b) => sign * ((a.points.get(level) as number) - (b.points.get(level) as number)) || deepest(b) - deepest(a) || byKey(a, b));
+      // Trials that stopped before the level (or failed) are below every ranked one. A trial measured past the level
+      // but not at it (its curve lacks that epoch: missing data) is left out of both groups: unknown there.
+      const rest = keyed.filter((k) => !k.points.has(level) && !(k.points.size > 0 && deepest(k) > level)).sort(byKey);
+      sorted = [...ranked, ...rest];
+      nRanked = ranked.length;
+    }
+    const nGood = Math.min(nRanked, Math.max(1, Math.ceil(this.options.gamma * nRanked)));
     const good = sorted.slice(0, nGood).map(({ o }) => o.params);
     const pendingSorted = [...pending].sort((a, b) => (paramsKey(a) < paramsKey(b) ? -1 : 1));
     const bad = [...sorted.slice(nGood).map(({ o }) => o.params), ...pendingSorted];

@@ -176,6 +176,25 @@ describe('RungStore (real Redis)', () => {
     expect(await s.report('d', 5, 0.1, spec)).toEqual({ continue: true, rung: null });
   });
 
+  test('trialValues: the values a trial recorded at each rung it reached, in one round trip', async () => {
+    const spec = hyperband(); // rungs at epochs 1 and 3 of 9
+    const s = store();
+    await s.report('a', 1, 0.5, spec);
+    await s.report('b', 1, 0.6, spec);
+    await s.report('a', 2, 0.55, spec); // not a rung: not stored
+    await s.report('a', 3, 0.7, spec);
+    await s.report('a', 9, 0.8, spec); // the last epoch: not stored
+    expect(await s.trialValues('a', spec)).toEqual({ 1: 0.5, 3: 0.7 });
+    expect(await s.trialValues('b', spec)).toEqual({ 1: 0.6 });
+    expect(await s.trialValues('nobody', spec)).toEqual({});
+    expect(await s.trialValues('a', validateSpec({ method: 'grid', parameters: {} }))).toEqual({});
+    // median: the best value so far at each epoch from min_iter
+    const median = validateSpec({ method: 'random', run_cap: 10, parameters: { epochs: { value: 5 } }, early_terminate: { type: 'median', min_iter: 2, warmup_trials: 2 } });
+    const m = store();
+    for (const [e, v] of [[1, 0.9], [2, 0.8], [3, 0.95], [4, 0.7]] as const) await m.report('a', e, v, median);
+    expect(await m.trialValues('a', median)).toEqual({ 2: 0.9, 3: 0.95, 4: 0.95 });
+  });
+
   test('no early_terminate: always continue; bad input is rejected', async () => {
     const s = store();
     const plain = validateSpec({ method: 'grid', parameters: {} });

@@ -159,6 +159,93 @@ describe('TpeSampler behaviour', () => {
     expect(mean(proposals)).toBeGreaterThan(0.6);
   });
 
+  describe('multi-fidelity (observations with curves): trials are compared at equal budget', () => {
+    // A synthetic learning curve: the best region is dropout near 0.1, and every configuration gains 0.26 from
+    // epoch 3 to epoch 9, so a mediocre configuration at epoch 9 (dropout 0.5: 0.81) beats the best one at epoch 3
+    // (0.80). Mixing the two fidelities puts the mediocre finished trials in l(x).
+    const acc = (dropout: number, epoch: number): number => 0.95 - 0.3 * Math.abs(dropout - 0.1) - 0.4 * Math.exp(-(epoch - 1) / 3);
+    const curveOf = (dropout: number, epochs: number): Record<number, number> =>
+      Object.fromEntries(Array.from({ length: epochs }, (_, i) => [i + 1, acc(dropout, i + 1)]));
+    const spec = validateSpec({
+      method: 'bayes',
+      run_cap: 60,
+      seed: 11,
+      metric: { name: 'val_accuracy', goal: 'maximize' },
+      bayes: { n_startup_trials: 8, gamma: 0.2 },
+      early_terminate: { type: 'hyperband', min_iter: 3, eta: 3 },
+      parameters: { dropout: { distribution: 'uniform', min: 0, max: 0.99 }, epochs: { value: 9 } },
+    });
+    const sampler = new TpeSampler(spec);
+    const base = sampler.propose(0, [], []);
+    const finished = (dropout: number, withCurve: boolean): Observation => ({
+      params: { ...base, dropout },
+      value: acc(dropout, 9),
+      ...(withCurve ? { curve: curveOf(dropout, 9) } : {}),
+    });
+    const stopped = (dropout: number, withCurve: boolean): Observation => ({
+      params: { ...base, dropout },
+      value: acc(dropout, 3),
+      stoppedAtEpoch: 3,
+      ...(withCurve ? { curve: curveOf(dropout, 3) } : {}),
+    });
+    // As asynchronous successive halving leaves it early on: the first trials at the rung were promoted whatever
+    // their value (here mediocre, dropout 0.45-0.6), the others were stopped at epoch 3, the good ones among them.
+    const sweep = (withCurve: boolean, promoted = [0.45, 0.5, 0.55, 0.6]): Observation[] => [
+      ...promoted.map((d) => finished(d, withCurve)),
+      ...Array.from({ length: 16 }, (_, i) => stopped((i + 0.5) * (0.99 / 16), withCurve)),
+    ];
+    const propose = (obs: readonly Observation[]): number[] => Array.from({ length: 20 }, (_, k) => sampler.propose(30 + k, obs, []).dropout);
+    const distance = (ds: readonly number[]): number => mean(ds.map((d) => Math.abs(d - 0.1)));
+
+    test('with curves, trials are ranked at the epoch all of them reached; without, the finished mediocre ones lead', () => {
+      const mixed = propose(sweep(false));
+      const equal = propose(sweep(true));
+      // Without curves l(x) is the four finished trials (gamma 0.2 of 20): proposals near 0.5.
+      expect(distance(mixed)).toBeGreaterThan(0.25);
+      // With curves, epoch 9 has 4 observations (< max(n_startup 8, 1 + 1)), so all 20 are compared at epoch 3.
+      expect(distance(equal)).toBeLessThan(0.15);
+      expect(distance(equal)).toBeLessThan(distance(mixed) / 2);
+    });
+
+    test('the highest epoch with enough observations wins: once 8 trials finished, their final values decide', () => {
+      // Slow starters: dropout near 0.8 is worst at epoch 3 but best at epoch 9; near 0.2 the reverse.
+      const late = (dropout: number, e3: number, e9: number): Observation => ({
+        params: { ...base, dropout },
+        value: e9,
+        curve: { 1: e3 - 0.1, 2: e3 - 0.05, 3: e3, 9: e9 },
+      });
+      const early = Array.from({ length: 12 }, (_, i) => stopped(0.04 + 0.08 * i, true)).map((o) => ({ ...o, value: 0.6, curve: { 1: 0.5, 2: 0.55, 3: 0.6 } }));
+      const slow = [0.78, 0.8, 0.82, 0.84].map((d) => late(d, 0.65, 0.95));
+      const fast = [0.2, 0.22, 0.24, 0.26].map((d) => late(d, 0.85, 0.88));
+      const near = (ds: readonly number[], x: number): number => ds.filter((d) => Math.abs(d - x) < 0.15).length;
+      // 8 finished: epoch 9 is the level, l(x) = the 2 best there (dropout ~0.8).
+      const at9 = propose([...early, ...slow, ...fast]);
+      // 7 finished: too few at epoch 9, so epoch 3 decides: l(x) = the 4 best there (dropout ~0.2).
+      const at3 = propose([...early, ...slow.slice(1), ...fast]);
+      expect(mean(at9)).toBeGreaterThan(0.7);
+      expect(near(at9, 0.2)).toBe(0);
+      expect(near(at3, 0.2)).toBeGreaterThanOrEqual(15);
+      expect(near(at3, 0.8)).toBe(0);
+    });
+
+    test('deterministic whatever the order of observations and of curve entries; failed trials stay last', () => {
+      const obs = [...sweep(true), { params: { ...base, dropout: 0.12 }, value: null, curve: { 1: 0.99, 2: 0.99, 3: 0.99 } }];
+      const shuffled = [...obs].reverse().map((o) => (o.curve ? { ...o, curve: Object.fromEntries(Object.entries(o.curve).reverse()) } : o));
+      expect(sampler.propose(40, shuffled, [])).toEqual(sampler.propose(40, obs, []));
+      // The failed trial's curve (0.99 at epoch 3) is ignored: it would otherwise be the single best at epoch 3.
+      expect(distance(propose(obs))).toBeLessThan(0.15);
+    });
+
+    test('a trial measured past the level but not at it (missing rung value) is in neither group; empty curves change nothing', () => {
+      const stoppedOnes = sweep(true).filter((o) => o.stoppedAtEpoch !== undefined);
+      const gap = [0.45, 0.5, 0.55, 0.6].map((d) => ({ ...finished(d, false), curve: { 9: acc(d, 9) } }));
+      expect(propose([...stoppedOnes, ...gap])).toEqual(propose(stoppedOnes));
+      // An empty curve is no curve: the ranking by value (without equal budgets) applies.
+      const empty = sweep(false).map((o) => ({ ...o, curve: {} }));
+      expect(propose(empty)).toEqual(propose(sweep(false)));
+    });
+  });
+
   test('conditional parameters: sampled only where the condition holds, default otherwise', () => {
     const spec = validateSpec({
       method: 'bayes',

@@ -423,13 +423,18 @@ class AdaptiveProposer {
   readonly #sampler: TpeSampler;
   readonly #plan: ReturnType<typeof planAdaptive>;
   readonly #observed = new Map<string, Observation>();
+  readonly #spec: SweepSpec;
+  /** With early termination: the rung values, the trials' curves for the sampler (compared at equal epochs). */
+  readonly #rungs: RungStore | undefined;
   #exhausted = false;
 
   constructor(spec: SweepSpec, sweepId: string, deps: SweepRunnerDeps) {
     this.#sweepId = sweepId;
     this.#deps = deps;
+    this.#spec = spec;
     this.#sampler = new TpeSampler(spec, { seed: spec.seed });
     this.#plan = planAdaptive(spec);
+    this.#rungs = spec.early_terminate ? new RungStore(deps.redis, deps.queuePrefix, sweepId) : undefined;
   }
 
   /** Trials to expect in all: run_cap, or fewer if the space ran out. */
@@ -459,11 +464,16 @@ class AdaptiveProposer {
         pending.push(t.params);
       } else if (st && !this.#observed.has(t.trialId)) {
         const r = await this.#deps.store.getJson<TrialResult>(layout.result(this.#sweepId, t.trialId));
+        const value = r?.metric.value ?? null;
+        // The trial's value at each rung it reached, as its worker reported them (one Redis round trip, once per
+        // trial: a finished trial's rung values do not change); its last epoch's value is `value`.
+        const curve = this.#rungs && value !== null ? await this.#rungs.trialValues(t.trialId, this.#spec) : undefined;
         this.#observed.set(t.trialId, {
           // The parameters the trial really ran with (a coordinator that lost a race may hold others).
           params: r?.params ?? t.params,
-          value: r?.metric.value ?? null,
+          value,
           ...(r?.state === TrialState.Stopped && r.stoppedAtEpoch ? { stoppedAtEpoch: r.stoppedAtEpoch } : {}),
+          ...(curve && Object.keys(curve).length > 0 ? { curve } : {}),
         });
       }
     }
