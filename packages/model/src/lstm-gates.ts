@@ -500,7 +500,7 @@ export class HeapGates {
 }
 
 /** One gate-module instance per backend memory. */
-const heapInstances = new WeakMap<object, GateExports | null>();
+let heapInstances = new WeakMap<object, GateExports | null>();
 let forceOwnMemory = false;
 
 /** Force the gate math into a memory of its own (tests of that path); returns the previous setting. */
@@ -562,6 +562,7 @@ export function initLstmGates(opts: InitLstmGatesOptions = {}): Promise<Internal
     status = undefined;
     pending = undefined;
     pool.clear();
+    heapInstances = new WeakMap();
   }
   pending ??= compile(opts.source ?? lstmGatesWat()).then((s) => {
     status = s;
