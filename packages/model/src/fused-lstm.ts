@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { TensorInfo } from '@tensorflow/tfjs';
 import { heapAccess, makeHeapStepMatmul, makeStepMatmul } from './fast-kernels.js';
 import { giveGateWorkspace, takeGateWorkspace, takeHeapGates, type HeapGates } from './lstm-gates.js';
 import { gemm, transposeInto, type RecurrentActivation } from './lstm-math.js';
@@ -190,24 +191,13 @@ export function fusedLstmLastOutput(
         }
         // The wasm backend copies new tensors' values onto its heap; other backends may keep the array itself.
         const own = (a: Float32Array): Float32Array => (heap != null ? a : a.slice());
-        const res = tf.tidy(() => {
-          const dZt = tf.tensor2d(own(dZ), [T * B, G]);
-          const hp = tf.tensor2d(own(HP), [T * B, H]);
-          let dX = tf.reshape(tf.matMul(dZt, sW, false, true), [T, B, D]);
-          if (imask !== null) dX = tf.mul(dX, tf.tensor3d(imask, [1, B, D]));
-          // dWᵀ = dZᵀ·X and dUᵀ = dZᵀ·H with dZᵀ written by the backward steps: plain matmuls whose right-hand side
-          // (the operand XNNPACK packs on every call, as the tensor is new) is the narrow [T·B, 64] one. The
-          // textbook Xᵀ·dZ packs the [T·B, 4H] dZ instead, which cost more than the product itself.
-          const dZT = tf.tensor2d(own(buf.subarray(ws.ztOff, ws.ztOff + G * T * B)), [G, T * B]);
-          const dW = tf.transpose(tf.matMul(dZT, sx2));
-          const dU = tf.transpose(tf.matMul(dZT, hp));
-          const db = tf.tensor1d(dbias);
-          return [dX, dW, dU, db];
-        });
-        if (PROFILE) {
-          for (const t of res) t.dataSync();
-          addTime('bwd.weightMatmuls', performance.now() - g1);
-        }
+        const [dZt, dZT, hp] = [
+          tf.tensor2d(own(dZ), [T * B, G]),
+          tf.tensor2d(own(buf.subarray(ws.ztOff, ws.ztOff + G * T * B)), [G, T * B]),
+          tf.tensor2d(own(HP), [T * B, H]),
+        ];
+        const res = gradientMatmuls([T, B, D], dZt, dZT, sx2, hp, sW, imask, dbias, g1);
+        tf.dispose([dZt, dZT, hp]);
         return res;
       } finally {
         giveGateWorkspace(ws);
@@ -318,7 +308,7 @@ function heapPass(
       ws.beginBackward(dy.dataSync() as Float32Array);
       const back = makeHeapStepMatmul(sU, B, true);
       if (back === null) throw new Error('fused LSTM: the wasm fast path went away between the forward pass and its gradient');
-      let dh: { info: TensorInfoLike; addr: number } | null = null;
+      let dh: { info: TensorInfo; addr: number } | null = null;
       try {
         for (let t = T - 1; t >= 0; t--) {
           ws.backward(t, hard, dh === null ? ws.dhAddr : dh.addr);
@@ -337,20 +327,8 @@ function heapPass(
       const g1 = PROFILE ? performance.now() : 0;
       if (PROFILE) addTime('bwd.recurrence', g1 - g0);
       const dbias = ws.dbias();
-      const res = tf.tidy(() => {
-        // z now holds dZ [T·B, 4H]; dWᵀ = dZᵀ·X and dUᵀ = dZᵀ·H with dZᵀ written by the backward steps (see the
-        // own-memory path below for why this orientation).
-        let dX = tf.reshape(tf.matMul(z, sW, false, true), [T, B, D]);
-        if (imask !== null) dX = tf.mul(dX, tf.tensor3d(imask, [1, B, D]));
-        const dW = tf.transpose(tf.matMul(ws.zt, x2));
-        const dU = tf.transpose(tf.matMul(ws.zt, ws.hp));
-        return [dX, dW, dU, tf.tensor1d(dbias)];
-      });
-      if (PROFILE) {
-        for (const t of res) t.dataSync();
-        addTime('bwd.weightMatmuls', performance.now() - g1);
-      }
-      return res;
+      // z now holds dZ.
+      return gradientMatmuls([T, B, D], z as tf.Tensor2D, ws.zt, x2, ws.hp, sW, imask, dbias, g1);
     } finally {
       entry.dispose();
     }
@@ -358,8 +336,36 @@ function heapPass(
   return { value, gradFunc };
 }
 
-/** A backend tensor record (what `runOnHeap` returns). */
-type TensorInfoLike = Parameters<NonNullable<ReturnType<typeof makeHeapStepMatmul>>['release']>[0];
+/**
+ * The input, kernel, recurrent-kernel and bias gradients from the pre-activation gradients `dZ` `[T·B, 4H]` and their
+ * transpose `dZᵀ`, the inputs `x2` `[T·B, D]` and the `h_{t-1}` sequence `hp` `[T·B, H]`: `dX = dZ·Wᵀ` (masked by the
+ * input dropout mask), and `dW`, `dU` as `(dZᵀ·X)ᵀ`, `(dZᵀ·H)ᵀ`, plain matmuls whose right-hand side (the operand
+ * XNNPACK packs on every call, as the tensor is new) is the narrow `[T·B, 64]` one; the textbook `Xᵀ·dZ` packs the
+ * `[T·B, 4H]` dZ instead, which cost more than the product itself. Times them (from `g1`) when profiling.
+ */
+function gradientMatmuls(
+  xShape: [number, number, number],
+  dZ: tf.Tensor2D,
+  dZT: tf.Tensor2D,
+  x2: tf.Tensor2D,
+  hp: tf.Tensor2D,
+  W: tf.Tensor2D,
+  imask: Float32Array | null,
+  dbias: Float32Array,
+  g1: number,
+): tf.Tensor[] {
+  const [, B, D] = xShape;
+  const res = tf.tidy(() => {
+    let dX = tf.reshape(tf.matMul(dZ, W, false, true), xShape);
+    if (imask !== null) dX = tf.mul(dX, tf.tensor3d(imask, [1, B, D]));
+    return [dX, tf.transpose(tf.matMul(dZT, x2)), tf.transpose(tf.matMul(dZT, hp)), tf.tensor1d(dbias)];
+  });
+  if (PROFILE) {
+    for (const t of res) t.dataSync();
+    addTime('bwd.weightMatmuls', performance.now() - g1);
+  }
+  return res;
+}
 
 /** `a[r, d] *= mask[r mod B, d]` for the `R` rows of `a` (`[R, D]`). */
 function maskRows(a: Float32Array, R: number, B: number, D: number, mask: Float32Array): void {

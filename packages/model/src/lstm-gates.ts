@@ -69,52 +69,70 @@ export interface GateWorkspace {
   dbias(): Float32Array;
 }
 
-/** Element offsets of the arrays (each 16-byte aligned; offset 0 is left unused). */
-interface Layout {
+/** Hands out 16-byte-aligned element offsets from `start` on, one array after the other. */
+function packer(start: number): { take: (n: number) => number; readonly end: number } {
+  let next = start;
+  return {
+    take: (n: number): number => {
+      const off = next;
+      next += Math.ceil(n / 4) * 4;
+      return off;
+    },
+    get end(): number {
+      return next;
+    },
+  };
+}
+
+/** The gate state both kinds of workspace keep in a block of their own (element offsets). */
+interface StateLayout {
   zeros: number;
   ones: number;
-  z: number;
   a: number;
   c: number;
   tc: number;
-  hp: number;
-  zt: number;
-  r: number;
   h: number;
   dh: number;
   dc: number;
   mask: number;
   dbs: number;
   dbias: number;
-  total: number;
 }
 
-function layout(T: number, B: number, H: number): Layout {
+function stateLayout(take: (n: number) => number, T: number, B: number, H: number): StateLayout {
   const G = 4 * H;
-  let next = 4;
-  const take = (n: number): number => {
-    const off = next;
-    next += Math.ceil(n / 4) * 4;
-    return off;
-  };
   return {
     zeros: take(B * G),
     ones: take(B * H),
-    z: take(T * B * G),
     a: take(T * B * G),
     c: take(T * B * H),
     tc: take(T * B * H),
-    hp: take((T + 1) * B * H),
-    zt: take(4 * H * T * B),
-    r: take(B * G),
     h: take(B * H),
     dh: take(B * H),
     dc: take(B * H),
     mask: take(B * H),
     dbs: take(G),
     dbias: take(2 * G), // float64
-    total: next,
   };
+}
+
+/** Element offsets of the arrays of a workspace in its own memory (each 16-byte aligned; offset 0 is left unused). */
+interface Layout extends StateLayout {
+  z: number;
+  hp: number;
+  zt: number;
+  r: number;
+  total: number;
+}
+
+function layout(T: number, B: number, H: number): Layout {
+  const p = packer(4);
+  const state = stateLayout(p.take, T, B, H);
+  const z = p.take(T * B * 4 * H);
+  const hp = p.take((T + 1) * B * H);
+  const zt = p.take(4 * H * T * B);
+  const r = p.take(B * 4 * H);
+  return { ...state, z, hp, zt, r, total: p.end };
 }
 
 type StepFunc = (...args: number[]) => void;
@@ -298,45 +316,17 @@ interface HeapBackend {
 }
 
 /** Element offsets inside the auxiliary tensor of a {@link HeapGates} (16-byte aligned from its start). */
-interface AuxLayout {
-  zeros: number;
-  ones: number;
-  a: number;
-  c: number;
-  tc: number;
+interface AuxLayout extends StateLayout {
+  /** Where the last step writes its (unused) masked `h`: the `hp` tensor holds only the T inputs of the steps. */
   hpLast: number;
-  h: number;
-  dh: number;
-  dc: number;
-  mask: number;
-  dbs: number;
-  dbias: number;
   total: number;
 }
 
 function auxLayout(T: number, B: number, H: number): AuxLayout {
-  const G = 4 * H;
-  let next = 0;
-  const take = (n: number): number => {
-    const off = next;
-    next += Math.ceil(n / 4) * 4;
-    return off;
-  };
-  return {
-    zeros: take(B * G),
-    ones: take(B * H),
-    a: take(T * B * G),
-    c: take(T * B * H),
-    tc: take(T * B * H),
-    hpLast: take(B * H),
-    h: take(B * H),
-    dh: take(B * H),
-    dc: take(B * H),
-    mask: take(B * H),
-    dbs: take(G),
-    dbias: take(2 * G), // float64
-    total: next + 4, // slack to align the start to 16 bytes
-  };
+  const p = packer(0);
+  const state = stateLayout(p.take, T, B, H);
+  const hpLast = p.take(B * H);
+  return { ...state, hpLast, total: p.end + 4 }; // slack to align the start to 16 bytes
 }
 
 /**
