@@ -28,7 +28,7 @@ describe('bayes + hyperband over two workers', () => {
       `run_cap: ${RUN_CAP}`,
       'seed: 3',
       'max_in_flight: 2',
-      'bayes: {n_startup_trials: 4}',
+      'bayes: {n_startup_trials: 4, multivariate: true}',
       'metric: {name: val_accuracy, goal: maximize}',
       'early_terminate: {type: hyperband, min_iter: 1, eta: 2}',
       'parameters:',

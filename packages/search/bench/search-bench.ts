@@ -5,7 +5,7 @@
  *   npm run bench:search -- [--seeds 3] [--run-cap 20] [--budget epochs|trials] [--in-flight 2] [--max-rows N]
  *                           [--train-rows N] [--epochs 9] [--startup 6] [--min-iter 3] [--eta 3] [--jobs 2]
  *                           [--methods random,bayes,bayes+hyperband] [--json] [--json-out FILE] [--reuse-random FILE]
- *                           [--curves on|off]
+ *                           [--curves on|off] [--multivariate on|off]
  *
  * Hyperband: `early_terminate: {type: hyperband, min_iter: --min-iter, eta: --eta}`, default min_iter 3, eta 3: with
  * 9-epoch trials, one rung at epoch 3 where the top third (by validation accuracy at epoch 3) continue to epoch 9.
@@ -64,7 +64,7 @@ import { encodeForTrial, loadDataset, prepareDataset } from '@sweepq/data';
 import type { PreparedDataset } from '@sweepq/data';
 import { DivergedError, buildModel, initBackend, modelParamsFromTrial, trainModel } from '@sweepq/model';
 import type { EpochLog, TrainData } from '@sweepq/model';
-import { maxEpochs, planTrials, trialSeed, validateSpec } from '@sweepq/spec';
+import { BAYES_DEFAULTS, maxEpochs, planTrials, trialSeed, validateSpec } from '@sweepq/spec';
 import type { SweepSpec, TrialParams } from '@sweepq/spec';
 import { RungStore, TpeSampler, planAdaptive, rungEpochs } from '../src/index.js';
 import type { Observation } from '../src/index.js';
@@ -92,6 +92,7 @@ const { values: args } = parseArgs({
     'reuse-random': { type: 'string' },
     'json-out': { type: 'string' },
     curves: { type: 'string', default: 'on' },
+    multivariate: { type: 'string' },
     run: { type: 'string' },
     'epoch-budget': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -101,7 +102,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(
-    'usage: npm run bench:search -- [--seeds N] [--run-cap N] [--budget epochs|trials] [--in-flight N] [--max-rows N] [--train-rows N] [--epochs N] [--startup N] [--min-iter N] [--eta N] [--jobs N] [--methods random,bayes,bayes+hyperband] [--json] [--json-out FILE] [--reuse-random FILE] [--curves on|off]',
+    'usage: npm run bench:search -- [--seeds N] [--run-cap N] [--budget epochs|trials] [--in-flight N] [--max-rows N] [--train-rows N] [--epochs N] [--startup N] [--min-iter N] [--eta N] [--jobs N] [--methods random,bayes,bayes+hyperband] [--json] [--json-out FILE] [--reuse-random FILE] [--curves on|off] [--multivariate on|off]',
   );
   process.exit(0);
 }
@@ -131,6 +132,12 @@ if (args.curves !== 'on' && args.curves !== 'off') {
   process.exit(2);
 }
 const CURVES = args.curves === 'on';
+if (args.multivariate !== undefined && args.multivariate !== 'on' && args.multivariate !== 'off') {
+  console.error(`--multivariate: expected on or off, got ${JSON.stringify(args.multivariate)}`);
+  process.exit(2);
+}
+/** TPE models the parameters jointly (bayes.multivariate); default: the spec's default. */
+const MULTIVARIATE = args.multivariate === undefined ? BAYES_DEFAULTS.multivariate : args.multivariate === 'on';
 if (!(BUDGETS as readonly string[]).includes(args.budget ?? '')) {
   console.error(`--budget: expected epochs or trials, got ${JSON.stringify(args.budget)}`);
   process.exit(2);
@@ -157,7 +164,7 @@ function benchSpec(method: Method, seed: number): SweepSpec {
     seed,
     max_in_flight: IN_FLIGHT,
     metric: { name: 'val_accuracy', goal: 'maximize' },
-    ...(method === 'random' ? {} : { bayes: { n_startup_trials: STARTUP } }),
+    ...(method === 'random' ? {} : { bayes: { n_startup_trials: STARTUP, multivariate: MULTIVARIATE } }),
     ...(method === 'bayes+hyperband' ? { early_terminate: { type: 'hyperband', min_iter: MIN_ITER, eta: ETA } } : {}),
     parameters: {
       optimizer: { values: ['adam', 'rmsprop', 'sgd'] },
@@ -359,7 +366,7 @@ function runChild(method: Method, seed: number, epochBudget: number | undefined)
   if (MAX_ROWS !== undefined) argv.push('--max-rows', String(MAX_ROWS));
   if (TRAIN_ROWS !== undefined) argv.push('--train-rows', String(TRAIN_ROWS));
   if (epochBudget !== undefined) argv.push('--epoch-budget', String(epochBudget));
-  argv.push('--curves', CURVES ? 'on' : 'off');
+  argv.push('--curves', CURVES ? 'on' : 'off', '--multivariate', MULTIVARIATE ? 'on' : 'off');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -515,7 +522,7 @@ const ratios = methods
   );
 
 const hyperbandRungs = rungEpochs(benchSpec('bayes+hyperband', 1));
-const config = { seeds: SEEDS, runCap: RUN_CAP, budget: BUDGET, inFlight: IN_FLIGHT, maxRows: MAX_ROWS ?? null, trainRows: results[0]?.trainRows, validationRows: results[0]?.validationRows, epochs: EPOCHS, startup: STARTUP, hyperband: { min_iter: MIN_ITER, eta: ETA, rungs: hyperbandRungs }, curves: CURVES, jobs: JOBS };
+const config = { seeds: SEEDS, runCap: RUN_CAP, budget: BUDGET, inFlight: IN_FLIGHT, maxRows: MAX_ROWS ?? null, trainRows: results[0]?.trainRows, validationRows: results[0]?.validationRows, epochs: EPOCHS, startup: STARTUP, hyperband: { min_iter: MIN_ITER, eta: ETA, rungs: hyperbandRungs }, curves: CURVES, multivariate: MULTIVARIATE, jobs: JOBS };
 const jsonText = JSON.stringify({ config, backend: results[0]?.backend, totalWallSec: totalWall, medianTarget, rows, ratios, runs: results }, null, 2);
 if (args['json-out'] !== undefined) writeFileSync(args['json-out'], `${jsonText}\n`);
 if (args.json) {
@@ -558,6 +565,6 @@ if (args.json) {
   }
   const r0 = results[0];
   console.log(
-    `\nbackend ${r0?.backend}; budget ${BUDGET === 'epochs' ? `epochs (random: run_cap ${RUN_CAP}; others: random's total epochs per seed)` : `trials (run_cap ${RUN_CAP})`}; ${IN_FLIGHT} trials in flight, ${JOBS} runs at a time; ${EPOCHS} epochs max; ${r0?.trainRows} training rows, ${r0?.validationRows} validation rows${MAX_ROWS === undefined ? '' : ` (max_rows ${MAX_ROWS})`}; bayes start-up ${STARTUP}; hyperband min_iter ${MIN_ITER}, eta ${ETA} (rungs at epoch ${hyperbandRungs.join(', ')}; the last epoch is ${EPOCHS}); bayes compares trials at equal epochs: ${CURVES ? 'yes (curves)' : 'no (--curves off)'}${reuseFile === undefined ? '' : `; random search's runs reused from ${reuseFile}`}; total wall ${totalWall.toFixed(0)} s`,
+    `\nbackend ${r0?.backend}; budget ${BUDGET === 'epochs' ? `epochs (random: run_cap ${RUN_CAP}; others: random's total epochs per seed)` : `trials (run_cap ${RUN_CAP})`}; ${IN_FLIGHT} trials in flight, ${JOBS} runs at a time; ${EPOCHS} epochs max; ${r0?.trainRows} training rows, ${r0?.validationRows} validation rows${MAX_ROWS === undefined ? '' : ` (max_rows ${MAX_ROWS})`}; bayes start-up ${STARTUP}; hyperband min_iter ${MIN_ITER}, eta ${ETA} (rungs at epoch ${hyperbandRungs.join(', ')}; the last epoch is ${EPOCHS}); bayes compares trials at equal epochs: ${CURVES ? 'yes (curves)' : 'no (--curves off)'}; bayes models parameters ${MULTIVARIATE ? 'jointly (multivariate)' : 'separately (--multivariate off)'}${reuseFile === undefined ? '' : `; random search's runs reused from ${reuseFile}`}; total wall ${totalWall.toFixed(0)} s`,
   );
 }

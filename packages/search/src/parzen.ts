@@ -49,38 +49,42 @@ export class NumericParzen {
     // Equal weight for every observation and for the prior (prior weight 1).
     const logW = -Math.log(this.mus.length);
     this.logWeights = this.mus.map(() => logW);
-    this.logZ = this.mus.map((mu, i) => {
-      const s = this.sigmas[i] as number;
-      return Math.log(Math.max(1e-300, normalCdf((high - mu) / s) - normalCdf((low - mu) / s)));
-    });
+    this.logZ = this.mus.map((mu, i) => kernelLogZ(domain, mu, this.sigmas[i] as number));
   }
 
   /** Draws one value (transformed space) from the mixture, inside [low, high]. */
   sample(rng: Rng): number {
     const k = pickIndex(this.logWeights.map(Math.exp), rng);
-    const mu = this.mus[k] as number;
-    const s = this.sigmas[k] as number;
-    const a = normalCdf((this.domain.low - mu) / s);
-    const b = normalCdf((this.domain.high - mu) / s);
-    const u = a + (b - a) * rng.next();
-    const x = mu + s * normalQuantile(Math.min(1 - 1e-16, Math.max(1e-16, u)));
-    return Math.min(this.domain.high, Math.max(this.domain.low, x));
+    return kernelSample(this.domain, this.mus[k] as number, this.sigmas[k] as number, rng);
   }
 
   /** log density at `x` (transformed), or log mass of the bin [lo, hi] (transformed) for stepped domains. */
   logPdf(x: number, bin?: readonly [number, number]): number {
-    const terms = this.mus.map((mu, i) => {
-      const s = this.sigmas[i] as number;
-      const w = this.logWeights[i] as number;
-      const z = this.logZ[i] as number;
-      if (bin !== undefined) {
-        const mass = normalCdf((bin[1] - mu) / s) - normalCdf((bin[0] - mu) / s);
-        return w + Math.log(Math.max(1e-300, mass)) - z;
-      }
-      return w + normalLogPdf((x - mu) / s) - Math.log(s) - z;
-    });
-    return logSumExp(terms);
+    return logSumExp(this.mus.map((mu, i) => (this.logWeights[i] as number) + kernelLogPdf(mu, this.sigmas[i] as number, this.logZ[i] as number, x, bin)));
   }
+}
+
+/** log of the mass a Gaussian kernel (mu, s) keeps inside the domain; the normaliser of its truncation. */
+export function kernelLogZ(domain: NumericDomain, mu: number, s: number): number {
+  return Math.log(Math.max(1e-300, normalCdf((domain.high - mu) / s) - normalCdf((domain.low - mu) / s)));
+}
+
+/** log density at `x` of a Gaussian kernel truncated to the domain (`logZ` from kernelLogZ), or its log mass over `bin`. */
+export function kernelLogPdf(mu: number, s: number, logZ: number, x: number, bin?: readonly [number, number]): number {
+  if (bin !== undefined) {
+    const mass = normalCdf((bin[1] - mu) / s) - normalCdf((bin[0] - mu) / s);
+    return Math.log(Math.max(1e-300, mass)) - logZ;
+  }
+  return normalLogPdf((x - mu) / s) - Math.log(s) - logZ;
+}
+
+/** One draw from a Gaussian kernel truncated to the domain (inverse CDF). */
+export function kernelSample(domain: NumericDomain, mu: number, s: number, rng: Rng): number {
+  const a = normalCdf((domain.low - mu) / s);
+  const b = normalCdf((domain.high - mu) / s);
+  const u = a + (b - a) * rng.next();
+  const x = mu + s * normalQuantile(Math.min(1 - 1e-16, Math.max(1e-16, u)));
+  return Math.min(domain.high, Math.max(domain.low, x));
 }
 
 /** A categorical distribution: the prior (weight 1, spread by the spec's probabilities) plus one count per observation. */
@@ -112,7 +116,7 @@ export class CategoricalParzen {
 }
 
 /** Index drawn with probability proportional to `weights`. */
-function pickIndex(weights: readonly number[], rng: Rng): number {
+export function pickIndex(weights: readonly number[], rng: Rng): number {
   const total = weights.reduce((a, b) => a + b, 0);
   let u = rng.next() * total;
   for (let i = 0; i < weights.length; i++) {

@@ -16,6 +16,8 @@ import {
 import type { ParamValue, ParameterName, ParameterSpec, Rng, SweepSpec, TrialParams } from '@sweepq/spec';
 import { SearchError, SearchErrorCode } from './errors.js';
 import { paramsKey } from './params-key.js';
+import { JointParzen } from './joint-parzen.js';
+import type { JointDimension } from './joint-parzen.js';
 import { CategoricalParzen, NumericParzen } from './parzen.js';
 import type { NumericDomain } from './parzen.js';
 import { resolveBayes } from './plan-adaptive.js';
@@ -119,6 +121,12 @@ function makeDim(name: ParameterName, spec: ParameterSpec): Dim {
   }
 }
 
+/** A candidate configuration (the drawn parameters) and its score log l(x) − log g(x). */
+interface Candidate {
+  combo: Record<string, ParamValue>;
+  score: number;
+}
+
 interface Estimator {
   sample(rng: Rng): ParamValue;
   logPdf(v: ParamValue): number;
@@ -220,6 +228,11 @@ function toTrialParams(combo: Readonly<Record<string, ParamValue>>): TrialParams
  *   int_uniform / q_uniform / q_log_uniform_values, unbounded for normal / log_normal; categorical values by
  *   smoothed counts. Conditional parameters are fitted only on trials where they applied, and sampled only where
  *   their condition holds on the candidate (otherwise they take their default).
+ * - `bayes.multivariate`: instead of one estimator per parameter, l(x) and g(x) are joint mixtures with one product
+ *   kernel per trial (see JointParzen): a candidate takes every parameter from the same good trial's kernel, and is
+ *   scored by log l(x) − log g(x) of the whole configuration, so interactions between parameters (the learning rate
+ *   that suits sgd does not suit adam) are learnt. Conditional parameters as above: a trial's kernel uses the prior
+ *   for a parameter it did not have.
  * - Never returns a configuration equal to an observed or pending one: the best non-duplicate candidate wins, then
  *   more candidates, then random draws, then (finite spaces) the first unused grid combination.
  *
@@ -232,6 +245,8 @@ export class TpeSampler {
   private readonly goal: 'maximize' | 'minimize';
   /** Observations an epoch needs before trials are compared there (multi-fidelity; see the class comment). */
   private readonly minPerLevel: number;
+  /** The non-constant parameters, as the multivariate estimator models them. */
+  private readonly jointDims: JointDimension[];
 
   constructor(
     private readonly spec: SweepSpec,
@@ -243,6 +258,16 @@ export class TpeSampler {
     this.goal = spec.metric.goal;
     const free = this.dims.filter((d) => d.spec.kind !== 'constant').length;
     this.minPerLevel = Math.max(this.options.n_startup_trials, free + 1);
+    this.jointDims = this.dims.flatMap((d): JointDimension[] => {
+      if (d.spec.kind === 'constant') return [];
+      if (d.spec.kind === 'categorical') {
+        const { values, probabilities } = d.spec;
+        return [{ name: d.name, kind: 'categorical', choices: values, prior: probabilities ?? values.map(() => 1 / values.length) }];
+      }
+      const domain = d.numeric as NumericDomain;
+      const encode = (v: number): number | undefined => (!domain.log ? v : v > 0 ? Math.log(v) : undefined);
+      return [{ name: d.name, kind: 'numeric', domain, encode, decode: d.decode as (x: number) => number, ...(d.bin === undefined ? {} : { bin: d.bin }) }];
+    });
   }
 
   /**
@@ -329,6 +354,26 @@ export class TpeSampler {
     const pendingSorted = [...pending].sort((a, b) => (paramsKey(a) < paramsKey(b) ? -1 : 1));
     const bad = [...sorted.slice(nGood).map(({ o }) => o.params), ...pendingSorted];
 
+    const rng = createRng((this.seed ^ 0x7e5a_11ed) >>> 0, index);
+    const draw = this.options.multivariate ? this.jointDraw(good, bad) : this.independentDraw(good, bad);
+    let best: { params: TrialParams; score: number } | undefined;
+    const rounds = 10;
+    for (let round = 0; round < rounds && best === undefined; round++) {
+      for (let c = 0; c < this.options.n_ei_candidates; c++) {
+        const { combo, score } = draw(rng);
+        const params = applyConditions(this.spec, toTrialParams(combo));
+        if (taken.has(paramsKey(params))) continue;
+        if (best === undefined || score > best.score) best = { params, score };
+      }
+    }
+    return best?.params;
+  }
+
+  /**
+   * Candidates from separate per-parameter estimators of the good and bad groups; score Σ log l(x) − log g(x) over the
+   * candidate's active parameters. Constants and parameters whose condition fails on the candidate are not drawn.
+   */
+  private independentDraw(good: readonly TrialParams[], bad: readonly TrialParams[]): (rng: Rng) => Candidate {
     const fit = (group: readonly TrialParams[]): Map<ParameterName, Estimator | undefined> => {
       const actives = group.map((p) => activeParameters(this.spec, p));
       const out = new Map<ParameterName, Estimator | undefined>();
@@ -340,33 +385,60 @@ export class TpeSampler {
     };
     const l = fit(good);
     const g = fit(bad);
+    return (rng) => {
+      const combo: Record<string, ParamValue> = {};
+      let score = 0;
+      this.eachActiveDim(combo, (dim) => {
+        const le = l.get(dim.name);
+        if (le === undefined) return;
+        const v = le.sample(rng);
+        combo[dim.name] = v;
+        score += le.logPdf(v) - (g.get(dim.name) as Estimator).logPdf(v);
+      });
+      return { combo, score };
+    };
+  }
 
-    const rng = createRng((this.seed ^ 0x7e5a_11ed) >>> 0, index);
-    let best: { params: TrialParams; score: number } | undefined;
-    const rounds = 10;
-    for (let round = 0; round < rounds && best === undefined; round++) {
-      for (let c = 0; c < this.options.n_ei_candidates; c++) {
-        const combo: Record<string, ParamValue> = {};
-        const active = new Set<string>();
-        let score = 0;
-        for (const dim of this.dims) {
-          const cond = dim.spec.condition;
-          if (cond !== undefined && !Object.entries(cond).every(([ref, clause]) => active.has(ref) && clauseHolds(clause, combo[ref]))) continue;
-          active.add(dim.name);
-          const le = l.get(dim.name);
-          if (le === undefined) {
-            if (dim.spec.kind === 'constant') combo[dim.name] = dim.spec.value;
-            continue;
-          }
-          const v = le.sample(rng);
-          combo[dim.name] = v;
-          score += le.logPdf(v) - (g.get(dim.name) as Estimator).logPdf(v);
-        }
-        const params = applyConditions(this.spec, toTrialParams(combo));
-        if (taken.has(paramsKey(params))) continue;
-        if (best === undefined || score > best.score) best = { params, score };
-      }
+  /**
+   * Candidates from the joint (multivariate) estimator of the good group: one good trial's kernel (or the prior) per
+   * candidate, every parameter drawn from it; score log l(x) − log g(x) of the whole configuration.
+   */
+  private jointDraw(good: readonly TrialParams[], bad: readonly TrialParams[]): (rng: Rng) => Candidate {
+    const values = (p: TrialParams): Record<string, ParamValue> => {
+      const active = activeParameters(this.spec, p);
+      const out: Record<string, ParamValue> = {};
+      for (const d of this.jointDims) if (active.has(d.name as ParameterName)) out[d.name] = p[d.name as ParameterName] as ParamValue;
+      return out;
+    };
+    const l = new JointParzen(this.jointDims, good.map(values));
+    const g = new JointParzen(this.jointDims, bad.map(values));
+    const at = new Map(this.jointDims.map((d, i) => [d.name, i]));
+    return (rng) => {
+      const k = l.pickComponent(rng);
+      const combo: Record<string, ParamValue> = {};
+      const drawn: Record<string, ParamValue> = {};
+      this.eachActiveDim(combo, (dim) => {
+        const i = at.get(dim.name);
+        if (i === undefined) return;
+        combo[dim.name] = l.sample(k, i, rng);
+        drawn[dim.name] = combo[dim.name] as ParamValue;
+      });
+      return { combo, score: l.logPdf(drawn) - g.logPdf(drawn) };
+    };
+  }
+
+  /**
+   * Visits the dimensions in spec order whose condition holds on `combo` so far (each visited one counts as active
+   * for the conditions after it), setting constants in `combo` and handing the others to `visit` to set.
+   */
+  private eachActiveDim(combo: Record<string, ParamValue>, visit: (dim: Dim) => void): void {
+    const active = new Set<string>();
+    for (const dim of this.dims) {
+      const cond = dim.spec.condition;
+      if (cond !== undefined && !Object.entries(cond).every(([ref, clause]) => active.has(ref) && clauseHolds(clause, combo[ref]))) continue;
+      active.add(dim.name);
+      if (dim.spec.kind === 'constant') combo[dim.name] = dim.spec.value;
+      else visit(dim);
     }
-    return best?.params;
   }
 }

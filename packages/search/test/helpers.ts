@@ -13,7 +13,7 @@ export function branin(p: TrialParams): number {
   return (x2 - b * x1 ** 2 + c * x1 - 6) ** 2 + 10 * (1 - t) * Math.cos(x1) + 10;
 }
 
-export function braninSpec(method: 'bayes' | 'random', seed: number, runCap: number): SweepSpec {
+export function braninSpec(method: 'bayes' | 'random', seed: number, runCap: number, multivariate?: boolean): SweepSpec {
   return validateSpec({
     method,
     run_cap: runCap,
@@ -23,7 +23,7 @@ export function braninSpec(method: 'bayes' | 'random', seed: number, runCap: num
       dropout: { distribution: 'uniform', min: 0, max: 0.99 },
       recurrent_dropout: { distribution: 'uniform', min: 0, max: 0.99 },
     },
-    ...(method === 'bayes' ? { bayes: { n_startup_trials: 10 } } : {}),
+    ...(method === 'bayes' ? { bayes: { n_startup_trials: 10, ...(multivariate === undefined ? {} : { multivariate }) } } : {}),
   });
 }
 

@@ -14,6 +14,7 @@ const bayesSchema = z.object({
   n_startup_trials: count.max(100_000).optional(),
   n_ei_candidates: count.max(10_000).optional(),
   gamma: z.number().gt(0).lt(1).optional(),
+  multivariate: z.boolean().optional(),
 });
 
 const hyperbandSchema = z.object({
@@ -60,6 +61,7 @@ export function checkBayes(raw: unknown, issues: SpecIssue[]): BayesSpec | undef
     const v = parsed.data[key];
     if (v !== undefined) out[key] = v;
   }
+  if (parsed.data.multivariate !== undefined) out.multivariate = parsed.data.multivariate;
   return out;
 }
 

@@ -131,10 +131,16 @@ export interface BayesSpec {
   n_ei_candidates?: number;
   /** Fraction of finished trials that form the "good" density l(x). Default 0.25. */
   gamma?: number;
+  /**
+   * Model the parameters jointly (one product kernel per trial, as BOHB and Optuna's `multivariate=True` do) rather
+   * than each on its own, so interactions such as "sgd wants a large learning rate" are learnt. Default false (the classic
+   * per-parameter TPE, so sweeps started before this option propose the same trials).
+   */
+  multivariate?: boolean;
 }
 
 /** Defaults of {@link BayesSpec}. */
-export const BAYES_DEFAULTS = Object.freeze({ n_startup_trials: 10, n_ei_candidates: 24, gamma: 0.25 });
+export const BAYES_DEFAULTS = Object.freeze({ n_startup_trials: 10, n_ei_candidates: 24, gamma: 0.25, multivariate: false });
 
 /** Trials in flight for adaptive methods when `max_in_flight` is not given: 8, or run_cap when smaller. */
 export const DEFAULT_MAX_IN_FLIGHT = 8;

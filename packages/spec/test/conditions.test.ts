@@ -136,11 +136,12 @@ describe('conditional parameters', () => {
 
 describe('bayes, max_in_flight and early_terminate validation', () => {
   test('bayes block: fields checked, only with method bayes', () => {
-    const spec = validateSpec(base({ method: 'bayes', run_cap: 10, max_in_flight: 3, bayes: { n_startup_trials: 4, gamma: 0.2 } }));
-    expect(spec.bayes).toEqual({ n_startup_trials: 4, gamma: 0.2 });
+    const spec = validateSpec(base({ method: 'bayes', run_cap: 10, max_in_flight: 3, bayes: { n_startup_trials: 4, gamma: 0.2, multivariate: false } }));
+    expect(spec.bayes).toEqual({ n_startup_trials: 4, gamma: 0.2, multivariate: false });
     expect(spec.max_in_flight).toBe(3);
-    expect(issues(base({ method: 'bayes', run_cap: 10, bayes: { gamma: 1, n_ei_candidates: 0, n_startup: 3 } }))).toEqual({
-      'bayes.n_startup': 'unknown key "n_startup"; allowed: n_startup_trials, n_ei_candidates, gamma. Did you mean n_startup_trials?',
+    expect(issues(base({ method: 'bayes', run_cap: 10, bayes: { gamma: 1, n_ei_candidates: 0, n_startup: 3, multivariate: 'yes' } }))).toEqual({
+      'bayes.n_startup': 'unknown key "n_startup"; allowed: n_startup_trials, n_ei_candidates, gamma, multivariate. Did you mean n_startup_trials?',
+      'bayes.multivariate': 'expected true or false, got "yes"',
       'bayes.gamma': 'expected a number < 1, got 1',
       'bayes.n_ei_candidates': 'expected a number > 0, got 0',
     });
