@@ -5,7 +5,7 @@
  *   npm run bench:search -- [--seeds 3] [--run-cap 20] [--budget epochs|trials] [--in-flight 2] [--max-rows N]
  *                           [--train-rows N] [--epochs 9] [--startup 6] [--min-iter 3] [--eta 3] [--jobs 2]
  *                           [--methods random,bayes,bayes+hyperband] [--json] [--json-out FILE] [--reuse-random FILE]
- *                           [--curves on|off] [--multivariate on|off]
+ *                           [--reuse FILE] [--curves on|off] [--multivariate on|off]
  *
  * Hyperband: `early_terminate: {type: hyperband, min_iter: --min-iter, eta: --eta}`, default min_iter 3, eta 3: with
  * 9-epoch trials, one rung at epoch 3 where the top third (by validation accuracy at epoch 3) continue to epoch 9.
@@ -51,7 +51,9 @@
  * accuracy >= random search's best (at any epoch) with that seed; also the same against the median over seeds of
  * random's best, and the ratios of bayes (+hyperband) epochs-to-target to random's epochs-to-target and to random's
  * total epochs. The target of issue #5: bayes + hyperband reaches random search's best with at most 1/3 of random's
- * total epochs (the "/ random's total" ratio). `--json-out FILE` also writes the --json output (with every trial's
+ * total epochs (the "/ random's total" ratio). Also per seed: the epochs until some trial ended (finished, or stopped
+ * at a rung) with a value >= random search's best final value, i.e. until the method's leaderboard, which ranks
+ * trials by the value they end with, first showed what random search's leaderboard ends with at the top. `--json-out FILE` also writes the --json output (with every trial's
  * curve) to FILE while printing the table.
  */
 import { spawn } from 'node:child_process';
@@ -90,6 +92,7 @@ const { values: args } = parseArgs({
     methods: { type: 'string', default: METHODS.join(',') },
     json: { type: 'boolean', default: false },
     'reuse-random': { type: 'string' },
+    reuse: { type: 'string' },
     'json-out': { type: 'string' },
     curves: { type: 'string', default: 'on' },
     multivariate: { type: 'string' },
@@ -102,7 +105,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(
-    'usage: npm run bench:search -- [--seeds N] [--run-cap N] [--budget epochs|trials] [--in-flight N] [--max-rows N] [--train-rows N] [--epochs N] [--startup N] [--min-iter N] [--eta N] [--jobs N] [--methods random,bayes,bayes+hyperband] [--json] [--json-out FILE] [--reuse-random FILE] [--curves on|off] [--multivariate on|off]',
+    'usage: npm run bench:search -- [--seeds N] [--run-cap N] [--budget epochs|trials] [--in-flight N] [--max-rows N] [--train-rows N] [--epochs N] [--startup N] [--min-iter N] [--eta N] [--jobs N] [--methods random,bayes,bayes+hyperband] [--json] [--json-out FILE] [--reuse-random FILE] [--reuse FILE] [--curves on|off] [--multivariate on|off]',
   );
   process.exit(0);
 }
@@ -417,20 +420,28 @@ for (let seed = 1; seed <= SEEDS; seed++) for (const method of methods) if (meth
  * `--reuse-random FILE`: random search's runs come from an earlier `--json` output of this bench with the same data,
  * trial and epoch settings (random search does not depend on the bayes or hyperband options), instead of being run
  * again. Saves time when comparing bayes settings; a final comparison should run everything.
+ * `--reuse FILE`: every run of FILE (any method) whose settings all match is taken instead of being run again, e.g. to
+ * print the tables of an earlier `--json-out` file (same flags, nothing runs) or to add seeds or methods to it.
  */
-const reuseFile = args['reuse-random'];
+const reuseFile = args['reuse'] ?? args['reuse-random'];
 const reusedRuns: RunResult[] = [];
 if (reuseFile !== undefined) {
+  const all = args['reuse'] !== undefined;
   const text = readFileSync(reuseFile, 'utf8');
   const prior = JSON.parse(text.slice(text.indexOf('{'))) as { config: Record<string, unknown>; runs: RunResult[] };
-  const same = (['runCap', 'inFlight', 'maxRows', 'epochs'] as const).every((k) => prior.config[k] === { runCap: RUN_CAP, inFlight: IN_FLIGHT, maxRows: MAX_ROWS ?? null, epochs: EPOCHS }[k]);
-  if (!same || (TRAIN_ROWS !== undefined && prior.config['trainRows'] !== TRAIN_ROWS)) {
-    console.error(`--reuse-random: ${reuseFile} was run with other settings (${JSON.stringify(prior.config)})`);
+  const mine: Record<string, unknown> = { runCap: RUN_CAP, inFlight: IN_FLIGHT, maxRows: MAX_ROWS ?? null, epochs: EPOCHS };
+  if (all) Object.assign(mine, { budget: BUDGET, startup: STARTUP, curves: CURVES, multivariate: MULTIVARIATE, hyperband: { min_iter: MIN_ITER, eta: ETA } });
+  const same = (k: string): boolean =>
+    k === 'hyperband'
+      ? (['min_iter', 'eta'] as const).every((h) => (prior.config['hyperband'] as Record<string, unknown> | undefined)?.[h] === (mine['hyperband'] as Record<string, unknown>)[h])
+      : prior.config[k] === mine[k];
+  if (!Object.keys(mine).every(same) || (TRAIN_ROWS !== undefined && prior.config['trainRows'] !== TRAIN_ROWS)) {
+    console.error(`--reuse${all ? '' : '-random'}: ${reuseFile} was run with other settings (${JSON.stringify(prior.config)})`);
     process.exit(2);
   }
-  reusedRuns.push(...prior.runs.filter((r) => r.method === 'random'));
+  reusedRuns.push(...prior.runs.filter((r) => all || r.method === 'random'));
 }
-const reusedRandom = (seed: number): RunResult | undefined => reusedRuns.find((r) => r.seed === seed);
+const reusedRun = (method: Method, seed: number): RunResult | undefined => reusedRuns.find((r) => r.method === method && r.seed === seed);
 const randomRuns = new Map<number, Promise<RunResult>>();
 const randomSettle = new Map<number, { resolve: (r: RunResult) => void; reject: (e: Error) => void }>();
 for (let seed = 1; seed <= SEEDS; seed++) {
@@ -448,7 +459,7 @@ const results = await pool(
   order.map((t) => async () => {
     const budget = t.method !== 'random' && BUDGET === 'epochs' ? (await (randomRuns.get(t.seed) as Promise<RunResult>)).totalEpochs : undefined;
     const settle = t.method === 'random' ? randomSettle.get(t.seed) : undefined;
-    const reused = t.method === 'random' ? reusedRandom(t.seed) : undefined;
+    const reused = reusedRun(t.method, t.seed);
     const r = await (reused !== undefined ? Promise.resolve(reused) : runChild(t.method, t.seed, budget)).catch((err: Error) => {
       settle?.reject(err);
       throw err;
@@ -472,6 +483,15 @@ function epochsToReach(r: RunResult, target: number): number | null {
   return hit === undefined ? null : hit.sweepEpochs;
 }
 
+/**
+ * Epochs the run had trained when some trial first ended (finished or stopped) with a value >= `target`: when its
+ * leaderboard, which ranks trials by the value they end with, first showed `target` or better; null if never.
+ */
+function epochsToLeaderboard(r: RunResult, target: number): number | null {
+  const hit = r.ends.find((e) => e.value >= target - 1e-9);
+  return hit === undefined ? null : hit.sweepEpochs;
+}
+
 const seeds = Array.from({ length: SEEDS }, (_, i) => i + 1);
 const randomOf = (seed: number): RunResult | undefined => results.find((x) => x.method === 'random' && x.seed === seed);
 const medianTarget = methods.includes('random') ? median(seeds.map((s) => (randomOf(s) as RunResult).bestAnyEpoch)) : null;
@@ -483,6 +503,10 @@ const rows = methods.map((method) => {
     return random === undefined ? null : epochsToReach(r, random.bestAnyEpoch);
   });
   const reachMedian = runs.map((r) => (medianTarget === null ? null : epochsToReach(r, medianTarget)));
+  const reachLeaderboard = runs.map((r) => {
+    const random = randomOf(r.seed);
+    return random === undefined ? null : epochsToLeaderboard(r, random.bestValAccuracy);
+  });
   return {
     method,
     seeds: runs.length,
@@ -496,6 +520,7 @@ const rows = methods.map((method) => {
     reachedRandomBest: `${reach.filter((x) => x !== null).length}/${runs.length}`,
     epochsToRandomMedianBest: reachMedian,
     reachedRandomMedianBest: `${reachMedian.filter((x) => x !== null).length}/${runs.length}`,
+    epochsToRandomLeaderboardBest: reachLeaderboard,
   };
 });
 
@@ -529,7 +554,7 @@ if (args.json) {
   console.log(jsonText);
 } else {
   const fmtReach = (xs: ReadonlyArray<number | null>): string => xs.map((x) => (x === null ? '-' : String(x))).join(' ');
-  const header = ['method', 'best val_acc', 'best any epoch', 'trials', 'epochs', 'wall s', 'stopped', 'reached random best', 'epochs to random best (per seed)', 'epochs to random median best (per seed)'];
+  const header = ['method', 'best val_acc', 'best any epoch', 'trials', 'epochs', 'wall s', 'stopped', 'reached random best', 'epochs to random best (per seed)', 'epochs to random median best (per seed)', 'epochs to random leaderboard best (per seed)'];
   const table = rows.map((r) => [
     r.method,
     r.bestValAccuracy.toFixed(4),
@@ -541,6 +566,7 @@ if (args.json) {
     r.reachedRandomBest,
     fmtReach(r.epochsToRandomBest),
     fmtReach(r.epochsToRandomMedianBest),
+    fmtReach(r.epochsToRandomLeaderboardBest),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] as string).length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
@@ -565,6 +591,6 @@ if (args.json) {
   }
   const r0 = results[0];
   console.log(
-    `\nbackend ${r0?.backend}; budget ${BUDGET === 'epochs' ? `epochs (random: run_cap ${RUN_CAP}; others: random's total epochs per seed)` : `trials (run_cap ${RUN_CAP})`}; ${IN_FLIGHT} trials in flight, ${JOBS} runs at a time; ${EPOCHS} epochs max; ${r0?.trainRows} training rows, ${r0?.validationRows} validation rows${MAX_ROWS === undefined ? '' : ` (max_rows ${MAX_ROWS})`}; bayes start-up ${STARTUP}; hyperband min_iter ${MIN_ITER}, eta ${ETA} (rungs at epoch ${hyperbandRungs.join(', ')}; the last epoch is ${EPOCHS}); bayes compares trials at equal epochs: ${CURVES ? 'yes (curves)' : 'no (--curves off)'}; bayes models parameters ${MULTIVARIATE ? 'jointly (multivariate)' : 'separately (--multivariate off)'}${reuseFile === undefined ? '' : `; random search's runs reused from ${reuseFile}`}; total wall ${totalWall.toFixed(0)} s`,
+    `\nbackend ${r0?.backend}; budget ${BUDGET === 'epochs' ? `epochs (random: run_cap ${RUN_CAP}; others: random's total epochs per seed)` : `trials (run_cap ${RUN_CAP})`}; ${IN_FLIGHT} trials in flight, ${JOBS} runs at a time; ${EPOCHS} epochs max; ${r0?.trainRows} training rows, ${r0?.validationRows} validation rows${MAX_ROWS === undefined ? '' : ` (max_rows ${MAX_ROWS})`}; bayes start-up ${STARTUP}; hyperband min_iter ${MIN_ITER}, eta ${ETA} (rungs at epoch ${hyperbandRungs.join(', ')}; the last epoch is ${EPOCHS}); bayes compares trials at equal epochs: ${CURVES ? 'yes (curves)' : 'no (--curves off)'}; bayes models parameters ${MULTIVARIATE ? 'jointly (multivariate)' : 'separately (--multivariate off)'}${reuseFile === undefined ? '' : `; ${args['reuse'] !== undefined ? 'runs' : "random search's runs"} reused from ${reuseFile}`}; total wall ${totalWall.toFixed(0)} s`,
   );
 }
