@@ -1,6 +1,6 @@
 import type { ParamValue, Rng } from '@sweepq/spec';
 import { logSumExp } from './normal.js';
-import { kernelLogPdf, kernelLogZ, kernelSample, pickIndex } from './parzen.js';
+import { clipBandwidth, domainRange, kernelLogPdf, kernelLogZ, kernelSample, pickIndex } from './parzen.js';
 import type { NumericDomain } from './parzen.js';
 
 /** One parameter of a {@link JointParzen}: categorical (choices + prior) or numeric (domain + codecs). */
@@ -50,6 +50,12 @@ export class JointParzen {
   ) {
     const n = observations.length;
     const priorKernels = dims.map((d) => (d.kind === 'numeric' ? numericKernel(d.domain, d.domain.priorMu, d.domain.priorSigma) : categoricalKernel(d.prior)));
+    // One bandwidth per numeric dimension (Scott's rule): it depends on the domain and n, not on the observation.
+    const sigmas = dims.map((d) => {
+      if (d.kind !== 'numeric') return 0;
+      const range = domainRange(d.domain);
+      return clipBandwidth(SIGMA0 * range * Math.max(1, n) ** (-1 / (dims.length + 4)), range, n);
+    });
     this.kernels = observations.map((o) =>
       dims.map((d, i) => {
         const v = Object.hasOwn(o, d.name) ? o[d.name] : undefined;
@@ -61,10 +67,7 @@ export class JointParzen {
         }
         const x = typeof v === 'number' ? d.encode(v) : undefined;
         if (x === undefined || !Number.isFinite(x)) return priorKernels[i] as NumericKernel;
-        const { low, high, priorSigma } = d.domain;
-        const range = Number.isFinite(low) && Number.isFinite(high) ? high - low : 6 * priorSigma;
-        const sigma = Math.min(range, Math.max(range / Math.min(100, n + 1), SIGMA0 * range * Math.max(1, n) ** (-1 / (dims.length + 4))));
-        return numericKernel(d.domain, x, sigma);
+        return numericKernel(d.domain, x, sigmas[i] as number);
       }),
     );
     this.kernels.push(priorKernels);

@@ -35,14 +35,12 @@ export class NumericParzen {
     const sorted = [...points].sort((a, b) => a - b);
     const lowEdge = bounded ? low : Math.min(priorMu - 3 * priorSigma, sorted[0] ?? priorMu);
     const highEdge = bounded ? high : Math.max(priorMu + 3 * priorSigma, sorted[sorted.length - 1] ?? priorMu);
-    const range = bounded ? high - low : 6 * priorSigma;
-    const maxSigma = range;
-    const minSigma = range / Math.min(100, 1 + sorted.length);
+    const range = domainRange(domain);
     const sigmaOf = new Map<number, number>();
     sorted.forEach((x, i) => {
       const left = x - (i === 0 ? lowEdge : (sorted[i - 1] as number));
       const right = (i === sorted.length - 1 ? highEdge : (sorted[i + 1] as number)) - x;
-      sigmaOf.set(i, Math.min(maxSigma, Math.max(minSigma, left, right)));
+      sigmaOf.set(i, clipBandwidth(Math.max(left, right), range, sorted.length));
     });
     this.mus = [...sorted, priorMu];
     this.sigmas = [...sorted.map((_, i) => sigmaOf.get(i) as number), priorSigma];
@@ -62,6 +60,17 @@ export class NumericParzen {
   logPdf(x: number, bin?: readonly [number, number]): number {
     return logSumExp(this.mus.map((mu, i) => (this.logWeights[i] as number) + kernelLogPdf(mu, this.sigmas[i] as number, this.logZ[i] as number, x, bin)));
   }
+}
+
+/** Width of a domain (transformed space): high − low, or 6 prior sigmas when unbounded. */
+export function domainRange(domain: NumericDomain): number {
+  const bounded = Number.isFinite(domain.low) && Number.isFinite(domain.high);
+  return bounded ? domain.high - domain.low : 6 * domain.priorSigma;
+}
+
+/** A kernel bandwidth clipped to [range / min(100, 1 + n), range] ("magic clip"), n the number of observations. */
+export function clipBandwidth(sigma: number, range: number, n: number): number {
+  return Math.min(range, Math.max(range / Math.min(100, 1 + n), sigma));
 }
 
 /** log of the mass a Gaussian kernel (mu, s) keeps inside the domain; the normaliser of its truncation. */

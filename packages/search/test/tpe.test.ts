@@ -1,11 +1,24 @@
 import { describe, expect, test } from 'vitest';
 import { activeParameters, planTrials, validateSpec } from '@sweepq/spec';
-import type { TrialParams } from '@sweepq/spec';
+import type { BayesSpec, EarlyTerminateSpec, SweepSpec, TrialParams } from '@sweepq/spec';
 import { SearchError, TpeSampler, paramsKey, planAdaptive } from '../src/index.js';
 import type { Observation } from '../src/index.js';
 import { best, branin, braninSpec, runTpe } from './helpers.js';
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** A bayes sweep over one parameter (dropout on [0, 0.99]) with 9-epoch trials, maximising val_accuracy. */
+function dropoutSpec(seed: number, bayes: BayesSpec, earlyTerminate?: EarlyTerminateSpec): SweepSpec {
+  return validateSpec({
+    method: 'bayes',
+    run_cap: 60,
+    seed,
+    metric: { name: 'val_accuracy', goal: 'maximize' },
+    bayes,
+    ...(earlyTerminate === undefined ? {} : { early_terminate: earlyTerminate }),
+    parameters: { dropout: { distribution: 'uniform', min: 0, max: 0.99 }, epochs: { value: 9 } },
+  });
+}
 
 describe.each([
   // Measured (20 seeds; random search's mean best 1.67, the minimum is 0.398): joint estimator 16 wins, mean best 0.61
@@ -121,15 +134,7 @@ describe('TpeSampler behaviour', () => {
     // As successive halving leaves it: the first trials at each rung are promoted whatever their value, so the few
     // finished trials can be bad (here: dropout near 0.9, at the majority-class accuracy), while better ones were
     // stopped at a rung with a partial value (here: the best near dropout 0.1).
-    const spec = validateSpec({
-      method: 'bayes',
-      run_cap: 60,
-      seed: 7,
-      metric: { name: 'val_accuracy', goal: 'maximize' },
-      bayes: { n_startup_trials: 4 },
-      early_terminate: { type: 'hyperband', min_iter: 1, eta: 3 },
-      parameters: { dropout: { distribution: 'uniform', min: 0, max: 0.99 }, epochs: { value: 9 } },
-    });
+    const spec = dropoutSpec(7, { n_startup_trials: 4 }, { type: 'hyperband', min_iter: 1, eta: 3 });
     const sampler = new TpeSampler(spec);
     const base = sampler.propose(0, [], []);
     const obs: Observation[] = [];
@@ -146,14 +151,7 @@ describe('TpeSampler behaviour', () => {
   });
 
   test('equal values: the trial measured later ranks higher (finished above stopped, later stop above earlier)', () => {
-    const spec = validateSpec({
-      method: 'bayes',
-      run_cap: 60,
-      seed: 3,
-      metric: { name: 'val_accuracy', goal: 'maximize' },
-      bayes: { n_startup_trials: 2, gamma: 0.1 },
-      parameters: { dropout: { distribution: 'uniform', min: 0, max: 0.99 }, epochs: { value: 9 } },
-    });
+    const spec = dropoutSpec(3, { n_startup_trials: 2, gamma: 0.1 });
     const sampler = new TpeSampler(spec);
     const base = sampler.propose(0, [], []);
     // Ten trials with the same value: only one is "good" (gamma 0.1); it must be the finished one at dropout 0.9.
@@ -170,15 +168,7 @@ describe('TpeSampler behaviour', () => {
     const acc = (dropout: number, epoch: number): number => 0.95 - 0.3 * Math.abs(dropout - 0.1) - 0.4 * Math.exp(-(epoch - 1) / 3);
     const curveOf = (dropout: number, epochs: number): Record<number, number> =>
       Object.fromEntries(Array.from({ length: epochs }, (_, i) => [i + 1, acc(dropout, i + 1)]));
-    const spec = validateSpec({
-      method: 'bayes',
-      run_cap: 60,
-      seed: 11,
-      metric: { name: 'val_accuracy', goal: 'maximize' },
-      bayes: { n_startup_trials: 8, gamma: 0.2 },
-      early_terminate: { type: 'hyperband', min_iter: 3, eta: 3 },
-      parameters: { dropout: { distribution: 'uniform', min: 0, max: 0.99 }, epochs: { value: 9 } },
-    });
+    const spec = dropoutSpec(11, { n_startup_trials: 8, gamma: 0.2 }, { type: 'hyperband', min_iter: 3, eta: 3 });
     const sampler = new TpeSampler(spec);
     const base = sampler.propose(0, [], []);
     const finished = (dropout: number, withCurve: boolean): Observation => ({
