@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { EARLY_TERMINATE_DEFAULTS, maxEpochs, rungEpochs } from '@sweepq/spec';
 import type { SweepSpec } from '@sweepq/spec';
+import { redisKeys } from '@sweepq/queue';
 
 /** What a trial does after reporting an epoch. */
 export interface RungDecision {
@@ -112,11 +113,11 @@ export class RungStore {
   }
 
   private key(epoch: number, kind: 'values' | 'decisions'): string {
-    return `${this.prefix}:sweepq:rung:${this.sweepId}:e${epoch}:${kind}`;
+    return redisKeys(this.prefix).rung(this.sweepId, epoch, kind);
   }
 
   private get indexKey(): string {
-    return `${this.prefix}:sweepq:rung:${this.sweepId}:keys`;
+    return redisKeys(this.prefix).rungIndex(this.sweepId);
   }
 
   /**

@@ -17,11 +17,18 @@ export function assertSafeId(id: string, what: string): string {
 /**
  * Where everything lives in the bucket (relative to the store's prefix):
  *
+ *     sweeps/_active/<sweepId>                      marker of a sweep that is not finished
  *     sweeps/<sweepId>/spec.yaml, sweep.json, leaderboard.{json,csv}, report.html, best/
  *     sweeps/<sweepId>/trials/<trialId>/params.json, metrics.jsonl, checkpoint/, model/, result.json
  *     datasets/<hash>/prepared.bin
  */
 export const layout = {
+  /**
+   * One marker per sweep that is not finished (written at submit and at retry, removed when the sweep ends): a
+   * coordinator lists these to find sweeps whose queue state Redis lost. `_` cannot start a sweep id.
+   */
+  activePrefix: () => 'sweeps/_active/',
+  activeMarker: (sweepId: string) => `sweeps/_active/${assertSafeId(sweepId, 'sweep id')}`,
   sweepPrefix: (sweepId: string) => `sweeps/${assertSafeId(sweepId, 'sweep id')}/`,
   specYaml: (sweepId: string) => `${layout.sweepPrefix(sweepId)}spec.yaml`,
   sweepJson: (sweepId: string) => `${layout.sweepPrefix(sweepId)}sweep.json`,
@@ -40,6 +47,8 @@ export const layout = {
   modelWeights: (s: string, t: string) => `${layout.trialPrefix(s, t)}model/weights.bin`,
   modelVocab: (s: string, t: string) => `${layout.trialPrefix(s, t)}model/vocab.json`,
   result: (s: string, t: string) => `${layout.trialPrefix(s, t)}result.json`,
+  /** Earlier results of a retried trial, one file per retry. */
+  trialAttemptsPrefix: (s: string, t: string) => `${layout.trialPrefix(s, t)}attempts/`,
   datasetPrefix: (hash: string) => `datasets/${assertSafeId(hash, 'dataset hash')}/`,
   preparedDataset: (hash: string) => `${layout.datasetPrefix(hash)}prepared.bin`,
 } as const;

@@ -69,11 +69,55 @@ describe('ArtifactStore on a real S3-protocol server', () => {
       client: createS3Client({ endpoint: 'http://127.0.0.1:1', credentials: s3.credentials, maxAttempts: 1 }),
       bucket: 'unit',
       endpoint: 'http://127.0.0.1:1',
+      retry: { forMs: 0 },
     });
     const err = await dead.put('k', 'v').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageError);
     expect((err as StorageError).transient).toBe(true);
     expect((err as Error).message).toMatch(/cannot reach the S3 endpoint http:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('rides out an outage of the server: the write waits, then lands; health goes down and up once each', async () => {
+    const odir = await mkdtemp(join(tmpdir(), 'sweepq-s3-outage-'));
+    let server = await startLocalS3({ directory: odir, buckets: ['outage'] });
+    const port = server.port;
+    const changes: boolean[] = [];
+    const s = new ArtifactStore({
+      client: createS3Client({ endpoint: server.endpoint, credentials: server.credentials, maxAttempts: 1 }),
+      bucket: 'outage',
+      endpoint: server.endpoint,
+      retry: { forMs: 30_000, baseMs: 100, capMs: 500 },
+      onHealthChange: (h) => changes.push(h.ok),
+    });
+    await s.putJson('before.json', { n: 1 });
+    await server.close();
+    const t0 = Date.now();
+    const write = s.putJson('during.json', { n: 2 });
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(s.health.ok).toBe(false);
+    expect(s.health.error).toMatch(/cannot reach the S3 endpoint/);
+    expect(await s.ping()).toBe(false);
+    server = await startLocalS3({ directory: odir, buckets: ['outage'], port });
+    await write;
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2500);
+    expect(await s.getJson('during.json')).toEqual({ n: 2 });
+    expect(await s.getJson('before.json')).toEqual({ n: 1 });
+    expect(s.health.ok).toBe(true);
+    expect(changes).toEqual([false, true]);
+    // A missing object is an answer, not an outage: no retries, health stays up.
+    expect(await s.get('nope')).toBeUndefined();
+    expect(changes).toEqual([false, true]);
+    // Past the retry budget the last error is thrown.
+    await server.close();
+    const quick = new ArtifactStore({
+      client: createS3Client({ endpoint: server.endpoint, credentials: server.credentials, maxAttempts: 1 }),
+      bucket: 'outage',
+      retry: { forMs: 600, baseMs: 100, capMs: 200 },
+    });
+    const t1 = Date.now();
+    await expect(quick.put('k', 'v')).rejects.toThrow(/cannot reach/);
+    expect(Date.now() - t1).toBeGreaterThanOrEqual(500);
+    await rm(odir, { recursive: true, force: true });
   });
 
   it('refuses keys and ids that could escape their prefix', () => {

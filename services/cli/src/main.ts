@@ -8,7 +8,8 @@ import { loadCliEnv } from './env.js';
 import { openContext, type CliContext } from './context.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { readSpecFile, submitSweep } from './commands/submit.js';
-import { readLeaderboard, readSweep, runningTrials } from './commands/inspect.js';
+import { readLeaderboard, readSweep, statusText, sweepStatus } from './commands/inspect.js';
+import { LifecycleError, LifecycleErrorCode } from '@sweepq/lifecycle';
 import { cancelSweep } from './commands/cancel.js';
 import { followSweep } from './commands/follow.js';
 import { downloadSweep } from './commands/download.js';
@@ -58,23 +59,32 @@ export function buildProgram(): Command {
 
   program
     .command('status')
-    .description("show a sweep's state, trial counts and running trials")
+    .description("show a sweep's state, trial counts (fresh from Redis), its coordinator and the live workers")
     .argument('<sweepId>')
     .option('--json', 'print JSON')
     .action(async (sweepId: string, opts: { json?: boolean }) => {
       await withContext(async (ctx) => {
-        const sweep = await readSweep(ctx, sweepId);
-        const running = await runningTrials(ctx, sweepId);
-        const t = sweep.trials;
-        const lines = [
-          `sweep    ${sweep.sweepId}${sweep.name ? ` (${sweep.name})` : ''}`,
-          `state    ${sweep.state}${sweep.error ? `: ${sweep.error}` : ''}`,
-          `method   ${sweep.method ?? '-'}; metric ${sweep.metric ? `${sweep.metric.name} (${sweep.metric.goal})` : '-'}`,
-          t ? `trials   ${t.total} total: ${t.completed} completed, ${t.running} running, ${t.queued} queued, ${t.failed} failed, ${t.cancelled} cancelled` : 'trials   not planned yet',
-          sweep.best ? `best     ${sweep.best.trialId} ${sweep.metric?.name ?? ''}=${sweep.best.value}` : '',
-          ...running.map((p) => `running  ${p.trialId} epoch ${p.epoch}/${p.epochs}${p.val_accuracy !== undefined ? ` val_accuracy ${p.val_accuracy.toFixed(4)}` : ''}`),
-        ].filter(Boolean);
-        print(Boolean(opts.json), { ...sweep, running }, lines.join('\n'));
+        const s = await sweepStatus(ctx, sweepId);
+        print(Boolean(opts.json), { ...s.sweep, trials: s.trials, owner: s.owner, alive: s.alive, running: s.running, warnings: s.warnings }, statusText(s));
+      });
+    });
+
+  program
+    .command('resume')
+    .description('rebuild a sweep from the bucket (after Redis lost it) and queue it again; coordinators also do this on their own within a minute')
+    .argument('<sweepId>')
+    .option('--json', 'print JSON')
+    .action(async (sweepId: string, opts: { json?: boolean }) => {
+      await withContext(async (ctx) => {
+        const resumed = await ctx.lifecycle.resume(sweepId, 'sweepq resume');
+        const state = (await readSweep(ctx, sweepId)).state;
+        print(
+          Boolean(opts.json),
+          { sweepId, resumed, state },
+          resumed
+            ? `${sweepId}: rebuilt from the bucket and queued; a coordinator keeps every committed result and re-runs the rest`
+            : `${sweepId}: ${state}; nothing to resume (it is finished, or a coordinator has it)`,
+        );
       });
     });
 
@@ -119,7 +129,7 @@ export function buildProgram(): Command {
 
   program
     .command('retry')
-    .description('re-run the failed (or cancelled) trials of a finished sweep under the same trial ids')
+    .description('re-run the failed (or cancelled) trials of a finished (or stranded) sweep under the same trial ids')
     .argument('<sweepId>')
     .option('--failed', 'retry failed trials')
     .option('--cancelled', 'retry cancelled trials')
@@ -170,6 +180,10 @@ export async function run(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) {
       process.stderr.write(`sweepq: ${err.message}\n`);
       return ExitCode.Usage;
+    }
+    if (err instanceof LifecycleError) {
+      process.stderr.write(`sweepq: ${err.message}\n`);
+      return err.code === LifecycleErrorCode.Refused || err.code === LifecycleErrorCode.Exists ? ExitCode.Usage : ExitCode.Failure;
     }
     if (err instanceof RedisUnavailableError || err instanceof StorageError) {
       process.stderr.write(`sweepq: ${err.message}\n`);

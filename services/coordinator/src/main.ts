@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // Wiring only: env -> dependencies -> start -> shutdown.
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
+import { SweepLifecycle, TrialLifecycle } from '@sweepq/lifecycle';
 import { QueueName, createWorkerConnection, redactRedisUrl } from '@sweepq/queue';
-import { ConfigError, ShutdownManager, createLogger, startOpsServer, storeSettings } from '@sweepq/runtime';
+import { ConfigError, ShutdownManager, createLogger, readinessReasons, startOpsServer, storeSettings } from '@sweepq/runtime';
 import { createArtifactStore } from '@sweepq/storage';
 import { loadCoordinatorEnv } from './env.js';
-import { CoordinatorInterrupt, recordSweepFailure, runSweep } from './sweep-runner.js';
+import { CoordinatorInterrupt, runSweep } from './sweep-runner.js';
+import { startRecovery } from './recovery.js';
 import { coordinatorMetrics, readBacklog } from './metrics.js';
 
 async function main(): Promise<void> {
@@ -23,13 +27,22 @@ async function main(): Promise<void> {
   const shutdown = new ShutdownManager({ logger: log, deadlineMs: env.SHUTDOWN_DEADLINE_MS, exit: (code) => process.exit(code) });
   shutdown.install();
 
-  const store = createArtifactStore(storeSettings(env));
+  const coordinatorId = env.COORDINATOR_ID ?? `${hostname()}-${process.pid}`;
+  const store = createArtifactStore({
+    ...storeSettings(env),
+    onHealthChange: (h) => (h.ok ? log.info('bucket answers again') : log.warn({ err: h.error }, 'bucket unreachable; retrying')),
+  });
+  // Waits (retrying) while the bucket is unreachable at start; a missing bucket or bad credentials fail at once.
   await store.ensureBucket(env.S3_CREATE_BUCKET);
 
   const connection = createWorkerConnection(env.REDIS_URL);
   connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const trials = new Queue(QueueName.Trials, { connection, prefix: env.SWEEPQ_QUEUE_PREFIX });
   trials.on('error', (err) => log.warn({ err: err.message }, 'trials queue error'));
+  const sweepsQueue = new Queue(QueueName.Sweeps, { connection, prefix: env.SWEEPQ_QUEUE_PREFIX });
+  sweepsQueue.on('error', (err) => log.warn({ err: err.message }, 'sweeps queue error'));
+  const lifecycle = new SweepLifecycle({ store, redis: connection, prefix: env.SWEEPQ_QUEUE_PREFIX, sweeps: sweepsQueue, trials, logger: log });
+  const trialLifecycle = new TrialLifecycle({ store, redis: connection, prefix: env.SWEEPQ_QUEUE_PREFIX, logger: log });
 
   const worker = new Worker(
     QueueName.Sweeps,
@@ -44,6 +57,11 @@ async function main(): Promise<void> {
             queuePrefix: env.SWEEPQ_QUEUE_PREFIX,
             logger: log,
             pollMs: env.COORDINATOR_POLL_MS,
+            lifecycle,
+            trialLifecycle,
+            coordinatorId,
+            // A few polls (and at least one lock period): status shows a sweep as owned while its coordinator beats.
+            heartbeatTtlMs: Math.max(3 * env.COORDINATOR_POLL_MS, env.COORDINATOR_LOCK_MS),
             ...(env.SWEEPQ_FAKE_SKIP_STORAGE ? { resultsInBucket: false } : {}),
           },
           lockLost ? AbortSignal.any([shutdown.signal, lockLost]) : shutdown.signal,
@@ -62,7 +80,8 @@ async function main(): Promise<void> {
       prefix: env.SWEEPQ_QUEUE_PREFIX,
       concurrency: env.COORDINATOR_CONCURRENCY,
       lockDuration: env.COORDINATOR_LOCK_MS,
-      stalledInterval: env.COORDINATOR_LOCK_MS,
+      // Half the lock: a dead coordinator's sweep is found stalled within about 1.5 lock periods.
+      stalledInterval: Math.ceil(env.COORDINATOR_LOCK_MS / 2),
       maxStalledCount: 5,
       autorun: false,
     },
@@ -77,20 +96,29 @@ async function main(): Promise<void> {
     const final = job && (err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1));
     const sweepId = (job?.data as { sweepId?: unknown } | undefined)?.sweepId;
     if (final && typeof sweepId === 'string' && /^[a-z0-9][a-z0-9-]{0,63}$/.test(sweepId)) {
-      recordSweepFailure(store, sweepId, `coordinator gave up after ${job.attemptsMade} attempt(s): ${err.message}`).catch((e: unknown) =>
-        log.error({ sweepId, err: (e as Error).message }, 'could not record the sweep failure'),
-      );
+      void recordFailure(sweepId, `coordinator gave up after ${job.attemptsMade} attempt(s): ${err.message}`);
     }
   });
-
-  const sweepsQueue = new Queue(QueueName.Sweeps, { connection, prefix: env.SWEEPQ_QUEUE_PREFIX });
-  sweepsQueue.on('error', (err) => log.warn({ err: err.message }, 'sweeps queue error'));
+  // The outcome must reach the bucket, or the sweep would say "running" for ever: keep trying (the recovery pass
+  // also finds a failed sweep job whose sweep.json is not final).
+  const recordFailure = async (sweepId: string, reason: string) => {
+    for (let attempt = 1; !shutdown.signal.aborted; attempt++) {
+      try {
+        await lifecycle.fail(sweepId, reason);
+        return;
+      } catch (e) {
+        log.error({ sweepId, attempt, err: (e as Error).message }, 'could not record the sweep failure yet; retrying');
+        await sleep(Math.min(30_000, 1000 * 2 ** attempt), undefined, { signal: shutdown.signal }).catch(() => undefined);
+      }
+    }
+  };
+  const recovery = startRecovery({ lifecycle, redis: connection, prefix: env.SWEEPQ_QUEUE_PREFIX, everyMs: env.COORDINATOR_RECOVERY_MS, logger: log, signal: shutdown.signal });
   const ops =
     env.METRICS_PORT >= 0
       ? await startOpsServer({
           port: env.METRICS_PORT,
           registry: coordinatorMetrics({ trials, sweeps: sweepsQueue }),
-          ready: () => connection.status === 'ready' && !shutdown.signal.aborted,
+          ready: () => readinessReasons({ redisStatus: connection.status, bucket: store.health, shuttingDown: shutdown.signal.aborted }),
           routes: {
             // KEDA's metrics-api scaler reads `backlog` from here (see infra/k8s).
             '/backlog': async () => ({ status: 200, body: await readBacklog(trials) }),
@@ -99,6 +127,7 @@ async function main(): Promise<void> {
       : undefined;
 
   shutdown.register('close sweep worker', async () => {
+    await recovery.stop();
     await worker.close();
   });
   shutdown.register('close queues', async () => {
@@ -112,7 +141,7 @@ async function main(): Promise<void> {
     await connection.quit().catch(() => connection.disconnect());
   });
 
-  log.info({ opsPort: ops?.port, redis: redactRedisUrl(env.REDIS_URL), bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT }, 'coordinator started');
+  log.info({ coordinatorId, lockMs: env.COORDINATOR_LOCK_MS, opsPort: ops?.port, redis: redactRedisUrl(env.REDIS_URL), bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT }, 'coordinator started');
   await worker.run();
 }
 

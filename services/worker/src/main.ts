@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Wiring only: env -> dependencies -> start -> shutdown.
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { initBackend } from '@sweepq/model';
+import { TrialLifecycle } from '@sweepq/lifecycle';
 import { QueueName, createWorkerConnection, redisKeys, redactRedisUrl } from '@sweepq/queue';
-import { ConfigError, ShutdownManager, createLogger, startOpsServer, storeSettings } from '@sweepq/runtime';
+import { ConfigError, ShutdownManager, createLogger, readinessReasons, startOpsServer, storeSettings } from '@sweepq/runtime';
 import { createArtifactStore, layout } from '@sweepq/storage';
 import { parseSpec, type SweepSpec } from '@sweepq/spec';
 import { DatasetCache } from './dataset-cache.js';
@@ -32,12 +34,23 @@ async function main(): Promise<void> {
     env.SWEEPQ_FAKE_TRAIN_MS !== undefined
       ? { backend: 'fake', tfjsVersion: 'none' }
       : await initBackend({ prefer: env.SWEEPQ_BACKEND, logger: log });
-  const store = createArtifactStore(storeSettings(env));
+  // Set once the BullMQ worker exists: while the bucket is unreachable the worker takes no new trial (a trial in
+  // flight waits for the bucket, keeping its progress), and takes trials again once the bucket answers.
+  let onBucketHealth: (ok: boolean) => void = () => undefined;
+  const store = createArtifactStore({
+    ...storeSettings(env),
+    onHealthChange: (h) => {
+      if (h.ok) log.info('bucket answers again; taking trials');
+      else log.warn({ err: h.error }, 'bucket unreachable; taking no new trials until it answers');
+      onBucketHealth(h.ok);
+    },
+  });
   const cache = new DatasetCache({ dir: env.SWEEPQ_CACHE_DIR, store, logger: log });
   const metrics = new WorkerMetrics({ backend, workerId });
   const connection = createWorkerConnection(env.REDIS_URL);
   connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const keys = redisKeys(env.SWEEPQ_QUEUE_PREFIX);
+  const trialLifecycle = new TrialLifecycle({ store, redis: connection, prefix: env.SWEEPQ_QUEUE_PREFIX, logger: log });
   const cancelCache = new Map<string, { at: number; value: boolean }>();
   const isCancelled = async (sweepId: string): Promise<boolean> => {
     const hit = cancelCache.get(sweepId);
@@ -76,6 +89,7 @@ async function main(): Promise<void> {
             defaultTimeoutSec: env.TRIAL_TIMEOUT_SEC,
             redis: connection,
             queuePrefix: env.SWEEPQ_QUEUE_PREFIX,
+            trials: trialLifecycle,
             metrics,
             specFor,
             ...(env.SWEEPQ_FAKE_TRAIN_MS !== undefined
@@ -116,6 +130,31 @@ async function main(): Promise<void> {
   });
   worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err: err.message }, 'trial attempt failed'));
 
+  // Bucket outage: pause fetching (the running trial goes on, its writes waiting under the store's retry policy) and
+  // probe the bucket until it answers, then fetch again. Attempts are never spent on the outage itself.
+  let probing = false;
+  let pausedForBucket = false;
+  onBucketHealth = (ok) => {
+    if (ok) {
+      if (pausedForBucket && !shutdown.signal.aborted) void worker.resume();
+      pausedForBucket = false;
+      return;
+    }
+    if (!worker.isPaused()) {
+      pausedForBucket = true;
+      void worker.pause(true);
+    }
+    if (probing) return;
+    probing = true;
+    void (async () => {
+      while (!shutdown.signal.aborted && !store.health.ok) {
+        await sleep(2000, undefined, { signal: shutdown.signal }).catch(() => undefined);
+        await store.ping();
+      }
+      probing = false;
+    })();
+  };
+
   if (env.WORKER_ONE_SHOT) {
     // One trial per process: stop fetching as soon as one starts, exit when it ends (or when none comes).
     let idle: NodeJS.Timeout | undefined = setTimeout(() => {
@@ -137,7 +176,11 @@ async function main(): Promise<void> {
       ? await startOpsServer({
           port: env.METRICS_PORT,
           registry: metrics.registry,
-          ready: () => connection.status === 'ready' && worker.isRunning() && !shutdown.signal.aborted,
+          ready: () => {
+            const reasons = readinessReasons({ redisStatus: connection.status, bucket: store.health, shuttingDown: shutdown.signal.aborted });
+            if (!worker.isRunning()) reasons.push('not taking trials');
+            return reasons.length === 0 ? true : reasons;
+          },
         })
       : undefined;
 

@@ -12,11 +12,12 @@ import {
   type EpochLog,
   type TrainData,
 } from '@sweepq/model';
-import { ClaimOutcome, QueueName, claimResult, isTrialDone, markTrialDone, parsePayload, trialJobSchema, type TrialJob, type TrialProgress } from '@sweepq/queue';
+import { QueueName, parsePayload, trialJobSchema, type TrialJob, type TrialProgress } from '@sweepq/queue';
+import { LockLostError, type JobLease, type TrialLifecycle } from '@sweepq/lifecycle';
 import type { Redis } from 'ioredis';
 import { RungStore } from '@sweepq/search';
 import type { SweepSpec } from '@sweepq/spec';
-import { deleteCheckpoint, loadCheckpoint, restoreCheckpoint, saveCheckpoint, type ResumeRecord } from './checkpoint.js';
+import { loadCheckpoint, restoreCheckpoint, saveCheckpoint, type ResumeRecord } from './checkpoint.js';
 import type { Logger } from '@sweepq/runtime';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import type { DatasetCache } from './dataset-cache.js';
@@ -53,9 +54,11 @@ export interface TrialRunnerDeps {
   specFor?: (sweepId: string) => Promise<SweepSpec>;
   /** Prometheus metrics; optional so tests and tools can run trials without them. */
   metrics?: WorkerMetrics;
-  /** Redis connection and BullMQ prefix, for the result claim. */
+  /** Redis connection and BullMQ prefix, for the rung store. */
   redis: Redis;
   queuePrefix: string;
+  /** The one owner of trial state changes: lock checks, the result claim, the commit. */
+  trials: TrialLifecycle;
 }
 
 /** Thrown when training stopped because the process is shutting down; the job goes back to the queue. */
@@ -87,11 +90,12 @@ export async function runTrial(
   const { sweepId, trialId, params } = payload;
   const log = deps.logger.child({ sweepId, trialId, jobId: job.id, attempt: job.attemptsMade + 1 });
   const store = deps.store;
+  const lease: JobLease = { jobId: job.id, token, attempt: job.attemptsMade + 1 };
 
   // A duplicate delivery of a finished trial is a no-op. The Redis hash answers without an S3 request;
   // should it have lost the entry, the result claim below still refuses a second result.
-  if (await isTrialDone(deps.redis, deps.queuePrefix, sweepId, trialId)) {
-    const existing = await store.getJson<TrialResult>(layout.result(sweepId, trialId));
+  if ((await deps.trials.doneState(sweepId, trialId)) !== undefined) {
+    const existing = await deps.trials.result(sweepId, trialId);
     if (existing) {
       log.info({ state: existing.state }, 'trial already has a result; not training it again');
       return existing;
@@ -111,10 +115,10 @@ export async function runTrial(
     attempt: job.attemptsMade + 1,
   };
 
-  if (deps.fakeTrainMs !== undefined) return fakeTrial(job, token, payload, base, started, deps, shutdown, log);
+  if (deps.fakeTrainMs !== undefined) return fakeTrial(lease, payload, base, started, deps, shutdown);
   if (await deps.isCancelled(sweepId)) {
     const result = failedResult(base, payload, started, [], TrialState.Cancelled, 'cancelled', 'sweep was cancelled before the trial started');
-    return commitResult(result, job, token, deps, log);
+    return commitResult(result, lease, deps);
   }
 
   const prepared = await deps.cache.get(payload.dataset.key, payload.dataset.hash);
@@ -200,7 +204,7 @@ export async function runTrial(
       },
       onEpochEnd: async (e: EpochLog) => {
         // Write nothing once another worker owns the trial (this one stalled and lost its lock).
-        if (!(await ownsLock(job, token, deps))) throw new LockLostError(trialId);
+        if (!(await deps.trials.ownsLock(lease))) throw new LockLostError(trialId);
         metricsLines.push(JSON.stringify(e));
         history.push(e);
         epochsTrained += 1;
@@ -254,7 +258,7 @@ export async function runTrial(
       const result = failedResult(base, payload, started, history, reason === 'timeout' ? TrialState.Failed : TrialState.Cancelled, reason,
         reason === 'timeout' ? `trial exceeded its timeout of ${timeoutSec} s` : 'sweep was cancelled');
       log.warn({ reason }, 'trial stopped');
-      return await commitResult({ ...result, epochsTrained, resumes }, job, token, deps, log);
+      return await commitResult({ ...result, epochsTrained, resumes }, lease, deps);
     }
 
     const testMetrics = test.n > 0 ? await evaluate(model, test, params.batch_size) : null;
@@ -263,7 +267,7 @@ export async function runTrial(
       throw new Error(`training ended after ${history.length} of ${params.epochs} epochs without being stopped`);
     }
     // Claim before uploading the model, so an attempt that lost its lock overwrites no one's weights.
-    const already = await claimCommit(sweepId, trialId, job, token, deps, log);
+    const already = await deps.trials.claim(sweepId, trialId, lease);
     if (already) return already;
     const uploadTimer = metrics?.uploadSeconds.startTimer();
     const files = await serializeModel(model);
@@ -290,14 +294,14 @@ export async function runTrial(
       samplesPerSec: sps,
       finishedAt: new Date().toISOString(),
     };
-    const committed = await commitResult(result, job, token, deps, log, true, true);
+    const committed = await commitResult(result, lease, deps, { claimed: true });
     uploadTimer?.();
     log.info({ metric: result.metric, test: testMetrics, durationSec: result.durationSec, resumes: resumes.length }, 'trial completed');
     return committed;
   } catch (err) {
     if (err instanceof DivergedError) {
       const result = failedResult(base, payload, started, history, TrialState.Failed, 'diverged', err.message);
-      await commitResult({ ...result, epochsTrained, resumes }, job, token, deps, log);
+      await commitResult({ ...result, epochsTrained, resumes }, lease, deps);
       throw new UnrecoverableError(`diverged: ${err.message}`);
     }
     throw err;
@@ -310,92 +314,28 @@ export async function runTrial(
   }
 }
 
-/** Thrown when this attempt lost its job lock before committing: another worker owns the trial now. */
-export class LockLostError extends Error {
-  constructor(trialId: string) {
-    super(`lost the job lock of trial ${trialId} before committing its result; another worker owns it now`);
-  }
-}
+export { LockLostError };
 
-/**
- * Write result.json exactly once per trial: claim it atomically in Redis (only the job-lock holder can),
- * write it, then drop the checkpoint. A duplicate attempt returns the result that is already there.
- */
-/** Whether this attempt still holds the trial's BullMQ job lock (always true when run without a token). */
-async function ownsLock(job: Job, token: string | undefined, deps: TrialRunnerDeps): Promise<boolean> {
-  if (token === undefined || job.id === undefined) return true;
-  return (await deps.redis.get(`${deps.queuePrefix}:${QueueName.Trials}:${job.id}:lock`)) === token;
-}
-
-/**
- * Claim the right to commit this trial's result (atomically in Redis; only the job-lock holder can).
- * Returns the result an earlier attempt already committed, if there is one.
- */
-async function claimCommit(
-  sweepId: string,
-  trialId: string,
-  job: Job,
-  token: string | undefined,
-  deps: TrialRunnerDeps,
-  log: Logger,
-): Promise<TrialResult | undefined> {
-  if (token === undefined || job.id === undefined) return undefined;
-  const claim = { prefix: deps.queuePrefix, jobId: job.id, token, sweepId, trialId };
-  let outcome = await claimResult(deps.redis, claim);
-  if (outcome === ClaimOutcome.TakenByEarlierAttempt) {
-    const existing = await deps.store.getJson<TrialResult>(layout.result(sweepId, trialId));
-    if (existing) {
-      log.info('an earlier attempt already committed this trial; keeping its result');
-      await markTrialDone(deps.redis, deps.queuePrefix, sweepId, trialId, existing.state);
-      await deleteCheckpoint(deps.store, sweepId, trialId).catch(() => undefined);
-      return existing;
-    }
-    // The earlier claimer died between claiming and writing; we hold the lock now.
-    outcome = await claimResult(deps.redis, { ...claim, force: true });
-  }
-  if (outcome === ClaimOutcome.LockLost) throw new LockLostError(trialId);
-  return undefined;
-}
-
-/**
- * Write result.json exactly once per trial: claim it (unless `claimed`), write it, then drop the
- * checkpoint. A duplicate attempt returns the result that is already there.
- */
+/** Commit through the life cycle and count the outcome. */
 async function commitResult(
   result: TrialResult,
-  job: Job,
-  token: string | undefined,
+  lease: JobLease,
   deps: TrialRunnerDeps,
-  log: Logger,
-  dropCheckpoint = true,
-  claimed = false,
+  opts: { claimed?: boolean; dropCheckpoint?: boolean } = {},
 ): Promise<TrialResult> {
-  const { sweepId, trialId } = result;
-  if (!claimed) {
-    const existing = await claimCommit(sweepId, trialId, job, token, deps, log);
-    if (existing) return existing;
-  }
-  await deps.store.putJson(layout.result(sweepId, trialId), result);
-  await markTrialDone(deps.redis, deps.queuePrefix, sweepId, trialId, result.state);
-  deps.metrics?.trials.inc({ state: result.state });
-  if (dropCheckpoint) {
-    await deleteCheckpoint(deps.store, sweepId, trialId).catch((err: unknown) =>
-      log.warn({ err: (err as Error).message }, 'could not remove the checkpoint'),
-    );
-  }
-  return result;
+  const committed = await deps.trials.commit(result, lease, opts);
+  if (committed === result) deps.metrics?.trials.inc({ state: result.state });
+  return committed;
 }
 
 /** The benchmark test double: wait, then commit a result through the real claim and bucket path. */
 async function fakeTrial(
-  job: Job,
-  token: string | undefined,
+  lease: JobLease,
   payload: TrialJob,
   base: Pick<TrialResult, 'sweepId' | 'trialId' | 'index' | 'params' | 'backend' | 'tfjsVersion' | 'worker' | 'attempt'>,
   started: number,
   deps: TrialRunnerDeps,
   shutdown: AbortSignal,
-  log: Logger,
 ): Promise<TrialResult> {
   const ms = deps.fakeTrainMs ?? 0;
   if (ms > 0) {
@@ -426,10 +366,11 @@ async function fakeTrial(
     finishedAt: new Date().toISOString(),
   };
   if (deps.fakeSkipStorage) {
-    await markTrialDone(deps.redis, deps.queuePrefix, payload.sweepId, payload.trialId, result.state);
+    await deps.trials.markDone(payload.sweepId, payload.trialId, result.state);
     return result;
   }
-  return commitResult(result, job, token, deps, log, false);
+  // A fake trial never writes a checkpoint: no listing to delete one.
+  return commitResult(result, lease, deps, { dropCheckpoint: false });
 }
 
 /** Confusion matrix, per-class metrics and a few stored predictions on a held-out split. */

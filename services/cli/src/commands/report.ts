@@ -6,7 +6,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Command } from 'commander';
 import { ReportError, collectReportData, renderReport } from '@sweepq/report';
 import { isFinalSweepState, type SweepRecord } from '@sweepq/results';
-import { storeSettings } from '@sweepq/runtime';
+import { cliStoreSettings } from '../context.js';
 import { StorageError, StorageErrorCode, assertSafeId, createArtifactStore, layout, type ArtifactStore } from '@sweepq/storage';
 import { loadCliEnv } from '../env.js';
 import { CliError, ExitCode } from '../exit-codes.js';
@@ -28,7 +28,7 @@ export function parseExpiry(text: string): number {
 
 /** Bucket access for commands that need no Redis (report, predict): someone with only bucket access can use them. */
 async function withStore<T>(fn: (store: ArtifactStore) => Promise<T>): Promise<T> {
-  const store = createArtifactStore(storeSettings(loadCliEnv()));
+  const store = createArtifactStore(cliStoreSettings(loadCliEnv()));
   try {
     await store.ensureBucket(false);
     return await fn(store);
