@@ -4,3 +4,4 @@ export { finalizeSweep, plannedFromBucket, type FinalizeOptions, type PlannedTri
 export { SWEEP_TRANSITIONS, SWEEP_TRANSITION_CAUSES, TRIAL_TRANSITIONS, assertSweepTransition, sweepTransitionTable } from './transitions.js';
 export { readSweepRecord, readTrialResult, readTrialResultAt, committedTrialIds, sweepRecordSchema, trialResultSchema } from './records.js';
 export { LifecycleError, LifecycleErrorCode } from './errors.js';
+export { rebuildRungs } from './rebuild-rungs.js';

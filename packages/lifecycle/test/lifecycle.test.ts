@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -18,7 +18,10 @@ import {
   finalizeSweep,
   plannedFromBucket,
   sweepTransitionTable,
+  rebuildRungs,
 } from '../src/index.js';
+import { RungStore } from '@sweepq/search';
+import { parseSpec } from '@sweepq/spec';
 
 // The whole life cycle against a real Redis and a real S3-protocol server, in-process: no services are spawned.
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -107,6 +110,11 @@ describe('transition table', () => {
     const table = sweepTransitionTable();
     expect(table.split('\n')).toHaveLength(2 + Object.values(SWEEP_TRANSITIONS).flat().length);
     expect(table).toMatch(/\| running \| queued \| Redis lost the sweep/);
+  });
+
+  it("README's life-cycle table is the one in the code", async () => {
+    const readme = await readFile(join(import.meta.dirname, '..', '..', '..', 'README.md'), 'utf8');
+    expect(readme).toContain(sweepTransitionTable());
   });
 });
 
@@ -254,5 +262,27 @@ describe('trial life cycle', () => {
     expect(r.state).toBe(TrialState.Failed);
     expect((await trialLife.result('tr-2', 't0003'))?.error).toBe('boom');
     expect((await trialLife.doneTrials('tr-2')).get('t0003')).toBe(TrialState.Failed);
+  });
+});
+
+describe('rung state rebuilt from the bucket', () => {
+  it('replays every metrics.jsonl into the rung store, so later decisions see the values reported before the loss', async () => {
+    const spec = parseSpec(
+      ['method: bayes', 'run_cap: 8', 'early_terminate: {type: hyperband, min_iter: 2, eta: 2}', 'parameters:', '  learning_rate: {min: 0.001, max: 0.1}', '  epochs: {value: 4}'].join('\n'),
+    );
+    const values = [0.9, 0.5, 0.7];
+    for (const [i, v] of values.entries()) {
+      const lines = [1, 2, 3].map((epoch) => JSON.stringify({ epoch, val_accuracy: v - 0.1 * (3 - epoch), loss: 1 }));
+      await store.put(layout.metrics('rung-1', `t000${i}`), `${lines.join('\n')}\n`);
+    }
+    expect(await rebuildRungs({ store, redis, prefix, sweepId: 'rung-1', spec })).toBe(3);
+    const rungs = new RungStore(redis, prefix, 'rung-1');
+    expect(await rungs.trialValues('t0000', spec)).toEqual({ 2: 0.8 });
+    expect(await rungs.trialValues('t0001', spec)).toEqual({ 2: 0.4 });
+    // A new trial at the epoch-2 rung is ranked among the three replayed values: 0.45 is 3rd of 4, top 2 continue.
+    const d = await rungs.report('t0003', 2, 0.45, spec);
+    expect(d).toMatchObject({ continue: false, rung: 2 });
+    // The store has keys now: a second rebuild replays nothing.
+    expect(await rebuildRungs({ store, redis, prefix, sweepId: 'rung-1', spec })).toBe(0);
   });
 });

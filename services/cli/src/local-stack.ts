@@ -26,15 +26,19 @@ export interface ManagedProcess {
   exited: Promise<number | null>;
 }
 
-/** Start a service process with its output appended to `logFile`. */
+/**
+ * Start a service process with its output appended to `logFile`. `entryArgs` replaces the service's own entry
+ * point (the queue benchmark runs its fake-trainer processes this way).
+ */
 export function startService(
   service: 'coordinator' | 'worker',
   name: string,
   env: Record<string, string>,
   logFile: string,
+  entryArgs: string[] = serviceEntry(service).args,
 ): ManagedProcess {
   const out = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, serviceEntry(service).args, {
+  const child = spawn(process.execPath, entryArgs, {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -19,11 +19,6 @@ const coordinatorEnvSchema = z.object({
   SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(1000).default(25_000),
   /** Create the bucket at start when it does not exist (local set-ups; off for production). */
   S3_CREATE_BUCKET: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
-  /**
-   * Benchmarks only, with workers that have the same flag (and a fake trainer): results live in Redis only, so the
-   * coordinator does not look for them in the bucket, and the queue is measured without storage.
-   */
-  SWEEPQ_FAKE_SKIP_STORAGE: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
 });
 
 export type CoordinatorEnv = z.infer<typeof coordinatorEnvSchema>;

@@ -16,6 +16,7 @@ import { SweepState, TrialState, type SweepRecord, type TrialResult } from '@swe
 import {
   committedTrialIds,
   emptyCounts,
+  rebuildRungs,
   finalizeSweep,
   type SweepDoc,
   type SweepLifecycle,
@@ -45,7 +46,7 @@ export interface SweepRunnerDeps {
   coordinatorId: string;
   /** The heartbeat expires this long after the last one (a few polls). */
   heartbeatTtlMs: number;
-  /** False only in queue benchmarks whose fake workers keep results in Redis: results are not looked for. */
+  /** False only in the queue benchmark, whose fake workers keep results in Redis: results are not looked for. */
   resultsInBucket?: boolean;
 }
 
@@ -123,6 +124,11 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   const adaptive = spec.method === 'bayes' ? new AdaptiveProposer(spec, sweepId, deps) : undefined;
   const planned = adaptive ? await adaptive.existingProposals() : planTrials(spec);
   const total = () => (adaptive ? adaptive.total : planned.length);
+  if (plannedBefore && (doc.record.recoveries?.length ?? 0) > 0) {
+    // Rebuilt after a Redis loss: early-termination values come back from the bucket before any trial reports.
+    const replayed = await rebuildRungs({ store, redis: deps.redis, prefix: deps.queuePrefix, sweepId, spec });
+    if (replayed > 0) log.info({ replayed }, 'rung values rebuilt from metrics.jsonl');
+  }
   await enqueueTrials(sweepId, plannedBefore, planned, spec, dataset, deps, log);
   await doc.moveTo(SweepState.Running, { trials: doc.record.trials ?? { ...emptyCounts(total()), queued: total() } });
   // Refresh the report about 20 times over a sweep (at least every 3 finished trials).

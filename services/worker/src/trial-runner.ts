@@ -44,12 +44,10 @@ export interface TrialRunnerDeps {
   /** Worker-wide per-trial timeout in seconds; 0 = none. */
   defaultTimeoutSec: number;
   /**
-   * Benchmark-only test double for training: sleep this many ms and report a made-up metric instead of
-   * loading data and training. Everything else (queue, locks, claim, result in the bucket) is real.
+   * Train with this instead of the model (injected by the queue benchmark; production leaves it unset). It gets the
+   * validated payload and commits through `trials` like the real path.
    */
-  fakeTrainMs?: number;
-  /** With the fake trainer: also skip the bucket (results only in Redis), to measure the queue alone. */
-  fakeSkipStorage?: boolean;
+  trainer?: TrialTrainer;
   /** The sweep spec by id, for early-termination rules (read from the bucket once per sweep). */
   specFor?: (sweepId: string) => Promise<SweepSpec>;
   /** Prometheus metrics; optional so tests and tools can run trials without them. */
@@ -60,6 +58,19 @@ export interface TrialRunnerDeps {
   /** The one owner of trial state changes: lock checks, the result claim, the commit. */
   trials: TrialLifecycle;
 }
+
+/** The result fields every trial result shares, filled in before training. */
+export type TrialBase = Pick<TrialResult, 'sweepId' | 'trialId' | 'index' | 'params' | 'backend' | 'tfjsVersion' | 'worker' | 'attempt'>;
+
+/** An injected trainer (see {@link TrialRunnerDeps.trainer}). */
+export type TrialTrainer = (ctx: {
+  lease: JobLease;
+  payload: TrialJob;
+  base: TrialBase;
+  started: number;
+  deps: TrialRunnerDeps;
+  shutdown: AbortSignal;
+}) => Promise<TrialResult>;
 
 /** Thrown when training stopped because the process is shutting down; the job goes back to the queue. */
 export class ShutdownInterrupt extends Error {
@@ -115,7 +126,7 @@ export async function runTrial(
     attempt: job.attemptsMade + 1,
   };
 
-  if (deps.fakeTrainMs !== undefined) return fakeTrial(lease, payload, base, started, deps, shutdown);
+  if (deps.trainer) return deps.trainer({ lease, payload, base, started, deps, shutdown });
   if (await deps.isCancelled(sweepId)) {
     const result = failedResult(base, payload, started, [], TrialState.Cancelled, 'cancelled', 'sweep was cancelled before the trial started');
     return commitResult(result, lease, deps);
@@ -326,51 +337,6 @@ async function commitResult(
   const committed = await deps.trials.commit(result, lease, opts);
   if (committed === result) deps.metrics?.trials.inc({ state: result.state });
   return committed;
-}
-
-/** The benchmark test double: wait, then commit a result through the real claim and bucket path. */
-async function fakeTrial(
-  lease: JobLease,
-  payload: TrialJob,
-  base: Pick<TrialResult, 'sweepId' | 'trialId' | 'index' | 'params' | 'backend' | 'tfjsVersion' | 'worker' | 'attempt'>,
-  started: number,
-  deps: TrialRunnerDeps,
-  shutdown: AbortSignal,
-): Promise<TrialResult> {
-  const ms = deps.fakeTrainMs ?? 0;
-  if (ms > 0) {
-    await new Promise<void>((resolve) => {
-      const onAbort = () => {
-        clearTimeout(t);
-        resolve();
-      };
-      const t = setTimeout(() => {
-        shutdown.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      shutdown.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-  if (shutdown.aborted) throw new ShutdownInterrupt();
-  const value = ((payload.index * 7919) % 1000) / 1000;
-  const result: TrialResult = {
-    ...base,
-    backend: 'fake',
-    state: TrialState.Completed,
-    metric: { ...payload.metric, value },
-    final: null,
-    test: null,
-    epochs: 0,
-    durationSec: (Date.now() - started) / 1000,
-    samplesPerSec: null,
-    finishedAt: new Date().toISOString(),
-  };
-  if (deps.fakeSkipStorage) {
-    await deps.trials.markDone(payload.sweepId, payload.trialId, result.state);
-    return result;
-  }
-  // A fake trial never writes a checkpoint: no listing to delete one.
-  return commitResult(result, lease, deps, { dropCheckpoint: false });
 }
 
 /** Confusion matrix, per-class metrics and a few stored predictions on a held-out split. */
