@@ -2,10 +2,10 @@ import { trialProgressSchema, type TrialProgress } from '@sweepq/queue';
 import { buildLeaderboard, type Leaderboard, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { assertSafeId, layout } from '@sweepq/storage';
 import { CliError, ExitCode } from '../exit-codes.js';
-import type { CliContext } from '../context.js';
+import type { BucketContext, CliContext } from '../context.js';
 
 /** sweep.json, or a clear error when the sweep does not exist. */
-export async function readSweep(ctx: CliContext, sweepId: string): Promise<SweepRecord> {
+export async function readSweep(ctx: BucketContext, sweepId: string): Promise<SweepRecord> {
   try {
     assertSafeId(sweepId, 'sweep id');
   } catch (err) {
@@ -30,7 +30,7 @@ export async function runningTrials(ctx: CliContext, sweepId: string): Promise<T
 }
 
 /** The final leaderboard if written, else one built from the results so far. */
-export async function readLeaderboard(ctx: CliContext, sweep: SweepRecord): Promise<Leaderboard> {
+export async function readLeaderboard(ctx: BucketContext, sweep: SweepRecord): Promise<Leaderboard> {
   const final = await ctx.store.getJson<Leaderboard>(layout.leaderboardJson(sweep.sweepId));
   if (final) return final;
   const keys = (await ctx.store.list(layout.trialsPrefix(sweep.sweepId))).filter((k) => k.endsWith('/result.json'));
