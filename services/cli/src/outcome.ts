@@ -49,7 +49,8 @@ export async function describeOutcome(sweep: SweepRecord, lb: Leaderboard, opts:
   if (failed.length > 0) {
     lines.push(`  ${failed.length} failed trial(s):`);
     for (const row of failed.slice(0, MAX_FAILED_SHOWN)) {
-      const why = [row.result.reason, row.result.error].filter(Boolean).join(': ') || 'no reason recorded';
+      const { reason, error } = row.result;
+      const why = (reason && error && !error.includes(reason) ? `${reason}: ${error}` : (error ?? reason)) || 'no reason recorded';
       lines.push(`    ${row.trialId} (attempt ${row.result.attempt}): ${why}`);
     }
     if (failed.length > MAX_FAILED_SHOWN) lines.push(`    … ${failed.length - MAX_FAILED_SHOWN} more (see the leaderboard's reason column)`);
