@@ -97,7 +97,7 @@ export function buildProgram(): Command {
         async (ctx) => {
           const sweep = await readSweep(ctx, sweepId);
           const lb = await readLeaderboard(ctx, sweep);
-          const table = lb.rows.length > 0 ? leaderboardTable(lb, top) : 'no trial has finished yet';
+          const table = lb.rows.length > 0 ? leaderboardTable(lb, top) : isFinalSweepState(sweep.state) ? 'no trial finished' : 'no trial has finished yet';
           print(Boolean(opts.json), lb, `${sweep.sweepId}: ${sweep.state}${sweep.error ? `: ${sweep.error}` : ''}\n${table}`);
         },
         { redis: 'none' },
