@@ -149,26 +149,17 @@ export async function resolveCommandEnv(
   return { env: resolved, local: { file, settings, server }, close: () => server.close() };
 }
 
-/** Options for {@link withContext}. */
-export type WithContextOptions = OpenContextOptions & {
-  /** Raw environment; default `process.env`. */
-  rawEnv?: Record<string, string | undefined>;
-  /** Where the one-line notice about the demo's data goes; default stderr. */
-  notice?: (line: string) => void;
-};
-
 /**
  * Run `fn` with a context for one command: environment parsed, the demo's data used when no bucket is configured
  * ({@link resolveCommandEnv}), bucket (and Redis, as `opts.redis` says) connected; everything closed afterwards.
  */
-export async function withContext<T>(fn: (ctx: CliContext) => Promise<T>, opts?: WithContextOptions & { redis?: 'required' }): Promise<T>;
-export async function withContext<T>(fn: (ctx: CliContext | NoRedisContext) => Promise<T>, opts: WithContextOptions & { redis: 'optional' }): Promise<T>;
-export async function withContext<T>(fn: (ctx: BucketContext) => Promise<T>, opts: WithContextOptions & { redis: 'none' }): Promise<T>;
-export async function withContext<T>(fn: (ctx: never) => Promise<T>, opts: WithContextOptions = {}): Promise<T> {
-  const raw = opts.rawEnv ?? process.env;
-  const notice = opts.notice ?? ((line: string) => process.stderr.write(`sweepq: ${line}\n`));
+export async function withContext<T>(fn: (ctx: CliContext) => Promise<T>, opts?: OpenContextOptions & { redis?: 'required' }): Promise<T>;
+export async function withContext<T>(fn: (ctx: CliContext | NoRedisContext) => Promise<T>, opts: OpenContextOptions & { redis: 'optional' }): Promise<T>;
+export async function withContext<T>(fn: (ctx: BucketContext) => Promise<T>, opts: OpenContextOptions & { redis: 'none' }): Promise<T>;
+export async function withContext<T>(fn: (ctx: never) => Promise<T>, opts: OpenContextOptions = {}): Promise<T> {
+  const raw = process.env;
   const env = loadCliEnv(raw);
-  const cmd = await resolveCommandEnv(env, raw, notice);
+  const cmd = await resolveCommandEnv(env, raw, (line) => process.stderr.write(`sweepq: ${line}\n`));
   try {
     let ctx: BucketContext;
     try {
