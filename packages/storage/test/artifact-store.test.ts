@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactStore, StorageError, createS3Client, layout, parseS3Uri, startLocalS3, type LocalS3 } from '../src/index.js';
+import { ArtifactStore, StorageError, StorageErrorCode, createS3Client, layout, parseS3Uri, startLocalS3, toStorageError, type LocalS3 } from '../src/index.js';
 
 let s3: LocalS3;
 let dir: string;
@@ -127,5 +127,18 @@ describe('ArtifactStore on a real S3-protocol server', () => {
     expect(layout.result('s1', 't0001')).toBe('sweeps/s1/trials/t0001/result.json');
     expect(parseS3Uri('s3://my-bucket/data/x.csv')).toEqual({ bucket: 'my-bucket', key: 'data/x.csv' });
     expect(() => parseS3Uri('http://x/y')).toThrow(/expected s3:\/\/<bucket>\/<key>/);
+  });
+});
+
+describe('toStorageError', () => {
+  it('says that credentials are missing, and does not call it transient (a retry cannot find them)', () => {
+    // What @aws-sdk/credential-provider-node throws when its chain finds nothing.
+    const sdkError = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError', tryNextLink: false });
+    const e = toStorageError(sdkError, { op: 'head bucket', bucket: 'b' });
+    expect(e.code).toBe(StorageErrorCode.AccessDenied);
+    expect(e.transient).toBe(false);
+    expect(e.message).toBe(
+      'head bucket s3://b/: no S3 credentials (Could not load credentials from any providers); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run where an IAM role applies',
+    );
   });
 });
