@@ -45,7 +45,11 @@ export { activeParameters, applyConditions, clauseHolds } from './conditions.js'
 export { maxEpochs, rungEpochs } from './adaptive.js';
 export { gridCombinations, gridSize } from './grid-search.js';
 export { randomCombination } from './random-search.js';
-export { sampleParameter, enumerateParameter, countParameter, below } from './sampling.js';
+export { sampleParameter, sampleBeta, enumerateParameter, countParameter, below } from './sampling.js';
+export { LOG_UNIFORM_KINDS, QUANTIZED_KINDS, isLogUniform, isQuantized, logUniformBounds, nearestMultiple, quantizedRange } from './distributions.js';
+export type { LogUniformKind, QuantizedKind } from './distributions.js';
+export { metricTargetReached } from './metric-target.js';
+export { specNotices } from './notices.js';
 export { createRng } from './prng.js';
 export type { Rng } from './prng.js';
 export { firstMultiple, lastMultiple, multiple } from './quantize.js';

@@ -64,8 +64,8 @@ const scalars = z.object({
   trial_timeout: z.number().positive().optional(),
 });
 
-const metricSchema = z.object({ name: z.enum(METRIC_NAMES), goal: z.enum(METRIC_GOALS).optional() });
-const METRIC_KEYS = ['name', 'goal'] as const;
+const metricSchema = z.object({ name: z.enum(METRIC_NAMES), goal: z.enum(METRIC_GOALS).optional(), target: z.number().optional() });
+const METRIC_KEYS = ['name', 'goal', 'target'] as const;
 
 /**
  * Goal for a metric when the spec gives none. W&B defaults to `minimize` for every metric, which is wrong for
@@ -105,7 +105,9 @@ function checkMetric(raw: unknown, issues: SpecIssue[]): MetricSpec | undefined 
     return undefined;
   }
   if (!ok) return undefined;
-  return { name: parsed.data.name, goal: parsed.data.goal ?? defaultGoal(parsed.data.name) };
+  const metric: MetricSpec = { name: parsed.data.name, goal: parsed.data.goal ?? defaultGoal(parsed.data.name) };
+  if (parsed.data.target !== undefined) metric.target = parsed.data.target;
+  return metric;
 }
 
 function checkParameters(raw: unknown, issues: SpecIssue[]): Record<string, ParameterSpec> | undefined {
@@ -172,7 +174,9 @@ function checkCombination(method: SearchMethod, parameters: Record<string, Param
  * parameters normalised to {@link ParameterSpec}, defaults applied (`seed` 0, `metric` val_accuracy/maximize,
  * dataset defaults, dataset `format` inferred). `specToConfig` turns the result back into this dialect.
  *
- * W&B's `program`, `command`, `project` and `entity` are accepted and kept under `ignored`. `early_terminate`,
+ * W&B's `program`, `command`, `project`, `entity`, `controller`, `job`, `image_uri`, `scheduler`, `apiVersion` and
+ * `kind` are accepted and kept under `ignored` (`specNotices` words a notice about them). `metric.target` is kept in
+ * `metric` (see `metricTargetReached`). `early_terminate`,
  * `bayes` and `max_in_flight` are validated and kept as written (their defaults are applied by `@sweepq/search`).
  * A parameter's `condition:` (sweepq extension) is attached to its {@link ParameterSpec}.
  *
@@ -184,7 +188,9 @@ export function validateSpec(obj: unknown): SweepSpec {
     throw new SpecError([{ path: '', message: `expected the spec to be a mapping (method, metric, parameters, …), got ${describeValue(obj)}` }]);
   }
   for (const key of Object.keys(obj)) {
-    if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key)) {
+    if (key === 'metrics') {
+      issues.push({ path: key, message: "W&B's multi-objective metrics (with method: custom) is not supported: sweepq optimises one metric; use metric: {name: val_accuracy, goal: maximize}" });
+    } else if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key)) {
       issues.push({ path: key, message: unknownKeyMessage('top-level key', key, TOP_LEVEL_KEYS) });
     }
   }
