@@ -179,10 +179,10 @@ function checkLogBounds(ctx: Ctx, spec: Extract<ParameterSpec, { min: number; ma
   const hiKey = inv ? 'min' : 'max';
   if (exponent && (!(lo > 0) || !Number.isFinite(hi))) {
     const bad = !(lo > 0) ? loKey : hiKey;
-    add(ctx, bad, `${spec.kind} takes natural-log exponents (values e^${inv ? '-' : ''}${bad}), and e^${inv ? '-' : ''}${spec[bad]} is ${bad === loKey ? '0' : 'infinite'} in floating point; keep min and max within [-700, 700], or use ${inv ? 'inv_log_uniform_values' : 'log_uniform_values'} with the actual values`);
+    add(ctx, bad, `${spec.kind} takes natural-log exponents (values e^${inv ? '-' : ''}${bad}), and e^${inv ? -spec[bad] : spec[bad]} is ${bad === loKey ? '0' : 'infinite'} in floating point; keep min and max within [-700, 700], or use ${inv ? 'inv_log_uniform_values' : 'log_uniform_values'} with the actual values`);
     return false;
   }
-  const note = (key: 'min' | 'max'): string => (exponent ? ` (e^${inv ? '-' : ''}${key} = e^${inv ? '-' : ''}${spec[key]}: ${spec.kind}'s min and max are natural-log exponents)` : '');
+  const note = (key: 'min' | 'max'): string => (exponent ? ` (e^${inv ? '-' : ''}${key} = e^${inv ? -spec[key] : spec[key]}: ${spec.kind}'s min and max are natural-log exponents)` : '');
   const range = quantized ?? { lo, hi };
   return checkRange(ctx, spec.kind, range.lo, range.hi, {
     hiAttained: quantized !== undefined,

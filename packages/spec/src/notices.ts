@@ -2,7 +2,7 @@ import { isLogUniform, logUniformBounds } from './distributions.js';
 import { IGNORED_WANDB_KEYS } from './types.js';
 import type { SweepSpec } from './types.js';
 
-const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : x.toPrecision(4));
+const fmt = (x: number): string => String(Number(x.toPrecision(4)));
 
 /**
  * One-line notices about a valid spec, for a CLI to print before it submits: the W&B keys accepted but unused (sweepq
@@ -20,7 +20,7 @@ export function specNotices(spec: Pick<SweepSpec, 'parameters' | 'ignored'>): st
   for (const [name, ps] of Object.entries(spec.parameters)) {
     if (!isLogUniform(ps) || !(ps.kind === 'log_uniform' || ps.kind === 'q_log_uniform' || ps.kind === 'inv_log_uniform')) continue;
     const [lo, hi] = logUniformBounds(ps);
-    const how = ps.kind === 'inv_log_uniform' ? `e^-${fmt(ps.max)} to e^-${fmt(ps.min)}` : `e^${fmt(ps.min)} to e^${fmt(ps.max)}`;
+    const how = ps.kind === 'inv_log_uniform' ? `e^${-ps.max} to e^${-ps.min}` : `e^${ps.min} to e^${ps.max}`;
     out.push(`parameters.${name}: ${ps.kind} takes natural-log exponents (W&B), so it samples ${how} = ${fmt(lo)} to ${fmt(hi)}; use ${ps.kind === 'q_log_uniform' ? 'q_log_uniform_values' : ps.kind === 'inv_log_uniform' ? 'inv_log_uniform_values' : 'log_uniform_values'} to give the values themselves`);
   }
   return out;

@@ -3,6 +3,7 @@ import { checkBayes, checkEarlyTerminate } from './adaptive.js';
 import { normalizeConditions } from './conditions.js';
 import { normalizeDataset } from './dataset.js';
 import { describeValue, suggestName, unknownKeyMessage } from './describe.js';
+import { isQuantized } from './distributions.js';
 import { SpecError } from './errors.js';
 import type { SpecIssue } from './errors.js';
 import { DISCRETE_KINDS, isPlainMapping, normalizeParameter } from './normalize-parameter.js';
@@ -158,7 +159,7 @@ function checkCombination(method: SearchMethod, parameters: Record<string, Param
   let ok = true;
   for (const [name, spec] of Object.entries(parameters)) {
     if (!DISCRETE_KINDS.includes(spec.kind)) {
-      issues.push({ path: `parameters.${name}`, message: `grid search needs a finite set of values, but ${name} uses the continuous distribution ${spec.kind}; use values: [...] (or int_uniform / q_uniform), or method: random` });
+      issues.push({ path: `parameters.${name}`, message: `grid search needs a finite set of values, but ${name} uses the ${isQuantized(spec) ? 'distribution' : 'continuous distribution'} ${spec.kind}; grid takes value, values, int_uniform and q_uniform (as W&B's does): use values: [...] (or int_uniform / q_uniform), or method: random` });
       ok = false;
     }
   }

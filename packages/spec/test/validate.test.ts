@@ -186,7 +186,7 @@ describe('parameters', () => {
 describe('method/parameter combinations', () => {
   test('grid with a continuous distribution names the parameter', () => {
     expect(issueFor(param('learning_rate', { distribution: 'log_uniform_values', min: 0.001, max: 0.1 }), 'parameters.learning_rate')).toBe(
-      'grid search needs a finite set of values, but learning_rate uses the continuous distribution log_uniform_values; use values: [...] (or int_uniform / q_uniform), or method: random',
+      'grid search needs a finite set of values, but learning_rate uses the continuous distribution log_uniform_values; grid takes value, values, int_uniform and q_uniform (as W&B\'s does): use values: [...] (or int_uniform / q_uniform), or method: random',
     );
   });
   test('grid accepts int_uniform and q_uniform (finite)', () => {
