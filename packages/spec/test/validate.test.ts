@@ -1,13 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_DATASET_URI, MAX_TRIALS, validateSpec } from '../src/index.js';
-import { base, validateError } from './helpers.js';
-
-function issueFor(obj: unknown, path: string): string {
-  const error = validateError(obj);
-  const issue = error.issues.find((i) => i.path === path);
-  if (issue === undefined) throw new Error(`no issue at ${path}; got:\n${error.message}`);
-  return issue.message;
-}
+import { base, issueFor, validateError } from './helpers.js';
 
 function param(name: string, body: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return base({ parameters: { [name]: body }, ...extra });

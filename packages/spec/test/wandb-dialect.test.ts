@@ -11,14 +11,7 @@ import {
   validateSpec,
 } from '../src/index.js';
 import type { ParameterSpec } from '../src/index.js';
-import { base, validateError } from './helpers.js';
-
-function issueFor(obj: unknown, path: string): string {
-  const error = validateError(obj);
-  const issue = error.issues.find((i) => i.path === path);
-  if (issue === undefined) throw new Error(`no issue at ${path}; got:\n${error.message}`);
-  return issue.message;
-}
+import { base, issueFor } from './helpers.js';
 
 function param(name: string, body: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return base({ method: 'random', run_cap: 1, parameters: { [name]: body }, ...extra });
