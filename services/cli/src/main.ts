@@ -4,6 +4,7 @@ import { leaderboardTable } from '@sweepq/results';
 import { ConfigError } from '@sweepq/runtime';
 import { RedisUnavailableError } from '@sweepq/queue';
 import { StorageError } from '@sweepq/storage';
+import { specNotices } from '@sweepq/spec';
 import { loadCliEnv } from './env.js';
 import { openContext, type CliContext } from './context.js';
 import { CliError, ExitCode } from './exit-codes.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (specPath: string, opts: { id?: string; wait?: boolean; json?: boolean }) => {
       const { text, spec } = await readSpecFile(specPath);
+      for (const notice of specNotices(spec)) console.error(`${specPath}: ${notice}`);
       await withContext(async (ctx) => {
         const sweepId = await submitSweep(ctx, text, spec, { id: opts.id });
         const where = ctx.store.uri(`sweeps/${sweepId}/`);
