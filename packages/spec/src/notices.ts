@@ -17,6 +17,14 @@ export function specNotices(spec: Pick<SweepSpec, 'parameters' | 'ignored'>): st
   if (ignored.length > 0) {
     out.push(`W&B key${ignored.length === 1 ? '' : 's'} ${ignored.join(', ')} accepted and ignored: sweepq trains its own model (the Keras-style LSTM) on its own workers and keeps results in its bucket`);
   }
+  const impute = spec.ignored?.metric?.impute;
+  if (impute !== undefined && impute !== 'worst') {
+    out.push(`metric.impute: ${impute} accepted and ignored: sweepq ranks failed trials below every other (W&B's worst)`);
+  }
+  const whileRunning = spec.ignored?.metric?.impute_while_running;
+  if (whileRunning !== undefined && whileRunning !== false && whileRunning !== 'false') {
+    out.push(`metric.impute_while_running: ${String(whileRunning)} accepted and ignored: sweepq's bayes search treats running trials as pending configurations with the worst value`);
+  }
   for (const [name, ps] of Object.entries(spec.parameters)) {
     if (!isLogUniform(ps) || !(ps.kind === 'log_uniform' || ps.kind === 'q_log_uniform' || ps.kind === 'inv_log_uniform')) continue;
     const [lo, hi] = logUniformBounds(ps);

@@ -186,6 +186,17 @@ export const DEFAULT_MAX_IN_FLIGHT = 8;
 export const IGNORED_WANDB_KEYS = ['program', 'command', 'project', 'entity', 'controller', 'job', 'image_uri', 'scheduler', 'apiVersion', 'kind'] as const;
 export type IgnoredWandbKey = (typeof IGNORED_WANDB_KEYS)[number];
 
+/**
+ * W&B `metric` keys sweepq accepts but does not act on: `impute` (the value bayes search gives failed runs; sweepq
+ * always ranks failed trials below every other, W&B's `worst`) and `impute_while_running` (sweepq's TPE treats running
+ * trials as pending configurations with the worst value instead).
+ */
+export const IGNORED_METRIC_KEYS = ['impute', 'impute_while_running'] as const;
+export type IgnoredMetricKey = (typeof IGNORED_METRIC_KEYS)[number];
+
+/** Accepted-but-unused W&B keys of a spec, as written: top-level ones, and `metric` ones under `metric`. */
+export type IgnoredWandbKeys = Partial<Record<IgnoredWandbKey, unknown>> & { metric?: Partial<Record<IgnoredMetricKey, string | boolean>> };
+
 /** A validated sweep spec with defaults applied. */
 export interface SweepSpec {
   /** Free text, at most 200 characters. */
@@ -208,7 +219,7 @@ export interface SweepSpec {
   trial_timeout?: number;
   early_terminate?: EarlyTerminateSpec;
   /** Accepted-but-unused W&B keys with their values as written, so tools can warn and round-trip the file. */
-  ignored?: Partial<Record<IgnoredWandbKey, unknown>>;
+  ignored?: IgnoredWandbKeys;
 }
 
 /** Helper for code that wants typed access to a spec's parameters. */

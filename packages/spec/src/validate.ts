@@ -10,8 +10,8 @@ import { DISCRETE_KINDS, isPlainMapping, normalizeParameter } from './normalize-
 import { PARAMETER_NAMES } from './parameters.js';
 import type { ParameterName } from './parameters.js';
 import { gridSize } from './grid-search.js';
-import { IGNORED_WANDB_KEYS, METHODS, METRIC_GOALS, METRIC_NAMES } from './types.js';
-import type { IgnoredWandbKey, MetricName, MetricSpec, ParameterSpec, SearchMethod, SweepSpec } from './types.js';
+import { IGNORED_METRIC_KEYS, IGNORED_WANDB_KEYS, METHODS, METRIC_GOALS, METRIC_NAMES } from './types.js';
+import type { IgnoredWandbKeys, MetricName, MetricSpec, ParameterSpec, SearchMethod, SweepSpec } from './types.js';
 import { fromZodIssues } from './zod-issues.js';
 
 /** Upper bound on the trials one sweep may plan (`run_cap`, or a grid's size when no run_cap is given). */
@@ -65,8 +65,14 @@ const scalars = z.object({
   trial_timeout: z.number().positive().optional(),
 });
 
-const metricSchema = z.object({ name: z.enum(METRIC_NAMES), goal: z.enum(METRIC_GOALS).optional(), target: z.number().optional() });
-const METRIC_KEYS = ['name', 'goal', 'target'] as const;
+const metricSchema = z.object({
+  name: z.enum(METRIC_NAMES),
+  goal: z.enum(METRIC_GOALS).optional(),
+  target: z.number().optional(),
+  impute: z.enum(['latest', 'best', 'worst']).optional(),
+  impute_while_running: z.union([z.enum(['latest', 'best', 'worst', 'false']), z.literal(false)]).optional(),
+});
+const METRIC_KEYS = ['name', 'goal', 'target', ...IGNORED_METRIC_KEYS] as const;
 
 /**
  * Goal for a metric when the spec gives none. W&B defaults to `minimize` for every metric, which is wrong for
@@ -87,7 +93,7 @@ function checkMethod(raw: unknown, issues: SpecIssue[]): SearchMethod | undefine
   return undefined;
 }
 
-function checkMetric(raw: unknown, issues: SpecIssue[]): MetricSpec | undefined {
+function checkMetric(raw: unknown, issues: SpecIssue[], ignored: IgnoredWandbKeys): MetricSpec | undefined {
   if (raw === undefined || raw === null) return { name: 'val_accuracy', goal: 'maximize' };
   if (!isPlainMapping(raw)) {
     issues.push({ path: 'metric', message: `expected a mapping such as {name: val_accuracy, goal: maximize}, got ${describeValue(raw)}` });
@@ -108,6 +114,10 @@ function checkMetric(raw: unknown, issues: SpecIssue[]): MetricSpec | undefined 
   if (!ok) return undefined;
   const metric: MetricSpec = { name: parsed.data.name, goal: parsed.data.goal ?? defaultGoal(parsed.data.name) };
   if (parsed.data.target !== undefined) metric.target = parsed.data.target;
+  for (const key of IGNORED_METRIC_KEYS) {
+    const value = parsed.data[key];
+    if (value !== undefined) ignored.metric = { ...ignored.metric, [key]: value };
+  }
   return metric;
 }
 
@@ -201,7 +211,8 @@ export function validateSpec(obj: unknown): SweepSpec {
   );
   if (!parsedScalars.success) issues.push(...fromZodIssues(parsedScalars.error.issues));
   const method = checkMethod(obj['method'], issues);
-  const metric = checkMetric(obj['metric'], issues);
+  const ignored: IgnoredWandbKeys = {};
+  const metric = checkMetric(obj['metric'], issues, ignored);
   const parameters = checkParameters(obj['parameters'], issues);
   const dataset = normalizeDataset(obj['dataset'], issues);
   const earlyTerminate = obj['early_terminate'] === undefined ? undefined : checkEarlyTerminate(obj['early_terminate'], parameters, issues);
@@ -228,7 +239,6 @@ export function validateSpec(obj: unknown): SweepSpec {
   if (s.max_in_flight !== undefined) spec.max_in_flight = s.max_in_flight;
   if (s.trial_timeout !== undefined) spec.trial_timeout = s.trial_timeout;
   if (earlyTerminate !== undefined) spec.early_terminate = earlyTerminate;
-  const ignored: Partial<Record<IgnoredWandbKey, unknown>> = {};
   for (const key of IGNORED_WANDB_KEYS) {
     if (obj[key] !== undefined) ignored[key] = plainCopy(obj[key]);
   }

@@ -58,7 +58,7 @@ describe('top level', () => {
   test('metric name and goal are checked', () => {
     expect(issueFor(base({ metric: { name: 'f1' } }), 'metric.name')).toBe('expected one of val_accuracy, val_loss, accuracy, loss, got "f1"');
     expect(issueFor(base({ metric: { name: 'loss', goal: 'min' } }), 'metric.goal')).toBe('expected one of maximize, minimize, got "min"');
-    expect(issueFor(base({ metric: { name: 'loss', gaol: 'min' } }), 'metric.gaol')).toBe('unknown key "gaol"; allowed: name, goal, target. Did you mean goal?');
+    expect(issueFor(base({ metric: { name: 'loss', gaol: 'min' } }), 'metric.gaol')).toBe('unknown key "gaol"; allowed: name, goal, target, impute, impute_while_running. Did you mean goal?');
   });
   test('every issue is reported at once, one per line', () => {
     const error = validateError({ method: 'bayesian', parameters: { lr: { value: 1 }, epochs: { value: 0 } }, seed: -1 });

@@ -143,6 +143,19 @@ describe('metric.target', () => {
     expect(() => parseSpec('method: grid\nparameters: {}\nmetric: {name: val_loss, target: .nan}\n')).toThrow(/metric\.target: expected a number, got NaN/);
   });
 
+  test("W&B's impute and impute_while_running are accepted, kept outside metric, round-trip, and noticed unless they match sweepq", () => {
+    const spec = parseSpec('method: random\nrun_cap: 2\nparameters: {}\nmetric: {name: val_loss, impute: best, impute_while_running: latest}\n');
+    expect(spec.metric).toEqual({ name: 'val_loss', goal: 'minimize' });
+    expect(spec.ignored).toEqual({ metric: { impute: 'best', impute_while_running: 'latest' } });
+    expect(validateSpec(specToConfig(spec))).toEqual(spec);
+    expect(specNotices(spec)).toEqual([
+      "metric.impute: best accepted and ignored: sweepq ranks failed trials below every other (W&B's worst)",
+      "metric.impute_while_running: latest accepted and ignored: sweepq's bayes search treats running trials as pending configurations with the worst value",
+    ]);
+    expect(specNotices(parseSpec('method: grid\nparameters: {}\nmetric: {name: val_loss, impute: worst, impute_while_running: false}\n'))).toEqual([]);
+    expect(issueFor(base({ metric: { name: 'val_loss', impute: 'mean' } }), 'metric.impute')).toBe('expected one of latest, best, worst, got "mean"');
+  });
+
   test('metricTargetReached: maximize means value >= target, minimize value <= target', () => {
     const max = { goal: 'maximize', target: 0.9 } as const;
     const min = { goal: 'minimize', target: 0.2 } as const;
