@@ -111,7 +111,7 @@ export function rungEpochs(spec: Pick<SweepSpec, 'parameters' | 'early_terminate
   const eta = et.eta ?? EARLY_TERMINATE_DEFAULTS.eta;
   if (et.min_iter !== undefined) {
     // W&B truncates fractional rungs (eta need not be an integer); equal ones are one rung.
-    for (let r = et.min_iter; Math.floor(r) < last; r *= eta) if (!out.includes(Math.floor(r))) out.push(Math.floor(r));
+    for (let r = et.min_iter; Math.floor(r) < last; r *= eta) if (out.at(-1) !== Math.floor(r)) out.push(Math.floor(r));
     return out;
   }
   if (et.max_iter !== undefined && et.s !== undefined) {
