@@ -31,6 +31,8 @@ export interface FinalizeOptions {
   cancelled: boolean;
   /** Why the sweep ends, when not simply "every trial finished" (e.g. the metric target was reached). */
   endReason?: string;
+  /** Trials that never started end `cancelled` with this reason (the metric target was reached); not needed on cancel. */
+  unstartedReason?: string;
   /** Results the caller already read; a null means "looked after the final state was recorded; none". */
   resultCache?: Map<string, TrialResult | null>;
   report?: ReportRefresher;
@@ -51,9 +53,8 @@ export async function finalizeSweep(opts: FinalizeOptions): Promise<SweepSummary
     const chunk = await Promise.all(
       planned.slice(i, i + 16).map(async (t) => {
         let r = opts.resultCache?.has(t.trialId) ? opts.resultCache.get(t.trialId) : await opts.trials.result(sweepId, t.trialId);
-        if (!r && cancelled) {
-          r = await opts.trials.recordFinal(sweepId, t, opts.metric, TrialState.Cancelled, 'sweep cancelled before the trial started', 0);
-        }
+        const unstarted = cancelled ? 'sweep cancelled before the trial started' : opts.unstartedReason;
+        if (!r && unstarted) r = await opts.trials.recordFinal(sweepId, t, opts.metric, TrialState.Cancelled, unstarted, 0);
         return r;
       }),
     );

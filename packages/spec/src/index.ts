@@ -8,6 +8,7 @@ export {
   DEFAULT_MAX_IN_FLIGHT,
   EARLY_TERMINATE_DEFAULTS,
   EARLY_TERMINATE_TYPES,
+  IGNORED_METRIC_KEYS,
   IGNORED_WANDB_KEYS,
   METHODS,
   METRIC_GOALS,
@@ -22,7 +23,9 @@ export type {
   DatasetSpec,
   EarlyTerminateSpec,
   EarlyTerminateType,
+  IgnoredMetricKey,
   IgnoredWandbKey,
+  IgnoredWandbKeys,
   MetricGoal,
   MetricName,
   MetricSpec,
@@ -45,7 +48,11 @@ export { activeParameters, applyConditions, clauseHolds } from './conditions.js'
 export { maxEpochs, rungEpochs } from './adaptive.js';
 export { gridCombinations, gridSize } from './grid-search.js';
 export { randomCombination } from './random-search.js';
-export { sampleParameter, enumerateParameter, countParameter, below } from './sampling.js';
+export { sampleParameter, sampleBeta, enumerateParameter, countParameter, below } from './sampling.js';
+export { LOG_UNIFORM_KINDS, QUANTIZED_KINDS, isLogUniform, isQuantized, logUniformBounds, nearestMultiple, quantizedRange } from './distributions.js';
+export type { LogUniformKind, QuantizedKind } from './distributions.js';
+export { metricTargetReached } from './metric-target.js';
+export { specNotices } from './notices.js';
 export { createRng } from './prng.js';
 export type { Rng } from './prng.js';
 export { firstMultiple, lastMultiple, multiple } from './quantize.js';

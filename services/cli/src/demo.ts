@@ -5,6 +5,7 @@ import { access } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
+import { specNotices } from '@sweepq/spec';
 import { loadCliEnv, silenceSdkNodeVersionWarning } from './env.js';
 import { openContext } from './context.js';
 import { CliError } from './exit-codes.js';
@@ -38,6 +39,7 @@ async function main(): Promise<number> {
   const workers = Number.parseInt(opts.workers, 10);
   if (!Number.isInteger(workers) || workers < 1) throw new CliError(`--workers: expected a positive integer, got "${opts.workers}"`, 2);
   const { text, spec } = await readSpecFile(opts.spec);
+  for (const notice of specNotices(spec)) console.log(`${opts.spec}: ${notice}`);
   const base = loadCliEnv({ ...process.env, S3_BUCKET: process.env.S3_BUCKET ?? 'sweepq' });
   const t0 = Date.now();
   console.log(`sweepq demo: ${spec.name ?? opts.spec} (${spec.method}) with ${workers} worker process(es)`);

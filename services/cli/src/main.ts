@@ -5,6 +5,7 @@ import { isFinalSweepState, leaderboardTable, type SweepRecord } from '@sweepq/r
 import { ConfigError } from '@sweepq/runtime';
 import { RedisUnavailableError } from '@sweepq/queue';
 import { StorageError } from '@sweepq/storage';
+import { specNotices } from '@sweepq/spec';
 import { silenceSdkNodeVersionWarning } from './env.js';
 import { withContext, type BucketContext } from './context.js';
 import { CliError, ExitCode } from './exit-codes.js';
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (specPath: string, opts: { id?: string; wait?: boolean; json?: boolean }) => {
       const { text, spec } = await readSpecFile(specPath);
+      for (const notice of specNotices(spec)) console.error(`${specPath}: ${notice}`);
       await withContext(async (ctx) => {
         const sweepId = await submitSweep(ctx, text, spec, { id: opts.id });
         const where = ctx.store.uri(`sweeps/${sweepId}/`);

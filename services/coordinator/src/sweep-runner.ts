@@ -25,7 +25,7 @@ import {
   type TrialLifecycle,
 } from '@sweepq/lifecycle';
 import type { Logger } from '@sweepq/runtime';
-import { SpecError, parseSpec, planTrials, specHash, trialId, trialSeed, type PlannedTrial, type SweepSpec, type TrialParams } from '@sweepq/spec';
+import { SpecError, metricTargetReached, parseSpec, planTrials, specHash, trialId, trialSeed, type PlannedTrial, type SweepSpec, type TrialParams } from '@sweepq/spec';
 import { RungStore, SearchError, SearchErrorCode, TpeSampler, planAdaptive, type Observation } from '@sweepq/search';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
 import { prepareSweepDataset } from './dataset-preparer.js';
@@ -140,12 +140,16 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   let lastCounts = '';
   let cancelled = false;
   let swept = false;
+  // W&B's metric.target: once a finished trial reaches it, no new trial starts, running ones finish.
+  let targetReached: string | undefined;
   for (let poll = 0; ; poll++) {
     if (signal.aborted) throw new CoordinatorInterrupt();
     await lifecycle.heartbeat(sweepId, deps.coordinatorId, deps.heartbeatTtlMs);
     cancelled = await lifecycle.isCancelled(sweepId);
-    const states = await trialStates(planned, sweepId, deps, cancelled, poll % FULL_SCAN_EVERY === 0, spec.metric);
-    if (adaptive && !cancelled) {
+    // Stopping: trials that have not started will not (removed from the queue, ended as cancelled at finalize).
+    const stopping = cancelled || targetReached !== undefined;
+    const states = await trialStates(planned, sweepId, deps, stopping, poll % FULL_SCAN_EVERY === 0, spec.metric);
+    if (adaptive && !stopping) {
       const fresh = await adaptive.fill(planned, states);
       if (fresh.length > 0) {
         // params.json first: a takeover (or a retry) reads proposals back from it.
@@ -157,8 +161,9 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
         for (const t of fresh) states.set(t.trialId, 'queued');
       }
     }
-    if (cancelled && !swept) {
-      // The CLI removed the queued jobs it saw; remove any added since (an enqueue racing the cancel).
+    if (stopping && !swept) {
+      // On cancel the CLI removed the queued jobs it saw; remove any added since (an enqueue racing the cancel), or,
+      // when the target was reached, every queued trial of the sweep.
       swept = true;
       for (const t of planned) {
         if (states.get(t.trialId) !== 'queued' && states.get(t.trialId) !== TrialState.Cancelled) continue;
@@ -168,9 +173,19 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
       }
     }
     await cacheResults(sweepId, states, resultCache, deps);
-    const counts = countStates(states, total());
+    if (targetReached === undefined && spec.metric.target !== undefined) {
+      for (const r of resultCache.values()) {
+        if (r && (r.state === TrialState.Completed || r.state === TrialState.Stopped) && metricTargetReached(spec.metric, r.metric.value)) {
+          targetReached = `metric target reached: ${r.trialId} ${spec.metric.name} ${r.metric.value} ${spec.metric.goal === 'maximize' ? '>=' : '<='} ${spec.metric.target}`;
+          log.info({ trialId: r.trialId, value: r.metric.value, target: spec.metric.target }, 'metric target reached; no new trials start');
+          break;
+        }
+      }
+    }
+    // Once stopping, trials a bayes sweep has not proposed yet never will be: they do not count.
+    const counts = countStates(states, stopping ? planned.length : total());
     const countsText = JSON.stringify(counts);
-    const last = counts.queued + counts.running === 0 || (cancelled && counts.running === 0);
+    const last = counts.queued + counts.running === 0 || (stopping && counts.running === 0);
     if (countsText !== lastCounts) {
       lastCounts = countsText;
       await doc.save({ trials: counts });
@@ -193,6 +208,7 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
     metric: spec.metric,
     planned,
     cancelled,
+    ...(targetReached && !cancelled ? { endReason: targetReached, unstartedReason: `not started: ${targetReached}` } : {}),
     resultCache,
     report,
     logger: log,
