@@ -1,37 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatasetError, loadDataset } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { loadDataset } from '../src/index.js';
 import type { DatasetSource, RawDataset } from '../src/index.js';
+import { failure, tempFiles } from './helpers.js';
 
-let dir: string;
-const file = async (name: string, content: string | Uint8Array): Promise<string> => {
-  const p = join(dir, name);
-  await writeFile(p, content);
-  return p;
-};
+const file = tempFiles('sweepq-data-');
 const src = (uri: string, extra: Partial<DatasetSource> = {}): DatasetSource => ({ uri, textField: 'text', labelField: 'label', ...extra });
 const rows = (ds: RawDataset): { texts: string[]; labels: string[] } => ({ texts: ds.texts, labels: ds.labels });
-
-/** Resolves to the DatasetError thrown by `p`, failing the test if it resolves or throws something else. */
-async function failure(p: Promise<unknown>): Promise<DatasetError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DatasetError);
-    return e as DatasetError;
-  }
-  throw new Error('expected a DatasetError, but the promise resolved');
-}
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sweepq-data-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
 
 describe('CSV', () => {
   it('reads quoted commas, multi-line quoted fields, a BOM, CRLF and three classes', async () => {
@@ -82,7 +58,7 @@ describe('TSV and JSONL', () => {
 
 describe('errors name the file, row, column, what was expected and what was found', () => {
   it('DATASET_NOT_FOUND', async () => {
-    const e = await failure(loadDataset(src(join(dir, 'missing.csv'))));
+    const e = await failure(loadDataset(src(join(import.meta.dirname, 'no-such-dir', 'missing.csv'))));
     expect(e.code).toBe('DATASET_NOT_FOUND');
     expect(e.message).toMatch(/missing\.csv: file not found \(resolved to .*missing\.csv\)/);
     const b = await failure(loadDataset(src('builtin:imdb')));

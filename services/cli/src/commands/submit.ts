@@ -4,6 +4,7 @@ import { QueueName, SWEEP_JOB_OPTIONS, parsePayload, sweepJobId, sweepJobSchema 
 import { SweepState, type SweepRecord } from '@sweepq/results';
 import { SpecError, parseSpec, type SweepSpec } from '@sweepq/spec';
 import { SAFE_ID, layout } from '@sweepq/storage';
+import { checkSpecDataset } from '../dataset-check.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 
@@ -41,12 +42,15 @@ export function newSweepId(name: string | undefined, now: Date = new Date()): st
   return `${slug || 'sweep'}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Store the spec and sweep.json, then add the sweep job. Returns the sweep id. */
+/**
+ * Check the dataset (unless `checkDataset: false`; a bad one is exit 2), store the spec and sweep.json, then add
+ * the sweep job. Returns the sweep id.
+ */
 export async function submitSweep(
   ctx: CliContext,
   text: string,
   spec: SweepSpec,
-  opts: { id?: string } = {},
+  opts: { id?: string; checkDataset?: boolean } = {},
 ): Promise<string> {
   const sweepId = opts.id ?? newSweepId(spec.name);
   if (!SAFE_ID.test(sweepId)) {
@@ -55,6 +59,7 @@ export async function submitSweep(
   if ((await ctx.store.exists(layout.sweepJson(sweepId))) || (await ctx.sweeps.getJob(sweepJobId(sweepId)))) {
     throw new CliError(`sweep "${sweepId}" already exists in ${ctx.store.uri(layout.sweepPrefix(sweepId))}; choose another --id`, ExitCode.Usage);
   }
+  if (opts.checkDataset !== false) await checkSpecDataset(spec.dataset, ctx.store);
   const submittedAt = new Date().toISOString();
   const payload = parsePayload(QueueName.Sweeps, sweepJobSchema, {
     sweepId,
