@@ -91,7 +91,7 @@ async function readBytes(src: DatasetSource, maxBytes: number, fetcher: ObjectFe
   const tooLarge = (size: number): DatasetError =>
     new DatasetError(
       DatasetErrorCode.TOO_LARGE,
-      `${uri}: ${size} bytes is larger than the limit of ${maxBytes} bytes (raise dataset.max_bytes or use fewer rows)`,
+      `${uri}: ${size} bytes is larger than the limit of ${maxBytes} bytes; use a smaller file (a sample of the rows)`,
       { file: uri },
     );
   if (uri.startsWith('s3://')) {
@@ -147,7 +147,7 @@ function gunzip(bytes: Uint8Array, uri: string, maxBytes: number): { bytes: Uint
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new DatasetError(
         DatasetErrorCode.TOO_LARGE,
-        `${uri}: decompressed, the file is larger than the limit of ${maxBytes} bytes (raise dataset.max_bytes or use fewer rows)`,
+        `${uri}: decompressed, the file is larger than the limit of ${maxBytes} bytes; use a smaller file (a sample of the rows)`,
         { file: uri },
         { cause: e },
       );

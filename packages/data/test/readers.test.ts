@@ -115,7 +115,7 @@ describe('errors name the file, row, column, what was expected and what was foun
     const p = await file('big.csv', 'text,label\na,x\nb,y\n');
     const e = await failure(loadDataset(src(p, { maxBytes: 10 })));
     expect(e.code).toBe('DATASET_TOO_LARGE');
-    expect(e.message).toBe(`${p}: 19 bytes is larger than the limit of 10 bytes (raise dataset.max_bytes or use fewer rows)`);
+    expect(e.message).toBe(`${p}: 19 bytes is larger than the limit of 10 bytes; use a smaller file (a sample of the rows)`);
     const s3 = await failure(loadDataset(src('s3://b/k.csv', { maxBytes: 3 }), async () => new Uint8Array(4)));
     expect(s3.code).toBe('DATASET_TOO_LARGE');
   });
