@@ -45,7 +45,7 @@ export async function checkSpecDataset(dataset: DatasetSpec, store?: ArtifactSto
       throw invalid(
         local
           ? `${err.message}. A local path is read by the coordinator process (relative to its working directory), ` +
-              "so it must exist there too; upload the file and use s3://…, or submit with --no-dataset-check if it exists only on the coordinator's machine"
+              "so it must exist there too; upload the file and use s3://…, or pass sweepq submit --no-dataset-check if it exists only on the coordinator's machine"
           : err.message,
       );
     }
