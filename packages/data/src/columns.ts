@@ -42,20 +42,30 @@ function optionError(message: string, uri: string): DatasetError {
  * Which of two columns holds the label, from data rows only: the one with fewer distinct values (labels repeat,
  * texts rarely do), then the one with the shorter mean length. Undefined when the two look alike.
  */
-function guessLabelOfTwo(rows: readonly TableRecord[]): 0 | 1 | undefined {
+function guessLabelOfTwo(rows: readonly TableRecord[], [a, b]: readonly [number, number]): number | undefined {
   const distinct = [new Set<string>(), new Set<string>()];
   const length = [0, 0];
   for (const r of rows) {
-    for (const c of [0, 1] as const) {
+    for (const [k, c] of [[0, a], [1, b]] as const) {
       const v = (r.fields[c] ?? '').trim();
-      distinct[c]?.add(v);
-      length[c] = (length[c] as number) + v.length;
+      distinct[k]?.add(v);
+      length[k] = (length[k] as number) + v.length;
     }
   }
   const [d0, d1] = [distinct[0]?.size ?? 0, distinct[1]?.size ?? 0];
-  if (d0 !== d1) return d0 < d1 ? 0 : 1;
-  if (length[0] !== length[1]) return (length[0] as number) < (length[1] as number) ? 0 : 1;
+  if (d0 !== d1) return d0 < d1 ? a : b;
+  if (length[0] !== length[1]) return (length[0] as number) < (length[1] as number) ? a : b;
   return undefined;
+}
+
+/**
+ * The columns that carry data: all of a two-column table; in a wider one, those non-empty in at least half of the
+ * rows after the first (so the empty trailing columns of `v1,v2,,,` exports do not count).
+ */
+function filledColumns(width: number, rest: readonly TableRecord[]): number[] {
+  const all = Array.from({ length: width }, (_, c) => c);
+  if (width <= 2 || rest.length === 0) return all;
+  return all.filter((c) => 2 * rest.filter((r) => (r.fields[c] ?? '').trim() !== '').length >= rest.length);
 }
 
 /**
@@ -86,9 +96,9 @@ function preview(r: TableRecord): string {
  *   `header: false` names are an error (give 0-based indices).
  * - Given as indices: used as they are; the header is taken from `header` or detected ({@link looksLikeHeader}).
  * - Not given, or the defaults `text`/`label` that no column is called: columns named `text` and `label` in the
- *   first record are used (a header). Otherwise, in a
- *   two-column table, the label column is the one with fewer distinct values (shorter, if equal), the other one
- *   is the text; the header is then taken from `header` or detected. Tables of more columns need the fields set.
+ *   first record are used (a header). Otherwise, when two columns carry data ({@link filledColumns}), the label
+ *   column is the one with fewer distinct values (shorter, if equal), the other one is the text; the header is then
+ *   taken from `header` or detected. Other tables need the fields set.
  */
 export function resolveColumns(records: readonly TableRecord[], options: ColumnOptions): ColumnLayout {
   let opts = options;
@@ -99,6 +109,9 @@ export function resolveColumns(records: readonly TableRecord[], options: ColumnO
   }
   const width = first.fields.length;
   const rest = records.slice(1, 1 + SAMPLE);
+  const filled = filledColumns(width, rest);
+  /** With exactly two filled columns, the one that is not `c`. */
+  const otherOf = (c: number): number | undefined => (filled.length === 2 && filled.includes(c) ? filled.find((x) => x !== c) : undefined);
   // The spec's defaults `text` and `label` are soft: when the first row has no such column, the column is inferred.
   const soft = (f: ColumnRef | undefined, dflt: string): ColumnRef | undefined =>
     f === dflt && (opts.header === false || !first.fields.includes(dflt)) ? undefined : f;
@@ -156,7 +169,8 @@ export function resolveColumns(records: readonly TableRecord[], options: ColumnO
     const fill = (known: number, which: 'text' | 'label'): number => {
       const dflt = first.fields.indexOf(which);
       if (dflt >= 0 && dflt !== known) return dflt;
-      if (width === 2) return 1 - known;
+      const other = otherOf(known);
+      if (other !== undefined) return other;
       throw optionError(`${uri}: ${option(which)} is not set and the ${width} columns (${first.fields.join(', ')}) include no "${which}"; set ${option(which)}`, uri);
     };
     const ti = text ?? fill(label as number, 'text');
@@ -169,15 +183,18 @@ export function resolveColumns(records: readonly TableRecord[], options: ColumnO
     const l = first.fields.indexOf('label');
     const from = opts.header === true ? 'option' : 'names';
     if (t >= 0 && l >= 0) return layout(true, from, t, l);
-    // One of the two names in a two-column first row: a header, and the other column is the other role.
-    if (width === 2 && t >= 0) return layout(true, from, t, 1 - t);
-    if (width === 2 && l >= 0) return layout(true, from, 1 - l, l);
+    // One of the two names over two filled columns: a header, and the other column has the other role.
+    const ot = otherOf(t);
+    const ol = otherOf(l);
+    if (ot !== undefined) return layout(true, from, t, ot);
+    if (ol !== undefined) return layout(true, from, ol, l);
   }
   let text = opts.textField as number | undefined;
   let label = opts.labelField as number | undefined;
   if (text === undefined || label === undefined) {
-    if (width !== 2) {
-      const what = width === 1 ? 'one column' : `${width} columns`;
+    const known = text ?? label;
+    if (known === undefined ? filled.length !== 2 : otherOf(known) === undefined) {
+      const what = width === 1 ? 'one column' : `${width} columns${filled.length === width ? '' : `, ${filled.length} of them filled in most rows`}`;
       const hint =
         width === 1 && opts.format === 'csv' && (first.fields[0] ?? '').includes('\t')
           ? ' (it contains tabs: is this a TSV file? set dataset.format: tsv)'
@@ -190,10 +207,11 @@ export function resolveColumns(records: readonly TableRecord[], options: ColumnO
         uri,
       );
     }
-    if (text !== undefined) label = 1 - text;
-    else if (label !== undefined) text = 1 - label;
+    if (text !== undefined) label = otherOf(text);
+    else if (label !== undefined) text = otherOf(label);
     else {
-      const guess = guessLabelOfTwo(rest.length > 0 ? rest : records);
+      const pair = filled as [number, number];
+      const guess = guessLabelOfTwo(rest.length > 0 ? rest : records, pair);
       if (guess === undefined) {
         throw optionError(
           `${uri}: cannot tell which of the two columns is the label (they have as many distinct values and the same length); ` +
@@ -202,7 +220,7 @@ export function resolveColumns(records: readonly TableRecord[], options: ColumnO
         );
       }
       label = guess;
-      text = 1 - guess;
+      text = guess === pair[0] ? pair[1] : pair[0];
     }
   }
   if (opts.header !== undefined) return layout(opts.header, 'option', text as number, label as number);

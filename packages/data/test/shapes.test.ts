@@ -97,6 +97,14 @@ describe('CSV and TSV with and without a header', () => {
     ]);
     expect((await read(p, { header: true, textField: 1, labelField: 2 })).labels).toEqual(['a', 'b', 'a']);
   });
+  it('empty trailing columns do not count (v1,v2,,, exports): two filled columns are enough', async () => {
+    const p = await file('v1v2.csv', 'v1,v2,,,\nham,"Go until jurong point, crazy..",,,\nspam,Free entry in 2 a wkly comp,,,\nham,Ok lar...,,,\nham,U dun say so early hor,, ,\n');
+    const ds = await read(p);
+    expect(ds.layout).toMatchObject({ header: true, headerFrom: 'labels', text: '"v2"', label: '"v1"' });
+    expect(rows(ds)[0]).toEqual(['ham', 'Go until jurong point, crazy..']);
+    const wide = await file('wide-empty.csv', 'a,b,c,d\nx,,1,p\ny,,2,q\n');
+    expect((await failure(read(wide))).message).toMatch(/the first row has 4 columns, 3 of them filled in most rows/);
+  });
   it('multi-line quoted CSV fields, a BOM and CRLF line ends, without a header', async () => {
     const p = await file('crlf.csv', '\uFEFFspam,"line one\r\nline two"\r\nham,"say ""hi"""\r\nham,plain\r\nspam,"a, b"\r\n');
     const ds = await read(p);
