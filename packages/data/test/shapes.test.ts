@@ -44,6 +44,15 @@ describe('the SMS Spam Collection shape (TSV, no header, label first, no extensi
     expect(raw.texts[21]).toBe('Tell him I said hi"');
     expect(new Set(raw.labels)).toEqual(new Set(['ham', 'spam']));
   });
+  it('a quote opened on one line and closed at the end of a later one stays two rows (pandas would merge them)', async () => {
+    const p = await file('swallow.tsv', 'ham\t"Hi there\nham\tsee you"\nspam\twin now\nham\tok\n');
+    expect(rows(await read(p))).toEqual([
+      ['ham', '"Hi there'],
+      ['ham', 'see you"'],
+      ['spam', 'win now'],
+      ['ham', 'ok'],
+    ]);
+  });
   it('reads the same rows gzip-compressed, with or without a .gz name', async () => {
     const plain = await read(SMS_FIXTURE);
     const gz = gzipSync(await readFile(SMS_FIXTURE));
