@@ -1,7 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip as gunzipCallback } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { BUILTIN_DATASETS } from '@sweepq/spec';
 import { resolveColumns, type ColumnLayout, type ColumnRef } from './columns.js';
@@ -138,11 +139,16 @@ async function readBytes(src: DatasetSource, maxBytes: number, fetcher: ObjectFe
   return readFile(abs);
 }
 
-/** Gunzip when the bytes start with the gzip magic number, whatever the file is called. */
-function gunzip(bytes: Uint8Array, uri: string, maxBytes: number): { bytes: Uint8Array; gzip: boolean } {
+const gunzipAsync = promisify(gunzipCallback);
+
+/**
+ * Gunzip when the bytes start with the gzip magic number, whatever the file is called. Asynchronous (zlib's thread
+ * pool), so a large file does not block the coordinator's event loop and its job-lock renewal.
+ */
+async function gunzip(bytes: Uint8Array, uri: string, maxBytes: number): Promise<{ bytes: Uint8Array; gzip: boolean }> {
   if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return { bytes, gzip: false };
   try {
-    return { bytes: gunzipSync(bytes, { maxOutputLength: maxBytes }), gzip: true };
+    return { bytes: await gunzipAsync(bytes, { maxOutputLength: maxBytes }), gzip: true };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new DatasetError(
@@ -402,7 +408,7 @@ export async function loadDataset(src: DatasetSource, fetcher?: ObjectFetcher): 
     return ds;
   }
   const raw = await readBytes(src, maxBytes, fetcher);
-  const { bytes, gzip } = gunzip(raw, src.uri, maxBytes);
+  const { bytes, gzip } = await gunzip(raw, src.uri, maxBytes);
   const text = decodeText(bytes);
   const { format, from } = resolveFormat(src.uri, src.format, () => text);
   let ds: RawDataset;
