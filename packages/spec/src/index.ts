@@ -36,7 +36,7 @@ export type {
   SearchMethod,
   SweepSpec,
 } from './types.js';
-export { DEFAULT_DATASET_URI } from './dataset.js';
+export { BUILTIN_DATASETS, DEFAULT_DATASET_URI, formatFromExtension } from './dataset.js';
 export { DEFAULT_MAX_SPEC_BYTES, MAX_YAML_ALIASES, parseSpec } from './parse.js';
 export type { ParseSpecOptions } from './parse.js';
 export { MAX_TRIALS, defaultGoal, validateSpec } from './validate.js';

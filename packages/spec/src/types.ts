@@ -25,16 +25,24 @@ export interface MetricSpec {
 export const DATASET_FORMATS = ['csv', 'tsv', 'jsonl'] as const;
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
-/** Where the training data comes from and how it is split. */
+/** Where the training data comes from, how it is read and how it is split. README "Your own dataset". */
 export interface DatasetSpec {
   /** `builtin:<name>`, `s3://bucket/key`, `file:///abs/path` or a plain local path. Default `builtin:spam-assassin`. */
   uri: string;
-  /** File format; inferred from the extension (.csv, .tsv, .jsonl, .ndjson) for files, absent for builtins. */
+  /**
+   * File format; from the extension (.csv, .tsv/.tab, .jsonl/.ndjson, each optionally .gz) when it names one,
+   * else absent and the reader tells it from the content. Never set for builtins.
+   */
   format?: DatasetFormat;
-  /** Column/field holding the text. Default `text`. */
-  text_field: string;
-  /** Column/field holding the label. Default `label`. */
-  label_field: string;
+  /** CSV/TSV: whether the first row is a header. Absent: detected (see README "Your own dataset"). */
+  header?: boolean;
+  /**
+   * Column holding the text: a header name or a 0-based column index (CSV/TSV), a field name (JSONL).
+   * Default `text`; when no column has that name, the text column of a two-column table is inferred.
+   */
+  text_field: string | number;
+  /** Column holding the label, like {@link DatasetSpec.text_field}. Default `label`, inferred likewise. */
+  label_field: string | number;
   /** Fraction held out for validation, in [0, 1). Default 0.2. */
   validation_split: number;
   /** Fraction held out for the final test, in [0, 1). Default 0.1. validation_split + test_split < 1. */

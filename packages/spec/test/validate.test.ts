@@ -205,10 +205,24 @@ describe('dataset', () => {
     expect(validateSpec(ds({ uri: 's3://bucket/x/y.dat', format: 'csv' })).dataset.format).toBe('csv');
     expect(validateSpec(ds({ uri: 'data/train.jsonl' })).dataset.format).toBe('jsonl');
     expect(validateSpec(ds({ uri: 'C:\\data\\train.csv' })).dataset.format).toBe('csv');
+    expect(validateSpec(ds({ uri: 'data/train.tsv.gz' })).dataset.format).toBe('tsv');
+    expect(validateSpec(ds({ uri: 'data/train.tab' })).dataset.format).toBe('tsv');
     expect(validateSpec(ds(null)).dataset.uri).toBe('builtin:spam-assassin');
   });
+  test('no extension, or an unknown one: format stays unset (the reader tells it from the content)', () => {
+    expect(validateSpec(ds({ uri: './SMSSpamCollection' })).dataset).toEqual({ uri: './SMSSpamCollection', text_field: 'text', label_field: 'label', validation_split: 0.2, test_split: 0.1, seed: 42 });
+    expect(validateSpec(ds({ uri: 's3://bucket/x/y.json' })).dataset.format).toBeUndefined();
+  });
+  test('header and columns by 0-based index', () => {
+    expect(validateSpec(ds({ uri: 'a.tsv.gz', header: false, text_field: 1, label_field: 0 })).dataset).toMatchObject({ header: false, text_field: 1, label_field: 0 });
+  });
+  test('an unknown built-in dataset is an error with a suggestion', () => {
+    expect(issueFor(ds({ uri: 'builtin:spam-assasin' }), 'dataset.uri')).toBe(
+      'unknown built-in dataset "builtin:spam-assasin"; did you mean builtin:spam-assassin? Available: builtin:spam-assassin, or a file (local path, file:// or s3://)',
+    );
+    expect(issueFor(ds({ uri: 'builtin:imdb' }), 'dataset.uri')).toMatch(/^unknown built-in dataset "builtin:imdb" Available: builtin:spam-assassin/);
+  });
   test('bad uri and format', () => {
-    expect(issueFor(ds({ uri: 's3://bucket/x/y.json' }), 'dataset.format')).toMatch(/cannot infer the format of "s3:\/\/bucket\/x\/y.json" .* set format: csv, tsv or jsonl/);
     expect(issueFor(ds({ uri: 'http://example.com/a.csv' }), 'dataset.uri')).toMatch(/unsupported scheme "http:"; use builtin:<name>, s3:\/\/bucket\/key or a local path/);
     expect(issueFor(ds({ uri: 's3://Bad_Bucket/a.csv' }), 'dataset.uri')).toMatch(/valid bucket name/);
     expect(issueFor(ds({ uri: 's3://bucket' }), 'dataset.uri')).toMatch(/naming one object/);
@@ -222,6 +236,9 @@ describe('dataset', () => {
     expect(issueFor(ds({ validation_split: 1 }), 'dataset.validation_split')).toBe('expected a number < 1, got 1');
     expect(issueFor(ds({ validation_split: 0.6, test_split: 0.4 }), 'dataset.test_split')).toMatch(/validation_split \+ test_split must be < 1/);
     expect(issueFor(ds({ text_field: 'x', label_field: 'x' }), 'dataset.label_field')).toMatch(/must differ from text_field/);
+    expect(issueFor(ds({ text_field: 1, label_field: 1 }), 'dataset.label_field')).toMatch(/must differ from text_field/);
+    expect(issueFor(ds({ text_field: -1 }), 'dataset.text_field')).toBeDefined();
+    expect(issueFor(ds({ header: 'yes' }), 'dataset.header')).toMatch(/boolean|true|false/);
     expect(issueFor(ds({ max_rows: 0 }), 'dataset.max_rows')).toBe('expected a number > 0, got 0');
     expect(issueFor(ds({ path: 'a.csv' }), 'dataset.path')).toMatch(/^unknown key "path"; allowed: uri, /);
     expect(issueFor(ds('a.csv'), 'dataset')).toBe('expected a mapping, got "a.csv"');

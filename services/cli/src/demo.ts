@@ -12,6 +12,7 @@ import { CliError } from './exit-codes.js';
 import { startLocalStack, writeLocalSettings } from './local-stack.js';
 import { describeOutcome, type SweepFiles } from './outcome.js';
 import { readSpecFile, submitSweep } from './commands/submit.js';
+import { checkSpecDataset } from './dataset-check.js';
 import { followSweep } from './commands/follow.js';
 import { readLeaderboard } from './commands/inspect.js';
 import { downloadSweep } from './commands/download.js';
@@ -40,6 +41,8 @@ async function main(): Promise<number> {
   if (!Number.isInteger(workers) || workers < 1) throw new CliError(`--workers: expected a positive integer, got "${opts.workers}"`, 2);
   const { text, spec } = await readSpecFile(opts.spec);
   for (const notice of specNotices(spec)) console.log(`${opts.spec}: ${notice}`);
+  // Before starting anything; an s3:// dataset can only be read once the local S3 server runs (submitSweep checks it).
+  const datasetChecked = !spec.dataset.uri.startsWith('s3://') && (await checkSpecDataset(spec.dataset)).checked;
   const base = loadCliEnv({ ...process.env, S3_BUCKET: process.env.S3_BUCKET ?? 'sweepq' });
   const t0 = Date.now();
   console.log(`sweepq demo: ${spec.name ?? opts.spec} (${spec.method}) with ${workers} worker process(es)`);
@@ -61,7 +64,7 @@ async function main(): Promise<number> {
   const env = loadCliEnv({ ...process.env, ...stack.env });
   const ctx = await openContext(env);
   try {
-    const sweepId = await submitSweep(ctx, text, spec);
+    const sweepId = await submitSweep(ctx, text, spec, { checkDataset: !datasetChecked });
     console.log(`  submitted sweep ${sweepId}\n`);
     const final = await followSweep(ctx, sweepId, { signal: interrupted.signal });
     if (interrupted.signal.aborted) {

@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { LifecycleError, LifecycleErrorCode } from '@sweepq/lifecycle';
 import { SpecError, parseSpec, type SweepSpec } from '@sweepq/spec';
 import { SAFE_ID } from '@sweepq/storage';
+import { checkSpecDataset } from '../dataset-check.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 
@@ -40,17 +41,21 @@ export function newSweepId(name: string | undefined, now: Date = new Date()): st
   return `${slug || 'sweep'}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Store the spec and sweep.json, then add the sweep job. Returns the sweep id. */
+/**
+ * Check the dataset (unless `checkDataset: false`; a bad one is exit 2), store the spec and sweep.json, then add
+ * the sweep job. Returns the sweep id.
+ */
 export async function submitSweep(
   ctx: CliContext,
   text: string,
   spec: SweepSpec,
-  opts: { id?: string } = {},
+  opts: { id?: string; checkDataset?: boolean } = {},
 ): Promise<string> {
   const sweepId = opts.id ?? newSweepId(spec.name);
   if (!SAFE_ID.test(sweepId)) {
     throw new CliError(`--id "${sweepId}": use 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit`, ExitCode.Usage);
   }
+  if (opts.checkDataset !== false) await checkSpecDataset(spec.dataset, ctx.store);
   try {
     await ctx.lifecycle.submit({ sweepId, specText: text, ...(spec.name ? { name: spec.name } : {}) });
   } catch (err) {
