@@ -13,6 +13,7 @@ import type { TrialState} from '@sweepq/results';
 import { SweepState, isFinalSweepState, type SweepRecord, type TrialResult } from '@sweepq/results';
 import type { Logger } from '@sweepq/runtime';
 import { layout, type ArtifactStore } from '@sweepq/storage';
+import { MAX_TRIALS, parseSpec } from '@sweepq/spec';
 import { LifecycleError, LifecycleErrorCode } from './errors.js';
 import { readSweepRecord, readTrialResultAt } from './records.js';
 import { assertSweepTransition } from './transitions.js';
@@ -305,6 +306,35 @@ export class SweepLifecycle {
     await store.deletePrefix(layout.metrics(sweepId, r.trialId));
     // result.json last: until it is gone the trial still counts as finished.
     await store.deletePrefix(layout.result(sweepId, r.trialId));
+  }
+
+  // ---- extend ----
+
+  /**
+   * Continue a finished sweep up to `runCap` trials: random continues its sequence without repeating a configuration,
+   * bayes proposes from every observation so far; grid is refused (its combinations are all planned). The sweep is
+   * queued again for a coordinator, which keeps every result and plans only the new trials.
+   */
+  async extend(sweepId: string, runCap: number): Promise<{ from: number; runCap: number }> {
+    const doc = await this.open(sweepId);
+    const refuse = (why: string) => new LifecycleError(LifecycleErrorCode.Refused, `cannot extend sweep ${sweepId}: ${why}`, { sweepId });
+    if (!isFinalSweepState(doc.record.state)) throw refuse(`it is ${doc.record.state}; extend a finished or cancelled sweep (wait, or cancel it first)`);
+    const text = await this.deps.store.getText(layout.specYaml(sweepId));
+    if (text === undefined) throw refuse(`its spec ${this.deps.store.uri(layout.specYaml(sweepId))} is missing`);
+    const spec = parseSpec(text, { source: 'spec.yaml' });
+    if (spec.method === 'grid') {
+      throw refuse('a grid plans every combination of its values up front, so there is nothing to continue; add values and submit a new sweep, or `sweepq retry` its failed trials');
+    }
+    const from = doc.record.runCap ?? spec.run_cap ?? 0;
+    if (!Number.isSafeInteger(runCap) || runCap <= from || runCap > MAX_TRIALS) {
+      throw refuse(`--run-cap must be an integer above the sweep's current run_cap ${from} (at most ${MAX_TRIALS}), got ${runCap}`);
+    }
+    // The cancel has done its job; left set, it would cancel the continuation.
+    await this.deps.redis.del(this.keys.cancelled(sweepId));
+    const extensions = [...(doc.record.extensions ?? []), { at: now(), from, runCap }];
+    await doc.moveTo(SweepState.Queued, { runCap, extensions, cancelRequestedAt: undefined });
+    await this.#ensureSweepJob(doc.record);
+    return { from, runCap };
   }
 
   // ---- recovery ----

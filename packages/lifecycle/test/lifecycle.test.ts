@@ -218,6 +218,26 @@ describe('sweep life cycle', () => {
     expect(await life.owner('res-1')).toBeUndefined();
   });
 
+  it('extend continues a finished random sweep; refuses a running one, a grid, and a cap that is not higher', async () => {
+    const random = ['name: ext', 'method: random', 'run_cap: 3', 'parameters:', '  learning_rate: {min: 0.001, max: 0.1}'].join('\n');
+    await life.submit({ sweepId: 'ext-1', specText: random });
+    await expect(life.extend('ext-1', 6)).rejects.toThrow(/it is queued; extend a finished or cancelled sweep/);
+    const doc = await life.open('ext-1');
+    await doc.moveTo(SweepState.Cancelled, { cancelRequestedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:01.000Z' });
+    await redis.set(redisKeys(prefix).cancelled('ext-1'), 'x');
+    await expect(life.extend('ext-1', 3)).rejects.toThrow(/--run-cap must be an integer above the sweep's current run_cap 3/);
+    expect(await life.extend('ext-1', 6)).toEqual({ from: 3, runCap: 6 });
+    const rec = await life.read('ext-1');
+    expect(rec).toMatchObject({ state: SweepState.Queued, runCap: 6 });
+    expect(rec?.extensions?.[0]).toMatchObject({ from: 3, runCap: 6 });
+    expect(rec?.cancelRequestedAt).toBeUndefined();
+    expect(await life.isCancelled('ext-1')).toBe(false);
+    expect(await markerExists('ext-1')).toBe(true);
+    const grid = await runningSweep('ext-grid');
+    await grid.moveTo(SweepState.Completed, { finishedAt: new Date().toISOString() });
+    await expect(life.extend('ext-grid', 10)).rejects.toThrow(/a grid plans every combination/);
+  });
+
   it('fail() ends a sweep that is not finished, with the reason', async () => {
     await life.submit({ sweepId: 'fail-1', specText: SPEC });
     expect(await life.fail('fail-1', 'coordinator gave up after 3 attempt(s): boom')).toBe(true);

@@ -40,6 +40,9 @@ export interface SweepRecord {
   retries?: { at: string; trials: string[] }[];
   /** Each rebuild from the bucket after Redis lost the sweep's queue state (`sweepq resume`, or automatic). */
   recoveries?: { at: string; reason: string }[];
+  /** `run_cap` as raised by `sweepq extend` (spec.yaml stays as submitted); each extension, when and from what. */
+  runCap?: number;
+  extensions?: { at: string; from: number; runCap: number }[];
   /** Set by `sweepq cancel`: kept in the bucket so a sweep rebuilt after a Redis loss stays cancelled. */
   cancelRequestedAt?: string;
   /** Why a finished sweep ended, in words (e.g. the metric target was reached). */

@@ -37,10 +37,22 @@ function toTrialParams(combo: Readonly<Record<string, ParamValue>>): TrialParams
   return params as unknown as TrialParams;
 }
 
+/** Redraws of an extension trial before the space counts as exhausted, and the stream offset between redraws. */
+const MAX_REDRAWS = 1000;
+const REDRAW_STRIDE = 10_000_019;
+
+/** The trial's parameters as they will run (conditions applied), as a comparable key. */
+function comboKey(spec: SweepSpec, combo: Readonly<Record<string, ParamValue>>): string {
+  const p = applyConditions(spec, toTrialParams(combo)) as unknown as Record<string, ParamValue>;
+  return JSON.stringify(PARAMETER_NAMES.map((n) => p[n]));
+}
+
 /**
  * Expands a validated spec into its trials; parameters the spec does not mention take DEFAULT_PARAMS.
  * - grid: the cartesian product in written key order, last key fastest, truncated to `run_cap`.
- * - random: `run_cap` trials drawn reproducibly from `seed` (trial k depends only on seed and k).
+ * - random: `run_cap` trials drawn reproducibly from `seed` (trial k depends only on seed and k); from
+ *   `no_repeats_from` on (an extended sweep), no trial repeats an earlier configuration, and the plan ends early when
+ *   the space has none left.
  * - bayes: not planned up front; trials are proposed one at a time as results arrive (`TpeSampler` in
  *   `@sweepq/search`), so this throws.
  * Conditional parameters that do not apply to a trial take DEFAULT_PARAMS; a grid enumerates them only where they
@@ -68,7 +80,19 @@ export function planTrials(spec: SweepSpec): PlannedTrial[] {
     }
     case 'random': {
       if (cap === undefined) throw new SpecError([{ path: 'run_cap', message: 'required for method random; add e.g. run_cap: 20' }]);
-      for (let i = 0; i < cap; i++) push(randomCombination(spec.parameters, spec.seed, i));
+      const from = spec.no_repeats_from ?? cap;
+      const seen = new Set<string>();
+      for (let i = 0; i < cap; i++) {
+        let combo = randomCombination(spec.parameters, spec.seed, i);
+        // An extension continues the sequence without repeating a configuration: a repeat is drawn again from a
+        // stream of its own (still fixed by seed and index); a space with nothing left ends the plan there.
+        for (let k = 1; i >= from && seen.has(comboKey(spec, combo)) && k <= MAX_REDRAWS; k++) {
+          combo = randomCombination(spec.parameters, spec.seed, i + k * REDRAW_STRIDE);
+        }
+        if (i >= from && seen.has(comboKey(spec, combo))) break;
+        seen.add(comboKey(spec, combo));
+        push(combo);
+      }
       return trials;
     }
     case 'bayes':

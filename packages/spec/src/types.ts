@@ -216,6 +216,11 @@ export interface SweepSpec {
   parameters: Record<string, ParameterSpec>;
   /** Maximum number of trials; required for random and bayes search. */
   run_cap?: number;
+  /**
+   * Set by `sweepq extend` on the resolved spec, never written by users: the run_cap before the extension. Random
+   * trials from this index on never repeat a configuration planned before them.
+   */
+  no_repeats_from?: number;
   /** Options of `method: bayes` (only allowed with it), as written. */
   bayes?: BayesSpec;
   /** sweepq key: trials running at once for adaptive search (bayes), which proposes a new trial as one finishes. Default {@link DEFAULT_MAX_IN_FLIGHT} capped at run_cap. Grid and random enqueue every trial up front. */

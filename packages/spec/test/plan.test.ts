@@ -178,3 +178,29 @@ describe('random', () => {
     expect(() => planTrials(noCap)).toThrow(SpecError);
   });
 });
+
+describe('random, extended (sweepq extend)', () => {
+  const key = (p: object) => JSON.stringify(p);
+  test('keeps every planned trial, continues the sequence, never repeats a configuration, stops when the space is used up', () => {
+    // 4 configurations; with seed 3 the first 6 plain draws repeat some.
+    const base = validateSpec({ method: 'random', run_cap: 6, seed: 3, parameters: { optimizer: { values: ['adam', 'sgd'] }, batch_size: { values: [16, 32] } } });
+    const plain = planTrials(base);
+    expect(new Set(plain.map((t) => key(t.params))).size).toBeLessThan(6);
+    const original = planTrials({ ...base, run_cap: 2 });
+    const extended = planTrials({ ...base, run_cap: 6, no_repeats_from: 2 });
+    expect(extended.slice(0, 2)).toEqual(original);
+    // Only 4 distinct configurations exist: the extension plans the ones not yet planned, then stops.
+    const distinctBefore = new Set(original.map((t) => key(t.params))).size;
+    expect(extended).toHaveLength(2 + (4 - distinctBefore));
+    for (const t of extended.slice(2)) expect(extended.filter((u) => key(u.params) === key(t.params))).toHaveLength(1);
+    expect(extended.map((t) => t.index)).toEqual(extended.map((_, i) => i));
+  });
+
+  test('in a continuous space the extension is the same sequence (no repeats to avoid) and reproducible', () => {
+    const base = validateSpec({ method: 'random', run_cap: 5, seed: 9, parameters: { learning_rate: { distribution: 'log_uniform_values', min: 0.0001, max: 0.1 } } });
+    const ext = planTrials({ ...base, run_cap: 12, no_repeats_from: 5 });
+    expect(ext.slice(0, 5)).toEqual(planTrials(base));
+    expect(ext).toEqual(planTrials({ ...base, run_cap: 12 }));
+    expect(new Set(ext.map((t) => t.params.learning_rate)).size).toBe(12);
+  });
+});

@@ -100,6 +100,9 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
     if (err instanceof SpecError) return fail(err.message);
     throw err;
   }
+  // `sweepq extend` raised run_cap (spec.yaml stays as submitted); new random trials never repeat earlier ones.
+  const firstExtension = doc.record.extensions?.[0];
+  if (doc.record.runCap !== undefined && firstExtension) spec = { ...spec, run_cap: doc.record.runCap, no_repeats_from: firstExtension.from };
 
   // Planned before: taken over from a dead coordinator, rebuilt after a Redis loss, or retried.
   const plannedBefore = doc.record.trials !== undefined;
@@ -157,6 +160,7 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
           await store.putJson(layout.params(sweepId, t.trialId), { trialId: t.trialId, index: t.index, seed: trialSeed(spec.seed, t.index), params: t.params });
         }
         await enqueueTrials(sweepId, false, fresh, spec, dataset, deps, log);
+        log.info({ trials: fresh.map((t) => t.trialId), observations: adaptive.observations }, 'proposed trials');
         planned.push(...fresh);
         for (const t of fresh) states.set(t.trialId, 'queued');
       }
@@ -410,6 +414,11 @@ class AdaptiveProposer {
     this.#sampler = new TpeSampler(spec, { seed: spec.seed });
     this.#plan = planAdaptive(spec);
     this.#rungs = spec.early_terminate ? new RungStore(deps.redis, deps.queuePrefix, sweepId) : undefined;
+  }
+
+  /** How many finished trials the sampler has seen (what its next proposal is fitted on). */
+  get observations(): number {
+    return this.#observed.size;
   }
 
   /** Trials to expect in all: run_cap, or fewer if the space ran out. */

@@ -1,0 +1,110 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SweepRecord, TrialResult } from '@sweepq/results';
+import { layout } from '@sweepq/storage';
+import { createWorld, waitFor, type TestWorld } from './helpers/env.js';
+import { runCli } from './helpers/cli.js';
+import { submitYaml, uploadToyDataset, waitForSweep } from './helpers/sweeps.js';
+
+// W&B cannot add runs to a finished sweep (wandb/wandb#10225); `sweepq extend` can.
+let world: TestWorld;
+let uri: string;
+
+beforeAll(async () => {
+  world = await createWorld();
+  uri = await uploadToyDataset(world, 300);
+  world.start('coordinator', 'coordinator');
+  world.start('worker', 'worker-a', { WORKER_ID: 'a' });
+  world.start('worker', 'worker-b', { WORKER_ID: 'b' });
+});
+afterAll(async () => {
+  await world?.cleanup();
+});
+
+const common = ['  embedding_dim: {value: 8}', '  max_words: {value: 60}', '  max_len: {value: 20}', '  batch_size: {value: 32}', '  epochs: {value: 1}', 'dataset:'];
+
+async function results(sweepId: string): Promise<TrialResult[]> {
+  const keys = (await world.store.list(layout.trialsPrefix(sweepId))).filter((k) => /\/trials\/t\d+\/result\.json$/.test(k));
+  return Promise.all(keys.map(async (k) => (await world.store.getJson<TrialResult>(k))!));
+}
+const configKey = (r: TrialResult) => JSON.stringify(r.params);
+
+describe('sweepq extend', () => {
+  it('continues a finished random sweep without repeating a configuration, and stops when the space is used up', async () => {
+    // 4 configurations in all; the first 2 trials are kept as they were.
+    const sweepId = await submitYaml(world, [
+      'name: ext-random',
+      'method: random',
+      'run_cap: 2',
+      'seed: 3',
+      'parameters:',
+      '  lstm_units: {values: [8, 16]}',
+      '  learning_rate: {values: [0.01, 0.02]}',
+      ...common,
+      `  uri: ${uri}`,
+    ]);
+    await waitForSweep(world, sweepId);
+    const before = await results(sweepId);
+    const ext = await runCli(['extend', sweepId, '--run-cap', '10', '--json'], world.env);
+    expect(ext.status, ext.stderr).toBe(0);
+    expect(JSON.parse(ext.stdout)).toMatchObject({ from: 2, runCap: 10 });
+    const record = await waitFor(
+      'the extended sweep to finish',
+      async () => {
+        const r = await world.store.getJson<SweepRecord>(layout.sweepJson(sweepId));
+        return r && r.state === 'completed' && r.extensions ? r : undefined;
+      },
+      180_000,
+    );
+    const after = await results(sweepId);
+    const distinctBefore = new Set(before.map(configKey)).size;
+    // Only the configurations not tried yet were added, each once; the space then ran out (4 configurations).
+    expect(after).toHaveLength(2 + (4 - distinctBefore));
+    expect(new Set(after.map(configKey)).size).toBe(4);
+    for (const r of before) expect(after.find((a) => a.trialId === r.trialId)?.finishedAt).toBe(r.finishedAt);
+    expect(record.trials?.total).toBe(after.length);
+  });
+
+  it("continues a bayes sweep whose TPE is fitted on every earlier trial; a grid is refused with the reason", async () => {
+    const sweepId = await submitYaml(world, [
+      'name: ext-bayes',
+      'method: bayes',
+      'run_cap: 6',
+      'max_in_flight: 2',
+      'bayes: {n_startup_trials: 3}',
+      'parameters:',
+      '  learning_rate: {distribution: log_uniform_values, min: 0.001, max: 0.1}',
+      '  lstm_units: {values: [8, 16]}',
+      ...common,
+      `  uri: ${uri}`,
+    ]);
+    await waitForSweep(world, sweepId);
+    const ext = await runCli(['extend', sweepId, '--run-cap', '9'], world.env);
+    expect(ext.status, ext.stderr).toBe(0);
+    await waitFor(
+      'the extended sweep to finish',
+      async () => {
+        const r = await world.store.getJson<SweepRecord>(layout.sweepJson(sweepId));
+        return r && r.state === 'completed' && r.extensions ? r : undefined;
+      },
+      180_000,
+    );
+    const all = await results(sweepId);
+    expect(all.map((r) => r.trialId).sort()).toEqual(['t0000', 't0001', 't0002', 't0003', 't0004', 't0005', 't0006', 't0007', 't0008']);
+    expect(new Set(all.map(configKey)).size).toBe(9);
+    // The coordinator's first proposal after the extension saw all 6 earlier trials.
+    const log = await readFile(join(world.dir, 'coordinator.log'), 'utf8');
+    const proposal = log
+      .split('\n')
+      .map((l) => (l.includes('"proposed trials"') && l.includes(sweepId) ? (JSON.parse(l) as { trials: string[]; observations: number }) : undefined))
+      .find((p) => p?.trials.includes('t0006'));
+    expect(proposal?.observations).toBe(6);
+
+    const grid = await submitYaml(world, ['name: ext-grid', 'method: grid', 'parameters:', '  lstm_units: {values: [8]}', ...common, `  uri: ${uri}`]);
+    await waitForSweep(world, grid);
+    const refused = await runCli(['extend', grid, '--run-cap', '5'], world.env);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/cannot extend sweep .*: a grid plans every combination of its values up front/);
+  });
+});
