@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
@@ -51,6 +52,8 @@ export interface Liveness {
 
 const now = () => new Date().toISOString();
 const CANCEL_TTL_SEC = 30 * 24 * 3600;
+/** A cancel with no coordinator waits this long for running trials to stop (they poll the flag every second). */
+const RUNNING_TRIALS_WAIT_MS = 15_000;
 
 /**
  * One sweep's `sweep.json`, held by the process that changes it. {@link save} writes details; {@link moveTo}
@@ -226,10 +229,19 @@ export class SweepLifecycle {
       return { removed, state: SweepState.Cancelled };
     }
     if (jobState === 'active' && (await this.owner(sweepId))) return { removed, state: 'cancelling' };
-    // Nobody owns it (coordinator gone, job lost or failed for good): finish it here.
+    // Nobody owns it (coordinator gone, job lost or failed for good): finish it here, once the trials still running
+    // have seen the flag and committed their own (cancelled) results, which keep their partial metrics.
     if (sweepJob && jobState !== 'active') await sweepJob.remove().catch(() => undefined);
+    await this.#waitForRunningTrials(sweepId, RUNNING_TRIALS_WAIT_MS);
     await finalizeUnowned(doc);
     return { removed, state: (await this.require(sweepId)).state };
+  }
+
+  async #waitForRunningTrials(sweepId: string, maxMs: number): Promise<void> {
+    for (const deadline = Date.now() + maxMs; Date.now() < deadline; await sleep(250)) {
+      const active = await this.deps.trials.getJobs(['active'], 0, -1);
+      if (!active.some((j) => (j.data as { sweepId?: string } | undefined)?.sweepId === sweepId)) return;
+    }
   }
 
   /** Remove this sweep's trial jobs that have not started; returns how many. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { ClaimOutcome, QueueName, claimResult, redisKeys } from '@sweepq/queue';
 import { TrialState, type TrialResult } from '@sweepq/results';
@@ -29,6 +30,9 @@ export class LockLostError extends Error {
 }
 
 const DONE_TTL_SEC = 30 * 24 * 3600;
+/** How long a final result waits for a worker that claimed the commit first to write its own (20 × 250 ms). */
+const FINAL_WAIT_POLLS = 20;
+const FINAL_WAIT_MS = 250;
 
 /**
  * Every trial state change: claim, commit (`result.json` is the commit point), final results written for trials that
@@ -141,6 +145,21 @@ export class TrialLifecycle {
       attempt: attempts,
       finishedAt: new Date().toISOString(),
     };
+    // Claim the commit like a worker does, so a worker that took the trial meanwhile (a race with the queue) cannot
+    // overwrite this result later; if a worker claimed first, its result wins.
+    const claimKey = this.#keys.resultClaim(sweepId, t.trialId);
+    if ((await this.#deps.redis.set(claimKey, `final:${state}`, 'EX', DONE_TTL_SEC, 'NX')) !== 'OK') {
+      for (let i = 0; i < FINAL_WAIT_POLLS; i++) {
+        const theirs = await this.result(sweepId, t.trialId);
+        if (theirs) {
+          await this.markDone(sweepId, t.trialId, theirs.state);
+          return theirs;
+        }
+        await sleep(FINAL_WAIT_MS);
+      }
+      // The claimer died before writing: this result stands.
+      await this.#deps.redis.set(claimKey, `final:${state}`, 'EX', DONE_TTL_SEC);
+    }
     await this.#deps.store.putJson(layout.result(sweepId, t.trialId), result);
     await this.markDone(sweepId, t.trialId, state);
     await this.#dropCheckpoint(sweepId, t.trialId);

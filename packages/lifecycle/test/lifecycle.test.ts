@@ -283,6 +283,16 @@ describe('trial life cycle', () => {
     expect((await trialLife.result('tr-2', 't0003'))?.error).toBe('boom');
     expect((await trialLife.doneTrials('tr-2')).get('t0003')).toBe(TrialState.Failed);
   });
+
+  it('a worker that finishes a trial after it was recorded final (cancelled meanwhile) keeps the recorded result', async () => {
+    const jobId = trialJobId('tr-3', 't0001');
+    await redis.set(redisKeys(prefix).jobLock(QueueName.Trials, jobId), 'token-w', 'PX', 30_000);
+    const params = result('x', 't', 0, 'failed', null).params;
+    await trialLife.recordFinal('tr-3', { trialId: 't0001', index: 1, params }, { name: 'val_accuracy', goal: 'maximize' }, TrialState.Cancelled, 'sweep cancelled', 0);
+    const kept = await trialLife.commit(result('tr-3', 't0001', 1, TrialState.Completed, 0.9), { jobId, token: 'token-w', attempt: 1 });
+    expect(kept.state).toBe(TrialState.Cancelled);
+    expect((await trialLife.result('tr-3', 't0001'))?.state).toBe(TrialState.Cancelled);
+  });
 });
 
 describe('rung state rebuilt from the bucket', () => {

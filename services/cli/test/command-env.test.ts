@@ -71,7 +71,7 @@ describe('where a command finds its data', () => {
     } finally {
       await cmd.close();
     }
-    const after = createArtifactStore({ ...storeSettings(cmd.env), maxAttempts: 1 });
+    const after = createArtifactStore({ ...storeSettings(cmd.env), maxAttempts: 1, retry: { forMs: 0 } });
     await expect(after.ensureBucket(false)).rejects.toThrow(/cannot reach the S3 endpoint/);
     after.client.destroy();
   });
