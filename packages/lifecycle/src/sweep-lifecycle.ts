@@ -239,9 +239,14 @@ export class SweepLifecycle {
 
   async #waitForRunningTrials(sweepId: string, maxMs: number): Promise<void> {
     for (const deadline = Date.now() + maxMs; Date.now() < deadline; await sleep(250)) {
-      const active = await this.deps.trials.getJobs(['active'], 0, -1);
-      if (!active.some((j) => (j.data as { sweepId?: string } | undefined)?.sweepId === sweepId)) return;
+      const active = (await this.deps.trials.getJobs(['active'], 0, -1)).filter((j) => (j.data as { sweepId?: string } | undefined)?.sweepId === sweepId);
+      if (!(await Promise.all(active.map((j) => this.#held(j)))).some(Boolean)) return;
     }
+  }
+
+  /** Whether a worker holds this job's lock (an `active` job whose worker died keeps its state but loses its lock). */
+  async #held(job: Job): Promise<boolean> {
+    return job.id !== undefined && (await this.deps.redis.exists(this.keys.jobLock(QueueName.Trials, job.id))) === 1;
   }
 
   /** Remove this sweep's trial jobs that have not started; returns how many. */
@@ -285,7 +290,7 @@ export class SweepLifecycle {
       if (!r || !states.has(r.state)) continue;
       // Check every trial before changing anything, so a refusal leaves the sweep as it was.
       const job = await trials.getJob(trialJobId(sweepId, r.trialId));
-      if (job && (await job.getState()) === 'active') {
+      if (job && (await job.getState()) === 'active' && (await this.#held(job))) {
         throw new LifecycleError(LifecycleErrorCode.Refused, `trial ${r.trialId} is still running; try again when it has stopped`, { sweepId });
       }
       chosen.push(r);
