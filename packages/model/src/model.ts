@@ -1,4 +1,4 @@
-import type { TrialParams } from '@sweepq/spec';
+import { OPTIMIZERS, type OptimizerName, type TrialParams } from '@sweepq/spec';
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from './errors.js';
 import { fastDropout } from './fast-dropout.js';
@@ -22,7 +22,7 @@ export interface ModelParams {
   /** Optimizer learning rate (> 0). */
   learningRate: number;
   /** Optimizer, with tfjs defaults for everything but the learning rate. */
-  optimizer: 'adam' | 'sgd' | 'rmsprop' | 'adagrad';
+  optimizer: OptimizerName;
   /** Number of classes (>= 2); labels are `0..numClasses-1`. */
   numClasses: number;
   /** Seed for the weight initialisers; default: unseeded (`Math.random`). */
@@ -72,8 +72,8 @@ function check(p: ModelParams): void {
   if (typeof p.learningRate !== 'number' || !(p.learningRate > 0) || !Number.isFinite(p.learningRate)) {
     issues.push(`learningRate: expected a finite number > 0, got ${JSON.stringify(p.learningRate)}`);
   }
-  if (!['adam', 'sgd', 'rmsprop', 'adagrad'].includes(p.optimizer)) {
-    issues.push(`optimizer: expected one of adam, sgd, rmsprop, adagrad, got ${JSON.stringify(p.optimizer)}`);
+  if (!(OPTIMIZERS as readonly string[]).includes(p.optimizer)) {
+    issues.push(`optimizer: expected one of ${OPTIMIZERS.join(', ')}, got ${JSON.stringify(p.optimizer)}`);
   }
   if (p.seed != null && !Number.isFinite(p.seed)) issues.push(`seed: expected a finite number, got ${JSON.stringify(p.seed)}`);
   if (p.lstmImplementation != null && p.lstmImplementation !== 'fused' && p.lstmImplementation !== 'stock') {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TrialParams } from '@sweepq/spec';
+import { PARAMETER_NAMES, PARAMETER_RULES, type ParameterName, type ParameterRule, type TrialParams } from '@sweepq/spec';
 import { SweepqError } from '@sweepq/runtime';
 
 const safeId = z
@@ -17,26 +17,29 @@ export const sweepJobSchema = z
   .strict();
 export type SweepJob = z.infer<typeof sweepJobSchema>;
 
-/** One trial's resolved parameters; the same fields as `TrialParams` in @sweepq/spec. */
-export const trialParamsSchema = z
-  .object({
-    max_words: z.number().int().min(2),
-    max_len: z.number().int().min(1),
-    embedding_dim: z.number().int().min(1),
-    lstm_units: z.number().int().min(1),
-    dropout: z.number().min(0).lt(1),
-    recurrent_dropout: z.number().min(0).lt(1),
-    learning_rate: z.number().positive(),
-    optimizer: z.enum(['adam', 'sgd', 'rmsprop', 'adagrad']),
-    batch_size: z.number().int().min(1),
-    epochs: z.number().int().min(1),
-  })
-  .strict();
+/** A zod schema for one parameter's rule: the same bounds the spec enforces. */
+function ruleSchema(rule: ParameterRule): z.ZodType {
+  switch (rule.type) {
+    case 'int':
+      return z.number().int().min(rule.min).max(rule.max);
+    case 'enum':
+      return z.enum(rule.values as [string, ...string[]]);
+    case 'float': {
+      let n = z.number();
+      n = rule.minExclusive ? n.gt(rule.min) : n.min(rule.min);
+      if (Number.isFinite(rule.max)) n = rule.maxExclusive ? n.lt(rule.max) : n.max(rule.max);
+      return n.finite();
+    }
+  }
+}
 
-// Compile-time check that the queue's schema and the spec's type describe the same thing.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const _paramsMatch: Same<z.infer<typeof trialParamsSchema>, TrialParams> = true;
-void _paramsMatch;
+/**
+ * One trial's resolved parameters, derived from the spec's parameter table (`PARAMETER_RULES`): Redis is a trust
+ * boundary, and a payload is held to exactly the bounds a spec is.
+ */
+export const trialParamsSchema = z
+  .object(Object.fromEntries(PARAMETER_NAMES.map((n) => [n, ruleSchema(PARAMETER_RULES[n])])) as Record<ParameterName, z.ZodType>)
+  .strict() as unknown as z.ZodType<TrialParams>;
 
 /** A trial to train. */
 export const trialJobSchema = z

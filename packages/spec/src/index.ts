@@ -1,6 +1,6 @@
 export { SpecError } from './errors.js';
 export type { SpecIssue } from './errors.js';
-export { DEFAULT_PARAMS, OPTIMIZERS, PARAMETER_NAMES, PARAMETER_RULES } from './parameters.js';
+export { DEFAULT_PARAMS, OPTIMIZERS, PARAMETERS, PARAMETER_NAMES, PARAMETER_RULES, parameterTable } from './parameters.js';
 export type { OptimizerName, ParameterName, ParameterRule, TrialParams } from './parameters.js';
 export {
   BAYES_DEFAULTS,

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PARAMS, PARAMETER_NAMES, PARAMETER_RULES, type ParameterName } from '@sweepq/spec';
+import { PayloadError, parsePayload, trialParamsSchema } from '../src/index.js';
+
+// Redis is a trust boundary: a job payload is held to exactly the bounds a spec is, from the one parameter table.
+const withParam = (name: ParameterName, value: unknown) => ({ ...DEFAULT_PARAMS, [name]: value });
+const accepts = (name: ParameterName, value: unknown) => trialParamsSchema.safeParse(withParam(name, value)).success;
+
+describe('trial payload parameters', () => {
+  it('accepts the defaults and refuses unknown or missing keys', () => {
+    expect(trialParamsSchema.safeParse(DEFAULT_PARAMS).success).toBe(true);
+    expect(trialParamsSchema.safeParse({ ...DEFAULT_PARAMS, cell: 'gru' }).success).toBe(false);
+    const { epochs: _e, ...missing } = DEFAULT_PARAMS;
+    expect(trialParamsSchema.safeParse(missing).success).toBe(false);
+  });
+
+  it("holds every parameter to the spec's own bounds", () => {
+    for (const name of PARAMETER_NAMES) {
+      const rule = PARAMETER_RULES[name];
+      if (rule.type === 'int') {
+        expect(accepts(name, rule.min), `${name} min`).toBe(true);
+        expect(accepts(name, rule.max), `${name} max`).toBe(true);
+        expect(accepts(name, rule.min - 1), `${name} below min`).toBe(false);
+        expect(accepts(name, rule.max + 1), `${name} above max`).toBe(false);
+        expect(accepts(name, rule.min + 0.5), `${name} fraction`).toBe(false);
+      } else if (rule.type === 'float') {
+        expect(accepts(name, rule.min), `${name} at min`).toBe(!rule.minExclusive);
+        if (Number.isFinite(rule.max)) expect(accepts(name, rule.max), `${name} at max`).toBe(!rule.maxExclusive);
+        expect(accepts(name, Number.NaN), `${name} NaN`).toBe(false);
+      } else {
+        for (const v of rule.values) expect(accepts(name, v)).toBe(true);
+        expect(accepts(name, 'adamw')).toBe(false);
+      }
+    }
+  });
+
+  it('refuses an absurd model a spec would refuse, naming the field', () => {
+    expect(() => parsePayload('trials', trialParamsSchema, withParam('lstm_units', 1_000_000))).toThrow(PayloadError);
+    expect(() => parsePayload('trials', trialParamsSchema, withParam('lstm_units', 1_000_000))).toThrow(/lstm_units: Too big: expected number to be <=4096/);
+  });
+});
