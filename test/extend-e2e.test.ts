@@ -10,6 +10,8 @@ import { submitYaml, uploadToyDataset, waitForSweep } from './helpers/sweeps.js'
 // W&B cannot add runs to a finished sweep (wandb/wandb#10225); `sweepq extend` can.
 let world: TestWorld;
 let uri: string;
+/** The bayes sweep of the second test, warm-starting the third. */
+let bayesSweep = '';
 
 beforeAll(async () => {
   world = await createWorld();
@@ -80,6 +82,7 @@ describe('sweepq extend', () => {
       `  uri: ${uri}`,
     ]);
     await waitForSweep(world, sweepId);
+    bayesSweep = sweepId;
     const ext = await runCli(['extend', sweepId, '--run-cap', '9'], world.env);
     expect(ext.status, ext.stderr).toBe(0);
     await waitFor(
@@ -106,5 +109,40 @@ describe('sweepq extend', () => {
     const refused = await runCli(['extend', grid, '--run-cap', '5'], world.env);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/cannot extend sweep .*: a grid plans every combination of its values up front/);
+  });
+
+  it('prior_sweeps warm-starts TPE from an earlier sweep; a missing sweep or a space with none of its trials is refused, naming why', async () => {
+    expect(bayesSweep).not.toBe('');
+    const space = (lstm: string) => [
+      'method: bayes',
+      'run_cap: 2',
+      'bayes: {n_startup_trials: 3}',
+      `prior_sweeps: [${bayesSweep}]`,
+      'parameters:',
+      '  learning_rate: {distribution: log_uniform_values, min: 0.001, max: 0.1}',
+      `  lstm_units: ${lstm}`,
+      ...common,
+      `  uri: ${uri}`,
+    ];
+    const warm = await submitYaml(world, ['name: warm', ...space('{values: [8, 16]}')]);
+    const record = await waitForSweep(world, warm);
+    expect(record.state).toBe('completed');
+    const log = await readFile(join(world.dir, 'coordinator.log'), 'utf8');
+    expect(log).toContain(`warm start: 9 of 9 trials of ${bayesSweep}`);
+    // The first proposal already models all 9 earlier trials (no random start-up trials).
+    const first = log
+      .split('\n')
+      .map((l) => (l.includes('"proposed trials"') && l.includes(warm) ? (JSON.parse(l) as { trials: string[]; observations: number }) : undefined))
+      .find((p) => p?.trials.includes('t0000'));
+    expect(first?.observations).toBe(9);
+    const earlier = new Set((await results(bayesSweep)).map(configKey));
+    for (const r of await results(warm)) expect(earlier.has(configKey(r))).toBe(false);
+
+    const narrow = await submitYaml(world, ['name: narrow', ...space('{value: 32}')]);
+    const failed = await waitForSweep(world, narrow);
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toMatch(/prior_sweeps: none of the 9 finished trials of .* lies inside this sweep's search space; parameters outside it: lstm_units \(9\)/);
+    const missing = await submitYaml(world, ['name: missing', ...space('{values: [8, 16]}').map((l) => (l.startsWith('prior_sweeps') ? 'prior_sweeps: [no-such-sweep]' : l))]);
+    expect((await waitForSweep(world, missing)).error).toMatch(/prior_sweeps: no sweep "no-such-sweep" in s3:\/\//);
   });
 });

@@ -48,6 +48,11 @@ export interface Observation {
 export interface TpeSamplerOptions {
   /** Seed of every draw; default the spec's `seed`. */
   seed?: number;
+  /**
+   * Observations from earlier sweeps (`prior_sweeps`) passed with every proposal: they count towards
+   * `n_startup_trials`, so a warm-started sweep models from its first trial on. Default 0.
+   */
+  warmStart?: number;
 }
 
 interface Dim {
@@ -268,6 +273,7 @@ export class TpeSampler {
   private readonly dims: Dim[];
   private readonly seed: number;
   private readonly options: ReturnType<typeof resolveBayes>;
+  private readonly warmStart: number;
   private readonly goal: 'maximize' | 'minimize';
   /** Observations an epoch needs before trials are compared there (multi-fidelity; see the class comment). */
   private readonly minPerLevel: number;
@@ -281,6 +287,7 @@ export class TpeSampler {
     this.dims = Object.entries(spec.parameters).map(([name, ps]) => makeDim(name as ParameterName, ps));
     this.seed = (opts.seed ?? spec.seed) >>> 0;
     this.options = resolveBayes(spec);
+    this.warmStart = opts.warmStart ?? 0;
     this.goal = spec.metric.goal;
     const free = this.dims.filter((d) => d.spec.kind !== 'constant').length;
     this.minPerLevel = Math.max(this.options.n_startup_trials, free + 1);
@@ -307,7 +314,7 @@ export class TpeSampler {
     if (!Number.isSafeInteger(index) || index < 0) throw new RangeError(`trial index must be a non-negative integer, got ${String(index)}`);
     const taken = new Set<string>([...observations.map((o) => paramsKey(o.params)), ...pending.map(paramsKey)]);
     const valued = observations.filter((o) => o.value !== null && Number.isFinite(o.value));
-    if (index >= this.options.n_startup_trials && valued.length > 0) {
+    if (index + this.warmStart >= this.options.n_startup_trials && valued.length > 0) {
       const proposal = this.tpe(index, observations, pending, taken);
       if (proposal !== undefined) return proposal;
     }

@@ -56,3 +56,4 @@ export { specNotices } from './notices.js';
 export { createRng } from './prng.js';
 export type { Rng } from './prng.js';
 export { firstMultiple, lastMultiple, multiple } from './quantize.js';
+export { outsideSpace, parameterContains } from './space.js';

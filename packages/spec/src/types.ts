@@ -216,6 +216,8 @@ export interface SweepSpec {
   parameters: Record<string, ParameterSpec>;
   /** Maximum number of trials; required for random and bayes search. */
   run_cap?: number;
+  /** sweepq key (bayes): earlier sweeps whose results warm-start the TPE (their trials inside this sweep's space). */
+  prior_sweeps?: string[];
   /**
    * Set by `sweepq extend` on the resolved spec, never written by users: the run_cap before the extension. Random
    * trials from this index on never repeat a configuration planned before them.

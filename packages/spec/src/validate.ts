@@ -30,6 +30,7 @@ const TOP_LEVEL_KEYS = [
   'dataset',
   'trial_timeout',
   'early_terminate',
+  'prior_sweeps',
   ...IGNORED_WANDB_KEYS,
 ] as const;
 
@@ -63,6 +64,11 @@ const scalars = z.object({
   max_in_flight: z.number().int().positive().max(10_000).optional(),
   seed: z.number().int().min(0).max(0xffff_ffff).default(0),
   trial_timeout: z.number().positive().optional(),
+  prior_sweeps: z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'expected a sweep id (1-64 characters of a-z, 0-9 and "-")'))
+    .min(1)
+    .max(20)
+    .optional(),
 });
 
 const metricSchema = z.object({
@@ -223,6 +229,9 @@ export function validateSpec(obj: unknown): SweepSpec {
       issues.push({ path: 'bayes', message: `only used by method: bayes, but method is ${method}; remove the bayes block or set method: bayes` });
     }
   }
+  if (obj['prior_sweeps'] !== undefined && method !== undefined && method !== 'bayes') {
+    issues.push({ path: 'prior_sweeps', message: `warm-starts the bayes sampler from earlier sweeps, but method is ${method}; set method: bayes or remove prior_sweeps` });
+  }
   const runCap = parsedScalars.success ? parsedScalars.data.run_cap : undefined;
   if (method !== undefined && parameters !== undefined && (parsedScalars.success || obj['run_cap'] === undefined)) {
     checkCombination(method, parameters, runCap, issues);
@@ -238,6 +247,7 @@ export function validateSpec(obj: unknown): SweepSpec {
   if (bayes !== undefined) spec.bayes = bayes;
   if (s.max_in_flight !== undefined) spec.max_in_flight = s.max_in_flight;
   if (s.trial_timeout !== undefined) spec.trial_timeout = s.trial_timeout;
+  if (s.prior_sweeps !== undefined) spec.prior_sweeps = [...new Set(s.prior_sweeps)];
   if (earlyTerminate !== undefined) spec.early_terminate = earlyTerminate;
   for (const key of IGNORED_WANDB_KEYS) {
     if (obj[key] !== undefined) ignored[key] = plainCopy(obj[key]);

@@ -29,6 +29,7 @@ import { SpecError, metricTargetReached, parseSpec, planTrials, specHash, trialI
 import { RungStore, SearchError, SearchErrorCode, TpeSampler, planAdaptive, type Observation } from '@sweepq/search';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
 import { prepareSweepDataset } from './dataset-preparer.js';
+import { PriorSweepError, priorObservations } from './prior-sweeps.js';
 import { ReportRefresher, type KnownTrials } from '@sweepq/report';
 
 /** What {@link runSweep} needs from its process. */
@@ -124,7 +125,14 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   }
 
   // Grid and random plan every trial up front; bayes proposes them one by one as results arrive.
-  const adaptive = spec.method === 'bayes' ? new AdaptiveProposer(spec, sweepId, deps) : undefined;
+  let priors: Observation[] = [];
+  try {
+    priors = spec.method === 'bayes' ? await priorObservations(spec, sweepId, deps) : [];
+  } catch (err) {
+    if (err instanceof PriorSweepError) return fail(err.message);
+    throw err;
+  }
+  const adaptive = spec.method === 'bayes' ? new AdaptiveProposer(spec, sweepId, deps, priors) : undefined;
   const planned = adaptive ? await adaptive.existingProposals() : planTrials(spec);
   const total = () => (adaptive ? adaptive.total : planned.length);
   if (plannedBefore && (doc.record.recoveries?.length ?? 0) > 0) {
@@ -407,18 +415,22 @@ class AdaptiveProposer {
   readonly #rungs: RungStore | undefined;
   #exhausted = false;
 
-  constructor(spec: SweepSpec, sweepId: string, deps: SweepRunnerDeps) {
+  /** Observations from `prior_sweeps` (warm start): passed with every proposal, never proposed again. */
+  readonly #priors: Observation[];
+
+  constructor(spec: SweepSpec, sweepId: string, deps: SweepRunnerDeps, priors: Observation[] = []) {
     this.#sweepId = sweepId;
     this.#deps = deps;
     this.#spec = spec;
-    this.#sampler = new TpeSampler(spec, { seed: spec.seed });
+    this.#priors = priors;
+    this.#sampler = new TpeSampler(spec, { seed: spec.seed, warmStart: priors.length });
     this.#plan = planAdaptive(spec);
     this.#rungs = spec.early_terminate ? new RungStore(deps.redis, deps.queuePrefix, sweepId) : undefined;
   }
 
-  /** How many finished trials the sampler has seen (what its next proposal is fitted on). */
+  /** How many finished trials the sampler has seen, prior sweeps' included (what its next proposal is fitted on). */
   get observations(): number {
-    return this.#observed.size;
+    return this.#priors.length + this.#observed.size;
   }
 
   /** Trials to expect in all: run_cap, or fewer if the space ran out. */
@@ -467,7 +479,7 @@ class AdaptiveProposer {
     for (let index = 0; index < this.#plan.total && inFlight < this.#plan.maxInFlight && !this.#exhausted; index++) {
       if (used.has(index)) continue;
       try {
-        const params = this.#sampler.propose(index, [...this.#observed.values()], [...pending, ...fresh.map((f) => f.params)]);
+        const params = this.#sampler.propose(index, [...this.#priors, ...this.#observed.values()], [...pending, ...fresh.map((f) => f.params)]);
         fresh.push({ index, trialId: trialId(index), params });
         inFlight += 1;
       } catch (err) {
