@@ -1,4 +1,4 @@
-import type { SweepRecord, TrialResult } from '@sweepq/results';
+import { isFinalSweepState, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { planTrials, type SweepSpec, type TrialParams } from '@sweepq/spec';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { ReportError } from './errors.js';
@@ -145,7 +145,9 @@ export async function collectReportData(store: ArtifactStore, sweepId: string, o
   // Open trials: planned ones from the spec, plus any with files but no result (a spec we cannot plan).
   const pending = new Map<string, { index: number; params?: Partial<TrialParams> }>();
   let planned: { trialId: string; index: number; params: TrialParams }[] = [];
-  if (sweep.spec) {
+  // A sweep that has ended runs nothing more: trials it planned but never started are not "queued" (and one that
+  // failed before planning has none at all).
+  if (sweep.spec && !isFinalSweepState(sweep.state)) {
     try {
       planned = planTrials(sweep.spec as SweepSpec);
     } catch {
