@@ -2,6 +2,7 @@ import { isFinalSweepState, type SweepRecord, type TrialResult } from '@sweepq/r
 import { planTrials, type SweepSpec, type TrialParams } from '@sweepq/spec';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { ReportError } from './errors.js';
+import { mapLimit } from './map-limit.js';
 import { buildReportData, type ReportData } from './report-data.js';
 
 /** Options for {@link collectReportData}. */
@@ -61,19 +62,6 @@ function cacheFor(store: ArtifactStore, sweepId: string, enabled: boolean): Map<
 export function clearReportCache(store: ArtifactStore, sweepId?: string): void {
   if (sweepId === undefined) finishedCache.delete(store);
   else finishedCache.get(store)?.delete(sweepId);
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
 }
 
 const TRIAL_FILE = /^([a-z0-9][a-z0-9-]{0,63})\/(result\.json|metrics\.jsonl|params\.json)$/;

@@ -72,11 +72,15 @@ function gridDensity(points: readonly number[], size: number): number[] {
   return out.map((v) => v / total);
 }
 
-/** Frequencies of levels with one pseudo-count per level (so an unseen level is unlikely, never impossible). */
+/**
+ * Frequencies of levels with one pseudo-observation spread evenly over the levels (so an unseen level is unlikely,
+ * never impossible, and a top set of a few trials is not drowned by the prior).
+ */
 function levelFrequencies(values: readonly string[], levels: readonly string[]): number[] {
-  const counts = new Map<string, number>(levels.map((l) => [l, 1]));
-  for (const v of values) counts.set(v, (counts.get(v) ?? 1) + 1);
-  const total = values.length + levels.length;
+  const prior = 1 / levels.length;
+  const counts = new Map<string, number>(levels.map((l) => [l, prior]));
+  for (const v of values) counts.set(v, (counts.get(v) ?? prior) + 1);
+  const total = values.length + 1;
   return levels.map((l) => (counts.get(l) as number) / total);
 }
 

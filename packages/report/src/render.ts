@@ -23,6 +23,14 @@ export function jsonForScript(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
+/**
+ * The Content-Security-Policy of sweepq's pages: nothing may load, only scripts carrying `nonce` run, inline styles
+ * and `data:`/`blob:` images (chart exports) are allowed.
+ */
+export function pageCsp(nonce: string): string {
+  return ["default-src 'none'", `script-src 'nonce-${nonce}'`, "style-src 'unsafe-inline'", 'img-src data: blob:', "base-uri 'none'", "form-action 'none'"].join('; ');
+}
+
 const fmtNum = (v: number | null | undefined, digits = 4): string =>
   v === null || v === undefined || !Number.isFinite(v) ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(digits);
 
@@ -79,14 +87,7 @@ export function renderReport(data: ReportData): string {
   const json = jsonForScript(data);
   const nonce = createHash('sha256').update(json).update(lib.version).digest('base64url').slice(0, 24);
   const title = `sweepq report: ${data.sweep.name ?? data.sweepId}`;
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    "style-src 'unsafe-inline'",
-    'img-src data: blob:',
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join('; ');
+  const csp = pageCsp(nonce);
   const banner = data.final
     ? `Final report, written ${data.generatedAt}.`
     : `Snapshot of a running sweep at ${data.generatedAt}; the bucket copy is refreshed as trials finish.`;

@@ -45,7 +45,8 @@ export function sweepRecord(patch: Partial<SweepRecord> = {}): SweepRecord {
   };
 }
 
-const rnd = (seed: number) => () => {
+/** A seeded generator of numbers in [0, 1) (a linear congruential one: plenty for fixtures). */
+export const rnd = (seed: number) => () => {
   seed = (seed * 1103515245 + 12345) % 2147483648;
   return seed / 2147483648;
 };

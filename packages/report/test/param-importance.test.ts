@@ -1,33 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { pedAnovaImportance, type ImportanceTrial } from '../src/param-importance.js';
-
-// Seeded uniform numbers in [0, 1), so every run sees the same trials.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { randomCombination, type ParameterSpec } from '@sweepq/spec';
 
 const NAMES = ['learning_rate', 'dropout', 'lstm_units', 'optimizer', 'batch_size'];
 
+const SPACE: Record<string, ParameterSpec> = {
+  learning_rate: { kind: 'log_uniform_values', min: 1e-4, max: 0.1 },
+  dropout: { kind: 'uniform', min: 0, max: 0.5 },
+  lstm_units: { kind: 'categorical', values: [16, 32, 64, 128] },
+  optimizer: { kind: 'categorical', values: ['adam', 'rmsprop', 'sgd'] },
+  batch_size: { kind: 'categorical', values: [16, 32, 64] },
+  // Not a parameter of the objective: the source of its noise.
+  recurrent_dropout: { kind: 'uniform', min: 0, max: 1 },
+};
+
 /**
- * A random sweep of 60 trials over five parameters of the model's kinds (log-uniform, uniform, numeric levels,
- * strings). `important` decides most of the objective; the others add small effects and there is noise.
+ * A random sweep of 60 trials (drawn as sweepq's random search draws them) over five parameters of the model's kinds
+ * (log-uniform, uniform, numeric levels, strings). `important` decides most of the objective; the others add small
+ * effects, and there is noise.
  */
 function sweep(seed: number, important: 'learning_rate' | 'optimizer' | 'dropout'): ImportanceTrial[] {
-  const r = mulberry32(seed);
-  return Array.from({ length: 60 }, () => {
-    const p = {
-      learning_rate: 1e-4 * 10 ** (r() * 3),
-      dropout: r() * 0.5,
-      lstm_units: [16, 32, 64, 128][Math.floor(r() * 4)]!,
-      optimizer: ['adam', 'rmsprop', 'sgd'][Math.floor(r() * 3)]!,
-      batch_size: [16, 32, 64][Math.floor(r() * 3)]!,
+  return Array.from({ length: 60 }, (_, i) => {
+    const { recurrent_dropout: noise, ...p } = randomCombination(SPACE, seed, i) as {
+      learning_rate: number; dropout: number; lstm_units: number; optimizer: string; batch_size: number; recurrent_dropout: number;
     };
     const main =
       important === 'learning_rate'
@@ -36,7 +31,7 @@ function sweep(seed: number, important: 'learning_rate' | 'optimizer' | 'dropout
           ? p.optimizer === 'adam' ? 0 : p.optimizer === 'rmsprop' ? -0.8 : -1.6
           : -4 * (p.dropout - 0.1) ** 2 * 4;
     const small = 0.05 * (p.lstm_units / 128) + 0.03 * (p.batch_size === 32 ? 1 : 0) + (important === 'dropout' ? 0 : 0.1 * p.dropout);
-    return { params: p, value: 0.9 + 0.1 * main + 0.02 * small + 0.01 * (r() - 0.5) };
+    return { params: p, value: 0.9 + 0.1 * main + 0.02 * small + 0.01 * (noise - 0.5) };
   });
 }
 

@@ -22,6 +22,8 @@ export function assertSafeId(id: string, what: string): string {
  *     datasets/<hash>/prepared.bin
  */
 export const layout = {
+  /** The index of every sweep (sweep ids cannot contain a dot, so no sweep folder can clash with it). */
+  sweepIndexHtml: () => 'sweeps/index.html',
   sweepPrefix: (sweepId: string) => `sweeps/${assertSafeId(sweepId, 'sweep id')}/`,
   specYaml: (sweepId: string) => `${layout.sweepPrefix(sweepId)}spec.yaml`,
   sweepJson: (sweepId: string) => `${layout.sweepPrefix(sweepId)}sweep.json`,

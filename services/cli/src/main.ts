@@ -13,6 +13,7 @@ import { cancelSweep } from './commands/cancel.js';
 import { followSweep } from './commands/follow.js';
 import { downloadSweep } from './commands/download.js';
 import { registerReportCommands } from './commands/report.js';
+import { registerListCommand } from './commands/list.js';
 import { retrySweep } from './commands/retry.js';
 
 async function withContext<T>(fn: (ctx: CliContext) => Promise<T>): Promise<T> {
@@ -150,6 +151,7 @@ export function buildProgram(): Command {
     });
 
   registerReportCommands(program);
+  registerListCommand(program);
 
   return program;
 }

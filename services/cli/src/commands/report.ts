@@ -27,7 +27,7 @@ export function parseExpiry(text: string): number {
 }
 
 /** Bucket access for commands that need no Redis (report, predict): someone with only bucket access can use them. */
-async function withStore<T>(fn: (store: ArtifactStore) => Promise<T>): Promise<T> {
+export async function withStore<T>(fn: (store: ArtifactStore) => Promise<T>): Promise<T> {
   const store = createArtifactStore(storeSettings(loadCliEnv()));
   try {
     await store.ensureBucket(false);
