@@ -24,11 +24,21 @@ export function jsonForScript(value: unknown): string {
 }
 
 /**
- * The Content-Security-Policy of sweepq's pages: nothing may load, only scripts carrying `nonce` run, inline styles
- * and `data:`/`blob:` images (chart exports) are allowed.
+ * The start of every sweepq page, through `</head>`: UTF-8, the viewport, a title, inline styles, and a
+ * Content-Security-Policy under which nothing may load and only scripts carrying `nonce` run (inline styles and
+ * `data:`/`blob:` images, for chart exports, are allowed).
  */
-export function pageCsp(nonce: string): string {
-  return ["default-src 'none'", `script-src 'nonce-${nonce}'`, "style-src 'unsafe-inline'", 'img-src data: blob:', "base-uri 'none'", "form-action 'none'"].join('; ');
+export function pageHead(opts: { nonce: string; title: string; css: string; generator?: string }): string {
+  const csp = ["default-src 'none'", `script-src 'nonce-${opts.nonce}'`, "style-src 'unsafe-inline'", 'img-src data: blob:', "base-uri 'none'", "form-action 'none'"].join('; ');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+${opts.generator ? `<meta name="generator" content="${escapeHtml(opts.generator)}">\n` : ''}<title>${escapeHtml(opts.title)}</title>
+<style>${opts.css}</style>
+</head>`;
 }
 
 const fmtNum = (v: number | null | undefined, digits = 4): string =>
@@ -87,20 +97,10 @@ export function renderReport(data: ReportData): string {
   const json = jsonForScript(data);
   const nonce = createHash('sha256').update(json).update(lib.version).digest('base64url').slice(0, 24);
   const title = `sweepq report: ${data.sweep.name ?? data.sweepId}`;
-  const csp = pageCsp(nonce);
   const banner = data.final
     ? `Final report, written ${data.generatedAt}.`
     : `Snapshot of a running sweep at ${data.generatedAt}; the bucket copy is refreshed as trials finish.`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="sweepq report; ECharts ${escapeHtml(lib.version)}">
-<title>${escapeHtml(title)}</title>
-<style>${REPORT_CSS}</style>
-</head>
+  return `${pageHead({ nonce, title, css: REPORT_CSS, generator: `sweepq report; ECharts ${lib.version}` })}
 <body data-final="${data.final ? 'true' : 'false'}">
 <header>
 <h1>${escapeHtml(data.sweep.name ?? data.sweepId)}</h1>

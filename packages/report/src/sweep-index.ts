@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { SweepRecord, SweepState } from '@sweepq/results';
 import { SAFE_ID, layout, type ArtifactStore } from '@sweepq/storage';
 import { mapLimit } from './map-limit.js';
-import { escapeHtml, jsonForScript, pageCsp } from './render.js';
+import { escapeHtml, jsonForScript, pageHead } from './render.js';
 
 /** One sweep in the index: what `sweeps/<id>/sweep.json` says, and where its report is. */
 export interface SweepIndexEntry {
@@ -195,7 +195,6 @@ export function renderSweepIndex(index: SweepIndex): string {
     .join('\n');
   const states = [...new Set(index.sweeps.map((s) => s.state))].sort();
   const nonce = createHash('sha256').update(jsonForScript(index)).digest('base64url').slice(0, 24);
-  const csp = pageCsp(nonce);
   const head = [
     ['id', 'sweep'],
     ['name', 'name'],
@@ -209,15 +208,7 @@ export function renderSweepIndex(index: SweepIndex): string {
   ]
     .map(([k, label]) => `<th data-key="${k}" scope="col">${escapeHtml(label)}</th>`)
     .join('');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>sweepq: all sweeps</title>
-<style>${INDEX_CSS}</style>
-</head>
+  return `${pageHead({ nonce, title: 'sweepq: all sweeps', css: INDEX_CSS })}
 <body>
 <header><h1>Sweeps</h1><p class="sub">${index.sweeps.length} sweep(s) in this bucket, newest first. Written ${escapeHtml(index.generatedAt)}.</p></header>
 <main>
