@@ -467,6 +467,7 @@ export const CLIENT_SCRIPT = String.raw`
     ev.perClass.forEach(function (c) { [c.precision, c.recall, c.f1].forEach(function (v) { if (isNum(v)) vals.push(v); }); });
     var lo = vals.length ? Math.min.apply(null, vals) : 0;
     var yMin = Math.max(0, Math.floor((lo - Math.max(0.02, (1 - lo) * 0.5)) * 50) / 50);
+    document.getElementById('per-class-note').textContent = yMin > 0 ? 'The bars start at ' + yMin + ', not 0, so that small differences show.' : '';
     var barLabel = { show: true, position: 'top', fontSize: 10, formatter: function (it) { return fmt(it.value, 3); } };
     chart(document.getElementById('chart-per-class')).setOption({
       animation: false,
@@ -474,7 +475,7 @@ export const CLIENT_SCRIPT = String.raw`
       legend: { top: 0 },
       grid: { left: 50, right: 10, top: 46, bottom: 30 },
       xAxis: { type: 'category', data: ev.perClass.map(function (c) { return c.label; }) },
-      yAxis: { type: 'value', min: yMin, max: 1, name: yMin > 0 ? 'axis starts at ' + yMin : '', nameTextStyle: { align: 'left', color: '#5d6875' } },
+      yAxis: { type: 'value', min: yMin, max: 1 },
       series: [
         { name: 'precision', type: 'bar', data: ev.perClass.map(function (c) { return c.precision; }), label: barLabel, color: palette[0] },
         { name: 'recall', type: 'bar', data: ev.perClass.map(function (c) { return c.recall; }), label: barLabel, color: palette[1] },
@@ -570,9 +571,9 @@ export const CLIENT_SCRIPT = String.raw`
     };
     chart(node).setOption({
       animation: false,
-      legend: { top: 0, data: ['completed', 'stopped early', 'running', 'stopped at'] },
+      legend: { type: 'scroll', top: 0, left: 10, right: 10, data: ['completed', 'stopped early', 'running', 'stopped at'] },
       tooltip: { trigger: 'item', formatter: function (it) { return esc(it.name || (it.value && it.value[2]) || ''); } },
-      grid: { left: 60, right: 24, top: 36, bottom: 44 },
+      grid: { left: 60, right: 24, top: 56, bottom: 44 },
       xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 26, min: 1, minInterval: 1, max: maxEpoch },
       yAxis: { type: 'value', name: key, min: Number((Math.floor(lo / step) * step).toPrecision(6)), max: Number((Math.ceil(hi / step) * step).toPrecision(6)) },
       series: [
@@ -615,7 +616,7 @@ export const CLIENT_SCRIPT = String.raw`
       } },
       grid: { left: 100, right: 24, top: 16, bottom: 64 },
       dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'weakFilter' }, { type: 'slider', xAxisIndex: 0, height: 16, bottom: 6, filterMode: 'weakFilter' }],
-      xAxis: { type: 'time', scale: true },
+      xAxis: { type: 'time', scale: true, axisLabel: { hideOverlap: true } },
       yAxis: { type: 'category', data: lanes, inverse: true },
       series: [{ type: 'custom', encode: { x: [1, 2], y: 0 }, data: items, progressive: 2000, clip: true,
         renderItem: function (params, api) {
