@@ -521,7 +521,7 @@ export const CLIENT_SCRIPT = String.raw`
           var x = spec[2] === 'time' ? new Date(it.value[0]).toISOString().replace('T', ' ').slice(0, 19) : it.value[0];
           return esc(it.value[3]) + '<br>' + esc(spec[3]) + ': ' + esc(x) + '<br>' + esc(M) + ' = ' + esc(fmt(it.value[1])) + '<br>best so far = ' + esc(fmt(it.value[2]));
         } },
-        grid: { left: 60, right: 24, top: 36, bottom: 44 },
+        grid: { left: 60, right: 24, top: 56, bottom: 44 },
         xAxis: { type: spec[2], name: spec[3], nameLocation: 'middle', nameGap: 26, scale: true, minInterval: spec[2] === 'value' ? 1 : undefined },
         yAxis: { type: 'value', name: M, scale: true },
         series: [
