@@ -95,7 +95,7 @@ interface ChartCheck {
   onScale: string[];
   /** Pairs of texts outside legends that overlap each other. */
   pairs: string[];
-  series: { type: string; n: number; color?: string }[];
+  series: { type: string; n: number; gaps: number; color?: string }[];
   option: Record<string, unknown>;
 }
 
@@ -156,7 +156,13 @@ async function inspectChart(page: Page, selector: string): Promise<ChartCheck> {
       onLegend: legend ? outside.filter((t) => overlap(t, legend)).map((t) => t.text) : [],
       onScale: scale ? outside.filter((t) => overlap(t, scale)).map((t) => t.text) : [],
       pairs,
-      series: opt.series.map((s) => ({ type: s.type, n: Array.isArray(s.data) ? s.data.length : 0, ...(typeof s.color === 'string' ? { color: s.color } : {}) })),
+      series: opt.series.map((s) => ({
+        type: s.type,
+        n: Array.isArray(s.data) ? s.data.length : 0,
+        // Points with no value: where one trial's line ends and the next begins.
+        gaps: Array.isArray(s.data) ? s.data.filter((d) => Array.isArray(d) && d[1] === null).length : 0,
+        ...(typeof s.color === 'string' ? { color: s.color } : {}),
+      })),
       option: JSON.parse(JSON.stringify(opt, (k, v: unknown) => (k === 'data' && Array.isArray(v) && v.length > 50 ? v.length : v))) as Record<string, unknown>,
     };
   });
@@ -230,9 +236,10 @@ describe.each(WIDTHS)('the report at %i px', (width) => {
           ]);
         }
         if (sel === '#chart-intermediate') {
+          // One line per trial, in the series of its state; an × where each stopped trial stopped.
           const [done, stop, , marks] = c.series;
-          expect(done!.n + stop!.n).toBe(data.trials.filter((t) => t.curve.epoch.length > 0).length);
-          expect(stop!.n).toBe(stopped);
+          expect(done!.gaps + stop!.gaps).toBe(data.trials.filter((t) => t.curve.epoch.length > 0).length);
+          expect(stop!.gaps).toBe(stopped);
           expect(marks!.n).toBe(stopped);
           const rungs = ((c.option.series as { markLine?: { data: { xAxis: number }[] } }[])[3]!.markLine!.data ?? []).map((d) => d.xAxis);
           expect(rungs).toEqual([1, 3, 9]);

@@ -62,7 +62,9 @@ details.cols summary { cursor: pointer; color: var(--muted); }
 export const CLIENT_SCRIPT = String.raw`
 (function () {
   'use strict';
+  var scriptStart = performance.now();
   var data = JSON.parse(document.getElementById('sweepq-data').textContent);
+  var parseMs = performance.now() - scriptStart;
   var M = data.metric.name;
   var maximize = data.metric.goal === 'maximize';
   var trials = data.trials;
@@ -522,7 +524,8 @@ export const CLIENT_SCRIPT = String.raw`
           return esc(it.value[3]) + '<br>' + esc(spec[3]) + ': ' + esc(x) + '<br>' + esc(M) + ' = ' + esc(fmt(it.value[1])) + '<br>best so far = ' + esc(fmt(it.value[2]));
         } },
         grid: { left: 60, right: 24, top: 56, bottom: 44 },
-        xAxis: { type: spec[2], name: spec[3], nameLocation: 'middle', nameGap: 26, scale: true, minInterval: spec[2] === 'value' ? 1 : undefined },
+        xAxis: { type: spec[2], name: spec[3], nameLocation: 'middle', nameGap: 26, scale: true, minInterval: spec[2] === 'value' ? 1 : undefined,
+          splitNumber: node.clientWidth < 600 ? 3 : 6, axisLabel: { hideOverlap: true } },
         yAxis: { type: 'value', name: M, scale: true },
         series: [
           { name: M, type: 'scatter', symbolSize: rows.length > 300 ? 4 : 7, color: '#94a3b8', large: rows.length > 2000, data: rows },
@@ -542,8 +545,6 @@ export const CLIENT_SCRIPT = String.raw`
     var line = function (t) {
       var c = [];
       t.curve.epoch.forEach(function (e, j) { var v = t.curve[key][j]; if (isNum(v)) c.push([e, v]); });
-      // ECharts' polyline needs two points: a trial stopped at epoch 1 gets a zero-length segment.
-      if (c.length === 1) c.push(c[0]);
       return { name: t.trialId, coords: c };
     };
     var done = [], stopped = [], open = [], stops = [];
@@ -557,22 +558,26 @@ export const CLIENT_SCRIPT = String.raw`
       } else if (t.state === 'running' || t.state === 'queued') open.push(l); else done.push(l);
     });
     var rungs = A.rungs || [];
-    note.textContent = key + ' after each epoch, every trial: ' + done.length + ' ran to the end, ' + stopped.length + ' stopped early (× where they stopped)' +
+    note.textContent = key + ' after each epoch, every trial: ' + done.length + ' ran to the end, ' + stopped.length + ' stopped early (' + (stops.length > 1000 ? 'a dark square' : '×') + ' where they stopped)' +
       (open.length ? ', ' + open.length + ' still running' : '') + '.' +
       (rungs.length ? ' Dotted lines: the ' + A.earlyTerminate + ' rule\u2019s rungs (epochs ' + rungs.join(', ') + '), where it decides which trials go on.' : ' This sweep has no early_terminate rule.');
-    var big = withCurve.length > 500;
-    // Lines series do not widen the axes: set both extents from the data.
+    // Extents from the data, rounded, so the axis ends at a label rather than at 1.01.
     var lo = Infinity, hi = -Infinity, maxEpoch = 1;
     [done, stopped, open].forEach(function (set) { set.forEach(function (l) { l.coords.forEach(function (c) { if (c[1] < lo) lo = c[1]; if (c[1] > hi) hi = c[1]; if (c[0] > maxEpoch) maxEpoch = c[0]; }); }); });
     var step = Math.pow(10, Math.floor(Math.log10((hi - lo) || 0.01)) - 1) * 5;
-    var lines = function (name, d, color, width, type) {
-      return { name: name, type: 'lines', coordinateSystem: 'cartesian2d', polyline: true, large: big, data: d, silent: big,
-        lineStyle: { color: color, width: width, opacity: big ? 0.25 : 0.7, type: type } };
+    var many = withCurve.length > 300;
+    // One line series per group, its trials joined by gaps (a null point ends a line): ten thousand trials draw as
+    // three paths instead of ten thousand series.
+    var lines = function (name, set, color, width, type) {
+      var pts = [];
+      set.forEach(function (l) { l.coords.forEach(function (c) { pts.push(c); }); pts.push([l.coords[l.coords.length - 1][0], null]); });
+      return { name: name, type: 'line', data: pts, connectNulls: false, symbol: 'none', silent: many, color: color, animation: false,
+        lineStyle: { color: color, width: width, opacity: many ? 0.25 : 0.7, type: type }, emphasis: { disabled: true } };
     };
     chart(node).setOption({
       animation: false,
       legend: { type: 'scroll', top: 0, left: 10, right: 10, data: ['completed', 'stopped early', 'running', 'stopped at'] },
-      tooltip: { trigger: 'item', formatter: function (it) { return esc(it.name || (it.value && it.value[2]) || ''); } },
+      tooltip: { trigger: 'item', formatter: function (it) { return esc(it.value && it.value[2] ? it.value[2] : it.seriesName); } },
       grid: { left: 60, right: 24, top: 56, bottom: 44 },
       xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 26, min: 1, minInterval: 1, max: maxEpoch },
       yAxis: { type: 'value', name: key, min: Number((Math.floor(lo / step) * step).toPrecision(6)), max: Number((Math.ceil(hi / step) * step).toPrecision(6)) },
@@ -580,7 +585,9 @@ export const CLIENT_SCRIPT = String.raw`
         lines('completed', done, palette[0], 1.5, 'solid'),
         lines('stopped early', stopped, '#94a3b8', 1, 'solid'),
         lines('running', open, palette[3], 1.5, 'dashed'),
-        { name: 'stopped at', type: 'scatter', symbol: 'path://M0,0L10,10M10,0L0,10', symbolSize: 7, itemStyle: { borderColor: '#334155', borderWidth: 1.5, color: 'none' },
+        // A path symbol (×) costs about 0.2 ms a point in large mode: beyond a thousand stops, small squares.
+        { name: 'stopped at', type: 'scatter', symbol: stops.length > 1000 ? 'rect' : 'path://M0,0L10,10M10,0L0,10', symbolSize: stops.length > 1000 ? 3 : 7,
+          itemStyle: stops.length > 1000 ? {} : { borderColor: '#334155', borderWidth: 1.5, color: 'none' },
           color: '#334155', data: stops, large: stops.length > 2000,
           markLine: { silent: true, symbol: 'none', lineStyle: { type: 'dotted', color: '#64748b', width: 1 }, label: { formatter: 'rung {c}', fontSize: 10, position: 'insideEndTop' },
             data: rungs.map(function (r) { return { xAxis: r }; }) } }
@@ -616,7 +623,7 @@ export const CLIENT_SCRIPT = String.raw`
       } },
       grid: { left: 100, right: 24, top: 16, bottom: 64 },
       dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'weakFilter' }, { type: 'slider', xAxisIndex: 0, height: 16, bottom: 6, filterMode: 'weakFilter' }],
-      xAxis: { type: 'time', scale: true, axisLabel: { hideOverlap: true } },
+      xAxis: { type: 'time', scale: true, splitNumber: node.clientWidth < 600 ? 3 : 8, axisLabel: { hideOverlap: true } },
       yAxis: { type: 'category', data: lanes, inverse: true },
       series: [{ type: 'custom', encode: { x: [1, 2], y: 0 }, data: items, progressive: 2000, clip: true,
         renderItem: function (params, api) {
@@ -641,15 +648,16 @@ export const CLIENT_SCRIPT = String.raw`
     arm();
   }
 
-  renderTable();
-  renderImportance();
-  renderHistory();
-  renderParallel();
-  renderIntermediate();
-  renderCurves();
-  renderScatter();
-  renderTimeline();
-  renderBest();
+  // Milliseconds each part took to draw, for the benchmark (window.__sweepqTimings).
+  var timings = { scriptStart: Math.round(scriptStart), parse: Math.round(parseMs), setup: Math.round(performance.now() - scriptStart - parseMs) };
+  [['table', renderTable], ['importance', renderImportance], ['history', renderHistory], ['parallel', renderParallel], ['intermediate', renderIntermediate],
+    ['curves', renderCurves], ['scatter', renderScatter], ['timeline', renderTimeline], ['best', renderBest]].forEach(function (p) {
+    var t0 = performance.now();
+    p[1]();
+    timings[p[0]] = Math.round(performance.now() - t0);
+  });
+  timings.total = Math.round(performance.now());
+  window.__sweepqTimings = timings;
   autoReload();
   document.body.setAttribute('data-ready', 'true');
 })();

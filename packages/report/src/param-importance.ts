@@ -56,7 +56,11 @@ function quantileOf(sorted: readonly number[], q: number): number {
   return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (pos - lo);
 }
 
-/** Gaussian KDE of grid positions, bandwidth by Scott's rule (robust form), evaluated on the grid and normalised. */
+/**
+ * Gaussian KDE of values already scaled to grid positions `0..size-1`, bandwidth by Scott's rule (robust form),
+ * evaluated on the grid and normalised. Values are snapped to the grid first (as PED-ANOVA does), so the cost is
+ * `size²` however many trials there are.
+ */
 function gridDensity(points: readonly number[], size: number): number[] {
   const n = points.length;
   const mean = points.reduce((a, b) => a + b, 0) / n;
@@ -66,8 +70,17 @@ function gridDensity(points: readonly number[], size: number): number[] {
   const spread = iqr > 0 ? Math.min(std, iqr / 1.34) : std;
   // Never narrower than one grid step, so a few identical values still make a smooth bump, not a spike.
   const h = Math.max(1, 1.059 * spread * n ** -0.2);
+  const counts = new Array<number>(size).fill(0);
+  for (const x of points) {
+    const k = Math.min(size - 1, Math.max(0, Math.round(x)));
+    counts[k] = (counts[k] as number) + 1;
+  }
   const out = new Array<number>(size).fill(0);
-  for (const x of points) for (let k = 0; k < size; k++) out[k] = (out[k] as number) + Math.exp(-0.5 * ((k - x) / h) ** 2);
+  for (let j = 0; j < size; j++) {
+    const c = counts[j] as number;
+    if (c === 0) continue;
+    for (let k = 0; k < size; k++) out[k] = (out[k] as number) + c * Math.exp(-0.5 * ((k - j) / h) ** 2);
+  }
   const total = out.reduce((a, b) => a + b, 0);
   return out.map((v) => v / total);
 }
