@@ -15,7 +15,6 @@ import { sweepRecord, syntheticSweep } from '../test/fixtures.js';
 const n = Number(process.argv[2] ?? 10_000);
 const epochs = Number(process.argv[3] ?? 20);
 const nSweeps = Number(process.argv[4] ?? 1000);
-const onlyReport = nSweeps === 0;
 const out = join(import.meta.dirname, '..', '..', '..', 'test-artifacts');
 await mkdir(out, { recursive: true });
 const ms = (t: number) => `${(performance.now() - t).toFixed(0)} ms`;
