@@ -526,9 +526,9 @@ export const CLIENT_SCRIPT = String.raw`
         grid: { left: 60, right: 24, top: 56, bottom: 44 },
         xAxis: { type: spec[2], name: spec[3], nameLocation: 'middle', nameGap: 26, scale: true, minInterval: spec[2] === 'value' ? 1 : undefined,
           splitNumber: node.clientWidth < 600 ? 3 : 6, axisLabel: { hideOverlap: true } },
-        yAxis: { type: 'value', name: M, scale: true },
+        yAxis: { type: 'value', name: M, scale: true, boundaryGap: ['4%', '4%'] },
         series: [
-          { name: M, type: 'scatter', symbolSize: rows.length > 300 ? 4 : 7, color: '#94a3b8', large: rows.length > 2000, data: rows },
+          { name: M, type: 'scatter', symbolSize: rows.length > 300 ? 4 : 8, color: '#94a3b8', large: rows.length > 2000, data: rows },
           { name: 'best so far', type: 'line', step: 'end', symbol: 'none', color: palette[0], lineStyle: { width: 2 }, data: rows, encode: { x: 0, y: 2 } }
         ]
       });
