@@ -42,6 +42,8 @@ function synthetic(): ReportData {
     ],
     samples: [],
   };
+  // A `sweepq retry` run, drawn on the timeline.
+  s.sweep.retries = [{ at: new Date(Date.parse(s.sweep.startedAt!) + 150_000).toISOString(), trials: ['t0030'] }];
   return buildReportData({ ...s, final: true });
 }
 
@@ -248,6 +250,7 @@ describe.each(WIDTHS)('the report at %i px', (width) => {
           expect(c.series[0]!.n).toBe(data.analysis.timeline.segments.length);
           expect((c.option.yAxis as { data: string[] }[])[0]!.data).toEqual(data.analysis.timeline.workers);
           expect(data.analysis.timeline.segments.some((s) => s.outcome === 'handed-off')).toBe(true);
+          expect((c.option.series as { markLine: { data: unknown[] } }[])[0]!.markLine.data).toHaveLength(1);
         }
         if (sel === '#chart-loss') {
           // Trial colours stay clear of the metric scale's red, yellow and green.

@@ -621,7 +621,7 @@ export const CLIENT_SCRIPT = String.raw`
         return esc(g.trialId) + ' · attempt ' + esc(g.attempt) + ' (' + esc(g.kind) + (g.fromEpoch ? ' from epoch ' + esc(g.fromEpoch) : '') + ')<br>worker ' + esc(g.worker) +
           '<br>' + esc(t(g.start)) + ' → ' + esc(t(g.end)) + ' (' + esc(((g.end - g.start) / 1000).toFixed(1)) + ' s)<br>ended: ' + esc(g.outcome) + (g.estimated ? ' (times estimated)' : '');
       } },
-      grid: { left: 100, right: 24, top: 16, bottom: 64 },
+      grid: { left: 100, right: 24, top: 30, bottom: 64 },
       dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'weakFilter' }, { type: 'slider', xAxisIndex: 0, height: 16, bottom: 6, filterMode: 'weakFilter' }],
       xAxis: { type: 'time', scale: true, splitNumber: node.clientWidth < 600 ? 3 : 8, axisLabel: { hideOverlap: true } },
       yAxis: { type: 'category', data: lanes, inverse: true },
@@ -633,7 +633,7 @@ export const CLIENT_SCRIPT = String.raw`
           var shape = echarts.graphic.clipRectByRect({ x: a[0], y: a[1] - h / 2, width: Math.max(1, b[0] - a[0]), height: h }, { x: cs.x, y: cs.y, width: cs.width, height: cs.height });
           return shape && { type: 'rect', transition: [], shape: shape, style: api.style() };
         },
-        markLine: { silent: true, symbol: 'none', lineStyle: { color: '#ea580c', type: 'dashed' }, label: { formatter: 'sweepq retry', fontSize: 10 },
+        markLine: { silent: true, symbol: 'none', lineStyle: { color: '#ea580c', type: 'dashed' }, label: { formatter: 'sweepq retry', fontSize: 10, position: 'start' }, // the lane axis is inverted: its start is the top
           data: tl.retries.map(function (r) { return { xAxis: r.at }; }) } }]
     });
   }
