@@ -115,7 +115,7 @@ th, td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: lef
 thead th { position: sticky; top: 0; background: var(--bg); cursor: pointer; user-select: none; }
 thead th.sorted-asc::after { content: " ▲"; } thead th.sorted-desc::after { content: " ▼"; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.name { white-space: normal; overflow-wrap: anywhere; min-width: 8em; }
+td.name { white-space: normal; overflow-wrap: anywhere; min-width: 12em; }
 td.err { color: #b91c1c; max-width: 280px; overflow: hidden; text-overflow: ellipsis; }
 .state { font-weight: 600; padding: 1px 6px; border-radius: 4px; background: #e5e7eb; }
 .state-completed { background: #dcfce7; } .state-failed { background: #fee2e2; } .state-running { background: #dbeafe; }
