@@ -13,7 +13,7 @@ export const TrialState = {
 export type TrialState = (typeof TrialState)[keyof typeof TrialState];
 
 /** One attempt at a trial: which worker ran it and when (see {@link TrialResult.attempts}). */
-export interface TrialAttempt {
+export interface AttemptRecord {
   /** BullMQ attempt number (1-based), as in {@link TrialResult.attempt}. */
   attempt: number;
   /** Worker id (`WORKER_ID`) that ran the attempt. */
@@ -55,7 +55,7 @@ export interface TrialResult {
    * this field existed do not write it, and the report then estimates earlier attempts from `resumes`). Carried
    * from attempt to attempt in the checkpoint, like `resumes`.
    */
-  attempts?: TrialAttempt[];
+  attempts?: AttemptRecord[];
   durationSec: number;
   samplesPerSec: number | null;
   backend: string;
