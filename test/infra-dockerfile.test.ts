@@ -97,9 +97,9 @@ const final = allStages[allStages.length - 1] as Stage;
 const finalOps = (op: string) => final.body.filter((i) => i.op === op);
 
 describe('infra/Dockerfile', () => {
-  it('is multi-stage, every stage on Node 22 LTS slim (Debian: libtensorflow needs glibc)', () => {
+  it('is multi-stage, every stage on Node 24 LTS slim (Debian: libtensorflow needs glibc)', () => {
     expect(allStages.length).toBeGreaterThanOrEqual(3);
-    for (const s of allStages) expect(s.from).toMatch(/^node:22(\.\d+)*-(bookworm|trixie)-slim(@sha256:[0-9a-f]{64})?$/);
+    for (const s of allStages) expect(s.from).toMatch(/^node:24(\.\d+)*-(bookworm|trixie)-slim(@sha256:[0-9a-f]{64})?$/);
     // Only the final stage is the image: build tools and dev dependencies stay behind.
     expect(final.body.some((i) => i.op === 'RUN' && /\b(g\+\+|make|python3)\b/.test(i.args))).toBe(false);
   });
@@ -113,6 +113,9 @@ describe('infra/Dockerfile', () => {
     // dependency scripts), so the script is run as tfjs-node's own and a failure fails the build.
     expect(prod).toMatch(/--include=optional/);
     expect(prod).toMatch(/cd node_modules\/@tensorflow\/tfjs-node && npm run install/);
+    // tfjs-node 4.22 calls util.isNullOrUndefined, gone since Node 23: the image patches it and checks none is left.
+    expect(prod).toMatch(/sed -i .*isNullOrUndefined.*nodejs_kernel_backend\.js/);
+    expect(prod).toMatch(/! grep -rn 'isNullOrUndefined' node_modules\/@tensorflow\/tfjs-node\/dist/);
     // The runtime stage takes node_modules from the production-only stage, never from the build stage.
     const copies = finalOps('COPY').map((i) => i.args);
     const buildStage = allStages.find((s) => s.body.some((i) => i.op === 'RUN' && /\btsc -b\b/.test(i.args)));

@@ -50,7 +50,7 @@ describe('recovery', () => {
   it('SIGTERM during training: the worker releases the trial, exits in time, and another worker resumes it', async () => {
     world.start('coordinator', 'coordinator-t');
     const w1 = world.start('worker', 'worker-t1', { WORKER_ID: 't1', SHUTDOWN_DEADLINE_MS: '10000' });
-    const sweepId = await submitYaml(world, spec('sigterm', 6, '0.01'));
+    const sweepId = await submitYaml(world, spec('sigterm', 6, '0.01, 0.02'));
     const ckptKey = `${layout.checkpointPrefix(sweepId, 't0000')}state.json`;
     await waitFor('a checkpoint', async () => ((await world.store.getJson<{ epoch: number }>(ckptKey))?.epoch ?? 0) >= 1 ? true : undefined, 120_000, 100);
     const t0 = Date.now();
@@ -60,11 +60,19 @@ describe('recovery', () => {
     expect(code).toBe(143);
     expect(exitSec).toBeLessThan(10);
     // Released, not failed: it waits for the next worker without spending an attempt.
-    const job = (await trials.getJobs(['waiting', 'delayed', 'prioritized']))[0];
+    const job = (await trials.getJobs(['waiting', 'delayed', 'prioritized'])).find((j) => (j.data as { trialId: string }).trialId === 't0000');
     expect(job, 'the trial is back in the queue').toBeDefined();
     expect(job!.attemptsMade).toBe(0);
 
     world.start('worker', 'worker-t2', { WORKER_ID: 't2' });
+    // The handed-back trial goes first, before t0001, which never started.
+    const first = await waitFor(
+      'worker-t2 to start a trial',
+      async () => /"trialId":"(t\d{4})"[^\n]*"msg":"training"/.exec(await readFile(join(world.dir, 'worker-t2.log'), 'utf8').catch(() => ''))?.[1],
+      60_000,
+      200,
+    );
+    expect(first).toBe('t0000');
     const record = await waitForSweep(world, sweepId);
     expect(record.state).toBe('completed');
     const r = (await world.store.getJson<TrialResult>(layout.result(sweepId, 't0000')))!;
@@ -74,6 +82,7 @@ describe('recovery', () => {
     expect(r.resumes![0]!.fromEpoch).toBeGreaterThanOrEqual(1);
     const lines = (await world.store.getText(layout.metrics(sweepId, 't0000')))!.trim().split('\n');
     expect(lines).toHaveLength(6);
+    expect((await world.store.getJson<TrialResult>(layout.result(sweepId, 't0001')))!.resumes ?? []).toHaveLength(0);
     console.log(`sigterm: worker exited ${exitSec.toFixed(1)} s after SIGTERM; trial resumed on another worker from epoch ${r.resumes![0]!.fromEpoch}`);
   });
 

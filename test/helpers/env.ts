@@ -19,6 +19,9 @@ export interface TestWorld {
   env: Record<string, string>;
   processes: ManagedProcess[];
   start(service: 'coordinator' | 'worker', name: string, extraEnv?: Record<string, string>): ManagedProcess;
+  /** Stop the S3-protocol server (an outage); {@link startS3} brings it back on the same port with the same data. */
+  stopS3(): Promise<void>;
+  startS3(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -36,7 +39,8 @@ export async function createWorld(bucket = 'sweepq-test', opts: WorldOptions = {
   const redisUrl = opts.redisUrl ?? REDIS_URL;
   const adminRedisUrl = opts.adminRedisUrl ?? redisUrl;
   const dir = await mkdtemp(join(tmpdir(), 'sweepq-it-'));
-  const s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: [bucket] });
+  let s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: [bucket] });
+  let s3Running = true;
   const store = new ArtifactStore({
     client: createS3Client({ endpoint: s3.endpoint, credentials: s3.credentials }),
     bucket,
@@ -59,7 +63,9 @@ export async function createWorld(bucket = 'sweepq-test', opts: WorldOptions = {
   const processes: ManagedProcess[] = [];
   return {
     dir,
-    s3,
+    get s3() {
+      return s3;
+    },
     store,
     prefix,
     env,
@@ -68,6 +74,16 @@ export async function createWorld(bucket = 'sweepq-test', opts: WorldOptions = {
       const p = startService(service, name, { ...env, ...extraEnv }, join(dir, `${name}.log`));
       processes.push(p);
       return p;
+    },
+    async stopS3() {
+      if (!s3Running) return;
+      s3Running = false;
+      await s3.close();
+    },
+    async startS3() {
+      if (s3Running) return;
+      s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: [bucket], port: s3.port });
+      s3Running = true;
     },
     async cleanup() {
       await stopAll(processes, 20_000);
@@ -84,7 +100,7 @@ export async function createWorld(bucket = 'sweepq-test', opts: WorldOptions = {
         redis.disconnect();
       }
       store.client.destroy();
-      await s3.close();
+      if (s3Running) await s3.close();
       if (!process.env.SWEEPQ_KEEP_TEST_DIR) await rm(dir, { recursive: true, force: true });
     },
   };

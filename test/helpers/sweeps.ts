@@ -13,14 +13,17 @@ export async function uploadToyDataset(world: TestWorld, rows: number, name = 't
   return `s3://${world.store.bucket}/inputs/${name}`;
 }
 
-/** Write a spec file built from YAML lines and submit it through the CLI's code path. */
-export async function submitYaml(world: TestWorld, lines: string[], id?: string): Promise<string> {
+/**
+ * Write a spec file built from YAML lines and submit it through the CLI's code path. `checkDataset: false` skips
+ * the CLI's dataset check, so a test can reach the coordinator's own check with a bad dataset.
+ */
+export async function submitYaml(world: TestWorld, lines: string[], id?: string, opts: { checkDataset?: boolean } = {}): Promise<string> {
   const path = join(world.dir, `spec-${Date.now()}-${Math.random().toString(36).slice(2)}.yaml`);
   await writeFile(path, `${lines.join('\n')}\n`);
   const ctx = await openContext(loadCliEnv(world.env));
   try {
     const { text, spec } = await readSpecFile(path);
-    return await submitSweep(ctx, text, spec, id ? { id } : {});
+    return await submitSweep(ctx, text, spec, { ...(id ? { id } : {}), ...opts });
   } finally {
     await ctx.close();
   }

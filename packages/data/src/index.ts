@@ -1,7 +1,7 @@
 export { DatasetError, DatasetErrorCode } from './errors.js';
 export type { DatasetErrorContext } from './errors.js';
 export { BUILTIN_DATASETS, DEFAULT_MAX_BYTES, DEFAULT_MAX_TEXT_CHARS, loadDataset } from './readers.js';
-export type { DatasetSource, ObjectFetcher, RawDataset } from './readers.js';
+export type { DatasetSource, FileLayout, ObjectFetcher, RawDataset } from './readers.js';
 export { KERAS_DEFAULT_FILTERS, Tokenizer, textToWordSequence } from './tokenizer.js';
 export type { TokenizerConfig } from './tokenizer.js';
 export { padSequences } from './pad.js';
@@ -13,3 +13,6 @@ export type { PreparedDataset, PreparedSplit, PrepareOptions, TrialEncoding } fr
 export { deserializePrepared, preparedHash, serializePrepared } from './serialize.js';
 export { encodeTexts, trialVocabulary } from './vocabulary.js';
 export type { TrialVocabulary } from './vocabulary.js';
+export { describeDataset, loadCheckedDataset } from './check.js';
+export type { DatasetSummary } from './check.js';
+export type { ColumnRef } from './columns.js';

@@ -1,36 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatasetError, loadDataset } from '../src/index.js';
-import type { DatasetSource } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { loadDataset } from '../src/index.js';
+import type { DatasetSource, RawDataset } from '../src/index.js';
+import { failure, tempFiles } from './helpers.js';
 
-let dir: string;
-const file = async (name: string, content: string | Uint8Array): Promise<string> => {
-  const p = join(dir, name);
-  await writeFile(p, content);
-  return p;
-};
+const file = tempFiles('sweepq-data-');
 const src = (uri: string, extra: Partial<DatasetSource> = {}): DatasetSource => ({ uri, textField: 'text', labelField: 'label', ...extra });
-
-/** Resolves to the DatasetError thrown by `p`, failing the test if it resolves or throws something else. */
-async function failure(p: Promise<unknown>): Promise<DatasetError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DatasetError);
-    return e as DatasetError;
-  }
-  throw new Error('expected a DatasetError, but the promise resolved');
-}
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sweepq-data-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const rows = (ds: RawDataset): { texts: string[]; labels: string[] } => ({ texts: ds.texts, labels: ds.labels });
 
 describe('CSV', () => {
   it('reads quoted commas, multi-line quoted fields, a BOM, CRLF and three classes', async () => {
@@ -46,7 +23,7 @@ describe('CSV', () => {
   it('accepts file:// URLs, custom columns and maxRows', async () => {
     const p = await file('c.csv', 'body,category\nx,a\ny,b\nz,c\n');
     const ds = await loadDataset(src(pathToFileURL(p).href, { textField: 'body', labelField: 'category', maxRows: 2 }));
-    expect(ds).toEqual({ texts: ['x', 'y'], labels: ['a', 'b'] });
+    expect(rows(ds)).toEqual({ texts: ['x', 'y'], labels: ['a', 'b'] });
   });
   it('cuts texts longer than maxTextChars', async () => {
     const p = await file('long.csv', `text,label\n${'a'.repeat(50)},x\nb,y\n`);
@@ -57,11 +34,11 @@ describe('CSV', () => {
 describe('TSV and JSONL', () => {
   it('reads TSV, inferring the format from .tsv', async () => {
     const p = await file('d.tsv', 'text\tlabel\nhas, commas\tpos\nsays 5" screen\tneg\n');
-    expect(await loadDataset(src(p))).toEqual({ texts: ['has, commas', 'says 5" screen'], labels: ['pos', 'neg'] });
+    expect(rows(await loadDataset(src(p)))).toEqual({ texts: ['has, commas', 'says 5" screen'], labels: ['pos', 'neg'] });
   });
   it('reads JSONL with numeric labels and blank lines; format may be explicit', async () => {
     const p = await file('d.data', '{"text":"one","label":1}\n\n{"text":"two\\nlines","label":2,"extra":true}\r\n{"text":"three","label":3}\n');
-    expect(await loadDataset(src(p, { format: 'jsonl' }))).toEqual({ texts: ['one', 'two\nlines', 'three'], labels: ['1', '2', '3'] });
+    expect(rows(await loadDataset(src(p, { format: 'jsonl' })))).toEqual({ texts: ['one', 'two\nlines', 'three'], labels: ['1', '2', '3'] });
   });
   it('reads s3:// URIs through the fetcher', async () => {
     const seen: string[] = [];
@@ -69,7 +46,7 @@ describe('TSV and JSONL', () => {
       seen.push(uri);
       return new TextEncoder().encode('text,label\na,x\nb,y\n');
     };
-    expect(await loadDataset(src('s3://bucket/path/data.csv'), fetcher)).toEqual({ texts: ['a', 'b'], labels: ['x', 'y'] });
+    expect(rows(await loadDataset(src('s3://bucket/path/data.csv'), fetcher))).toEqual({ texts: ['a', 'b'], labels: ['x', 'y'] });
     expect(seen).toEqual(['s3://bucket/path/data.csv']);
   });
   it('reads UTF-16 files with a BOM', async () => {
@@ -81,7 +58,7 @@ describe('TSV and JSONL', () => {
 
 describe('errors name the file, row, column, what was expected and what was found', () => {
   it('DATASET_NOT_FOUND', async () => {
-    const e = await failure(loadDataset(src(join(dir, 'missing.csv'))));
+    const e = await failure(loadDataset(src(join(import.meta.dirname, 'no-such-dir', 'missing.csv'))));
     expect(e.code).toBe('DATASET_NOT_FOUND');
     expect(e.message).toMatch(/missing\.csv: file not found \(resolved to .*missing\.csv\)/);
     const b = await failure(loadDataset(src('builtin:imdb')));
@@ -89,19 +66,21 @@ describe('errors name the file, row, column, what was expected and what was foun
   });
   it('DATASET_COLUMN_MISSING lists the columns and the option to set', async () => {
     const p = await file('data.csv', 'text,category\na,x\n');
-    const e = await failure(loadDataset(src(p)));
+    const e = await failure(loadDataset(src(p, { labelField: 'class' })));
     expect(e.code).toBe('DATASET_COLUMN_MISSING');
-    expect(e.message).toBe(`${p}: column "label" not found; columns are: text, category (set dataset.label_field)`);
-    expect(e.column).toBe('label');
+    expect(e.message).toBe(
+      `${p}: column "class" not found; columns are: text, category (set dataset.label_field; if the file has no header row, give 0-based column indices, e.g. text_field: 1, label_field: 0)`,
+    );
+    expect(e.column).toBe('class');
     const t = await file('tabs.csv', 'text\tlabel\na\tx\n');
-    expect((await failure(loadDataset(src(t)))).message).toMatch(/single column that contains tabs: is this a TSV file\?/);
+    expect((await failure(loadDataset(src(t)))).message).toMatch(/one column \(it contains tabs: is this a TSV file\? set dataset\.format: tsv\)/);
     const j = await file('k.jsonl', '{"body":"a","label":"x"}\n');
     expect((await failure(loadDataset(src(j)))).message).toBe(`${j}: field "text" not found in the first object (line 1); fields are: body, label (set dataset.text_field)`);
   });
   it('DATASET_EMPTY for an empty file and for a header without rows', async () => {
     const a = await failure(loadDataset(src(await file('empty.csv', ''))));
     expect(a.code).toBe('DATASET_EMPTY');
-    expect(a.message).toMatch(/the file is empty; expected a header row naming the columns "text" and "label"/);
+    expect(a.message).toMatch(/the file is empty; expected rows of text and label \(with or without a header row\)/);
     const b = await failure(loadDataset(src(await file('header.csv', 'text,label\n'))));
     expect(b.code).toBe('DATASET_EMPTY');
     expect(b.message).toMatch(/no data rows/);
@@ -122,7 +101,7 @@ describe('errors name the file, row, column, what was expected and what was foun
     const p3 = await file('e3.csv', 'text,label\nok,a\nhello, world,b\n');
     const e3 = await failure(loadDataset(src(p3)));
     expect(e3.code).toBe('DATASET_BAD_ROW');
-    expect(e3.message).toBe(`${p3}: the record ending at line 3: expected 2 fields (like the header), found 3; quote fields that contain commas`);
+    expect(e3.message).toBe(`${p3}: the record ending at line 3: expected 2 fields (like the first row), found 3; quote fields that contain commas`);
     const p4 = await file('e4.jsonl', '{"text":"a","label":"x"}\n{"text":"b",\n');
     expect((await failure(loadDataset(src(p4)))).message).toMatch(/e4\.jsonl: row 2 \(line 2\): not valid JSON \(.*\); expected one JSON object per line$/);
     const p5 = await file('e5.jsonl', '{"text":"a","label":"x"}\n["b","y"]\n');
@@ -136,14 +115,16 @@ describe('errors name the file, row, column, what was expected and what was foun
     const p = await file('big.csv', 'text,label\na,x\nb,y\n');
     const e = await failure(loadDataset(src(p, { maxBytes: 10 })));
     expect(e.code).toBe('DATASET_TOO_LARGE');
-    expect(e.message).toBe(`${p}: 19 bytes is larger than the limit of 10 bytes (raise dataset.max_bytes or use fewer rows)`);
+    expect(e.message).toBe(`${p}: 19 bytes is larger than the limit of 10 bytes; use a smaller file (a sample of the rows)`);
     const s3 = await failure(loadDataset(src('s3://b/k.csv', { maxBytes: 3 }), async () => new Uint8Array(4)));
     expect(s3.code).toBe('DATASET_TOO_LARGE');
   });
-  it('DATASET_FORMAT for unknown extensions and unparseable CSV', async () => {
+  it('DATASET_FORMAT for content of no known format and unparseable CSV', async () => {
     const a = await failure(loadDataset(src(await file('data.txt', 'x'))));
     expect(a.code).toBe('DATASET_FORMAT');
-    expect(a.message).toMatch(/data\.txt: cannot infer the format from the extension "\.txt"; expected \.csv, \.tsv or \.jsonl \(set dataset\.format\)$/);
+    expect(a.message).toMatch(/data\.txt: cannot tell the format from the content \(the first line has no tab, no comma and is not a JSON object\); set dataset\.format to csv, tsv or jsonl$/);
+    const j = await failure(loadDataset(src(await file('array.json', '[{"text":"a","label":"x"}]\n'))));
+    expect(j.message).toMatch(/array\.json: the file starts with "\[" \(a JSON array\?\); expected JSON Lines/);
     const b = await failure(loadDataset(src(await file('q.csv', 'text,label\n"unclosed,x\n'))));
     expect(b.code).toBe('DATASET_FORMAT');
     expect(b.message).toMatch(/q\.csv: not valid CSV: Quote Not Closed/);

@@ -47,7 +47,8 @@ export const trialJobSchema = z
     params: trialParamsSchema,
     /** Seed for initializers, dropout and batch order. */
     seed: z.number().int(),
-    metric: z.object({ name: z.string().min(1).max(64), goal: z.enum(['maximize', 'minimize']) }).strict(),
+    /** The sweep's metric as the spec resolves it (`target`, W&B's metric.target, is the coordinator's concern). */
+    metric: z.object({ name: z.string().min(1).max(64), goal: z.enum(['maximize', 'minimize']), target: z.number().optional() }).strict(),
     dataset: z
       .object({
         /** Store-relative key of the prepared dataset. */

@@ -32,8 +32,9 @@ export async function claimResult(
   redis: Redis,
   opts: { prefix: string; jobId: string; token: string; sweepId: string; trialId: string; force?: boolean; ttlSec?: number },
 ): Promise<ClaimOutcome> {
-  const lockKey = `${opts.prefix}:${QueueName.Trials}:${opts.jobId}:lock`;
-  const claimKey = redisKeys(opts.prefix).resultClaim(opts.sweepId, opts.trialId);
+  const keys = redisKeys(opts.prefix);
+  const lockKey = keys.jobLock(QueueName.Trials, opts.jobId);
+  const claimKey = keys.resultClaim(opts.sweepId, opts.trialId);
   const r = (await redis.eval(
     CLAIM_SCRIPT,
     2,

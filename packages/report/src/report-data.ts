@@ -120,7 +120,7 @@ export interface ReportInputs {
   now?: Date;
 }
 
-const LOG_DISTRIBUTIONS: ReadonlySet<string> = new Set(['log_uniform_values', 'q_log_uniform_values', 'log_normal']);
+const LOG_DISTRIBUTIONS: ReadonlySet<string> = new Set(['log_uniform_values', 'q_log_uniform_values', 'log_normal', 'log_uniform', 'q_log_uniform', 'inv_log_uniform', 'inv_log_uniform_values', 'q_log_normal']);
 
 /** Most distinct numeric `values` of a spec parameter that are drawn as categories rather than on a value axis. */
 export const MAX_CATEGORY_VALUES = 12;

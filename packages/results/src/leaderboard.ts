@@ -67,7 +67,8 @@ export function leaderboardCsv(lb: Leaderboard): string {
     lb.metric.name,
     ...CSV_METRICS.map((m) => `final_${m}`),
     'test_accuracy',
-    'epochs',
+    // Not `epochs`: that is also a parameter column (the epochs asked for); this is how many the trial trained.
+    'epochs_done',
     'duration_sec',
     'samples_per_sec',
     'backend',
@@ -105,7 +106,7 @@ export function leaderboardTable(lb: Leaderboard, limit = 20): string {
   const shown = lb.rows.slice(0, limit);
   const varying = PARAMETER_NAMES.filter((p) => new Set(lb.rows.map((r) => r.result.params[p])).size > 1);
   const params = varying.length > 0 ? varying : (['lstm_units', 'learning_rate'] as const);
-  const header = ['#', 'trial', 'state', lb.metric.name, 'val_loss', 'test_acc', 'epochs', 'sec', ...params];
+  const header = ['#', 'trial', 'state', lb.metric.name, 'val_loss', 'test_acc', 'epochs_done', 'sec', ...params];
   const rows = shown.map((row) => {
     const r = row.result;
     return [
@@ -117,7 +118,7 @@ export function leaderboardTable(lb: Leaderboard, limit = 20): string {
       fmt(r.test?.accuracy ?? null),
       String(r.epochs),
       r.durationSec.toFixed(0),
-      ...params.map((p) => String(r.params[p])),
+      ...params.map((p) => formatParam(r.params[p])),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -128,5 +129,24 @@ export function leaderboardTable(lb: Leaderboard, limit = 20): string {
 }
 
 function fmt(v: number | null): string {
-  return v === null || !Number.isFinite(v) ? '-' : v.toFixed(4);
+  return formatSignificant(v);
+}
+
+function formatParam(v: unknown): string {
+  return typeof v === 'number' ? formatSignificant(v, { trimZeros: true }) : String(v);
+}
+
+/**
+ * A number for people at a terminal: `digits` significant digits (default 4), integers as they are, values of
+ * 10^digits and more rounded to integers, `-` for null/undefined/NaN/±Infinity. `trimZeros` drops trailing zeros
+ * (`0.01` rather than `0.01000`: right for parameters; metrics keep them so columns line up). JSON and CSV keep
+ * full precision; this is only for text meant to be read.
+ */
+export function formatSignificant(v: number | null | undefined, opts: { digits?: number; trimZeros?: boolean } = {}): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '-';
+  const digits = opts.digits ?? 4;
+  if (Number.isInteger(v)) return String(v);
+  if (Math.abs(v) >= 10 ** digits) return Math.round(v).toString();
+  const text = v.toPrecision(digits);
+  return opts.trimZeros ? String(Number(text)) : text;
 }

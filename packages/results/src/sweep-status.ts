@@ -38,6 +38,12 @@ export interface SweepRecord {
   best?: { trialId: string; value: number | null };
   /** Each `sweepq retry`: when, and which trials. */
   retries?: { at: string; trials: string[] }[];
+  /** Each rebuild from the bucket after Redis lost the sweep's queue state (`sweepq resume`, or automatic). */
+  recoveries?: { at: string; reason: string }[];
+  /** Set by `sweepq cancel`: kept in the bucket so a sweep rebuilt after a Redis loss stays cancelled. */
+  cancelRequestedAt?: string;
+  /** Why a finished sweep ended, in words (e.g. the metric target was reached). */
+  endReason?: string;
   error?: string;
   submittedAt: string;
   startedAt?: string;

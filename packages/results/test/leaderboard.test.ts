@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PARAMS } from '@sweepq/spec';
-import { buildLeaderboard, leaderboardCsv, leaderboardTable, type TrialResult } from '../src/index.js';
+import { buildLeaderboard, formatSignificant, leaderboardCsv, leaderboardTable, type TrialResult } from '../src/index.js';
 
 function result(index: number, state: TrialResult['state'], value: number | null): TrialResult {
   return {
@@ -51,5 +51,48 @@ describe('leaderboard', () => {
     const t = leaderboardTable(buildLeaderboard('s', { name: 'val_loss', goal: 'minimize' }, results));
     expect(t.split('\n')[0]).toMatch(/lstm_units/);
     expect(t).toMatch(/t0002\s+completed\s+0\.2000/);
+  });
+
+  it('names every CSV column once: the epochs a trial trained apart from the epochs parameter', () => {
+    const lb = buildLeaderboard('s', { name: 'val_loss', goal: 'minimize' }, [{ ...result(0, 'stopped', 0.4), epochs: 2, params: { ...DEFAULT_PARAMS, epochs: 9 } }]);
+    const [header, row] = leaderboardCsv(lb).trim().split('\n').map((l) => l.split(','));
+    expect(new Set(header).size).toBe(header!.length);
+    for (const metric of ['val_accuracy', 'val_loss', 'accuracy', 'loss'] as const) {
+      const h = leaderboardCsv({ ...lb, metric: { name: metric, goal: 'maximize' } }).split('\n')[0]!.split(',');
+      expect(new Set(h).size, metric).toBe(h.length);
+    }
+    expect(row![header!.indexOf('epochs_done')]).toBe('2');
+    expect(row![header!.indexOf('epochs')]).toBe('9');
+  });
+
+  it('keeps full precision in CSV and prints 4 significant digits in the table', () => {
+    const lr = 0.0019064667082208317;
+    const lb = buildLeaderboard('s', { name: 'val_loss', goal: 'minimize' }, [
+      { ...result(0, 'completed', 0.123456789), params: { ...DEFAULT_PARAMS, learning_rate: lr, lstm_units: 8 } },
+      { ...result(1, 'completed', 0.000123456), params: { ...DEFAULT_PARAMS, learning_rate: 0.01, lstm_units: 16 } },
+    ]);
+    expect(leaderboardCsv(lb)).toContain(String(lr));
+    expect(leaderboardCsv(lb)).toContain('0.123456789');
+    const table = leaderboardTable(lb);
+    expect(table).not.toContain(String(lr));
+    expect(table).toMatch(/t0001\s+completed\s+0\.0001235\s+0\.0001235\s+-\s+1\s+1\s+16\s+0\.01$/m);
+    expect(table).toMatch(/t0000\s+completed\s+0\.1235\s+0\.1235\s+-\s+1\s+1\s+8\s+0\.001906$/m);
+    expect(table.split('\n')[0]).toMatch(/epochs_done/);
+  });
+
+  it('formats numbers for people: significant digits, integers whole, nothing for missing values', () => {
+    expect(formatSignificant(0.0019064667082208317)).toBe('0.001906');
+    expect(formatSignificant(0.2)).toBe('0.2000');
+    expect(formatSignificant(0.2, { trimZeros: true })).toBe('0.2');
+    expect(formatSignificant(0.96444)).toBe('0.9644');
+    expect(formatSignificant(0.99996)).toBe('1.000');
+    expect(formatSignificant(64)).toBe('64');
+    expect(formatSignificant(10000)).toBe('10000');
+    expect(formatSignificant(12345.678)).toBe('12346');
+    expect(formatSignificant(123.456)).toBe('123.5');
+    expect(formatSignificant(-0.000123456)).toBe('-0.0001235');
+    expect(formatSignificant(1.5e-9, { trimZeros: true })).toBe('1.5e-9');
+    expect(formatSignificant(0.123456, { digits: 2 })).toBe('0.12');
+    for (const v of [null, undefined, Number.NaN, Number.POSITIVE_INFINITY]) expect(formatSignificant(v)).toBe('-');
   });
 });

@@ -29,6 +29,11 @@ export const commonEnvShape = {
   AWS_ACCESS_KEY_ID: z.string().optional(),
   AWS_SECRET_ACCESS_KEY: z.string().optional(),
   AWS_SESSION_TOKEN: z.string().optional(),
+  /**
+   * How long a transient bucket failure (5xx, timeout, connection refused) is retried before the operation fails,
+   * in seconds. Services wait out an outage this long without spending a trial's attempts.
+   */
+  S3_RETRY_FOR_SEC: z.coerce.number().int().min(0).max(86_400).default(600),
   /** Port of the ops server (/metrics, /healthz, /readyz); 0 = any free port; -1 = off. */
   METRICS_PORT: z.coerce.number().int().min(-1).max(65535).default(9464),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -48,6 +53,7 @@ export interface StoreSettings {
   region?: string;
   forcePathStyle?: boolean;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  retry: { forMs: number };
 }
 
 /**
@@ -59,6 +65,7 @@ export function storeSettings(env: CommonEnv): StoreSettings {
     bucket: env.S3_BUCKET,
     prefix: env.S3_PREFIX,
     region: env.S3_REGION ?? env.AWS_REGION,
+    retry: { forMs: env.S3_RETRY_FOR_SEC * 1000 },
   };
   if (env.S3_ENDPOINT) out.endpoint = env.S3_ENDPOINT;
   if (env.S3_FORCE_PATH_STYLE !== undefined) out.forcePathStyle = env.S3_FORCE_PATH_STYLE;

@@ -4,3 +4,4 @@ export { ShutdownManager, type ShutdownStep, type ShutdownManagerOptions } from 
 export { parseEnv, resolveSecretFiles, SECRET_FILE_VARIABLES } from './env.js';
 export { commonEnvShape, commonEnvSchema, storeSettings, type CommonEnv, type StoreSettings } from './common-env.js';
 export { startOpsServer, type OpsServer, type OpsServerOptions, type OpsResponse } from './ops-server.js';
+export { readinessReasons, type ReadinessInputs } from './readiness.js';

@@ -18,8 +18,11 @@ export interface OpsServerOptions {
   registry: Registry;
   /** Liveness: the process is not wedged. Default: always ok while the event loop answers. */
   live?: () => boolean;
-  /** Readiness: the process can take work (connected to Redis, not shutting down). */
-  ready: () => boolean | Promise<boolean>;
+  /**
+   * Readiness: the process can take work (connected to Redis and the bucket, not shutting down). Return `true`, or
+   * the reasons it is not ready (`["bucket unreachable since …: …"]`); `/readyz` shows them.
+   */
+  ready: () => boolean | string[] | Promise<boolean | string[]>;
   /** Extra JSON routes, e.g. `/backlog`. */
   routes?: Record<string, () => Promise<OpsResponse> | OpsResponse>;
 }
@@ -50,8 +53,10 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
         return send(ok ? 200 : 503, JSON.stringify({ ok }));
       }
       if (path === '/readyz') {
-        const ok = await opts.ready();
-        return send(ok ? 200 : 503, JSON.stringify({ ok }));
+        const r = await opts.ready();
+        const reasons = Array.isArray(r) ? r : r ? [] : ['not ready'];
+        const ok = reasons.length === 0;
+        return send(ok ? 200 : 503, JSON.stringify(ok ? { ok } : { ok, reasons }));
       }
       const route = opts.routes?.[path];
       if (route) {

@@ -12,7 +12,7 @@ describe('parseEnv', () => {
     const env = parseEnv(schema, {});
     expect(env.REDIS_URL).toBe('redis://127.0.0.1:6379');
     expect(env.S3_BUCKET).toBe('sweepq');
-    expect(storeSettings(env)).toEqual({ bucket: 'sweepq', prefix: '', region: undefined });
+    expect(storeSettings(env)).toEqual({ bucket: 'sweepq', prefix: '', region: undefined, retry: { forMs: 600_000 } });
   });
 
   it('reports every bad variable at once, naming it and what is expected, never echoing secrets', () => {

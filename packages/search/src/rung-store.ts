@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { EARLY_TERMINATE_DEFAULTS, maxEpochs, rungEpochs } from '@sweepq/spec';
 import type { SweepSpec } from '@sweepq/spec';
+import { redisKeys } from '@sweepq/queue';
 
 /** What a trial does after reporting an epoch. */
 export interface RungDecision {
@@ -19,7 +20,9 @@ const TTL_SEC = 30 * 24 * 3600;
 // It implements ashaRule / medianRule of rung-decision.ts exactly (same ranking, tie rule and median).
 // KEYS: 1 values at this epoch (trial -> value), 2 decisions at this epoch (trial -> decision),
 //       3 values at the previous epoch (median: the trial's best so far), 4 index of keys (for clear).
-// ARGV: 1 trial, 2 value, 3 mode (asha | median | record), 4 maximize (1/0), 5 eta, 6 warmup, 7 ttl.
+// ARGV: 1 trial, 2 value, 3 mode (asha | asha_best | median | record), 4 maximize (1/0), 5 eta, 6 warmup, 7 ttl.
+// asha ranks the value at this epoch; asha_best (hyperband strict: false), median and record first replace it with the
+// trial's best so far (this value or the one recorded at the previous epoch).
 // Returns the stored decision "continue|rank|n|keep|threshold|value" ("r" for record; value is the one recorded, the
 // best so far for median), identical on a repeated report.
 const REPORT_SCRIPT = `
@@ -48,7 +51,7 @@ if mode == 'record' then return 'r' end
 local all = redis.call('HGETALL', KEYS[1])
 local vals = {}
 for i = 1, #all, 2 do
-  if mode == 'asha' or all[i] ~= trial then
+  if mode ~= 'median' or all[i] ~= trial then
     table.insert(vals, { tonumber(all[i + 1]), all[i + 1] })
   end
 end
@@ -56,7 +59,7 @@ local n = #vals
 local rank = 1
 for _, v in ipairs(vals) do if better(v[1], value) then rank = rank + 1 end end
 local decision
-if mode == 'asha' then
+if mode == 'asha' or mode == 'asha_best' then
   local eta = tonumber(ARGV[5])
   local keep = n
   if n >= eta then keep = math.floor(n / eta) end
@@ -112,11 +115,11 @@ export class RungStore {
   }
 
   private key(epoch: number, kind: 'values' | 'decisions'): string {
-    return `${this.prefix}:sweepq:rung:${this.sweepId}:e${epoch}:${kind}`;
+    return redisKeys(this.prefix).rung(this.sweepId, epoch, kind);
   }
 
   private get indexKey(): string {
-    return `${this.prefix}:sweepq:rung:${this.sweepId}:keys`;
+    return redisKeys(this.prefix).rungIndex(this.sweepId);
   }
 
   /**
@@ -124,7 +127,9 @@ export class RungStore {
    * decides atomically whether the trial continues:
    * - hyperband: asynchronous successive halving (see `ashaRule`): continue iff the value ranks in the top
    *   floor(n / eta) of the n values recorded at this rung so far, its own included; every trial continues while
-   *   n < eta; ties share the better rank. Only rung epochs touch Redis.
+   *   n < eta; ties share the better rank. The value is the metric at the rung epoch (`strict`, W&B's default), or
+   *   with `strict: false` the trial's best value up to the rung (then every epoch up to the last rung is recorded;
+   *   otherwise only rung epochs touch Redis).
    * - median (see `medianRule`): every epoch records the trial's best value so far; at epochs >= min_iter the trial
    *   stops if that is strictly worse than the median of the other trials' best-so-far at the same epoch, once
    *   `warmup_trials` others have reported it.
@@ -140,10 +145,14 @@ export class RungStore {
     const et = spec.early_terminate;
     if (et === undefined) return { continue: true, rung: null };
     const isRung = rungEpochs(spec).includes(epoch);
-    let mode: 'asha' | 'median' | 'record';
+    let mode: 'asha' | 'asha_best' | 'median' | 'record';
     if (et.type === 'hyperband') {
-      if (!isRung) return { continue: true, rung: null };
-      mode = 'asha';
+      const strict = et.strict ?? EARLY_TERMINATE_DEFAULTS.strict;
+      // strict: false ranks each trial's best value up to the rung, so every epoch before the last rung is recorded.
+      if (!isRung) {
+        if (strict || epoch > Math.max(...rungEpochs(spec))) return { continue: true, rung: null };
+        mode = 'record';
+      } else mode = strict ? 'asha' : 'asha_best';
     } else {
       if (epoch >= maxEpochs(spec)) return { continue: true, rung: null };
       mode = isRung ? 'median' : 'record';
@@ -173,11 +182,12 @@ export class RungStore {
     const metric = spec.metric.name;
     const t = threshold === undefined || threshold === '' ? null : Number(threshold);
     let reason: string;
-    if (mode === 'asha') {
+    if (mode === 'asha' || mode === 'asha_best') {
+      const what = mode === 'asha' ? metric : `best ${metric} so far`;
       reason =
         Number(n) < eta
-          ? `${metric} ${fmt(mine)} at the epoch-${epoch} rung: ${n} of the first ${eta - 1} trial(s) at this rung, all continue (eta=${eta})`
-          : `${metric} ${fmt(mine)} ranks ${rank} of ${n} at the epoch-${epoch} rung; the top ${keep} (1/${eta}) continue${t === null ? '' : `, cutoff ${fmt(t)}`}`;
+          ? `${what} ${fmt(mine)} at the epoch-${epoch} rung: ${n} of the first ${Math.ceil(eta) - 1} trial(s) at this rung, all continue (eta=${eta})`
+          : `${what} ${fmt(mine)} ranks ${rank} of ${n} at the epoch-${epoch} rung; the top ${keep} (1/${eta}) continue${t === null ? '' : `, cutoff ${fmt(t)}`}`;
     } else {
       reason =
         t === null

@@ -6,11 +6,12 @@ import {
   below,
   clauseHolds,
   createRng,
-  firstMultiple,
   gridCombinations,
   gridSize,
-  lastMultiple,
+  logUniformBounds,
   multiple,
+  nearestMultiple,
+  quantizedRange,
   sampleParameter,
 } from '@sweepq/spec';
 import type { ParamValue, ParameterName, ParameterSpec, Rng, SweepSpec, TrialParams } from '@sweepq/spec';
@@ -65,59 +66,84 @@ function bounded(low: number, high: number, log: boolean, extra: Partial<Numeric
   return { log, low, high, priorMu: (low + high) / 2, priorSigma: high - low, ...extra };
 }
 
+/** A stepped dimension over the multiples k·q, k in [kLo, kHi] (finite), on the value scale. */
+function linearSteps(name: ParameterName, spec: ParameterSpec, q: number, kLo: number, kHi: number): Dim {
+  const half = q / 2;
+  return {
+    name,
+    spec,
+    numeric: bounded(kLo * q - half, kHi * q + half, false, { step: q }),
+    decode: (x) => nearestMultiple(x, q, kLo, kHi),
+    bin: (v) => [v - half, v + half],
+  };
+}
+
+/**
+ * A stepped dimension over the positive multiples k·q, k in [kLo, kHi] (kHi may be infinite), modelled in log space;
+ * `prior` gives the prior Gaussian (log scale) when the domain is unbounded.
+ */
+function logSteps(name: ParameterName, spec: ParameterSpec, q: number, kLo: number, kHi: number, prior?: { mu: number; sigma: number }): Dim {
+  const half = q / 2;
+  const vLo = multiple(kLo, q);
+  const low = Math.log(Math.max(vLo - half, vLo / 2));
+  const high = Number.isFinite(kHi) ? Math.log(multiple(kHi, q) + half) : Infinity;
+  const numeric = prior === undefined ? bounded(low, high, true, { step: q }) : { log: true, low, high, priorMu: prior.mu, priorSigma: prior.sigma, step: q };
+  return {
+    name,
+    spec,
+    numeric,
+    decode: (x) => nearestMultiple(Math.exp(x), q, kLo, kHi),
+    bin: (v) => [Math.max(low, Math.log(Math.max(v - half, v / 2))), Math.min(high, Math.log(v + half))],
+  };
+}
+
 function makeDim(name: ParameterName, spec: ParameterSpec): Dim {
   switch (spec.kind) {
     case 'constant':
     case 'categorical':
       return { name, spec };
     case 'int_uniform':
-      return {
-        name,
-        spec,
-        numeric: bounded(spec.min - 0.5, spec.max + 0.5, false, { step: 1 }),
-        decode: (x) => clamp(Math.round(x), spec.min, spec.max),
-        bin: (v) => [v - 0.5, v + 0.5],
-      };
-    case 'q_uniform': {
-      const kLo = firstMultiple(spec.min, spec.q);
-      const kHi = lastMultiple(spec.max, spec.q);
-      const half = spec.q / 2;
-      return {
-        name,
-        spec,
-        numeric: bounded(kLo * spec.q - half, kHi * spec.q + half, false, { step: spec.q }),
-        decode: (x) => multiple(clamp(Math.round(x / spec.q), kLo, kHi), spec.q),
-        bin: (v) => [v - half, v + half],
-      };
+      return linearSteps(name, spec, 1, spec.min, spec.max);
+    case 'q_uniform':
+    case 'q_beta': {
+      const { kLo, kHi } = quantizedRange(spec);
+      return linearSteps(name, spec, spec.q, kLo, kHi);
     }
     case 'uniform':
       return { name, spec, numeric: bounded(spec.min, spec.max, false), decode: (x) => clamp(x, spec.min, below(spec.max)) };
     case 'log_uniform_values':
-      return {
-        name,
-        spec,
-        numeric: bounded(Math.log(spec.min), Math.log(spec.max), true),
-        decode: (x) => clamp(Math.exp(x), spec.min, below(spec.max)),
-      };
-    case 'q_log_uniform_values': {
-      const kLo = firstMultiple(spec.min, spec.q);
-      const kHi = lastMultiple(spec.max, spec.q);
-      const half = spec.q / 2;
-      const vLo = multiple(kLo, spec.q);
-      const low = Math.log(Math.max(vLo - half, vLo / 2));
-      const high = Math.log(multiple(kHi, spec.q) + half);
-      return {
-        name,
-        spec,
-        numeric: bounded(low, high, true, { step: spec.q }),
-        decode: (x) => multiple(clamp(Math.round(Math.exp(x) / spec.q), kLo, kHi), spec.q),
-        bin: (v) => [Math.max(low, Math.log(Math.max(v - half, v / 2))), Math.min(high, Math.log(v + half))],
-      };
+    case 'log_uniform':
+    case 'inv_log_uniform':
+    case 'inv_log_uniform_values': {
+      const [lo, hi] = logUniformBounds(spec);
+      return { name, spec, numeric: bounded(Math.log(lo), Math.log(hi), true), decode: (x) => clamp(Math.exp(x), lo, below(hi)) };
+    }
+    case 'q_log_uniform_values':
+    case 'q_log_uniform': {
+      const { kLo, kHi } = quantizedRange(spec);
+      return logSteps(name, spec, spec.q, kLo, kHi);
     }
     case 'normal':
       return { name, spec, numeric: { log: false, low: -Infinity, high: Infinity, priorMu: spec.mu, priorSigma: spec.sigma }, decode: (x) => x };
     case 'log_normal':
       return { name, spec, numeric: { log: true, low: -Infinity, high: Infinity, priorMu: spec.mu, priorSigma: spec.sigma }, decode: (x) => Math.exp(x) };
+    case 'q_normal': {
+      const half = spec.q / 2;
+      return {
+        name,
+        spec,
+        numeric: { log: false, low: -Infinity, high: Infinity, priorMu: spec.mu, priorSigma: spec.sigma, step: spec.q },
+        decode: (x) => nearestMultiple(x, spec.q, -Infinity, Infinity),
+        bin: (v) => [v - half, v + half],
+      };
+    }
+    case 'q_log_normal': {
+      const { kLo, kHi } = quantizedRange(spec);
+      return logSteps(name, spec, spec.q, kLo, kHi, { mu: spec.mu, sigma: spec.sigma });
+    }
+    case 'beta':
+      // The prior is the uninformative one over (0, 1), as for uniform; the spec's a and b shape only random draws.
+      return { name, spec, numeric: bounded(0, 1, false), decode: (x) => clamp(x, Number.MIN_VALUE, below(1)) };
   }
 }
 

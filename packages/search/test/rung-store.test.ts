@@ -95,6 +95,46 @@ describe('RungStore (real Redis)', () => {
     expect(d.reason).toBe('val_loss 0.4500 ranks 2 of 4 at the epoch-3 rung; the top 1 (1/3) continue, cutoff 0.4000');
   });
 
+  test("strict (W&B's default) ranks the value at the rung; strict: false each trial's best value up to it", async () => {
+    // Three trials with the same curves under both settings, rung at epoch 3 (min_iter 3, eta 3, 9 epochs).
+    // a peaks at epoch 2 then drops; b and c rise steadily. At epoch 3: a 0.5, b 0.6, c 0.55; best so far: a 0.8.
+    const curves: Record<string, number[]> = { a: [0.7, 0.8, 0.5], b: [0.4, 0.5, 0.6], c: [0.3, 0.45, 0.55] };
+    const run = async (strict: boolean | undefined): Promise<Record<string, boolean>> => {
+      const spec = hyperband({ min_iter: 3, ...(strict === undefined ? {} : { strict }) });
+      const s = store();
+      const out: Record<string, boolean> = {};
+      for (const [trial, values] of Object.entries(curves)) {
+        for (let e = 1; e <= values.length; e++) {
+          const d = await s.report(trial, e, values[e - 1] as number, spec);
+          if (e < 3) expect(d).toEqual({ continue: true, rung: null });
+          else out[trial] = d.continue;
+        }
+      }
+      return out;
+    };
+    // n = 3 = eta at c's report: only the best of the three continues.
+    expect(await run(undefined)).toEqual({ a: true, b: true, c: false });
+    expect(await run(true)).toEqual({ a: true, b: true, c: false });
+    const lenient = await run(false);
+    expect(lenient).toEqual({ a: true, b: true, c: false });
+    // Ranked by best so far, a (0.8) beats b (0.6): a fourth trial at 0.7 is stopped only without strict.
+    const spec = hyperband({ min_iter: 3, strict: false });
+    const s = store();
+    for (const [trial, values] of Object.entries(curves)) for (let e = 1; e <= 3; e++) await s.report(trial, e, values[e - 1] as number, spec);
+    for (let e = 1; e <= 2; e++) await s.report('d', e, 0.1, spec);
+    const d = await s.report('d', 3, 0.7, spec);
+    expect(d.reason).toBe('best val_accuracy so far 0.7000 ranks 2 of 4 at the epoch-3 rung; the top 1 (1/3) continue, cutoff 0.8000');
+    expect(d.continue).toBe(false);
+    const strictSpec = hyperband({ min_iter: 3 });
+    const t = store();
+    for (const [trial, values] of Object.entries(curves)) await t.report(trial, 3, values[2] as number, strictSpec);
+    const dStrict = await t.report('d', 3, 0.7, strictSpec);
+    expect(dStrict).toMatchObject({ continue: true, reason: 'val_accuracy 0.7000 ranks 1 of 4 at the epoch-3 rung; the top 1 (1/3) continue, cutoff 0.7000' });
+    // strict: false records every epoch up to the last rung, and the rung values (the curve the sampler reads) are bests.
+    expect(await s.trialValues('a', spec)).toEqual({ 3: 0.8 });
+    expect(await t.trialValues('a', strictSpec)).toEqual({ 3: 0.5 });
+  });
+
   test('idempotent: a repeated report returns the first decision, even with another value', async () => {
     const spec = hyperband();
     const s = store();

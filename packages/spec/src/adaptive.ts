@@ -3,7 +3,8 @@ import { describeValue, suggestName, unknownKeyMessage } from './describe.js';
 import type { SpecIssue } from './errors.js';
 import { isPlainMapping } from './normalize-parameter.js';
 import { DEFAULT_PARAMS } from './parameters.js';
-import { lastMultiple, multiple } from './quantize.js';
+import { quantizedRange } from './distributions.js';
+import { multiple } from './quantize.js';
 import { BAYES_DEFAULTS, EARLY_TERMINATE_DEFAULTS, EARLY_TERMINATE_TYPES } from './types.js';
 import type { BayesSpec, EarlyTerminateSpec, ParameterSpec, SweepSpec } from './types.js';
 import { fromZodIssues } from './zod-issues.js';
@@ -22,7 +23,8 @@ const hyperbandSchema = z.object({
   min_iter: count.max(10_000).optional(),
   max_iter: count.max(10_000).optional(),
   s: count.max(100).optional(),
-  eta: z.number().int().min(2).max(100).optional(),
+  eta: z.number().gt(1).max(100).optional(),
+  strict: z.boolean().optional(),
 });
 
 const medianSchema = z.object({
@@ -80,7 +82,8 @@ export function maxEpochs(spec: Pick<SweepSpec, 'parameters'>): number {
       return Math.max(fallback, ps.max);
     case 'q_uniform':
     case 'q_log_uniform_values':
-      return Math.max(fallback, multiple(lastMultiple(ps.max, ps.q), ps.q));
+    case 'q_log_uniform':
+      return Math.max(fallback, multiple(quantizedRange(ps).kHi, ps.q));
     default:
       // Continuous kinds are rejected for the integer parameter epochs by validateSpec.
       return Math.max(fallback, 'max' in ps ? Math.floor(ps.max) : DEFAULT_PARAMS.epochs);
@@ -90,8 +93,9 @@ export function maxEpochs(spec: Pick<SweepSpec, 'parameters'>): number {
 /**
  * Epochs at which the early-termination rule decides, ascending, all before the last epoch any trial runs
  * (a decision at a trial's final epoch stops nothing):
- * - hyperband with `min_iter`: min_iter, min_iter·eta, min_iter·eta², …
- * - hyperband with `max_iter` and `s`: floor(max_iter / eta^s), …, floor(max_iter / eta) (W&B's brackets);
+ * - hyperband with `min_iter`: min_iter, min_iter·eta, min_iter·eta², … (rounded down)
+ * - hyperband with `max_iter` and `s`: floor(max_iter / eta^s), …, floor(max_iter / eta) (W&B's brackets), leaving
+ *   out those below 1 epoch as W&B does;
  * - median: every epoch from `min_iter` (default 1).
  * Empty when the spec has no early_terminate.
  */
@@ -106,7 +110,8 @@ export function rungEpochs(spec: Pick<SweepSpec, 'parameters' | 'early_terminate
   }
   const eta = et.eta ?? EARLY_TERMINATE_DEFAULTS.eta;
   if (et.min_iter !== undefined) {
-    for (let r = et.min_iter; r < last; r *= eta) out.push(r);
+    // W&B truncates fractional rungs (eta need not be an integer); equal ones are one rung.
+    for (let r = et.min_iter; Math.floor(r) < last; r *= eta) if (out.at(-1) !== Math.floor(r)) out.push(Math.floor(r));
     return out;
   }
   if (et.max_iter !== undefined && et.s !== undefined) {
@@ -142,7 +147,6 @@ export function checkEarlyTerminate(raw: unknown, parameters: Record<string, Par
   if (!keysOk) return undefined;
   const et = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)) as EarlyTerminateSpec;
   if (et.type === 'hyperband') {
-    const eta = et.eta ?? EARLY_TERMINATE_DEFAULTS.eta;
     if (et.min_iter !== undefined && (et.max_iter !== undefined || et.s !== undefined)) {
       issues.push({ path: 'early_terminate', message: 'give either min_iter (first rung; later ones at min_iter * eta^k) or max_iter with s (rungs at max_iter / eta^k for k = s..1), not both' });
       return undefined;
@@ -157,10 +161,6 @@ export function checkEarlyTerminate(raw: unknown, parameters: Record<string, Par
     }
     if (et.s !== undefined && et.max_iter === undefined) {
       issues.push({ path: 'early_terminate.max_iter', message: 'required with s (or use min_iter instead of s)' });
-      return undefined;
-    }
-    if (et.max_iter !== undefined && et.s !== undefined && et.max_iter / eta ** et.s < 1) {
-      issues.push({ path: 'early_terminate.s', message: `max_iter / eta^s = ${et.max_iter} / ${eta}^${et.s} is below 1 epoch; use a smaller s (at most ${Math.floor(Math.log(et.max_iter) / Math.log(eta))})` });
       return undefined;
     }
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeValue, unknownKeyMessage } from './describe.js';
+import { describeValue, suggestName, unknownKeyMessage } from './describe.js';
 import type { SpecIssue } from './errors.js';
 import { isPlainMapping } from './normalize-parameter.js';
 import { DATASET_FORMATS } from './types.js';
@@ -9,16 +9,22 @@ import { fromZodIssues } from './zod-issues.js';
 /** Dataset used when a spec has no `dataset` block. */
 export const DEFAULT_DATASET_URI = 'builtin:spam-assassin';
 
-const EXTENSIONS: Readonly<Record<string, DatasetFormat>> = { '.csv': 'csv', '.tsv': 'tsv', '.jsonl': 'jsonl', '.ndjson': 'jsonl' };
+/** Names accepted after `builtin:` (the data package holds their loaders). */
+export const BUILTIN_DATASETS = ['spam-assassin'] as const;
 
-const fieldName = z.string().min(1).max(200);
+const EXTENSIONS: Readonly<Record<string, DatasetFormat>> = { '.csv': 'csv', '.tsv': 'tsv', '.tab': 'tsv', '.jsonl': 'jsonl', '.ndjson': 'jsonl' };
+
+/** A header name, or a 0-based column index (CSV/TSV without a header). */
+const fieldRef = z.union([z.string().min(1).max(200), z.number().int().min(0).max(100_000)]);
 
 const datasetSchema = z
   .object({
     uri: z.string().min(1).max(4096).default(DEFAULT_DATASET_URI),
     format: z.enum(DATASET_FORMATS).optional(),
-    text_field: fieldName.default('text'),
-    label_field: fieldName.default('label'),
+    header: z.boolean().optional(),
+    // Soft defaults: when no column has this name, the data package infers the column (README "Your own dataset").
+    text_field: fieldRef.default('text'),
+    label_field: fieldRef.default('label'),
     validation_split: z.number().min(0).lt(1).default(0.2),
     test_split: z.number().min(0).lt(1).default(0.1),
     seed: z.number().int().min(0).max(0xffff_ffff).default(42),
@@ -33,7 +39,7 @@ const datasetSchema = z
     }
   });
 
-const DATASET_KEYS = ['uri', 'format', 'text_field', 'label_field', 'validation_split', 'test_split', 'seed', 'max_rows'] as const;
+const DATASET_KEYS = ['uri', 'format', 'header', 'text_field', 'label_field', 'validation_split', 'test_split', 'seed', 'max_rows'] as const;
 
 type UriKind = 'builtin' | 's3' | 'file';
 
@@ -43,6 +49,11 @@ function classifyUri(uri: string): { kind: UriKind; path: string } | { error: st
   if (uri.startsWith('builtin:')) {
     const name = uri.slice('builtin:'.length);
     if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) return { error: `expected builtin:<name> with a name of [a-z0-9_-], got ${JSON.stringify(uri)}` };
+    if (!(BUILTIN_DATASETS as readonly string[]).includes(name)) {
+      const guess = suggestName(name.replace(/_/g, '-'), BUILTIN_DATASETS);
+      const available = BUILTIN_DATASETS.map((b) => `builtin:${b}`).join(', ');
+      return { error: `unknown built-in dataset ${JSON.stringify(uri)}${guess === undefined ? '' : `; did you mean builtin:${guess}?`} Available: ${available}, or a file (local path, file:// or s3://)` };
+    }
     return { kind: 'builtin', path: name };
   }
   if (uri.startsWith('s3://')) {
@@ -70,12 +81,19 @@ function classifyUri(uri: string): { kind: UriKind; path: string } | { error: st
   return { kind: 'file', path: uri };
 }
 
-function inferFormat(path: string): DatasetFormat | undefined {
-  const match = /(\.[a-z0-9]+)$/i.exec(path);
+/**
+ * The format a file name's extension names (`.csv`; `.tsv`, `.tab`; `.jsonl`, `.ndjson`; each optionally followed
+ * by `.gz`), or undefined: the data package then tells the format from the content.
+ */
+export function formatFromExtension(path: string): DatasetFormat | undefined {
+  const match = /(\.[a-z0-9]+)(\.gz)?$/i.exec(path.replace(/[?#].*$/, ''));
   return match === null ? undefined : EXTENSIONS[(match[1] ?? '').toLowerCase()];
 }
 
-/** Validates the `dataset` block (absent means all defaults), resolving `format` for files. */
+/**
+ * Validates the `dataset` block (absent means all defaults), resolving `format` from a file's extension when it
+ * names one. Header and columns are checked against the file by the data package (`loadCheckedDataset`).
+ */
 export function normalizeDataset(raw: unknown, issues: SpecIssue[]): DatasetSpec | undefined {
   const value = raw === undefined || raw === null ? {} : raw;
   if (!isPlainMapping(value)) {
@@ -106,12 +124,8 @@ export function normalizeDataset(raw: unknown, issues: SpecIssue[]): DatasetSpec
       issues.push({ path: 'dataset.format', message: `builtin datasets have a fixed format; remove format (got ${format})` });
       ok = false;
     }
-  } else if (format === undefined) {
-    format = inferFormat(where.path);
-    if (format === undefined) {
-      issues.push({ path: 'dataset.format', message: `cannot infer the format of ${JSON.stringify(d.uri)} from its extension (.csv, .tsv, .jsonl, .ndjson); set format: csv, tsv or jsonl` });
-      ok = false;
-    }
+  } else {
+    format ??= formatFromExtension(where.path);
   }
   if (!ok) return undefined;
   const out: DatasetSpec = {
@@ -123,6 +137,7 @@ export function normalizeDataset(raw: unknown, issues: SpecIssue[]): DatasetSpec
     seed: d.seed,
   };
   if (format !== undefined) out.format = format;
+  if (d.header !== undefined) out.header = d.header;
   if (d.max_rows !== undefined) out.max_rows = d.max_rows;
   return out;
 }

@@ -8,6 +8,7 @@ export {
   DEFAULT_MAX_IN_FLIGHT,
   EARLY_TERMINATE_DEFAULTS,
   EARLY_TERMINATE_TYPES,
+  IGNORED_METRIC_KEYS,
   IGNORED_WANDB_KEYS,
   METHODS,
   METRIC_GOALS,
@@ -22,7 +23,9 @@ export type {
   DatasetSpec,
   EarlyTerminateSpec,
   EarlyTerminateType,
+  IgnoredMetricKey,
   IgnoredWandbKey,
+  IgnoredWandbKeys,
   MetricGoal,
   MetricName,
   MetricSpec,
@@ -33,7 +36,7 @@ export type {
   SearchMethod,
   SweepSpec,
 } from './types.js';
-export { DEFAULT_DATASET_URI } from './dataset.js';
+export { BUILTIN_DATASETS, DEFAULT_DATASET_URI, formatFromExtension } from './dataset.js';
 export { DEFAULT_MAX_SPEC_BYTES, MAX_YAML_ALIASES, parseSpec } from './parse.js';
 export type { ParseSpecOptions } from './parse.js';
 export { MAX_TRIALS, defaultGoal, validateSpec } from './validate.js';
@@ -45,7 +48,11 @@ export { activeParameters, applyConditions, clauseHolds } from './conditions.js'
 export { maxEpochs, rungEpochs } from './adaptive.js';
 export { gridCombinations, gridSize } from './grid-search.js';
 export { randomCombination } from './random-search.js';
-export { sampleParameter, enumerateParameter, countParameter, below } from './sampling.js';
+export { sampleParameter, sampleBeta, enumerateParameter, countParameter, below } from './sampling.js';
+export { LOG_UNIFORM_KINDS, QUANTIZED_KINDS, isLogUniform, isQuantized, logUniformBounds, nearestMultiple, quantizedRange } from './distributions.js';
+export type { LogUniformKind, QuantizedKind } from './distributions.js';
+export { metricTargetReached } from './metric-target.js';
+export { specNotices } from './notices.js';
 export { createRng } from './prng.js';
 export type { Rng } from './prng.js';
 export { firstMultiple, lastMultiple, multiple } from './quantize.js';

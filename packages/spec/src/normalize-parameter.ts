@@ -3,7 +3,8 @@ import { describeValue, suggestName, unknownKeyMessage } from './describe.js';
 import type { SpecIssue } from './errors.js';
 import { PARAMETER_RULES, describeRule, valueSatisfies } from './parameters.js';
 import type { ParameterName, ParameterRule } from './parameters.js';
-import { firstMultiple, lastMultiple, multiple } from './quantize.js';
+import { isLogUniform, logUniformBounds, quantizedRange } from './distributions.js';
+import { multiple } from './quantize.js';
 import { PARAMETER_KINDS } from './types.js';
 import type { ParamValue, ParameterKind, ParameterSpec } from './types.js';
 import { fromZodIssues } from './zod-issues.js';
@@ -18,21 +19,26 @@ const KEYS_BY_KIND: { readonly [K in ParameterKind]: readonly string[] } = {
   q_log_uniform_values: ['min', 'max', 'q'],
   normal: ['mu', 'sigma'],
   log_normal: ['mu', 'sigma'],
+  log_uniform: ['min', 'max'],
+  q_log_uniform: ['min', 'max', 'q'],
+  inv_log_uniform: ['min', 'max'],
+  inv_log_uniform_values: ['min', 'max'],
+  q_normal: ['mu', 'sigma', 'q'],
+  q_log_normal: ['mu', 'sigma', 'q'],
+  beta: ['a', 'b'],
+  q_beta: ['a', 'b', 'q'],
 };
 
-/** W&B distributions we do not implement, with what to use instead. */
-const UNSUPPORTED_DISTRIBUTIONS: Readonly<Record<string, string>> = {
-  log_uniform: 'W&B\'s log_uniform takes natural-log exponents as min/max; use log_uniform_values with the actual values (e.g. min: 0.0001, max: 0.1)',
-  q_log_uniform: 'use q_log_uniform_values with the actual values as min/max',
-  inv_log_uniform: 'not supported',
-  inv_log_uniform_values: 'not supported',
-  q_normal: 'not supported; use q_uniform',
-  q_log_normal: 'not supported; use q_log_uniform_values',
-  beta: 'not supported',
-  q_beta: 'not supported',
-};
+/** Keys with a default (W&B's): q 1, mu 0, sigma 1, a 1, b 1; probabilities are optional. */
+const OPTIONAL_KEYS: readonly string[] = ['probabilities', 'q', 'mu', 'sigma', 'a', 'b'];
 
-const PARAMETER_BODY_KEYS = ['distribution', 'value', 'values', 'probabilities', 'min', 'max', 'q', 'mu', 'sigma', 'condition'] as const;
+/** W&B distribution names that are another name for one of ours. */
+const DISTRIBUTION_ALIASES: Readonly<Record<string, ParameterKind>> = { categorical_w_probabilities: 'categorical' };
+
+/** W&B's exponent kinds: min and max are natural-log exponents, not values. */
+const EXPONENT_KINDS: readonly ParameterKind[] = ['log_uniform', 'q_log_uniform', 'inv_log_uniform'];
+
+const PARAMETER_BODY_KEYS = ['distribution', 'value', 'values', 'probabilities', 'min', 'max', 'q', 'mu', 'sigma', 'a', 'b', 'condition'] as const;
 
 const parameterBody = z.object({
   distribution: z.string().optional(),
@@ -44,6 +50,8 @@ const parameterBody = z.object({
   q: z.number().positive().optional(),
   mu: z.number().optional(),
   sigma: z.number().positive().optional(),
+  a: z.number().positive().optional(),
+  b: z.number().positive().optional(),
 });
 
 export function isPlainMapping(value: unknown): value is Record<string, unknown> {
@@ -68,13 +76,10 @@ function inferKind(ctx: Ctx, body: Record<string, unknown>): ParameterKind | und
   if (typeof body['distribution'] === 'string') {
     const d = body['distribution'];
     if ((PARAMETER_KINDS as readonly string[]).includes(d)) return d as ParameterKind;
-    const hint = UNSUPPORTED_DISTRIBUTIONS[d];
-    const known = `supported: ${PARAMETER_KINDS.join(', ')}`;
-    if (hint !== undefined) add(ctx, 'distribution', `distribution ${JSON.stringify(d)} is ${hint.startsWith('not') ? hint : `not supported: ${hint}`} (${known})`);
-    else {
-      const s = suggestName(d, PARAMETER_KINDS);
-      add(ctx, 'distribution', `expected one of ${PARAMETER_KINDS.join(', ')}, got ${describeValue(d)}${s === undefined ? '' : `. Did you mean ${s}?`}`);
-    }
+    const alias = Object.hasOwn(DISTRIBUTION_ALIASES, d) ? DISTRIBUTION_ALIASES[d] : undefined;
+    if (alias !== undefined) return alias;
+    const s = suggestName(d, PARAMETER_KINDS);
+    add(ctx, 'distribution', `expected one of ${PARAMETER_KINDS.join(', ')}, got ${describeValue(d)}${s === undefined ? '' : `. Did you mean ${s}?`}`);
     return undefined;
   }
   if (has('value') && has('values')) {
@@ -90,7 +95,11 @@ function inferKind(ctx: Ctx, body: Record<string, unknown>): ParameterKind | und
     return ctx.rule.type === 'int' && bothInts ? 'int_uniform' : 'uniform';
   }
   if (has('mu') || has('sigma')) {
-    add(ctx, 'distribution', 'mu/sigma need an explicit distribution: normal or log_normal');
+    add(ctx, 'distribution', 'mu/sigma need an explicit distribution: normal, log_normal, q_normal or q_log_normal');
+    return undefined;
+  }
+  if (has('a') || has('b')) {
+    add(ctx, 'distribution', 'a/b need an explicit distribution: beta or q_beta');
     return undefined;
   }
   add(ctx, undefined, 'expected value: x, values: [...], or min and max (with an optional distribution)');
@@ -105,7 +114,7 @@ function checkRequiredAndExtraKeys(ctx: Ctx, kind: ParameterKind, body: Record<s
     add(ctx, key, `not used by ${kind}; ${kind} takes ${allowed.join(', ')}`);
     ok = false;
   }
-  const required = kind === 'categorical' ? ['values'] : kind === 'q_uniform' || kind === 'q_log_uniform_values' ? ['min', 'max'] : kind === 'normal' || kind === 'log_normal' ? [] : allowed;
+  const required = allowed.filter((k) => !OPTIONAL_KEYS.includes(k));
   for (const key of required) {
     if (!Object.hasOwn(body, key)) {
       add(ctx, key, `required: ${kind} needs ${required.join(' and ')}`);
@@ -122,24 +131,66 @@ function checkPoint(ctx: Ctx, key: string, value: unknown): value is ParamValue 
   return false;
 }
 
-/** Checks that [lo, hi] produced by a distribution lies inside the parameter's range; `hiAttained` false means values stay below hi. */
-function checkRange(ctx: Ctx, kind: ParameterKind, lo: number, hi: number, hiAttained: boolean): boolean {
+interface RangeOptions {
+  /** Whether the distribution can produce `lo` itself (default true) and `hi` itself. */
+  loAttained?: boolean;
+  hiAttained: boolean;
+  /** Keys the issues are reported under; default min and max. */
+  loKey?: string;
+  hiKey?: string;
+  /** How lo and hi follow from the spec, for the exponent kinds (" (e^min)"). */
+  loNote?: string;
+  hiNote?: string;
+}
+
+/** Checks that [lo, hi] produced by a distribution lies inside the parameter's range. */
+function checkRange(ctx: Ctx, kind: ParameterKind, lo: number, hi: number, opts: RangeOptions): boolean {
   const rule = ctx.rule;
   if (rule.type !== 'float' && rule.type !== 'int') return false;
   const minExclusive = rule.type === 'float' && rule.minExclusive;
   const maxExclusive = rule.type === 'float' && rule.maxExclusive;
+  const loAttained = opts.loAttained ?? true;
   let ok = true;
-  if (minExclusive ? !(lo > rule.min) : !(lo >= rule.min)) {
-    add(ctx, 'min', `${kind} can produce ${lo}, but ${ctx.name} must be ${describeRule(rule)}`);
+  // An exclusive minimum is met by a lower bound that is never produced (beta near 0) if the bound itself is allowed.
+  if ((loAttained && minExclusive) ? !(lo > rule.min) : !(lo >= rule.min)) {
+    const what = loAttained ? `${kind} can produce ${lo}` : `${kind} can produce values down to ${lo}`;
+    add(ctx, opts.loKey ?? 'min', `${what}${opts.loNote ?? ''}, but ${ctx.name} must be ${describeRule(rule)}`);
     ok = false;
   }
-  const hiOk = hiAttained ? (maxExclusive ? hi < rule.max : hi <= rule.max) : hi <= rule.max;
+  const hiOk = opts.hiAttained ? (maxExclusive ? hi < rule.max : hi <= rule.max) : hi <= rule.max;
   if (!hiOk) {
-    const what = hiAttained ? `${kind} can produce ${hi}` : `${kind} can produce values up to ${hi}`;
-    add(ctx, 'max', `${what}, but ${ctx.name} must be ${describeRule(rule)}`);
+    const what = opts.hiAttained ? `${kind} can produce ${hi}` : `${kind} can produce values up to ${hi}`;
+    add(ctx, opts.hiKey ?? 'max', `${what}${opts.hiNote ?? ''}, but ${ctx.name} must be ${describeRule(rule)}`);
     ok = false;
   }
   return ok;
+}
+
+/**
+ * Checks the value bounds of a log-uniform kind against the parameter's range. For W&B's exponent kinds the bounds
+ * are e^min and e^max (e^-max and e^-min for inv_log_uniform): they must be positive and finite in floating point.
+ */
+function checkLogBounds(ctx: Ctx, spec: Extract<ParameterSpec, { min: number; max: number }>, quantized: { lo: number; hi: number } | undefined): boolean {
+  if (!isLogUniform(spec)) return false;
+  const [lo, hi] = logUniformBounds(spec);
+  const inv = spec.kind === 'inv_log_uniform';
+  const exponent = EXPONENT_KINDS.includes(spec.kind);
+  const loKey = inv ? 'max' : 'min';
+  const hiKey = inv ? 'min' : 'max';
+  if (exponent && (!(lo > 0) || !Number.isFinite(hi))) {
+    const bad = !(lo > 0) ? loKey : hiKey;
+    add(ctx, bad, `${spec.kind} takes natural-log exponents (values e^${inv ? '-' : ''}${bad}), and e^${inv ? -spec[bad] : spec[bad]} is ${bad === loKey ? '0' : 'infinite'} in floating point; keep min and max within [-700, 700], or use ${inv ? 'inv_log_uniform_values' : 'log_uniform_values'} with the actual values`);
+    return false;
+  }
+  const note = (key: 'min' | 'max'): string => (exponent ? ` (e^${inv ? '-' : ''}${key} = e^${inv ? -spec[key] : spec[key]}: ${spec.kind}'s min and max are natural-log exponents)` : '');
+  const range = quantized ?? { lo, hi };
+  return checkRange(ctx, spec.kind, range.lo, range.hi, {
+    hiAttained: quantized !== undefined,
+    loKey,
+    hiKey,
+    loNote: quantized === undefined ? note(loKey) : '',
+    hiNote: quantized === undefined ? note(hiKey) : '',
+  });
 }
 
 function checkOrder(ctx: Ctx, min: number, max: number, allowEqual: boolean): boolean {
@@ -203,26 +254,32 @@ function normalizeKind(ctx: Ctx, kind: ParameterKind, body: Record<string, unkno
           ok = false;
         }
       }
-      if (!ok || !checkOrder(ctx, min, max, true) || !checkRange(ctx, kind, min, max, true)) return undefined;
+      if (!ok || !checkOrder(ctx, min, max, true) || !checkRange(ctx, kind, min, max, { hiAttained: true })) return undefined;
       return { kind, min, max };
     }
     case 'uniform':
-    case 'log_uniform_values': {
+    case 'log_uniform_values':
+    case 'log_uniform':
+    case 'inv_log_uniform':
+    case 'inv_log_uniform_values': {
       const min = num('min');
       const max = num('max');
       if (ctx.rule.type === 'int') {
-        integerOnly(ctx, kind, kind === 'uniform' ? 'int_uniform (or q_uniform with an integer q)' : 'q_log_uniform_values with q: 1');
+        integerOnly(ctx, kind, kind === 'uniform' ? 'int_uniform (or q_uniform with an integer q)' : kind === 'log_uniform' ? 'q_log_uniform with q: 1' : 'q_log_uniform_values with q: 1');
         return undefined;
       }
-      if (kind === 'log_uniform_values' && !(min > 0)) {
-        add(ctx, 'min', `log_uniform_values needs min > 0 (min and max are actual values, not exponents), got ${min}`);
+      if (kind.endsWith('_values') && !(min > 0)) {
+        add(ctx, 'min', `${kind} needs min > 0 (min and max are actual values, not exponents), got ${min}`);
         return undefined;
       }
-      if (!checkOrder(ctx, min, max, false) || !checkRange(ctx, kind, min, max, false)) return undefined;
-      return { kind, min, max };
+      if (!checkOrder(ctx, min, max, false)) return undefined;
+      const spec = { kind, min, max } as Extract<ParameterSpec, { min: number; max: number }>;
+      const fits = kind === 'uniform' ? checkRange(ctx, kind, min, max, { hiAttained: false }) : checkLogBounds(ctx, spec, undefined);
+      return fits ? spec : undefined;
     }
     case 'q_uniform':
-    case 'q_log_uniform_values': {
+    case 'q_log_uniform_values':
+    case 'q_log_uniform': {
       const min = num('min');
       const max = num('max');
       const q = body['q'] === undefined ? 1 : num('q');
@@ -235,33 +292,75 @@ function normalizeKind(ctx: Ctx, kind: ParameterKind, body: Record<string, unkno
         return undefined;
       }
       if (!checkOrder(ctx, min, max, true)) return undefined;
-      const kLo = firstMultiple(min, q);
-      const kHi = lastMultiple(max, q);
+      const spec = { kind, min, max, q };
+      if (kind === 'q_log_uniform' && !(Math.exp(min) > 0 && Number.isFinite(Math.exp(max)))) return checkLogBounds(ctx, spec, undefined) ? spec : undefined;
+      const { kLo, kHi } = quantizedRange(spec);
       if (kLo > kHi) {
-        add(ctx, 'q', `no multiple of q = ${q} lies in [${min}, ${max}]`);
+        const where = kind === 'q_log_uniform' ? `[e^${min}, e^${max}]` : `[${min}, ${max}]`;
+        add(ctx, 'q', `no multiple of q = ${q} lies in ${where}`);
         return undefined;
       }
-      if (!checkRange(ctx, kind, multiple(kLo, q), multiple(kHi, q), true)) return undefined;
-      return { kind, min, max, q };
+      const quantized = { lo: multiple(kLo, q), hi: multiple(kHi, q) };
+      const fits = kind === 'q_uniform' ? checkRange(ctx, kind, quantized.lo, quantized.hi, { hiAttained: true }) : checkLogBounds(ctx, spec, quantized);
+      return fits ? spec : undefined;
     }
     case 'normal':
-    case 'log_normal': {
+    case 'log_normal':
+    case 'q_normal':
+    case 'q_log_normal': {
       const mu = body['mu'] === undefined ? 0 : num('mu');
       const sigma = body['sigma'] === undefined ? 1 : num('sigma');
+      const q = body['q'] === undefined ? 1 : num('q');
       const rule = ctx.rule;
-      if (rule.type === 'int') {
+      if (rule.type === 'int' && (kind === 'normal' || kind === 'log_normal')) {
         integerOnly(ctx, kind, 'int_uniform or q_log_uniform_values');
         return undefined;
       }
-      if (rule.type !== 'float') return undefined;
-      // normal covers every real number and log_normal every positive one: only an unbounded range fits.
-      const fits = rule.max === Infinity && (kind === 'normal' ? rule.min === -Infinity : rule.min <= 0);
-      if (!fits) {
-        const instead = rule.max === Infinity ? 'log_normal or log_uniform_values' : 'uniform';
-        add(ctx, 'distribution', `${kind} can produce any ${kind === 'normal' ? 'real' : 'positive'} number, but ${ctx.name} must be ${describeRule(rule)}; use ${instead}`);
+      if (rule.type === 'int' && !Number.isInteger(q)) {
+        add(ctx, 'q', `${ctx.name} needs integers, so q must be a whole number, got ${q}`);
         return undefined;
       }
-      return { kind, mu, sigma };
+      if (rule.type === 'enum') return undefined;
+      // normal covers every real number, q_normal every multiple of q, log_normal every positive number and
+      // q_log_normal every multiple of q from q up: only a range unbounded above (and below, for the first two) fits.
+      const minExclusive = rule.type === 'float' && rule.minExclusive;
+      const fits =
+        rule.max === Infinity &&
+        (kind === 'normal' || kind === 'q_normal' ? rule.min === -Infinity : kind === 'log_normal' ? rule.min <= 0 : minExclusive ? q > rule.min : q >= rule.min);
+      if (!fits) {
+        const produces = {
+          normal: 'any real number',
+          q_normal: `any multiple of q = ${q}, negative ones too`,
+          log_normal: 'any positive number',
+          q_log_normal: `any multiple of q = ${q} from ${q} up`,
+        }[kind];
+        const instead = rule.type === 'int' ? 'int_uniform or q_log_uniform_values' : rule.max === Infinity ? 'log_normal, q_log_normal or log_uniform_values' : 'uniform';
+        add(ctx, 'distribution', `${kind} can produce ${produces}, but ${ctx.name} must be ${describeRule(rule)}; use ${instead}`);
+        return undefined;
+      }
+      return kind === 'normal' || kind === 'log_normal' ? { kind, mu, sigma } : { kind, mu, sigma, q };
+    }
+    case 'beta':
+    case 'q_beta': {
+      const a = body['a'] === undefined ? 1 : num('a');
+      const b = body['b'] === undefined ? 1 : num('b');
+      if (ctx.rule.type === 'int') {
+        add(ctx, 'distribution', `${kind} produces numbers between 0 and 1, but ${ctx.name} must be ${describeRule(ctx.rule)}; use int_uniform`);
+        return undefined;
+      }
+      if (kind === 'beta') {
+        // Beta draws lie strictly inside (0, 1).
+        const opts = { loAttained: false, hiAttained: false, loKey: 'distribution', hiKey: 'distribution' };
+        return checkRange(ctx, kind, 0, 1, opts) ? { kind, a, b } : undefined;
+      }
+      const q = body['q'] === undefined ? 1 : num('q');
+      const spec = { kind, a, b, q } as const;
+      const { kLo, kHi } = quantizedRange(spec);
+      if (kLo > kHi) {
+        add(ctx, 'q', `q_beta rounds to multiples of q strictly between 0 and 1, so q must be below 1, got ${q}`);
+        return undefined;
+      }
+      return checkRange(ctx, kind, multiple(kLo, q), multiple(kHi, q), { hiAttained: true, loKey: 'q', hiKey: 'q' }) ? spec : undefined;
     }
   }
 }

@@ -1,3 +1,4 @@
+import { logUniformBounds, nearestMultiple, quantizedRange } from './distributions.js';
 import type { Rng } from './prng.js';
 import { firstMultiple, lastMultiple, multiple } from './quantize.js';
 import type { ParamValue, ParameterSpec } from './types.js';
@@ -22,11 +23,34 @@ function standardNormal(rng: Rng): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
 
-function quantized(x: number, min: number, max: number, q: number): number {
-  const kLo = firstMultiple(min, q);
-  const kHi = lastMultiple(max, q);
-  const k = Math.min(kHi, Math.max(kLo, Math.round(x / q)));
-  return multiple(k, q);
+/** Gamma(shape, 1) by Marsaglia and Tsang (2000); shape < 1 through Gamma(shape + 1) · U^(1/shape). */
+function gamma(rng: Rng, shape: number): number {
+  if (shape < 1) return gamma(rng, shape + 1) * Math.pow(1 - rng.next(), 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = standardNormal(rng);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = 1 - rng.next();
+    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+/** One Beta(a, b) draw, X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b), kept strictly inside (0, 1). */
+export function sampleBeta(rng: Rng, a: number, b: number): number {
+  const x = gamma(rng, a);
+  const y = gamma(rng, b);
+  const r = x + y > 0 ? x / (x + y) : rng.next();
+  return Math.min(below(1), Math.max(Number.MIN_VALUE, r));
+}
+
+function logUniform(rng: Rng, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(Math.exp(uniform(rng, Math.log(lo), Math.log(hi))), below(hi)));
 }
 
 /** Draws one value from a normalised parameter spec. */
@@ -51,16 +75,39 @@ export function sampleParameter(spec: ParameterSpec, rng: Rng): ParamValue {
       return spec.min + Math.floor(rng.next() * (spec.max - spec.min + 1));
     case 'uniform':
       return uniform(rng, spec.min, spec.max);
-    case 'q_uniform':
-      return quantized(spec.min + rng.next() * (spec.max - spec.min), spec.min, spec.max, spec.q);
+    case 'q_uniform': {
+      const { kLo, kHi } = quantizedRange(spec);
+      return nearestMultiple(spec.min + rng.next() * (spec.max - spec.min), spec.q, kLo, kHi);
+    }
     case 'log_uniform_values':
-      return Math.max(spec.min, Math.min(Math.exp(uniform(rng, Math.log(spec.min), Math.log(spec.max))), below(spec.max)));
+    case 'log_uniform':
+    case 'inv_log_uniform':
+    case 'inv_log_uniform_values': {
+      const [lo, hi] = logUniformBounds(spec);
+      return logUniform(rng, lo, hi);
+    }
     case 'q_log_uniform_values':
-      return quantized(Math.exp(Math.log(spec.min) + rng.next() * (Math.log(spec.max) - Math.log(spec.min))), spec.min, spec.max, spec.q);
+    case 'q_log_uniform': {
+      const [lo, hi] = logUniformBounds(spec);
+      const { kLo, kHi } = quantizedRange(spec);
+      return nearestMultiple(Math.exp(Math.log(lo) + rng.next() * (Math.log(hi) - Math.log(lo))), spec.q, kLo, kHi);
+    }
     case 'normal':
       return spec.mu + spec.sigma * standardNormal(rng);
     case 'log_normal':
       return Math.exp(spec.mu + spec.sigma * standardNormal(rng));
+    case 'q_normal':
+      return nearestMultiple(spec.mu + spec.sigma * standardNormal(rng), spec.q, -Infinity, Infinity);
+    case 'q_log_normal': {
+      const { kLo, kHi } = quantizedRange(spec);
+      return nearestMultiple(Math.exp(spec.mu + spec.sigma * standardNormal(rng)), spec.q, kLo, kHi);
+    }
+    case 'beta':
+      return sampleBeta(rng, spec.a, spec.b);
+    case 'q_beta': {
+      const { kLo, kHi } = quantizedRange(spec);
+      return nearestMultiple(sampleBeta(rng, spec.a, spec.b), spec.q, kLo, kHi);
+    }
   }
 }
 

@@ -26,6 +26,10 @@ function distributionToConfig(spec: ParameterSpec): Record<string, unknown> {
 export function specToConfig(spec: SweepSpec): Record<string, unknown> {
   const { parameters, ignored, ...rest } = spec;
   const out: Record<string, unknown> = { ...rest, parameters: Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, parameterToConfig(v)])) };
-  if (ignored !== undefined) Object.assign(out, ignored);
+  if (ignored !== undefined) {
+    const { metric, ...topLevel } = ignored;
+    Object.assign(out, topLevel);
+    if (metric !== undefined) out['metric'] = { ...spec.metric, ...metric };
+  }
   return JSON.parse(JSON.stringify(out)) as Record<string, unknown>;
 }

@@ -14,22 +14,35 @@ export type MetricGoal = (typeof METRIC_GOALS)[number];
 export interface MetricSpec {
   name: MetricName;
   goal: MetricGoal;
+  /**
+   * W&B `metric.target`: once a trial reaches it (maximize: value >= target, minimize: value <= target, see
+   * `metricTargetReached`), no new trials start, running ones finish, and the sweep completes.
+   */
+  target?: number;
 }
 
 /** Dataset file formats; `.ndjson` files are read as `jsonl`. */
 export const DATASET_FORMATS = ['csv', 'tsv', 'jsonl'] as const;
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
-/** Where the training data comes from and how it is split. */
+/** Where the training data comes from, how it is read and how it is split. README "Your own dataset". */
 export interface DatasetSpec {
   /** `builtin:<name>`, `s3://bucket/key`, `file:///abs/path` or a plain local path. Default `builtin:spam-assassin`. */
   uri: string;
-  /** File format; inferred from the extension (.csv, .tsv, .jsonl, .ndjson) for files, absent for builtins. */
+  /**
+   * File format; from the extension (.csv, .tsv/.tab, .jsonl/.ndjson, each optionally .gz) when it names one,
+   * else absent and the reader tells it from the content. Never set for builtins.
+   */
   format?: DatasetFormat;
-  /** Column/field holding the text. Default `text`. */
-  text_field: string;
-  /** Column/field holding the label. Default `label`. */
-  label_field: string;
+  /** CSV/TSV: whether the first row is a header. Absent: detected (see README "Your own dataset"). */
+  header?: boolean;
+  /**
+   * Column holding the text: a header name or a 0-based column index (CSV/TSV), a field name (JSONL).
+   * Default `text`; when no column has that name, the text column of a two-column table is inferred.
+   */
+  text_field: string | number;
+  /** Column holding the label, like {@link DatasetSpec.text_field}. Default `label`, inferred likewise. */
+  label_field: string | number;
   /** Fraction held out for validation, in [0, 1). Default 0.2. */
   validation_split: number;
   /** Fraction held out for the final test, in [0, 1). Default 0.1. validation_split + test_split < 1. */
@@ -54,17 +67,34 @@ export const PARAMETER_KINDS = [
   'q_log_uniform_values',
   'normal',
   'log_normal',
+  'log_uniform',
+  'q_log_uniform',
+  'inv_log_uniform',
+  'inv_log_uniform_values',
+  'q_normal',
+  'q_log_normal',
+  'beta',
+  'q_beta',
 ] as const;
 export type ParameterKind = (typeof PARAMETER_KINDS)[number];
 
 /**
- * One parameter after normalisation. Sampling semantics (random search):
+ * One parameter after normalisation. Sampling semantics (random search; W&B's, except where marked):
  * - `int_uniform`: integers in [min, max], both ends included.
  * - `uniform`: [min, max).
  * - `q_uniform`: round(uniform(min, max) / q) * q, kept inside [min, max] (unlike W&B, never a multiple outside the range).
  * - `log_uniform_values`: exp(uniform(ln min, ln max)); min and max are the actual values (> 0).
- * - `q_log_uniform_values`: the log-uniform draw rounded to a multiple of q, kept inside [min, max].
- * - `normal`: N(mu, sigma); `log_normal`: exp(N(mu, sigma)).
+ * - `log_uniform`: exp(uniform(min, max)); min and max are natural-log exponents, so values lie in [e^min, e^max).
+ * - `inv_log_uniform`: 1 / exp(uniform(min, max)) (min, max exponents), values in [e^-max, e^-min]. The reciprocal of
+ *   a log-uniform value is log-uniform, so this is log-uniform on those bounds.
+ * - `inv_log_uniform_values`: 1 / X for X log-uniform on [1/max, 1/min]: again log-uniform on [min, max] (W&B's own
+ *   sampler reduces it to the same formula).
+ * - `q_log_uniform_values` / `q_log_uniform`: the log-uniform draw rounded to a multiple of q, kept inside its bounds.
+ * - `normal`: N(mu, sigma); `log_normal`: exp(N(mu, sigma)); mu defaults to 0, sigma to 1.
+ * - `q_normal`: round(N(mu, sigma) / q) * q. `q_log_normal`: round(exp(N(mu, sigma)) / q) * q, at least q (W&B can
+ *   round to 0, outside the log-normal's support).
+ * - `beta`: Beta(a, b) on (0, 1); a and b default to 1. `q_beta`: the beta draw rounded to a multiple of q strictly
+ *   inside (0, 1) (W&B can return 0 or 1). q defaults to 1 for every q_ kind (q_beta needs q < 1).
  * - `categorical`: one of `values`, weighted by `probabilities` when given (ignored by grid search).
  */
 export type ParameterSpec = (
@@ -77,6 +107,14 @@ export type ParameterSpec = (
   | { kind: 'q_log_uniform_values'; min: number; max: number; q: number }
   | { kind: 'normal'; mu: number; sigma: number }
   | { kind: 'log_normal'; mu: number; sigma: number }
+  | { kind: 'log_uniform'; min: number; max: number }
+  | { kind: 'q_log_uniform'; min: number; max: number; q: number }
+  | { kind: 'inv_log_uniform'; min: number; max: number }
+  | { kind: 'inv_log_uniform_values'; min: number; max: number }
+  | { kind: 'q_normal'; mu: number; sigma: number; q: number }
+  | { kind: 'q_log_normal'; mu: number; sigma: number; q: number }
+  | { kind: 'beta'; a: number; b: number }
+  | { kind: 'q_beta'; a: number; b: number; q: number }
 ) & {
   /** sweepq extension: the parameter applies only when this holds; otherwise it takes its DEFAULT_PARAMS value. */
   condition?: ParameterCondition;
@@ -111,17 +149,20 @@ export type EarlyTerminateType = (typeof EARLY_TERMINATE_TYPES)[number];
 /**
  * W&B `early_terminate`, validated and kept as written (defaults are not filled in; see {@link EARLY_TERMINATE_DEFAULTS}).
  * - `hyperband`: rungs at `min_iter * eta^k` epochs (k = 0, 1, …), or — W&B's other form — at `floor(max_iter / eta^k)`
- *   for k = s … 1. At each rung a trial continues only if it ranks in the top 1/eta of the values seen at that rung.
+ *   for k = s … 1 (fractional rungs rounded down, as W&B does; eta is a number > 1). At each rung a trial continues
+ *   only if it ranks in the top 1/eta of the values seen at that rung. `strict` (W&B's default true) ranks the metric
+ *   at the rung epoch; `strict: false` ranks each trial's best value up to the rung instead (W&B's conservative
+ *   condition, which stops fewer trials).
  * - `median`: from epoch `min_iter` on, a trial stops when its best metric so far is worse than the median of the
  *   other trials' best-so-far at the same epoch, once `warmup_trials` others have reported that epoch.
  * Rungs at or after a trial's last epoch never stop anything.
  */
 export type EarlyTerminateSpec =
-  | { type: 'hyperband'; min_iter?: number; max_iter?: number; s?: number; eta?: number }
+  | { type: 'hyperband'; min_iter?: number; max_iter?: number; s?: number; eta?: number; strict?: boolean }
   | { type: 'median'; min_iter?: number; warmup_trials?: number };
 
 /** Defaults of {@link EarlyTerminateSpec} fields. */
-export const EARLY_TERMINATE_DEFAULTS = Object.freeze({ eta: 3, median_min_iter: 1, warmup_trials: 5 });
+export const EARLY_TERMINATE_DEFAULTS = Object.freeze({ eta: 3, strict: true, median_min_iter: 1, warmup_trials: 5 });
 
 /** Options of `method: bayes` (Tree-structured Parzen Estimator); every field optional, see {@link BAYES_DEFAULTS}. */
 export interface BayesSpec {
@@ -145,9 +186,24 @@ export const BAYES_DEFAULTS = Object.freeze({ n_startup_trials: 10, n_ei_candida
 /** Trials in flight for adaptive methods when `max_in_flight` is not given: 8, or run_cap when smaller. */
 export const DEFAULT_MAX_IN_FLIGHT = 8;
 
-/** W&B keys sweepq accepts so existing files load, but does not use (the program and where results go are fixed). */
-export const IGNORED_WANDB_KEYS = ['program', 'command', 'project', 'entity'] as const;
+/**
+ * W&B top-level keys sweepq accepts so existing files load, but does not use: sweepq trains its own model (no
+ * `program`, `command`, `job` or `image_uri` to run), keeps results in its own bucket (no `project`/`entity`), and runs
+ * its own coordinator (no `controller`, `scheduler`); `apiVersion` and `kind` only label the file.
+ */
+export const IGNORED_WANDB_KEYS = ['program', 'command', 'project', 'entity', 'controller', 'job', 'image_uri', 'scheduler', 'apiVersion', 'kind'] as const;
 export type IgnoredWandbKey = (typeof IGNORED_WANDB_KEYS)[number];
+
+/**
+ * W&B `metric` keys sweepq accepts but does not act on: `impute` (the value bayes search gives failed runs; sweepq
+ * always ranks failed trials below every other, W&B's `worst`) and `impute_while_running` (sweepq's TPE treats running
+ * trials as pending configurations with the worst value instead).
+ */
+export const IGNORED_METRIC_KEYS = ['impute', 'impute_while_running'] as const;
+export type IgnoredMetricKey = (typeof IGNORED_METRIC_KEYS)[number];
+
+/** Accepted-but-unused W&B keys of a spec, as written: top-level ones, and `metric` ones under `metric`. */
+export type IgnoredWandbKeys = Partial<Record<IgnoredWandbKey, unknown>> & { metric?: Partial<Record<IgnoredMetricKey, string | boolean>> };
 
 /** A validated sweep spec with defaults applied. */
 export interface SweepSpec {
@@ -171,7 +227,7 @@ export interface SweepSpec {
   trial_timeout?: number;
   early_terminate?: EarlyTerminateSpec;
   /** Accepted-but-unused W&B keys with their values as written, so tools can warn and round-trip the file. */
-  ignored?: Partial<Record<IgnoredWandbKey, unknown>>;
+  ignored?: IgnoredWandbKeys;
 }
 
 /** Helper for code that wants typed access to a spec's parameters. */

@@ -3,14 +3,15 @@ import { checkBayes, checkEarlyTerminate } from './adaptive.js';
 import { normalizeConditions } from './conditions.js';
 import { normalizeDataset } from './dataset.js';
 import { describeValue, suggestName, unknownKeyMessage } from './describe.js';
+import { isQuantized } from './distributions.js';
 import { SpecError } from './errors.js';
 import type { SpecIssue } from './errors.js';
 import { DISCRETE_KINDS, isPlainMapping, normalizeParameter } from './normalize-parameter.js';
 import { PARAMETER_NAMES } from './parameters.js';
 import type { ParameterName } from './parameters.js';
 import { gridSize } from './grid-search.js';
-import { IGNORED_WANDB_KEYS, METHODS, METRIC_GOALS, METRIC_NAMES } from './types.js';
-import type { IgnoredWandbKey, MetricName, MetricSpec, ParameterSpec, SearchMethod, SweepSpec } from './types.js';
+import { IGNORED_METRIC_KEYS, IGNORED_WANDB_KEYS, METHODS, METRIC_GOALS, METRIC_NAMES } from './types.js';
+import type { IgnoredWandbKeys, MetricName, MetricSpec, ParameterSpec, SearchMethod, SweepSpec } from './types.js';
 import { fromZodIssues } from './zod-issues.js';
 
 /** Upper bound on the trials one sweep may plan (`run_cap`, or a grid's size when no run_cap is given). */
@@ -64,8 +65,14 @@ const scalars = z.object({
   trial_timeout: z.number().positive().optional(),
 });
 
-const metricSchema = z.object({ name: z.enum(METRIC_NAMES), goal: z.enum(METRIC_GOALS).optional() });
-const METRIC_KEYS = ['name', 'goal'] as const;
+const metricSchema = z.object({
+  name: z.enum(METRIC_NAMES),
+  goal: z.enum(METRIC_GOALS).optional(),
+  target: z.number().optional(),
+  impute: z.enum(['latest', 'best', 'worst']).optional(),
+  impute_while_running: z.union([z.enum(['latest', 'best', 'worst', 'false']), z.literal(false)]).optional(),
+});
+const METRIC_KEYS = ['name', 'goal', 'target', ...IGNORED_METRIC_KEYS] as const;
 
 /**
  * Goal for a metric when the spec gives none. W&B defaults to `minimize` for every metric, which is wrong for
@@ -86,7 +93,7 @@ function checkMethod(raw: unknown, issues: SpecIssue[]): SearchMethod | undefine
   return undefined;
 }
 
-function checkMetric(raw: unknown, issues: SpecIssue[]): MetricSpec | undefined {
+function checkMetric(raw: unknown, issues: SpecIssue[], ignored: IgnoredWandbKeys): MetricSpec | undefined {
   if (raw === undefined || raw === null) return { name: 'val_accuracy', goal: 'maximize' };
   if (!isPlainMapping(raw)) {
     issues.push({ path: 'metric', message: `expected a mapping such as {name: val_accuracy, goal: maximize}, got ${describeValue(raw)}` });
@@ -105,7 +112,13 @@ function checkMetric(raw: unknown, issues: SpecIssue[]): MetricSpec | undefined 
     return undefined;
   }
   if (!ok) return undefined;
-  return { name: parsed.data.name, goal: parsed.data.goal ?? defaultGoal(parsed.data.name) };
+  const metric: MetricSpec = { name: parsed.data.name, goal: parsed.data.goal ?? defaultGoal(parsed.data.name) };
+  if (parsed.data.target !== undefined) metric.target = parsed.data.target;
+  for (const key of IGNORED_METRIC_KEYS) {
+    const value = parsed.data[key];
+    if (value !== undefined) ignored.metric = { ...ignored.metric, [key]: value };
+  }
+  return metric;
 }
 
 function checkParameters(raw: unknown, issues: SpecIssue[]): Record<string, ParameterSpec> | undefined {
@@ -156,7 +169,7 @@ function checkCombination(method: SearchMethod, parameters: Record<string, Param
   let ok = true;
   for (const [name, spec] of Object.entries(parameters)) {
     if (!DISCRETE_KINDS.includes(spec.kind)) {
-      issues.push({ path: `parameters.${name}`, message: `grid search needs a finite set of values, but ${name} uses the continuous distribution ${spec.kind}; use values: [...] (or int_uniform / q_uniform), or method: random` });
+      issues.push({ path: `parameters.${name}`, message: `grid search needs a finite set of values, but ${name} uses the ${isQuantized(spec) ? 'distribution' : 'continuous distribution'} ${spec.kind}; grid takes value, values, int_uniform and q_uniform (as W&B's does): use values: [...] (or int_uniform / q_uniform), or method: random` });
       ok = false;
     }
   }
@@ -172,7 +185,9 @@ function checkCombination(method: SearchMethod, parameters: Record<string, Param
  * parameters normalised to {@link ParameterSpec}, defaults applied (`seed` 0, `metric` val_accuracy/maximize,
  * dataset defaults, dataset `format` inferred). `specToConfig` turns the result back into this dialect.
  *
- * W&B's `program`, `command`, `project` and `entity` are accepted and kept under `ignored`. `early_terminate`,
+ * W&B's `program`, `command`, `project`, `entity`, `controller`, `job`, `image_uri`, `scheduler`, `apiVersion` and
+ * `kind` are accepted and kept under `ignored` (`specNotices` words a notice about them). `metric.target` is kept in
+ * `metric` (see `metricTargetReached`). `early_terminate`,
  * `bayes` and `max_in_flight` are validated and kept as written (their defaults are applied by `@sweepq/search`).
  * A parameter's `condition:` (sweepq extension) is attached to its {@link ParameterSpec}.
  *
@@ -184,7 +199,9 @@ export function validateSpec(obj: unknown): SweepSpec {
     throw new SpecError([{ path: '', message: `expected the spec to be a mapping (method, metric, parameters, …), got ${describeValue(obj)}` }]);
   }
   for (const key of Object.keys(obj)) {
-    if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key)) {
+    if (key === 'metrics') {
+      issues.push({ path: key, message: "W&B's multi-objective metrics (with method: custom) is not supported: sweepq optimises one metric; use metric: {name: val_accuracy, goal: maximize}" });
+    } else if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key)) {
       issues.push({ path: key, message: unknownKeyMessage('top-level key', key, TOP_LEVEL_KEYS) });
     }
   }
@@ -194,7 +211,8 @@ export function validateSpec(obj: unknown): SweepSpec {
   );
   if (!parsedScalars.success) issues.push(...fromZodIssues(parsedScalars.error.issues));
   const method = checkMethod(obj['method'], issues);
-  const metric = checkMetric(obj['metric'], issues);
+  const ignored: IgnoredWandbKeys = {};
+  const metric = checkMetric(obj['metric'], issues, ignored);
   const parameters = checkParameters(obj['parameters'], issues);
   const dataset = normalizeDataset(obj['dataset'], issues);
   const earlyTerminate = obj['early_terminate'] === undefined ? undefined : checkEarlyTerminate(obj['early_terminate'], parameters, issues);
@@ -221,7 +239,6 @@ export function validateSpec(obj: unknown): SweepSpec {
   if (s.max_in_flight !== undefined) spec.max_in_flight = s.max_in_flight;
   if (s.trial_timeout !== undefined) spec.trial_timeout = s.trial_timeout;
   if (earlyTerminate !== undefined) spec.early_terminate = earlyTerminate;
-  const ignored: Partial<Record<IgnoredWandbKey, unknown>> = {};
   for (const key of IGNORED_WANDB_KEYS) {
     if (obj[key] !== undefined) ignored[key] = plainCopy(obj[key]);
   }

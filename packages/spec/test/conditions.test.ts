@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_PARAMS, activeParameters, gridSize, parseSpec, planTrials, specToConfig, validateSpec } from '../src/index.js';
+import { DEFAULT_PARAMS, activeParameters, gridSize, parseSpec, planTrials, rungEpochs, specToConfig, validateSpec } from '../src/index.js';
 import { base, validateError } from './helpers.js';
 
 function issues(obj: unknown): Record<string, string> {
@@ -149,17 +149,24 @@ describe('bayes, max_in_flight and early_terminate validation', () => {
     expect(issues(base({ max_in_flight: 0 }))['max_in_flight']).toBe('expected a number > 0, got 0');
   });
 
-  test('hyperband: min_iter, or max_iter with s; eta an integer >= 2; a rung before the last epoch', () => {
+  test('hyperband: min_iter, or max_iter with s; eta a number > 1; strict; a rung before the last epoch', () => {
     const p = { parameters: { epochs: { value: 9 } } };
     expect(validateSpec(base({ ...p, early_terminate: { type: 'hyperband', max_iter: 27, s: 2, eta: 3 } })).early_terminate).toEqual({ type: 'hyperband', max_iter: 27, s: 2, eta: 3 });
     const et = (e: Record<string, unknown>, extra: Record<string, unknown> = p) => issues(base({ ...extra, early_terminate: e }));
     expect(et({ type: 'hyperband' })).toEqual({ 'early_terminate.min_iter': 'required: hyperband needs min_iter (the epoch of the first rung, e.g. 1), or max_iter with s' });
     expect(et({ type: 'hyperband', min_iter: 1, max_iter: 9 })).toEqual({ early_terminate: 'give either min_iter (first rung; later ones at min_iter * eta^k) or max_iter with s (rungs at max_iter / eta^k for k = s..1), not both' });
     expect(et({ type: 'hyperband', max_iter: 9 })).toEqual({ 'early_terminate.s': 'required with max_iter: the number of rungs below max_iter (rungs at max_iter / eta^k, k = s..1)' });
-    expect(et({ type: 'hyperband', max_iter: 9, s: 3 })).toEqual({ 'early_terminate.s': 'max_iter / eta^s = 9 / 3^3 is below 1 epoch; use a smaller s (at most 2)' });
-    expect(et({ type: 'hyperband', min_iter: 1, eta: 1.5 })).toEqual({ 'early_terminate.eta': 'expected an integer, got 1.5' });
+    // As in W&B, rungs below one epoch are left out: 9 / 3^3 < 1, so the rungs are 9 / 3^2 and 9 / 3.
+    const deep = validateSpec(base({ ...p, early_terminate: { type: 'hyperband', max_iter: 9, s: 3 } }));
+    expect(rungEpochs(deep)).toEqual([1, 3]);
+    // W&B's eta is any number > 1; fractional rungs are rounded down and merged.
+    const fractional = validateSpec(base({ ...p, early_terminate: { type: 'hyperband', min_iter: 1, eta: 1.5 } }));
+    expect(rungEpochs(fractional)).toEqual([1, 2, 3, 5, 7]);
+    expect(et({ type: 'hyperband', min_iter: 1, eta: 1 })).toEqual({ 'early_terminate.eta': 'expected a number > 1, got 1' });
     expect(et({ type: 'hyperband', min_iter: 0 })).toEqual({ 'early_terminate.min_iter': 'expected a number > 0, got 0' });
-    expect(et({ type: 'hyperband', min_iter: 1, strict: true })).toEqual({ 'early_terminate.strict': 'unknown key "strict"; allowed: type, min_iter, max_iter, s, eta.' });
+    expect(validateSpec(base({ ...p, early_terminate: { type: 'hyperband', min_iter: 1, strict: false } })).early_terminate).toEqual({ type: 'hyperband', min_iter: 1, strict: false });
+    expect(et({ type: 'hyperband', min_iter: 1, strict: 'yes' })).toEqual({ 'early_terminate.strict': 'expected true or false, got "yes"' });
+    expect(et({ type: 'hyperband', min_iter: 1, stric: true })).toEqual({ 'early_terminate.stric': 'unknown key "stric"; allowed: type, min_iter, max_iter, s, eta, strict. Did you mean strict?' });
     expect(et({ type: 'hyperband', min_iter: 3 }, { parameters: { epochs: { values: [2, 3] } } })).toEqual({
       'early_terminate.min_iter': 'no rung falls before the last epoch (trials run at most 3 epochs), so nothing would ever be stopped; use an earlier first rung or more epochs',
     });

@@ -29,3 +29,11 @@ export function validateError(obj: unknown): SpecError {
 export function base(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { method: 'grid', parameters: {}, ...extra };
 }
+
+/** The message of the issue a spec has at `path` (fails the test when there is none). */
+export function issueFor(obj: unknown, path: string): string {
+  const error = validateError(obj);
+  const issue = error.issues.find((i) => i.path === path);
+  if (issue === undefined) throw new Error(`no issue at ${path}; got:\n${error.message}`);
+  return issue.message;
+}

@@ -27,14 +27,38 @@ export interface S3ConnectionOptions {
   maxAttempts?: number;
 }
 
-/** Build an S3 client for AWS or any S3-compatible server. */
-const RETRIES = 3;
+/**
+ * How long the store keeps retrying an operation that failed for a reason a healthy system would not repeat
+ * (5xx, throttling, timeouts, connection refused/reset). Non-transient errors (404, 403, bad key) are never retried.
+ */
+export interface RetryPolicy {
+  /** Give up (throw the last error) once this many ms have passed since the first try. Default 600,000 (10 min). */
+  forMs: number;
+  /** First pause between tries; doubles each time. Default 200. */
+  baseMs: number;
+  /** Longest pause between tries. Default 5,000. */
+  capMs: number;
+}
 
+/** The default {@link RetryPolicy}: services ride out a 10-minute outage without failing a trial. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { forMs: 600_000, baseMs: 200, capMs: 5_000 };
+
+/** Whether the bucket answered the last request, and since when; `error` is the last transient failure. */
+export interface StoreHealth {
+  ok: boolean;
+  since: string;
+  error?: string;
+}
+
+/** Build an S3 client for AWS or any S3-compatible server. */
 export function createS3Client(opts: S3ConnectionOptions): S3Client {
   const cfg: S3ClientConfig = {
     region: opts.region ?? 'us-east-1',
     forcePathStyle: opts.forcePathStyle ?? opts.endpoint !== undefined,
     maxAttempts: opts.maxAttempts ?? 4,
+    // Without timeouts a server that accepts the connection and then hangs would stall a worker for ever;
+    // a timeout is a transient error, retried under the store's policy.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 120_000 },
   };
   if (opts.endpoint) cfg.endpoint = opts.endpoint;
   if (opts.credentials) cfg.credentials = opts.credentials;
@@ -49,6 +73,10 @@ export interface ArtifactStoreOptions {
   prefix?: string;
   /** Shown in error messages; default: read from the client when possible. */
   endpoint?: string;
+  /** Retry of transient failures; default {@link DEFAULT_RETRY_POLICY}. */
+  retry?: Partial<RetryPolicy>;
+  /** Called when the bucket stops or starts answering (see {@link ArtifactStore.health}). */
+  onHealthChange?: (health: StoreHealth) => void;
 }
 
 /** Object body accepted by {@link ArtifactStore.put}. */
@@ -63,12 +91,42 @@ export class ArtifactStore {
   readonly bucket: string;
   readonly prefix: string;
   readonly #endpoint: string | undefined;
+  readonly #retry: RetryPolicy;
+  readonly #onHealthChange: ((health: StoreHealth) => void) | undefined;
+  #health: StoreHealth = { ok: true, since: new Date().toISOString() };
 
   constructor(opts: ArtifactStoreOptions) {
     this.client = opts.client;
     this.bucket = opts.bucket;
     this.prefix = normalisePrefix(opts.prefix ?? '');
     this.#endpoint = opts.endpoint;
+    this.#retry = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
+    this.#onHealthChange = opts.onHealthChange;
+  }
+
+  /** Whether the last request reached the bucket (a 404 counts as reaching it), and since when. */
+  get health(): StoreHealth {
+    return this.#health;
+  }
+
+  /** One request to the bucket, no retries: true when it answers (even with an error that is not transient). */
+  async ping(): Promise<boolean> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      this.#setHealth(true);
+      return true;
+    } catch (err) {
+      const e = toStorageError(err, { op: 'head bucket', bucket: this.bucket, endpoint: this.#endpoint });
+      this.#setHealth(!e.transient, e.message);
+      return !e.transient;
+    }
+  }
+
+  #setHealth(ok: boolean, error?: string): void {
+    if (ok === this.#health.ok && (ok || error === this.#health.error)) return;
+    const changed = ok !== this.#health.ok;
+    this.#health = { ok, since: changed ? new Date().toISOString() : this.#health.since, ...(ok || error === undefined ? {} : { error }) };
+    if (changed) this.#onHealthChange?.(this.#health);
   }
 
   /** The full key in the bucket for a store-relative key. */
@@ -87,7 +145,7 @@ export class ArtifactStore {
   /** Check the bucket answers; create it when `create` is true and it is missing. */
   async ensureBucket(create = false): Promise<void> {
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      await this.#run('head bucket', '', () => this.client.send(new HeadBucketCommand({ Bucket: this.bucket })));
     } catch (err) {
       const e = toStorageError(err, { op: 'head bucket', bucket: this.bucket, endpoint: this.#endpoint });
       if (create && (e.code === StorageErrorCode.NotFound || e.code === StorageErrorCode.NoSuchBucket)) {
@@ -256,16 +314,26 @@ export class ArtifactStore {
     }
   }
 
+  /**
+   * Run one request under the retry policy. The SDK's own retry covers a blip of a second or two; an outage
+   * (the server restarting, a network partition) is ridden out here for `retry.forMs`, so callers such as a
+   * trial in flight wait for the bucket instead of failing and spending an attempt.
+   */
   async #run<T>(op: string, key: string, fn: () => Promise<T>): Promise<T> {
+    const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await fn();
+        const out = await fn();
+        this.#setHealth(true);
+        return out;
       } catch (err) {
         const e = toStorageError(err, { op, bucket: this.bucket, key, endpoint: this.#endpoint });
-        // The SDK already retries throttling and 5xx; a socket reset on a reused keep-alive
-        // connection can still surface, and one more try on a fresh socket fixes it.
-        if (!e.transient || attempt >= RETRIES) throw e;
-        await sleep(100 * 4 ** attempt);
+        this.#setHealth(!e.transient, e.message);
+        const elapsed = Date.now() - started;
+        if (!e.transient || elapsed >= this.#retry.forMs) throw e;
+        const pause = Math.min(this.#retry.capMs, this.#retry.baseMs * 2 ** Math.min(attempt - 1, 20));
+        // Jitter, so many workers waiting on one server do not retry in lock step.
+        await sleep(Math.min(pause * (0.5 + Math.random() / 2), this.#retry.forMs - elapsed));
       }
     }
   }
@@ -282,10 +350,19 @@ function normalisePrefix(prefix: string): string {
 export interface ArtifactStoreConfig extends S3ConnectionOptions {
   bucket: string;
   prefix?: string;
+  retry?: Partial<RetryPolicy>;
+  onHealthChange?: (health: StoreHealth) => void;
 }
 
 /** Build an {@link ArtifactStore} with its own S3 client. */
 export function createArtifactStore(cfg: ArtifactStoreConfig): ArtifactStore {
-  const { bucket, prefix, ...conn } = cfg;
-  return new ArtifactStore({ client: createS3Client(conn), bucket, prefix, endpoint: conn.endpoint });
+  const { bucket, prefix, retry, onHealthChange, ...conn } = cfg;
+  return new ArtifactStore({
+    client: createS3Client(conn),
+    bucket,
+    prefix,
+    endpoint: conn.endpoint,
+    ...(retry ? { retry } : {}),
+    ...(onHealthChange ? { onHealthChange } : {}),
+  });
 }

@@ -46,6 +46,14 @@ export function toStorageError(err: unknown, ctx: { op: string; bucket: string; 
       { key: ctx.key, transient: true, cause: err },
     );
   }
+  // The SDK's credential chain found nothing: no request was sent, and trying again cannot help.
+  if (e.name === 'CredentialsProviderError') {
+    return new StorageError(
+      StorageErrorCode.AccessDenied,
+      `${where}: no S3 credentials (${e.message ?? 'none found'}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run where an IAM role applies`,
+      { key: ctx.key, cause: err },
+    );
+  }
   if (e.name === 'NoSuchBucket') {
     return new StorageError(
       StorageErrorCode.NoSuchBucket,

@@ -17,6 +17,8 @@ export function assertSafeId(id: string, what: string): string {
 /**
  * Where everything lives in the bucket (relative to the store's prefix):
  *
+ *     sweeps/index.html                             every sweep, with links to their reports
+ *     sweeps/_active/<sweepId>                      marker of a sweep that is not finished
  *     sweeps/<sweepId>/spec.yaml, sweep.json, leaderboard.{json,csv}, report.html, best/
  *     sweeps/<sweepId>/trials/<trialId>/params.json, metrics.jsonl, checkpoint/, model/, result.json
  *     datasets/<hash>/prepared.bin
@@ -24,6 +26,12 @@ export function assertSafeId(id: string, what: string): string {
 export const layout = {
   /** The index of every sweep (sweep ids cannot contain a dot, so no sweep folder can clash with it). */
   sweepIndexHtml: () => 'sweeps/index.html',
+  /**
+   * One marker per sweep that is not finished (written at submit and at retry, removed when the sweep ends): a
+   * coordinator lists these to find sweeps whose queue state Redis lost. `_` cannot start a sweep id.
+   */
+  activePrefix: () => 'sweeps/_active/',
+  activeMarker: (sweepId: string) => `sweeps/_active/${assertSafeId(sweepId, 'sweep id')}`,
   sweepPrefix: (sweepId: string) => `sweeps/${assertSafeId(sweepId, 'sweep id')}/`,
   specYaml: (sweepId: string) => `${layout.sweepPrefix(sweepId)}spec.yaml`,
   sweepJson: (sweepId: string) => `${layout.sweepPrefix(sweepId)}sweep.json`,
@@ -42,6 +50,8 @@ export const layout = {
   modelWeights: (s: string, t: string) => `${layout.trialPrefix(s, t)}model/weights.bin`,
   modelVocab: (s: string, t: string) => `${layout.trialPrefix(s, t)}model/vocab.json`,
   result: (s: string, t: string) => `${layout.trialPrefix(s, t)}result.json`,
+  /** Earlier results of a retried trial, one file per retry. */
+  trialAttemptsPrefix: (s: string, t: string) => `${layout.trialPrefix(s, t)}attempts/`,
   datasetPrefix: (hash: string) => `datasets/${assertSafeId(hash, 'dataset hash')}/`,
   preparedDataset: (hash: string) => `${layout.datasetPrefix(hash)}prepared.bin`,
 } as const;

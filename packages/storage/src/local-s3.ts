@@ -21,6 +21,7 @@ export interface LocalS3 {
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** HTTP requests served so far (benchmarks count S3 requests per trial with it). */
   requests(): number;
+  /** Stop listening and drop every open connection. */
   close(): Promise<void>;
 }
 
@@ -47,6 +48,12 @@ export async function startLocalS3(opts: LocalS3Options): Promise<LocalS3> {
     endpoint: `http://127.0.0.1:${addr.port}`,
     port: addr.port,
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    close: () => server.close(),
+    close: async () => {
+      // Drop open keep-alive connections too: otherwise close() waits for every client to hang up, and a client that
+      // keeps reusing its socket (a worker mid-trial) keeps the server answering after it was told to stop.
+      const closing = server.close();
+      server.httpServer?.closeAllConnections();
+      await closing;
+    },
   };
 }

@@ -88,14 +88,18 @@ async function runSweep(mode: RunResult['mode'], slots: number, trials: number, 
       METRICS_PORT: '-1',
       LOG_LEVEL: args['keep-logs'] ? 'info' : 'warn',
       COORDINATOR_POLL_MS: '200',
-      SWEEPQ_FAKE_TRAIN_MS: String(trainMs),
-      SWEEPQ_FAKE_SKIP_STORAGE: mode === 'queue' ? 'true' : 'false',
+      BENCH_TRAIN_MS: String(trainMs),
+      BENCH_SKIP_STORAGE: mode === 'queue' ? 'true' : 'false',
     },
   });
   const { procs, conc } = layoutFor(slots);
-  const processes = [startService('coordinator', 'coordinator', env, join(dir, 'coordinator.log'))];
+  // The production processes with the fake trainer injected (fake-services.ts), not a switch in the services.
+  const fake = (role: string) => ['--conditions=source', '--import', 'tsx', join(import.meta.dirname, 'fake-services.ts'), role];
+  const processes = [startService('coordinator', 'coordinator', env, join(dir, 'coordinator.log'), fake('coordinator'))];
   for (let i = 0; i < procs; i++) {
-    processes.push(startService('worker', `w${i}`, { ...env, WORKER_ID: `w${i}`, WORKER_CONCURRENCY: String(conc) }, join(dir, `w${i}.log`)));
+    processes.push(
+      startService('worker', `w${i}`, { ...env, WORKER_ID: `w${i}`, WORKER_CONCURRENCY: String(conc) }, join(dir, `w${i}.log`), fake('worker')),
+    );
   }
   const store = new ArtifactStore({ client: createS3Client({ endpoint: s3.endpoint, credentials: s3.credentials }), bucket });
   await store.put('inputs/d.csv', 'text,label\na b c,x\nd e f,y\na c e,x\nd f b,y\nb c a,x\nf e d,y\n');

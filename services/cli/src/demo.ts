@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // `npm start`: a demo sweep on embedded defaults — local Redis (started if needed), an in-process
 // S3-compatible server, a coordinator and N worker processes, the built-in dataset.
+import { access } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
-import { leaderboardTable } from '@sweepq/results';
-import { loadCliEnv } from './env.js';
+import { specNotices } from '@sweepq/spec';
+import { loadCliEnv, silenceSdkNodeVersionWarning } from './env.js';
 import { openContext } from './context.js';
 import { CliError } from './exit-codes.js';
-import { startLocalStack } from './local-stack.js';
+import { startLocalStack, writeLocalSettings } from './local-stack.js';
+import { describeOutcome, type SweepFiles } from './outcome.js';
 import { readSpecFile, submitSweep } from './commands/submit.js';
+import { checkSpecDataset } from './dataset-check.js';
 import { followSweep } from './commands/follow.js';
 import { readLeaderboard } from './commands/inspect.js';
 import { downloadSweep } from './commands/download.js';
@@ -24,10 +27,22 @@ const program = new Command()
 
 const opts = program.opts<{ spec: string; workers: string; dir: string }>();
 
+/** The demo's local copy of a sweep's files. */
+function localFiles(dir: string): SweepFiles {
+  return {
+    exists: (path) => access(join(dir, path)).then(() => true, () => false),
+    show: (path) => `${relative(process.cwd(), join(dir, path))}${path.endsWith('/') ? '/' : ''}`,
+  };
+}
+
 async function main(): Promise<number> {
+  silenceSdkNodeVersionWarning();
   const workers = Number.parseInt(opts.workers, 10);
   if (!Number.isInteger(workers) || workers < 1) throw new CliError(`--workers: expected a positive integer, got "${opts.workers}"`, 2);
   const { text, spec } = await readSpecFile(opts.spec);
+  for (const notice of specNotices(spec)) console.log(`${opts.spec}: ${notice}`);
+  // Before starting anything; an s3:// dataset can only be read once the local S3 server runs (submitSweep checks it).
+  const datasetChecked = !spec.dataset.uri.startsWith('s3://') && (await checkSpecDataset(spec.dataset)).checked;
   const base = loadCliEnv({ ...process.env, S3_BUCKET: process.env.S3_BUCKET ?? 'sweepq' });
   const t0 = Date.now();
   console.log(`sweepq demo: ${spec.name ?? opts.spec} (${spec.method}) with ${workers} worker process(es)`);
@@ -37,7 +52,10 @@ async function main(): Promise<number> {
     bucket: base.S3_BUCKET,
     workers,
     queuePrefix: base.SWEEPQ_QUEUE_PREFIX,
+    s3Prefix: base.S3_PREFIX,
   });
+  // Later commands (sweepq status/results/report/predict …) find this sweep's data through it, with no set-up.
+  await writeLocalSettings(opts.dir, stack.settings);
   console.log(`  redis ${base.REDIS_URL.replace(/\/\/[^@]*@/, '//***@')}, S3 ${stack.s3.endpoint} (data in ${join(opts.dir, 's3')}), logs in ${relative(process.cwd(), stack.logDir)}`);
   const interrupted = new AbortController();
   const onSignal = () => interrupted.abort();
@@ -46,7 +64,7 @@ async function main(): Promise<number> {
   const env = loadCliEnv({ ...process.env, ...stack.env });
   const ctx = await openContext(env);
   try {
-    const sweepId = await submitSweep(ctx, text, spec);
+    const sweepId = await submitSweep(ctx, text, spec, { checkDataset: !datasetChecked });
     console.log(`  submitted sweep ${sweepId}\n`);
     const final = await followSweep(ctx, sweepId, { signal: interrupted.signal });
     if (interrupted.signal.aborted) {
@@ -56,17 +74,12 @@ async function main(): Promise<number> {
     const lb = await readLeaderboard(ctx, final);
     const out = resolve(opts.dir, 'results', sweepId);
     const files = await downloadSweep(ctx, sweepId, out);
-    const secs = ((Date.now() - t0) / 1000).toFixed(0);
-    const backend = lb.rows[0]?.result.backend ?? 'unknown';
-    console.log(`\n${leaderboardTable(lb)}\n`);
-    if (final.dataset) {
-      console.log(`dataset: ${final.dataset.rows} rows, classes ${final.dataset.classes.join('/')}, majority-class rate ${(final.dataset.majorityRate * 100).toFixed(1)}%`);
-    }
-    console.log(`sweep ${sweepId}: ${final.state} in ${secs} s on backend ${backend}`);
+    console.log('');
+    const lines = await describeOutcome(final, lb, { seconds: (Date.now() - t0) / 1000, files: localFiles(out) });
+    console.log(lines.join('\n'));
     console.log(`results: ${ctx.store.uri(`sweeps/${sweepId}/`)} (copied to ${relative(process.cwd(), out)}/, ${files} files)`);
-    console.log(`  report: ${relative(process.cwd(), join(out, 'report.html'))} (open it in a browser; it works offline)`);
-    console.log(`  leaderboard: ${relative(process.cwd(), join(out, 'leaderboard.csv'))}; best model: ${relative(process.cwd(), join(out, 'best'))}/ (see its README.md)`);
-    console.log(`  open ${relative(process.cwd(), join(out, 'leaderboard.csv'))} or read ${relative(process.cwd(), join(out, 'trials'))}/<trial>/ (params, metrics.jsonl, model/, result.json)`);
+    if (files > 0) console.log(`  read ${relative(process.cwd(), join(out, 'trials'))}/<trial>/ for params.json, metrics.jsonl, model/ and result.json`);
+    console.log(`next: npm run sweepq -- results|status|report|download|predict ${sweepId} (they read ${join(opts.dir, 'local.json')}; see README)`);
     return final.state === 'completed' ? 0 : 1;
   } finally {
     await ctx.close();

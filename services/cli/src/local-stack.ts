@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import { redisAnswers, redactRedisUrl } from '@sweepq/queue';
 import { startLocalS3, type LocalS3 } from '@sweepq/storage';
 import { CliError } from './exit-codes.js';
@@ -26,15 +27,19 @@ export interface ManagedProcess {
   exited: Promise<number | null>;
 }
 
-/** Start a service process with its output appended to `logFile`. */
+/**
+ * Start a service process with its output appended to `logFile`. `entryArgs` replaces the service's own entry
+ * point (the queue benchmark runs its fake-trainer processes this way).
+ */
 export function startService(
   service: 'coordinator' | 'worker',
   name: string,
   env: Record<string, string>,
   logFile: string,
+  entryArgs: string[] = serviceEntry(service).args,
 ): ManagedProcess {
   const out = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, serviceEntry(service).args, {
+  const child = spawn(process.execPath, entryArgs, {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -140,11 +145,15 @@ export interface LocalStackOptions {
   env?: Record<string, string>;
   /** Port for the S3-compatible server; default 0 (any free port). */
   s3Port?: number;
+  /** S3_PREFIX the services use (recorded in the settings only); default empty. */
+  s3Prefix?: string;
 }
 
 /** A running local stack: Redis (reused or started), s3rver in-process, a coordinator and N workers. */
 export interface LocalStack {
   s3: LocalS3;
+  /** What later commands need to reach this stack's data; written to `<dir>/local.json` by the demo. */
+  settings: LocalStackSettings;
   env: Record<string, string>;
   logDir: string;
   processes: ManagedProcess[];
@@ -157,14 +166,24 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const logDir = join(dir, 'logs');
   await mkdir(logDir, { recursive: true });
   const redis = await ensureRedis(opts.redisUrl, join(dir, 'redis'));
-  const s3 = await startLocalS3({ directory: join(dir, 's3'), port: opts.s3Port ?? 0, buckets: [opts.bucket] });
+  const s3Dir = join(dir, 's3');
+  const s3 = await startLocalS3({ directory: s3Dir, port: opts.s3Port ?? 0, buckets: [opts.bucket] });
   const env = localServiceEnv({ redisUrl: opts.redisUrl, s3, bucket: opts.bucket, queuePrefix: opts.queuePrefix, extra: opts.env });
   const processes = [startService('coordinator', 'coordinator', env, join(logDir, 'coordinator.log'))];
   for (let i = 0; i < opts.workers; i++) {
     processes.push(startService('worker', `worker-${i + 1}`, { ...env, WORKER_ID: `local-worker-${i + 1}` }, join(logDir, `worker-${i + 1}.log`)));
   }
+  const settings: LocalStackSettings = {
+    version: 1,
+    redisUrl: opts.redisUrl,
+    redisStarted: redis.started,
+    queuePrefix: opts.queuePrefix,
+    s3: { directory: s3Dir, bucket: opts.bucket, prefix: opts.s3Prefix ?? '', credentials: s3.credentials },
+    writtenAt: new Date().toISOString(),
+  };
   return {
     s3,
+    settings,
     env,
     logDir,
     processes,
@@ -174,4 +193,61 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await redis.stop();
     },
   };
+}
+
+/** Name of the file in the demo's folder (`.sweepq/`) that tells later commands where the demo's data is. */
+export const LOCAL_SETTINGS_FILE = 'local.json';
+
+const localSettingsSchema = z.object({
+  version: z.literal(1),
+  redisUrl: z.string().regex(/^rediss?:\/\//),
+  redisStarted: z.boolean(),
+  queuePrefix: z.string().min(1),
+  s3: z.object({
+    directory: z.string().min(1),
+    bucket: z.string().min(1),
+    prefix: z.string(),
+    credentials: z.object({ accessKeyId: z.string(), secretAccessKey: z.string() }),
+  }),
+  writtenAt: z.string(),
+});
+
+/**
+ * The local stack's settings: Redis URL and queue prefix, the embedded S3 server's data folder (absolute), bucket,
+ * key prefix and credentials, and whether the demo started (and later stopped) its own redis-server.
+ */
+export type LocalStackSettings = z.infer<typeof localSettingsSchema>;
+
+/** Write `<dir>/local.json` (owner-only: the Redis URL may hold a password), replacing it atomically. */
+export async function writeLocalSettings(dir: string, settings: LocalStackSettings): Promise<string> {
+  const file = join(resolve(dir), LOCAL_SETTINGS_FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(tmp, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, file);
+  return file;
+}
+
+/** `<dir>/local.json`, or undefined when there is none; a file that is not one is an error naming it. */
+export async function readLocalSettings(dir: string): Promise<{ file: string; settings: LocalStackSettings } | undefined> {
+  const file = join(resolve(dir), LOCAL_SETTINGS_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${file} is not JSON (${(err as Error).message}); delete it and run npm start again, or set S3_ENDPOINT and S3_BUCKET`);
+  }
+  const r = localSettingsSchema.safeParse(parsed);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new CliError(`${file} is not a sweepq local-stack file (${issues}); delete it and run npm start again, or set S3_ENDPOINT and S3_BUCKET`);
+  }
+  return { file, settings: r.data };
 }

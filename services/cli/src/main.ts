@@ -1,14 +1,18 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { leaderboardTable } from '@sweepq/results';
+import { isFinalSweepState, leaderboardTable, type SweepRecord } from '@sweepq/results';
 import { ConfigError } from '@sweepq/runtime';
 import { RedisUnavailableError } from '@sweepq/queue';
 import { StorageError } from '@sweepq/storage';
-import { loadCliEnv } from './env.js';
-import { openContext, type CliContext } from './context.js';
+import { specNotices } from '@sweepq/spec';
+import { silenceSdkNodeVersionWarning } from './env.js';
+import { withContext, type BucketContext } from './context.js';
 import { CliError, ExitCode } from './exit-codes.js';
+import { bucketFiles, describeOutcome } from './outcome.js';
 import { readSpecFile, submitSweep } from './commands/submit.js';
-import { readLeaderboard, readSweep, runningTrials } from './commands/inspect.js';
+import { readLeaderboard, readSweep, statusText, sweepStatus } from './commands/inspect.js';
+import { LifecycleError, LifecycleErrorCode } from '@sweepq/lifecycle';
 import { cancelSweep } from './commands/cancel.js';
 import { followSweep } from './commands/follow.js';
 import { downloadSweep } from './commands/download.js';
@@ -16,13 +20,21 @@ import { registerReportCommands } from './commands/report.js';
 import { registerListCommand } from './commands/list.js';
 import { retrySweep } from './commands/retry.js';
 
-async function withContext<T>(fn: (ctx: CliContext) => Promise<T>): Promise<T> {
-  const ctx = await openContext(loadCliEnv());
-  try {
-    return await fn(ctx);
-  } finally {
-    await ctx.close();
-  }
+/** The CLI's version: the version field of its package.json (beside src/ and dist/). */
+export function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
+/**
+ * Print how a finished sweep ended (leaderboard, error, failed trials, links to the files that exist) and set a
+ * non-zero exit code unless it completed.
+ */
+async function printOutcome(ctx: BucketContext, sweep: SweepRecord, json: boolean): Promise<void> {
+  const lb = await readLeaderboard(ctx, sweep);
+  if (json) print(true, lb, '');
+  else process.stdout.write(`\n${(await describeOutcome(sweep, lb, { files: bucketFiles(ctx.store, sweep.sweepId) })).join('\n')}\n`);
+  if (sweep.state !== 'completed') process.exitCode = ExitCode.Failure;
 }
 
 const print = (json: boolean, value: unknown, text: string) =>
@@ -32,6 +44,7 @@ export function buildProgram(): Command {
   const program = new Command()
     .name('sweepq')
     .description('Hyperparameter sweeps of text classifiers on a job queue. Configure with REDIS_URL, S3_ENDPOINT, S3_BUCKET and the AWS_* credentials.')
+    .version(cliVersion(), '-V, --version', 'print the sweepq version')
     .showHelpAfterError()
     .exitOverride();
 
@@ -42,40 +55,50 @@ export function buildProgram(): Command {
     .option('--id <sweepId>', 'sweep id (default: from the spec name and time)')
     .option('--wait', 'follow the sweep until it finishes and print the leaderboard')
     .option('--json', 'print JSON')
-    .action(async (specPath: string, opts: { id?: string; wait?: boolean; json?: boolean }) => {
+    .option('--no-dataset-check', "skip reading the dataset before submitting (for a local path that exists only on the coordinator's machine)")
+    .action(async (specPath: string, opts: { id?: string; wait?: boolean; json?: boolean; datasetCheck: boolean }) => {
       const { text, spec } = await readSpecFile(specPath);
+      for (const notice of specNotices(spec)) console.error(`${specPath}: ${notice}`);
       await withContext(async (ctx) => {
-        const sweepId = await submitSweep(ctx, text, spec, { id: opts.id });
+        const sweepId = await submitSweep(ctx, text, spec, { id: opts.id, checkDataset: opts.datasetCheck });
         const where = ctx.store.uri(`sweeps/${sweepId}/`);
         print(Boolean(opts.json), { sweepId, location: where }, `submitted ${sweepId}\nresults will be in ${where}`);
-        if (opts.wait) {
-          const final = await followSweep(ctx, sweepId);
-          const lb = await readLeaderboard(ctx, final);
-          print(Boolean(opts.json), lb, `\n${leaderboardTable(lb)}`);
-          if (final.state !== 'completed') process.exitCode = ExitCode.Failure;
-        }
+        if (opts.wait) await printOutcome(ctx, await followSweep(ctx, sweepId), Boolean(opts.json));
       });
     });
 
   program
     .command('status')
-    .description("show a sweep's state, trial counts and running trials")
+    .description("show a sweep's state, trial counts (fresh from Redis), its coordinator and the live workers")
+    .argument('<sweepId>')
+    .option('--json', 'print JSON')
+    .action(async (sweepId: string, opts: { json?: boolean }) => {
+      // Redis is optional: a finished sweep's status (or an unfinished one's last known counts) comes from the bucket.
+      await withContext(
+        async (ctx) => {
+          const s = await sweepStatus(ctx, sweepId);
+          print(Boolean(opts.json), { ...s.sweep, trials: s.trials, owner: s.owner, alive: s.alive, running: s.running, warnings: s.warnings }, statusText(s));
+        },
+        { redis: 'optional' },
+      );
+    });
+
+  program
+    .command('resume')
+    .description('rebuild a sweep from the bucket (after Redis lost it) and queue it again; coordinators also do this on their own within a minute')
     .argument('<sweepId>')
     .option('--json', 'print JSON')
     .action(async (sweepId: string, opts: { json?: boolean }) => {
       await withContext(async (ctx) => {
-        const sweep = await readSweep(ctx, sweepId);
-        const running = await runningTrials(ctx, sweepId);
-        const t = sweep.trials;
-        const lines = [
-          `sweep    ${sweep.sweepId}${sweep.name ? ` (${sweep.name})` : ''}`,
-          `state    ${sweep.state}${sweep.error ? `: ${sweep.error}` : ''}`,
-          `method   ${sweep.method ?? '-'}; metric ${sweep.metric ? `${sweep.metric.name} (${sweep.metric.goal})` : '-'}`,
-          t ? `trials   ${t.total} total: ${t.completed} completed, ${t.running} running, ${t.queued} queued, ${t.failed} failed, ${t.cancelled} cancelled` : 'trials   not planned yet',
-          sweep.best ? `best     ${sweep.best.trialId} ${sweep.metric?.name ?? ''}=${sweep.best.value}` : '',
-          ...running.map((p) => `running  ${p.trialId} epoch ${p.epoch}/${p.epochs}${p.val_accuracy !== undefined ? ` val_accuracy ${p.val_accuracy.toFixed(4)}` : ''}`),
-        ].filter(Boolean);
-        print(Boolean(opts.json), { ...sweep, running }, lines.join('\n'));
+        const resumed = await ctx.lifecycle.resume(sweepId, 'sweepq resume');
+        const state = (await readSweep(ctx, sweepId)).state;
+        print(
+          Boolean(opts.json),
+          { sweepId, resumed, state },
+          resumed
+            ? `${sweepId}: rebuilt from the bucket and queued; a coordinator keeps every committed result and re-runs the rest`
+            : `${sweepId}: ${state}; nothing to resume (it is finished, or a coordinator has it)`,
+        );
       });
     });
 
@@ -86,24 +109,34 @@ export function buildProgram(): Command {
     .option('--json', 'print the leaderboard as JSON')
     .option('--top <n>', 'rows to show in the table', '20')
     .action(async (sweepId: string, opts: { json?: boolean; top: string }) => {
-      await withContext(async (ctx) => {
-        const sweep = await readSweep(ctx, sweepId);
-        const lb = await readLeaderboard(ctx, sweep);
-        const top = Number.parseInt(opts.top, 10);
-        if (!Number.isInteger(top) || top < 1) throw new CliError(`--top: expected a positive integer, got "${opts.top}"`, ExitCode.Usage);
-        print(Boolean(opts.json), lb, `${sweep.sweepId}: ${sweep.state}\n${leaderboardTable(lb, top)}`);
-      });
+      const top = Number.parseInt(opts.top, 10);
+      if (!Number.isInteger(top) || top < 1) throw new CliError(`--top: expected a positive integer, got "${opts.top}"`, ExitCode.Usage);
+      await withContext(
+        async (ctx) => {
+          const sweep = await readSweep(ctx, sweepId);
+          const lb = await readLeaderboard(ctx, sweep);
+          const table = lb.rows.length > 0 ? leaderboardTable(lb, top) : isFinalSweepState(sweep.state) ? 'no trial finished' : 'no trial has finished yet';
+          print(Boolean(opts.json), lb, `${sweep.sweepId}: ${sweep.state}${sweep.error ? `: ${sweep.error}` : ''}\n${table}`);
+        },
+        { redis: 'none' },
+      );
     });
 
   program
     .command('watch')
-    .description('follow a sweep live until it finishes')
+    .description('follow a sweep live until it finishes, then print how it ended (exit 1 unless it completed)')
     .argument('<sweepId>')
     .action(async (sweepId: string) => {
-      await withContext(async (ctx) => {
-        const final = await followSweep(ctx, sweepId);
-        process.stdout.write(`\n${leaderboardTable(await readLeaderboard(ctx, final))}\n`);
-      });
+      await withContext(
+        async (ctx) => {
+          const sweep = await readSweep(ctx, sweepId);
+          // A finished sweep needs no queue: its outcome is all in the bucket.
+          if (isFinalSweepState(sweep.state)) return printOutcome(ctx, sweep, false);
+          if (!ctx.redis) throw new CliError(`cannot follow sweep ${sweepId} (${sweep.state}): ${ctx.redisUnavailable}`, ExitCode.Failure);
+          return printOutcome(ctx, await followSweep(ctx, sweepId), false);
+        },
+        { redis: 'optional' },
+      );
     });
 
   program
@@ -120,7 +153,7 @@ export function buildProgram(): Command {
 
   program
     .command('retry')
-    .description('re-run the failed (or cancelled) trials of a finished sweep under the same trial ids')
+    .description('re-run the failed (or cancelled) trials of a finished (or stranded) sweep under the same trial ids')
     .argument('<sweepId>')
     .option('--failed', 'retry failed trials')
     .option('--cancelled', 'retry cancelled trials')
@@ -142,12 +175,15 @@ export function buildProgram(): Command {
     .argument('<sweepId>')
     .option('--out <dir>', 'target folder (default: ./<sweepId>)')
     .action(async (sweepId: string, opts: { out?: string }) => {
-      await withContext(async (ctx) => {
-        await readSweep(ctx, sweepId);
-        const out = opts.out ?? sweepId;
-        const n = await downloadSweep(ctx, sweepId, out);
-        process.stdout.write(`${n} files written to ${out}\n`);
-      });
+      await withContext(
+        async (ctx) => {
+          const sweep = await readSweep(ctx, sweepId);
+          const out = opts.out ?? sweepId;
+          const n = await downloadSweep(ctx, sweepId, out);
+          process.stdout.write(`${sweepId} (${sweep.state}): ${n} files written to ${out}\n`);
+        },
+        { redis: 'none' },
+      );
     });
 
   registerReportCommands(program);
@@ -158,6 +194,7 @@ export function buildProgram(): Command {
 
 /** Run the CLI; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
+  silenceSdkNodeVersionWarning();
   try {
     await buildProgram().parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;
@@ -172,6 +209,10 @@ export async function run(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) {
       process.stderr.write(`sweepq: ${err.message}\n`);
       return ExitCode.Usage;
+    }
+    if (err instanceof LifecycleError) {
+      process.stderr.write(`sweepq: ${err.message}\n`);
+      return err.code === LifecycleErrorCode.Refused || err.code === LifecycleErrorCode.Exists ? ExitCode.Usage : ExitCode.Failure;
     }
     if (err instanceof RedisUnavailableError || err instanceof StorageError) {
       process.stderr.write(`sweepq: ${err.message}\n`);

@@ -1,5 +1,6 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { TrialProgress } from '@sweepq/queue';
+import { formatSignificant } from '@sweepq/results';
 
 /**
  * Live progress of running trials: one bar per trial on a TTY, plain lines elsewhere (logs, CI).
@@ -31,8 +32,8 @@ export class ProgressView {
   update(p: TrialProgress): void {
     const fraction = p.epochs > 0 ? (p.epoch + (p.batches ? (p.batch ?? 0) / p.batches : 0)) / p.epochs : 0;
     const detail = [
-      p.loss !== undefined ? `loss ${p.loss.toFixed(4)}` : '',
-      p.val_accuracy !== undefined ? `val_acc ${p.val_accuracy.toFixed(4)}` : '',
+      p.loss !== undefined ? `loss ${formatSignificant(p.loss)}` : '',
+      p.val_accuracy !== undefined ? `val_acc ${formatSignificant(p.val_accuracy)}` : '',
     ]
       .filter(Boolean)
       .join(' ');

@@ -1,4 +1,4 @@
-import { DatasetError, loadDataset, prepareDataset, preparedHash, serializePrepared } from '@sweepq/data';
+import { loadCheckedDataset, prepareDataset, preparedHash, serializePrepared } from '@sweepq/data';
 import type { Logger } from '@sweepq/runtime';
 import type { DatasetSpec } from '@sweepq/spec';
 import { layout, type ArtifactStore } from '@sweepq/storage';
@@ -14,28 +14,14 @@ export async function prepareSweepDataset(
   log: Logger,
 ): Promise<NonNullable<SweepRecord['dataset']>> {
   const t0 = Date.now();
-  const raw = await loadDataset(
-    {
-      uri: spec.uri,
-      format: spec.format,
-      textField: spec.text_field,
-      labelField: spec.label_field,
-      maxRows: spec.max_rows,
-    },
-    (uri) => store.getUri(uri),
-  );
+  // The same checks `sweepq submit` runs before enqueueing (one owner of the dataset rules).
+  const { raw } = await loadCheckedDataset(spec, (uri) => store.getUri(uri));
   const prepared = prepareDataset(raw, {
     validationSplit: spec.validation_split,
     testSplit: spec.test_split,
     seed: spec.seed,
     uri: spec.uri,
   });
-  if (prepared.splits.train.labels.length === 0 || prepared.splits.validation.labels.length === 0) {
-    throw new DatasetError(
-      'DATASET_EMPTY',
-      `${spec.uri}: ${raw.texts.length} rows leave an empty train or validation split; provide more rows or change dataset.validation_split`,
-    );
-  }
   const bytes = serializePrepared(prepared);
   const hash = preparedHash(bytes);
   const key = layout.preparedDataset(hash);

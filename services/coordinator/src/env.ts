@@ -3,20 +3,22 @@ import { commonEnvShape, parseEnv } from '@sweepq/runtime';
 
 const coordinatorEnvSchema = z.object({
   ...commonEnvShape,
+  /** This coordinator's name in sweep heartbeats and logs; default `<hostname>-<pid>`. */
+  COORDINATOR_ID: z.string().min(1).max(128).optional(),
   /** Sweeps one coordinator process follows at once. */
   COORDINATOR_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** How often a sweep's trial states are polled, in ms. */
   COORDINATOR_POLL_MS: z.coerce.number().int().min(100).default(1000),
-  /** A coordinator whose sweep lock is not renewed within this many ms is considered dead; another takes over. */
-  COORDINATOR_LOCK_MS: z.coerce.number().int().min(5000).default(30_000),
+  /**
+   * A coordinator whose sweep lock is not renewed within this many ms is considered dead; another takes over within
+   * about 1.5 times this (the stalled check runs every half of it).
+   */
+  COORDINATOR_LOCK_MS: z.coerce.number().int().min(2000).default(8000),
+  /** How often a coordinator looks in the bucket for sweeps whose queue state Redis lost (and rebuilds them), in ms. */
+  COORDINATOR_RECOVERY_MS: z.coerce.number().int().min(1000).default(20_000),
   SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(1000).default(25_000),
   /** Create the bucket at start when it does not exist (local set-ups; off for production). */
   S3_CREATE_BUCKET: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
-  /**
-   * Benchmarks only, with workers that have the same flag (and a fake trainer): results live in Redis only, so the
-   * coordinator does not look for them in the bucket, and the queue is measured without storage.
-   */
-  SWEEPQ_FAKE_SKIP_STORAGE: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
 });
 
 export type CoordinatorEnv = z.infer<typeof coordinatorEnvSchema>;

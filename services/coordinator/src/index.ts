@@ -1,3 +1,4 @@
 export { runSweep, CoordinatorInterrupt, type SweepRunnerDeps, type SweepSummary } from './sweep-runner.js';
 export { prepareSweepDataset } from './dataset-preparer.js';
 export { loadCoordinatorEnv, type CoordinatorEnv } from './env.js';
+export { runCoordinatorProcess, type CoordinatorHooks } from './coordinator-process.js';

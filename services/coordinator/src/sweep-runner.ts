@@ -5,31 +5,31 @@ import { DatasetError } from '@sweepq/data';
 import {
   QueueName,
   TRIAL_JOB_OPTIONS,
-  doneTrials,
-  markTrialDone,
   parsePayload,
-  redisKeys,
   sweepJobSchema,
-  trialDoneState,
   trialJobId,
   trialJobSchema,
   type SweepJob,
   type TrialJob,
 } from '@sweepq/queue';
+import { SweepState, TrialState, type SweepRecord, type TrialResult } from '@sweepq/results';
 import {
-  SweepState,
-  TrialState,
-  buildLeaderboard,
-  leaderboardCsv,
-  type SweepRecord,
-  type TrialResult,
-} from '@sweepq/results';
+  committedTrialIds,
+  emptyCounts,
+  rebuildRungs,
+  finalizeSweep,
+  type SweepDoc,
+  type SweepLifecycle,
+  type SweepSummary,
+  type TrialCounts,
+  type TrialLifecycle,
+} from '@sweepq/lifecycle';
 import type { Logger } from '@sweepq/runtime';
-import { SpecError, parseSpec, planTrials, specHash, trialId, trialSeed, type PlannedTrial, type SweepSpec, type TrialParams } from '@sweepq/spec';
+import { SpecError, metricTargetReached, parseSpec, planTrials, specHash, trialId, trialSeed, type PlannedTrial, type SweepSpec, type TrialParams } from '@sweepq/spec';
 import { RungStore, SearchError, SearchErrorCode, TpeSampler, planAdaptive, type Observation } from '@sweepq/search';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
 import { prepareSweepDataset } from './dataset-preparer.js';
-import { ReportRefresher, writeBestModel, type KnownTrials } from '@sweepq/report';
+import { ReportRefresher, type KnownTrials } from '@sweepq/report';
 
 /** What {@link runSweep} needs from its process. */
 export interface SweepRunnerDeps {
@@ -39,7 +39,14 @@ export interface SweepRunnerDeps {
   queuePrefix: string;
   logger: Logger;
   pollMs: number;
-  /** False only in queue benchmarks whose fake workers keep results in Redis: results are not looked for. */
+  /** The one owner of sweep and trial state changes. */
+  lifecycle: SweepLifecycle;
+  trialLifecycle: TrialLifecycle;
+  /** This coordinator's id, written with its heartbeat into the sweep's owner key. */
+  coordinatorId: string;
+  /** The heartbeat expires this long after the last one (a few polls). */
+  heartbeatTtlMs: number;
+  /** False only in the queue benchmark, whose fake workers keep results in Redis: results are not looked for. */
   resultsInBucket?: boolean;
 }
 
@@ -50,13 +57,7 @@ export class CoordinatorInterrupt extends Error {
   }
 }
 
-/** Summary returned as the sweep job's result. */
-export interface SweepSummary {
-  sweepId: string;
-  state: SweepState;
-  trials: NonNullable<SweepRecord['trials']>;
-  best?: SweepRecord['best'];
-}
+export type { SweepSummary };
 
 /**
  * Own one sweep from submission to leaderboard. Every step is idempotent, so a coordinator that takes
@@ -74,28 +75,20 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   const { sweepId } = payload;
   const { store } = deps;
   const log = deps.logger.child({ sweepId, jobId: job.id });
-  const keys = redisKeys(deps.queuePrefix);
   const now = () => new Date().toISOString();
+  const { lifecycle } = deps;
+  await lifecycle.heartbeat(sweepId, deps.coordinatorId, deps.heartbeatTtlMs);
 
-  let record: SweepRecord = (await store.getJson<SweepRecord>(layout.sweepJson(sweepId))) ?? {
-    sweepId,
-    state: SweepState.Queued,
-    submittedAt: payload.submittedAt,
-    updatedAt: now(),
-  };
-  const save = async (patch: Partial<SweepRecord>) => {
-    record = { ...record, ...patch, updatedAt: now() };
-    await store.putJson(layout.sweepJson(sweepId), record);
-  };
+  const doc: SweepDoc = await lifecycle.open(sweepId, { submittedAt: payload.submittedAt });
   const fail = async (message: string): Promise<never> => {
-    await save({ state: SweepState.Failed, error: message, finishedAt: now() });
+    await doc.moveTo(SweepState.Failed, { error: message, finishedAt: now() });
     log.error({ error: message }, 'sweep failed');
     throw new UnrecoverableError(message);
   };
 
-  if (record.state === SweepState.Completed || record.state === SweepState.Cancelled) {
-    log.info({ state: record.state }, 'sweep already finished');
-    return { sweepId, state: record.state, trials: record.trials ?? emptyCounts(0), best: record.best };
+  if (doc.record.state === SweepState.Completed || doc.record.state === SweepState.Cancelled || doc.record.state === SweepState.Failed) {
+    log.info({ state: doc.record.state }, 'sweep already finished');
+    return { sweepId, state: doc.record.state, trials: doc.record.trials ?? emptyCounts(0), ...(doc.record.best ? { best: doc.record.best } : {}) };
   }
 
   const specText = await store.getText(payload.specKey);
@@ -108,19 +101,14 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
     throw err;
   }
 
-  const resumed = record.state !== SweepState.Queued;
-  await save({
-    name: spec.name,
-    method: spec.method,
-    metric: spec.metric,
-    spec,
-    specHash: specHash(spec),
-    startedAt: record.startedAt ?? now(),
-    ...(resumed ? {} : { state: SweepState.Preparing }),
-  });
-  log.info({ method: spec.method, resumed }, resumed ? 'taking over sweep' : 'sweep started');
+  // Planned before: taken over from a dead coordinator, rebuilt after a Redis loss, or retried.
+  const plannedBefore = doc.record.trials !== undefined;
+  const details = { name: spec.name, method: spec.method, metric: spec.metric, spec, specHash: specHash(spec), startedAt: doc.record.startedAt ?? now() };
+  if (doc.record.state === SweepState.Queued && !plannedBefore) await doc.moveTo(SweepState.Preparing, details);
+  else await doc.save(details);
+  log.info({ method: spec.method, plannedBefore }, plannedBefore ? 'taking over sweep' : 'sweep started');
 
-  let dataset = record.dataset;
+  let dataset = doc.record.dataset;
   if (!dataset || !(await store.exists(dataset.key))) {
     try {
       dataset = await prepareSweepDataset(spec.dataset, store, log);
@@ -129,15 +117,20 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
       if (err instanceof StorageError && !err.transient) return fail(`dataset: ${err.message}`);
       throw err;
     }
-    await save({ dataset });
+    await doc.save({ dataset });
   }
 
   // Grid and random plan every trial up front; bayes proposes them one by one as results arrive.
   const adaptive = spec.method === 'bayes' ? new AdaptiveProposer(spec, sweepId, deps) : undefined;
   const planned = adaptive ? await adaptive.existingProposals() : planTrials(spec);
   const total = () => (adaptive ? adaptive.total : planned.length);
-  await enqueueTrials(sweepId, record.trials !== undefined, planned, spec, dataset, deps, log);
-  await save({ state: SweepState.Running, trials: { ...emptyCounts(total()), queued: total() } });
+  if (plannedBefore && (doc.record.recoveries?.length ?? 0) > 0) {
+    // Rebuilt after a Redis loss: early-termination values come back from the bucket before any trial reports.
+    const replayed = await rebuildRungs({ store, redis: deps.redis, prefix: deps.queuePrefix, sweepId, spec });
+    if (replayed > 0) log.info({ replayed }, 'rung values rebuilt from metrics.jsonl');
+  }
+  await enqueueTrials(sweepId, plannedBefore, planned, spec, dataset, deps, log);
+  await doc.moveTo(SweepState.Running, { trials: doc.record.trials ?? { ...emptyCounts(total()), queued: total() } });
   // Refresh the report about 20 times over a sweep (at least every 3 finished trials).
   const report = new ReportRefresher(store, sweepId, { everyTrials: Math.max(3, Math.ceil(total() / 20)), logger: log });
 
@@ -147,11 +140,16 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   let lastCounts = '';
   let cancelled = false;
   let swept = false;
+  // W&B's metric.target: once a finished trial reaches it, no new trial starts, running ones finish.
+  let targetReached: string | undefined;
   for (let poll = 0; ; poll++) {
     if (signal.aborted) throw new CoordinatorInterrupt();
-    cancelled = (await deps.redis.exists(keys.cancelled(sweepId))) === 1;
-    const states = await trialStates(planned, sweepId, deps, cancelled, poll % FULL_SCAN_EVERY === 0, spec.metric);
-    if (adaptive && !cancelled) {
+    await lifecycle.heartbeat(sweepId, deps.coordinatorId, deps.heartbeatTtlMs);
+    cancelled = await lifecycle.isCancelled(sweepId);
+    // Stopping: trials that have not started will not (removed from the queue, ended as cancelled at finalize).
+    const stopping = cancelled || targetReached !== undefined;
+    const states = await trialStates(planned, sweepId, deps, stopping, poll % FULL_SCAN_EVERY === 0, spec.metric);
+    if (adaptive && !stopping) {
       const fresh = await adaptive.fill(planned, states);
       if (fresh.length > 0) {
         // params.json first: a takeover (or a retry) reads proposals back from it.
@@ -163,8 +161,9 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
         for (const t of fresh) states.set(t.trialId, 'queued');
       }
     }
-    if (cancelled && !swept) {
-      // The CLI removed the queued jobs it saw; remove any added since (an enqueue racing the cancel).
+    if (stopping && !swept) {
+      // On cancel the CLI removed the queued jobs it saw; remove any added since (an enqueue racing the cancel), or,
+      // when the target was reached, every queued trial of the sweep.
       swept = true;
       for (const t of planned) {
         if (states.get(t.trialId) !== 'queued' && states.get(t.trialId) !== TrialState.Cancelled) continue;
@@ -174,25 +173,48 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
       }
     }
     await cacheResults(sweepId, states, resultCache, deps);
-    const counts = countStates(states, total());
+    if (targetReached === undefined && spec.metric.target !== undefined) {
+      for (const r of resultCache.values()) {
+        if (r && (r.state === TrialState.Completed || r.state === TrialState.Stopped) && metricTargetReached(spec.metric, r.metric.value)) {
+          targetReached = `metric target reached: ${r.trialId} ${spec.metric.name} ${r.metric.value} ${spec.metric.goal === 'maximize' ? '>=' : '<='} ${spec.metric.target}`;
+          log.info({ trialId: r.trialId, value: r.metric.value, target: spec.metric.target }, 'metric target reached; no new trials start');
+          break;
+        }
+      }
+    }
+    // Once stopping, trials a bayes sweep has not proposed yet never will be: they do not count.
+    const counts = countStates(states, stopping ? planned.length : total());
     const countsText = JSON.stringify(counts);
-    const last = counts.queued + counts.running === 0 || (cancelled && counts.running === 0);
+    const last = counts.queued + counts.running === 0 || (stopping && counts.running === 0);
     if (countsText !== lastCounts) {
       lastCounts = countsText;
-      await save({ trials: counts });
+      await doc.save({ trials: counts });
       await job.updateProgress({ sweepId, ...counts });
       log.info(counts, 'trials');
       // In the background, from what this loop already holds: the report lists nothing and reads only metrics.
       // Not on the last poll: the final report follows at once, and would wait for this one.
       const finished = counts.completed + counts.stopped + counts.failed + counts.cancelled;
-      if (!last) report.update(finished, Date.now(), { sweep: record, known: knownTrials(states, resultCache) });
+      if (!last) report.update(finished, Date.now(), { sweep: doc.record, known: knownTrials(states, resultCache) });
     }
     if (last) break;
     await sleep(deps.pollMs, undefined, { signal }).catch(() => undefined);
   }
   if (spec.early_terminate) await new RungStore(deps.redis, deps.queuePrefix, sweepId).clear().catch(() => undefined);
 
-  return finalize(sweepId, spec, planned, deps, log, save, cancelled, report, () => record, resultCache);
+  const summary = await finalizeSweep({
+    store,
+    trials: deps.trialLifecycle,
+    doc,
+    metric: spec.metric,
+    planned,
+    cancelled,
+    ...(targetReached && !cancelled ? { endReason: targetReached, unstartedReason: `not started: ${targetReached}` } : {}),
+    resultCache,
+    report,
+    logger: log,
+  });
+  await lifecycle.release(sweepId, deps.coordinatorId).catch(() => undefined);
+  return summary;
 }
 
 async function enqueueTrials(
@@ -206,13 +228,7 @@ async function enqueueTrials(
 ): Promise<void> {
   // A trial with a result is finished; re-adding its job (if it was removed) would train it twice.
   // A sweep planned before (taken over, or retried) may have results: one listing finds them all.
-  const finished = new Set<string>();
-  if (plannedBefore) {
-    for (const key of await deps.store.list(layout.trialsPrefix(sweepId))) {
-      const m = /\/trials\/([a-z0-9-]+)\/result\.json$/.exec(key);
-      if (m) finished.add(m[1]!);
-    }
-  }
+  const finished = plannedBefore ? await committedTrialIds(deps.store, sweepId) : new Set<string>();
   const jobs = [];
   for (const t of planned) {
     if (finished.has(t.trialId)) continue;
@@ -269,7 +285,7 @@ async function cacheResults(
       todo.slice(i, i + 16).map(async (trialId) => {
         // A final state is recorded only after its result.json is written; null marks "looked, none" so a
         // missing result is not asked for on every poll (finalize looks once more).
-        cache.set(trialId, (await deps.store.getJson<TrialResult>(layout.result(sweepId, trialId))) ?? null);
+        cache.set(trialId, (await deps.trialLifecycle.result(sweepId, trialId)) ?? null);
       }),
     );
   }
@@ -287,7 +303,7 @@ async function trialStates(
   metric: SweepSpec['metric'],
 ): Promise<Map<string, TrialStatus>> {
   // Finished trials come from the hash workers update when they commit a result: one call per poll.
-  const done = await doneTrials(deps.redis, deps.queuePrefix, sweepId);
+  const done = await deps.trialLifecycle.doneTrials(sweepId);
   const out = new Map<string, TrialStatus>();
   const unfinished: PlannedTrial[] = [];
   for (const t of planned) {
@@ -315,19 +331,19 @@ async function trialStates(
       } else if (state === 'failed' || state === 'completed' || state === 'unknown') {
         // Most often the trial finished after this poll read the hash (workers record the state, then complete the
         // job): the hash now says so, and nothing need be read.
-        const recorded = await trialDoneState(deps.redis, deps.queuePrefix, sweepId, t.trialId);
+        const recorded = await deps.trialLifecycle.doneState(sweepId, t.trialId);
         if (recorded) {
           out.set(t.trialId, recorded as TrialStatus);
           continue;
         }
         // Finished or removed without the hash saying so: the bucket has the truth, or we write it.
-        const result = await deps.store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
+        const result = await deps.trialLifecycle.result(sweepId, t.trialId);
         if (result) {
-          await markTrialDone(deps.redis, deps.queuePrefix, sweepId, t.trialId, result.state);
+          await deps.trialLifecycle.markDone(sweepId, t.trialId, result.state);
           out.set(t.trialId, result.state);
         } else if (state === 'failed') {
           const job = await deps.trials.getJob(trialJobId(sweepId, t.trialId));
-          await writeFinalResult(sweepId, metric, t, TrialState.Failed, job?.failedReason ?? 'unknown error', job?.attemptsMade ?? 0, deps);
+          await deps.trialLifecycle.recordFinal(sweepId, t, metric, TrialState.Failed, job?.failedReason ?? 'unknown error', job?.attemptsMade ?? 0);
           out.set(t.trialId, TrialState.Failed);
         } else {
           out.set(t.trialId, cancelled ? TrialState.Cancelled : 'queued');
@@ -362,48 +378,7 @@ async function endedJobStates(deps: SweepRunnerDeps, jobIds: string[]): Promise<
   });
 }
 
-/**
- * A trial that ended without writing its own result (its job failed for good, or it was cancelled before
- * it started) gets a result.json saying why, so the bucket tells the whole story.
- */
-async function writeFinalResult(
-  sweepId: string,
-  metric: SweepSpec['metric'],
-  t: PlannedTrial,
-  state: TrialState,
-  reason: string,
-  attempts: number,
-  deps: SweepRunnerDeps,
-): Promise<void> {
-  const result: TrialResult = {
-    sweepId,
-    trialId: t.trialId,
-    index: t.index,
-    state,
-    reason: state === TrialState.Cancelled ? 'cancelled' : 'error',
-    error: reason,
-    params: t.params,
-    metric: { ...metric, value: null },
-    final: null,
-    test: null,
-    epochs: 0,
-    durationSec: 0,
-    samplesPerSec: null,
-    backend: 'unknown',
-    tfjsVersion: 'unknown',
-    worker: 'unknown',
-    attempt: attempts,
-    finishedAt: new Date().toISOString(),
-  };
-  await deps.store.putJson(layout.result(sweepId, t.trialId), result);
-  await markTrialDone(deps.redis, deps.queuePrefix, sweepId, t.trialId, state);
-}
-
-function emptyCounts(total: number): NonNullable<SweepRecord['trials']> {
-  return { total, completed: 0, stopped: 0, failed: 0, cancelled: 0, running: 0, queued: 0 };
-}
-
-function countStates(states: Map<string, TrialStatus>, total: number): NonNullable<SweepRecord['trials']> {
+function countStates(states: Map<string, TrialStatus>, total: number): TrialCounts {
   const c = emptyCounts(total);
   for (const s of states.values()) c[s] += 1;
   // Trials an adaptive method has not proposed yet count as queued.
@@ -463,7 +438,7 @@ class AdaptiveProposer {
       if (st === 'queued' || st === 'running') {
         pending.push(t.params);
       } else if (st && !this.#observed.has(t.trialId)) {
-        const r = await this.#deps.store.getJson<TrialResult>(layout.result(this.#sweepId, t.trialId));
+        const r = await this.#deps.trialLifecycle.result(this.#sweepId, t.trialId);
         const value = r?.metric.value ?? null;
         // The trial's value at each rung it reached, as its worker reported them (one Redis round trip, once per
         // trial: a finished trial's rung values do not change); its last epoch's value is `value`.
@@ -497,86 +472,4 @@ class AdaptiveProposer {
     }
     return fresh;
   }
-}
-
-async function finalize(
-  sweepId: string,
-  spec: SweepSpec,
-  planned: PlannedTrial[],
-  deps: SweepRunnerDeps,
-  log: Logger,
-  save: (patch: Partial<SweepRecord>) => Promise<void>,
-  cancelled: boolean,
-  report: ReportRefresher,
-  current: () => SweepRecord,
-  resultCache: Map<string, TrialResult | null>,
-): Promise<SweepSummary> {
-  const { store } = deps;
-  const t0 = Date.now();
-  const results: TrialResult[] = [];
-  // Results are independent objects: read them 16 at a time (a sweep can have thousands).
-  for (let i = 0; i < planned.length; i += 16) {
-    const chunk = await Promise.all(
-      planned.slice(i, i + 16).map(async (t) => {
-        // A cached null means the trial's final state was recorded and its result looked for after that (workers
-        // write result.json before recording the state), so it is not asked for again.
-        let r = resultCache.has(t.trialId)
-          ? resultCache.get(t.trialId)
-          : await store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
-        if (!r && cancelled) {
-          await writeFinalResult(sweepId, spec.metric, t, TrialState.Cancelled, 'sweep cancelled before the trial started', 0, deps);
-          r = await store.getJson<TrialResult>(layout.result(sweepId, t.trialId));
-        }
-        return r;
-      }),
-    );
-    for (const r of chunk) if (r) results.push(r);
-  }
-  const tRead = Date.now();
-  const lb = buildLeaderboard(sweepId, spec.metric, results);
-  await store.putJson(layout.leaderboardJson(sweepId), lb);
-  await store.put(layout.leaderboardCsv(sweepId), leaderboardCsv(lb), 'text/csv');
-  const top = lb.rows[0];
-  const best = top && top.rank !== null ? { trialId: top.trialId, value: top.metric } : undefined;
-  if (best) {
-    try {
-      await writeBestModel(store, sweepId, best.trialId);
-    } catch (err) {
-      // The leaderboard names the best trial either way; a missing best/ copy must not fail the sweep.
-      log.error({ err: (err as Error).message, trialId: best.trialId }, 'could not copy the best model');
-    }
-  }
-  const counts = emptyCounts(planned.length);
-  for (const r of results) counts[r.state] += 1;
-  const state = cancelled ? SweepState.Cancelled : counts.completed + counts.stopped > 0 ? SweepState.Completed : SweepState.Failed;
-  const final: Partial<SweepRecord> = {
-    state,
-    trials: counts,
-    ...(best ? { best } : {}),
-    ...(state === SweepState.Failed ? { error: 'no trial completed; see the failed trials in the leaderboard' } : {}),
-    finishedAt: new Date().toISOString(),
-  };
-  // The final report goes first, so a reader who sees the final state in sweep.json finds the final report.
-  const tReport = Date.now();
-  try {
-    await report.finalize({ sweep: { ...current(), ...final }, known: { results, running: [] } });
-  } catch (err) {
-    // The report is a view of the bucket; `sweepq report <id> --regenerate` can rebuild it.
-    log.error({ err: (err as Error).message }, 'could not write the final report');
-  }
-  await save(final);
-  const ms = { read: tRead - t0, leaderboard: tReport - tRead, report: Date.now() - tReport };
-  log.info({ state, counts, best, ms }, 'sweep finished');
-  return { sweepId, state, trials: counts, best };
-}
-
-/**
- * A sweep job that failed for good (attempts exhausted, or an unrecoverable error) must not leave
- * sweep.json saying "running": record the failure there.
- */
-export async function recordSweepFailure(store: ArtifactStore, sweepId: string, reason: string): Promise<void> {
-  const record = await store.getJson<SweepRecord>(layout.sweepJson(sweepId));
-  if (!record || record.state === SweepState.Completed || record.state === SweepState.Cancelled || record.state === SweepState.Failed) return;
-  const now = new Date().toISOString();
-  await store.putJson(layout.sweepJson(sweepId), { ...record, state: SweepState.Failed, error: reason, finishedAt: now, updatedAt: now });
 }

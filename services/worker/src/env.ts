@@ -19,10 +19,6 @@ const workerEnvSchema = z.object({
   /** Worker-wide per-trial timeout in seconds (a spec's trial_timeout wins); 0 = none. */
   TRIAL_TIMEOUT_SEC: z.coerce.number().min(0).default(0),
   WORKER_ID: z.string().max(128).optional(),
-  /** Benchmarks only: replace training by a sleep of this many ms (see npm run bench:queue). */
-  SWEEPQ_FAKE_TRAIN_MS: z.coerce.number().int().min(0).optional(),
-  /** Benchmarks only, with SWEEPQ_FAKE_TRAIN_MS: keep results in Redis only, to measure the queue without storage. */
-  SWEEPQ_FAKE_SKIP_STORAGE: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
   /** Process exactly one trial, then exit 0 (KEDA ScaledJob: one trial per pod). */
   WORKER_ONE_SHOT: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
   /** In one-shot mode, exit 0 after this many seconds without a trial to take. */

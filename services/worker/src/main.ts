@@ -1,16 +1,8 @@
 #!/usr/bin/env node
 // Wiring only: env -> dependencies -> start -> shutdown.
-import { hostname } from 'node:os';
-import { DelayedError, Worker, type Job } from 'bullmq';
-import { initBackend } from '@sweepq/model';
-import { QueueName, createWorkerConnection, redisKeys, redactRedisUrl } from '@sweepq/queue';
-import { ConfigError, ShutdownManager, createLogger, startOpsServer, storeSettings } from '@sweepq/runtime';
-import { createArtifactStore, layout } from '@sweepq/storage';
-import { parseSpec, type SweepSpec } from '@sweepq/spec';
-import { DatasetCache } from './dataset-cache.js';
+import { ConfigError } from '@sweepq/runtime';
 import { loadWorkerEnv } from './env.js';
-import { ShutdownInterrupt, runTrial } from './trial-runner.js';
-import { WorkerMetrics } from './metrics.js';
+import { runWorkerProcess } from './worker-process.js';
 
 async function main(): Promise<void> {
   let env;
@@ -23,137 +15,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const workerId = env.WORKER_ID ?? `${hostname()}-${process.pid}`;
-  const log = createLogger({ name: 'sweepq-worker', level: env.LOG_LEVEL, pretty: env.LOG_PRETTY }).child({ workerId });
-  const shutdown = new ShutdownManager({ logger: log, deadlineMs: env.SHUTDOWN_DEADLINE_MS, exit: (code) => process.exit(code) });
-  shutdown.install();
-
-  const { backend, tfjsVersion } =
-    env.SWEEPQ_FAKE_TRAIN_MS !== undefined
-      ? { backend: 'fake', tfjsVersion: 'none' }
-      : await initBackend({ prefer: env.SWEEPQ_BACKEND, logger: log });
-  const store = createArtifactStore(storeSettings(env));
-  const cache = new DatasetCache({ dir: env.SWEEPQ_CACHE_DIR, store, logger: log });
-  const metrics = new WorkerMetrics({ backend, workerId });
-  const connection = createWorkerConnection(env.REDIS_URL);
-  connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  const keys = redisKeys(env.SWEEPQ_QUEUE_PREFIX);
-  const cancelCache = new Map<string, { at: number; value: boolean }>();
-  const isCancelled = async (sweepId: string): Promise<boolean> => {
-    const hit = cancelCache.get(sweepId);
-    if (hit && Date.now() - hit.at < 1000) return hit.value;
-    const value = (await connection.exists(keys.cancelled(sweepId))) === 1;
-    cancelCache.set(sweepId, { at: Date.now(), value });
-    return value;
-  };
-
-  const specs = new Map<string, Promise<SweepSpec>>();
-  const specFor = (sweepId: string): Promise<SweepSpec> => {
-    let p = specs.get(sweepId);
-    if (!p) {
-      p = store.getRequired(layout.specYaml(sweepId)).then((b) => parseSpec(new TextDecoder().decode(b)));
-      p.catch(() => specs.delete(sweepId));
-      specs.set(sweepId, p);
-    }
-    return p;
-  };
-
-  const worker = new Worker(
-    QueueName.Trials,
-    async (job: Job, token?: string, lockLost?: AbortSignal) => {
-      try {
-        return await runTrial(
-          job,
-          token,
-          {
-            store,
-            cache,
-            logger: log,
-            backend,
-            tfjsVersion,
-            workerId,
-            isCancelled,
-            defaultTimeoutSec: env.TRIAL_TIMEOUT_SEC,
-            redis: connection,
-            queuePrefix: env.SWEEPQ_QUEUE_PREFIX,
-            metrics,
-            specFor,
-            ...(env.SWEEPQ_FAKE_TRAIN_MS !== undefined
-              ? { fakeTrainMs: env.SWEEPQ_FAKE_TRAIN_MS, fakeSkipStorage: env.SWEEPQ_FAKE_SKIP_STORAGE }
-              : {}),
-          },
-          shutdown.signal,
-          lockLost,
-        );
-      } catch (err) {
-        if (err instanceof ShutdownInterrupt) {
-          // Hand the trial back without spending an attempt: another worker takes it at once.
-          await job.moveToDelayed(Date.now(), token);
-          throw new DelayedError();
-        }
-        throw err;
-      }
-    },
-    {
-      connection,
-      prefix: env.SWEEPQ_QUEUE_PREFIX,
-      concurrency: env.WORKER_CONCURRENCY,
-      lockDuration: env.WORKER_LOCK_MS,
-      stalledInterval: env.WORKER_LOCK_MS,
-      maxStalledCount: env.WORKER_MAX_STALLS,
-      name: workerId,
-      autorun: false,
-    },
-  );
-  worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
-  // A lock this worker could not renew belongs to another worker soon: stop training that trial now
-  // (it writes nothing more; the new owner resumes from the last checkpoint).
-  worker.on('lockRenewalFailed', (jobIds) => {
-    for (const id of jobIds) {
-      log.warn({ jobId: id }, 'lost the lock of a running trial; stopping it');
-      worker.cancelJob(id, 'lock lost');
-    }
-  });
-  worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err: err.message }, 'trial attempt failed'));
-
-  if (env.WORKER_ONE_SHOT) {
-    // One trial per process: stop fetching as soon as one starts, exit when it ends (or when none comes).
-    let idle: NodeJS.Timeout | undefined = setTimeout(() => {
-      log.info({ idleSec: env.WORKER_ONE_SHOT_IDLE_SEC }, 'one-shot worker found no trial; exiting');
-      void shutdown.shutdown('one-shot idle').then(() => process.exit(0));
-    }, env.WORKER_ONE_SHOT_IDLE_SEC * 1000);
-    worker.on('active', () => {
-      clearTimeout(idle);
-      idle = undefined;
-      void worker.pause(true);
-    });
-    const done = () => void shutdown.shutdown('one-shot done').then(() => process.exit(0));
-    worker.on('completed', done);
-    worker.on('failed', done);
-  }
-
-  const ops =
-    env.METRICS_PORT >= 0
-      ? await startOpsServer({
-          port: env.METRICS_PORT,
-          registry: metrics.registry,
-          ready: () => connection.status === 'ready' && worker.isRunning() && !shutdown.signal.aborted,
-        })
-      : undefined;
-
-  // Order: stop taking work and let the running trial see the abort (it releases its job) -> close -> quit Redis.
-  shutdown.register('close worker', async () => {
-    await worker.close();
-  });
-  shutdown.register('quit redis', async () => {
-    await connection.quit().catch(() => connection.disconnect());
-  });
-  shutdown.register('close ops server', async () => {
-    await ops?.close();
-  });
-
-  log.info({ opsPort: ops?.port, oneShot: env.WORKER_ONE_SHOT, backend, tfjsVersion, redis: redactRedisUrl(env.REDIS_URL), bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT }, 'worker started');
-  await worker.run();
+  await runWorkerProcess(env);
 }
 
 main().catch((err: unknown) => {

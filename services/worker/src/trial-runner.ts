@@ -12,11 +12,12 @@ import {
   type EpochLog,
   type TrainData,
 } from '@sweepq/model';
-import { ClaimOutcome, QueueName, claimResult, isTrialDone, markTrialDone, parsePayload, trialJobSchema, type TrialJob, type TrialProgress } from '@sweepq/queue';
+import { QueueName, parsePayload, trialJobSchema, type TrialJob, type TrialProgress } from '@sweepq/queue';
+import { LockLostError, type JobLease, type TrialLifecycle } from '@sweepq/lifecycle';
 import type { Redis } from 'ioredis';
 import { RungStore } from '@sweepq/search';
 import type { SweepSpec } from '@sweepq/spec';
-import { deleteCheckpoint, loadCheckpoint, restoreCheckpoint, saveCheckpoint, type ResumeRecord } from './checkpoint.js';
+import { loadCheckpoint, restoreCheckpoint, saveCheckpoint, type ResumeRecord } from './checkpoint.js';
 import type { Logger } from '@sweepq/runtime';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import type { DatasetCache } from './dataset-cache.js';
@@ -43,20 +44,33 @@ export interface TrialRunnerDeps {
   /** Worker-wide per-trial timeout in seconds; 0 = none. */
   defaultTimeoutSec: number;
   /**
-   * Benchmark-only test double for training: sleep this many ms and report a made-up metric instead of
-   * loading data and training. Everything else (queue, locks, claim, result in the bucket) is real.
+   * Train with this instead of the model (injected by the queue benchmark; production leaves it unset). It gets the
+   * validated payload and commits through `trials` like the real path.
    */
-  fakeTrainMs?: number;
-  /** With the fake trainer: also skip the bucket (results only in Redis), to measure the queue alone. */
-  fakeSkipStorage?: boolean;
+  trainer?: TrialTrainer;
   /** The sweep spec by id, for early-termination rules (read from the bucket once per sweep). */
   specFor?: (sweepId: string) => Promise<SweepSpec>;
   /** Prometheus metrics; optional so tests and tools can run trials without them. */
   metrics?: WorkerMetrics;
-  /** Redis connection and BullMQ prefix, for the result claim. */
+  /** Redis connection and BullMQ prefix, for the rung store. */
   redis: Redis;
   queuePrefix: string;
+  /** The one owner of trial state changes: lock checks, the result claim, the commit. */
+  trials: TrialLifecycle;
 }
+
+/** The result fields every trial result shares, filled in before training. */
+export type TrialBase = Pick<TrialResult, 'sweepId' | 'trialId' | 'index' | 'params' | 'backend' | 'tfjsVersion' | 'worker' | 'attempt'>;
+
+/** An injected trainer (see {@link TrialRunnerDeps.trainer}). */
+export type TrialTrainer = (ctx: {
+  lease: JobLease;
+  payload: TrialJob;
+  base: TrialBase;
+  started: number;
+  deps: TrialRunnerDeps;
+  shutdown: AbortSignal;
+}) => Promise<TrialResult>;
 
 /** Thrown when training stopped because the process is shutting down; the job goes back to the queue. */
 export class ShutdownInterrupt extends Error {
@@ -65,9 +79,74 @@ export class ShutdownInterrupt extends Error {
   }
 }
 
+/** Why training stopped before its last epoch; one place for every source (the order is the precedence). */
+type StopCause = 'lock-lost' | 'early-stop' | 'shutdown' | 'timeout' | 'cancelled';
+
+/** Every way a running trial can be told to stop, combined into the one signal training watches. */
+class StopSignals {
+  readonly #timeout = new AbortController();
+  readonly #cancelled = new AbortController();
+  readonly #early = new AbortController();
+  readonly #timer: NodeJS.Timeout | undefined;
+  readonly signal: AbortSignal;
+
+  constructor(
+    private readonly shutdown: AbortSignal,
+    private readonly lockLost: AbortSignal | undefined,
+    readonly timeoutSec: number | undefined,
+  ) {
+    this.signal = AbortSignal.any([shutdown, this.#timeout.signal, this.#cancelled.signal, this.#early.signal, ...(lockLost ? [lockLost] : [])]);
+    if (timeoutSec) this.#timer = setTimeout(() => this.#timeout.abort(new Error('timeout')), timeoutSec * 1000);
+  }
+
+  cancel(): void {
+    this.#cancelled.abort(new Error('cancelled'));
+  }
+
+  stopEarly(): void {
+    this.#early.abort(new Error('early terminated'));
+  }
+
+  /** Why training was aborted, if it was. */
+  cause(): StopCause | undefined {
+    if (this.lockLost?.aborted) return 'lock-lost';
+    if (this.#early.signal.aborted) return 'early-stop';
+    if (this.shutdown.aborted) return 'shutdown';
+    if (this.#timeout.signal.aborted) return 'timeout';
+    if (this.#cancelled.signal.aborted) return 'cancelled';
+    return undefined;
+  }
+
+  dispose(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+}
+
+/** One attempt at one trial: what it trains on and everything it has done so far (what a checkpoint saves). */
+interface TrialAttempt {
+  job: Job;
+  payload: TrialJob;
+  lease: JobLease;
+  base: TrialBase;
+  started: number;
+  deps: TrialRunnerDeps;
+  log: Logger;
+  stops: StopSignals;
+  model: tf.LayersModel;
+  history: EpochLog[];
+  epochsTrained: number;
+  resumes: ResumeRecord[];
+  /** The epoch of the checkpoint in the bucket (its folder is dropped when the next one lands). */
+  checkpointEpoch: number | undefined;
+  /** Early termination: the rules and where decisions are taken; the decision that stopped the trial. */
+  rungs: { store: RungStore; rules: SweepSpec } | undefined;
+  stopped: { epoch: number; reason: string } | undefined;
+}
+
 /**
- * Train one trial and write its artifacts. `result.json` is written last: it is the commit point, and a
- * trial that already has one is not trained again (a duplicate delivery is a no-op).
+ * Train one trial and write its artifacts, in steps: check for a duplicate, resume from a checkpoint, train epoch by
+ * epoch (each ends with a checkpoint and a rung report), then commit. `result.json` is written last: it is the
+ * commit point, and a trial that already has one is not trained again (a duplicate delivery is a no-op).
  */
 export async function runTrial(
   job: Job,
@@ -86,21 +165,20 @@ export async function runTrial(
   }
   const { sweepId, trialId, params } = payload;
   const log = deps.logger.child({ sweepId, trialId, jobId: job.id, attempt: job.attemptsMade + 1 });
-  const store = deps.store;
+  const lease: JobLease = { jobId: job.id, token, attempt: job.attemptsMade + 1 };
 
   // A duplicate delivery of a finished trial is a no-op. The Redis hash answers without an S3 request;
   // should it have lost the entry, the result claim below still refuses a second result.
-  if (await isTrialDone(deps.redis, deps.queuePrefix, sweepId, trialId)) {
-    const existing = await store.getJson<TrialResult>(layout.result(sweepId, trialId));
+  if ((await deps.trials.doneState(sweepId, trialId)) !== undefined) {
+    const existing = await deps.trials.result(sweepId, trialId);
     if (existing) {
       log.info({ state: existing.state }, 'trial already has a result; not training it again');
       return existing;
     }
   }
   const started = Date.now();
-  const metrics = deps.metrics;
-  if (job.attemptsMade === 0 && job.timestamp) metrics?.enqueueToStartSeconds.observe((started - job.timestamp) / 1000);
-  const base = {
+  if (job.attemptsMade === 0 && job.timestamp) deps.metrics?.enqueueToStartSeconds.observe((started - job.timestamp) / 1000);
+  const base: TrialBase = {
     sweepId,
     trialId,
     index: payload.index,
@@ -110,11 +188,9 @@ export async function runTrial(
     worker: deps.workerId,
     attempt: job.attemptsMade + 1,
   };
-
-  if (deps.fakeTrainMs !== undefined) return fakeTrial(job, token, payload, base, started, deps, shutdown, log);
+  if (deps.trainer) return deps.trainer({ lease, payload, base, started, deps, shutdown });
   if (await deps.isCancelled(sweepId)) {
-    const result = failedResult(base, payload, started, [], TrialState.Cancelled, 'cancelled', 'sweep was cancelled before the trial started');
-    return commitResult(result, job, token, deps, log);
+    return commitResult(failedResult(base, payload, started, [], TrialState.Cancelled, 'cancelled', 'sweep was cancelled before the trial started'), lease, deps);
   }
 
   const prepared = await deps.cache.get(payload.dataset.key, payload.dataset.hash);
@@ -122,314 +198,218 @@ export async function runTrial(
     const e = encodeForTrial(prepared.splits[split], { maxWords: params.max_words, maxLen: params.max_len });
     return { x: e.x, y: e.y, n: e.n, maxLen: params.max_len };
   };
-  const train = enc('train');
-  const validation = enc('validation');
-  const test = enc('test');
-
-  const timeoutSec = payload.timeoutSec ?? (deps.defaultTimeoutSec > 0 ? deps.defaultTimeoutSec : undefined);
-  const timeout = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const cancelled = new AbortController();
-  const earlyStop = new AbortController();
-  const signal = AbortSignal.any([shutdown, timeout.signal, cancelled.signal, earlyStop.signal, ...(lockLost ? [lockLost] : [])]);
+  const data = { train: enc('train'), validation: enc('validation'), test: enc('test') };
   const rules = payload.earlyTerminate && deps.specFor ? await deps.specFor(sweepId) : undefined;
-  const rungs = rules?.early_terminate ? new RungStore(deps.redis, deps.queuePrefix, sweepId) : undefined;
-  let stopped: { epoch: number; reason: string } | undefined;
-
-  const model = buildModel(modelParamsFromTrial(params, prepared.classes.length, payload.seed));
-  let lastCancelCheck = 0;
-  let lastProgress = 0;
-  metrics?.running.inc();
-  let history: EpochLog[] = [];
-  let epochsTrained = 0;
-  const resumes: ResumeRecord[] = [];
+  const timeoutSec = payload.timeoutSec ?? (deps.defaultTimeoutSec > 0 ? deps.defaultTimeoutSec : undefined);
+  const attempt: TrialAttempt = {
+    job,
+    payload,
+    lease,
+    base,
+    started,
+    deps,
+    log,
+    stops: new StopSignals(shutdown, lockLost, timeoutSec),
+    model: buildModel(modelParamsFromTrial(params, prepared.classes.length, payload.seed)),
+    history: [],
+    epochsTrained: 0,
+    resumes: [],
+    checkpointEpoch: undefined,
+    rungs: rules?.early_terminate ? { store: new RungStore(deps.redis, deps.queuePrefix, sweepId), rules } : undefined,
+    stopped: undefined,
+  };
+  deps.metrics?.running.inc();
   try {
-    if (timeoutSec) timer = setTimeout(() => timeout.abort(new Error('timeout')), timeoutSec * 1000);
-    // Resume from the last completed epoch when an earlier attempt left a checkpoint.
-    const ckpt = await loadCheckpoint(store, sweepId, trialId);
-    let checkpointEpoch: number | undefined;
-    if (ckpt && ckpt.state.seed === payload.seed && ckpt.state.epoch <= params.epochs) {
-      await restoreCheckpoint(tf, model, ckpt);
-      history = ckpt.state.history.slice(0, ckpt.state.epoch);
-      epochsTrained = ckpt.state.epochsTrained;
-      resumes.push(...ckpt.state.resumes, {
-        attempt: base.attempt,
-        worker: deps.workerId,
-        fromEpoch: ckpt.state.epoch,
-        at: new Date().toISOString(),
-      });
-      checkpointEpoch = ckpt.state.epoch;
-      log.info({ fromEpoch: ckpt.state.epoch, savedBy: ckpt.state.worker }, 'resuming from checkpoint');
-    } else {
-      await store.putJson(layout.params(sweepId, trialId), { trialId, index: payload.index, seed: payload.seed, params });
-    }
-    const metricsLines = history.map((h) => JSON.stringify(h));
-    const startEpoch = history.length;
+    await resume(attempt);
+    const startEpoch = attempt.history.length;
     // A resumed trial re-reports its last epoch (idempotent in the rung store): a stop decided before the
     // previous worker died, or a rung it never got to report, is honoured now.
-    const lastLog = history.at(-1);
-    if (rungs && rules && lastLog && startEpoch < params.epochs) {
-      const value = (lastLog as unknown as Record<string, number>)[payload.metric.name];
-      if (typeof value === 'number' && Number.isFinite(value)) {
-        const decision = await rungs.report(trialId, lastLog.epoch, value, rules);
-        if (!decision.continue) stopped = { epoch: lastLog.epoch, reason: decision.reason ?? `stopped at rung ${decision.rung}` };
-      }
-    }
-    log.info({ params, train: train.n, validation: validation.n, startEpoch, stopped }, 'training');
-    const run = stopped ? { history: [] as EpochLog[], aborted: false } : await trainModel({
-      model,
-      train,
-      validation,
-      epochs: params.epochs,
-      startEpoch,
-      batchSize: params.batch_size,
-      seed: payload.seed,
-      signal,
-      logger: log,
-      onBatchEnd: async ({ epoch, batch, batches, loss }) => {
-        const now = Date.now();
-        if (now - lastCancelCheck > 1000) {
-          lastCancelCheck = now;
-          if (await deps.isCancelled(sweepId)) cancelled.abort(new Error('cancelled'));
-        }
-        if (now - lastProgress > 2000) {
-          lastProgress = now;
-          const progress: TrialProgress = { sweepId, trialId, epoch: epoch - 1, epochs: params.epochs, batch, batches, loss };
-          await job.updateProgress(progress);
-        }
-      },
-      onEpochEnd: async (e: EpochLog) => {
-        // Write nothing once another worker owns the trial (this one stalled and lost its lock).
-        if (!(await ownsLock(job, token, deps))) throw new LockLostError(trialId);
-        metricsLines.push(JSON.stringify(e));
-        history.push(e);
-        epochsTrained += 1;
-        metrics?.epochSeconds.observe(e.seconds);
-        metrics?.samplesPerSec.set(e.samplesPerSec);
-        const ckptTimer = metrics?.checkpointSeconds.startTimer();
-        await saveCheckpoint(
-          store,
-          sweepId,
-          trialId,
-          model,
-          { epoch: e.epoch, history, seed: payload.seed, epochsTrained, resumes, worker: deps.workerId, attempt: base.attempt },
-          checkpointEpoch,
-        );
-        ckptTimer?.();
-        checkpointEpoch = e.epoch;
-        // After the checkpoint, so metrics.jsonl never has an epoch the checkpoint lacks.
-        await store.put(layout.metrics(sweepId, trialId), `${metricsLines.join('\n')}\n`, 'application/x-ndjson');
-        const progress: TrialProgress = {
-          sweepId,
-          trialId,
-          epoch: e.epoch,
-          epochs: params.epochs,
-          loss: e.loss,
-          val_loss: e.val_loss,
-          val_accuracy: e.val_accuracy,
-        };
-        await job.updateProgress(progress);
-        log.info(e, 'epoch done');
-        if (rungs && rules && e.epoch < params.epochs) {
-          const value = (e as unknown as Record<string, number>)[payload.metric.name];
-          if (typeof value === 'number' && Number.isFinite(value)) {
-            // Decided atomically in Redis, so concurrent workers never race on a rung.
-            const decision = await rungs.report(trialId, e.epoch, value, rules);
-            if (!decision.continue) {
-              stopped = { epoch: e.epoch, reason: decision.reason ?? `stopped at rung ${decision.rung}` };
-              log.info({ epoch: e.epoch, reason: stopped.reason }, 'early-terminated');
-              earlyStop.abort(new Error('early terminated'));
-            }
-          }
-        }
-      },
-    });
-
+    const lastLog = attempt.history.at(-1);
+    if (lastLog && startEpoch < params.epochs) await reportRung(attempt, lastLog);
+    log.info({ params, train: data.train.n, validation: data.validation.n, startEpoch, stopped: attempt.stopped }, 'training');
+    const run = attempt.stopped ? { history: [] as EpochLog[], aborted: false } : await train(attempt, data, startEpoch);
     // A trial told to stop at a rung is finished, even if a shutdown or timeout came right after.
-    const aborted = run.aborted && !stopped;
-    if (aborted && lockLost?.aborted) throw new LockLostError(trialId);
-    if (aborted) {
-      if (shutdown.aborted) throw new ShutdownInterrupt();
-      const reason = timeout.signal.aborted ? 'timeout' : 'cancelled';
-      const result = failedResult(base, payload, started, history, reason === 'timeout' ? TrialState.Failed : TrialState.Cancelled, reason,
-        reason === 'timeout' ? `trial exceeded its timeout of ${timeoutSec} s` : 'sweep was cancelled');
-      log.warn({ reason }, 'trial stopped');
-      return await commitResult({ ...result, epochsTrained, resumes }, job, token, deps, log);
+    if (run.aborted && !attempt.stopped) return await commitInterrupted(attempt);
+    if (attempt.history.length < params.epochs && !attempt.stopped) {
+      throw new Error(`training ended after ${attempt.history.length} of ${params.epochs} epochs without being stopped`);
     }
-
-    const testMetrics = test.n > 0 ? await evaluate(model, test, params.batch_size) : null;
-    const evaluation = await evaluateHeldOut(model, test.n > 0 ? test : validation, test.n > 0 ? 'test' : 'validation', prepared.classes);
-    if (history.length < params.epochs && !stopped) {
-      throw new Error(`training ended after ${history.length} of ${params.epochs} epochs without being stopped`);
-    }
-    // Claim before uploading the model, so an attempt that lost its lock overwrites no one's weights.
-    const already = await claimCommit(sweepId, trialId, job, token, deps, log);
-    if (already) return already;
-    const uploadTimer = metrics?.uploadSeconds.startTimer();
-    const files = await serializeModel(model);
-    await store.putJson(layout.modelJson(sweepId, trialId), files.modelJson);
-    await store.put(layout.modelWeights(sweepId, trialId), files.weights);
-    await store.putJson(
-      layout.modelVocab(sweepId, trialId),
-      trialVocabulary(prepared, { maxWords: params.max_words, maxLen: params.max_len }),
-    );
-    const final = history.at(-1) ?? null;
-    const sps = run.history.length > 0 ? run.history.reduce((a, h) => a + h.samplesPerSec, 0) / run.history.length : null;
-    const result: TrialResult = {
-      ...base,
-      state: stopped ? TrialState.Stopped : TrialState.Completed,
-      ...(stopped ? { reason: 'early_terminated', stoppedAtEpoch: stopped.epoch, error: stopped.reason } : {}),
-      metric: { ...payload.metric, value: final ? metricValue(final, payload.metric.name) : null },
-      final,
-      test: testMetrics,
-      evaluation,
-      epochs: history.length,
-      epochsTrained,
-      resumes,
-      durationSec: (Date.now() - started) / 1000,
-      samplesPerSec: sps,
-      finishedAt: new Date().toISOString(),
-    };
-    const committed = await commitResult(result, job, token, deps, log, true, true);
-    uploadTimer?.();
-    log.info({ metric: result.metric, test: testMetrics, durationSec: result.durationSec, resumes: resumes.length }, 'trial completed');
-    return committed;
+    return await commitTrained(attempt, data, prepared, run.history);
   } catch (err) {
     if (err instanceof DivergedError) {
-      const result = failedResult(base, payload, started, history, TrialState.Failed, 'diverged', err.message);
-      await commitResult({ ...result, epochsTrained, resumes }, job, token, deps, log);
+      const result = failedResult(base, payload, started, attempt.history, TrialState.Failed, 'diverged', err.message);
+      await commitResult({ ...result, epochsTrained: attempt.epochsTrained, resumes: attempt.resumes }, lease, deps);
       throw new UnrecoverableError(`diverged: ${err.message}`);
     }
     throw err;
   } finally {
-    metrics?.running.dec();
-    if (timer) clearTimeout(timer);
+    deps.metrics?.running.dec();
+    attempt.stops.dispose();
     // Optimizer slots (Adam moments) are variables of their own; the model does not own them.
-    (model.optimizer as tf.Optimizer | undefined)?.dispose();
-    model.dispose();
+    (attempt.model.optimizer as tf.Optimizer | undefined)?.dispose();
+    attempt.model.dispose();
   }
 }
 
-/** Thrown when this attempt lost its job lock before committing: another worker owns the trial now. */
-export class LockLostError extends Error {
-  constructor(trialId: string) {
-    super(`lost the job lock of trial ${trialId} before committing its result; another worker owns it now`);
+/** Step 1: resume from the last completed epoch when an earlier attempt left a checkpoint; else record the params. */
+async function resume(a: TrialAttempt): Promise<void> {
+  const { store } = a.deps;
+  const { sweepId, trialId, params, seed, index } = a.payload;
+  const ckpt = await loadCheckpoint(store, sweepId, trialId);
+  if (ckpt && ckpt.state.seed === seed && ckpt.state.epoch <= params.epochs) {
+    await restoreCheckpoint(tf, a.model, ckpt);
+    a.history = ckpt.state.history.slice(0, ckpt.state.epoch);
+    a.epochsTrained = ckpt.state.epochsTrained;
+    a.resumes = [...ckpt.state.resumes, { attempt: a.base.attempt, worker: a.deps.workerId, fromEpoch: ckpt.state.epoch, at: new Date().toISOString() }];
+    a.checkpointEpoch = ckpt.state.epoch;
+    a.log.info({ fromEpoch: ckpt.state.epoch, savedBy: ckpt.state.worker }, 'resuming from checkpoint');
+  } else {
+    await store.putJson(layout.params(sweepId, trialId), { trialId, index, seed, params });
   }
 }
 
-/**
- * Write result.json exactly once per trial: claim it atomically in Redis (only the job-lock holder can),
- * write it, then drop the checkpoint. A duplicate attempt returns the result that is already there.
- */
-/** Whether this attempt still holds the trial's BullMQ job lock (always true when run without a token). */
-async function ownsLock(job: Job, token: string | undefined, deps: TrialRunnerDeps): Promise<boolean> {
-  if (token === undefined || job.id === undefined) return true;
-  return (await deps.redis.get(`${deps.queuePrefix}:${QueueName.Trials}:${job.id}:lock`)) === token;
+/** Step 2: train the remaining epochs, polling the cancel flag and reporting progress between batches. */
+function train(a: TrialAttempt, data: { train: TrainData; validation: TrainData }, startEpoch: number) {
+  const { sweepId, trialId, params } = a.payload;
+  let lastCancelCheck = 0;
+  let lastProgress = 0;
+  return trainModel({
+    model: a.model,
+    train: data.train,
+    validation: data.validation,
+    epochs: params.epochs,
+    startEpoch,
+    batchSize: params.batch_size,
+    seed: a.payload.seed,
+    signal: a.stops.signal,
+    logger: a.log,
+    onBatchEnd: async ({ epoch, batch, batches, loss }) => {
+      const now = Date.now();
+      if (now - lastCancelCheck > 1000) {
+        lastCancelCheck = now;
+        if (await a.deps.isCancelled(sweepId)) a.stops.cancel();
+      }
+      if (now - lastProgress > 2000) {
+        lastProgress = now;
+        const progress: TrialProgress = { sweepId, trialId, epoch: epoch - 1, epochs: params.epochs, batch, batches, loss };
+        await a.job.updateProgress(progress);
+      }
+    },
+    onEpochEnd: (e: EpochLog) => endEpoch(a, e),
+  });
 }
 
-/**
- * Claim the right to commit this trial's result (atomically in Redis; only the job-lock holder can).
- * Returns the result an earlier attempt already committed, if there is one.
- */
-async function claimCommit(
-  sweepId: string,
-  trialId: string,
-  job: Job,
-  token: string | undefined,
-  deps: TrialRunnerDeps,
-  log: Logger,
-): Promise<TrialResult | undefined> {
-  if (token === undefined || job.id === undefined) return undefined;
-  const claim = { prefix: deps.queuePrefix, jobId: job.id, token, sweepId, trialId };
-  let outcome = await claimResult(deps.redis, claim);
-  if (outcome === ClaimOutcome.TakenByEarlierAttempt) {
-    const existing = await deps.store.getJson<TrialResult>(layout.result(sweepId, trialId));
-    if (existing) {
-      log.info('an earlier attempt already committed this trial; keeping its result');
-      await markTrialDone(deps.redis, deps.queuePrefix, sweepId, trialId, existing.state);
-      await deleteCheckpoint(deps.store, sweepId, trialId).catch(() => undefined);
-      return existing;
-    }
-    // The earlier claimer died between claiming and writing; we hold the lock now.
-    outcome = await claimResult(deps.redis, { ...claim, force: true });
+/** Step 3, after each epoch: checkpoint, metrics line, progress, rung report — or nothing, if the lock is gone. */
+async function endEpoch(a: TrialAttempt, e: EpochLog): Promise<void> {
+  const { store, metrics, workerId } = a.deps;
+  const { sweepId, trialId, params, seed } = a.payload;
+  // Write nothing once another worker owns the trial (this one stalled and lost its lock).
+  if (!(await a.deps.trials.ownsLock(a.lease))) throw new LockLostError(trialId);
+  a.history.push(e);
+  a.epochsTrained += 1;
+  metrics?.epochSeconds.observe(e.seconds);
+  metrics?.samplesPerSec.set(e.samplesPerSec);
+  const ckptTimer = metrics?.checkpointSeconds.startTimer();
+  const state = { epoch: e.epoch, history: a.history, seed, epochsTrained: a.epochsTrained, resumes: a.resumes, worker: workerId, attempt: a.base.attempt };
+  await saveCheckpoint(store, sweepId, trialId, a.model, state, a.checkpointEpoch);
+  ckptTimer?.();
+  a.checkpointEpoch = e.epoch;
+  // After the checkpoint, so metrics.jsonl never has an epoch the checkpoint lacks.
+  await store.put(layout.metrics(sweepId, trialId), `${a.history.map((h) => JSON.stringify(h)).join('\n')}\n`, 'application/x-ndjson');
+  const progress: TrialProgress = { sweepId, trialId, epoch: e.epoch, epochs: params.epochs, loss: e.loss, val_loss: e.val_loss, val_accuracy: e.val_accuracy };
+  await a.job.updateProgress(progress);
+  a.log.info(e, 'epoch done');
+  if (e.epoch < params.epochs && (await reportRung(a, e))) {
+    a.log.info({ epoch: e.epoch, reason: a.stopped?.reason }, 'early-terminated');
+    a.stops.stopEarly();
   }
-  if (outcome === ClaimOutcome.LockLost) throw new LockLostError(trialId);
-  return undefined;
 }
 
-/**
- * Write result.json exactly once per trial: claim it (unless `claimed`), write it, then drop the
- * checkpoint. A duplicate attempt returns the result that is already there.
- */
-async function commitResult(
-  result: TrialResult,
-  job: Job,
-  token: string | undefined,
-  deps: TrialRunnerDeps,
-  log: Logger,
-  dropCheckpoint = true,
-  claimed = false,
+/** Step 4: report an epoch's metric to the rung store (decided atomically in Redis); true when the trial must stop. */
+async function reportRung(a: TrialAttempt, e: EpochLog): Promise<boolean> {
+  if (!a.rungs) return false;
+  const value = metricValue(e, a.payload.metric.name);
+  if (value === null) return false;
+  const decision = await a.rungs.store.report(a.payload.trialId, e.epoch, value, a.rungs.rules);
+  if (decision.continue) return false;
+  a.stopped = { epoch: e.epoch, reason: decision.reason ?? `stopped at rung ${decision.rung}` };
+  return true;
+}
+
+/** Step 5a: training was interrupted: hand the trial back (shutdown, lost lock) or commit why it ended. */
+async function commitInterrupted(a: TrialAttempt): Promise<TrialResult> {
+  const cause = a.stops.cause();
+  if (cause === 'lock-lost') throw new LockLostError(a.payload.trialId);
+  if (cause === 'shutdown') throw new ShutdownInterrupt();
+  const timedOut = cause === 'timeout';
+  const result = failedResult(
+    a.base,
+    a.payload,
+    a.started,
+    a.history,
+    timedOut ? TrialState.Failed : TrialState.Cancelled,
+    timedOut ? 'timeout' : 'cancelled',
+    timedOut ? `trial exceeded its timeout of ${a.stops.timeoutSec} s` : 'sweep was cancelled',
+  );
+  a.log.warn({ reason: result.reason }, 'trial stopped');
+  return commitResult({ ...result, epochsTrained: a.epochsTrained, resumes: a.resumes }, a.lease, a.deps);
+}
+
+/** Step 5b: evaluate on the held-out split, claim, upload the model, commit the result. */
+async function commitTrained(
+  a: TrialAttempt,
+  data: { validation: TrainData; test: TrainData },
+  prepared: Parameters<typeof trialVocabulary>[0] & { classes: string[] },
+  trainedNow: EpochLog[],
 ): Promise<TrialResult> {
-  const { sweepId, trialId } = result;
-  if (!claimed) {
-    const existing = await claimCommit(sweepId, trialId, job, token, deps, log);
-    if (existing) return existing;
-  }
-  await deps.store.putJson(layout.result(sweepId, trialId), result);
-  await markTrialDone(deps.redis, deps.queuePrefix, sweepId, trialId, result.state);
-  deps.metrics?.trials.inc({ state: result.state });
-  if (dropCheckpoint) {
-    await deleteCheckpoint(deps.store, sweepId, trialId).catch((err: unknown) =>
-      log.warn({ err: (err as Error).message }, 'could not remove the checkpoint'),
-    );
-  }
-  return result;
-}
-
-/** The benchmark test double: wait, then commit a result through the real claim and bucket path. */
-async function fakeTrial(
-  job: Job,
-  token: string | undefined,
-  payload: TrialJob,
-  base: Pick<TrialResult, 'sweepId' | 'trialId' | 'index' | 'params' | 'backend' | 'tfjsVersion' | 'worker' | 'attempt'>,
-  started: number,
-  deps: TrialRunnerDeps,
-  shutdown: AbortSignal,
-  log: Logger,
-): Promise<TrialResult> {
-  const ms = deps.fakeTrainMs ?? 0;
-  if (ms > 0) {
-    await new Promise<void>((resolve) => {
-      const onAbort = () => {
-        clearTimeout(t);
-        resolve();
-      };
-      const t = setTimeout(() => {
-        shutdown.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      shutdown.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-  if (shutdown.aborted) throw new ShutdownInterrupt();
-  const value = ((payload.index * 7919) % 1000) / 1000;
+  const { store, metrics } = a.deps;
+  const { sweepId, trialId, params } = a.payload;
+  const { test, validation } = data;
+  const testMetrics = test.n > 0 ? await evaluate(a.model, test, params.batch_size) : null;
+  const evaluation = await evaluateHeldOut(a.model, test.n > 0 ? test : validation, test.n > 0 ? 'test' : 'validation', prepared.classes);
+  // Claim before uploading the model, so an attempt that lost its lock overwrites no one's weights.
+  const already = await a.deps.trials.claim(sweepId, trialId, a.lease);
+  if (already) return already;
+  const uploadTimer = metrics?.uploadSeconds.startTimer();
+  const files = await serializeModel(a.model);
+  await store.putJson(layout.modelJson(sweepId, trialId), files.modelJson);
+  await store.put(layout.modelWeights(sweepId, trialId), files.weights);
+  await store.putJson(layout.modelVocab(sweepId, trialId), trialVocabulary(prepared, { maxWords: params.max_words, maxLen: params.max_len }));
+  const final = a.history.at(-1) ?? null;
+  const sps = trainedNow.length > 0 ? trainedNow.reduce((acc, h) => acc + h.samplesPerSec, 0) / trainedNow.length : null;
+  const { stopped } = a;
   const result: TrialResult = {
-    ...base,
-    backend: 'fake',
-    state: TrialState.Completed,
-    metric: { ...payload.metric, value },
-    final: null,
-    test: null,
-    epochs: 0,
-    durationSec: (Date.now() - started) / 1000,
-    samplesPerSec: null,
+    ...a.base,
+    state: stopped ? TrialState.Stopped : TrialState.Completed,
+    ...(stopped ? { reason: 'early_terminated', stoppedAtEpoch: stopped.epoch, error: stopped.reason } : {}),
+    metric: { ...a.payload.metric, value: final ? metricValue(final, a.payload.metric.name) : null },
+    final,
+    test: testMetrics,
+    evaluation,
+    epochs: a.history.length,
+    epochsTrained: a.epochsTrained,
+    resumes: a.resumes,
+    durationSec: (Date.now() - a.started) / 1000,
+    samplesPerSec: sps,
     finishedAt: new Date().toISOString(),
   };
-  if (deps.fakeSkipStorage) {
-    await markTrialDone(deps.redis, deps.queuePrefix, payload.sweepId, payload.trialId, result.state);
-    return result;
-  }
-  return commitResult(result, job, token, deps, log, false);
+  const committed = await commitResult(result, a.lease, a.deps, { claimed: true });
+  uploadTimer?.();
+  a.log.info({ metric: result.metric, test: testMetrics, durationSec: result.durationSec, resumes: a.resumes.length }, 'trial completed');
+  return committed;
+}
+
+export { LockLostError };
+
+/** Commit through the life cycle and count the outcome. */
+async function commitResult(
+  result: TrialResult,
+  lease: JobLease,
+  deps: TrialRunnerDeps,
+  opts: { claimed?: boolean; dropCheckpoint?: boolean } = {},
+): Promise<TrialResult> {
+  const committed = await deps.trials.commit(result, lease, opts);
+  if (committed === result) deps.metrics?.trials.inc({ state: result.state });
+  return committed;
 }
 
 /** Confusion matrix, per-class metrics and a few stored predictions on a held-out split. */

@@ -1,10 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { layout } from '@sweepq/storage';
-import type { CliContext } from '../context.js';
+import type { BucketContext } from '../context.js';
 
 /** Copy everything under `sweeps/<id>/` to a local folder; returns the number of files. */
-export async function downloadSweep(ctx: CliContext, sweepId: string, outDir: string): Promise<number> {
+export async function downloadSweep(ctx: BucketContext, sweepId: string, outDir: string): Promise<number> {
   const prefix = layout.sweepPrefix(sweepId);
   const keys = await ctx.store.list(prefix);
   const root = resolve(outDir);

@@ -1,19 +1,88 @@
+import { readSweepRecord } from '@sweepq/lifecycle';
 import { trialProgressSchema, type TrialProgress } from '@sweepq/queue';
-import { buildLeaderboard, type Leaderboard, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { buildLeaderboard, formatSignificant, isFinalSweepState, type Leaderboard, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { assertSafeId, layout } from '@sweepq/storage';
 import { CliError, ExitCode } from '../exit-codes.js';
-import type { CliContext } from '../context.js';
+import type { BucketContext, CliContext, NoRedisContext } from '../context.js';
 
 /** sweep.json, or a clear error when the sweep does not exist. */
-export async function readSweep(ctx: CliContext, sweepId: string): Promise<SweepRecord> {
+export async function readSweep(ctx: BucketContext, sweepId: string): Promise<SweepRecord> {
   try {
     assertSafeId(sweepId, 'sweep id');
   } catch (err) {
     throw new CliError((err as Error).message, ExitCode.Usage);
   }
-  const record = await ctx.store.getJson<SweepRecord>(layout.sweepJson(sweepId));
+  const record = await readSweepRecord(ctx.store, sweepId);
   if (!record) throw new CliError(`no sweep "${sweepId}" in ${ctx.store.uri('sweeps/')}`, ExitCode.Failure);
   return record;
+}
+
+/** What `sweepq status` shows beside sweep.json: fresh counts, the owner, the live processes. */
+export interface SweepStatus {
+  sweep: SweepRecord;
+  /** Counts read from Redis now (sweep.json's are as of the owner's last write). */
+  trials: SweepRecord['trials'];
+  owner: { coordinator: string; at: string } | null;
+  alive: { coordinators: number | null; workers: number | null };
+  running: TrialProgress[];
+  /** What the user should know: no coordinator, no worker, a stranded sweep. */
+  warnings: string[];
+}
+
+/** A sweep's status, fresh from Redis even while no coordinator runs; from the bucket alone when Redis is down. */
+export async function sweepStatus(ctx: CliContext | NoRedisContext, sweepId: string): Promise<SweepStatus> {
+  const sweep = await readSweep(ctx, sweepId);
+  const finished = isFinalSweepState(sweep.state);
+  if (!ctx.redis) {
+    return {
+      sweep,
+      trials: sweep.trials,
+      owner: null,
+      alive: { coordinators: null, workers: null },
+      running: [],
+      warnings: finished ? [] : [`${ctx.redisUnavailable}; trial counts are as of ${sweep.updatedAt} (sweep.json)`],
+    };
+  }
+  const trials = sweep.trials && !finished ? await ctx.lifecycle.trialCounts(sweepId, sweep.trials.total) : sweep.trials;
+  const owner = finished ? undefined : await ctx.lifecycle.owner(sweepId);
+  const alive = await ctx.lifecycle.liveness();
+  const running = finished ? [] : await runningTrials(ctx, sweepId);
+  const warnings: string[] = [];
+  if (!finished) {
+    if (alive.coordinators === 0) {
+      warnings.push('no coordinator is running: nothing will plan or finish this sweep until one starts (node services/coordinator/dist/main.js)');
+    } else if (!owner && sweep.state !== 'queued') {
+      warnings.push('no coordinator follows this sweep right now (its owner stopped beating); another takes it over within about 15 s, or run `sweepq resume` if it stays so');
+    }
+    if (alive.workers === 0 && (trials?.queued ?? 0) + (trials?.running ?? 0) > 0) {
+      warnings.push('no worker is running: queued trials wait until one starts (node services/worker/dist/main.js)');
+    }
+  }
+  return { sweep, trials, owner: owner ?? null, alive, running, warnings };
+}
+
+/** `sweepq status` as text. */
+export function statusText(s: SweepStatus): string {
+  const { sweep, trials: t } = s;
+  const ago = (iso: string) => `${Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))} s ago`;
+  const n = (v: number | null, what: string) => (v === null ? `? ${what}s (Redis does not list clients)` : `${v} ${what}${v === 1 ? '' : 's'}`);
+  return [
+    `sweep    ${sweep.sweepId}${sweep.name ? ` (${sweep.name})` : ''}`,
+    `state    ${sweep.state}${sweep.endReason ? ` (${sweep.endReason})` : ''}${sweep.cancelRequestedAt && !isFinalSweepState(sweep.state) ? ' (cancelling)' : ''}`,
+    `method   ${sweep.method ?? '-'}; metric ${sweep.metric ? `${sweep.metric.name} (${sweep.metric.goal})` : '-'}`,
+    t
+      ? `trials   ${t.total} total: ${t.completed} completed, ${t.stopped} stopped, ${t.running} running, ${t.queued} queued, ${t.failed} failed, ${t.cancelled} cancelled`
+      : 'trials   not planned yet',
+    sweep.best ? `best     ${sweep.best.trialId} ${sweep.metric?.name ?? ''}=${formatSignificant(sweep.best.value)}` : '',
+    isFinalSweepState(sweep.state) || (s.alive.coordinators === null && s.alive.workers === null) ? '' : `owner    ${s.owner ? `coordinator ${s.owner.coordinator}, heartbeat ${ago(s.owner.at)}` : 'none'}`,
+    s.alive.coordinators === null && s.alive.workers === null ? '' : `alive    ${n(s.alive.coordinators, 'coordinator')}, ${n(s.alive.workers, 'worker')}`,
+    sweep.error ? `error    ${sweep.error}` : '',
+    ...(sweep.recoveries ?? []).map((r) => `rebuilt  ${r.at}: ${r.reason}`),
+    ...s.running.map((p) => `running  ${p.trialId} epoch ${p.epoch}/${p.epochs}${p.val_accuracy !== undefined ? ` val_accuracy ${formatSignificant(p.val_accuracy)}` : ''}`),
+    ...s.warnings.map((w) => `warning  ${w}`),
+  ]
+    .filter(Boolean)
+    .join('\n');
 }
 
 /** Progress of this sweep's running trials, from BullMQ. */
@@ -30,7 +99,7 @@ export async function runningTrials(ctx: CliContext, sweepId: string): Promise<T
 }
 
 /** The final leaderboard if written, else one built from the results so far. */
-export async function readLeaderboard(ctx: CliContext, sweep: SweepRecord): Promise<Leaderboard> {
+export async function readLeaderboard(ctx: BucketContext, sweep: SweepRecord): Promise<Leaderboard> {
   const final = await ctx.store.getJson<Leaderboard>(layout.leaderboardJson(sweep.sweepId));
   if (final) return final;
   const keys = (await ctx.store.list(layout.trialsPrefix(sweep.sweepId))).filter((k) => k.endsWith('/result.json'));

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Leaderboard, SweepRecord } from '@sweepq/results';
+import { formatSignificant, type Leaderboard, type SweepRecord } from '@sweepq/results';
 import { SAFE_ID, StorageError, StorageErrorCode, layout, parseS3Uri, type ArtifactStore } from '@sweepq/storage';
 import type { TrialVocabulary } from '@sweepq/data';
 import { CliError, ExitCode } from '../exit-codes.js';
@@ -188,7 +188,7 @@ export function formatPredictions(preds: Prediction[]): string {
     .map((p) => {
       const probs = Object.entries(p.probabilities)
         .sort((a, b) => b[1] - a[1])
-        .map(([c, v]) => `${c} ${v.toFixed(4)}`)
+        .map(([c, v]) => `${c} ${formatSignificant(v)}`)
         .join(', ');
       const text = p.text.length > 60 ? `${p.text.slice(0, 57)}…` : p.text;
       return `${p.label}\t${probs}\t${JSON.stringify(text)}`;

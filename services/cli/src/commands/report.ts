@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Command } from 'commander';
 import { ReportError, collectReportData, renderReport } from '@sweepq/report';
 import { isFinalSweepState, type SweepRecord } from '@sweepq/results';
-import { storeSettings } from '@sweepq/runtime';
-import { StorageError, StorageErrorCode, assertSafeId, createArtifactStore, layout, type ArtifactStore } from '@sweepq/storage';
-import { loadCliEnv } from '../env.js';
+import { StorageError, StorageErrorCode, assertSafeId, layout, type ArtifactStore } from '@sweepq/storage';
+import { withContext } from '../context.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { formatPredictions, isLocal, locateModel, predictTexts } from './predict.js';
 
@@ -27,14 +27,8 @@ export function parseExpiry(text: string): number {
 }
 
 /** Bucket access for commands that need no Redis (report, predict): someone with only bucket access can use them. */
-export async function withStore<T>(fn: (store: ArtifactStore) => Promise<T>): Promise<T> {
-  const store = createArtifactStore(storeSettings(loadCliEnv()));
-  try {
-    await store.ensureBucket(false);
-    return await fn(store);
-  } finally {
-    store.client.destroy();
-  }
+export function withStore<T>(fn: (store: ArtifactStore) => Promise<T>): Promise<T> {
+  return withContext((ctx) => fn(ctx.store), { redis: 'none' });
 }
 
 /** A presigned GET URL for a store key, valid `expiresIn` seconds, so someone without credentials can open it. */
@@ -154,13 +148,24 @@ export function registerReportCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (sweepId: string, opts: ReportCommandOptions) => {
       if (!opts.url && opts.expires !== '1h') throw new CliError('--expires only applies with --url', ExitCode.Usage);
-      const r = await withStore((store) => reportCommand(store, sweepId, opts));
+      const r = await withContext(
+        async (ctx) => {
+          if (!ctx.local || !opts.url) return reportCommand(ctx.store, sweepId, opts);
+          // The demo's embedded S3 server stops with this command, so a presigned URL to it would be dead on arrival:
+          // hand out the report as a local file instead.
+          parseExpiry(opts.expires ?? '1h');
+          const local = await reportCommand(ctx.store, sweepId, { ...opts, url: false, out: opts.out ?? `${sweepId}-report.html` });
+          process.stderr.write("sweepq: the demo's bucket is served only while a command runs: a file URL instead of a presigned one\n");
+          return { ...local, url: pathToFileURL(local.file ?? '').href };
+        },
+        { redis: 'none' },
+      );
       if (opts.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       else {
         const lines = [
           `${r.regenerated ? 'built' : 'fetched'} ${r.uri} (${(r.bytes / 1024).toFixed(0)} KiB)${r.uploaded ? ', uploaded' : ''}`,
           r.file ? `written to ${r.file}` : '',
-          r.url ? `presigned URL (valid until ${r.expiresAt}):\n${r.url}` : '',
+          r.url ? (r.expiresAt ? `presigned URL (valid until ${r.expiresAt}):\n${r.url}` : r.url) : '',
         ];
         process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`);
       }

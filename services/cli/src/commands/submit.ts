@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { QueueName, SWEEP_JOB_OPTIONS, parsePayload, sweepJobId, sweepJobSchema } from '@sweepq/queue';
-import { SweepState, type SweepRecord } from '@sweepq/results';
+import { LifecycleError, LifecycleErrorCode } from '@sweepq/lifecycle';
 import { SpecError, parseSpec, type SweepSpec } from '@sweepq/spec';
-import { SAFE_ID, layout } from '@sweepq/storage';
+import { SAFE_ID } from '@sweepq/storage';
+import { checkSpecDataset } from '../dataset-check.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 
@@ -41,29 +41,26 @@ export function newSweepId(name: string | undefined, now: Date = new Date()): st
   return `${slug || 'sweep'}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Store the spec and sweep.json, then add the sweep job. Returns the sweep id. */
+/**
+ * Check the dataset (unless `checkDataset: false`; a bad one is exit 2), store the spec and sweep.json, then add
+ * the sweep job. Returns the sweep id.
+ */
 export async function submitSweep(
   ctx: CliContext,
   text: string,
   spec: SweepSpec,
-  opts: { id?: string } = {},
+  opts: { id?: string; checkDataset?: boolean } = {},
 ): Promise<string> {
   const sweepId = opts.id ?? newSweepId(spec.name);
   if (!SAFE_ID.test(sweepId)) {
     throw new CliError(`--id "${sweepId}": use 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit`, ExitCode.Usage);
   }
-  if ((await ctx.store.exists(layout.sweepJson(sweepId))) || (await ctx.sweeps.getJob(sweepJobId(sweepId)))) {
-    throw new CliError(`sweep "${sweepId}" already exists in ${ctx.store.uri(layout.sweepPrefix(sweepId))}; choose another --id`, ExitCode.Usage);
+  if (opts.checkDataset !== false) await checkSpecDataset(spec.dataset, ctx.store);
+  try {
+    await ctx.lifecycle.submit({ sweepId, specText: text, ...(spec.name ? { name: spec.name } : {}) });
+  } catch (err) {
+    if (err instanceof LifecycleError && err.code === LifecycleErrorCode.Exists) throw new CliError(err.message, ExitCode.Usage);
+    throw err;
   }
-  const submittedAt = new Date().toISOString();
-  const payload = parsePayload(QueueName.Sweeps, sweepJobSchema, {
-    sweepId,
-    specKey: layout.specYaml(sweepId),
-    submittedAt,
-  });
-  await ctx.store.put(layout.specYaml(sweepId), text, 'application/yaml');
-  const record: SweepRecord = { sweepId, name: spec.name, state: SweepState.Queued, submittedAt, updatedAt: submittedAt };
-  await ctx.store.putJson(layout.sweepJson(sweepId), record);
-  await ctx.sweeps.add('sweep', payload, { ...SWEEP_JOB_OPTIONS, jobId: sweepJobId(sweepId) });
   return sweepId;
 }

@@ -1,0 +1,124 @@
+import { SweepState, TrialState, buildLeaderboard, leaderboardCsv, type TrialResult } from '@sweepq/results';
+import { ReportRefresher, writeBestModel } from '@sweepq/report';
+import type { Logger } from '@sweepq/runtime';
+import { parseSpec, planTrials, type TrialParams } from '@sweepq/spec';
+import { layout, type ArtifactStore } from '@sweepq/storage';
+import { emptyCounts, type SweepDoc, type TrialCounts } from './sweep-lifecycle.js';
+import type { TrialLifecycle } from './trial-lifecycle.js';
+
+/** A trial the sweep planned (or proposed). */
+export interface PlannedTrialRef {
+  trialId: string;
+  index: number;
+  params: TrialParams;
+}
+
+/** What finalizing a sweep returns (and the coordinator's sweep job returns). */
+export interface SweepSummary {
+  sweepId: string;
+  state: SweepState;
+  trials: TrialCounts;
+  best?: { trialId: string; value: number | null };
+}
+
+/** Options for {@link finalizeSweep}. */
+export interface FinalizeOptions {
+  store: ArtifactStore;
+  trials: TrialLifecycle;
+  doc: SweepDoc;
+  metric: { name: string; goal: 'maximize' | 'minimize' };
+  planned: readonly PlannedTrialRef[];
+  cancelled: boolean;
+  /** Why the sweep ends, when not simply "every trial finished" (e.g. the metric target was reached). */
+  endReason?: string;
+  /** Trials that never started end `cancelled` with this reason (the metric target was reached); not needed on cancel. */
+  unstartedReason?: string;
+  /** Results the caller already read; a null means "looked after the final state was recorded; none". */
+  resultCache?: Map<string, TrialResult | null>;
+  report?: ReportRefresher;
+  logger?: Logger;
+}
+
+/**
+ * End a sweep: results read (trials of a cancelled sweep that never ran get a `cancelled` result), leaderboard
+ * (JSON, CSV), best model copy, final report, then the final state in `sweep.json` — last, so a reader who sees
+ * the final state finds everything else.
+ */
+export async function finalizeSweep(opts: FinalizeOptions): Promise<SweepSummary> {
+  const { store, doc, planned, cancelled, logger: log } = opts;
+  const sweepId = doc.record.sweepId;
+  const t0 = Date.now();
+  const results: TrialResult[] = [];
+  for (let i = 0; i < planned.length; i += 16) {
+    const chunk = await Promise.all(
+      planned.slice(i, i + 16).map(async (t) => {
+        let r = opts.resultCache?.has(t.trialId) ? opts.resultCache.get(t.trialId) : await opts.trials.result(sweepId, t.trialId);
+        const unstarted = cancelled ? 'sweep cancelled before the trial started' : opts.unstartedReason;
+        if (!r && unstarted) r = await opts.trials.recordFinal(sweepId, t, opts.metric, TrialState.Cancelled, unstarted, 0);
+        return r;
+      }),
+    );
+    for (const r of chunk) if (r) results.push(r);
+  }
+  const tRead = Date.now();
+  const lb = buildLeaderboard(sweepId, opts.metric, results);
+  await store.putJson(layout.leaderboardJson(sweepId), lb);
+  await store.put(layout.leaderboardCsv(sweepId), leaderboardCsv(lb), 'text/csv');
+  const top = lb.rows[0];
+  const best = top && top.rank !== null ? { trialId: top.trialId, value: top.metric } : undefined;
+  if (best) {
+    try {
+      await writeBestModel(store, sweepId, best.trialId);
+    } catch (err) {
+      // The leaderboard names the best trial either way; a missing best/ copy must not fail the sweep.
+      log?.error({ err: (err as Error).message, trialId: best.trialId }, 'could not copy the best model');
+    }
+  }
+  const counts = emptyCounts(planned.length);
+  for (const r of results) counts[r.state] += 1;
+  const state = cancelled ? SweepState.Cancelled : counts.completed + counts.stopped > 0 ? SweepState.Completed : SweepState.Failed;
+  const final = {
+    trials: counts,
+    ...(best ? { best } : {}),
+    ...(state === SweepState.Failed ? { error: 'no trial completed; see the failed trials in the leaderboard' } : {}),
+    ...(opts.endReason && state === SweepState.Completed ? { endReason: opts.endReason } : {}),
+    finishedAt: new Date().toISOString(),
+  };
+  const tReport = Date.now();
+  const report = opts.report ?? new ReportRefresher(store, sweepId, log ? { logger: log } : {});
+  try {
+    // The final report goes first, so a reader who sees the final state in sweep.json finds the final report.
+    await report.finalize({ sweep: { ...doc.record, ...final, state }, known: { results, running: [] } });
+  } catch (err) {
+    // The report is a view of the bucket; `sweepq report <id> --regenerate` can rebuild it.
+    log?.error({ err: (err as Error).message }, 'could not write the final report');
+  }
+  await doc.moveTo(state, final);
+  const ms = { read: tRead - t0, leaderboard: tReport - tRead, report: Date.now() - tReport };
+  log?.info({ state, counts, best, ms }, 'sweep finished');
+  return { sweepId, state, trials: counts, ...(best ? { best } : {}) };
+}
+
+/**
+ * The trials of a sweep as the bucket knows them, for finishing a sweep no coordinator follows: every trial with
+ * params.json or result.json, plus (grid and random) every trial the spec plans.
+ */
+export async function plannedFromBucket(store: ArtifactStore, sweepId: string): Promise<PlannedTrialRef[]> {
+  const byId = new Map<string, PlannedTrialRef>();
+  const specText = await store.getText(layout.specYaml(sweepId));
+  if (specText !== undefined) {
+    try {
+      const spec = parseSpec(specText, { source: 'spec.yaml' });
+      if (spec.method !== 'bayes') for (const t of planTrials(spec)) byId.set(t.trialId, t);
+    } catch {
+      // An invalid spec plans nothing; the trials in the bucket are still listed below.
+    }
+  }
+  for (const key of await store.list(layout.trialsPrefix(sweepId))) {
+    const m = /\/trials\/([a-z0-9-]+)\/(params|result)\.json$/.exec(key);
+    if (!m || byId.has(m[1]!)) continue;
+    const doc = await store.getJson<{ index?: number; params?: TrialParams }>(key);
+    if (doc && typeof doc.index === 'number' && doc.params) byId.set(m[1]!, { trialId: m[1]!, index: doc.index, params: doc.params });
+  }
+  return [...byId.values()].sort((a, b) => a.index - b.index);
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { SweepState, TrialState, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { layout, type ArtifactStore } from '@sweepq/storage';
+import { LifecycleError, LifecycleErrorCode } from './errors.js';
+
+const counts = z.object({
+  total: z.number().int().min(0),
+  completed: z.number().int().min(0),
+  stopped: z.number().int().min(0).default(0),
+  failed: z.number().int().min(0),
+  cancelled: z.number().int().min(0),
+  running: z.number().int().min(0),
+  queued: z.number().int().min(0),
+});
+
+/**
+ * `sweep.json` as read back from the bucket, which other processes (and people) write: the fields sweepq relies on
+ * are checked, the rest (the resolved spec, dataset details) passes through.
+ */
+export const sweepRecordSchema = z.looseObject({
+    sweepId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
+    state: z.enum(Object.values(SweepState) as [SweepState, ...SweepState[]]),
+    submittedAt: z.string(),
+    updatedAt: z.string(),
+    trials: counts.optional(),
+    metric: z.looseObject({ name: z.string(), goal: z.enum(['maximize', 'minimize']) }).optional(),
+});
+
+/** `result.json` as read back: the fields the life cycle and the leaderboard rely on are checked. */
+export const trialResultSchema = z.looseObject({
+    sweepId: z.string(),
+    trialId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
+    index: z.number().int().min(0),
+    state: z.enum(Object.values(TrialState) as [TrialState, ...TrialState[]]),
+    params: z.record(z.string(), z.unknown()),
+    metric: z.looseObject({ name: z.string(), goal: z.enum(['maximize', 'minimize']), value: z.number().nullable() }),
+    epochs: z.number().int().min(0),
+});
+
+function parsed<T>(what: string, uri: string, schema: z.ZodType, raw: unknown): T {
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data as T;
+  const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  throw new LifecycleError(LifecycleErrorCode.BadRecord, `${uri} is not a valid ${what}: ${issues}`);
+}
+
+/** A sweep's `sweep.json`, validated; undefined when the sweep does not exist. */
+export async function readSweepRecord(store: ArtifactStore, sweepId: string): Promise<SweepRecord | undefined> {
+  const key = layout.sweepJson(sweepId);
+  const raw = await store.getJson(key);
+  return raw === undefined ? undefined : parsed<SweepRecord>('sweep record', store.uri(key), sweepRecordSchema, raw);
+}
+
+/** A trial's `result.json`, validated; undefined when the trial has no result. */
+export async function readTrialResult(store: ArtifactStore, sweepId: string, trialId: string): Promise<TrialResult | undefined> {
+  return readTrialResultAt(store, layout.result(sweepId, trialId));
+}
+
+/** A `result.json` by its key (from a listing), validated. */
+export async function readTrialResultAt(store: ArtifactStore, key: string): Promise<TrialResult | undefined> {
+  const raw = await store.getJson(key);
+  return raw === undefined ? undefined : parsed<TrialResult>('trial result', store.uri(key), trialResultSchema, raw);
+}
+
+/** Trial ids with a `result.json`, from one listing of the sweep's trials. */
+export async function committedTrialIds(store: ArtifactStore, sweepId: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const key of await store.list(layout.trialsPrefix(sweepId))) {
+    const m = /\/trials\/([a-z0-9-]+)\/result\.json$/.exec(key);
+    if (m) out.add(m[1]!);
+  }
+  return out;
+}

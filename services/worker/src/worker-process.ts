@@ -1,0 +1,198 @@
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WaitingError, Worker, type Job } from 'bullmq';
+import { initBackend } from '@sweepq/model';
+import { TrialLifecycle } from '@sweepq/lifecycle';
+import { QueueName, createWorkerConnection, redisKeys, redactRedisUrl } from '@sweepq/queue';
+import { ShutdownManager, createLogger, readinessReasons, startOpsServer, storeSettings } from '@sweepq/runtime';
+import { createArtifactStore, layout } from '@sweepq/storage';
+import { parseSpec, type SweepSpec } from '@sweepq/spec';
+import { DatasetCache } from './dataset-cache.js';
+import type { WorkerEnv } from './env.js';
+import { ShutdownInterrupt, runTrial, type TrialTrainer } from './trial-runner.js';
+import { WorkerMetrics } from './metrics.js';
+
+/** What a benchmark injects into a worker process (production passes nothing). */
+export interface WorkerHooks {
+  /** Train with this instead of the model (the queue benchmark's sleep); the backend is then not loaded. */
+  trainer?: TrialTrainer;
+  /** The backend name recorded in results when `trainer` is set. */
+  backendName?: string;
+}
+
+/**
+ * A worker process: dependencies from a parsed environment, the BullMQ worker, readiness, shutdown. Resolves when
+ * the worker stops. `main.ts` calls it with the environment; the queue benchmark calls it with its fake trainer.
+ */
+export async function runWorkerProcess(env: WorkerEnv, hooks: WorkerHooks = {}): Promise<void> {
+  const workerId = env.WORKER_ID ?? `${hostname()}-${process.pid}`;
+  const log = createLogger({ name: 'sweepq-worker', level: env.LOG_LEVEL, pretty: env.LOG_PRETTY }).child({ workerId });
+  const shutdown = new ShutdownManager({ logger: log, deadlineMs: env.SHUTDOWN_DEADLINE_MS, exit: (code) => process.exit(code) });
+  shutdown.install();
+
+  const { backend, tfjsVersion } = hooks.trainer
+    ? { backend: hooks.backendName ?? 'injected', tfjsVersion: 'none' }
+    : await initBackend({ prefer: env.SWEEPQ_BACKEND, logger: log });
+  // Set once the BullMQ worker exists: while the bucket is unreachable the worker takes no new trial (a trial in
+  // flight waits for the bucket, keeping its progress), and takes trials again once the bucket answers.
+  let onBucketHealth: (ok: boolean) => void = () => undefined;
+  const store = createArtifactStore({
+    ...storeSettings(env),
+    onHealthChange: (h) => {
+      if (h.ok) log.info('bucket answers again; taking trials');
+      else log.warn({ err: h.error }, 'bucket unreachable; taking no new trials until it answers');
+      onBucketHealth(h.ok);
+    },
+  });
+  const cache = new DatasetCache({ dir: env.SWEEPQ_CACHE_DIR, store, logger: log });
+  const metrics = new WorkerMetrics({ backend, workerId });
+  const connection = createWorkerConnection(env.REDIS_URL);
+  connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const keys = redisKeys(env.SWEEPQ_QUEUE_PREFIX);
+  const trialLifecycle = new TrialLifecycle({ store, redis: connection, prefix: env.SWEEPQ_QUEUE_PREFIX, logger: log });
+  const cancelCache = new Map<string, { at: number; value: boolean }>();
+  const isCancelled = async (sweepId: string): Promise<boolean> => {
+    const hit = cancelCache.get(sweepId);
+    if (hit && Date.now() - hit.at < 1000) return hit.value;
+    const value = (await connection.exists(keys.cancelled(sweepId))) === 1;
+    cancelCache.set(sweepId, { at: Date.now(), value });
+    return value;
+  };
+
+  const specs = new Map<string, Promise<SweepSpec>>();
+  const specFor = (sweepId: string): Promise<SweepSpec> => {
+    let p = specs.get(sweepId);
+    if (!p) {
+      p = store.getRequired(layout.specYaml(sweepId)).then((b) => parseSpec(new TextDecoder().decode(b)));
+      p.catch(() => specs.delete(sweepId));
+      specs.set(sweepId, p);
+    }
+    return p;
+  };
+
+  const worker = new Worker(
+    QueueName.Trials,
+    async (job: Job, token?: string, lockLost?: AbortSignal) => {
+      try {
+        return await runTrial(
+          job,
+          token,
+          {
+            store,
+            cache,
+            logger: log,
+            backend,
+            tfjsVersion,
+            workerId,
+            isCancelled,
+            defaultTimeoutSec: env.TRIAL_TIMEOUT_SEC,
+            redis: connection,
+            queuePrefix: env.SWEEPQ_QUEUE_PREFIX,
+            trials: trialLifecycle,
+            metrics,
+            specFor,
+            ...(hooks.trainer ? { trainer: hooks.trainer } : {}),
+          },
+          shutdown.signal,
+          lockLost,
+        );
+      } catch (err) {
+        if (err instanceof ShutdownInterrupt) {
+          // Hand the trial back without spending an attempt, at the front of the queue: the next free worker resumes
+          // it from its checkpoint before any trial that never started.
+          await job.moveToWait(token);
+          throw new WaitingError();
+        }
+        throw err;
+      }
+    },
+    {
+      connection,
+      prefix: env.SWEEPQ_QUEUE_PREFIX,
+      concurrency: env.WORKER_CONCURRENCY,
+      lockDuration: env.WORKER_LOCK_MS,
+      stalledInterval: env.WORKER_LOCK_MS,
+      maxStalledCount: env.WORKER_MAX_STALLS,
+      name: workerId,
+      autorun: false,
+    },
+  );
+  worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+  // A lock this worker could not renew belongs to another worker soon: stop training that trial now
+  // (it writes nothing more; the new owner resumes from the last checkpoint).
+  worker.on('lockRenewalFailed', (jobIds) => {
+    for (const id of jobIds) {
+      log.warn({ jobId: id }, 'lost the lock of a running trial; stopping it');
+      worker.cancelJob(id, 'lock lost');
+    }
+  });
+  worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err: err.message }, 'trial attempt failed'));
+
+  // Bucket outage: pause fetching (the running trial goes on, its writes waiting under the store's retry policy) and
+  // probe the bucket until it answers, then fetch again. Attempts are never spent on the outage itself.
+  let probing = false;
+  let pausedForBucket = false;
+  onBucketHealth = (ok) => {
+    if (ok) {
+      if (pausedForBucket && !shutdown.signal.aborted) void worker.resume();
+      pausedForBucket = false;
+      return;
+    }
+    if (!worker.isPaused()) {
+      pausedForBucket = true;
+      void worker.pause(true);
+    }
+    if (probing) return;
+    probing = true;
+    void (async () => {
+      while (!shutdown.signal.aborted && !store.health.ok) {
+        await sleep(2000, undefined, { signal: shutdown.signal }).catch(() => undefined);
+        await store.ping();
+      }
+      probing = false;
+    })();
+  };
+
+  if (env.WORKER_ONE_SHOT) {
+    // One trial per process: stop fetching as soon as one starts, exit when it ends (or when none comes).
+    let idle: NodeJS.Timeout | undefined = setTimeout(() => {
+      log.info({ idleSec: env.WORKER_ONE_SHOT_IDLE_SEC }, 'one-shot worker found no trial; exiting');
+      void shutdown.shutdown('one-shot idle').then(() => process.exit(0));
+    }, env.WORKER_ONE_SHOT_IDLE_SEC * 1000);
+    worker.on('active', () => {
+      clearTimeout(idle);
+      idle = undefined;
+      void worker.pause(true);
+    });
+    const done = () => void shutdown.shutdown('one-shot done').then(() => process.exit(0));
+    worker.on('completed', done);
+    worker.on('failed', done);
+  }
+
+  const ops =
+    env.METRICS_PORT >= 0
+      ? await startOpsServer({
+          port: env.METRICS_PORT,
+          registry: metrics.registry,
+          ready: () => {
+            const reasons = readinessReasons({ redisStatus: connection.status, bucket: store.health, shuttingDown: shutdown.signal.aborted });
+            if (!worker.isRunning()) reasons.push('not taking trials');
+            return reasons.length === 0 ? true : reasons;
+          },
+        })
+      : undefined;
+
+  // Order: stop taking work and let the running trial see the abort (it releases its job) -> close -> quit Redis.
+  shutdown.register('close worker', async () => {
+    await worker.close();
+  });
+  shutdown.register('quit redis', async () => {
+    await connection.quit().catch(() => connection.disconnect());
+  });
+  shutdown.register('close ops server', async () => {
+    await ops?.close();
+  });
+
+  log.info({ opsPort: ops?.port, oneShot: env.WORKER_ONE_SHOT, backend, tfjsVersion, redis: redactRedisUrl(env.REDIS_URL), bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT }, 'worker started');
+  await worker.run();
+}
