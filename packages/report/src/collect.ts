@@ -154,9 +154,21 @@ export async function collectReportData(store: ArtifactStore, sweepId: string, o
     if (!pending.has(id)) pending.set(id, { index: Number.parseInt(id.replace(/\D/g, ''), 10) || 0, ...(params ? { params } : {}) });
   });
 
+  // Runs that `sweepq retry` replaced keep their results under trials/<id>/attempts/: the timeline shows them.
+  const retried = [...new Set((sweep.retries ?? []).flatMap((r) => r.trials))];
+  const earlier = (
+    await mapLimit(retried, limit, async (id) => {
+      const keys = (await store.list(layout.trialAttemptsPrefix(sweepId, id))).filter((k) => k.endsWith('result.json'));
+      return Promise.all(keys.map((k) => store.getJson<TrialResult>(k)));
+    })
+  )
+    .flat()
+    .filter((r): r is TrialResult => r !== undefined);
+
   return buildReportData({
     sweep,
     specText: specText ?? null,
+    ...(earlier.length > 0 ? { earlier } : {}),
     results,
     metrics,
     pending,

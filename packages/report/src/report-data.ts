@@ -112,6 +112,8 @@ export interface ReportInputs {
   specText?: string | null;
   /** Every `result.json` found. */
   results: readonly TrialResult[];
+  /** Results of runs that `sweepq retry` replaced (`trials/<id>/attempts/`): drawn on the timeline only. */
+  earlier?: readonly TrialResult[];
   /** `metrics.jsonl` content per trial id (finished or running). */
   metrics: ReadonlyMap<string, string>;
   /** Trials known to exist without a result (planned or started): id -> index and params when known. */
@@ -327,7 +329,7 @@ export function buildReportData(inputs: ReportInputs): ReportData {
       history: optimizationHistory(trials, metric.goal === 'maximize'),
       rungs: spec?.early_terminate ? rungEpochs(spec) : [],
       earlyTerminate: spec?.early_terminate?.type ?? null,
-      timeline: buildTimeline(inputs.results, sweep),
+      timeline: buildTimeline(inputs.results, sweep, inputs.earlier),
     },
   };
 }

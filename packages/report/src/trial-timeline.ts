@@ -127,22 +127,29 @@ function fromResumes(r: TrialResult, finished: number): TimelineSegment[] {
 /**
  * The per-worker timeline of a sweep's finished trials: one segment per attempt, from `result.json`'s `attempts`
  * when the worker recorded them, else reconstructed from `finishedAt`, `durationSec`, `worker` and `resumes` (see
- * {@link fromResumes} for what is then estimated). Gaps in a lane are a worker's idle time; a trial whose segments
- * sit in two lanes was handed off. Trials still running have no result and are not shown.
+ * {@link fromResumes} for what is then estimated). `earlier` are results of runs that `sweepq retry` replaced; the
+ * run that replaced one starts as a retry. Gaps in a lane are a worker's idle time; a trial whose segments sit in two
+ * lanes was handed off. Trials still running have no result and are not shown.
  */
-export function buildTimeline(results: readonly TrialResult[], sweep: Pick<SweepRecord, 'retries'>): Timeline {
+export function buildTimeline(results: readonly TrialResult[], sweep: Pick<SweepRecord, 'retries'>, earlier: readonly TrialResult[] = []): Timeline {
   const segments: TimelineSegment[] = [];
   let exact = true;
-  for (const r of results) {
+  const rerun = new Set(earlier.map((r) => r.trialId));
+  const add = (r: TrialResult, current: boolean) => {
     const finished = time(r.finishedAt);
-    if (finished === null) continue;
-    if (r.attempts && r.attempts.length > 0) segments.push(...fromAttempts(r, finished));
+    if (finished === null) return;
+    let s: TimelineSegment[];
+    if (r.attempts && r.attempts.length > 0) s = fromAttempts(r, finished);
     else {
-      const s = fromResumes(r, finished);
+      s = fromResumes(r, finished);
       if (s.some((x) => x.estimated) || (r.resumes?.length ?? 0) > 0 || r.attempt > 1) exact = false;
-      segments.push(...s);
     }
-  }
+    // The run that `sweepq retry` started begins from scratch: a retry, however its attempts are numbered.
+    if (current && rerun.has(r.trialId) && s[0]?.kind === 'first') s[0] = { ...s[0], kind: 'retry' };
+    segments.push(...s);
+  };
+  for (const r of earlier) add(r, false);
+  for (const r of results) add(r, true);
   segments.sort((a, b) => a.start - b.start || a.trialId.localeCompare(b.trialId));
   const workers: string[] = [];
   const seen = new Set<string>();
