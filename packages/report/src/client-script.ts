@@ -529,7 +529,9 @@ export const CLIENT_SCRIPT = String.raw`
         yAxis: { type: 'value', name: M, scale: true, boundaryGap: ['4%', '4%'] },
         series: [
           { name: M, type: 'scatter', symbolSize: rows.length > 300 ? 4 : 8, color: '#94a3b8', large: rows.length > 2000, data: rows },
-          { name: 'best so far', type: 'line', step: 'end', symbol: 'none', color: palette[0], lineStyle: { width: 2 }, data: rows, encode: { x: 0, y: 2 } }
+          // The step line needs only the trials that improved on the best (and the last, to reach the right edge).
+          { name: 'best so far', type: 'line', step: 'end', symbol: 'none', color: palette[0], lineStyle: { width: 2 }, encode: { x: 0, y: 2 },
+            data: rows.filter(function (r, i) { return i === 0 || i === rows.length - 1 || r[2] !== rows[i - 1][2]; }) }
         ]
       });
     });
