@@ -67,8 +67,11 @@ function indexOf(n: number): SweepIndex {
   return { format: 'sweepq-index/1', generatedAt: '2026-02-01T00:00:00.000Z', sweeps: sweeps.reverse(), skipped: [] };
 }
 
-/** Opens a page, failing on console errors, page errors and any request that is not the file itself. */
-async function open(file: string, width: number): Promise<{ page: Page; problems: string[] }> {
+/**
+ * Opens a page, failing on console errors, page errors and any request that is not the file itself, and waits until
+ * the report has drawn every chart (`data-drawn`; the index has nothing to draw later: `data-ready`).
+ */
+async function open(file: string, width: number, until: 'drawn' | 'ready' = 'drawn'): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage({ viewport: { width, height: 900 } });
   const problems: string[] = [];
   page.on('console', (m) => {
@@ -79,7 +82,7 @@ async function open(file: string, width: number): Promise<{ page: Page; problems
     if (!r.url().startsWith('file:')) problems.push(`network request: ${r.url()}`);
   });
   await page.goto(pathToFileURL(file).href);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+  await page.waitForSelector(`body[data-${until}="true"]`, { timeout: 60_000 });
   return { page, problems };
 }
 
@@ -330,7 +333,7 @@ describe.each(WIDTHS)('the report at %i px', (width) => {
   }, 60_000);
 
   it('the sweep index lists, links, sorts and filters every sweep', async () => {
-    const { page, problems } = await open(files.index, width);
+    const { page, problems } = await open(files.index, width, 'ready');
     try {
       const rows = page.locator('#ix-table tbody tr:not([hidden])');
       expect(await rows.count()).toBe(120);

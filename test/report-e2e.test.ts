@@ -210,7 +210,7 @@ describe('the report of a real sweep', () => {
       if (!r.url().startsWith('file:')) problems.push(`network request: ${r.url()}`);
     });
     await page.goto(pathToFileURL(reportFile).href);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    await page.waitForSelector('body[data-drawn="true"]', { timeout: 60_000 });
 
     // The hostile name is shown as text, and nothing it carried ran.
     expect(await page.textContent('h1')).toBe('report e2e <img src=x onerror=window.__pwned=1>');
