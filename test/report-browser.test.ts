@@ -1,12 +1,11 @@
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReportData, renderReport, renderSweepIndex, type ReportData, type SweepIndex, type SweepIndexEntry } from '@sweepq/report';
 import type { SweepRecord } from '@sweepq/results';
 import { sweepRecord, syntheticSweep } from '../packages/report/test/fixtures.js';
+import { launchChromium, openPage } from './helpers/report-page.js';
 
 /**
  * The report's plots and the sweep index in headless Chromium at a desktop (1400 px) and a phone (390 px) width:
@@ -16,7 +15,6 @@ import { sweepRecord, syntheticSweep } from '../packages/report/test/fixtures.js
  */
 
 const ARTIFACTS = join(import.meta.dirname, '..', 'test-artifacts');
-const CHROMIUM = '/usr/bin/chromium';
 const WIDTHS = [1400, 390] as const;
 
 let browser: Browser;
@@ -67,24 +65,7 @@ function indexOf(n: number): SweepIndex {
   return { format: 'sweepq-index/1', generatedAt: '2026-02-01T00:00:00.000Z', sweeps: sweeps.reverse(), skipped: [] };
 }
 
-/**
- * Opens a page, failing on console errors, page errors and any request that is not the file itself, and waits until
- * the report has drawn every chart (`data-drawn`; the index has nothing to draw later: `data-ready`).
- */
-async function open(file: string, width: number, until: 'drawn' | 'ready' = 'drawn'): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage({ viewport: { width, height: 900 } });
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('request', (r) => {
-    if (!r.url().startsWith('file:')) problems.push(`network request: ${r.url()}`);
-  });
-  await page.goto(pathToFileURL(file).href);
-  await page.waitForSelector(`body[data-${until}="true"]`, { timeout: 60_000 });
-  return { page, problems };
-}
+const open = (file: string, width: number, until: 'drawn' | 'ready' = 'drawn') => openPage(browser, file, width, until);
 
 /** Page wider than the window? (What a phone shows as sideways scrolling of the whole page.) */
 const overflowX = (page: Page) =>
@@ -183,7 +164,6 @@ function hue(hex: string): number {
 }
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`).toBe(true);
   await mkdir(ARTIFACTS, { recursive: true });
   data = synthetic();
   files.report = join(ARTIFACTS, 'report-browser-synthetic.html');
@@ -193,7 +173,7 @@ beforeAll(async () => {
   await writeFile(files.failed, renderReport(buildReportData({ sweep: unplanned as SweepRecord, results: [], metrics: new Map(), final: true })));
   files.index = join(ARTIFACTS, 'report-browser-index.html');
   await writeFile(files.index, renderSweepIndex(indexOf(120)));
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -1,10 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deserializePrepared, encodeForTrial, type TrialVocabulary } from '@sweepq/data';
 import { ReportRefresher, USAGE_SNIPPET, formatMetric, writeBestModel, writeSweepIndex, type BestModelInfo, type SweepIndex } from '@sweepq/report';
@@ -12,6 +10,7 @@ import type { SweepRecord, TrialResult } from '@sweepq/results';
 import { layout } from '@sweepq/storage';
 import { loadCliEnv, openContext, readSpecFile, submitSweep } from '@sweepq/cli';
 import { createWorld, waitFor, writeToyCsv, type TestWorld } from './helpers/env.js';
+import { launchChromium, openPage } from './helpers/report-page.js';
 
 /**
  * The report of a real sweep (coordinator + 2 worker processes, tiny model, toy CSV), checked the way a person uses
@@ -22,17 +21,6 @@ import { createWorld, waitFor, writeToyCsv, type TestWorld } from './helpers/env
 
 const ROOT = join(import.meta.dirname, '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const cliBin = join(ROOT, 'services', 'cli', 'bin', 'sweepq.js');
 
 let world: TestWorld;
@@ -198,19 +186,8 @@ describe('the report of a real sweep', () => {
   });
 
   it('opens in headless Chromium without network or console errors: leaderboard, charts, sorting', async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`).toBe(true);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('request', (r) => {
-      if (!r.url().startsWith('file:')) problems.push(`network request: ${r.url()}`);
-    });
-    await page.goto(pathToFileURL(reportFile).href);
-    await page.waitForSelector('body[data-drawn="true"]', { timeout: 60_000 });
+    browser = await launchChromium();
+    const { page, problems } = await openPage(browser, reportFile, 1400);
 
     // The hostile name is shown as text, and nothing it carried ran.
     expect(await page.textContent('h1')).toBe('report e2e <img src=x onerror=window.__pwned=1>');
