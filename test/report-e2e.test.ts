@@ -1,17 +1,16 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deserializePrepared, encodeForTrial, type TrialVocabulary } from '@sweepq/data';
-import { ReportRefresher, USAGE_SNIPPET, writeBestModel, type BestModelInfo } from '@sweepq/report';
+import { ReportRefresher, USAGE_SNIPPET, formatMetric, writeBestModel, writeSweepIndex, type BestModelInfo, type SweepIndex } from '@sweepq/report';
 import type { SweepRecord, TrialResult } from '@sweepq/results';
 import { layout } from '@sweepq/storage';
 import { loadCliEnv, openContext, readSpecFile, submitSweep } from '@sweepq/cli';
 import { createWorld, waitFor, writeToyCsv, type TestWorld } from './helpers/env.js';
+import { launchChromium, openPage } from './helpers/report-page.js';
 
 /**
  * The report of a real sweep (coordinator + 2 worker processes, tiny model, toy CSV), checked the way a person uses
@@ -22,17 +21,6 @@ import { createWorld, waitFor, writeToyCsv, type TestWorld } from './helpers/env
 
 const ROOT = join(import.meta.dirname, '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const cliBin = join(ROOT, 'services', 'cli', 'bin', 'sweepq.js');
 
 let world: TestWorld;
@@ -170,20 +158,36 @@ describe('the report of a real sweep', () => {
     expect(await readFile(join(world.dir, 'rebuilt.html'), 'utf8')).toContain(`<code>${sweepId}</code>`);
   });
 
+  it('sweepq list shows the sweep with the index data, and sweeps/index.html links to its report', async () => {
+    const listed = (await cli(['list', '--json'])) as unknown as SweepIndex;
+    const entry = listed.sweeps.find((x) => x.sweepId === sweepId);
+    expect(entry).toMatchObject({
+      state: 'completed',
+      report: `${sweepId}/report.html`,
+      best: { trialId: record.best!.trialId, value: record.best!.value },
+      trials: { total: 4, completed: 4 },
+      submittedAt: record.submittedAt,
+    });
+    const env = { ...process.env, ...world.env, SWEEPQ_FROM_SOURCE: '1', LOG_LEVEL: 'warn' };
+    const table = await run(process.execPath, [cliBin, 'list'], { env });
+    expect(table.status, table.stderr).toBe(0);
+    const [header, ...lines] = table.stdout.trim().split('\n');
+    expect(header).toMatch(/^SWEEP\s+NAME\s+STATE\s+TRIALS\s+BEST\s+SUBMITTED \(UTC\)$/);
+    const line = lines.find((l) => l.startsWith(sweepId))!;
+    expect(line).toContain('completed');
+    expect(line).toContain(' 4/4 ');
+    expect(line).toContain(`${formatMetric(record.best!.value)} val_accuracy`);
+    const bad = await run(process.execPath, [cliBin, 'list', '--state', 'done'], { env });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--state: expected one of queued, preparing, running, completed, failed, cancelled, got "done"');
+
+    expect(await writeSweepIndex(world.store)).toMatchObject({ key: 'sweeps/index.html', sweeps: listed.sweeps.length });
+    expect(await world.store.getText('sweeps/index.html')).toContain(`<a href="${sweepId}/report.html">${sweepId}</a>`);
+  });
+
   it('opens in headless Chromium without network or console errors: leaderboard, charts, sorting', async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`).toBe(true);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('request', (r) => {
-      if (!r.url().startsWith('file:')) problems.push(`network request: ${r.url()}`);
-    });
-    await page.goto(pathToFileURL(reportFile).href);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    browser = await launchChromium();
+    const { page, problems } = await openPage(browser, reportFile, 1400);
 
     // The hostile name is shown as text, and nothing it carried ran.
     expect(await page.textContent('h1')).toBe('report e2e <img src=x onerror=window.__pwned=1>');
@@ -219,7 +223,9 @@ describe('the report of a real sweep', () => {
     await page.click('#lb-table thead th[data-key="trial"]');
     expect(await ids()).toEqual(['t0003', 't0002', 't0001', 't0000']);
     await page.click('#lb-table thead th[data-key="lstm_units"]');
-    const units = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.children[tr.children.length - 3]!.textContent)));
+    const unitsCol = await page.$$eval('#lb-table thead th', (ths) => ths.findIndex((th) => th.getAttribute('data-key') === 'lstm_units'));
+    expect(unitsCol).toBeGreaterThan(0);
+    const units = await rows.evaluateAll((trs, i) => trs.map((tr) => Number(tr.children[i]!.textContent)), unitsCol);
     expect(units).toEqual([...units].sort((a, b) => b - a));
     await page.click('#lb-table thead th[data-key="val_accuracy"]');
     const metric = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.querySelectorAll('td.num')[1]!.textContent)));

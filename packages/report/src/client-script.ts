@@ -20,23 +20,37 @@ pre { background: var(--bg); border: 1px solid var(--line); padding: 8px 12px; o
 .controls input, .controls select, .controls button { font: inherit; padding: 3px 6px; }
 .pager { margin-left: auto; }
 .table-wrap { overflow: auto; max-height: 640px; border: 1px solid var(--line); }
-#lb-table th, #lb-table td { padding: 3px 8px; border-bottom: 1px solid var(--line); white-space: nowrap; }
+#lb-table th, #lb-table td { padding: 3px 6px; border-bottom: 1px solid var(--line); white-space: nowrap; }
+#lb-table thead th { white-space: normal; min-width: 3em; vertical-align: bottom; }
+#lb-table td.st { max-width: 150px; overflow: hidden; text-overflow: ellipsis; }
 #lb-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
 #lb-table thead th { position: sticky; top: 0; background: var(--bg); cursor: pointer; user-select: none; text-align: left; }
 #lb-table thead th.sorted-asc::after { content: " ▲"; } #lb-table thead th.sorted-desc::after { content: " ▼"; }
 #lb-table tbody tr:hover { background: #f1f5f9; }
 #lb-table tbody tr.best { background: #f0fdf4; }
-#lb-table td.err { color: #b91c1c; max-width: 360px; overflow: hidden; text-overflow: ellipsis; }
+#lb-table td.err { color: #b91c1c; max-width: 220px; overflow: hidden; text-overflow: ellipsis; }
 .hint { color: var(--muted); font-size: 12px; margin: 4px 0; }
 .chart { width: 100%; height: 340px; }
 .chart.tall { height: 420px; } .chart.short { height: 220px; }
-.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 16px; }
-.grid3 { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 16px; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(420px, 100%), 1fr)); gap: 16px; }
+.grid3 { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(340px, 100%), 1fr)); gap: 16px; }
+.grid2 > *, .grid3 > * { min-width: 0; }
+h3 { font-size: 14px; margin: 8px 0 4px; }
+h1, .sub, table.kv td { overflow-wrap: anywhere; }
+#lb-filter { flex: 1 1 240px; min-width: 0; max-width: 440px; }
+.filter-error { color: #b91c1c; background: #fef2f2; border: 1px solid #fecaca; padding: 4px 8px; margin: 0 0 8px; font-size: 13px; overflow-wrap: anywhere; }
+#lb-filter[aria-invalid="true"] { border-color: #b91c1c; outline-color: #b91c1c; }
+details.cols { position: relative; }
+details.cols summary { cursor: pointer; color: var(--muted); }
+#lb-cols { display: flex; flex-wrap: wrap; gap: 4px 12px; padding: 4px 0; }
+.legend-row .key { display: inline-block; width: 14px; height: 10px; margin: 0 4px 0 10px; vertical-align: middle; }
+.k-first { background: #2563eb; } .k-resume { background: #7c3aed; } .k-retry { background: #ea580c; } .k-failed { border: 2px solid #111827; }
 .grid3 .chart { height: 280px; border: 1px solid var(--line); }
 #per-class th, #per-class td { padding: 3px 10px; border-bottom: 1px solid var(--line); text-align: right; }
 #per-class th:first-child, #per-class td:first-child { text-align: left; }
 .empty { color: var(--muted); padding: 24px; border: 1px dashed var(--line); text-align: center; }
 .reload { margin-left: 12px; }
+@media (max-width: 600px) { header, main, footer { padding-left: 12px; padding-right: 12px; } }
 `;
 
 /**
@@ -48,7 +62,9 @@ pre { background: var(--bg); border: 1px solid var(--line); padding: 8px 12px; o
 export const CLIENT_SCRIPT = String.raw`
 (function () {
   'use strict';
+  var scriptStart = performance.now();
   var data = JSON.parse(document.getElementById('sweepq-data').textContent);
+  var parseMs = performance.now() - scriptStart;
   var M = data.metric.name;
   var maximize = data.metric.goal === 'maximize';
   var trials = data.trials;
@@ -56,16 +72,24 @@ export const CLIENT_SCRIPT = String.raw`
   var STORE_KEY = 'sweepq-report:' + data.sweepId;
   var state = loadState();
   var charts = [];
-  var palette = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#4d7c0f', '#a16207', '#475569'];
+  // Trial colours avoid the red-yellow-green of the metric scale, so red always means "worst", never "trial 2".
+  var palette = ['#2563eb', '#7c3aed', '#0891b2', '#c026d3', '#92400e', '#475569', '#1e3a8a', '#0f766e', '#6d28d9', '#111827'];
 
   function loadState() {
-    var s = { sort: null, dir: 1, filter: '', st: '', size: 50, page: 0, picked: [], reload: true };
+    var s = { sort: null, dir: 1, filter: '', st: '', size: 50, page: 0, picked: [], reload: true, cols: [] };
     try { var j = JSON.parse(sessionStorage.getItem(STORE_KEY) || 'null'); if (j) for (var k in s) if (Object.prototype.hasOwnProperty.call(j, k)) s[k] = j[k]; } catch (e) { /* storage unavailable */ }
     return s;
   }
   function saveState() { try { sessionStorage.setItem(STORE_KEY, JSON.stringify(state)); } catch (e) { /* storage unavailable */ } }
   function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]; }); }
   function isNum(v) { return typeof v === 'number' && isFinite(v); }
+  // Four significant digits: parameters like 0.0004213 and 0.1 read at a glance and keep their columns narrow.
+  function fmtSig(v) {
+    if (!isNum(v)) return v === null || v === undefined ? '–' : String(v);
+    if (Number.isInteger(v)) return String(v);
+    var a = Math.abs(v);
+    return a !== 0 && (a < 0.001 || a >= 1e6) ? v.toExponential(3) : String(Number(v.toPrecision(4)));
+  }
   function fmt(v, digits) {
     if (v === null || v === undefined) return '–';
     if (typeof v !== 'number') return String(v);
@@ -98,29 +122,48 @@ export const CLIENT_SCRIPT = String.raw`
     { key: M, label: M, get: function (t) { return t.metric; }, num: true },
     { key: 'val_loss', label: 'val_loss', get: function (t) { return t.final ? t.final.val_loss : null; }, num: true },
     { key: 'val_accuracy', label: 'val_accuracy', get: function (t) { return t.final ? t.final.val_accuracy : null; }, num: true },
-    { key: 'loss', label: 'loss', get: function (t) { return t.final ? t.final.loss : null; }, num: true },
-    { key: 'accuracy', label: 'accuracy', get: function (t) { return t.final ? t.final.accuracy : null; }, num: true },
+    { key: 'loss', label: 'loss', get: function (t) { return t.final ? t.final.loss : null; }, num: true, hide: true },
+    { key: 'accuracy', label: 'accuracy', get: function (t) { return t.final ? t.final.accuracy : null; }, num: true, hide: true },
     { key: 'test_accuracy', label: 'test_acc', get: function (t) { return t.testAccuracy; }, num: true },
     { key: 'epochs', label: 'epochs', get: function (t) { return t.epochs; }, num: true },
     { key: 'duration', label: 'sec', get: function (t) { return t.durationSec; }, num: true, digits: 1 },
-    { key: 'samples_per_sec', label: 'samples/s', get: function (t) { return t.samplesPerSec; }, num: true, digits: 0 },
-    { key: 'backend', label: 'backend', get: function (t) { return t.backend; } }
+    { key: 'samples_per_sec', label: 'samples/s', get: function (t) { return t.samplesPerSec; }, num: true, digits: 0, hide: true },
+    { key: 'backend', label: 'backend', get: function (t) { return t.backend; }, hide: true },
+    { key: 'worker', label: 'worker', get: function (t) { return t.worker; }, hide: true },
+    { key: 'attempt', label: 'attempt', get: function (t) { return t.attempt; }, num: true, hide: true }
   ];
   // The metric is one of the final-epoch columns too; show it once, first.
   columns = columns.filter(function (c, i) { return i === 4 || c.key !== M; });
   params.forEach(function (p) {
-    columns.push({ key: p.name, label: p.name, get: function (t) { return t.params[p.name]; }, num: p.type === 'numeric', digits: 6 });
+    columns.push({ key: p.name, label: p.name, get: function (t) { return t.params[p.name]; }, num: p.type === 'numeric', sig: true });
   });
-  columns.push({ key: 'error', label: 'error', get: function (t) { return t.error || ''; }, err: true });
+  columns.push({ key: 'error', label: 'error', get: function (t) { return t.error || ''; }, err: true, hide: !trials.some(function (t) { return t.error; }) });
+  function isShown(c) { return !c.hide || state.cols.indexOf(c.key) >= 0; }
 
   var table = document.getElementById('lb-table');
   var thead = table.tHead, tbody = table.tBodies[0];
   var colByKey = {};
   columns.forEach(function (c) { colByKey[c.key.toLowerCase()] = c; colByKey[c.label.toLowerCase()] = c; });
-  (function header() {
+  var colsBox = document.getElementById('lb-cols');
+  columns.forEach(function (c) {
+    if (!c.hide) return;
+    var lab = el('label'), cb = document.createElement('input');
+    cb.type = 'checkbox'; cb.checked = isShown(c); cb.setAttribute('data-col', c.key);
+    cb.addEventListener('change', function () {
+      var i = state.cols.indexOf(c.key);
+      if (cb.checked && i < 0) state.cols.push(c.key);
+      if (!cb.checked && i >= 0) state.cols.splice(i, 1);
+      saveState(); header(); renderTable();
+    });
+    lab.appendChild(cb); lab.appendChild(document.createTextNode(' ' + c.label)); colsBox.appendChild(lab);
+  });
+  function header() {
+    thead.textContent = '';
     var tr = document.createElement('tr');
     columns.forEach(function (c) {
-      var th = el('th', null, c.label);
+      if (!isShown(c)) return;
+      // Long parameter names may break after an underscore, so headers do not widen the table.
+      var th = el('th', null, c.label.replace(/_/g, '_\u200b'));
       th.setAttribute('data-key', c.key);
       if (c.pick) th.title = 'shown in the learning curves';
       th.addEventListener('click', function () {
@@ -130,7 +173,8 @@ export const CLIENT_SCRIPT = String.raw`
       tr.appendChild(th);
     });
     thead.appendChild(tr);
-  })();
+  }
+  header();
   var stateSel = document.getElementById('lb-state');
   Array.from(new Set(trials.map(function (t) { return t.state; }))).sort().forEach(function (s) {
     var o = el('option', null, s); o.value = s; stateSel.appendChild(o);
@@ -148,14 +192,38 @@ export const CLIENT_SCRIPT = String.raw`
   document.getElementById('lb-prev').addEventListener('click', function () { state.page = Math.max(0, state.page - 1); saveState(); renderTable(); });
   document.getElementById('lb-next').addEventListener('click', function () { state.page += 1; saveState(); renderTable(); });
 
-  // "lstm_units=32 state=completed adam" -> every term must match; name<op>value compares that column.
+  function editDistance(a, b) {
+    var d = [], i, j;
+    for (i = 0; i <= a.length; i++) { d[i] = [i]; }
+    for (j = 1; j <= b.length; j++) d[0][j] = j;
+    for (i = 1; i <= a.length; i++) for (j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    return d[a.length][b.length];
+  }
+  function closestColumn(name) {
+    var best = null, bestD = Infinity;
+    Object.keys(colByKey).forEach(function (k) { if (k === 'pick' || k === '') return; var dd = editDistance(name, k); if (dd < bestD) { bestD = dd; best = k; } });
+    return bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
+  }
+  var filterableNames = columns.filter(function (c) { return !c.pick; }).map(function (c) { return c.key; });
+  // "lstm_units=32 state=completed adam" -> every term must match; name<op>value compares that column. A term that
+  // names no column, or compares a number column with a non-number, is reported and left out (not matched as text,
+  // which would silently show no rows).
+  var filterErrors = [];
   function compileFilter(text) {
     var terms = text.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    filterErrors = [];
     return terms.map(function (term) {
-      var m = /^([a-z_/#]+)(<=|>=|!=|=|<|>)(.+)$/.exec(term);
+      var m = /^([a-z_/#][a-z0-9_/#]*)(<=|>=|!=|=|<|>)(.*)$/.exec(term);
       var col = m && colByKey[m[1]];
+      if (m && !col) {
+        var near = closestColumn(m[1]);
+        filterErrors.push('unknown column "' + m[1] + '" in "' + term + '"' + (near ? ': did you mean ' + near + '?' : '') + ' Columns: ' + filterableNames.join(', ') + '.');
+        return null;
+      }
       if (!col) return function (t) { return rowText(t).indexOf(term) >= 0; };
       var op = m[2], want = m[3], wantNum = Number(want);
+      if (want === '') { filterErrors.push('"' + term + '": expected a value after ' + op + ', e.g. ' + m[1] + op + '0.5'); return null; }
+      if (col.num && /[<>]/.test(op) && !(want !== '' && isFinite(wantNum))) { filterErrors.push('"' + term + '": ' + col.key + ' is a number column; expected a number after ' + op + ', got "' + want + '"'); return null; }
       return function (t) {
         var v = col.get(t);
         if (v === null || v === undefined) return op === '!=';
@@ -174,7 +242,11 @@ export const CLIENT_SCRIPT = String.raw`
     return s;
   }
   function visibleRows() {
-    var preds = compileFilter(state.filter);
+    var preds = compileFilter(state.filter).filter(Boolean);
+    var errBox = document.getElementById('lb-filter-error');
+    errBox.textContent = filterErrors.join(' ');
+    errBox.hidden = filterErrors.length === 0;
+    if (filterErrors.length) filterInput.setAttribute('aria-invalid', 'true'); else filterInput.removeAttribute('aria-invalid');
     var rows = trials.filter(function (t) {
       if (state.st && t.state !== state.st) return false;
       for (var i = 0; i < preds.length; i++) if (!preds[i](t)) return false;
@@ -208,6 +280,7 @@ export const CLIENT_SCRIPT = String.raw`
       tr.setAttribute('data-trial', t.trialId);
       if (t.trialId === bestId) tr.className = 'best';
       columns.forEach(function (c) {
+        if (!isShown(c)) return;
         var td;
         if (c.pick) {
           td = el('td');
@@ -217,10 +290,11 @@ export const CLIENT_SCRIPT = String.raw`
           cb.addEventListener('change', function () { togglePick(t.trialId, cb.checked); });
           td.appendChild(cb);
         } else if (c.key === 'state') {
-          td = el('td'); td.appendChild(el('span', 'state state-' + t.state, c.get(t)));
+          td = el('td', 'st'); td.appendChild(el('span', 'state state-' + t.state, c.get(t))); td.title = c.get(t);
         } else {
           var v = c.get(t);
-          td = el('td', c.num ? 'num' : c.err ? 'err' : null, c.num ? fmt(v, c.digits) : v === null || v === undefined ? '–' : String(v));
+          td = el('td', c.num ? 'num' : c.err ? 'err' : null, c.sig ? fmtSig(v) : c.num ? fmt(v, c.digits) : v === null || v === undefined ? '–' : String(v));
+          if (c.sig && isNum(v)) td.title = String(v);
           if (c.err && v) td.setAttribute('title', v);
         }
         tr.appendChild(td);
@@ -272,9 +346,12 @@ export const CLIENT_SCRIPT = String.raw`
     });
     chart(node).setOption({
       animation: false,
-      parallel: { left: 60, right: 110, top: 50, bottom: 30, parallelAxisDefault: { nameGap: 14, nameTextStyle: { fontSize: 12 } } },
+      parallel: { left: 60, right: 70, top: 50, bottom: 70, parallelAxisDefault: { nameGap: 14, nameTextStyle: { fontSize: 12 },
+        axisLabel: { backgroundColor: 'rgba(255,255,255,0.85)', padding: [1, 3] } } },
       parallelAxis: axes,
-      visualMap: { type: 'continuous', dimension: params.length, min: mMin, max: mMax, calculable: true, right: 0, top: 40, itemHeight: 200, inRange: { color: metricColors }, precision: 3 },
+      // Horizontal, below the axes: a vertical scale at the right edge put its labels on the metric axis' ticks.
+      visualMap: { type: 'continuous', dimension: params.length, min: mMin, max: mMax, calculable: true, orient: 'horizontal', left: 'center', bottom: 4,
+        itemWidth: 14, itemHeight: 220, inRange: { color: metricColors }, precision: 3, text: [maximize ? 'better' : 'worse', maximize ? 'worse' : 'better'], textGap: 12 },
       series: [{ type: 'parallel', lineStyle: { width: ranked.length > 200 ? 1 : 2, opacity: ranked.length > 200 ? 0.35 : 0.7 }, emphasis: { lineStyle: { width: 3, opacity: 1 } }, progressive: 500, data: rows }]
     });
   }
@@ -310,9 +387,10 @@ export const CLIENT_SCRIPT = String.raw`
         tooltip: { trigger: 'axis', formatter: function (items) {
           return 'epoch ' + esc(items[0] ? items[0].value[0] : '') + '<br>' + items.map(function (it) { return esc(it.seriesName) + ': ' + esc(fmt(it.value[1])); }).join('<br>');
         } },
-        legend: { type: 'scroll', bottom: 0, data: ids },
-        grid: { left: 60, right: 20, top: 40, bottom: 50 },
-        xAxis: { type: 'value', name: 'epoch', min: 'dataMin', max: 'dataMax', minInterval: 1, nameLocation: 'middle', nameGap: 24 },
+        // Legend on top, under the title: at the bottom it sat on the "epoch" axis name.
+        legend: { type: 'scroll', top: 30, left: 10, right: 10, data: ids },
+        grid: { left: 60, right: 20, top: 68, bottom: 44 },
+        xAxis: { type: 'value', name: 'epoch', min: 'dataMin', max: 'dataMax', minInterval: 1, nameLocation: 'middle', nameGap: 26 },
         yAxis: { type: 'value', scale: true },
         series: series
       }, true);
@@ -328,10 +406,15 @@ export const CLIENT_SCRIPT = String.raw`
       node.setAttribute('data-param', p.name);
       grid.appendChild(node);
       var x = { type: axisType(p), name: p.name + (p.log ? ' (log)' : ''), nameLocation: 'middle', nameGap: 28 };
-      if (p.values) x.data = p.values.map(String); else { x.scale = true; if (!p.log) x.boundaryGap = ['4%', '4%']; }
+      if (p.values) {
+        x.data = p.values.map(String);
+        // Spread points of one category sideways (half the band), so a hundred trials at "adam" are not one dot.
+        x.jitter = Math.max(4, Math.floor((Math.max(200, node.clientWidth) - 80) / p.values.length * 0.5));
+        x.jitterOverlap = true;
+      } else { x.scale = true; if (!p.log) x.boundaryGap = ['4%', '4%']; }
       chart(node).setOption({
         animation: false,
-        grid: { left: 60, right: 20, top: 20, bottom: 50 },
+        grid: { left: 60, right: 20, top: 34, bottom: 50 },
         tooltip: { trigger: 'item', formatter: function (it) {
           return esc(it.value[2]) + '<br>' + esc(p.name) + ' = ' + esc(fmt(it.value[0], 6)) + '<br>' + esc(M) + ' = ' + esc(fmt(it.value[1]));
         } },
@@ -381,17 +464,179 @@ export const CLIENT_SCRIPT = String.raw`
       tr.appendChild(el('td', null, c.support));
       t.tBodies[0].appendChild(tr);
     });
+    // On a 0-1 axis 0.964 and 0.993 look the same: start the axis just below the lowest value and label the bars.
+    var vals = [];
+    ev.perClass.forEach(function (c) { [c.precision, c.recall, c.f1].forEach(function (v) { if (isNum(v)) vals.push(v); }); });
+    var lo = vals.length ? Math.min.apply(null, vals) : 0;
+    var yMin = Math.max(0, Math.floor((lo - Math.max(0.02, (1 - lo) * 0.5)) * 50) / 50);
+    document.getElementById('per-class-note').textContent = yMin > 0 ? 'The bars start at ' + yMin + ', not 0, so that small differences show.' : '';
+    var barLabel = { show: true, position: 'top', fontSize: 10, formatter: function (it) { return fmt(it.value, 3); } };
     chart(document.getElementById('chart-per-class')).setOption({
       animation: false,
       tooltip: { trigger: 'axis', formatter: function (items) { return esc(items[0] ? items[0].name : '') + '<br>' + items.map(function (it) { return esc(it.seriesName) + ': ' + esc(fmt(it.value, 3)); }).join('<br>'); } },
       legend: { top: 0 },
-      grid: { left: 50, right: 10, top: 30, bottom: 30 },
+      grid: { left: 50, right: 10, top: 46, bottom: 30 },
       xAxis: { type: 'category', data: ev.perClass.map(function (c) { return c.label; }) },
-      yAxis: { type: 'value', min: 0, max: 1 },
+      yAxis: { type: 'value', min: yMin, max: 1 },
       series: [
-        { name: 'precision', type: 'bar', data: ev.perClass.map(function (c) { return c.precision; }) },
-        { name: 'recall', type: 'bar', data: ev.perClass.map(function (c) { return c.recall; }) }
+        { name: 'precision', type: 'bar', data: ev.perClass.map(function (c) { return c.precision; }), label: barLabel, color: palette[0] },
+        { name: 'recall', type: 'bar', data: ev.perClass.map(function (c) { return c.recall; }), label: barLabel, color: palette[1] },
+        { name: 'F1', type: 'bar', data: ev.perClass.map(function (c) { return c.f1; }), label: barLabel, color: palette[2] }
       ]
+    });
+  }
+
+
+  // ---- analysis ----
+  var A = data.analysis;
+  function renderImportance() {
+    var node = document.getElementById('chart-importance');
+    var note = document.getElementById('importance-note');
+    var imp = A.importance;
+    if (!imp) { note.textContent = ''; return empty(node, 'Parameter importance needs at least 5 trials with a ' + M + ' value.'); }
+    if (imp.params.length === 0) { note.textContent = ''; return empty(node, 'No parameter varies in this sweep.'); }
+    note.textContent = 'PED-ANOVA: how differently the best ' + imp.top + ' of ' + imp.trials + ' trials (top ' + Math.round(imp.quantile * 100) +
+      '% by ' + M + ') use each parameter, compared with all of them; shares sum to 100%.' + (imp.trials < 20 ? ' With fewer than 20 trials this is only indicative.' : '');
+    var rows = imp.params.slice().reverse();
+    node.style.height = Math.max(160, 60 + rows.length * 28) + 'px';
+    chart(node).setOption({
+      animation: false,
+      tooltip: { trigger: 'item', formatter: function (it) { return esc(it.name) + ': ' + esc((it.value * 100).toFixed(1)) + '%'; } },
+      grid: { left: 130, right: 60, top: 10, bottom: 30 },
+      xAxis: { type: 'value', min: 0, max: 1, axisLabel: { formatter: function (v) { return Math.round(v * 100) + '%'; } } },
+      yAxis: { type: 'category', data: rows.map(function (r) { return r.name; }) },
+      series: [{ type: 'bar', data: rows.map(function (r) { return r.importance; }), color: palette[0], barMaxWidth: 22,
+        label: { show: true, position: 'right', formatter: function (it) { return (it.value * 100).toFixed(1) + '%'; } } }]
+    });
+  }
+
+  function renderHistory() {
+    var h = A.history;
+    [['chart-history-index', h.byIndex, 'value', 'trial index'], ['chart-history-time', h.byTime, 'time', 'finished at']].forEach(function (spec) {
+      var node = document.getElementById(spec[0]);
+      var rows = spec[1];
+      if (rows.length === 0) return empty(node, 'No completed trial with a ' + M + ' value yet.');
+      chart(node).setOption({
+        animation: false,
+        legend: { top: 0, data: [M, 'best so far'] },
+        tooltip: { trigger: 'item', formatter: function (it) {
+          var x = spec[2] === 'time' ? new Date(it.value[0]).toISOString().replace('T', ' ').slice(0, 19) : it.value[0];
+          return esc(it.value[3]) + '<br>' + esc(spec[3]) + ': ' + esc(x) + '<br>' + esc(M) + ' = ' + esc(fmt(it.value[1])) + '<br>best so far = ' + esc(fmt(it.value[2]));
+        } },
+        grid: { left: 60, right: 24, top: 56, bottom: 44 },
+        xAxis: { type: spec[2], name: spec[3], nameLocation: 'middle', nameGap: 26, scale: true, minInterval: spec[2] === 'value' ? 1 : undefined,
+          splitNumber: node.clientWidth < 600 ? 3 : 6, axisLabel: { hideOverlap: true } },
+        yAxis: { type: 'value', name: M, scale: true, boundaryGap: ['4%', '4%'] },
+        series: [
+          { name: M, type: 'scatter', symbolSize: rows.length > 300 ? 4 : 8, color: '#94a3b8', large: rows.length > 2000, data: rows },
+          // The step line needs only the trials that improved on the best (and the last, to reach the right edge).
+          { name: 'best so far', type: 'line', step: 'end', symbol: 'none', color: palette[0], lineStyle: { width: 2 }, encode: { x: 0, y: 2 },
+            data: rows.filter(function (r, i) { return i === 0 || i === rows.length - 1 || r[2] !== rows[i - 1][2]; }) }
+        ]
+      });
+    });
+  }
+
+  function curveKey() { return ['val_accuracy', 'val_loss', 'accuracy', 'loss'].indexOf(M) >= 0 ? M : 'val_accuracy'; }
+  function renderIntermediate() {
+    var node = document.getElementById('chart-intermediate');
+    var note = document.getElementById('intermediate-note');
+    var key = curveKey();
+    var withCurve = trials.filter(function (t) { return t.curve.epoch.length > 0; });
+    if (withCurve.length === 0) { note.textContent = ''; return empty(node, 'No epoch finished yet.'); }
+    var line = function (t) {
+      var c = [];
+      t.curve.epoch.forEach(function (e, j) { var v = t.curve[key][j]; if (isNum(v)) c.push([e, v]); });
+      return { name: t.trialId, coords: c };
+    };
+    var done = [], stopped = [], open = [], stops = [];
+    withCurve.forEach(function (t) {
+      var l = line(t);
+      if (l.coords.length === 0) return;
+      if (t.state === 'stopped') {
+        stopped.push(l);
+        var last = l.coords[l.coords.length - 1];
+        stops.push({ value: [last[0], last[1], t.trialId], name: t.trialId });
+      } else if (t.state === 'running' || t.state === 'queued') open.push(l); else done.push(l);
+    });
+    var rungs = A.rungs || [];
+    note.textContent = key + ' after each epoch, every trial: ' + done.length + ' ran to the end, ' + stopped.length + ' stopped early (' + (stops.length > 1000 ? 'a dark square' : '×') + ' where they stopped)' +
+      (open.length ? ', ' + open.length + ' still running' : '') + '.' +
+      (rungs.length ? ' Dotted lines: the ' + A.earlyTerminate + ' rule\u2019s rungs (epochs ' + rungs.join(', ') + '), where it decides which trials go on.' : ' This sweep has no early_terminate rule.');
+    // Extents from the data, rounded, so the axis ends at a label rather than at 1.01.
+    var lo = Infinity, hi = -Infinity, maxEpoch = 1;
+    [done, stopped, open].forEach(function (set) { set.forEach(function (l) { l.coords.forEach(function (c) { if (c[1] < lo) lo = c[1]; if (c[1] > hi) hi = c[1]; if (c[0] > maxEpoch) maxEpoch = c[0]; }); }); });
+    var step = Math.pow(10, Math.floor(Math.log10((hi - lo) || 0.01)) - 1) * 5;
+    var many = withCurve.length > 300;
+    // One line series per group, its trials joined by gaps (a null point ends a line): ten thousand trials draw as
+    // three paths instead of ten thousand series.
+    var lines = function (name, set, color, width, type) {
+      var pts = [];
+      set.forEach(function (l) { l.coords.forEach(function (c) { pts.push(c); }); pts.push([l.coords[l.coords.length - 1][0], null]); });
+      return { name: name, type: 'line', data: pts, connectNulls: false, symbol: 'none', silent: many, color: color, animation: false,
+        lineStyle: { color: color, width: width, opacity: many ? 0.25 : 0.7, type: type }, emphasis: { disabled: true } };
+    };
+    chart(node).setOption({
+      animation: false,
+      legend: { type: 'scroll', top: 0, left: 10, right: 10, data: ['completed', 'stopped early', 'running', 'stopped at'] },
+      tooltip: { trigger: 'item', formatter: function (it) { return esc(it.value && it.value[2] ? it.value[2] : it.seriesName); } },
+      grid: { left: 60, right: 24, top: 56, bottom: 44 },
+      xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 26, min: 1, minInterval: 1, max: maxEpoch },
+      yAxis: { type: 'value', name: key, min: Number((Math.floor(lo / step) * step).toPrecision(6)), max: Number((Math.ceil(hi / step) * step).toPrecision(6)) },
+      series: [
+        lines('completed', done, palette[0], 1.5, 'solid'),
+        lines('stopped early', stopped, '#94a3b8', 1, 'solid'),
+        lines('running', open, palette[3], 1.5, 'dashed'),
+        // A path symbol (×) costs about 0.2 ms a point in large mode: beyond a thousand stops, small squares.
+        { name: 'stopped at', type: 'scatter', symbol: stops.length > 1000 ? 'rect' : 'path://M0,0L10,10M10,0L0,10', symbolSize: stops.length > 1000 ? 3 : 7,
+          itemStyle: stops.length > 1000 ? {} : { borderColor: '#334155', borderWidth: 1.5, color: 'none' },
+          color: '#334155', data: stops, large: stops.length > 2000,
+          markLine: { silent: true, symbol: 'none', lineStyle: { type: 'dotted', color: '#64748b', width: 1 }, label: { formatter: 'rung {c}', fontSize: 10, position: 'insideEndTop' },
+            data: rungs.map(function (r) { return { xAxis: r }; }) } }
+      ]
+    });
+  }
+
+  var KIND_COLORS = { first: '#2563eb', resume: '#7c3aed', retry: '#ea580c' };
+  function renderTimeline() {
+    var node = document.getElementById('chart-timeline');
+    var note = document.getElementById('timeline-note');
+    var tl = A.timeline;
+    if (!tl || tl.segments.length === 0) { note.textContent = ''; return empty(node, 'No finished trial yet.'); }
+    var lanes = tl.workers;
+    node.style.height = Math.max(220, 90 + lanes.length * 34) + 'px';
+    var handedOff = {}, segs = tl.segments;
+    segs.forEach(function (g) { if (g.outcome === 'handed-off') handedOff[g.trialId] = true; });
+    var nHand = Object.keys(handedOff).length, nRetry = segs.filter(function (g) { return g.kind === 'retry'; }).length;
+    note.textContent = segs.length + ' attempts of ' + new Set(segs.map(function (g) { return g.trialId; })).size + ' trials on ' + lanes.length + ' worker(s): ' +
+      nHand + ' trial(s) handed off to another worker, ' + nRetry + ' attempt(s) retried from scratch' + (tl.retries.length ? ', ' + tl.retries.length + ' sweepq retry run(s)' : '') + '.' +
+      (tl.exact ? '' : ' Faded bars are estimated: workers that predate result.json "attempts" do not record when an earlier attempt started or ended.');
+    var items = segs.map(function (g, i) {
+      return { value: [lanes.indexOf(g.worker), g.start, g.end, i], itemStyle: { color: KIND_COLORS[g.kind], opacity: g.estimated ? 0.4 : 0.9,
+        borderColor: g.outcome === 'failed' ? '#111827' : null, borderWidth: g.outcome === 'failed' ? 2 : 0 } };
+    });
+    chart(node).setOption({
+      animation: false,
+      tooltip: { trigger: 'item', formatter: function (it) {
+        var g = segs[it.value[3]];
+        var t = function (ms) { return new Date(ms).toISOString().replace('T', ' ').slice(0, 19); };
+        return esc(g.trialId) + ' · attempt ' + esc(g.attempt) + ' (' + esc(g.kind) + (g.fromEpoch ? ' from epoch ' + esc(g.fromEpoch) : '') + ')<br>worker ' + esc(g.worker) +
+          '<br>' + esc(t(g.start)) + ' → ' + esc(t(g.end)) + ' (' + esc(((g.end - g.start) / 1000).toFixed(1)) + ' s)<br>ended: ' + esc(g.outcome) + (g.estimated ? ' (times estimated)' : '');
+      } },
+      grid: { left: 100, right: 24, top: 30, bottom: 64 },
+      dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'weakFilter' }, { type: 'slider', xAxisIndex: 0, height: 16, bottom: 6, filterMode: 'weakFilter' }],
+      xAxis: { type: 'time', scale: true, splitNumber: node.clientWidth < 600 ? 3 : 8, axisLabel: { hideOverlap: true } },
+      yAxis: { type: 'category', data: lanes, inverse: true },
+      series: [{ type: 'custom', encode: { x: [1, 2], y: 0 }, data: items, progressive: 2000, clip: true,
+        renderItem: function (params, api) {
+          var lane = api.value(0), a = api.coord([api.value(1), lane]), b = api.coord([api.value(2), lane]);
+          var h = api.size([0, 1])[1] * 0.62;
+          var cs = params.coordSys;
+          var shape = echarts.graphic.clipRectByRect({ x: a[0], y: a[1] - h / 2, width: Math.max(1, b[0] - a[0]), height: h }, { x: cs.x, y: cs.y, width: cs.width, height: cs.height });
+          return shape && { type: 'rect', transition: [], shape: shape, style: api.style() };
+        },
+        markLine: { silent: true, symbol: 'none', lineStyle: { color: '#ea580c', type: 'dashed' }, label: { formatter: 'sweepq retry', fontSize: 10, position: 'start' }, // the lane axis is inverted: its start is the top
+          data: tl.retries.map(function (r) { return { xAxis: r.at }; }) } }]
     });
   }
 
@@ -405,12 +650,25 @@ export const CLIENT_SCRIPT = String.raw`
     arm();
   }
 
-  renderTable();
-  renderParallel();
-  renderCurves();
-  renderScatter();
-  renderBest();
+  // The leaderboard first (the first screen is the summary and the table): the page is shown and usable ("ready")
+  // once it is drawn, and the charts follow in one later task ("drawn"), so a 10,000-trial page paints its first
+  // screen before the charts' second or so of work. Milliseconds per part go to window.__sweepqTimings (benchmark).
+  var timings = { scriptStart: Math.round(scriptStart), parse: Math.round(parseMs), setup: Math.round(performance.now() - scriptStart - parseMs) };
+  function step(name, fn) {
+    var t0 = performance.now();
+    fn();
+    timings[name] = Math.round(performance.now() - t0);
+  }
+  step('table', renderTable);
   autoReload();
+  timings.ready = Math.round(performance.now());
   document.body.setAttribute('data-ready', 'true');
+  setTimeout(function () {
+    [['importance', renderImportance], ['history', renderHistory], ['parallel', renderParallel], ['intermediate', renderIntermediate],
+      ['curves', renderCurves], ['scatter', renderScatter], ['timeline', renderTimeline], ['best', renderBest]].forEach(function (p) { step(p[0], p[1]); });
+    timings.drawn = Math.round(performance.now());
+    window.__sweepqTimings = timings;
+    document.body.setAttribute('data-drawn', 'true');
+  }, 0);
 })();
 `;

@@ -1,7 +1,8 @@
-import type { SweepRecord, TrialResult } from '@sweepq/results';
+import { isFinalSweepState, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { planTrials, type SweepSpec, type TrialParams } from '@sweepq/spec';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { ReportError } from './errors.js';
+import { mapLimit } from './map-limit.js';
 import { buildReportData, type ReportData } from './report-data.js';
 
 /** Options for {@link collectReportData}. */
@@ -61,19 +62,6 @@ function cacheFor(store: ArtifactStore, sweepId: string, enabled: boolean): Map<
 export function clearReportCache(store: ArtifactStore, sweepId?: string): void {
   if (sweepId === undefined) finishedCache.delete(store);
   else finishedCache.get(store)?.delete(sweepId);
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
 }
 
 const TRIAL_FILE = /^([a-z0-9][a-z0-9-]{0,63})\/(result\.json|metrics\.jsonl|params\.json)$/;
@@ -145,7 +133,9 @@ export async function collectReportData(store: ArtifactStore, sweepId: string, o
   // Open trials: planned ones from the spec, plus any with files but no result (a spec we cannot plan).
   const pending = new Map<string, { index: number; params?: Partial<TrialParams> }>();
   let planned: { trialId: string; index: number; params: TrialParams }[] = [];
-  if (sweep.spec) {
+  // A sweep that has ended runs nothing more: trials it planned but never started are not "queued" (and one that
+  // failed before planning has none at all).
+  if (sweep.spec && !isFinalSweepState(sweep.state)) {
     try {
       planned = planTrials(sweep.spec as SweepSpec);
     } catch {
@@ -164,9 +154,21 @@ export async function collectReportData(store: ArtifactStore, sweepId: string, o
     if (!pending.has(id)) pending.set(id, { index: Number.parseInt(id.replace(/\D/g, ''), 10) || 0, ...(params ? { params } : {}) });
   });
 
+  // Runs that `sweepq retry` replaced keep their results under trials/<id>/attempts/: the timeline shows them.
+  const retried = [...new Set((sweep.retries ?? []).flatMap((r) => r.trials))];
+  const earlier = (
+    await mapLimit(retried, limit, async (id) => {
+      const keys = (await store.list(layout.trialAttemptsPrefix(sweepId, id))).filter((k) => k.endsWith('result.json'));
+      return Promise.all(keys.map((k) => store.getJson<TrialResult>(k)));
+    })
+  )
+    .flat()
+    .filter((r): r is TrialResult => r !== undefined);
+
   return buildReportData({
     sweep,
     specText: specText ?? null,
+    ...(earlier.length > 0 ? { earlier } : {}),
     results,
     metrics,
     pending,

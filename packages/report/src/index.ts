@@ -15,7 +15,23 @@ export {
   type ReportTrialState,
   type ReportParameter,
   type LearningCurve,
+  type OptimizationHistory,
+  type ReportAnalysis,
+  optimizationHistory,
 } from './report-data.js';
 export { writeBestModel, USAGE_SNIPPET, type BestModelInfo, type Preprocessing } from './best-model.js';
 export { chartLibrary } from './chart-library.js';
 export { ReportError, ReportErrorCode } from './errors.js';
+export {
+  collectSweepIndex,
+  renderSweepIndex,
+  writeSweepIndex,
+  formatMetric,
+  formatTime,
+  formatTrialCounts,
+  type SweepIndex,
+  type SweepIndexEntry,
+  type SweepIndexOptions,
+} from './sweep-index.js';
+export { pedAnovaImportance, type ImportanceResult, type ImportanceTrial, type ImportanceOptions } from './param-importance.js';
+export { buildTimeline, UNKNOWN_WORKER, type Timeline, type TimelineSegment, type AttemptKind } from './trial-timeline.js';

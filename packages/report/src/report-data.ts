@@ -1,5 +1,7 @@
 import { buildLeaderboard, type Evaluation, type SweepRecord, type TrialResult } from '@sweepq/results';
-import { PARAMETER_NAMES, type ParameterSpec, type SweepSpec, type TrialParams } from '@sweepq/spec';
+import { PARAMETER_NAMES, rungEpochs, type ParameterSpec, type SweepSpec, type TrialParams } from '@sweepq/spec';
+import { pedAnovaImportance, type ImportanceResult } from './param-importance.js';
+import { buildTimeline, type Timeline } from './trial-timeline.js';
 
 /** Where a trial stands when the report is built: a final state from its result, or still open. */
 export type ReportTrialState = TrialResult['state'] | 'running' | 'queued';
@@ -33,7 +35,34 @@ export interface ReportTrial {
   samplesPerSec: number | null;
   backend: string | null;
   worker: string | null;
+  /** BullMQ attempt that finished the trial (1 unless it was retried or resumed); null while open. */
+  attempt: number | null;
+  /** ISO time the result was written; null while open. */
+  finishedAt: string | null;
+  /** For a trial stopped by early termination: the epoch (rung) it stopped at. */
+  stoppedAtEpoch?: number;
   curve: LearningCurve;
+}
+
+/**
+ * Best value so far as trials finish: `[x, value, bestSoFar, trialId]` rows, by trial index (`byIndex`, x = index)
+ * and by finishing time (`byTime`, x = milliseconds since the epoch). Only trials with a ranked metric count.
+ */
+export interface OptimizationHistory {
+  byIndex: [number, number, number, string][];
+  byTime: [number, number, number, string][];
+}
+
+/** Analyses computed when the report is built. */
+export interface ReportAnalysis {
+  /** PED-ANOVA importance of the varying parameters; null with fewer than 5 ranked trials. */
+  importance: ImportanceResult | null;
+  history: OptimizationHistory;
+  /** Epochs at which the sweep's early_terminate rule decides (its rungs); empty without early termination. */
+  rungs: number[];
+  /** The rule's type (`hyperband` or `median`), null without early termination. */
+  earlyTerminate: string | null;
+  timeline: Timeline;
 }
 
 /** How the report draws one parameter. */
@@ -74,6 +103,7 @@ export interface ReportData {
   trials: ReportTrial[];
   /** The top-ranked trial and its held-out evaluation, when there is one. */
   best: { trialId: string; metric: number | null; evaluation: Evaluation | null } | null;
+  analysis: ReportAnalysis;
 }
 
 /** What {@link buildReportData} is built from: the sweep's files, already read. */
@@ -82,6 +112,8 @@ export interface ReportInputs {
   specText?: string | null;
   /** Every `result.json` found. */
   results: readonly TrialResult[];
+  /** Results of runs that `sweepq retry` replaced (`trials/<id>/attempts/`): drawn on the timeline only. */
+  earlier?: readonly TrialResult[];
   /** `metrics.jsonl` content per trial id (finished or running). */
   metrics: ReadonlyMap<string, string>;
   /** Trials known to exist without a result (planned or started): id -> index and params when known. */
@@ -231,8 +263,11 @@ export function buildReportData(inputs: ReportInputs): ReportData {
       samplesPerSec: roundOrNull(r.samplesPerSec),
       backend: r.backend ?? null,
       worker: r.worker ?? null,
+      attempt: num(r.attempt),
+      finishedAt: r.finishedAt ?? null,
       curve,
     };
+    if (r.stoppedAtEpoch !== undefined) t.stoppedAtEpoch = r.stoppedAtEpoch;
     if (r.reason) t.reason = r.reason;
     if (r.error) t.error = r.error.length > MAX_ERROR_CHARS ? `${r.error.slice(0, MAX_ERROR_CHARS)}…` : r.error;
     return t;
@@ -261,6 +296,8 @@ export function buildReportData(inputs: ReportInputs): ReportData {
       samplesPerSec: null,
       backend: null,
       worker: null,
+      attempt: null,
+      finishedAt: null,
       curve,
     });
   }
@@ -270,6 +307,7 @@ export function buildReportData(inputs: ReportInputs): ReportData {
   const top = trials[0];
   const bestResult = top && top.rank !== null ? inputs.results.find((r) => r.trialId === top.trialId) : undefined;
   const { spec: _spec, ...sweepRest } = sweep;
+  const parameters = describeParameters(spec, all);
   return {
     format: 'sweepq-report/1',
     sweepId: sweep.sweepId,
@@ -279,8 +317,38 @@ export function buildReportData(inputs: ReportInputs): ReportData {
     specText: inputs.specText ?? null,
     spec,
     metric,
-    parameters: describeParameters(spec, all),
+    parameters,
     trials: all,
     best: top && top.rank !== null ? { trialId: top.trialId, metric: top.metric, evaluation: bestResult?.evaluation ?? null } : null,
+    analysis: {
+      importance: pedAnovaImportance(
+        trials.filter((t) => t.rank !== null && t.metric !== null).map((t) => ({ params: t.params, value: t.metric as number })),
+        parameters.filter((p) => p.varying).map((p) => p.name),
+        { maximize: metric.goal === 'maximize', log: new Set(parameters.filter((p) => p.log).map((p) => p.name)) },
+      ),
+      history: optimizationHistory(trials, metric.goal === 'maximize'),
+      rungs: spec?.early_terminate ? rungEpochs(spec) : [],
+      earlyTerminate: spec?.early_terminate?.type ?? null,
+      timeline: buildTimeline(inputs.results, sweep, inputs.earlier),
+    },
   };
+}
+
+/** Best-so-far series of the ranked trials, by index and by finishing time (see {@link OptimizationHistory}). */
+export function optimizationHistory(trials: readonly ReportTrial[], maximize: boolean): OptimizationHistory {
+  const ranked = trials.filter((t): t is ReportTrial & { metric: number } => t.rank !== null && t.metric !== null);
+  const run = <X>(rows: { x: X; t: ReportTrial & { metric: number } }[]): [X, number, number, string][] => {
+    let best = maximize ? -Infinity : Infinity;
+    return rows.map(({ x, t }) => {
+      best = maximize ? Math.max(best, t.metric) : Math.min(best, t.metric);
+      return [x, t.metric, best, t.trialId];
+    });
+  };
+  const byIndex = run([...ranked].sort((a, b) => a.index - b.index).map((t) => ({ x: t.index, t })));
+  const timed = ranked.flatMap((t) => {
+    const at = t.finishedAt === null ? Number.NaN : Date.parse(t.finishedAt);
+    return Number.isFinite(at) ? [{ x: at, t }] : [];
+  });
+  const byTime = run(timed.sort((a, b) => a.x - b.x || a.t.index - b.t.index));
+  return { byIndex, byTime };
 }

@@ -45,7 +45,8 @@ export function sweepRecord(patch: Partial<SweepRecord> = {}): SweepRecord {
   };
 }
 
-const rnd = (seed: number) => () => {
+/** A seeded generator of numbers in [0, 1) (a linear congruential one: plenty for fixtures). */
+export const rnd = (seed: number) => () => {
   seed = (seed * 1103515245 + 12345) % 2147483648;
   return seed / 2147483648;
 };
@@ -112,4 +113,134 @@ export function metricsJsonl(epochs: number, finalAcc: number): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Options of {@link syntheticSweep}. */
+export interface SyntheticSweepOptions {
+  trials: number;
+  epochs?: number;
+  /** Workers trials are spread over; default 4. */
+  workers?: number;
+  seed?: number;
+  /** Hyperband rungs at 1, 3, 9, …: trials below the running median at a rung stop there; default true. */
+  earlyTerminate?: boolean;
+  /** Every n-th trial was handed off to another worker mid-way (a resume); default 23 (0: never). */
+  handOffEvery?: number;
+  /** Record `attempts` in result.json as a current worker would; default false (the fields of today's workers). */
+  attempts?: boolean;
+}
+
+/**
+ * A random sweep over five parameters as the bucket would hold it, for benches and browser tests: learning_rate
+ * (log-uniform) decides most of the metric, dropout a little, the rest nothing; trials run on `workers` workers one
+ * after another with small idle gaps; under hyperband some stop early at a rung; some are handed off (resumed on
+ * another worker) and one in 31 fails. Deterministic for a seed.
+ */
+export function syntheticSweep(opts: SyntheticSweepOptions): { sweep: SweepRecord; results: TrialResult[]; metrics: Map<string, string> } {
+  const epochs = opts.epochs ?? 20;
+  const workers = opts.workers ?? 4;
+  const et = opts.earlyTerminate ?? true;
+  const handOff = opts.handOffEvery ?? 23;
+  const r = rnd(opts.seed ?? 7);
+  const spec: SweepSpec = {
+    ...SPEC,
+    name: 'synthetic',
+    parameters: {
+      learning_rate: { kind: 'log_uniform_values', min: 0.0001, max: 0.1 },
+      dropout: { kind: 'uniform', min: 0, max: 0.5 },
+      lstm_units: { kind: 'categorical', values: [16, 32, 64, 128] },
+      optimizer: { kind: 'categorical', values: ['adam', 'rmsprop', 'sgd'] },
+      embedding_dim: { kind: 'categorical', values: [16, 32, 64] },
+      epochs: { kind: 'constant', value: epochs },
+    },
+    run_cap: opts.trials,
+    ...(et ? { early_terminate: { type: 'hyperband' as const, min_iter: 1, eta: 3 } } : {}),
+  };
+  const t0 = Date.parse('2026-03-01T08:00:00.000Z');
+  const free = Array.from({ length: workers }, () => t0);
+  const results: TrialResult[] = [];
+  const metrics = new Map<string, string>();
+  const atRung = new Map<number, number[]>();
+  for (let i = 0; i < opts.trials; i++) {
+    const p = {
+      learning_rate: 0.0001 * 1000 ** r(),
+      dropout: r() * 0.5,
+      lstm_units: [16, 32, 64, 128][Math.floor(r() * 4)]!,
+      optimizer: (['adam', 'rmsprop', 'sgd'] as const)[Math.floor(r() * 3)]!,
+      embedding_dim: [16, 32, 64][Math.floor(r() * 3)]!,
+    };
+    const quality = Math.exp(-((Math.log10(p.learning_rate) + 2.5) ** 2)) - 0.3 * (p.dropout - 0.15) ** 2;
+    const ceiling = 0.62 + 0.36 * quality + 0.01 * r();
+    const failed = i % 31 === 30;
+    let stopAt: number | undefined;
+    const lines: string[] = [];
+    for (let e = 1; e <= epochs; e++) {
+      const acc = 0.5 + (ceiling - 0.5) * (1 - Math.exp(-e / 3)) + 0.004 * (r() - 0.5);
+      lines.push(JSON.stringify({ epoch: e, loss: 1.2 - acc, accuracy: Math.min(1, acc + 0.02), val_loss: 1.25 - acc, val_accuracy: acc, seconds: 1.5, samplesPerSec: 300 }));
+      if (failed && e === 2) break;
+      if (et && (e === 1 || e === 3 || e === 9) && e < epochs) {
+        const seen = atRung.get(e) ?? [];
+        seen.push(acc);
+        atRung.set(e, seen);
+        const sorted = [...seen].sort((a, b) => b - a);
+        if (seen.length >= 3 && acc < sorted[Math.floor(seen.length / 3)]!) {
+          stopAt = e;
+          break;
+        }
+      }
+    }
+    const done = lines.length;
+    const last = JSON.parse(lines.at(-1)!) as { val_accuracy: number; loss: number; accuracy: number; val_loss: number };
+    const w = free.indexOf(Math.min(...free));
+    const start = free[w]! + Math.floor(r() * 4000);
+    const seconds = done * 1.5 + 2;
+    const handedOff = handOff > 0 && i % handOff === handOff - 1 && done > 2 && !failed;
+    const other = (w + 1) % workers;
+    const fromEpoch = Math.floor(done / 2);
+    const resumeAt = start + fromEpoch * 1500 + 9000;
+    const end = handedOff ? resumeAt + (done - fromEpoch) * 1500 + 2000 : start + seconds * 1000;
+    free[w] = handedOff ? start + fromEpoch * 1500 : end;
+    if (handedOff) free[other] = Math.max(free[other]!, end);
+    const trialId = `t${String(i).padStart(4, '0')}`;
+    const state = failed ? 'failed' : stopAt !== undefined ? 'stopped' : 'completed';
+    const finalAttempt = handedOff ? 2 : 1;
+    const result = trialResult(i, failed ? null : last.val_accuracy, {
+      sweepId: 'synthetic-sweep',
+      trialId,
+      state,
+      params: { ...DEFAULT_PARAMS, ...p, epochs },
+      ...(stopAt !== undefined ? { reason: 'early_terminated', stoppedAtEpoch: stopAt } : {}),
+      ...(failed ? { reason: 'diverged', error: 'Error: loss is NaN at epoch 2' } : {}),
+      final: failed ? null : { epoch: done, loss: last.loss, accuracy: last.accuracy, val_loss: last.val_loss, val_accuracy: last.val_accuracy, seconds: 1.5, samplesPerSec: 300 },
+      test: failed ? null : { loss: last.val_loss, accuracy: last.val_accuracy - 0.01 },
+      epochs: failed ? 2 : done,
+      worker: `w${handedOff ? other + 1 : w + 1}`,
+      attempt: finalAttempt,
+      durationSec: ((handedOff ? end - resumeAt : end - start) / 1000),
+      finishedAt: new Date(end).toISOString(),
+      ...(handedOff ? { resumes: [{ attempt: 2, worker: `w${other + 1}`, fromEpoch, at: new Date(resumeAt).toISOString() }] } : {}),
+      ...(opts.attempts
+        ? {
+            attempts: [
+              { attempt: 1, worker: `w${w + 1}`, startedAt: new Date(start).toISOString(), fromEpoch: 0, ...(handedOff ? { endedAt: new Date(start + fromEpoch * 1500).toISOString() } : {}) },
+              ...(handedOff ? [{ attempt: 2, worker: `w${other + 1}`, startedAt: new Date(resumeAt).toISOString(), fromEpoch }] : []),
+            ],
+          }
+        : {}),
+    });
+    results.push(result);
+    metrics.set(trialId, `${lines.join('\n')}\n`);
+  }
+  const counts = { total: opts.trials, completed: 0, stopped: 0, failed: 0, cancelled: 0, running: 0, queued: 0 };
+  for (const x of results) counts[x.state] += 1;
+  const sweep = sweepRecord({
+    sweepId: 'synthetic-sweep',
+    name: `synthetic: ${opts.trials} trials, 5 parameters`,
+    state: 'completed',
+    spec,
+    trials: counts,
+    startedAt: new Date(t0).toISOString(),
+    finishedAt: new Date(Math.max(...free)).toISOString(),
+  });
+  return { sweep, results, metrics };
 }

@@ -200,3 +200,26 @@ describe('writeBestModel', () => {
     await expect(writeBestModel(store, SWEEP, 't0001')).rejects.toMatchObject({ code: 'NO_MODEL', message: expect.stringMatching(/model\.json, weights\.bin, vocab\.json/) });
   });
 });
+
+describe('runs replaced by sweepq retry', () => {
+  it('are read from trials/<id>/attempts/ and drawn on the timeline before the retry, listed or known', async () => {
+    const id = 'retried-sweep';
+    const failed = trialResult(1, null, { sweepId: id, worker: 'w1', durationSec: 5, finishedAt: '2026-01-01T00:00:30.000Z' });
+    const rerun = trialResult(1, 0.8, { sweepId: id, worker: 'w2', durationSec: 10, finishedAt: '2026-01-01T01:00:10.000Z' });
+    await store.putJson(layout.sweepJson(id), sweepRecord({ sweepId: id, state: 'completed', retries: [{ at: '2026-01-01T01:00:00.000Z', trials: ['t0001'] }] }));
+    await store.putJson(layout.result(id, 't0001'), rerun);
+    await store.put(layout.metrics(id, 't0001'), metricsJsonl(3, 0.8));
+    await store.putJson(`${layout.trialAttemptsPrefix(id, 't0001')}20260101T000030Z-result.json`, failed);
+    for (const d of [
+      await collectReportData(store, id, { cache: false }),
+      await collectReportData(store, id, { cache: false, known: { results: [rerun], running: [] } }),
+    ]) {
+      expect(d.trials.map((t) => [t.trialId, t.state])).toEqual([['t0001', 'completed']]);
+      expect(d.analysis.timeline.segments.map((s) => [s.trialId, s.worker, s.kind, s.outcome])).toEqual([
+        ['t0001', 'w1', 'first', 'failed'],
+        ['t0001', 'w2', 'retry', 'completed'],
+      ]);
+      expect(d.analysis.timeline.retries).toEqual([{ at: Date.parse('2026-01-01T01:00:00.000Z'), trials: ['t0001'] }]);
+    }
+  });
+});

@@ -12,6 +12,20 @@ export const TrialState = {
 } as const;
 export type TrialState = (typeof TrialState)[keyof typeof TrialState];
 
+/** One attempt at a trial: which worker ran it and when (see {@link TrialResult.attempts}). */
+export interface AttemptRecord {
+  /** BullMQ attempt number (1-based), as in {@link TrialResult.attempt}. */
+  attempt: number;
+  /** Worker id (`WORKER_ID`) that ran the attempt. */
+  worker: string;
+  /** ISO time the attempt started (the job was picked up). */
+  startedAt: string;
+  /** ISO time the attempt was last seen working: its last checkpoint, or its result; absent if never known. */
+  endedAt?: string;
+  /** Epochs already done when the attempt started: 0 for a fresh start, the checkpoint's epoch for a resume. */
+  fromEpoch: number;
+}
+
 /** Content of `trials/<trialId>/result.json`, written last: its presence means the trial is finished. */
 export interface TrialResult {
   sweepId: string;
@@ -36,6 +50,12 @@ export interface TrialResult {
   epochsTrained?: number;
   /** Each time the trial resumed from a checkpoint after its worker died or shut down. */
   resumes?: { attempt: number; worker: string; fromEpoch: number; at: string }[];
+  /**
+   * Every attempt at this trial, oldest first, including the one that wrote this result (optional: workers before
+   * this field existed do not write it, and the report then estimates earlier attempts from `resumes`). Carried
+   * from attempt to attempt in the checkpoint, like `resumes`.
+   */
+  attempts?: AttemptRecord[];
   durationSec: number;
   samplesPerSec: number | null;
   backend: string;

@@ -259,6 +259,29 @@ export class ArtifactStore {
     return keys.sort();
   }
 
+  /**
+   * Names of the "folders" directly under `prefix` (keys sharing the next `/`-terminated segment), in lexical
+   * order, without reading the keys below them: `listFolders('sweeps/')` gives each sweep id once, however many
+   * trial files each holds. ListObjects (v1) with a delimiter, paged by marker like {@link list}.
+   */
+  async listFolders(prefix: string): Promise<string[]> {
+    const full = this.fullKey(prefix);
+    const names = new Set<string>();
+    let marker: string | undefined;
+    for (;;) {
+      const out = await this.#run('list', prefix, () =>
+        this.client.send(
+          new ListObjectsCommand({ Bucket: this.bucket, Prefix: full, Delimiter: '/', ...(marker === undefined ? {} : { Marker: marker }) }),
+        ),
+      );
+      for (const p of out.CommonPrefixes ?? []) if (p.Prefix) names.add(p.Prefix.slice(full.length).replace(/\/$/, ''));
+      const last = [out.Contents?.at(-1)?.Key, out.CommonPrefixes?.at(-1)?.Prefix].filter((k): k is string => k !== undefined).sort().at(-1);
+      if (!out.IsTruncated || last === undefined) break;
+      marker = out.NextMarker ?? last;
+    }
+    return [...names].sort();
+  }
+
   /** Delete every object under `prefix`. */
   async deletePrefix(prefix: string): Promise<number> {
     const keys = await this.list(prefix);

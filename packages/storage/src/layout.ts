@@ -17,12 +17,15 @@ export function assertSafeId(id: string, what: string): string {
 /**
  * Where everything lives in the bucket (relative to the store's prefix):
  *
+ *     sweeps/index.html                             every sweep, with links to their reports
  *     sweeps/_active/<sweepId>                      marker of a sweep that is not finished
  *     sweeps/<sweepId>/spec.yaml, sweep.json, leaderboard.{json,csv}, report.html, best/
  *     sweeps/<sweepId>/trials/<trialId>/params.json, metrics.jsonl, checkpoint/, model/, result.json
  *     datasets/<hash>/prepared.bin
  */
 export const layout = {
+  /** The index of every sweep (sweep ids cannot contain a dot, so no sweep folder can clash with it). */
+  sweepIndexHtml: () => 'sweeps/index.html',
   /**
    * One marker per sweep that is not finished (written at submit and at retry, removed when the sweep ends): a
    * coordinator lists these to find sweeps whose queue state Redis lost. `_` cannot start a sweep id.

@@ -17,6 +17,7 @@ import { cancelSweep } from './commands/cancel.js';
 import { followSweep } from './commands/follow.js';
 import { downloadSweep } from './commands/download.js';
 import { registerReportCommands } from './commands/report.js';
+import { registerListCommand } from './commands/list.js';
 import { retrySweep } from './commands/retry.js';
 
 /** The CLI's version: the version field of its package.json (beside src/ and dist/). */
@@ -201,6 +202,7 @@ export function buildProgram(): Command {
     });
 
   registerReportCommands(program);
+  registerListCommand(program);
 
   return program;
 }

@@ -27,7 +27,7 @@ export function parseExpiry(text: string): number {
 }
 
 /** Bucket access for commands that need no Redis (report, predict): someone with only bucket access can use them. */
-function withStore<T>(fn: (store: ArtifactStore) => Promise<T>): Promise<T> {
+export function withStore<T>(fn: (store: ArtifactStore) => Promise<T>): Promise<T> {
   return withContext((ctx) => fn(ctx.store), { redis: 'none' });
 }
 
