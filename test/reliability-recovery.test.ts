@@ -80,6 +80,10 @@ describe('recovery', () => {
     expect(r.resumes).toHaveLength(1);
     expect(r.resumes![0]).toMatchObject({ worker: 't2' });
     expect(r.resumes![0]!.fromEpoch).toBeGreaterThanOrEqual(1);
+    // Both attempts, for the report's worker timeline: t1 from scratch until its last checkpoint, then t2 resuming.
+    expect(r.attempts?.map((x) => [x.worker, x.fromEpoch > 0])).toEqual([['t1', false], ['t2', true]]);
+    expect(Date.parse(r.attempts![0]!.endedAt!)).toBeLessThanOrEqual(Date.parse(r.attempts![1]!.startedAt));
+    expect(r.attempts![1]!.endedAt).toBeDefined();
     const lines = (await world.store.getText(layout.metrics(sweepId, 't0000')))!.trim().split('\n');
     expect(lines).toHaveLength(6);
     expect((await world.store.getJson<TrialResult>(layout.result(sweepId, 't0001')))!.resumes ?? []).toHaveLength(0);

@@ -8,6 +8,7 @@ import { createArtifactStore } from '@sweepq/storage';
 import type { CoordinatorEnv } from './env.js';
 import { CoordinatorInterrupt, runSweep } from './sweep-runner.js';
 import { startRecovery } from './recovery.js';
+import { IndexRefresher } from './index-refresher.js';
 import { coordinatorMetrics, readBacklog } from './metrics.js';
 
 /** What a benchmark injects into a coordinator process (production passes nothing). */
@@ -41,6 +42,7 @@ export async function runCoordinatorProcess(env: CoordinatorEnv, hooks: Coordina
   sweepsQueue.on('error', (err) => log.warn({ err: err.message }, 'sweeps queue error'));
   const lifecycle = new SweepLifecycle({ store, redis: connection, prefix: env.SWEEPQ_QUEUE_PREFIX, sweeps: sweepsQueue, trials, logger: log });
   const trialLifecycle = new TrialLifecycle({ store, redis: connection, prefix: env.SWEEPQ_QUEUE_PREFIX, logger: log });
+  const index = new IndexRefresher(store, log);
 
   const worker = new Worker(
     QueueName.Sweeps,
@@ -60,6 +62,7 @@ export async function runCoordinatorProcess(env: CoordinatorEnv, hooks: Coordina
             coordinatorId,
             // A few polls (and at least one lock period): status shows a sweep as owned while its coordinator beats.
             heartbeatTtlMs: Math.max(3 * env.COORDINATOR_POLL_MS, env.COORDINATOR_LOCK_MS),
+            indexChanged: () => index.request(),
             ...(hooks.resultsInBucket === false ? { resultsInBucket: false } : {}),
           },
           lockLost ? AbortSignal.any([shutdown.signal, lockLost]) : shutdown.signal,
@@ -127,6 +130,7 @@ export async function runCoordinatorProcess(env: CoordinatorEnv, hooks: Coordina
   shutdown.register('close sweep worker', async () => {
     await recovery.stop();
     await worker.close();
+    await index.idle();
   });
   shutdown.register('close queues', async () => {
     await trials.close();

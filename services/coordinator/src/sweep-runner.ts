@@ -47,6 +47,8 @@ export interface SweepRunnerDeps {
   coordinatorId: string;
   /** The heartbeat expires this long after the last one (a few polls). */
   heartbeatTtlMs: number;
+  /** Called when a sweep starts or ends, so `sweeps/index.html` is rewritten (in the background). */
+  indexChanged?: () => void;
   /** False only in the queue benchmark, whose fake workers keep results in Redis: results are not looked for. */
   resultsInBucket?: boolean;
 }
@@ -83,6 +85,7 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   const doc: SweepDoc = await lifecycle.open(sweepId, { submittedAt: payload.submittedAt });
   const fail = async (message: string): Promise<never> => {
     await doc.moveTo(SweepState.Failed, { error: message, finishedAt: now() });
+    deps.indexChanged?.();
     log.error({ error: message }, 'sweep failed');
     throw new UnrecoverableError(message);
   };
@@ -142,6 +145,7 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   }
   await enqueueTrials(sweepId, plannedBefore, planned, spec, dataset, deps, log);
   await doc.moveTo(SweepState.Running, { trials: doc.record.trials ?? { ...emptyCounts(total()), queued: total() } });
+  deps.indexChanged?.();
   // Refresh the report about 20 times over a sweep (at least every 3 finished trials).
   const report = new ReportRefresher(store, sweepId, { everyTrials: Math.max(3, Math.ceil(total() / 20)), logger: log });
 
@@ -226,6 +230,7 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
     logger: log,
   });
   await lifecycle.release(sweepId, deps.coordinatorId).catch(() => undefined);
+  deps.indexChanged?.();
   return summary;
 }
 

@@ -1,4 +1,5 @@
 import { getOptimizerState, setOptimizerState, type EpochLog, type tf } from '@sweepq/model';
+import type { AttemptRecord } from '@sweepq/results';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { z } from 'zod';
 
@@ -22,6 +23,8 @@ export interface CheckpointState {
   /** Epochs trained across every attempt, re-runs of lost partial epochs not included. */
   epochsTrained: number;
   resumes: ResumeRecord[];
+  /** Every attempt so far, the current one last (its `endedAt` is this checkpoint's time); absent in older checkpoints. */
+  attempts?: AttemptRecord[];
   worker: string;
   attempt: number;
   savedAt: string;
@@ -47,6 +50,9 @@ const stateSchema = z.object({
   optimizer: z.object({ key: z.string(), names: z.array(z.string()), shapes }),
   epochsTrained: z.number().int().min(0),
   resumes: z.array(z.object({ attempt: z.number(), worker: z.string(), fromEpoch: z.number(), at: z.string() })),
+  attempts: z
+    .array(z.object({ attempt: z.number(), worker: z.string(), startedAt: z.string(), endedAt: z.string().optional(), fromEpoch: z.number() }))
+    .optional(),
   worker: z.string(),
   attempt: z.number(),
   savedAt: z.string(),

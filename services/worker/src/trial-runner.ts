@@ -27,6 +27,7 @@ import {
   argmaxRows,
   classificationReport,
   confusionMatrix,
+  type AttemptRecord,
   type Evaluation,
   type TrialResult,
 } from '@sweepq/results';
@@ -136,6 +137,8 @@ interface TrialAttempt {
   history: EpochLog[];
   epochsTrained: number;
   resumes: ResumeRecord[];
+  /** Every attempt at the trial, this one last (carried in the checkpoint; the report's worker timeline). */
+  attempts: AttemptRecord[];
   /** The epoch of the checkpoint in the bucket (its folder is dropped when the next one lands). */
   checkpointEpoch: number | undefined;
   /** Early termination: the rules and where decisions are taken; the decision that stopped the trial. */
@@ -214,6 +217,7 @@ export async function runTrial(
     history: [],
     epochsTrained: 0,
     resumes: [],
+    attempts: [],
     checkpointEpoch: undefined,
     rungs: rules?.early_terminate ? { store: new RungStore(deps.redis, deps.queuePrefix, sweepId), rules } : undefined,
     stopped: undefined,
@@ -237,7 +241,7 @@ export async function runTrial(
   } catch (err) {
     if (err instanceof DivergedError) {
       const result = failedResult(base, payload, started, attempt.history, TrialState.Failed, 'diverged', err.message);
-      await commitResult({ ...result, epochsTrained: attempt.epochsTrained, resumes: attempt.resumes }, lease, deps);
+      await commitResult({ ...result, epochsTrained: attempt.epochsTrained, resumes: attempt.resumes, attempts: attemptsUntilNow(attempt) }, lease, deps);
       throw new UnrecoverableError(`diverged: ${err.message}`);
     }
     throw err;
@@ -248,6 +252,12 @@ export async function runTrial(
     (attempt.model.optimizer as tf.Optimizer | undefined)?.dispose();
     attempt.model.dispose();
   }
+}
+
+/** The attempts so far, this one ending now. */
+function attemptsUntilNow(a: TrialAttempt): AttemptRecord[] {
+  const now = new Date().toISOString();
+  return a.attempts.map((r, i) => (i === a.attempts.length - 1 ? { ...r, endedAt: now } : r));
 }
 
 /** Step 1: resume from the last completed epoch when an earlier attempt left a checkpoint; else record the params. */
@@ -261,10 +271,12 @@ async function resume(a: TrialAttempt): Promise<void> {
     a.epochsTrained = ckpt.state.epochsTrained;
     a.resumes = [...ckpt.state.resumes, { attempt: a.base.attempt, worker: a.deps.workerId, fromEpoch: ckpt.state.epoch, at: new Date().toISOString() }];
     a.checkpointEpoch = ckpt.state.epoch;
+    a.attempts = [...(ckpt.state.attempts ?? [])];
     a.log.info({ fromEpoch: ckpt.state.epoch, savedBy: ckpt.state.worker }, 'resuming from checkpoint');
   } else {
     await store.putJson(layout.params(sweepId, trialId), { trialId, index, seed, params });
   }
+  a.attempts.push({ attempt: a.base.attempt, worker: a.deps.workerId, startedAt: new Date(a.started).toISOString(), fromEpoch: a.checkpointEpoch ?? 0 });
 }
 
 /** Step 2: train the remaining epochs, polling the cancel flag and reporting progress between batches. */
@@ -309,7 +321,7 @@ async function endEpoch(a: TrialAttempt, e: EpochLog): Promise<void> {
   metrics?.epochSeconds.observe(e.seconds);
   metrics?.samplesPerSec.set(e.samplesPerSec);
   const ckptTimer = metrics?.checkpointSeconds.startTimer();
-  const state = { epoch: e.epoch, history: a.history, seed, epochsTrained: a.epochsTrained, resumes: a.resumes, worker: workerId, attempt: a.base.attempt };
+  const state = { epoch: e.epoch, history: a.history, seed, epochsTrained: a.epochsTrained, resumes: a.resumes, attempts: attemptsUntilNow(a), worker: workerId, attempt: a.base.attempt };
   await saveCheckpoint(store, sweepId, trialId, a.model, state, a.checkpointEpoch);
   ckptTimer?.();
   a.checkpointEpoch = e.epoch;
@@ -351,7 +363,7 @@ async function commitInterrupted(a: TrialAttempt): Promise<TrialResult> {
     timedOut ? `trial exceeded its timeout of ${a.stops.timeoutSec} s` : 'sweep was cancelled',
   );
   a.log.warn({ reason: result.reason }, 'trial stopped');
-  return commitResult({ ...result, epochsTrained: a.epochsTrained, resumes: a.resumes }, a.lease, a.deps);
+  return commitResult({ ...result, epochsTrained: a.epochsTrained, resumes: a.resumes, attempts: attemptsUntilNow(a) }, a.lease, a.deps);
 }
 
 /** Step 5b: evaluate on the held-out split, claim, upload the model, commit the result. */
@@ -388,6 +400,7 @@ async function commitTrained(
     epochs: a.history.length,
     epochsTrained: a.epochsTrained,
     resumes: a.resumes,
+    attempts: attemptsUntilNow(a),
     durationSec: (Date.now() - a.started) / 1000,
     samplesPerSec: sps,
     finishedAt: new Date().toISOString(),
