@@ -72,9 +72,9 @@ describe('sweepq extend', () => {
     const sweepId = await submitYaml(world, [
       'name: ext-bayes',
       'method: bayes',
-      'run_cap: 6',
+      'run_cap: 20',
       'max_in_flight: 2',
-      'bayes: {n_startup_trials: 3}',
+      'bayes: {n_startup_trials: 5}',
       'parameters:',
       '  learning_rate: {distribution: log_uniform_values, min: 0.001, max: 0.1}',
       '  lstm_units: {values: [8, 16]}',
@@ -83,7 +83,7 @@ describe('sweepq extend', () => {
     ]);
     await waitForSweep(world, sweepId);
     bayesSweep = sweepId;
-    const ext = await runCli(['extend', sweepId, '--run-cap', '9'], world.env);
+    const ext = await runCli(['extend', sweepId, '--run-cap', '40'], world.env);
     expect(ext.status, ext.stderr).toBe(0);
     await waitFor(
       'the extended sweep to finish',
@@ -94,15 +94,15 @@ describe('sweepq extend', () => {
       180_000,
     );
     const all = await results(sweepId);
-    expect(all.map((r) => r.trialId).sort()).toEqual(['t0000', 't0001', 't0002', 't0003', 't0004', 't0005', 't0006', 't0007', 't0008']);
-    expect(new Set(all.map(configKey)).size).toBe(9);
-    // The coordinator's first proposal after the extension saw all 6 earlier trials.
+    expect(all.map((r) => r.trialId).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `t${String(i).padStart(4, '0')}`));
+    expect(new Set(all.map(configKey)).size).toBe(40);
+    // The coordinator's first proposals after the extension (t0020, t0021) are fitted on all 20 earlier trials.
     const log = await readFile(join(world.dir, 'coordinator.log'), 'utf8');
     const proposal = log
       .split('\n')
       .map((l) => (l.includes('"proposed trials"') && l.includes(sweepId) ? (JSON.parse(l) as { trials: string[]; observations: number }) : undefined))
-      .find((p) => p?.trials.includes('t0006'));
-    expect(proposal?.observations).toBe(6);
+      .find((p) => p?.trials.includes('t0020'));
+    expect(proposal?.observations).toBe(20);
 
     const grid = await submitYaml(world, ['name: ext-grid', 'method: grid', 'parameters:', '  lstm_units: {values: [8]}', ...common, `  uri: ${uri}`]);
     await waitForSweep(world, grid);
@@ -128,20 +128,20 @@ describe('sweepq extend', () => {
     const record = await waitForSweep(world, warm);
     expect(record.state).toBe('completed');
     const log = await readFile(join(world.dir, 'coordinator.log'), 'utf8');
-    expect(log).toContain(`warm start: 9 of 9 trials of ${bayesSweep}`);
-    // The first proposal already models all 9 earlier trials (no random start-up trials).
+    expect(log).toContain(`warm start: 40 of 40 trials of ${bayesSweep}`);
+    // The first proposal already models all 40 earlier trials (no random start-up trials).
     const first = log
       .split('\n')
       .map((l) => (l.includes('"proposed trials"') && l.includes(warm) ? (JSON.parse(l) as { trials: string[]; observations: number }) : undefined))
       .find((p) => p?.trials.includes('t0000'));
-    expect(first?.observations).toBe(9);
+    expect(first?.observations).toBe(40);
     const earlier = new Set((await results(bayesSweep)).map(configKey));
     for (const r of await results(warm)) expect(earlier.has(configKey(r))).toBe(false);
 
     const narrow = await submitYaml(world, ['name: narrow', ...space('{value: 32}')]);
     const failed = await waitForSweep(world, narrow);
     expect(failed.state).toBe('failed');
-    expect(failed.error).toMatch(/prior_sweeps: none of the 9 finished trials of .* lies inside this sweep's search space; parameters outside it: lstm_units \(9\)/);
+    expect(failed.error).toMatch(/prior_sweeps: none of the 40 finished trials of .* lies inside this sweep's search space; parameters outside it: lstm_units \(40\)/);
     const missing = await submitYaml(world, ['name: missing', ...space('{values: [8, 16]}').map((l) => (l.startsWith('prior_sweeps') ? 'prior_sweeps: [no-such-sweep]' : l))]);
     expect((await waitForSweep(world, missing)).error).toMatch(/prior_sweeps: no sweep "no-such-sweep" in s3:\/\//);
   });

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deserializePrepared, encodeForTrial, type TrialVocabulary } from '@sweepq/data';
-import { ReportRefresher, USAGE_SNIPPET, formatMetric, writeBestModel, writeSweepIndex, type BestModelInfo, type SweepIndex } from '@sweepq/report';
+import { ReportRefresher, USAGE_SNIPPET, formatMetric, writeBestModel, writeSweepIndex, writeSweepReport, type BestModelInfo, type SweepIndex } from '@sweepq/report';
 import type { SweepRecord, TrialResult } from '@sweepq/results';
 import { layout } from '@sweepq/storage';
 import { loadCliEnv, openContext, readSpecFile, submitSweep } from '@sweepq/cli';
@@ -87,9 +87,8 @@ beforeAll(async () => {
   const specPath = join(world.dir, 'sweep.yaml');
   await writeFile(specPath, SPEC_LINES.join('\n'));
 
+  // Workers start once the running report is written, so the test sees the sweep running however fast it trains.
   world.start('coordinator', 'coordinator');
-  world.start('worker', 'worker-1', { WORKER_ID: 'w1' });
-  world.start('worker', 'worker-2', { WORKER_ID: 'w2' });
   const ctx = await openContext(loadCliEnv(world.env));
   try {
     const { text, spec } = await readSpecFile(specPath);
@@ -97,6 +96,12 @@ beforeAll(async () => {
   } finally {
     await ctx.close();
   }
+
+  await waitFor('the sweep to be planned', async () => ((await world.store.getJson<SweepRecord>(layout.sweepJson(sweepId)))?.state === 'running' ? true : undefined), 120_000, 200);
+  await writeSweepReport(world.store, sweepId);
+  snapshotHtml = (await world.store.getText(layout.reportHtml(sweepId))) ?? '';
+  world.start('worker', 'worker-1', { WORKER_ID: 'w1' });
+  world.start('worker', 'worker-2', { WORKER_ID: 'w2' });
 
   // While the sweep runs, refresh its report the way the coordinator does.
   const refresher = new ReportRefresher(world.store, sweepId, { everyTrials: 1 });
@@ -107,7 +112,6 @@ beforeAll(async () => {
       if (r?.trials && r.state === 'running') {
         refresher.update(r.trials.completed + r.trials.failed);
         await refresher.idle();
-        snapshotHtml ||= (await world.store.getText(layout.reportHtml(sweepId))) ?? '';
       }
       return r && ['completed', 'failed', 'cancelled'].includes(r.state) ? r : undefined;
     },
