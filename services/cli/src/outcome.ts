@@ -44,6 +44,7 @@ export async function describeOutcome(sweep: SweepRecord, lb: Leaderboard, opts:
     `sweep ${sweep.sweepId}: ${sweep.state}${seconds === undefined ? '' : ` in ${seconds.toFixed(0)} s`}` +
       `${backends.length > 0 ? ` on backend ${backends.join('/')}` : ''}${lb.rows.length === 0 ? '; no trial finished' : ''}`,
   );
+  if (sweep.endReason) lines.push(`  ended: ${sweep.endReason}`);
   if (sweep.error) lines.push(`  error: ${sweep.error}`);
   const failed = lb.rows.filter((r) => r.state === 'failed');
   if (failed.length > 0) {
