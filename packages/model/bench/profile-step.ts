@@ -9,7 +9,7 @@
  * matmuls); SWEEPQ_KPROF=1 adds a per-kernel breakdown of a step from `tf.profile`.
  */
 import { parseArgs } from 'node:util';
-import { buildModel, initBackend, tf } from '../src/index.js';
+import { buildModel, fusedLstmLastPath, gemmStatus, initBackend, tf } from '../src/index.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,7 +45,11 @@ for (let i = 0; i < steps + 2; i++) {
   if (i >= 2) times.push(performance.now() - t0);
 }
 times.sort((a, b) => a - b);
-console.log(`${args.backend} ${args.impl}: median ${times[times.length >> 1]!.toFixed(1)} ms/step, min ${times[0]!.toFixed(1)}, tensors ${tf.memory().numTensors}`);
+const gs = gemmStatus();
+console.log(
+  `${args.backend} ${args.impl}: median ${times[times.length >> 1]!.toFixed(1)} ms/step, min ${times[0]!.toFixed(1)}, ` +
+    `tensors ${tf.memory().numTensors}; LSTM path ${fusedLstmLastPath() ?? '-'}, own matmul ${gs.ok ? gs.kind : `off (${gs.reason})`}`,
+);
 
 if (process.env['SWEEPQ_KPROF'] === '1') {
   const agg = new Map<string, { n: number; ms: number }>();

@@ -403,6 +403,14 @@ export class HeapGates {
     return this.zB + 16 * t * this.B * this.H;
   }
 
+  /**
+   * Byte address of `B·4H` zeros: the recurrent projection to pass to {@link forward} when the caller has already
+   * added `h_{t-1} · U` into `z[t]` itself.
+   */
+  get zerosAddr(): number {
+    return this.aux4(this.L.zeros);
+  }
+
   /** Byte address of the output gradient written by {@link beginBackward}: the `dh` of the last step. */
   get dhAddr(): number {
     return this.aux4(this.L.dh);

@@ -1,0 +1,147 @@
+/**
+ * WebAssembly text source of sweepq's own matrix multiply, register-blocked for the fused LSTM's shapes
+ * (`[3200x64]x[64x256]` input projection, `[32x64]x[64x256]` and `[32x256]x[256x64]` recurrent steps, and the gradient
+ * products over all steps). Like `lstm-gates-wat.ts`, hand-written text that `gemm-wasm.ts` compiles at load time with
+ * `wabt`; no binary is committed.
+ *
+ * Why: tfjs-wasm's XNNPACK build multiplies with separate SIMD multiplies and adds (wasm SIMD has no fused
+ * multiply-add), packs a new right-hand operand on every call, and its transposed variants are slow. With relaxed SIMD's
+ * `f32x4.relaxed_madd` (a fused multiply-add on x86 with FMA) a 4x8 register tile does twice the arithmetic per
+ * instruction, and reading the left operand either row-major or transposed serves every product of the step with no
+ * transposes or copies at all.
+ *
+ * Exports (addresses and strides in bytes, into the imported memory `env.mem`):
+ *
+ *   gemmNN (M, N, K, a, lda, b, ldb, c, ldc, add)   C[M,N] (+)= A[M,K] · B[K,N]      (A row-major, row stride lda)
+ *   gemmTN (M, N, K, a, lda, b, ldb, c, ldc, add)   C[M,N] (+)= Aᵀ · B with A [K,M]  (A row-major [K, M], row stride lda)
+ *
+ * B and C are row-major with row strides ldb and ldc. N must be a multiple of 4 (the caller checks); any M, K >= 1.
+ * With `add` = 1 the product is added to C (a bias, or the input projection the recurrent product joins), with 0 it
+ * overwrites C.
+ *
+ * Blocking: K in chunks of {@link KC} (the B chunk, at most 256 x 256 floats, stays in L2), then tiles of 4 rows
+ * (1 for the rest) x 8 columns (4 for the rest). A tile keeps its 4x8 sums in eight v128 locals across the whole K
+ * chunk; each k loads two vectors of B, broadcasts four values of A and does eight multiply-adds.
+ */
+
+/** Rows of K per chunk. */
+export const KC = 128;
+
+/** Rows of a register tile. */
+const MR = 4;
+
+/** `a·b + c` on f32x4: fused with relaxed SIMD, a multiply and an add otherwise. */
+function madd(relaxed: boolean, a: string, b: string, c: string): string {
+  return relaxed ? `(f32x4.relaxed_madd ${a} ${b} ${c})` : `(f32x4.add (f32x4.mul ${a} ${b}) ${c})`;
+}
+
+/**
+ * A micro-kernel function `$mk_<t>_<mr>_<nv>` (t: `n` = A row-major, `t` = A transposed): `mr` rows x `nv` vectors
+ * of 4 columns, over `kn` values of k. Params: pa (A at row i0, column k0), pb (B at row k0, column j0), pc (C at
+ * i0, j0), kn, lda, ldb, ldc.
+ */
+function microKernel(relaxed: boolean, trans: boolean, mr: number, nv: number): string {
+  const acc = (r: number, v: number): string => `$c${r}_${v}`;
+  const locals: string[] = [];
+  for (let r = 0; r < mr; r++) for (let v = 0; v < nv; v++) locals.push(`(local ${acc(r, v)} v128)`);
+  for (let v = 0; v < nv; v++) locals.push(`(local $b${v} v128)`);
+  locals.push('(local $av v128)');
+  // Row pointers of A for the row-major case (the transposed case reads rows r at immediate offsets 4r).
+  if (!trans) for (let r = 1; r < mr; r++) locals.push(`(local $pa${r} i32)`);
+  const body: string[] = [];
+  if (!trans) {
+    for (let r = 1; r < mr; r++) body.push(`(local.set $pa${r} (i32.add (local.get $pa) (i32.mul (local.get $lda) (i32.const ${r}))))`);
+  }
+  const inner: string[] = [];
+  for (let v = 0; v < nv; v++) inner.push(`(local.set $b${v} (v128.load offset=${16 * v} (local.get $pb)))`);
+  for (let r = 0; r < mr; r++) {
+    const load = trans ? `(v128.load32_splat offset=${4 * r} (local.get $pa))` : `(v128.load32_splat (local.get ${r === 0 ? '$pa' : `$pa${r}`}))`;
+    inner.push(`(local.set $av ${load})`);
+    for (let v = 0; v < nv; v++) inner.push(`(local.set ${acc(r, v)} ${madd(relaxed, '(local.get $av)', `(local.get $b${v})`, `(local.get ${acc(r, v)})`)})`);
+  }
+  if (trans) {
+    inner.push('(local.set $pa (i32.add (local.get $pa) (local.get $lda)))');
+  } else {
+    inner.push('(local.set $pa (i32.add (local.get $pa) (i32.const 4)))');
+    for (let r = 1; r < mr; r++) inner.push(`(local.set $pa${r} (i32.add (local.get $pa${r}) (i32.const 4)))`);
+  }
+  inner.push('(local.set $pb (i32.add (local.get $pb) (local.get $ldb)))');
+  inner.push('(local.set $kn (i32.sub (local.get $kn) (i32.const 1)))');
+  body.push(`(block $done (loop $k
+      (br_if $done (i32.eqz (local.get $kn)))
+      ${inner.join('\n      ')}
+      (br $k)))`);
+  for (let r = 0; r < mr; r++) {
+    for (let v = 0; v < nv; v++) {
+      const addr = `(local.get $pc)`;
+      const sum = `(local.get ${acc(r, v)})`;
+      body.push(`(v128.store offset=${16 * v} ${addr} (if (result v128) (local.get $add) (then (f32x4.add (v128.load offset=${16 * v} ${addr}) ${sum})) (else ${sum})))`);
+    }
+    if (r + 1 < mr) body.push('(local.set $pc (i32.add (local.get $pc) (local.get $ldc)))');
+  }
+  return `
+  (func $mk_${trans ? 't' : 'n'}_${mr}_${nv} (param $pa i32) (param $pb i32) (param $pc i32) (param $kn i32)
+      (param $lda i32) (param $ldb i32) (param $ldc i32) (param $add i32)
+    ${locals.join(' ')}
+    ${body.join('\n    ')})`;
+}
+
+/**
+ * The driver `gemmNN` / `gemmTN`: K chunks, then row tiles of {@link MR} (then single rows), each over column tiles of
+ * 8 (then one of 4). A at (i, k) is `a + i·lda + 4k` (NN) or `a + k·lda + 4i` (TN).
+ */
+function driver(trans: boolean): string {
+  const t = trans ? 't' : 'n';
+  // Byte offset of A at row i0, column k0.
+  const aAt = trans
+    ? '(i32.add (local.get $a) (i32.add (i32.mul (local.get $k0) (local.get $lda)) (i32.shl (local.get $i0) (i32.const 2))))'
+    : '(i32.add (local.get $a) (i32.add (i32.mul (local.get $i0) (local.get $lda)) (i32.shl (local.get $k0) (i32.const 2))))';
+  const bAt = '(i32.add (local.get $b) (i32.add (i32.mul (local.get $k0) (local.get $ldb)) (i32.shl (local.get $j0) (i32.const 2))))';
+  const cAt = '(i32.add (local.get $c) (i32.add (i32.mul (local.get $i0) (local.get $ldc)) (i32.shl (local.get $j0) (i32.const 2))))';
+  const args = `${aAt} ${bAt} ${cAt} (local.get $kn) (local.get $lda) (local.get $ldb) (local.get $ldc) (i32.or (local.get $add) (local.get $k0))`;
+  const cols = (mr: number, label: string): string => `
+        (local.set $j0 (i32.const 0))
+        (block $${label}_done (loop $${label}
+          (br_if $${label}_done (i32.gt_u (i32.add (local.get $j0) (i32.const 8)) (local.get $N)))
+          (call $mk_${t}_${mr}_2 ${args})
+          (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))
+          (br $${label})))
+        (if (i32.lt_u (local.get $j0) (local.get $N)) (then (call $mk_${t}_${mr}_1 ${args})))`;
+  return `
+  (func (export "gemm${trans ? 'TN' : 'NN'}") (param $M i32) (param $N i32) (param $K i32) (param $a i32) (param $lda i32)
+      (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32) (param $add i32)
+    (local $k0 i32) (local $kn i32) (local $i0 i32) (local $j0 i32)
+    (block $kdone (loop $kblk
+      (br_if $kdone (i32.ge_u (local.get $k0) (local.get $K)))
+      (local.set $kn (select (i32.const ${KC}) (i32.sub (local.get $K) (local.get $k0))
+        (i32.lt_u (i32.const ${KC}) (i32.sub (local.get $K) (local.get $k0)))))
+      (local.set $i0 (i32.const 0))
+      (block $rdone (loop $rows
+        (br_if $rdone (i32.gt_u (i32.add (local.get $i0) (i32.const ${MR})) (local.get $M)))
+        ${cols(MR, 'c4')}
+        (local.set $i0 (i32.add (local.get $i0) (i32.const ${MR})))
+        (br $rows)))
+      (block $r1done (loop $rows1
+        (br_if $r1done (i32.ge_u (local.get $i0) (local.get $M)))
+        ${cols(1, 'c1')}
+        (local.set $i0 (i32.add (local.get $i0) (i32.const 1)))
+        (br $rows1)))
+      (local.set $k0 (i32.add (local.get $k0) (local.get $kn)))
+      (br $kblk)))
+  )`;
+}
+
+/** The module text: both drivers and their micro-kernels, with fused multiply-adds when `relaxed`. */
+export function gemmWat(relaxed: boolean): string {
+  const parts = ['(module', '  (import "env" "mem" (memory 1))'];
+  for (const trans of [false, true]) {
+    for (const mr of [MR, 1]) for (const nv of [2, 1]) parts.push(microKernel(relaxed, trans, mr, nv));
+    parts.push(driver(trans));
+  }
+  parts.push(')');
+  return parts.join('\n');
+}
+
+/** A module that validates only where relaxed SIMD is enabled (its detection). */
+export const RELAXED_PROBE_WAT = `(module (func (param v128 v128 v128) (result v128)
+  (f32x4.relaxed_madd (local.get 0) (local.get 1) (local.get 2))))`;
