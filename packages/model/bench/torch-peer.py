@@ -86,16 +86,16 @@ def main() -> None:
 
 
 def blas_name() -> str:
-    """The BLAS torch was built against or loaded (best effort; for the benchmark's notes)."""
+    """The BLAS library this process has loaded (Debian's torch calls whichever libblas.so.3 the system provides)."""
     try:
-        cfg = torch.__config__.show()
-    except Exception:  # noqa: BLE001 - informational only
+        with open("/proc/self/maps", encoding="utf-8") as f:
+            maps = f.read()
+    except OSError:
         return "unknown"
-    for key in ("BLAS_INFO=", "BLAS="):
-        i = cfg.find(key)
-        if i >= 0:
-            return cfg[i + len(key):].split(",")[0].split()[0]
-    return "unknown"
+    for name in ("openblas", "mkl", "blis", "atlas"):
+        if name in maps:
+            return name
+    return "reference" if "libblas" in maps else "unknown"
 
 
 if __name__ == "__main__":
