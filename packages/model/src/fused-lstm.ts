@@ -226,6 +226,13 @@ function recordingGradient(): boolean {
 const outstanding = new Set<{ ws: HeapGates; dispose(): void }>();
 const MAX_OUTSTANDING = 8;
 
+/** Free the memory of every recorded heap pass still waiting for its gradient (tests); returns how many there were. */
+export function releaseOutstandingPasses(): number {
+  const n = outstanding.size;
+  for (const e of [...outstanding]) e.dispose();
+  return n;
+}
+
 /**
  * The forward pass and gradient of {@link fusedLstmLastOutput} with all work memory on the tfjs wasm heap (see
  * `HeapGates`), or null when that path is not available (then nothing was allocated and the caller goes on).
