@@ -255,7 +255,7 @@ function heapPass(
 ): { value: tf.Tensor2D; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] } | null {
   const G = 4 * H;
   const z = gemm !== null ? projectOnHeap(gemm, x2, W, b) : tf.fused.matMul({ a: x2, b: W, bias: b });
-  const ws = takeHeapGates(T, B, H, z);
+  const ws = takeHeapGates(T, B, H, z, gemm === null);
   // With the own matmul, step t adds h_{t-1}·U into z[t] itself (the gate math then adds zeros), else tfjs' kernel.
   const mm = ws === null ? null : gemm !== null ? ownStep(gemm, U, B, H, G) : makeHeapStepMatmul(U, B, false);
   if (ws === null || mm === null) {
@@ -349,7 +349,7 @@ function heapPass(
       if (PROFILE) addTime('bwd.recurrence', g1 - g0);
       const dbias = ws.dbias();
       // z now holds dZ.
-      return gradientMatmuls([T, B, D], z as tf.Tensor2D, ws.zt, x2, ws.hp, sW, imask, dbias, g1);
+      return gradientMatmuls([T, B, D], z as tf.Tensor2D, ws.zt!, x2, ws.hp, sW, imask, dbias, g1);
     } finally {
       entry.dispose();
     }

@@ -23,6 +23,9 @@
  *     dbias (f64 [4H]) += column sums of dz (summed in f32 over the batch in `dbs`, which must be zero on entry and is
  *     left zero)
  *
+ *   bwdSigmoidNT / bwdHardNT: the same without the transposed copy (`dzt` and `tb` ignored), for callers whose weight
+ *     gradients read `dz` as it is (sweepq's own matmul, `gemm-wat.ts`)
+ *
  * The tanh is the clamped rational approximation of {@link tanhFast} (float32-level accuracy); σ(x) = ½ + ½·tanh(x/2).
  */
 import { TANH_CLAMP, TANH_P, TANH_Q } from './lstm-math.js';
@@ -304,5 +307,7 @@ export function lstmGatesWat(): string {
   ${rowLoopFunc('fwdHard', FWD_PARAMS, scalarized((o) => forwardBody(o, true)))}
   ${rowLoopFunc('bwdSigmoid', BWD_PARAMS, scalarized((o) => backwardBody(o, false)), FLUSH_DBIAS + TRANSPOSE_DZ)}
   ${rowLoopFunc('bwdHard', BWD_PARAMS, scalarized((o) => backwardBody(o, true)), FLUSH_DBIAS + TRANSPOSE_DZ)}
+  ${rowLoopFunc('bwdSigmoidNT', BWD_PARAMS, scalarized((o) => backwardBody(o, false)), FLUSH_DBIAS)}
+  ${rowLoopFunc('bwdHardNT', BWD_PARAMS, scalarized((o) => backwardBody(o, true)), FLUSH_DBIAS)}
 )`;
 }
