@@ -254,9 +254,10 @@ function heapPass(
   gemm: Gemm | null,
 ): { value: tf.Tensor2D; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] } | null {
   const G = 4 * H;
-  const z = gemm !== null ? projectOnHeap(gemm, x2, W, b) : tf.fused.matMul({ a: x2, b: W, bias: b });
+  // With the own matmul: z = x2·W without the bias, and step t adds h_{t-1}·U into z[t] itself; the gate math then adds
+  // the bias from a [B, 4H] tile (cheaper than writing it into all T·B rows of z first). Else tfjs' kernels.
+  const z = gemm !== null ? projectOnHeap(gemm, x2, W) : tf.fused.matMul({ a: x2, b: W, bias: b });
   const ws = takeHeapGates(T, B, H, z, gemm === null);
-  // With the own matmul, step t adds h_{t-1}·U into z[t] itself (the gate math then adds zeros), else tfjs' kernel.
   const mm = ws === null ? null : gemm !== null ? ownStep(gemm, U, B, H, G) : makeHeapStepMatmul(U, B, false);
   if (ws === null || mm === null) {
     ws?.dispose();
@@ -265,29 +266,31 @@ function heapPass(
   }
   tf.keep(z);
   tf.keep(x2);
+  const biasTile = gemm !== null ? tf.keep(tf.tidy(() => tf.tile(tf.reshape(b, [1, G]), [B, 1]))) : null;
   const entry = {
     ws,
     dispose: (): void => {
       outstanding.delete(entry);
       ws.dispose();
-      tf.dispose([z, x2]);
+      tf.dispose(biasTile === null ? [z, x2] : [z, x2, biasTile]);
     },
   };
   const t1 = PROFILE ? performance.now() : 0;
   try {
     ws.begin(rmask);
     for (let t = 0; t < T; t++) {
+      if ('addInto' in mm) {
+        const m0 = PROFILE ? performance.now() : 0;
+        if (t > 0) mm.addInto(ws.hpAddr(t), ws.dzAddr(t));
+        if (PROFILE) addTime('fwd.stepMatmul', performance.now() - m0);
+        ws.forward(t, hard, heapAddr(biasTile!));
+        continue;
+      }
       if (t === 0) {
-        ws.forward(0, hard, 0);
+        ws.forward(0, hard, null);
         continue;
       }
       const m0 = PROFILE ? performance.now() : 0;
-      if ('addInto' in mm) {
-        mm.addInto(ws.hpAddr(t), ws.dzAddr(t));
-        if (PROFILE) addTime('fwd.stepMatmul', performance.now() - m0);
-        ws.forward(t, hard, ws.zerosAddr);
-        continue;
-      }
       const r = mm.runOnHeap(ws.hpAddr(t));
       if (PROFILE) addTime('fwd.stepMatmul', performance.now() - m0);
       ws.forward(t, hard, r.addr);
@@ -366,7 +369,6 @@ function heapAddr(t: tf.Tensor): number {
 interface HeapTensors {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
 }
 
 /** A new float tensor on the wasm heap, uninitialised (the caller writes every element). */
@@ -374,17 +376,12 @@ function heapTensor(shape: number[]): tf.Tensor {
   return tf.engine().makeTensorFromTensorInfo((tf.backend() as unknown as HeapTensors).makeOutput(shape, 'float32'));
 }
 
-/** The input projection `x2·W + b` (`[T·B, 4H]`) with the own matmul: every row set to the bias, then the product added. */
-function projectOnHeap(gemm: Gemm, x2: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+/** The input projection `x2·W` (`[T·B, 4H]`, without the bias) with the own matmul, in a new heap tensor. */
+function projectOnHeap(gemm: Gemm, x2: tf.Tensor2D, W: tf.Tensor2D): tf.Tensor2D {
   const [R, D] = x2.shape;
   const G = W.shape[1];
   const z = heapTensor([R, G]) as tf.Tensor2D;
-  const backend = tf.backend() as unknown as HeapTensors;
-  const zv = backend.typedArrayFromHeap({ dataId: z.dataId, shape: z.shape, dtype: 'float32' });
-  zv.set(b.dataSync() as Float32Array);
-  // Doubling copies: log2(R) memmoves instead of R small sets.
-  for (let n = 1; n < R; n *= 2) zv.copyWithin(n * G, 0, Math.min(n, R - n) * G);
-  gemm.nn(R, G, D, heapAddr(x2), 4 * D, heapAddr(W), 4 * G, heapAddr(z), 4 * G, true);
+  gemm.nn(R, G, D, heapAddr(x2), 4 * D, heapAddr(W), 4 * G, heapAddr(z), 4 * G, false);
   return z;
 }
 

@@ -406,14 +406,6 @@ export class HeapGates {
     return this.zB + 16 * t * this.B * this.H;
   }
 
-  /**
-   * Byte address of `B·4H` zeros: the recurrent projection to pass to {@link forward} when the caller has already
-   * added `h_{t-1} · U` into `z[t]` itself.
-   */
-  get zerosAddr(): number {
-    return this.aux4(this.L.zeros);
-  }
-
   /** Byte address of the output gradient written by {@link beginBackward}: the `dh` of the last step. */
   get dhAddr(): number {
     return this.aux4(this.L.dh);
@@ -428,15 +420,18 @@ export class HeapGates {
     if (recurrentMask !== null) f.set(recurrentMask.subarray(0, B * H), this.auxE + this.L.mask);
   }
 
-  /** Forward step t with `h_{t-1} · U` at byte address `rAddr` (ignored for t = 0: zero state). */
-  forward(t: number, hard: boolean, rAddr: number): void {
+  /**
+   * Forward step t with the `[B, 4H]` term added to `z[t]` at byte address `rAddr`: `h_{t-1} · U`, or (when the caller
+   * has added that into `z[t]` itself) the bias in every row; null: zeros (t = 0 of a pass whose `z` has the bias).
+   */
+  forward(t: number, hard: boolean, rAddr: number | null): void {
     const { B, H, L, T } = this;
     const BH = B * H;
     (hard ? this.ex.fwdHard : this.ex.fwdSigmoid)(
       B,
       H,
       this.dzAddr(t),
-      t > 0 ? rAddr : this.aux4(L.zeros),
+      rAddr ?? this.aux4(L.zeros),
       t > 0 ? this.aux4(L.c + (t - 1) * BH) : this.aux4(L.zeros),
       this.aux4(L.a + t * 4 * BH),
       this.aux4(L.c + t * BH),
