@@ -30,6 +30,7 @@
  * both are ready.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -415,6 +416,8 @@ if (args.serve) {
   process.exit(0);
 }
 
+// The machine's load (1-minute average) before and after: absolute rates mean little on a busy machine.
+const loadBefore = round(loadavg()[0]!, 2);
 const avail = peerAvailability();
 let peer: Driven | null = null;
 let peerInfo: PeerInfo | null = null;
@@ -456,13 +459,17 @@ if (args['two-process'] === 'on' && backends.includes('wasm')) {
   }
 }
 
+const loadAverage = { before: loadBefore, after: round(loadavg()[0]!, 2) };
 if (args.json) {
   for (const r of rows) console.log(JSON.stringify(r));
-  console.log(JSON.stringify({ peer: peerInfo ?? null, peerNote: peerNote || null, twoProcess: pair, twoProcessNote: pairNote || null }));
+  console.log(
+    JSON.stringify({ node: process.version, loadAverage, peer: peerInfo ?? null, peerNote: peerNote || null, twoProcess: pair, twoProcessNote: pairNote || null }),
+  );
 } else {
   console.log(
     `seed shape: seq ${T}, batch ${B}, units ${H}, embedding ${E}, vocab ${V}, dropout ${DROPOUT}; ${(FLOP_PER_SAMPLE / 1e6).toFixed(1)} MFLOP/sample; ` +
-      `median of ${STEPS} steps after ${WARMUP} warm-up; tfjs ${tf.version.tfjs}; node ${process.version}` +
+      `median of ${STEPS} steps after ${WARMUP} warm-up; tfjs ${tf.version.tfjs}; node ${process.version}; ` +
+      `load average ${loadAverage.before} before, ${loadAverage.after} after` +
       (peerInfo !== null ? `; PyTorch ${peerInfo.torch} (${peerInfo.blas}, ${peerInfo.threads} thread)` : ''),
   );
   const header = ['backend', 'stock samples/s', 'sweepq samples/s', 'PyTorch samples/s', 'sweepq/stock', 'sweepq/PyTorch', 'sweepq GFLOP/s', 'matmul peak GFLOP/s', 'fraction of peak'];
