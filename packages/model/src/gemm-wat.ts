@@ -19,6 +19,11 @@
  * With `add` = 1 the product is added to C (a bias, or the input projection the recurrent product joins), with 0 it
  * overwrites C.
  *
+ * Overflow: a result that is ±Inf is stored as NaN. With fused multiply-adds an overflowing product added to an
+ * opposite infinity stays ±Inf where tfjs' separate multiplies and adds give NaN (Inf - Inf), and the gate math clamps
+ * ±Inf pre-activations into saturated, finite gates: a diverged model (say, learning rate 1e38) would train on with
+ * finite garbage instead of the NaN loss the training loop stops on. Finite results are unchanged.
+ *
  * Blocking: K in chunks of {@link KC} (the B chunk of the step's products, at most 128 x 256 floats, stays in L2; the
  * input-gradient one, 128 x 64, in L1), then tiles of {@link tileRows} rows (smaller ones for the rest) x 8 columns
  * (4 for the rest). A tile keeps its sums in v128 locals across the whole K chunk; each k loads two vectors of B,
@@ -78,11 +83,14 @@ function microKernel(relaxed: boolean, trans: boolean, mr: number, nv: number): 
       (br_if $done (i32.eqz (local.get $kn)))
       ${inner.join('\n      ')}
       (br $k)))`);
+  locals.push('(local $s v128)');
   for (let r = 0; r < mr; r++) {
     for (let v = 0; v < nv; v++) {
       const addr = `(local.get $pc)`;
       const sum = `(local.get ${acc(r, v)})`;
-      body.push(`(v128.store offset=${16 * v} ${addr} (if (result v128) (local.get $add) (then (f32x4.add (v128.load offset=${16 * v} ${addr}) ${sum})) (else ${sum})))`);
+      body.push(`(local.set $s (if (result v128) (local.get $add) (then (f32x4.add (v128.load offset=${16 * v} ${addr}) ${sum})) (else ${sum})))`);
+      // s + (s - s): ±Inf (an overflow) becomes NaN, finite values stay as they are. See OVERFLOW in the file comment.
+      body.push(`(v128.store offset=${16 * v} ${addr} (f32x4.add (local.get $s) (f32x4.sub (local.get $s) (local.get $s))))`);
     }
     if (r + 1 < mr) body.push('(local.set $pc (i32.add (local.get $pc) (local.get $ldc)))');
   }

@@ -82,6 +82,26 @@ describe('own wasm matmul', () => {
     });
   }
 
+  for (const edition of ['relaxed', 'simd'] as const) {
+    it(`${edition} edition: an overflowing result is NaN, as with separate multiplies and adds`, async () => {
+      await initGemm({ reinit: true, plainSimd: edition === 'simd' });
+      const g = heapGemm()!;
+      expect(g.kind).toBe(edition);
+      // Row [1e30, 1e30] times columns (1e30, -1e30) and (1e30, 1e30): Inf - Inf, and Inf.
+      const a = tf.tensor1d([1e30, 1e30]);
+      const b = tf.tensor1d([1e30, 1e30, 1e30, 1e30, -1e30, 1e30, -1e30, 1e30]);
+      const c = tf.zeros([4]);
+      g.nn(1, 4, 2, addrOf(a), 8, addrOf(b), 16, addrOf(c), 16, false);
+      expect(Array.from(c.dataSync())).toEqual([Number.NaN, Number.NaN, Number.NaN, Number.NaN]);
+      // Finite results are untouched (here accumulated onto d).
+      const d = tf.tensor1d([1, 2, 3, 4]);
+      const e = tf.tensor1d([1e-30, 0, 0, 1e-30, 0, 0, 0, 0]);
+      g.nn(1, 4, 2, addrOf(a), 8, addrOf(e), 16, addrOf(d), 16, true);
+      expect(Array.from(d.dataSync())).toEqual([2, 2, 3, 5]);
+      tf.dispose([a, b, c, d, e]);
+    });
+  }
+
   it('is not offered off the wasm backend or when forced off', async () => {
     await initGemm({ reinit: true });
     expect(heapGemm()).not.toBeNull();
