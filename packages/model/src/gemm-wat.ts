@@ -77,43 +77,34 @@ function microKernel(relaxed: boolean, trans: boolean, mr: number, nv: number): 
     }
     return out;
   };
-  if (relaxed) {
-    // Two k per iteration (half the pointer updates and branches per multiply-add), then the odd one. With separate
-    // multiplies and adds the unrolled loop ran slower (20-30 against 30-37 GFLOP/s), so that edition keeps one k.
+  // With fused multiply-adds, two k per iteration (half the pointer updates and branches per multiply-add), then the
+  // odd one; with separate multiplies and adds the unrolled loop ran slower (20-30 against 30-37 GFLOP/s), so one k.
+  const u = relaxed ? 2 : 1;
+  const pbLast = u === 2 ? '$pb2' : '$pb';
+  const paLast = trans && u === 2 ? '$pa2' : '$pa';
+  const iter: string[] = [];
+  if (u === 2) {
     locals.push('(local $pb2 i32)');
-    if (trans) locals.push('(local $pa2 i32)');
-    const two: string[] = ['(local.set $pb2 (i32.add (local.get $pb) (local.get $ldb)))'];
-    if (trans) two.push('(local.set $pa2 (i32.add (local.get $pa) (local.get $lda)))');
-    two.push(...oneK('$pb', '$pa', 0), ...oneK('$pb2', trans ? '$pa2' : '$pa', 4));
+    iter.push('(local.set $pb2 (i32.add (local.get $pb) (local.get $ldb)))');
     if (trans) {
-      two.push('(local.set $pa (i32.add (local.get $pa2) (local.get $lda)))');
-    } else {
-      two.push('(local.set $pa (i32.add (local.get $pa) (i32.const 8)))');
-      for (let r = 1; r < mr; r++) two.push(`(local.set $pa${r} (i32.add (local.get $pa${r}) (i32.const 8)))`);
+      locals.push('(local $pa2 i32)');
+      iter.push('(local.set $pa2 (i32.add (local.get $pa) (local.get $lda)))');
     }
-    two.push('(local.set $pb (i32.add (local.get $pb2) (local.get $ldb)))');
-    two.push('(local.set $kn (i32.sub (local.get $kn) (i32.const 2)))');
-    body.push(`(block $done (loop $k
-      (br_if $done (i32.lt_u (local.get $kn) (i32.const 2)))
-      ${two.join('\n      ')}
-      (br $k)))
-    (if (local.get $kn) (then
-      ${oneK('$pb', '$pa', 0).join('\n      ')}))`);
-  } else {
-    const one = oneK('$pb', '$pa', 0);
-    if (trans) {
-      one.push('(local.set $pa (i32.add (local.get $pa) (local.get $lda)))');
-    } else {
-      one.push('(local.set $pa (i32.add (local.get $pa) (i32.const 4)))');
-      for (let r = 1; r < mr; r++) one.push(`(local.set $pa${r} (i32.add (local.get $pa${r}) (i32.const 4)))`);
-    }
-    one.push('(local.set $pb (i32.add (local.get $pb) (local.get $ldb)))');
-    one.push('(local.set $kn (i32.sub (local.get $kn) (i32.const 1)))');
-    body.push(`(block $done (loop $k
-      (br_if $done (i32.eqz (local.get $kn)))
-      ${one.join('\n      ')}
-      (br $k)))`);
+    iter.push(...oneK('$pb', '$pa', 0));
   }
+  iter.push(...oneK(pbLast, paLast, 4 * (u - 1)));
+  if (trans) {
+    iter.push(`(local.set $pa (i32.add (local.get ${paLast}) (local.get $lda)))`);
+  } else {
+    for (let r = 0; r < mr; r++) iter.push(`(local.set $pa${r || ''} (i32.add (local.get $pa${r || ''}) (i32.const ${4 * u})))`);
+  }
+  iter.push(`(local.set $pb (i32.add (local.get ${pbLast}) (local.get $ldb)))`);
+  iter.push(`(local.set $kn (i32.sub (local.get $kn) (i32.const ${u})))`);
+  body.push(`(block $done (loop $k
+      (br_if $done (i32.lt_u (local.get $kn) (i32.const ${u})))
+      ${iter.join('\n      ')}
+      (br $k)))`);
+  if (u === 2) body.push(`(if (local.get $kn) (then\n      ${oneK('$pb', '$pa', 0).join('\n      ')}))`);
   locals.push('(local $s v128)');
   for (let r = 0; r < mr; r++) {
     for (let v = 0; v < nv; v++) {
