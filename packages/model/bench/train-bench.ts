@@ -215,7 +215,9 @@ function peerAvailability(): { ok: true } | { ok: false; reason: string } {
   if (args.peer === 'off') return { ok: false, reason: 'off (--peer off)' };
   const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
   if (r.status === 0) return { ok: true };
-  return { ok: false, reason: `skipped: ${PYTHON} cannot import torch (${r.error?.message ?? (r.stderr ?? '').trim().split('\n').pop()}); install it with \`${INSTALL_HINT}\`` };
+  const lines = (r.stderr ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const why = r.error?.message ?? [...lines].reverse().find((l) => /error/i.test(l)) ?? lines.pop() ?? `exit code ${r.status}`;
+  return { ok: false, reason: `skipped: ${PYTHON} cannot import torch (${why}); install it with \`${INSTALL_HINT}\`` };
 }
 
 function startPeer(): Driven {
