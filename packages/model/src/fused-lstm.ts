@@ -67,6 +67,11 @@ export interface FusedLstmOptions {
  * `[B, 4H] x [4H, H]` matmul; the weight and input gradients are three large matmuls over all steps at once
  * (`dW = Xᵀ·dZ`, `dU = Hᵀ·dZ`, `dX = dZ·Wᵀ`; on tensor backends the first two as `(dZᵀ·X)ᵀ` and `(dZᵀ·H)ᵀ`
  * from the transposed `dZᵀ` the backward steps write).
+ *
+ * On the wasm backend (fast paths on, D and H multiples of 4) every one of these products runs sweepq's own wasm matmul
+ * (`gemm-wasm.ts`, relaxed SIMD where available) over the tfjs heap: the input projection without the bias (the gate
+ * math adds it), each step's `h_{t-1}·U` added into `z[t]` in place, and `Xᵀ·dZ`, `Hᵀ·dZ` read from X, H and dZ as
+ * they are stored (no `dZᵀ`). Path taken: {@link fusedLstmLastPath}.
  */
 export function fusedLstmLastOutput(
   xtm: tf.Tensor3D,
