@@ -31,14 +31,14 @@
  */
 
 /** Rows of K per chunk. */
-export const KC = 128;
+const KC = 128;
 
 /**
  * Rows of the main register tile per edition: 6 x 8 with fused multiply-adds (12 accumulators, 2 vectors of B and a
  * broadcast: 15 of the 16 x64 vector registers), 4 x 8 without (a separate multiply needs a register for its product;
  * 6 rows spilled and ran at half the speed). Measured on the seed shapes: 45-54 and 30-37 GFLOP/s.
  */
-export function tileRows(relaxed: boolean): number {
+function tileRows(relaxed: boolean): number {
   return relaxed ? 6 : 4;
 }
 
