@@ -9,7 +9,7 @@
  * matmuls); SWEEPQ_KPROF=1 adds a per-kernel breakdown of a step from `tf.profile`.
  */
 import { parseArgs } from 'node:util';
-import { buildModel, initBackend, tf } from '../src/index.js';
+import { buildModel, fusedLstmLastPath, gemmStatus, initBackend, tf } from '../src/index.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,7 +45,11 @@ for (let i = 0; i < steps + 2; i++) {
   if (i >= 2) times.push(performance.now() - t0);
 }
 times.sort((a, b) => a - b);
-console.log(`${args.backend} ${args.impl}: median ${times[times.length >> 1]!.toFixed(1)} ms/step, min ${times[0]!.toFixed(1)}, tensors ${tf.memory().numTensors}`);
+const gs = gemmStatus();
+console.log(
+  `${args.backend} ${args.impl}: median ${times[times.length >> 1]!.toFixed(1)} ms/step, min ${times[0]!.toFixed(1)}, ` +
+    `tensors ${tf.memory().numTensors}; LSTM path ${fusedLstmLastPath() ?? '-'}, own matmul ${gs.ok ? gs.kind : `off (${gs.reason})`}`,
+);
 
 if (process.env['SWEEPQ_KPROF'] === '1') {
   const agg = new Map<string, { n: number; ms: number }>();
@@ -78,6 +82,12 @@ if (process.env['SWEEPQ_PROFILE'] === '1') {
   const n = 10;
   const t0 = performance.now();
   for (let i = 0; i < n; i++) await model.trainOnBatch(d.xs, d.ys);
-  console.log(`profiled steps: ${((performance.now() - t0) / n).toFixed(1)} ms/step`);
-  for (const [k, e] of Object.entries(fusedLstmProfile(true))) console.log(`${(e.ms / n).toFixed(2).padStart(7)} ms/step  ${k}`);
+  const stepMs = (performance.now() - t0) / n;
+  console.log(`profiled steps: ${stepMs.toFixed(1)} ms/step`);
+  const parts = fusedLstmProfile(true);
+  for (const [k, e] of Object.entries(parts)) console.log(`${(e.ms / n).toFixed(2).padStart(7)} ms/step  ${k}`);
+  // The top-level parts (the step matmuls are inside the recurrences); what is left is the rest of the model.
+  const lstm = ['fwd.inputProjection', 'fwd.recurrence', 'bwd.recurrence', 'bwd.weightMatmuls'].reduce((a, k) => a + (parts[k]?.ms ?? 0), 0) / n;
+  console.log(`${lstm.toFixed(2).padStart(7)} ms/step  LSTM in all (the four parts above that are not stepMatmul)`);
+  console.log(`${(stepMs - lstm).toFixed(2).padStart(7)} ms/step  rest: embedding gather and gradient, dense layer, loss, Adam, tfjs bookkeeping`);
 }

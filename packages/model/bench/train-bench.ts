@@ -4,7 +4,8 @@
  * Prints a table (or `--json`: one object per backend). Not a test: figures, not assertions.
  *
  *   npm run bench:train -- [--seq-len 100] [--batch 32] [--units 64] [--embedding 64] [--vocab 10000]
- *                          [--dropout 0] [--steps 8] [--warmup 2] [--backends node,wasm,cpu] [--json]
+ *                          [--dropout 0] [--steps 8] [--warmup 2] [--backends node,wasm,cpu] [--peer auto|off]
+ *                          [--two-process on|off] [--json]
  *
  * Method: per backend, both models are warmed up, then timed in alternating rounds (one stock step, one sweepq
  * step, ...) so load from other processes hits both alike; figures are medians over the timed steps. The stock
@@ -13,9 +14,27 @@
  * dropout, lazy Adam for the embedding. For where a step's time goes, see `bench/profile-step.ts`. The matmul peak is the median rate of the backend's own
  * `[B·T, E] x [E, 4H]` matmul (the input projection, the largest matmul of the step), three of them after each timed
  * pair of steps, so that it sees the same load as the steps (measured once before and once after, a burst of load
- * could make the fraction of peak exceed 100%).
+ * could make the fraction of peak exceed 100%). On wasm sweepq's fused LSTM multiplies with its own matmul
+ * (`gemm-wat.ts`), faster than the backend's, so its rate can exceed the backend's "peak": the column says how the
+ * whole step compares with the backend's best matmul, not a bound.
  * FLOPs per sample count the LSTM's matmuls forward and backward: 3 · 2 · T · 4H · (E + H).
+ *
+ * PyTorch peer (`--peer auto`, the default): when `/usr/bin/python3 -c 'import torch'` works, `torch-peer.py` trains the
+ * same model (Embedding -> LSTM -> Linear on the last output, Adam, cross-entropy, same shape) on one thread
+ * (`torch.set_num_threads(1)`, `OPENBLAS_NUM_THREADS=1`; `OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` unset for it, as
+ * they can slow OpenBLAS down) in a child process, one step in each round after the stock and sweepq steps, so the
+ * ratio sweepq/PyTorch is measured side by side. Otherwise it is skipped with a note on what to install. Dropout is
+ * not applied on the PyTorch side (its LSTM has no recurrent dropout); compare at `--dropout 0`.
+ *
+ * Two-process row (`--two-process on`, the default when wasm is benchmarked): both cores busy, one process each,
+ * samples/s per machine (the sum of both) for sweepq on wasm and for PyTorch, pairs alternating over two rounds,
+ * the higher of each tool's rounds reported. Each child builds its model, warms up, and starts its timed steps when
+ * both are ready.
  */
+import { spawn, spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   buildModel,
@@ -26,6 +45,7 @@ import {
   tf,
   unregisterFastKernels,
   wasmFastPathStatus,
+  gemmStatus,
   type BackendPreference,
 } from '../src/index.js';
 
@@ -40,6 +60,10 @@ const { values: args } = parseArgs({
     steps: { type: 'string', default: '8' },
     warmup: { type: 'string', default: '2' },
     backends: { type: 'string', default: 'node,wasm,cpu' },
+    peer: { type: 'string', default: 'auto' },
+    'two-process': { type: 'string', default: 'on' },
+    // Internal: run sweepq's model alone on the first backend, driven over stdin (the two-process row's children).
+    serve: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -48,7 +72,8 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(
-    'usage: npm run bench:train -- [--seq-len N] [--batch N] [--units N] [--embedding N] [--vocab N] [--dropout R] [--steps N] [--warmup N] [--backends node,wasm,cpu] [--json]',
+    'usage: npm run bench:train -- [--seq-len N] [--batch N] [--units N] [--embedding N] [--vocab N] [--dropout R] [--steps N] [--warmup N] ' +
+      '[--backends node,wasm,cpu] [--peer auto|off] [--two-process on|off] [--json]',
   );
   process.exit(0);
 }
@@ -78,6 +103,16 @@ const backends = (args.backends ?? '').split(',').filter((b) => b !== '') as Arr
 for (const b of backends) {
   if (!['node', 'wasm', 'cpu'].includes(b)) {
     console.error(`--backends: expected a comma-separated list of node, wasm, cpu; got ${JSON.stringify(b)}`);
+    process.exit(2);
+  }
+}
+for (const [name, v] of [
+  ['peer', args.peer],
+  ['two-process', args['two-process']],
+] as const) {
+  const allowed = name === 'peer' ? ['auto', 'off'] : ['on', 'off'];
+  if (!allowed.includes(v ?? '')) {
+    console.error(`--${name}: expected one of ${allowed.join(', ')}; got ${JSON.stringify(v)}`);
     process.exit(2);
   }
 }
@@ -121,6 +156,91 @@ function matmulTimes(reps: number): number[] {
 }
 const matmulGflops = (ms: number): number => (2 * B * T * E * 4 * H) / (ms / 1000) / 1e9;
 
+// ---------------------------------------------------------------------------------------------------------------
+// Child processes driven over a line protocol: PyTorch (`torch-peer.py --serve`) and sweepq alone (`--serve`).
+
+const PYTHON = '/usr/bin/python3';
+const PEER_SCRIPT = fileURLToPath(new URL('./torch-peer.py', import.meta.url));
+const INSTALL_HINT = 'apt-get install python3-torch libopenblas0-pthread';
+
+/** A child that prints `{"ready": info}` when warmed up and answers each `steps N` line with `{"ms": [...]}`. */
+class Driven {
+  private readonly lines: AsyncIterator<string>;
+  private readonly proc: ReturnType<typeof spawn>;
+  private stderr = '';
+  constructor(
+    readonly name: string,
+    cmd: string,
+    argv: string[],
+    env: NodeJS.ProcessEnv,
+  ) {
+    this.proc = spawn(cmd, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc.stderr!.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+    this.lines = createInterface({ input: this.proc.stdout! })[Symbol.asyncIterator]();
+  }
+  private async next(): Promise<Record<string, unknown>> {
+    for (;;) {
+      const r = await this.lines.next();
+      if (r.done === true) throw new Error(`${this.name} exited early: ${this.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+      const line = r.value.trim();
+      if (!line.startsWith('{')) continue; // e.g. tfjs' banner
+      const msg = JSON.parse(line) as Record<string, unknown>;
+      if (msg['error'] != null) throw new Error(`${this.name}: ${String(msg['error'])}`);
+      return msg;
+    }
+  }
+  /** Wait until warmed up; returns what the child reported about itself. */
+  async ready(): Promise<Record<string, unknown>> {
+    const msg = await this.next();
+    if (msg['ready'] == null) throw new Error(`${this.name}: expected a ready line, got ${JSON.stringify(msg)}`);
+    return msg['ready'] as Record<string, unknown>;
+  }
+  /** Run n timed training steps; their times in ms. */
+  async steps(n: number): Promise<number[]> {
+    this.proc.stdin!.write(`steps ${n}\n`);
+    const msg = await this.next();
+    return msg['ms'] as number[];
+  }
+  close(): void {
+    this.proc.stdin!.end('quit\n');
+  }
+}
+
+const shapeArgs = ['--seq-len', String(T), '--batch', String(B), '--units', String(H), '--embedding', String(E), '--vocab', String(V)];
+
+/** Whether the PyTorch peer can run, and if not why (with what to install). */
+function peerAvailability(): { ok: true } | { ok: false; reason: string } {
+  if (args.peer === 'off') return { ok: false, reason: 'off (--peer off)' };
+  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (r.status === 0) return { ok: true };
+  const lines = (r.stderr ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const why = r.error?.message ?? [...lines].reverse().find((l) => /error/i.test(l)) ?? lines.pop() ?? `exit code ${r.status}`;
+  return { ok: false, reason: `skipped: ${PYTHON} cannot import torch (${why}); install it with \`${INSTALL_HINT}\`` };
+}
+
+function startPeer(): Driven {
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  // Either can slow OpenBLAS down when set for another machine.
+  delete env['OPENBLAS_CORETYPE'];
+  delete env['OPENBLAS_L2_SIZE'];
+  return new Driven('PyTorch peer', PYTHON, [PEER_SCRIPT, '--serve', '--threads', '1', '--warmup', String(WARMUP), ...shapeArgs], env);
+}
+
+function startSweepqChild(): Driven {
+  const argv = [...process.execArgv, fileURLToPath(import.meta.url), '--serve', '--backends', 'wasm', '--warmup', String(WARMUP), '--dropout', String(DROPOUT), ...shapeArgs];
+  return new Driven('sweepq child', process.execPath, argv, process.env);
+}
+
+interface PeerInfo {
+  torch: string;
+  threads: number;
+  blas: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
 interface Row {
   backend: string;
   stockSamplesPerSec: number;
@@ -131,11 +251,31 @@ interface Row {
   fractionOfMatmulPeak: number;
   stockMsPerStep: number;
   sweepqMsPerStep: number;
+  /** PyTorch's samples/s timed in the same rounds (absent when the peer is skipped). */
+  torchSamplesPerSec?: number;
+  torchMsPerStep?: number;
+  /** sweepq samples/s over PyTorch's, per core, side by side. */
+  sweepqVsTorch?: number;
   wasmFastPath?: string;
+  /** sweepq's own wasm matmul in the fused LSTM: `relaxed` (fused multiply-add), `simd`, or off with the reason. */
+  ownMatmul?: string;
   shape: { seqLen: number; batch: number; units: number; embedding: number; vocab: number; dropout: number };
 }
 
-async function benchBackend(prefer: Exclude<BackendPreference, 'auto'>): Promise<Row | undefined> {
+const modelParams = {
+  maxWords: V,
+  maxLen: T,
+  embeddingDim: E,
+  lstmUnits: H,
+  dropout: DROPOUT,
+  recurrentDropout: DROPOUT,
+  learningRate: 1e-3,
+  optimizer: 'adam' as const,
+  numClasses: 2,
+  seed: 1,
+};
+
+async function benchBackend(prefer: Exclude<BackendPreference, 'auto'>, peer: Driven | null): Promise<Row | undefined> {
   try {
     await initBackend({ prefer });
   } catch (err) {
@@ -143,21 +283,9 @@ async function benchBackend(prefer: Exclude<BackendPreference, 'auto'>): Promise
     return undefined;
   }
   const backend = tf.getBackend();
-  const params = {
-    maxWords: V,
-    maxLen: T,
-    embeddingDim: E,
-    lstmUnits: H,
-    dropout: DROPOUT,
-    recurrentDropout: DROPOUT,
-    learningRate: 1e-3,
-    optimizer: 'adam' as const,
-    numClasses: 2,
-    seed: 1,
-  };
   // The baseline is stock throughout: tf.layers.lstm and tfjs' dense Adam.
-  const stock = buildModel({ ...params, lstmImplementation: 'stock', embeddingOptimizer: 'dense' });
-  const fused = buildModel({ ...params, lstmImplementation: 'fused' });
+  const stock = buildModel({ ...modelParams, lstmImplementation: 'stock', embeddingOptimizer: 'dense' });
+  const fused = buildModel({ ...modelParams, lstmImplementation: 'fused' });
   const data = Array.from({ length: 4 }, (_, i) => batchData(i + 1));
   const step = async (model: tf.LayersModel, i: number, isStock: boolean): Promise<number> => {
     if (isStock) {
@@ -178,10 +306,12 @@ async function benchBackend(prefer: Exclude<BackendPreference, 'auto'>): Promise
   }
   const ts: number[] = [];
   const tf_: number[] = [];
+  const tp: number[] = [];
   const mm: number[] = [];
   for (let i = 0; i < STEPS; i++) {
     ts.push(await step(stock, i, true));
     tf_.push(await step(fused, i, false));
+    if (peer !== null) tp.push(...(await peer.steps(1)));
     mm.push(...matmulTimes(3));
   }
   registerFastKernels();
@@ -204,9 +334,17 @@ async function benchBackend(prefer: Exclude<BackendPreference, 'auto'>): Promise
     sweepqMsPerStep: round(median(tf_), 1),
     shape: { seqLen: T, batch: B, units: H, embedding: E, vocab: V, dropout: DROPOUT },
   };
+  if (tp.length > 0) {
+    const torchSps = (B * 1000) / median(tp);
+    row.torchSamplesPerSec = round(torchSps, 1);
+    row.torchMsPerStep = round(median(tp), 1);
+    row.sweepqVsTorch = round(fusedSps / torchSps, 2);
+  }
   if (backend === 'wasm') {
     const s = wasmFastPathStatus();
     row.wasmFastPath = s.ok ? 'on' : `off: ${s.reason}`;
+    const g = gemmStatus();
+    row.ownMatmul = g.ok ? g.kind! : `off: ${g.reason}`;
   }
   return row;
 }
@@ -216,34 +354,156 @@ function round(v: number, digits: number): number {
   return Math.round(v * f) / f;
 }
 
+/** `--serve`: sweepq's model alone on the first backend, driven like the PyTorch peer (the two-process children). */
+async function serve(): Promise<void> {
+  await initBackend({ prefer: backends[0] ?? 'wasm' });
+  const model = buildModel({ ...modelParams, lstmImplementation: 'fused' });
+  const data = Array.from({ length: 4 }, (_, i) => batchData(i + 1));
+  let n = 0;
+  const step = async (): Promise<number> => {
+    const d = data[n++ % data.length]!;
+    const t0 = performance.now();
+    await model.trainOnBatch(d.xs, d.ys);
+    return performance.now() - t0;
+  };
+  for (let i = 0; i < WARMUP; i++) await step();
+  const g = gemmStatus();
+  console.log(JSON.stringify({ ready: { backend: tf.getBackend(), ownMatmul: g.ok ? g.kind : `off: ${g.reason}` } }));
+  for await (const line of createInterface({ input: process.stdin })) {
+    const cmd = line.trim().split(/\s+/);
+    if (cmd[0] === 'quit' || cmd[0] === '') break;
+    const k = Number(cmd[1]);
+    if (cmd[0] !== 'steps' || !Number.isInteger(k) || k < 1) {
+      console.log(JSON.stringify({ error: `expected 'steps N' or 'quit', got ${JSON.stringify(line)}` }));
+      continue;
+    }
+    const ms: number[] = [];
+    for (let i = 0; i < k; i++) ms.push(await step());
+    console.log(JSON.stringify({ ms }));
+  }
+  model.dispose();
+}
+
+interface TwoProcess {
+  /** Samples/s per machine (both processes' medians added), sweepq on wasm, best of the rounds. */
+  sweepqSamplesPerSec: number;
+  torchSamplesPerSec: number;
+  sweepqVsTorch: number;
+  /** Every round's per-machine figure, in order (sweepq, PyTorch, sweepq, PyTorch). */
+  rounds: Array<{ tool: 'sweepq' | 'torch'; samplesPerSec: number }>;
+  steps: number;
+}
+
+/** Two processes of each tool at once, pairs alternating; null with a note when a child cannot run. */
+async function twoProcess(): Promise<TwoProcess> {
+  const rounds: TwoProcess['rounds'] = [];
+  for (let r = 0; r < 2; r++) {
+    for (const tool of ['sweepq', 'torch'] as const) {
+      const pair = [0, 1].map(() => (tool === 'sweepq' ? startSweepqChild() : startPeer()));
+      try {
+        await Promise.all(pair.map((p) => p.ready()));
+        const times = await Promise.all(pair.map((p) => p.steps(STEPS)));
+        rounds.push({ tool, samplesPerSec: round(times.reduce((acc, ms) => acc + (B * 1000) / median(ms), 0), 1) });
+      } finally {
+        for (const p of pair) p.close();
+      }
+    }
+  }
+  const best = (tool: 'sweepq' | 'torch'): number => Math.max(...rounds.filter((x) => x.tool === tool).map((x) => x.samplesPerSec));
+  const s = best('sweepq');
+  const t = best('torch');
+  return { sweepqSamplesPerSec: s, torchSamplesPerSec: t, sweepqVsTorch: round(s / t, 2), rounds, steps: STEPS };
+}
+
+if (args.serve) {
+  await serve();
+  process.exit(0);
+}
+
+// The machine's load (1-minute average) before and after: absolute rates mean little on a busy machine.
+const loadBefore = round(loadavg()[0]!, 2);
+const avail = peerAvailability();
+let peer: Driven | null = null;
+let peerInfo: PeerInfo | null = null;
+let peerNote = avail.ok ? '' : `PyTorch peer ${avail.reason}`;
+if (avail.ok) {
+  peer = startPeer();
+  try {
+    peerInfo = (await peer.ready()) as unknown as PeerInfo;
+    if (peerInfo.blas !== 'openblas') {
+      peerNote = `PyTorch peer runs on the ${peerInfo.blas} BLAS, not OpenBLAS: not a fair peer; install it with \`${INSTALL_HINT}\``;
+    }
+  } catch (err) {
+    peerNote = `PyTorch peer failed: ${err instanceof Error ? err.message : String(err)}`;
+    peer.close();
+    peer = null;
+  }
+}
+
 const rows: Row[] = [];
 for (const b of backends) {
-  const row = await benchBackend(b);
+  const row = await benchBackend(b, peer);
   if (row != null) {
     rows.push(row);
     if (!args.json) console.error(`${row.backend}: done`);
   }
 }
+peer?.close();
 
+let pair: TwoProcess | null = null;
+let pairNote = '';
+if (args['two-process'] === 'on' && backends.includes('wasm')) {
+  if (peer === null && peerInfo === null) pairNote = 'two-process row: skipped (no PyTorch peer)';
+  else {
+    try {
+      pair = await twoProcess();
+    } catch (err) {
+      pairNote = `two-process row failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+}
+
+const loadAverage = { before: loadBefore, after: round(loadavg()[0]!, 2) };
 if (args.json) {
   for (const r of rows) console.log(JSON.stringify(r));
+  console.log(
+    JSON.stringify({ node: process.version, loadAverage, peer: peerInfo ?? null, peerNote: peerNote || null, twoProcess: pair, twoProcessNote: pairNote || null }),
+  );
 } else {
   console.log(
     `seed shape: seq ${T}, batch ${B}, units ${H}, embedding ${E}, vocab ${V}, dropout ${DROPOUT}; ${(FLOP_PER_SAMPLE / 1e6).toFixed(1)} MFLOP/sample; ` +
-      `median of ${STEPS} steps after ${WARMUP} warm-up; tfjs ${tf.version.tfjs}`,
+      `median of ${STEPS} steps after ${WARMUP} warm-up; tfjs ${tf.version.tfjs}; node ${process.version}; ` +
+      `load average ${loadAverage.before} before, ${loadAverage.after} after` +
+      (peerInfo !== null ? `; PyTorch ${peerInfo.torch} (${peerInfo.blas}, ${peerInfo.threads} thread)` : ''),
   );
-  const header = ['backend', 'stock samples/s', 'sweepq samples/s', 'speedup', 'sweepq GFLOP/s', 'matmul peak GFLOP/s', 'fraction of peak'];
+  const header = ['backend', 'stock samples/s', 'sweepq samples/s', 'PyTorch samples/s', 'sweepq/stock', 'sweepq/PyTorch', 'sweepq GFLOP/s', 'backend matmul GFLOP/s', 'of backend matmul'];
   const table = rows.map((r) => [
-    r.backend + (r.wasmFastPath != null && r.wasmFastPath !== 'on' ? ' (fast path off)' : ''),
+    r.backend + (r.wasmFastPath != null && r.wasmFastPath !== 'on' ? ' (fast path off)' : '') + (r.ownMatmul != null ? ` (matmul: ${r.ownMatmul.split(':')[0]})` : ''),
     r.stockSamplesPerSec.toFixed(1),
     r.sweepqSamplesPerSec.toFixed(1),
+    r.torchSamplesPerSec?.toFixed(1) ?? '-',
     `${r.speedup.toFixed(2)}x`,
+    r.sweepqVsTorch != null ? `${r.sweepqVsTorch.toFixed(2)}x` : '-',
     r.sweepqGflops.toFixed(2),
     r.matmulPeakGflops.toFixed(2),
     `${(r.fractionOfMatmulPeak * 100).toFixed(1)}%`,
   ]);
+  if (pair !== null) {
+    table.push([
+      'wasm, 2 processes (per machine)',
+      '-',
+      pair.sweepqSamplesPerSec.toFixed(1),
+      pair.torchSamplesPerSec.toFixed(1),
+      '-',
+      `${pair.sweepqVsTorch.toFixed(2)}x`,
+      '-',
+      '-',
+      '-',
+    ]);
+  }
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(line(header));
   for (const r of table) console.log(line(r));
+  for (const note of [peerNote, pairNote]) if (note !== '') console.log(note);
 }

@@ -8,6 +8,7 @@ import { registerFastKernels, setFastPathWarningSink } from './fast-kernels.js';
 import { ModelError } from './errors.js';
 import { initLstmGates } from './lstm-gates.js';
 import { initWasmAdam } from './adam-wasm.js';
+import { initGemm } from './gemm-wasm.js';
 
 /** Names of the backends this package can run on; `tensorflow` is the backend name of `@tensorflow/tfjs-node`. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -143,6 +144,8 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   await initLstmGates();
   // Lazy Adam's in-place wasm kernel (used on the wasm backend only); never throws, the tfjs ops stay otherwise.
   await initWasmAdam();
+  // The fused LSTM's own wasm matmul (relaxed SIMD where available); never throws, tfjs' matmuls stay otherwise.
+  await initGemm();
   if (prefer === 'auto') {
     if (autoChoice != null && tf.getBackend() === autoChoice) return info(autoChoice);
     const skipped: string[] = [];

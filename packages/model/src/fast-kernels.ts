@@ -14,6 +14,7 @@ interface WasmBackendLike {
   makeOutput(shape: number[], dtype: 'float32' | 'int32'): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: object, force?: boolean): boolean;
+  incRef(dataId: object): void;
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
 }
 
@@ -48,7 +49,7 @@ export function wasmInternalsStatus(backend: unknown, version: string = tf.versi
   }
   const b = backend as Partial<Record<keyof WasmBackendLike, unknown>> | null | undefined;
   if (b == null) return { ok: false, reason: 'no wasm backend instance' };
-  for (const m of ['makeOutput', 'typedArrayFromHeap', 'disposeData'] as const) {
+  for (const m of ['makeOutput', 'typedArrayFromHeap', 'disposeData', 'incRef'] as const) {
     if (typeof b[m] !== 'function') return { ok: false, reason: `wasm backend has no ${m}() method` };
   }
   if (b.dataIdMap == null || typeof (b.dataIdMap as { get?: unknown }).get !== 'function') {
@@ -366,7 +367,22 @@ function batchMatMulKernel(args: { inputs: { a: TensorInfo; b: TensorInfo }; att
   }
 }
 
+/**
+ * Transpose whose permutation moves nothing (the embedding gradient transposes its [T·B, D] values and its
+ * [vocab, D] result with identity permutations) as a shared reference, like the stock Reshape, instead of the stock
+ * kernel's full copy (2.5 MB per seed-shape step for the result). Writers in place check the reference count first
+ * (`adam-wasm.ts` `writable`), as they must for reshapes already. Other permutations go to the stock kernel.
+ */
+function transposeKernel(args: { inputs: { x: TensorInfo }; attrs: { perm: number[] }; backend: unknown }): TensorInfo {
+  const { x } = args.inputs;
+  const { perm } = args.attrs;
+  if (x.dtype === 'string' || perm.length !== x.shape.length || perm.some((p, i) => p !== i)) return stockKernelFunc('Transpose')!(args as never);
+  (args.backend as WasmBackendLike).incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
 const FAST_WASM: Record<string, (args: never) => TensorInfo> = {
+  Transpose: transposeKernel as (args: never) => TensorInfo,
   Slice: sliceKernel as (args: never) => TensorInfo,
   GatherV2: gatherKernel as (args: never) => TensorInfo,
   BatchMatMul: batchMatMulKernel as (args: never) => TensorInfo,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { heapAccess, makeHeapStepMatmul, makeStepMatmul } from './fast-kernels.js';
+import { heapGemm, type Gemm } from './gemm-wasm.js';
 import { giveGateWorkspace, takeGateWorkspace, takeHeapGates, type HeapGates } from './lstm-gates.js';
 import { gemm, transposeInto, type RecurrentActivation } from './lstm-math.js';
 
@@ -30,11 +31,12 @@ export function fusedLstmProfile(reset = false): Record<string, { calls: number;
 }
 
 /** Where the last fused pass kept its work memory and ran its gate math (tests and benchmarks). */
-export type FusedLstmPath = 'heap' | 'wasm' | 'js';
+export type FusedLstmPath = 'heap-gemm' | 'heap' | 'wasm' | 'js';
 let lastPath: FusedLstmPath | undefined;
 
 /**
- * The path of the last forward pass: `heap` (wasm gate math over tensors on the tfjs wasm heap), `wasm` (wasm gate math
+ * The path of the last forward pass: `heap-gemm` (wasm gate math and sweepq's own wasm matmuls, all over tensors on the
+ * tfjs wasm heap), `heap` (the same with tfjs' matmuls), `wasm` (wasm gate math
  * in a memory of its own, with copies in and out), `js` (the JS loops); undefined before the first pass.
  */
 export function fusedLstmLastPath(): FusedLstmPath | undefined {
@@ -65,6 +67,11 @@ export interface FusedLstmOptions {
  * `[B, 4H] x [4H, H]` matmul; the weight and input gradients are three large matmuls over all steps at once
  * (`dW = Xᵀ·dZ`, `dU = Hᵀ·dZ`, `dX = dZ·Wᵀ`; on tensor backends the first two as `(dZᵀ·X)ᵀ` and `(dZᵀ·H)ᵀ`
  * from the transposed `dZᵀ` the backward steps write).
+ *
+ * On the wasm backend (fast paths on, D and H multiples of 4) every one of these products runs sweepq's own wasm matmul
+ * (`gemm-wasm.ts`, relaxed SIMD where available) over the tfjs heap: the input projection without the bias (the gate
+ * math adds it), each step's `h_{t-1}·U` added into `z[t]` in place, and `Xᵀ·dZ`, `Hᵀ·dZ` read from X, H and dZ as
+ * they are stored (no `dZᵀ`). Path taken: {@link fusedLstmLastPath}.
  */
 export function fusedLstmLastOutput(
   xtm: tf.Tensor3D,
@@ -106,9 +113,11 @@ export function fusedLstmLastOutput(
     // (about 0.4-0.6 GFLOP/s here) by about 5x.
     const jsMatmuls = tf.getBackend() === 'cpu';
     if (!jsMatmuls) {
-      const onHeap = heapPass(T, B, D, H, hard, imask, rmask, x2, W, U, b, save, t0);
+      // sweepq's own matmul needs its column counts (4H, and D and H for the gradients) to be multiples of 4.
+      const gemm = D % 4 === 0 && H % 4 === 0 ? heapGemm() : null;
+      const onHeap = heapPass(T, B, D, H, hard, imask, rmask, x2, W, U, b, save, t0, gemm);
       if (onHeap !== null) {
-        lastPath = 'heap';
+        lastPath = gemm !== null ? 'heap-gemm' : 'heap';
         return onHeap;
       }
     }
@@ -222,6 +231,13 @@ function recordingGradient(): boolean {
 const outstanding = new Set<{ ws: HeapGates; dispose(): void }>();
 const MAX_OUTSTANDING = 8;
 
+/** Free the memory of every recorded heap pass still waiting for its gradient (tests); returns how many there were. */
+export function releaseOutstandingPasses(): number {
+  const n = outstanding.size;
+  for (const e of [...outstanding]) e.dispose();
+  return n;
+}
+
 /**
  * The forward pass and gradient of {@link fusedLstmLastOutput} with all work memory on the tfjs wasm heap (see
  * `HeapGates`), or null when that path is not available (then nothing was allocated and the caller goes on).
@@ -240,10 +256,14 @@ function heapPass(
   b: tf.Tensor1D,
   save: (tensors: tf.Tensor[]) => void,
   t0: number,
+  gemm: Gemm | null,
 ): { value: tf.Tensor2D; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] } | null {
-  const z = tf.fused.matMul({ a: x2, b: W, bias: b });
-  const ws = takeHeapGates(T, B, H, z);
-  const mm = ws === null ? null : makeHeapStepMatmul(U, B, false);
+  const G = 4 * H;
+  // With the own matmul: z = x2·W without the bias, and step t adds h_{t-1}·U into z[t] itself; the gate math then adds
+  // the bias from a [B, 4H] tile (cheaper than writing it into all T·B rows of z first). Else tfjs' kernels.
+  const z = gemm !== null ? projectOnHeap(gemm, x2, W) : tf.fused.matMul({ a: x2, b: W, bias: b });
+  const ws = takeHeapGates(T, B, H, z, gemm === null);
+  const mm = ws === null ? null : gemm !== null ? ownStep(gemm, U, B, H, G) : makeHeapStepMatmul(U, B, false);
   if (ws === null || mm === null) {
     ws?.dispose();
     z.dispose();
@@ -251,20 +271,28 @@ function heapPass(
   }
   tf.keep(z);
   tf.keep(x2);
+  const biasTile = gemm !== null ? tf.keep(biasRows(b, B)) : null;
   const entry = {
     ws,
     dispose: (): void => {
       outstanding.delete(entry);
       ws.dispose();
-      tf.dispose([z, x2]);
+      tf.dispose(biasTile === null ? [z, x2] : [z, x2, biasTile]);
     },
   };
   const t1 = PROFILE ? performance.now() : 0;
   try {
     ws.begin(rmask);
     for (let t = 0; t < T; t++) {
+      if ('addInto' in mm) {
+        const m0 = PROFILE ? performance.now() : 0;
+        if (t > 0) mm.addInto(ws.hpAddr(t), ws.dzAddr(t));
+        if (PROFILE) addTime('fwd.stepMatmul', performance.now() - m0);
+        ws.forward(t, hard, heapAddr(biasTile!));
+        continue;
+      }
       if (t === 0) {
-        ws.forward(0, hard, 0);
+        ws.forward(0, hard, null);
         continue;
       }
       const m0 = PROFILE ? performance.now() : 0;
@@ -306,6 +334,7 @@ function heapPass(
     const [sW, sU] = saved as [tf.Tensor2D, tf.Tensor2D];
     try {
       ws.beginBackward(dy.dataSync() as Float32Array);
+      if (gemm !== null) return ownBackward(gemm, ws, [T, B, D], hard, x2, z as tf.Tensor2D, sW, sU, imask, g0);
       const back = makeHeapStepMatmul(sU, B, true);
       if (back === null) throw new Error('fused LSTM: the wasm fast path went away between the forward pass and its gradient');
       let dh: { info: TensorInfo; addr: number } | null = null;
@@ -328,12 +357,111 @@ function heapPass(
       if (PROFILE) addTime('bwd.recurrence', g1 - g0);
       const dbias = ws.dbias();
       // z now holds dZ.
-      return gradientMatmuls([T, B, D], z as tf.Tensor2D, ws.zt, x2, ws.hp, sW, imask, dbias, g1);
+      return gradientMatmuls([T, B, D], z as tf.Tensor2D, ws.zt!, x2, ws.hp, sW, imask, dbias, g1);
     } finally {
       entry.dispose();
     }
   };
   return { value, gradFunc };
+}
+
+/** Byte address of a tensor's data on the wasm backend's heap. */
+function heapAddr(t: tf.Tensor): number {
+  return (tf.backend() as unknown as HeapTensors).dataIdMap.get(t.dataId)!.memoryOffset;
+}
+
+/** What the own-matmul path needs from tfjs-backend-wasm's `BackendWasm` (4.22.0; see `fast-kernels.ts`). */
+interface HeapTensors {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+
+/** A new float tensor on the wasm heap, uninitialised (the caller writes every element). */
+function heapTensor(shape: number[]): tf.Tensor {
+  return tf.engine().makeTensorFromTensorInfo((tf.backend() as unknown as HeapTensors).makeOutput(shape, 'float32'));
+}
+
+/** The input projection `x2·W` (`[T·B, 4H]`, without the bias) with the own matmul, in a new heap tensor. */
+function projectOnHeap(gemm: Gemm, x2: tf.Tensor2D, W: tf.Tensor2D): tf.Tensor2D {
+  const [R, D] = x2.shape;
+  const G = W.shape[1];
+  const z = heapTensor([R, G]) as tf.Tensor2D;
+  gemm.nn(R, G, D, heapAddr(x2), 4 * D, heapAddr(W), 4 * G, heapAddr(z), 4 * G, false);
+  return z;
+}
+
+/** `[B, 4H]`: the bias in every row, written on the heap directly (tfjs-wasm's Tile took about 0.5 ms for this). */
+function biasRows(b: tf.Tensor1D, B: number): tf.Tensor2D {
+  const G = b.shape[0];
+  const bv = b.dataSync() as Float32Array;
+  // The view is taken after the allocation (a heap growth would detach an earlier one).
+  const t = heapTensor([B, G]) as tf.Tensor2D;
+  const v = (tf.backend() as unknown as HeapTensors).typedArrayFromHeap({ dataId: t.dataId, shape: t.shape, dtype: 'float32' });
+  for (let r = 0; r < B; r++) v.set(bv, r * G);
+  return t;
+}
+
+/** The forward recurrent product with the own matmul: `z[t] += h_{t-1} · U` in place (U `[H, 4H]`). */
+function ownStep(gemm: Gemm, U: tf.Tensor2D, B: number, H: number, G: number): { addInto(hpAddr: number, zAddr: number): void; dispose(): void } {
+  return {
+    addInto: (hpAddr, zAddr) => gemm.nn(B, G, H, hpAddr, 4 * H, heapAddr(U), 4 * G, zAddr, 4 * G, true),
+    dispose: () => {},
+  };
+}
+
+/**
+ * The gradient of a heap pass with the own matmul: per step the gate gradients and `dh_{t-1} = dZ[t] · Uᵀ` (written
+ * where the next backward step reads it), then `dX = dZ · Wᵀ`, `dW = Xᵀ · dZ` and `dU = Hᵀ · dZ` straight from the
+ * row-major operands (the transposed product reads X and the `h_{t-1}` sequence as they are; no `dZᵀ` needed).
+ */
+function ownBackward(
+  gemm: Gemm,
+  ws: HeapGates,
+  xShape: [number, number, number],
+  hard: boolean,
+  x2: tf.Tensor2D,
+  dZ: tf.Tensor2D,
+  W: tf.Tensor2D,
+  U: tf.Tensor2D,
+  imask: Float32Array | null,
+  g0: number,
+): tf.Tensor[] {
+  const [T, B, D] = xShape;
+  const H = U.shape[0];
+  const G = 4 * H;
+  const [UT, WT] = [tf.transpose(U), tf.transpose(W)];
+  try {
+    const ut = heapAddr(UT);
+    for (let t = T - 1; t >= 0; t--) {
+      ws.backward(t, hard, ws.dhAddr);
+      if (t > 0) {
+        const m0 = PROFILE ? performance.now() : 0;
+        gemm.nn(B, H, G, ws.dzAddr(t), 4 * G, ut, 4 * H, ws.dhAddr, 4 * H, false);
+        if (PROFILE) addTime('bwd.stepMatmul', performance.now() - m0);
+      }
+    }
+    const g1 = PROFILE ? performance.now() : 0;
+    if (PROFILE) addTime('bwd.recurrence', g1 - g0);
+    const dbias = tf.tensor1d(ws.dbias());
+    // Allocate every output first: an allocation may grow the heap (addresses stay valid, views do not).
+    let dX = heapTensor([T, B, D]) as tf.Tensor3D;
+    const dW = heapTensor([D, G]) as tf.Tensor2D;
+    const dU = heapTensor([H, G]) as tf.Tensor2D;
+    const dz = heapAddr(dZ);
+    gemm.nn(T * B, D, G, dz, 4 * G, heapAddr(WT), 4 * D, heapAddr(dX), 4 * D, false);
+    gemm.tn(D, G, T * B, heapAddr(x2), 4 * D, dz, 4 * G, heapAddr(dW), 4 * G, false);
+    gemm.tn(H, G, T * B, heapAddr(ws.hp), 4 * H, dz, 4 * G, heapAddr(dU), 4 * G, false);
+    if (imask !== null) {
+      const masked = tf.tidy(() => tf.mul(dX, tf.tensor3d(imask, [1, B, D])));
+      dX.dispose();
+      dX = masked as tf.Tensor3D;
+    }
+    if (PROFILE) addTime('bwd.weightMatmuls', performance.now() - g1);
+    return [dX, dW, dU, dbias];
+  } finally {
+    tf.dispose([UT, WT]);
+  }
 }
 
 /**

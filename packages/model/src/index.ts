@@ -31,11 +31,14 @@ export {
   fusedLstm,
   fusedLstmLastOutput,
   fusedLstmProfile,
+  fusedLstmLastPath,
   setFusedLstmProfiling,
   FUSED_LSTM_CLASS_NAME,
   type FusedLstmArgs,
   type FusedLstmOptions,
+  type FusedLstmPath,
 } from './fused-lstm.js';
+export { gemmStatus, type GemmKind } from './gemm-wasm.js';
 export {
   registerFastKernels,
   unregisterFastKernels,

@@ -23,6 +23,9 @@
  *     dbias (f64 [4H]) += column sums of dz (summed in f32 over the batch in `dbs`, which must be zero on entry and is
  *     left zero)
  *
+ *   bwdSigmoidNT / bwdHardNT: the same without the transposed copy (`dzt` and `tb` ignored), for callers whose weight
+ *     gradients read `dz` as it is (sweepq's own matmul, `gemm-wat.ts`)
+ *
  * The tanh is the clamped rational approximation of {@link tanhFast} (float32-level accuracy); σ(x) = ½ + ½·tanh(x/2).
  */
 import { TANH_CLAMP, TANH_P, TANH_Q } from './lstm-math.js';
@@ -64,9 +67,28 @@ const V128: Ops = {
   // pmin/pmax are single minps/maxps instructions; the IEEE min/max need a NaN fix-up sequence.
   min: (a, b) => `(f32x4.pmin ${a} ${b})`,
   max: (a, b) => `(f32x4.pmax ${a} ${b})`,
-  c: (x) => `(v128.const f32x4 ${lit(x)} ${lit(x)} ${lit(x)} ${lit(x)})`,
+  // A local set once per call (see rowLoopFunc): V8 materialises a v128.const with several instructions at every use,
+  // and the tanh alone uses a dozen constants; in the forward step that cost more than the arithmetic.
+  c: (x) => `(local.get $${v128Const(x)})`,
   inUnit: (x, v) => `(v128.and ${v} (v128.and (f32x4.gt ${x} ${V128.c(0)}) (f32x4.lt ${x} ${V128.c(1)})))`,
 };
+
+/** Names of the v128 constant locals (`$kc<n>`), by value. */
+const v128Consts = new Map<number, string>();
+function v128Const(x: number): string {
+  let name = v128Consts.get(x);
+  if (name == null) v128Consts.set(x, (name = `kc${v128Consts.size}`));
+  return name;
+}
+
+/** Declarations and initialisation of the constant locals that `text` reads. */
+function constLocals(text: string): { decls: string; init: string } {
+  const used = [...v128Consts].filter(([, name]) => text.includes(`$${name})`));
+  return {
+    decls: used.map(([, name]) => `(local $${name} v128)`).join(' '),
+    init: used.map(([x, name]) => `(local.set $${name} (v128.const f32x4 ${lit(x)} ${lit(x)} ${lit(x)} ${lit(x)}))`).join('\n    '),
+  };
+}
 
 const F32: Ops = {
   width: 4,
@@ -111,7 +133,12 @@ function gateTo(o: Ops, hard: boolean, dst: string, src: string): string {
 
 /**
  * Forward body for one element group at column byte offset `j` of row `b` (locals `pg`: row start in gate arrays
- * plus j, `ps`: row start in state arrays plus j).
+ * plus j, `ps`: row start in state arrays plus j), first half: the four gate activations and the new cell state.
+ *
+ * The forward step is two passes over the row (see {@link FWD_STATE}): done in one, each group's work was a single
+ * dependency chain of about 150 cycles (gate tanh, then c, then tanh(c)) longer than the out-of-order window could
+ * overlap with the next group's, so the step ran at latency, about 9x the backward step's time; split, the gates of
+ * consecutive groups and the tanh(c) of consecutive groups overlap.
  */
 function forwardBody(o: Ops, hard: boolean): string {
   const gate = (base: string, k: number): string => (k === 0 ? at(get(base), get('pg')) : at(get(base), get('pg'), get(`hb${k}`)));
@@ -126,18 +153,29 @@ function forwardBody(o: Ops, hard: boolean): string {
     gateTo(o, hard, 'go', get('zo')),
     tanhTo(o, 'gg', get('zg')),
     set('cv', o.add(o.mul(get('gf'), o.load(st('cp'))), o.mul(get('gi'), get('gg')))),
-    tanhTo(o, 'tv', get('cv')),
-    set('hv', o.mul(get('go'), get('tv'))),
     o.store(gate('a', 0), get('gi')),
     o.store(gate('a', 1), get('gf')),
     o.store(gate('a', 2), get('gg')),
     o.store(gate('a', 3), get('go')),
     o.store(st('c'), get('cv')),
+  ].join('\n');
+}
+
+/** Second half of the forward step (locals as in {@link forwardBody}): tanh(c), h = o·tanh(c) and the masked h. */
+function forwardStateBody(o: Ops): string {
+  const st = (base: string): string => at(get(base), get('ps'));
+  return [
+    set('go', o.load(at(get('a'), get('pg'), get('hb3')))),
+    tanhTo(o, 'tv', o.load(st('c'))),
+    set('hv', o.mul(get('go'), get('tv'))),
     o.store(st('tc'), get('tv')),
     o.store(st('h'), get('hv')),
     o.store(st('hp'), o.mul(get('hv'), o.load(st('mask')))),
   ].join('\n');
 }
+
+/** Name of the internal function running {@link forwardStateBody} over all rows; each forward export ends with it. */
+const FWD_STATE = 'fwdState';
 
 /** Backward body for one element group (locals as in {@link forwardBody}; `pj`: j alone, for `dbs`). */
 function backwardBody(o: Ops, hard: boolean): string {
@@ -177,7 +215,7 @@ function backwardBody(o: Ops, hard: boolean): string {
  * a time with the f32 body. `pg` = b·16H + j·4 and `ps` = b·4H + j·4 (bytes), `pj` = j·4. With a parameter `tb`,
  * the prologue also sets the byte strides `tb4` = 4·tb, `tb8` and `tb12` for the epilogue.
  */
-function rowLoopFunc(name: string, params: string[], body: (o: Ops) => string, epilogue = ''): string {
+function rowLoopFunc(name: string, params: string[], body: (o: Ops) => string, epilogue = '', exported = true): string {
   const transposed = params.includes('tb');
   const vLocals = ['zi', 'zf', 'zg', 'zo', 'gi', 'gf', 'gg', 'go', 'cv', 'tv', 'hv', 'v', 'x2'];
   const colLoop = (o: Ops, label: string): string => `
@@ -188,13 +226,18 @@ function rowLoopFunc(name: string, params: string[], body: (o: Ops) => string, e
       ${body(o)}
       ${set('pj', at(get('pj'), `(i32.const ${o.width})`))}
       (br $${label})))`;
+  const loops = `${colLoop(V128, 'vec')}
+      ${colLoop(F32, 'tail')}`;
+  const k = constLocals(loops + epilogue);
   return `
-  (func (export "${name}") ${params.map((p) => `(param $${p} i32)`).join(' ')}
+  (func ${exported ? `(export "${name}")` : `$${name}`} ${params.map((p) => `(param $${p} i32)`).join(' ')}
     (local $hb i32) (local $hb1 i32) (local $hb2 i32) (local $hb3 i32) (local $b i32)
     (local $rg i32) (local $rs i32) (local $pg i32) (local $ps i32) (local $pj i32)
     (local $pt i32) (local $tb4 i32) (local $tb8 i32) (local $tb12 i32)
     ${vLocals.map((n) => `(local $${n} v128)`).join(' ')}
     ${vLocals.map((n) => `(local $s_${n} f32)`).join(' ')}
+    ${k.decls}
+    ${k.init}
     ${set('hb', `(i32.shl ${get('H')} (i32.const 2))`)}
     ${set('hb1', get('hb'))}
     ${set('hb2', `(i32.shl ${get('hb')} (i32.const 1))`)}
@@ -213,8 +256,7 @@ function rowLoopFunc(name: string, params: string[], body: (o: Ops) => string, e
       ${set('rg', `(i32.mul ${get('b')} (i32.shl ${get('hb')} (i32.const 2)))`)}
       ${set('rs', `(i32.mul ${get('b')} ${get('hb')})`)}
       ${set('pj', '(i32.const 0)')}
-      ${colLoop(V128, 'vec')}
-      ${colLoop(F32, 'tail')}
+      ${loops}
       ${set('b', `(i32.add ${get('b')} (i32.const 1))`)}
       (br $rows)))
     ${epilogue}
@@ -294,15 +336,19 @@ const TRANSPOSE_DZ = `
       (br $tr)))`;
 
 const FWD_PARAMS = ['B', 'H', 'z', 'r', 'cp', 'a', 'c', 'tc', 'h', 'hp', 'mask'];
+const CALL_FWD_STATE = `(call $${FWD_STATE} ${FWD_PARAMS.map(get).join(' ')})`;
 const BWD_PARAMS = ['B', 'H', 'a', 'tc', 'cp', 'dh', 'mask', 'dc', 'dz', 'dbs', 'dbias', 'dzt', 'tb'];
 
 /** The whole module's text. */
 export function lstmGatesWat(): string {
   return `(module
   (import "env" "mem" (memory 1))
-  ${rowLoopFunc('fwdSigmoid', FWD_PARAMS, scalarized((o) => forwardBody(o, false)))}
-  ${rowLoopFunc('fwdHard', FWD_PARAMS, scalarized((o) => forwardBody(o, true)))}
+  ${rowLoopFunc(FWD_STATE, FWD_PARAMS, scalarized(forwardStateBody), '', false)}
+  ${rowLoopFunc('fwdSigmoid', FWD_PARAMS, scalarized((o) => forwardBody(o, false)), CALL_FWD_STATE)}
+  ${rowLoopFunc('fwdHard', FWD_PARAMS, scalarized((o) => forwardBody(o, true)), CALL_FWD_STATE)}
   ${rowLoopFunc('bwdSigmoid', BWD_PARAMS, scalarized((o) => backwardBody(o, false)), FLUSH_DBIAS + TRANSPOSE_DZ)}
   ${rowLoopFunc('bwdHard', BWD_PARAMS, scalarized((o) => backwardBody(o, true)), FLUSH_DBIAS + TRANSPOSE_DZ)}
+  ${rowLoopFunc('bwdSigmoidNT', BWD_PARAMS, scalarized((o) => backwardBody(o, false)), FLUSH_DBIAS)}
+  ${rowLoopFunc('bwdHardNT', BWD_PARAMS, scalarized((o) => backwardBody(o, true)), FLUSH_DBIAS)}
 )`;
 }

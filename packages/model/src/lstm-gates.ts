@@ -141,6 +141,8 @@ interface GateExports {
   fwdHard: StepFunc;
   bwdSigmoid: StepFunc;
   bwdHard: StepFunc;
+  bwdSigmoidNT: StepFunc;
+  bwdHardNT: StepFunc;
 }
 
 /**
@@ -345,8 +347,8 @@ export class HeapGates {
   readonly kind = 'heap';
   /** `h_{t-1}` fed to step t, `[T·B, H]` (block 0 zero, masked by the recurrent mask). */
   readonly hp: tf.Tensor2D;
-  /** `dZᵀ` `[4H, T·B]`, written by {@link backward}. */
-  readonly zt: tf.Tensor2D;
+  /** `dZᵀ` `[4H, T·B]`, written by {@link backward}; null when made without it (`transposed` false). */
+  readonly zt: tf.Tensor2D | null;
   private readonly aux: tf.Tensor1D;
   private readonly zB: number;
   private readonly hpB: number;
@@ -365,17 +367,18 @@ export class HeapGates {
     readonly B: number,
     readonly H: number,
     z: tf.Tensor,
+    private readonly transposed = true,
   ) {
     const G = 4 * H;
     const at = (t: tf.Tensor): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
     const make = (shape: number[]): tf.Tensor => tf.keep(tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, 'float32')));
     this.L = auxLayout(T, B, H);
     this.hp = make([T * B, H]) as tf.Tensor2D;
-    this.zt = make([G, T * B]) as tf.Tensor2D;
+    this.zt = transposed ? (make([G, T * B]) as tf.Tensor2D) : null;
     this.aux = make([this.L.total]) as tf.Tensor1D;
     this.zB = at(z);
     this.hpB = at(this.hp);
-    this.ztB = at(this.zt);
+    this.ztB = this.zt === null ? 0 : at(this.zt);
     const auxB = at(this.aux);
     this.auxE = Math.ceil(auxB / 16) * 4;
     const f = this.f32();
@@ -417,15 +420,18 @@ export class HeapGates {
     if (recurrentMask !== null) f.set(recurrentMask.subarray(0, B * H), this.auxE + this.L.mask);
   }
 
-  /** Forward step t with `h_{t-1} · U` at byte address `rAddr` (ignored for t = 0: zero state). */
-  forward(t: number, hard: boolean, rAddr: number): void {
+  /**
+   * Forward step t with the `[B, 4H]` term added to `z[t]` at byte address `rAddr`: `h_{t-1} · U`, or (when the caller
+   * has added that into `z[t]` itself) the bias in every row; null: zeros (t = 0 of a pass whose `z` has the bias).
+   */
+  forward(t: number, hard: boolean, rAddr: number | null): void {
     const { B, H, L, T } = this;
     const BH = B * H;
     (hard ? this.ex.fwdHard : this.ex.fwdSigmoid)(
       B,
       H,
       this.dzAddr(t),
-      t > 0 ? rAddr : this.aux4(L.zeros),
+      rAddr ?? this.aux4(L.zeros),
       t > 0 ? this.aux4(L.c + (t - 1) * BH) : this.aux4(L.zeros),
       this.aux4(L.a + t * 4 * BH),
       this.aux4(L.c + t * BH),
@@ -454,12 +460,13 @@ export class HeapGates {
 
   /**
    * Backward step t (descending from T - 1) with the gradient w.r.t. `h_t` at byte address `dhAddr`: writes `dZ[t]`
-   * over `z[t]` and its transpose into {@link zt}.
+   * over `z[t]` and (unless made without) its transpose into {@link zt}.
    */
   backward(t: number, hard: boolean, dhAddr: number): void {
     const { B, H, L, T } = this;
     const BH = B * H;
-    (hard ? this.ex.bwdHard : this.ex.bwdSigmoid)(
+    const ex = this.ex;
+    (this.transposed ? (hard ? ex.bwdHard : ex.bwdSigmoid) : hard ? ex.bwdHardNT : ex.bwdSigmoidNT)(
       B,
       H,
       this.aux4(L.a + t * 4 * BH),
@@ -485,7 +492,7 @@ export class HeapGates {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    tf.dispose([this.hp, this.zt, this.aux]);
+    tf.dispose(this.zt === null ? [this.hp, this.aux] : [this.hp, this.zt, this.aux]);
   }
 }
 
@@ -504,9 +511,10 @@ export function forceOwnMemoryGates(on: boolean): boolean {
  * A {@link HeapGates} for a pass of shape T, B, H over the input projection `z` (`[T·B, 4H]`, a tensor of the active
  * wasm backend that the caller owns and lets the gradient overwrite), or null when that path is unavailable: not the
  * wasm backend, its fast paths off (tfjs version, self-test), the gate module not compiled, a memory the module cannot
- * import (a threaded build's shared memory), or forced off.
+ * import (a threaded build's shared memory), or forced off. With `transposed` false the backward steps write no `dZᵀ`
+ * (its tensor is not made), for callers that read `dZ` as it is.
  */
-export function takeHeapGates(T: number, B: number, H: number, z: tf.Tensor): HeapGates | null {
+export function takeHeapGates(T: number, B: number, H: number, z: tf.Tensor, transposed = true): HeapGates | null {
   if (compiled == null || forceJs || forceOwnMemory || wasmApi == null || !wasmFastPathStatus().ok) return null;
   const backend = tf.backend() as unknown as HeapBackend;
   const memory = backend.wasm?.asm?.memory;
@@ -522,7 +530,7 @@ export function takeHeapGates(T: number, B: number, H: number, z: tf.Tensor): He
     heapInstances.set(memory, ex);
   }
   if (ex === null) return null;
-  return new HeapGates(ex, memory as WasmMemory, backend, T, B, H, z);
+  return new HeapGates(ex, memory as WasmMemory, backend, T, B, H, z, transposed);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

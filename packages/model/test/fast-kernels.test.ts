@@ -114,6 +114,28 @@ describe('replacement wasm kernels match the stock ones', () => {
     x.dispose();
   });
 
+  it('Transpose: identity permutations share the input (no copy), others via the stock kernel', () => {
+    const x = rand([4, 3, 2], 8);
+    for (const perm of [
+      [0, 1, 2],
+      [2, 0, 1],
+      [1, 0, 2],
+    ]) {
+      const r = both(() => tf.transpose(x, perm));
+      expect(r.fast).toEqual(r.stock);
+    }
+    const before = tf.memory().numDataBuffers;
+    const y = tf.transpose(x, [0, 1, 2]);
+    expect(y.dataId).toBe(x.dataId);
+    expect(tf.memory().numDataBuffers).toBe(before);
+    x.dispose();
+    // The shared data outlives the input's disposal.
+    expect(Array.from(y.dataSync())).toHaveLength(24);
+    const again = rand([4, 3, 2], 8);
+    expect(Array.from(y.dataSync())).toEqual(Array.from(again.dataSync()));
+    tf.dispose([y, again]);
+  });
+
   it('GatherV2 on axis 0 (embedding lookup), and other axes via the stock kernel', () => {
     const table = rand([50, 6], 4);
     const ids = tf.tensor2d(Int32Array.from({ length: 24 }, (_, i) => (i * 7) % 50), [4, 6], 'int32');

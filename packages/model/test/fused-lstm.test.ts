@@ -1,8 +1,10 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FusedLSTM, fusedLstm, initBackend, tf } from '../src/index.js';
 import { forcePublicWasmPath, setFastPathWarningSink } from '../src/fast-kernels.js';
 import { forceJsGateMath, forceOwnMemoryGates, giveGateWorkspace, initLstmGates, lstmGatesStatus, takeGateWorkspace } from '../src/lstm-gates.js';
-import { fusedLstmLastOutput, fusedLstmLastPath } from '../src/fused-lstm.js';
+import { fusedLstmLastOutput, fusedLstmLastPath, releaseOutstandingPasses } from '../src/fused-lstm.js';
+import { forceTfjsMatmuls, gemmStatus, initGemm } from '../src/gemm-wasm.js';
+import { enableRelaxedSimd } from './helpers.js';
 
 interface Shape {
   B: number;
@@ -17,7 +19,13 @@ const SHAPES: Shape[] = [
   { B: 1, T: 7, D: 3, H: 5 },
   { B: 4, T: 1, D: 5, H: 3 },
   { B: 2, T: 9, D: 6, H: 6 },
+  // D and H multiples of 4: the own wasm matmul's path (row tails: B·T not a multiple of 4; column tails: 4H = 16).
+  { B: 5, T: 3, D: 8, H: 4 },
+  { B: 3, T: 6, D: 4, H: 8 },
 ];
+
+/** Whether a shape takes the own wasm matmul on the wasm heap path (see `fused-lstm.ts`). */
+const gemmShape = (s: Shape): boolean => s.D % 4 === 0 && s.H % 4 === 0;
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -119,6 +127,7 @@ function referenceForward(layer: tf.layers.Layer, act: Act, masks: (x: tf.Tensor
 }
 
 beforeAll(async () => {
+  await enableRelaxedSimd();
   await initBackend({ prefer: 'wasm' });
 });
 
@@ -126,15 +135,34 @@ afterEach(() => {
   forcePublicWasmPath(false);
   forceJsGateMath(false);
   forceOwnMemoryGates(false);
+  forceTfjsMatmuls(false);
 });
 
+// `wasm`: the own wasm matmul's relaxed-SIMD edition where shapes allow; `wasm-plain-simd`: its plain-SIMD edition (the
+// fallback where relaxed SIMD is missing); `wasm-tfjs-matmuls`: tfjs' matmuls on the heap path (the own matmul off);
 // `wasm-js-gates`: the JS fallback of the gate math (lstm-gates.ts) instead of the wasm SIMD module;
 // `wasm-own-memory`: the wasm gate math in a memory of its own instead of on the tfjs heap.
-const expectedPath = { wasm: 'heap', cpu: 'wasm', 'wasm-public': 'wasm', 'wasm-js-gates': 'js', 'wasm-own-memory': 'wasm' } as const;
-for (const backend of ['wasm', 'cpu', 'wasm-public', 'wasm-js-gates', 'wasm-own-memory'] as const) {
+const expectedPath = {
+  wasm: 'heap',
+  'wasm-plain-simd': 'heap',
+  'wasm-tfjs-matmuls': 'heap',
+  cpu: 'wasm',
+  'wasm-public': 'wasm',
+  'wasm-js-gates': 'js',
+  'wasm-own-memory': 'wasm',
+} as const;
+const pathFor = (backend: keyof typeof expectedPath, shape: Shape): string =>
+  (backend === 'wasm' || backend === 'wasm-plain-simd') && gemmShape(shape) ? 'heap-gemm' : expectedPath[backend];
+for (const backend of ['wasm', 'wasm-plain-simd', 'wasm-tfjs-matmuls', 'cpu', 'wasm-public', 'wasm-js-gates', 'wasm-own-memory'] as const) {
   describe(`fused LSTM parity with tf.layers.lstm on ${backend}`, () => {
     beforeAll(async () => {
       await tf.setBackend(backend === 'cpu' ? 'cpu' : 'wasm');
+      await initGemm({ reinit: true, plainSimd: backend === 'wasm-plain-simd' });
+      if (backend === 'wasm') expect(gemmStatus()).toEqual({ ok: true, kind: 'relaxed' });
+      if (backend === 'wasm-plain-simd') expect(gemmStatus()).toEqual({ ok: true, kind: 'simd' });
+    });
+    afterAll(async () => {
+      await initGemm({ reinit: true });
     });
 
     const cases: Array<{ shape: Shape; act: Act; dropout: number; recurrentDropout: number }> = [];
@@ -143,6 +171,8 @@ for (const backend of ['wasm', 'cpu', 'wasm-public', 'wasm-js-gates', 'wasm-own-
     cases.push({ shape: SHAPES[0]!, act: 'sigmoid', dropout: 0.3, recurrentDropout: 0.4 });
     cases.push({ shape: SHAPES[1]!, act: 'hardSigmoid', dropout: 0.5, recurrentDropout: 0.2 });
     cases.push({ shape: SHAPES[2]!, act: 'sigmoid', dropout: 0.2, recurrentDropout: 0.3 });
+    cases.push({ shape: SHAPES[4]!, act: 'hardSigmoid', dropout: 0.3, recurrentDropout: 0.2 });
+    cases.push({ shape: SHAPES[5]!, act: 'sigmoid', dropout: 0.25, recurrentDropout: 0.5 });
 
     for (const c of cases) {
       const { B, T, D, H } = c.shape;
@@ -150,6 +180,7 @@ for (const backend of ['wasm', 'cpu', 'wasm-public', 'wasm-js-gates', 'wasm-own-
         if (backend === 'wasm-public') forcePublicWasmPath(true);
         if (backend === 'wasm-js-gates') forceJsGateMath(true);
         if (backend === 'wasm-own-memory') forceOwnMemoryGates(true);
+        if (backend === 'wasm-tfjs-matmuls') forceTfjsMatmuls(true);
         const opts = { units: H, act: c.act, dropout: c.dropout, recurrentDropout: c.recurrentDropout };
         const stock = tf.layers.lstm(layerArgs(opts));
         const fused = fusedLstm(layerArgs(opts));
@@ -165,7 +196,7 @@ for (const backend of ['wasm', 'cpu', 'wasm-public', 'wasm-js-gates', 'wasm-own-
         const before = tf.memory().numTensors;
         const s = run(stock, x, w, true, T === 1 ? referenceForward(stock, c.act, masks, c.dropout, c.recurrentDropout) : undefined);
         const f = run(fused, x, w, true);
-        expect(fusedLstmLastPath()).toBe(expectedPath[backend]);
+        expect(fusedLstmLastPath()).toBe(pathFor(backend, c.shape));
         expect(relErr(f.y, s.y)).toBeLessThan(1e-4);
         expect(f.grads).toHaveLength(4);
         f.grads.forEach((g, i) => expect(relErr(g, s.grads[i]!), `gradient ${i}`).toBeLessThan(1e-4));
@@ -186,11 +217,12 @@ for (const backend of ['wasm', 'cpu', 'wasm-public', 'wasm-js-gates', 'wasm-own-
       if (backend === 'wasm-public') forcePublicWasmPath(true);
       if (backend === 'wasm-js-gates') forceJsGateMath(true);
       if (backend === 'wasm-own-memory') forceOwnMemoryGates(true);
+      if (backend === 'wasm-tfjs-matmuls') forceTfjsMatmuls(true);
       const V = 20;
       const T = 6;
       const build = (impl: 'fused' | 'stock'): tf.Sequential => {
         const m = tf.sequential();
-        m.add(tf.layers.embedding({ inputDim: V, outputDim: 5, inputLength: T, embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed: 9 }) }));
+        m.add(tf.layers.embedding({ inputDim: V, outputDim: 8, inputLength: T, embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed: 9 }) }));
         const args = layerArgs({ units: 4, act: 'sigmoid', dropout: 0.25, recurrentDropout: 0.25 });
         m.add(impl === 'fused' ? fusedLstm(args) : tf.layers.lstm(args));
         m.add(tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }));
@@ -351,8 +383,14 @@ describe('fused LSTM work memory on the tfjs wasm heap', () => {
     await initLstmGates();
   });
 
-  it('is freed after inference, after the gradient, and (bounded) when a recorded pass never gets its gradient', () => {
-    const T = 5, B = 3, D = 4, H = 6;
+  for (const [D, H, path] of [
+    [4, 6, 'heap'],
+    [4, 8, 'heap-gemm'],
+  ] as const) {
+  it(`is freed after inference, after the gradient, and (bounded) when a recorded pass never gets its gradient (${path})`, () => {
+    const T = 5, B = 3;
+    // Passes an earlier case left waiting would be evicted below and make the tensor count drop.
+    releaseOutstandingPasses();
     const rand = lcg(77);
     const u = (n: number): Float32Array => Float32Array.from({ length: n }, () => rand() - 0.5);
     const x = tf.tensor3d(u(T * B * D), [T, B, D]);
@@ -362,7 +400,7 @@ describe('fused LSTM work memory on the tfjs wasm heap', () => {
     const before = tf.memory().numTensors;
 
     const y = fusedLstmLastOutput(x, W, U, b);
-    expect(fusedLstmLastPath()).toBe('heap');
+    expect(fusedLstmLastPath()).toBe(path);
     y.dispose();
     expect(tf.memory().numTensors).toBe(before);
 
@@ -391,4 +429,5 @@ describe('fused LSTM work memory on the tfjs wasm heap', () => {
     expect(plateau - withV).toBeLessThanOrEqual(8 * 5);
     tf.dispose([x, W, U, b, v]);
   });
+  }
 });
