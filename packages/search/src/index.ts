@@ -1,5 +1,6 @@
 export { SearchError, SearchErrorCode } from './errors.js';
-export { paramsKey } from './params-key.js';
+// paramsKey lives in @sweepq/spec (random search's extensions de-duplicate with it too); re-exported for callers here.
+export { paramsKey } from '@sweepq/spec';
 export { planAdaptive, resolveBayes } from './plan-adaptive.js';
 export type { AdaptivePlan } from './plan-adaptive.js';
 export { TpeSampler } from './tpe-sampler.js';

@@ -11,12 +11,12 @@ import {
   logUniformBounds,
   multiple,
   nearestMultiple,
+  paramsKey,
   quantizedRange,
   sampleParameter,
 } from '@sweepq/spec';
 import type { ParamValue, ParameterName, ParameterSpec, Rng, SweepSpec, TrialParams } from '@sweepq/spec';
 import { SearchError, SearchErrorCode } from './errors.js';
-import { paramsKey } from './params-key.js';
 import { JointParzen } from './joint-parzen.js';
 import type { JointDimension } from './joint-parzen.js';
 import { CategoricalParzen, NumericParzen } from './parzen.js';

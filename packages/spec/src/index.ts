@@ -57,3 +57,4 @@ export { createRng } from './prng.js';
 export type { Rng } from './prng.js';
 export { firstMultiple, lastMultiple, multiple } from './quantize.js';
 export { outsideSpace, parameterContains } from './space.js';
+export { paramsKey } from './params-key.js';

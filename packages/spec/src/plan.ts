@@ -3,6 +3,7 @@ import { SpecError } from './errors.js';
 import { gridCombinations } from './grid-search.js';
 import { DEFAULT_PARAMS, PARAMETER_NAMES } from './parameters.js';
 import type { TrialParams } from './parameters.js';
+import { paramsKey } from './params-key.js';
 import { randomCombination } from './random-search.js';
 import type { ParamValue, SweepSpec } from './types.js';
 import { MAX_TRIALS } from './validate.js';
@@ -43,8 +44,7 @@ const REDRAW_STRIDE = 10_000_019;
 
 /** The trial's parameters as they will run (conditions applied), as a comparable key. */
 function comboKey(spec: SweepSpec, combo: Readonly<Record<string, ParamValue>>): string {
-  const p = applyConditions(spec, toTrialParams(combo)) as unknown as Record<string, ParamValue>;
-  return JSON.stringify(PARAMETER_NAMES.map((n) => p[n]));
+  return paramsKey(applyConditions(spec, toTrialParams(combo)));
 }
 
 /**

@@ -1,5 +1,4 @@
-import { PARAMETER_NAMES } from '@sweepq/spec';
-import type { TrialParams } from '@sweepq/spec';
+import { PARAMETER_NAMES, type TrialParams } from './parameters.js';
 
 /**
  * Canonical text of a configuration, for de-duplication: every parameter in PARAMETER_NAMES order with its value
