@@ -1,10 +1,11 @@
-import { SweepState, TrialState, buildLeaderboard, leaderboardCsv, type TrialResult } from '@sweepq/results';
+import { SweepState, TrialState, buildLeaderboard, leaderboardCsv, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { ReportRefresher, writeBestModel } from '@sweepq/report';
 import type { Logger } from '@sweepq/runtime';
-import { parseSpec, planTrials, type TrialParams } from '@sweepq/spec';
+import { parseSpec, planTrials, type SweepSpec, type TrialParams } from '@sweepq/spec';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { emptyCounts, type SweepDoc, type TrialCounts } from './sweep-lifecycle.js';
 import type { TrialLifecycle } from './trial-lifecycle.js';
+import { trialFiles } from './records.js';
 
 /** A trial the sweep planned (or proposed). */
 export interface PlannedTrialRef {
@@ -100,25 +101,35 @@ export async function finalizeSweep(opts: FinalizeOptions): Promise<SweepSummary
 }
 
 /**
+ * The spec a sweep runs with: spec.yaml as submitted, with `run_cap` raised by `sweepq extend` (trials from the first
+ * extension's start never repeat a configuration). The coordinator plans from it; so does finishing a sweep here.
+ */
+export function effectiveSpec(spec: SweepSpec, record: Pick<SweepRecord, 'runCap' | 'extensions'>): SweepSpec {
+  const first = record.extensions?.[0];
+  return record.runCap !== undefined && first ? { ...spec, run_cap: record.runCap, no_repeats_from: first.from } : spec;
+}
+
+/**
  * The trials of a sweep as the bucket knows them, for finishing a sweep no coordinator follows: every trial with
  * params.json or result.json, plus (grid and random) every trial the spec plans.
  */
-export async function plannedFromBucket(store: ArtifactStore, sweepId: string): Promise<PlannedTrialRef[]> {
+export async function plannedFromBucket(store: ArtifactStore, record: SweepRecord): Promise<PlannedTrialRef[]> {
+  const { sweepId } = record;
   const byId = new Map<string, PlannedTrialRef>();
   const specText = await store.getText(layout.specYaml(sweepId));
   if (specText !== undefined) {
     try {
-      const spec = parseSpec(specText, { source: 'spec.yaml' });
+      const spec = effectiveSpec(parseSpec(specText, { source: 'spec.yaml' }), record);
       if (spec.method !== 'bayes') for (const t of planTrials(spec)) byId.set(t.trialId, t);
     } catch {
       // An invalid spec plans nothing; the trials in the bucket are still listed below.
     }
   }
-  for (const key of await store.list(layout.trialsPrefix(sweepId))) {
-    const m = /\/trials\/([a-z0-9-]+)\/(params|result)\.json$/.exec(key);
-    if (!m || byId.has(m[1]!)) continue;
-    const doc = await store.getJson<{ index?: number; params?: TrialParams }>(key);
-    if (doc && typeof doc.index === 'number' && doc.params) byId.set(m[1]!, { trialId: m[1]!, index: doc.index, params: doc.params });
+  for (const [trialId, files] of await trialFiles(store, sweepId)) {
+    const file = files.has('params.json') ? layout.params(sweepId, trialId) : files.has('result.json') ? layout.result(sweepId, trialId) : undefined;
+    if (file === undefined || byId.has(trialId)) continue;
+    const doc = await store.getJson<{ index?: number; params?: TrialParams }>(file);
+    if (doc && typeof doc.index === 'number' && doc.params) byId.set(trialId, { trialId, index: doc.index, params: doc.params });
   }
   return [...byId.values()].sort((a, b) => a.index - b.index);
 }

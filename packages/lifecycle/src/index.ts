@@ -1,7 +1,7 @@
-export { SweepLifecycle, SweepDoc, emptyCounts, type LifecycleDeps, type Liveness, type SweepOwner, type TrialCounts } from './sweep-lifecycle.js';
+export { SweepLifecycle, SweepDoc, emptyCounts, type LifecycleDeps, type Liveness, type StrandedSweep, type SweepOwner, type TrialCounts } from './sweep-lifecycle.js';
 export { TrialLifecycle, LockLostError, type JobLease, type TrialLifecycleDeps } from './trial-lifecycle.js';
-export { finalizeSweep, plannedFromBucket, type FinalizeOptions, type PlannedTrialRef, type SweepSummary } from './finalize.js';
+export { effectiveSpec, finalizeSweep, plannedFromBucket, type FinalizeOptions, type PlannedTrialRef, type SweepSummary } from './finalize.js';
 export { SWEEP_TRANSITIONS, SWEEP_TRANSITION_CAUSES, TRIAL_TRANSITIONS, assertSweepTransition, sweepTransitionTable } from './transitions.js';
-export { readSweepRecord, readTrialResult, readTrialResultAt, committedTrialIds, sweepRecordSchema, trialResultSchema } from './records.js';
+export { readSweepRecord, readTrialResult, readTrialResultAt, committedTrialIds, trialFiles, sweepRecordSchema, trialResultSchema } from './records.js';
 export { LifecycleError, LifecycleErrorCode } from './errors.js';
 export { rebuildRungs } from './rebuild-rungs.js';

@@ -3,6 +3,7 @@ import { redisKeys } from '@sweepq/queue';
 import { RungStore } from '@sweepq/search';
 import type { SweepSpec } from '@sweepq/spec';
 import { layout, type ArtifactStore } from '@sweepq/storage';
+import { trialFiles } from './records.js';
 
 /**
  * Early-termination state after Redis lost it: every trial's `metrics.jsonl` is replayed into the rung store, trial
@@ -21,9 +22,9 @@ export async function rebuildRungs(opts: {
   if (!spec.early_terminate) return 0;
   if ((await opts.redis.exists(redisKeys(opts.prefix).rungIndex(sweepId))) === 1) return 0;
   const rungs = new RungStore(opts.redis, opts.prefix, sweepId);
-  const trialIds = (await store.list(layout.trialsPrefix(sweepId)))
-    .map((k) => /\/trials\/([a-z0-9-]+)\/metrics\.jsonl$/.exec(k)?.[1])
-    .filter((t): t is string => t !== undefined)
+  const trialIds = [...(await trialFiles(store, sweepId))]
+    .filter(([, files]) => files.has('metrics.jsonl'))
+    .map(([trialId]) => trialId)
     .sort();
   let replayed = 0;
   for (const trialId of trialIds) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SweepState, TrialState, type SweepRecord, type TrialResult } from '@sweepq/results';
-import { layout, type ArtifactStore } from '@sweepq/storage';
+import { SAFE_ID, layout, type ArtifactStore } from '@sweepq/storage';
 import { LifecycleError, LifecycleErrorCode } from './errors.js';
 
 const counts = z.object({
@@ -18,7 +18,7 @@ const counts = z.object({
  * are checked, the rest (the resolved spec, dataset details) passes through.
  */
 export const sweepRecordSchema = z.looseObject({
-    sweepId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
+    sweepId: z.string().regex(SAFE_ID),
     state: z.enum(Object.values(SweepState) as [SweepState, ...SweepState[]]),
     submittedAt: z.string(),
     updatedAt: z.string(),
@@ -29,7 +29,7 @@ export const sweepRecordSchema = z.looseObject({
 /** `result.json` as read back: the fields the life cycle and the leaderboard rely on are checked. */
 export const trialResultSchema = z.looseObject({
     sweepId: z.string(),
-    trialId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
+    trialId: z.string().regex(SAFE_ID),
     index: z.number().int().min(0),
     state: z.enum(Object.values(TrialState) as [TrialState, ...TrialState[]]),
     params: z.record(z.string(), z.unknown()),
@@ -62,12 +62,22 @@ export async function readTrialResultAt(store: ArtifactStore, key: string): Prom
   return raw === undefined ? undefined : parsed<TrialResult>('trial result', store.uri(key), trialResultSchema, raw);
 }
 
+/** The files each trial of a sweep has in the bucket (`result.json`, `params.json`, `metrics.jsonl`, …), from one listing. */
+export async function trialFiles(store: ArtifactStore, sweepId: string): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>();
+  for (const key of await store.list(layout.trialsPrefix(sweepId))) {
+    const m = /\/trials\/([a-z0-9-]+)\/([^/]+)$/.exec(key);
+    if (!m) continue;
+    let files = out.get(m[1]!);
+    if (!files) out.set(m[1]!, (files = new Set()));
+    files.add(m[2]!);
+  }
+  return out;
+}
+
 /** Trial ids with a `result.json`, from one listing of the sweep's trials. */
 export async function committedTrialIds(store: ArtifactStore, sweepId: string): Promise<Set<string>> {
   const out = new Set<string>();
-  for (const key of await store.list(layout.trialsPrefix(sweepId))) {
-    const m = /\/trials\/([a-z0-9-]+)\/result\.json$/.exec(key);
-    if (m) out.add(m[1]!);
-  }
+  for (const [trialId, files] of await trialFiles(store, sweepId)) if (files.has('result.json')) out.add(trialId);
   return out;
 }

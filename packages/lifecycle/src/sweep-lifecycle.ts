@@ -10,13 +10,12 @@ import {
   sweepJobSchema,
   trialJobId,
 } from '@sweepq/queue';
-import type { TrialState} from '@sweepq/results';
-import { SweepState, isFinalSweepState, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { SweepState, isFinalSweepState, type SweepRecord, type TrialResult, type TrialState } from '@sweepq/results';
 import type { Logger } from '@sweepq/runtime';
-import { layout, type ArtifactStore } from '@sweepq/storage';
+import { SAFE_ID, layout, type ArtifactStore } from '@sweepq/storage';
 import { MAX_TRIALS, parseSpec } from '@sweepq/spec';
 import { LifecycleError, LifecycleErrorCode } from './errors.js';
-import { readSweepRecord, readTrialResultAt } from './records.js';
+import { committedTrialIds, readSweepRecord, readTrialResult } from './records.js';
 import { assertSweepTransition } from './transitions.js';
 
 /** Connections the life cycle needs. Every process (coordinator, worker, CLI) builds one. */
@@ -44,6 +43,14 @@ export interface SweepOwner {
   at: string;
 }
 
+/** A sweep that is not finished but has no live sweep job, as {@link SweepLifecycle.findStranded} finds it. */
+export interface StrandedSweep {
+  record: SweepRecord;
+  /** The sweep job's BullMQ state: `missing` (or `unknown`) when Redis lost it, `failed`, or `completed`. */
+  jobState: string;
+  failedReason?: string;
+}
+
 /** Live processes, from the connections BullMQ names in Redis (`CLIENT LIST`); null where Redis refuses to say. */
 export interface Liveness {
   coordinators: number | null;
@@ -51,6 +58,11 @@ export interface Liveness {
 }
 
 const now = () => new Date().toISOString();
+
+/** Whether the cancel flag of a sweep is set: the one read of it, for the coordinator's and the workers' polls. */
+export async function cancelRequested(redis: Redis, keys: ReturnType<typeof redisKeys>, sweepId: string): Promise<boolean> {
+  return (await redis.exists(keys.cancelled(sweepId))) === 1;
+}
 const CANCEL_TTL_SEC = 30 * 24 * 3600;
 /** A cancel with no coordinator waits this long for running trials to stop (they poll the flag every second). */
 const RUNNING_TRIALS_WAIT_MS = 15_000;
@@ -203,8 +215,8 @@ export class SweepLifecycle {
   // ---- cancel ----
 
   /** Whether `sweepq cancel` was asked for this sweep (workers and the coordinator poll it). */
-  async isCancelled(sweepId: string): Promise<boolean> {
-    return (await this.deps.redis.exists(this.keys.cancelled(sweepId))) === 1;
+  isCancelled(sweepId: string): Promise<boolean> {
+    return cancelRequested(this.deps.redis, this.keys, sweepId);
   }
 
   /**
@@ -283,10 +295,9 @@ export class SweepLifecycle {
         );
       }
     }
-    const keys = (await store.list(layout.trialsPrefix(sweepId))).filter((k) => /\/trials\/[a-z0-9-]+\/result\.json$/.test(k));
     const chosen: TrialResult[] = [];
-    for (const key of keys) {
-      const r = await readTrialResultAt(store, key);
+    for (const trialId of await committedTrialIds(store, sweepId)) {
+      const r = await readTrialResult(store, sweepId, trialId);
       if (!r || !states.has(r.state)) continue;
       // Check every trial before changing anything, so a refusal leaves the sweep as it was.
       const job = await trials.getJob(trialJobId(sweepId, r.trialId));
@@ -382,12 +393,12 @@ export class SweepLifecycle {
    * without its failure reaching the bucket). One listing of the active markers; markers of finished sweeps are
    * removed on the way.
    */
-  async findStranded(): Promise<{ sweepId: string; jobState: string }[]> {
+  async findStranded(): Promise<StrandedSweep[]> {
     const { store, sweeps } = this.deps;
-    const out: { sweepId: string; jobState: string }[] = [];
+    const out: StrandedSweep[] = [];
     for (const key of await store.list(layout.activePrefix())) {
       const sweepId = key.slice(layout.activePrefix().length);
-      if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(sweepId)) continue;
+      if (!SAFE_ID.test(sweepId)) continue;
       const record = await this.read(sweepId).catch(() => undefined);
       if (!record || isFinalSweepState(record.state)) {
         await store.deletePrefix(key).catch(() => undefined);
@@ -395,7 +406,9 @@ export class SweepLifecycle {
       }
       const job = await sweeps.getJob(sweepJobId(sweepId));
       const jobState = job ? await job.getState() : 'missing';
-      if (jobState === 'missing' || jobState === 'unknown' || jobState === 'failed' || jobState === 'completed') out.push({ sweepId, jobState });
+      if (jobState === 'missing' || jobState === 'unknown' || jobState === 'failed' || jobState === 'completed') {
+        out.push({ record, jobState, ...(job?.failedReason ? { failedReason: job.failedReason } : {}) });
+      }
     }
     return out;
   }

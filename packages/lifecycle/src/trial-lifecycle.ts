@@ -6,6 +6,7 @@ import type { Logger } from '@sweepq/runtime';
 import type { TrialParams } from '@sweepq/spec';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { readTrialResult } from './records.js';
+import { cancelRequested } from './sweep-lifecycle.js';
 
 /** What the trial side of the life cycle needs. */
 export interface TrialLifecycleDeps {
@@ -45,6 +46,11 @@ export class TrialLifecycle {
   constructor(deps: TrialLifecycleDeps) {
     this.#deps = deps;
     this.#keys = redisKeys(deps.prefix);
+  }
+
+  /** Whether the trial's sweep was cancelled (workers poll this between batches). */
+  sweepCancelled(sweepId: string): Promise<boolean> {
+    return cancelRequested(this.#deps.redis, this.#keys, sweepId);
   }
 
   /** Final states recorded so far, by trial id (one call; what the coordinator polls). */

@@ -138,7 +138,7 @@ describe('sweep life cycle', () => {
       trials: trialLife,
       doc,
       metric: { name: 'val_accuracy', goal: 'maximize' },
-      planned: await plannedFromBucket(store, 'run-1'),
+      planned: await plannedFromBucket(store, doc.record),
       cancelled: false,
     });
     expect(summary.state).toBe(SweepState.Completed);
@@ -169,7 +169,7 @@ describe('sweep life cycle', () => {
     await trialLife.commit(result('str-1', 't0000', 0, TrialState.Completed, 0.7), { jobId: undefined, token: undefined, attempt: 1 });
     // Redis loses the job (restart without data).
     await (await sweeps.getJob(sweepJobId('str-1')))!.remove();
-    expect((await life.findStranded()).map((s) => s.sweepId)).toContain('str-1');
+    expect((await life.findStranded()).map((s) => s.record.sweepId)).toContain('str-1');
     expect(await life.owner('str-1')).toBeUndefined();
     // Counts are read fresh from Redis: one committed trial, the rest queued.
     expect(await life.trialCounts('str-1', 2)).toMatchObject({ total: 2, completed: 1, queued: 1, running: 0 });
@@ -177,14 +177,14 @@ describe('sweep life cycle', () => {
     let finalized = 0;
     const r = await life.cancel('str-1', async (d) => {
       finalized += 1;
-      await finalizeSweep({ store, trials: trialLife, doc: d, metric: { name: 'val_accuracy', goal: 'maximize' }, planned: await plannedFromBucket(store, 'str-1'), cancelled: true });
+      await finalizeSweep({ store, trials: trialLife, doc: d, metric: { name: 'val_accuracy', goal: 'maximize' }, planned: await plannedFromBucket(store, d.record), cancelled: true });
     });
     expect(finalized).toBe(1);
     expect(r.state).toBe(SweepState.Cancelled);
     const t1 = await trialLife.result('str-1', 't0001');
     expect(t1?.state).toBe(TrialState.Cancelled);
     expect((await trialLife.result('str-1', 't0000'))?.state).toBe(TrialState.Completed);
-    expect((await life.findStranded()).map((s) => s.sweepId)).not.toContain('str-1');
+    expect((await life.findStranded()).map((s) => s.record.sweepId)).not.toContain('str-1');
 
     const { retried } = await life.retry('str-1', new Set([TrialState.Cancelled]));
     expect(retried).toEqual(['t0001']);

@@ -13,4 +13,3 @@ export {
 export { createWorkerConnection, connectProducer, redisAnswers, redactRedisUrl, RedisUnavailableError } from './connection.js';
 export { TRIAL_JOB_OPTIONS, SWEEP_JOB_OPTIONS } from './options.js';
 export { claimResult, ClaimOutcome } from './result-claim.js';
-export { markTrialDone, doneTrials, forgetTrials, isTrialDone, trialDoneState } from './trial-status.js';

@@ -26,8 +26,8 @@ export const redisKeys = (prefix: string = DEFAULT_PREFIX) => ({
   jobLock: (queue: QueueName, jobId: string) => `${prefix}:${queue}:${jobId}:lock`,
   /** The coordinator that owns a running sweep, with its last heartbeat (expires when it stops beating). */
   owner: (sweepId: string) => `${prefix}:sweepq:owner:${sweepId}`,
-  /** Present while the queue state of this Redis is known to be complete (absent after a restart with no data). */
-  epoch: () => `${prefix}:sweepq:epoch`,
+  /** Held by the coordinator running a recovery pass (one at a time; expires if it dies mid-pass). */
+  recoveryLock: () => `${prefix}:sweepq:recovery`,
   /** Set when a sweep is cancelled; workers and the coordinator watch it. */
   cancelled: (sweepId: string) => `${prefix}:sweepq:cancelled:${sweepId}`,
   /** Hash of trialId -> final state for a sweep's finished trials: what the coordinator polls. */

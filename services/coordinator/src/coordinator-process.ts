@@ -4,7 +4,7 @@ import { WaitingError, Queue, Worker, type Job } from 'bullmq';
 import { SweepLifecycle, TrialLifecycle } from '@sweepq/lifecycle';
 import { QueueName, createWorkerConnection, redactRedisUrl } from '@sweepq/queue';
 import { ShutdownManager, createLogger, readinessReasons, startOpsServer, storeSettings } from '@sweepq/runtime';
-import { createArtifactStore } from '@sweepq/storage';
+import { SAFE_ID, createArtifactStore } from '@sweepq/storage';
 import type { CoordinatorEnv } from './env.js';
 import { CoordinatorInterrupt, runSweep } from './sweep-runner.js';
 import { startRecovery } from './recovery.js';
@@ -96,7 +96,7 @@ export async function runCoordinatorProcess(env: CoordinatorEnv, hooks: Coordina
     log.warn({ sweepId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'sweep attempt failed');
     const final = job && (err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1));
     const sweepId = (job?.data as { sweepId?: unknown } | undefined)?.sweepId;
-    if (final && typeof sweepId === 'string' && /^[a-z0-9][a-z0-9-]{0,63}$/.test(sweepId)) {
+    if (final && typeof sweepId === 'string' && SAFE_ID.test(sweepId)) {
       void recordFailure(sweepId, `coordinator gave up after ${job.attemptsMade} attempt(s): ${err.message}`);
     }
   });

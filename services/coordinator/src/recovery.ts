@@ -24,18 +24,16 @@ const SUBMIT_GRACE_MS = 30_000;
  */
 export function startRecovery(opts: RecoveryOptions): { stop(): Promise<void>; runOnce(): Promise<number> } {
   const { lifecycle, redis, logger: log } = opts;
-  const lockKey = `${redisKeys(opts.prefix).epoch()}:recovery`;
+  const lockKey = redisKeys(opts.prefix).recoveryLock();
   const runOnce = async (): Promise<number> => {
     // One coordinator at a time; the lock expires on its own if this one dies mid-pass.
     if ((await redis.set(lockKey, String(process.pid), 'PX', Math.max(opts.everyMs, 10_000), 'NX')) !== 'OK') return 0;
     let acted = 0;
     try {
-      for (const { sweepId, jobState } of await lifecycle.findStranded()) {
-        const record = await lifecycle.read(sweepId);
-        if (!record) continue;
+      for (const { record, jobState, failedReason } of await lifecycle.findStranded()) {
+        const { sweepId } = record;
         if (jobState === 'failed') {
-          const job = await lifecycle.deps.sweeps.getJob(sweepId);
-          if (await lifecycle.fail(sweepId, `coordinator gave up: ${job?.failedReason ?? 'the sweep job failed'}`)) {
+          if (await lifecycle.fail(sweepId, `coordinator gave up: ${failedReason ?? 'the sweep job failed'}`)) {
             log.warn({ sweepId }, 'sweep job had failed for good; recorded the failure in sweep.json');
             acted += 1;
           }

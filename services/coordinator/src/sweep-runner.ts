@@ -15,6 +15,7 @@ import {
 import { SweepState, TrialState, type SweepRecord, type TrialResult } from '@sweepq/results';
 import {
   committedTrialIds,
+  effectiveSpec,
   emptyCounts,
   rebuildRungs,
   finalizeSweep,
@@ -105,8 +106,7 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
     throw err;
   }
   // `sweepq extend` raised run_cap (spec.yaml stays as submitted); new random trials never repeat earlier ones.
-  const firstExtension = doc.record.extensions?.[0];
-  if (doc.record.runCap !== undefined && firstExtension) spec = { ...spec, run_cap: doc.record.runCap, no_repeats_from: firstExtension.from };
+  spec = effectiveSpec(spec, doc.record);
 
   // Planned before: taken over from a dead coordinator, rebuilt after a Redis loss, or retried.
   const plannedBefore = doc.record.trials !== undefined;
@@ -181,17 +181,12 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
       // On cancel the CLI removed the queued jobs it saw; remove any added since (an enqueue racing the cancel), or,
       // when the target was reached, every queued trial of the sweep.
       swept = true;
-      for (const t of planned) {
-        if (states.get(t.trialId) !== 'queued' && states.get(t.trialId) !== TrialState.Cancelled) continue;
-        const j = await deps.trials.getJob(trialJobId(sweepId, t.trialId));
-        const st = j ? await j.getState() : 'unknown';
-        if (j && (st === 'waiting' || st === 'delayed' || st === 'prioritized')) await j.remove().catch(() => undefined);
-      }
+      await lifecycle.removeQueuedTrials(sweepId);
     }
-    await cacheResults(sweepId, states, resultCache, deps);
+    const justRead = await cacheResults(sweepId, states, resultCache, deps);
     if (targetReached === undefined && spec.metric.target !== undefined) {
-      for (const r of resultCache.values()) {
-        if (r && (r.state === TrialState.Completed || r.state === TrialState.Stopped) && metricTargetReached(spec.metric, r.metric.value)) {
+      for (const r of justRead) {
+        if ((r.state === TrialState.Completed || r.state === TrialState.Stopped) && metricTargetReached(spec.metric, r.metric.value)) {
           targetReached = `metric target reached: ${r.trialId} ${spec.metric.name} ${r.metric.value} ${spec.metric.goal === 'maximize' ? '>=' : '<='} ${spec.metric.target}`;
           log.info({ trialId: r.trialId, value: r.metric.value, target: spec.metric.target }, 'metric target reached; no new trials start');
           break;
@@ -279,7 +274,7 @@ function knownTrials(states: Map<string, TrialStatus>, cache: Map<string, TrialR
   return { results, running };
 }
 
-/** Read up to this many newly finished results per poll, 16 at a time, keeping polls short. */
+/** Read up to this many newly finished results per poll, 16 at a time, keeping polls short; returns those read. */
 const RESULTS_PER_POLL = 256;
 
 async function cacheResults(
@@ -287,25 +282,29 @@ async function cacheResults(
   states: Map<string, TrialStatus>,
   cache: Map<string, TrialResult | null>,
   deps: SweepRunnerDeps,
-): Promise<void> {
+): Promise<TrialResult[]> {
   if (deps.resultsInBucket === false) {
     for (const [trialId, st] of states) if (st !== 'queued' && st !== 'running') cache.set(trialId, null);
-    return;
+    return [];
   }
   const todo: string[] = [];
   for (const [trialId, st] of states) {
     if (st !== 'queued' && st !== 'running' && !cache.has(trialId)) todo.push(trialId);
     if (todo.length >= RESULTS_PER_POLL) break;
   }
+  const read: TrialResult[] = [];
   for (let i = 0; i < todo.length; i += 16) {
     await Promise.all(
       todo.slice(i, i + 16).map(async (trialId) => {
         // A final state is recorded only after its result.json is written; null marks "looked, none" so a
         // missing result is not asked for on every poll (finalize looks once more).
-        cache.set(trialId, (await deps.trialLifecycle.result(sweepId, trialId)) ?? null);
+        const r = (await deps.trialLifecycle.result(sweepId, trialId)) ?? null;
+        cache.set(trialId, r);
+        if (r) read.push(r);
       }),
     );
   }
+  return read;
 }
 
 /** Every this many polls the coordinator also asks BullMQ about every unfinished trial (jobs failed for good). */

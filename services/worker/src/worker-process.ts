@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WaitingError, Worker, type Job } from 'bullmq';
 import { initBackend } from '@sweepq/model';
 import { TrialLifecycle } from '@sweepq/lifecycle';
-import { QueueName, createWorkerConnection, redisKeys, redactRedisUrl } from '@sweepq/queue';
+import { QueueName, createWorkerConnection, redactRedisUrl } from '@sweepq/queue';
 import { ShutdownManager, createLogger, readinessReasons, startOpsServer, storeSettings } from '@sweepq/runtime';
 import { createArtifactStore, layout } from '@sweepq/storage';
 import { parseSpec, type SweepSpec } from '@sweepq/spec';
@@ -48,13 +48,12 @@ export async function runWorkerProcess(env: WorkerEnv, hooks: WorkerHooks = {}):
   const metrics = new WorkerMetrics({ backend, workerId });
   const connection = createWorkerConnection(env.REDIS_URL);
   connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  const keys = redisKeys(env.SWEEPQ_QUEUE_PREFIX);
   const trialLifecycle = new TrialLifecycle({ store, redis: connection, prefix: env.SWEEPQ_QUEUE_PREFIX, logger: log });
   const cancelCache = new Map<string, { at: number; value: boolean }>();
   const isCancelled = async (sweepId: string): Promise<boolean> => {
     const hit = cancelCache.get(sweepId);
     if (hit && Date.now() - hit.at < 1000) return hit.value;
-    const value = (await connection.exists(keys.cancelled(sweepId))) === 1;
+    const value = await trialLifecycle.sweepCancelled(sweepId);
     cancelCache.set(sweepId, { at: Date.now(), value });
     return value;
   };

@@ -9,7 +9,7 @@ import type { CliContext } from '../context.js';
  */
 export async function cancelSweep(ctx: CliContext, sweepId: string): Promise<{ removed: number; state: SweepState | 'cancelling' }> {
   return ctx.lifecycle.cancel(sweepId, async (doc) => {
-    const planned = await plannedFromBucket(ctx.store, sweepId);
+    const planned = await plannedFromBucket(ctx.store, doc.record);
     await finalizeSweep({
       store: ctx.store,
       trials: ctx.trialLifecycle,
