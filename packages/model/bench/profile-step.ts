@@ -75,16 +75,16 @@ if (process.env['SWEEPQ_KPROF'] === '1') {
 }
 
 if (process.env['SWEEPQ_PROFILE'] === '1') {
-  const { fusedLstmProfile, setFusedLstmProfiling } = await import('../src/fused-lstm.js');
-  setFusedLstmProfiling(true);
-  fusedLstmProfile(true);
+  const { profileTimes, setProfiling } = await import('@sweepq/kernels');
+  setProfiling(true);
+  profileTimes(true);
   const d = data[0]!;
   const n = 10;
   const t0 = performance.now();
   for (let i = 0; i < n; i++) await model.trainOnBatch(d.xs, d.ys);
   const stepMs = (performance.now() - t0) / n;
   console.log(`profiled steps: ${stepMs.toFixed(1)} ms/step`);
-  const parts = fusedLstmProfile(true);
+  const parts = profileTimes(true);
   for (const [k, e] of Object.entries(parts)) console.log(`${(e.ms / n).toFixed(2).padStart(7)} ms/step  ${k}`);
   // The top-level parts (the step matmuls are inside the recurrences); what is left is the rest of the model.
   const lstm = ['fwd.inputProjection', 'fwd.recurrence', 'bwd.recurrence', 'bwd.weightMatmuls'].reduce((a, k) => a + (parts[k]?.ms ?? 0), 0) / n;

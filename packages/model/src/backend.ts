@@ -1,14 +1,7 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_WASM_THREADS, initKernels, loadWasmBackend } from '@sweepq/kernels';
 import type { Logger } from '@sweepq/runtime';
-import { registerFastCpuKernels } from './cpu-kernels.js';
-import { registerEmbeddingKernels } from './embedding-kernels.js';
-import { registerFastKernels, setFastPathWarningSink } from './fast-kernels.js';
 import { ModelError } from './errors.js';
-import { initLstmGates } from './lstm-gates.js';
-import { initWasmAdam } from './adam-wasm.js';
-import { initGemm } from './gemm-wasm.js';
 
 /** Names of the backends this package can run on; `tensorflow` is the backend name of `@tensorflow/tfjs-node`. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -54,37 +47,13 @@ export interface BackendInfo {
 }
 
 /** Default wasm thread count: one single-threaded process per core (see {@link InitBackendOptions.wasmThreads}). */
-export const DEFAULT_WASM_THREADS = 1;
+export { DEFAULT_WASM_THREADS };
 
 const PREFERENCE_TO_BACKEND = { node: 'tensorflow', wasm: 'wasm', cpu: 'cpu' } as const;
 const AUTO_ORDER = ['node', 'wasm', 'cpu'] as const;
 
-let wasmLoaded: Promise<void> | undefined;
 let nodeLoaded: Promise<void> | undefined;
 let autoChoice: BackendName | undefined;
-
-/** Default location of the wasm binaries: `<tfjs-backend-wasm>/dist/`, resolved from this module. */
-function defaultWasmPaths(): string {
-  const require = createRequire(import.meta.url);
-  const pkgJson = require.resolve('@tensorflow/tfjs-backend-wasm/package.json');
-  return path.join(path.dirname(pkgJson), 'dist') + path.sep;
-}
-
-async function loadWasm(opts: InitBackendOptions): Promise<void> {
-  wasmLoaded ??= (async () => {
-    // Imported lazily: the module registers the wasm backend factory at a priority above cpu, so a static import
-    // would make wasm the default for every importer of this package even when it never calls initBackend.
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    wasm.setWasmPaths(opts.wasmPaths ?? defaultWasmPaths());
-    wasm.setThreadsCount(opts.wasmThreads ?? DEFAULT_WASM_THREADS);
-  })();
-  try {
-    await wasmLoaded;
-  } catch (err) {
-    wasmLoaded = undefined;
-    throw err;
-  }
-}
 
 async function loadNode(): Promise<void> {
   nodeLoaded ??= (async () => {
@@ -108,10 +77,7 @@ async function tryActivate(
   const name = PREFERENCE_TO_BACKEND[pref];
   try {
     if (pref === 'node') await loadNode();
-    if (pref === 'wasm') {
-      await loadWasm(opts);
-      registerFastKernels();
-    }
+    if (pref === 'wasm') await loadWasmBackend(opts);
     if (tf.findBackendFactory(name) == null) return { ok: false, reason: `backend '${name}' is not registered` };
     const ok = await tf.setBackend(name);
     if (!ok || tf.getBackend() !== name) return { ok: false, reason: `backend '${name}' failed to initialise` };
@@ -135,17 +101,9 @@ async function tryActivate(
  *   lists the reason and the backends that would work), or when no backend at all works.
  */
 export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
-  registerEmbeddingKernels();
-  registerFastCpuKernels();
   const prefer = opts.prefer ?? 'auto';
   const log = opts.logger;
-  if (log != null) setFastPathWarningSink((message) => log.warn(message));
-  // The fused LSTM's wasm SIMD gate math (any backend); never throws, falls back to JS with a warning.
-  await initLstmGates();
-  // Lazy Adam's in-place wasm kernel (used on the wasm backend only); never throws, the tfjs ops stay otherwise.
-  await initWasmAdam();
-  // The fused LSTM's own wasm matmul (relaxed SIMD where available); never throws, tfjs' matmuls stay otherwise.
-  await initGemm();
+  await initKernels(log == null ? undefined : (message) => log.warn(message));
   if (prefer === 'auto') {
     if (autoChoice != null && tf.getBackend() === autoChoice) return info(autoChoice);
     const skipped: string[] = [];

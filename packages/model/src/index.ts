@@ -1,6 +1,4 @@
 export { initBackend, type BackendName, type BackendPreference, type BackendInfo, type InitBackendOptions } from './backend.js';
-export { registerEmbeddingKernels } from './embedding-kernels.js';
-export { registerFastCpuKernels, unregisterFastCpuKernels } from './cpu-kernels.js';
 export { buildModel, makeOptimizer, modelParamsFromTrial, makeLazyAdam, embeddingVariableNames, type ModelParams } from './model.js';
 export { LazyAdamOptimizer, LAZY_CONFIG_KEY } from './lazy-adam.js';
 export { FastDropout, fastDropout, FAST_DROPOUT_CLASS_NAME } from './fast-dropout.js';
@@ -26,26 +24,23 @@ export {
   type OptimizerState,
 } from './serialization.js';
 export { DivergedError, ModelError } from './errors.js';
+export { FusedLSTM, fusedLstm, FUSED_LSTM_CLASS_NAME, type FusedLstmArgs } from './fused-lstm-layer.js';
 export {
-  FusedLSTM,
-  fusedLstm,
+  registerEmbeddingKernels,
+  registerFastCpuKernels,
+  unregisterFastCpuKernels,
   fusedLstmLastOutput,
-  fusedLstmProfile,
   fusedLstmLastPath,
-  setFusedLstmProfiling,
-  FUSED_LSTM_CLASS_NAME,
-  type FusedLstmArgs,
-  type FusedLstmOptions,
-  type FusedLstmPath,
-} from './fused-lstm.js';
-export { gemmStatus, type GemmKind } from './gemm-wasm.js';
-export {
+  gemmStatus,
   registerFastKernels,
   unregisterFastKernels,
   fastKernelsRegistered,
   wasmFastPathStatus,
   wasmInternalsStatus,
   PINNED_TFJS_VERSION,
+  type FusedLstmOptions,
+  type FusedLstmPath,
+  type GemmKind,
   type InternalsStatus,
-} from './fast-kernels.js';
+} from '@sweepq/kernels';
 export * as tf from '@tensorflow/tfjs';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { wasmAdam, type AdamConstants, type WasmAdam } from './adam-wasm.js';
+import { wasmAdam, type AdamConstants, type WasmAdam } from '@sweepq/kernels';
 
 /** The fields of tfjs' `AdamOptimizer` this subclass reads (private or protected in the typings, plain JS fields). */
 interface AdamInternals {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from './errors.js';
 import { FAST_DROPOUT_CLASS_NAME } from './fast-dropout.js';
-import { FUSED_LSTM_CLASS_NAME } from './fused-lstm.js';
+import { FUSED_LSTM_CLASS_NAME } from './fused-lstm-layer.js';
 import { LAZY_CONFIG_KEY } from './lazy-adam.js';
 import { makeLazyAdam } from './model.js';
 

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FusedLSTM, fusedLstm, initBackend, tf } from '../src/index.js';
-import { forcePublicWasmPath, setFastPathWarningSink } from '../src/fast-kernels.js';
-import { forceJsGateMath, forceOwnMemoryGates, giveGateWorkspace, initLstmGates, lstmGatesStatus, takeGateWorkspace } from '../src/lstm-gates.js';
-import { fusedLstmLastOutput, fusedLstmLastPath, releaseOutstandingPasses } from '../src/fused-lstm.js';
-import { forceTfjsMatmuls, gemmStatus, initGemm } from '../src/gemm-wasm.js';
+import { forcePublicWasmPath, setFastPathWarningSink } from '@sweepq/kernels';
+import { forceJsGateMath, forceOwnMemoryGates, giveGateWorkspace, initLstmGates, lstmGatesStatus, takeGateWorkspace } from '@sweepq/kernels';
+import { fusedLstmLastOutput, fusedLstmLastPath, releaseOutstandingPasses } from '@sweepq/kernels';
+import { forceTfjsMatmuls, gemmStatus, initGemm } from '@sweepq/kernels';
 import { enableRelaxedSimd } from './helpers.js';
 
 interface Shape {

@@ -32,12 +32,4 @@ export function separable(n: number, maxLen: number, vocab: number, seed: number
   return { x, y, n, maxLen };
 }
 
-/**
- * Turn on relaxed SIMD in this process's V8 where it is behind a flag (Node 20; on by default from Node 22), so that
- * the tests reach the relaxed-SIMD edition of the own matmul as well as the plain one. Call before anything compiles.
- */
-export async function enableRelaxedSimd(): Promise<void> {
-  if (Number(process.versions.node.split('.')[0]) >= 22) return;
-  const v8 = await import('node:v8');
-  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-}
+export { enableRelaxedSimd } from '../../kernels/test/helpers.js';

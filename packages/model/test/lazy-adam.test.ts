@@ -12,8 +12,8 @@ import {
   tf,
   trainModel,
 } from '../src/index.js';
-import { wasmAdam, wasmAdamStatus } from '../src/adam-wasm.js';
-import { forcePublicWasmPath } from '../src/fast-kernels.js';
+import { wasmAdam, wasmAdamStatus } from '@sweepq/kernels';
+import { forcePublicWasmPath } from '@sweepq/kernels';
 import { TINY, separable } from './helpers.js';
 
 const ROWS = 7;

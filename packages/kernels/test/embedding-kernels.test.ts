@@ -1,6 +1,8 @@
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from './helpers.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { initBackend, registerEmbeddingKernels, tf } from '../src/index.js';
+import { registerEmbeddingKernels } from '../src/index.js';
 import { stockKernel } from '../src/embedding-kernels.js';
 
 interface Case {
@@ -65,8 +67,8 @@ function ours(c: Case): { values: Float32Array; shape: number[]; dtype: string }
 describe('UnsortedSegmentSum scatter-add kernel', () => {
   beforeAll(async () => {
     // Loads and registers the wasm backend, then leaves cpu active.
-    await initBackend({ prefer: 'wasm' });
-    await initBackend({ prefer: 'cpu' });
+    await useBackend('wasm');
+    await useBackend('cpu');
   });
 
   it('replaces the stock cpu kernel once and keeps it', () => {

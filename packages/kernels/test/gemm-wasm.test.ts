@@ -1,8 +1,9 @@
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf } from '../src/index.js';
+
 import { setFastPathWarningSink } from '../src/fast-kernels.js';
 import { forceTfjsMatmuls, gemmStatus, heapGemm, initGemm, relaxedSimdSupported, type Gemm } from '../src/gemm-wasm.js';
-import { enableRelaxedSimd } from './helpers.js';
+import { enableRelaxedSimd, useBackend } from './helpers.js';
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -56,7 +57,7 @@ const SHAPES: Array<[string, number, number, number, boolean]> = [
 describe('own wasm matmul', () => {
   beforeAll(async () => {
     await enableRelaxedSimd();
-    await initBackend({ prefer: 'wasm' });
+    await useBackend('wasm');
   });
   afterAll(async () => {
     forceTfjsMatmuls(false);

@@ -4,31 +4,7 @@ import { heapAccess, makeHeapStepMatmul, makeStepMatmul } from './fast-kernels.j
 import { heapGemm, type Gemm } from './gemm-wasm.js';
 import { giveGateWorkspace, takeGateWorkspace, takeHeapGates, type HeapGates } from './lstm-gates.js';
 import { gemm, transposeInto, type RecurrentActivation } from './lstm-math.js';
-
-/** Whether the parts of the fused LSTM are timed (see {@link setFusedLstmProfiling}); off by default. */
-let PROFILE = false;
-
-/** Turn timing of the fused LSTM's parts on or off (benchmarks; `bench/profile-step.ts` maps `SWEEPQ_PROFILE=1`). */
-export function setFusedLstmProfiling(on: boolean): void {
-  PROFILE = on;
-}
-const profileTimes = new Map<string, { calls: number; ms: number }>();
-function addTime(label: string, ms: number): void {
-  const e = profileTimes.get(label) ?? { calls: 0, ms: 0 };
-  e.calls++;
-  e.ms += ms;
-  profileTimes.set(label, e);
-}
-
-/**
- * Accumulated times of the fused LSTM's parts since the last reset (only while {@link setFusedLstmProfiling} is on;
- * empty otherwise). The weight-matmul figure forces the results (a sync) so that it is meaningful.
- */
-export function fusedLstmProfile(reset = false): Record<string, { calls: number; ms: number }> {
-  const out = Object.fromEntries(profileTimes);
-  if (reset) profileTimes.clear();
-  return out;
-}
+import { mark, profiling, record } from './profile.js';
 
 /** Where the last fused pass kept its work memory and ran its gate math (tests and benchmarks). */
 export type FusedLstmPath = 'heap-gemm' | 'heap' | 'wasm' | 'js';
@@ -96,7 +72,7 @@ export function fusedLstmLastOutput(
   const op = tf.customGrad((...args: unknown[]) => {
     const [x, W, U, b] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
     const save = args[4] as (tensors: tf.Tensor[]) => void;
-    const t0 = PROFILE ? performance.now() : 0;
+    const t0 = mark();
     let x2 = tf.reshape(x, [T * B, D]) as tf.Tensor2D;
     if (imask !== null) {
       // Row r = t·B + b of x2 is masked with row b of the mask.
@@ -115,7 +91,7 @@ export function fusedLstmLastOutput(
     if (!jsMatmuls) {
       // sweepq's own matmul needs its column counts (4H, and D and H for the gradients) to be multiples of 4.
       const gemm = D % 4 === 0 && H % 4 === 0 ? heapGemm() : null;
-      const onHeap = heapPass(T, B, D, H, hard, imask, rmask, x2, W, U, b, save, t0, gemm);
+      const onHeap = heapPass(T, B, D, H, hard, imask, rmask, x2, W, U, b, save, gemm);
       if (onHeap !== null) {
         lastPath = gemm !== null ? 'heap-gemm' : 'heap';
         return onHeap;
@@ -138,15 +114,16 @@ export function fusedLstmLastOutput(
       zView.set(heap != null ? heap.view(zT) : (zT.dataSync() as Float32Array));
       zT.dispose();
     }
-    const t1 = PROFILE ? performance.now() : 0;
+    record('fwd.inputProjection', t0);
+    const t1 = mark();
     ws.begin(rmask);
     const mm = makeStepMatmul(U, B, false);
     try {
       for (let t = 0; t < T; t++) {
         if (t > 0) {
-          const m0 = PROFILE ? performance.now() : 0;
+          const m0 = mark();
           mm.run(buf, ws.hpOff + t * B * H, ws.r);
-          if (PROFILE) addTime('fwd.stepMatmul', performance.now() - m0);
+          record('fwd.stepMatmul', m0);
         }
         ws.forward(t, hard);
       }
@@ -155,16 +132,12 @@ export function fusedLstmLastOutput(
     }
     save([x2, W, U]);
     const value = tf.tensor2d(ws.h.slice(), [B, H]);
-    if (PROFILE) {
-      const t2 = performance.now();
-      addTime('fwd.inputProjection', t1 - t0);
-      addTime('fwd.recurrence', t2 - t1);
-    }
+    record('fwd.recurrence', t1);
     let released = false;
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       if (released) throw new Error('fused LSTM: the gradient of one forward pass can be taken only once');
       released = true;
-      const g0 = PROFILE ? performance.now() : 0;
+      const g0 = mark();
       const [sx2, sW, sU] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
       try {
         ws.beginBackward(dy.dataSync() as Float32Array);
@@ -173,16 +146,16 @@ export function fusedLstmLastOutput(
           for (let t = T - 1; t >= 0; t--) {
             ws.backward(t, hard);
             if (t > 0) {
-              const m0 = PROFILE ? performance.now() : 0;
+              const m0 = mark();
               back.run(buf, ws.zOff + t * B * G, ws.dh);
-              if (PROFILE) addTime('bwd.stepMatmul', performance.now() - m0);
+              record('bwd.stepMatmul', m0);
             }
           }
         } finally {
           back.dispose();
         }
-        const g1 = PROFILE ? performance.now() : 0;
-        if (PROFILE) addTime('bwd.recurrence', g1 - g0);
+        record('bwd.recurrence', g0);
+        const g1 = mark();
         const dZ = buf.subarray(ws.zOff, ws.zOff + T * B * G);
         const HP = buf.subarray(ws.hpOff, ws.hpOff + T * B * H);
         const dbias = ws.dbias();
@@ -195,7 +168,7 @@ export function fusedLstmLastOutput(
           gemm(transposeInto(sx2.dataSync() as Float32Array, 0, T * B, D), 0, D, T * B, dZ, G, dW);
           const dU = new Float32Array(H * G);
           gemm(transposeInto(HP, 0, T * B, H), 0, H, T * B, dZ, G, dU);
-          if (PROFILE) addTime('bwd.weightMatmuls', performance.now() - g1);
+          record('bwd.weightMatmuls', g1);
           return [tf.tensor3d(dX, [T, B, D]), tf.tensor2d(dW, [D, G]), tf.tensor2d(dU, [H, G]), tf.tensor1d(dbias)];
         }
         // The wasm backend copies new tensors' values onto its heap; other backends may keep the array itself.
@@ -205,7 +178,7 @@ export function fusedLstmLastOutput(
           tf.tensor2d(own(buf.subarray(ws.ztOff, ws.ztOff + G * T * B)), [G, T * B]),
           tf.tensor2d(own(HP), [T * B, H]),
         ];
-        const res = gradientMatmuls([T, B, D], dZt, dZT, sx2, hp, sW, imask, dbias, g1);
+        const res = gradientMatmuls([T, B, D], dZt, dZT, sx2, hp, sW, imask, dbias);
         tf.dispose([dZt, dZT, hp]);
         return res;
       } finally {
@@ -255,9 +228,9 @@ function heapPass(
   U: tf.Tensor2D,
   b: tf.Tensor1D,
   save: (tensors: tf.Tensor[]) => void,
-  t0: number,
   gemm: Gemm | null,
 ): { value: tf.Tensor2D; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] } | null {
+  const t0 = mark();
   const G = 4 * H;
   // With the own matmul: z = x2·W without the bias, and step t adds h_{t-1}·U into z[t] itself; the gate math then adds
   // the bias from a [B, 4H] tile (cheaper than writing it into all T·B rows of z first). Else tfjs' kernels.
@@ -280,14 +253,15 @@ function heapPass(
       tf.dispose(biasTile === null ? [z, x2] : [z, x2, biasTile]);
     },
   };
-  const t1 = PROFILE ? performance.now() : 0;
+  record('fwd.inputProjection', t0);
+  const t1 = mark();
   try {
     ws.begin(rmask);
     for (let t = 0; t < T; t++) {
       if ('addInto' in mm) {
-        const m0 = PROFILE ? performance.now() : 0;
+        const m0 = mark();
         if (t > 0) mm.addInto(ws.hpAddr(t), ws.dzAddr(t));
-        if (PROFILE) addTime('fwd.stepMatmul', performance.now() - m0);
+        record('fwd.stepMatmul', m0);
         ws.forward(t, hard, heapAddr(biasTile!));
         continue;
       }
@@ -295,9 +269,9 @@ function heapPass(
         ws.forward(0, hard, null);
         continue;
       }
-      const m0 = PROFILE ? performance.now() : 0;
+      const m0 = mark();
       const r = mm.runOnHeap(ws.hpAddr(t));
-      if (PROFILE) addTime('fwd.stepMatmul', performance.now() - m0);
+      record('fwd.stepMatmul', m0);
       ws.forward(t, hard, r.addr);
       mm.release(r.info);
     }
@@ -308,11 +282,7 @@ function heapPass(
     mm.dispose();
   }
   const value = tf.tensor2d(ws.lastH(), [B, H]);
-  if (PROFILE) {
-    const t2 = performance.now();
-    addTime('fwd.inputProjection', t1 - t0);
-    addTime('fwd.recurrence', t2 - t1);
-  }
+  record('fwd.recurrence', t1);
   if (!recordingGradient()) {
     // Inference: no gradient will come for this pass.
     entry.dispose();
@@ -330,11 +300,11 @@ function heapPass(
   const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
     if (released || !outstanding.has(entry)) throw new Error('fused LSTM: the gradient of one forward pass can be taken only once');
     released = true;
-    const g0 = PROFILE ? performance.now() : 0;
+    const g0 = mark();
     const [sW, sU] = saved as [tf.Tensor2D, tf.Tensor2D];
     try {
       ws.beginBackward(dy.dataSync() as Float32Array);
-      if (gemm !== null) return ownBackward(gemm, ws, [T, B, D], hard, x2, z as tf.Tensor2D, sW, sU, imask, g0);
+      if (gemm !== null) return ownBackward(gemm, ws, [T, B, D], hard, x2, z as tf.Tensor2D, sW, sU, imask);
       const back = makeHeapStepMatmul(sU, B, true);
       if (back === null) throw new Error('fused LSTM: the wasm fast path went away between the forward pass and its gradient');
       let dh: { info: TensorInfo; addr: number } | null = null;
@@ -344,20 +314,19 @@ function heapPass(
           if (dh !== null) back.release(dh.info);
           dh = null;
           if (t > 0) {
-            const m0 = PROFILE ? performance.now() : 0;
+            const m0 = mark();
             dh = back.runOnHeap(ws.dzAddr(t));
-            if (PROFILE) addTime('bwd.stepMatmul', performance.now() - m0);
+            record('bwd.stepMatmul', m0);
           }
         }
       } finally {
         if (dh !== null) back.release(dh.info);
         back.dispose();
       }
-      const g1 = PROFILE ? performance.now() : 0;
-      if (PROFILE) addTime('bwd.recurrence', g1 - g0);
+      record('bwd.recurrence', g0);
       const dbias = ws.dbias();
       // z now holds dZ.
-      return gradientMatmuls([T, B, D], z as tf.Tensor2D, ws.zt!, x2, ws.hp, sW, imask, dbias, g1);
+      return gradientMatmuls([T, B, D], z as tf.Tensor2D, ws.zt!, x2, ws.hp, sW, imask, dbias);
     } finally {
       entry.dispose();
     }
@@ -425,8 +394,8 @@ function ownBackward(
   W: tf.Tensor2D,
   U: tf.Tensor2D,
   imask: Float32Array | null,
-  g0: number,
 ): tf.Tensor[] {
+  const g0 = mark();
   const [T, B, D] = xShape;
   const H = U.shape[0];
   const G = 4 * H;
@@ -436,13 +405,13 @@ function ownBackward(
     for (let t = T - 1; t >= 0; t--) {
       ws.backward(t, hard, ws.dhAddr);
       if (t > 0) {
-        const m0 = PROFILE ? performance.now() : 0;
+        const m0 = mark();
         gemm.nn(B, H, G, ws.dzAddr(t), 4 * G, ut, 4 * H, ws.dhAddr, 4 * H, false);
-        if (PROFILE) addTime('bwd.stepMatmul', performance.now() - m0);
+        record('bwd.stepMatmul', m0);
       }
     }
-    const g1 = PROFILE ? performance.now() : 0;
-    if (PROFILE) addTime('bwd.recurrence', g1 - g0);
+    record('bwd.recurrence', g0);
+    const g1 = mark();
     const dbias = tf.tensor1d(ws.dbias());
     // Allocate every output first: an allocation may grow the heap (addresses stay valid, views do not).
     let dX = heapTensor([T, B, D]) as tf.Tensor3D;
@@ -457,7 +426,7 @@ function ownBackward(
       dX.dispose();
       dX = masked as tf.Tensor3D;
     }
-    if (PROFILE) addTime('bwd.weightMatmuls', performance.now() - g1);
+    record('bwd.weightMatmuls', g1);
     return [dX, dW, dU, dbias];
   } finally {
     tf.dispose([UT, WT]);
@@ -469,7 +438,7 @@ function ownBackward(
  * transpose `dZᵀ`, the inputs `x2` `[T·B, D]` and the `h_{t-1}` sequence `hp` `[T·B, H]`: `dX = dZ·Wᵀ` (masked by the
  * input dropout mask), and `dW`, `dU` as `(dZᵀ·X)ᵀ`, `(dZᵀ·H)ᵀ`, plain matmuls whose right-hand side (the operand
  * XNNPACK packs on every call, as the tensor is new) is the narrow `[T·B, 64]` one; the textbook `Xᵀ·dZ` packs the
- * `[T·B, 4H]` dZ instead, which cost more than the product itself. Times them (from `g1`) when profiling.
+ * `[T·B, 4H]` dZ instead, which cost more than the product itself. Timed when profiling.
  */
 function gradientMatmuls(
   xShape: [number, number, number],
@@ -480,17 +449,17 @@ function gradientMatmuls(
   W: tf.Tensor2D,
   imask: Float32Array | null,
   dbias: Float32Array,
-  g1: number,
 ): tf.Tensor[] {
+  const g1 = mark();
   const [, B, D] = xShape;
   const res = tf.tidy(() => {
     let dX = tf.reshape(tf.matMul(dZ, W, false, true), xShape);
     if (imask !== null) dX = tf.mul(dX, tf.tensor3d(imask, [1, B, D]));
     return [dX, tf.transpose(tf.matMul(dZT, x2)), tf.transpose(tf.matMul(dZT, hp)), tf.tensor1d(dbias)];
   });
-  if (PROFILE) {
+  if (profiling()) {
     for (const t of res) t.dataSync();
-    addTime('bwd.weightMatmuls', performance.now() - g1);
+    record('bwd.weightMatmuls', g1);
   }
   return res;
 }
@@ -502,125 +471,4 @@ function maskRows(a: Float32Array, R: number, B: number, D: number, mask: Float3
     const ro = r * D;
     for (let d = 0; d < D; d++) a[ro + d] = a[ro + d]! * mask[mo + d]!;
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// The layer.
-
-type LstmLayer = ReturnType<typeof tf.layers.lstm>;
-type LstmArgs = Parameters<typeof tf.layers.lstm>[0];
-type CallKwargs = Parameters<LstmLayer['call']>[1];
-type DropoutFunc = (x: tf.Tensor, rate: number) => tf.Tensor;
-
-/** The fields of tfjs-layers' `LSTMCell` the fused path reads (public in its typings or plain JS fields). */
-interface LstmCellLike {
-  units: number;
-  useBias: boolean;
-  dropout: number;
-  recurrentDropout: number;
-  dropoutFunc?: DropoutFunc;
-  activation: { getClassName(): string };
-  recurrentActivation: { getClassName(): string };
-  kernel: { read(): tf.Tensor };
-  recurrentKernel: { read(): tf.Tensor };
-  bias: { read(): tf.Tensor } | null;
-}
-
-interface RnnFlags {
-  returnSequences: boolean;
-  returnState: boolean;
-  goBackwards: boolean;
-  stateful: boolean;
-  unroll: boolean;
-}
-
-// The stock class is not exported by name; it is the constructor of what `tf.layers.lstm` makes.
-const StockLSTM = Object.getPrototypeOf(tf.layers.lstm({ units: 1 })).constructor as {
-  new (args: LstmArgs): LstmLayer;
-  className: string;
-};
-
-/** Class name under which {@link FusedLSTM} is registered for deserialisation (never written to model.json). */
-export const FUSED_LSTM_CLASS_NAME = 'SweepqFusedLSTM';
-
-/**
- * A drop-in `tf.layers.lstm` whose training and inference run {@link fusedLstmLastOutput}. Same constructor
- * arguments, same weights (names, shapes, initialisers, unit forget bias), same config; it reports its class as
- * `LSTM`, so a saved model names the standard class and loads with stock `tf.loadLayersModel`.
- *
- * The fused path covers what the classifier uses: rank-3 input without mask or initial state, last output only
- * (`returnSequences`, `returnState`, `goBackwards`, `stateful` all false), `activation: 'tanh'`,
- * `recurrentActivation` `sigmoid` or `hardSigmoid`, with bias. Anything else runs the stock implementation.
- *
- * Dropout follows tfjs-layers (and Keras' implementation 2): one input mask `[B, D]` and one recurrent mask `[B, H]`
- * per call, fixed across timesteps, made by the cell's `dropoutFunc` when set (as the training loop does for
- * reproducible masks) and called in the same order and number as the stock cell, so both draw the same masks.
- */
-export class FusedLSTM extends StockLSTM {
-  static override className = FUSED_LSTM_CLASS_NAME;
-
-  override getClassName(): string {
-    return 'LSTM';
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: CallKwargs): tf.Tensor | tf.Tensor[] {
-    const x = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
-    const kw = (kwargs ?? {}) as Record<string, unknown>;
-    const cell = (this as unknown as { cell: LstmCellLike }).cell;
-    const flags = this as unknown as RnnFlags;
-    const recAct = cell.recurrentActivation.getClassName();
-    const fusable =
-      x != null &&
-      x.rank === 3 &&
-      kw['mask'] == null &&
-      kw['initialState'] == null &&
-      !flags.returnSequences &&
-      !flags.returnState &&
-      !flags.goBackwards &&
-      !flags.stateful &&
-      cell.useBias &&
-      cell.bias != null &&
-      cell.activation.getClassName() === 'tanh' &&
-      (recAct === 'sigmoid' || recAct === 'hardSigmoid');
-    if (!fusable) return super.call(inputs, kwargs);
-    const training = kw['training'] === true;
-    return tf.tidy(() => {
-      const x3 = x as tf.Tensor3D;
-      const [B, , D] = x3.shape;
-      const H = cell.units;
-      const inMask = training && cell.dropout > 0 && cell.dropout < 1 ? dropoutMask(cell, [B, D], cell.dropout) : null;
-      const recMask = training && cell.recurrentDropout > 0 && cell.recurrentDropout < 1 ? dropoutMask(cell, [B, H], cell.recurrentDropout) : null;
-      const xtm = tf.transpose(x3, [1, 0, 2]) as tf.Tensor3D;
-      const opts: FusedLstmOptions = { recurrentActivation: recAct as RecurrentActivation };
-      if (inMask != null) opts.inputMask = inMask as tf.Tensor2D;
-      if (recMask != null) opts.recurrentMask = recMask as tf.Tensor2D;
-      return fusedLstmLastOutput(
-        xtm,
-        cell.kernel.read() as tf.Tensor2D,
-        cell.recurrentKernel.read() as tf.Tensor2D,
-        cell.bias!.read() as tf.Tensor1D,
-        opts,
-      );
-    });
-  }
-}
-tf.serialization.registerClass(FusedLSTM as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
-
-/** Like tfjs-layers' `generateDropoutMask` with `count: 4` (four draws, the first used, as the stock cell does). */
-function dropoutMask(cell: LstmCellLike, shape: number[], rate: number): tf.Tensor {
-  const draw = (): tf.Tensor => {
-    const ones = tf.ones(shape);
-    return cell.dropoutFunc != null ? cell.dropoutFunc(ones, rate) : tf.dropout(ones, rate);
-  };
-  const first = draw();
-  for (let k = 1; k < 4; k++) draw();
-  return first;
-}
-
-/** Arguments of {@link fusedLstm}: those of `tf.layers.lstm`. */
-export type FusedLstmArgs = LstmArgs;
-
-/** Make a {@link FusedLSTM} layer (the counterpart of `tf.layers.lstm`). */
-export function fusedLstm(args: FusedLstmArgs): FusedLSTM {
-  return new FusedLSTM(args);
 }

@@ -1,14 +1,7 @@
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from './helpers.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  fastKernelsRegistered,
-  initBackend,
-  PINNED_TFJS_VERSION,
-  registerFastKernels,
-  tf,
-  unregisterFastKernels,
-  wasmFastPathStatus,
-  wasmInternalsStatus,
-} from '../src/index.js';
+import { fastKernelsRegistered, PINNED_TFJS_VERSION, registerFastKernels, unregisterFastKernels, wasmFastPathStatus, wasmInternalsStatus } from '../src/index.js';
 import { forcePublicWasmPath, makeStepMatmul } from '../src/fast-kernels.js';
 
 function lcg(seed: number): () => number {
@@ -41,7 +34,7 @@ function both(f: () => tf.Tensor): { stock: { v: number[]; s: number[] }; fast: 
 
 describe('wasm fast paths: version pin and guard', () => {
   beforeAll(async () => {
-    await initBackend({ prefer: 'wasm' });
+    await useBackend('wasm');
   });
 
   it(`are active on the pinned tfjs version (${PINNED_TFJS_VERSION}); fails when tfjs is upgraded, so the internals get re-checked`, () => {
@@ -87,7 +80,7 @@ describe('wasm fast paths: version pin and guard', () => {
 
 describe('replacement wasm kernels match the stock ones', () => {
   beforeAll(async () => {
-    await initBackend({ prefer: 'wasm' });
+    await useBackend('wasm');
   });
 
   const sliceCases: Array<{ shape: number[]; begin: number[]; size: number[] }> = [

@@ -1,8 +1,10 @@
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from './helpers.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, registerFastCpuKernels, tf, unregisterFastCpuKernels } from '../src/index.js';
+import { registerFastCpuKernels, unregisterFastCpuKernels } from '../src/index.js';
 
 beforeAll(async () => {
-  await initBackend({ prefer: 'cpu' });
+  await useBackend('cpu');
 });
 
 /** Run `f` with the stock cpu kernels and with sweepq's, returning both results as arrays plus shapes. */
