@@ -5,6 +5,7 @@ import { heapGemm, type Gemm } from './gemm-wasm.js';
 import { giveGateWorkspace, takeGateWorkspace, takeHeapGates, type HeapGates } from './lstm-gates.js';
 import { gemm, transposeInto, type RecurrentActivation } from './lstm-math.js';
 import { mark, profiling, record } from './profile.js';
+import { heapAddr, heapTensor, heapView, outstanding, recordingGradient, trackOutstanding } from './heap.js';
 
 /** Where the last fused pass kept its work memory and ran its gate math (tests and benchmarks). */
 export type FusedLstmPath = 'heap-gemm' | 'heap' | 'wasm' | 'js';
@@ -190,27 +191,6 @@ export function fusedLstmLastOutput(
   return op(xtm, kernel, recurrentKernel, bias) as tf.Tensor2D;
 }
 
-/** Whether a gradient tape records the op whose forward function is running now (tfjs-core 4.22's `isTapeOn`). */
-function recordingGradient(): boolean {
-  const state = (tf.engine() as unknown as { state?: { gradientDepth?: unknown; kernelDepth?: unknown } }).state;
-  // Inside a kernel's forward function kernelDepth is 1 for an op called at top level (0 when it was called).
-  return typeof state?.gradientDepth === 'number' && state.gradientDepth > 0 && state.kernelDepth === 1;
-}
-
-/**
- * Heap passes whose gradient has not run yet. A pass recorded on a tape whose gradient is never taken would keep its
- * tensors for ever; past this many outstanding, the oldest is freed (its gradient, if it ever came, would throw).
- */
-const outstanding = new Set<{ ws: HeapGates; dispose(): void }>();
-const MAX_OUTSTANDING = 8;
-
-/** Free the memory of every recorded heap pass still waiting for its gradient (tests); returns how many there were. */
-export function releaseOutstandingPasses(): number {
-  const n = outstanding.size;
-  for (const e of [...outstanding]) e.dispose();
-  return n;
-}
-
 /**
  * The forward pass and gradient of {@link fusedLstmLastOutput} with all work memory on the tfjs wasm heap (see
  * `HeapGates`), or null when that path is not available (then nothing was allocated and the caller goes on).
@@ -291,11 +271,7 @@ function heapPass(
   // W and U are small: saved (cloned) by the engine as usual. z, x2 and the workspace are kept here instead: the
   // engine's save clones (copies) every saved tensor, about 5 MB for these per seed-shape step.
   save([W, U]);
-  outstanding.add(entry);
-  if (outstanding.size > MAX_OUTSTANDING) {
-    const oldest = outstanding.values().next().value as { dispose(): void };
-    oldest.dispose();
-  }
+  trackOutstanding(entry);
   let released = false;
   const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
     if (released || !outstanding.has(entry)) throw new Error('fused LSTM: the gradient of one forward pass can be taken only once');
@@ -334,23 +310,6 @@ function heapPass(
   return { value, gradFunc };
 }
 
-/** Byte address of a tensor's data on the wasm backend's heap. */
-function heapAddr(t: tf.Tensor): number {
-  return (tf.backend() as unknown as HeapTensors).dataIdMap.get(t.dataId)!.memoryOffset;
-}
-
-/** What the own-matmul path needs from tfjs-backend-wasm's `BackendWasm` (4.22.0; see `fast-kernels.ts`). */
-interface HeapTensors {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
-
-/** A new float tensor on the wasm heap, uninitialised (the caller writes every element). */
-function heapTensor(shape: number[]): tf.Tensor {
-  return tf.engine().makeTensorFromTensorInfo((tf.backend() as unknown as HeapTensors).makeOutput(shape, 'float32'));
-}
-
 /** The input projection `x2·W` (`[T·B, 4H]`, without the bias) with the own matmul, in a new heap tensor. */
 function projectOnHeap(gemm: Gemm, x2: tf.Tensor2D, W: tf.Tensor2D): tf.Tensor2D {
   const [R, D] = x2.shape;
@@ -366,7 +325,7 @@ function biasRows(b: tf.Tensor1D, B: number): tf.Tensor2D {
   const bv = b.dataSync() as Float32Array;
   // The view is taken after the allocation (a heap growth would detach an earlier one).
   const t = heapTensor([B, G]) as tf.Tensor2D;
-  const v = (tf.backend() as unknown as HeapTensors).typedArrayFromHeap({ dataId: t.dataId, shape: t.shape, dtype: 'float32' });
+  const v = heapView(t);
   for (let r = 0; r < B; r++) v.set(bv, r * G);
   return t;
 }

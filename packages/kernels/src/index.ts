@@ -10,11 +10,12 @@ export { registerFastCpuKernels, unregisterFastCpuKernels } from './cpu-kernels.
 export {
   fusedLstmLastOutput,
   fusedLstmLastPath,
-  releaseOutstandingPasses,
   type FusedLstmOptions,
   type FusedLstmPath,
 } from './fused-lstm.js';
 export { type RecurrentActivation } from './lstm-math.js';
+export { releaseOutstandingPasses, MAX_OUTSTANDING_PASSES } from './heap.js';
+export { fusedRecurrent, fusedRecurrentAvailable, gatesPerUnit, type CellKind, type FusedRecurrentOptions } from './fused-rnn.js';
 export { forceJsGateMath, forceOwnMemoryGates, giveGateWorkspace, initLstmGates, lstmGatesStatus, takeGateWorkspace } from './lstm-gates.js';
 export { gemmStatus, forceTfjsMatmuls, initGemm, heapGemm, relaxedSimdSupported, type Gemm, type GemmKind } from './gemm-wasm.js';
 export { wasmAdam, wasmAdamStatus, initWasmAdam, type AdamConstants, type WasmAdam } from './adam-wasm.js';

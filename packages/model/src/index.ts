@@ -24,7 +24,17 @@ export {
   type OptimizerState,
 } from './serialization.js';
 export { DivergedError, ModelError } from './errors.js';
-export { FusedLSTM, fusedLstm, FUSED_LSTM_CLASS_NAME, type FusedLstmArgs } from './fused-lstm-layer.js';
+export {
+  FusedLSTM,
+  FusedGRU,
+  FusedBidirectional,
+  fusedLstm,
+  fusedGru,
+  fusedBidirectional,
+  FUSED_LSTM_CLASS_NAME,
+  FUSED_CLASS_NAMES,
+  type FusedLstmArgs,
+} from './fused-layers.js';
 export {
   registerEmbeddingKernels,
   registerFastCpuKernels,

@@ -2,7 +2,7 @@ import { OPTIMIZERS, type OptimizerName, type TrialParams } from '@sweepq/spec';
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from './errors.js';
 import { fastDropout } from './fast-dropout.js';
-import { fusedLstm } from './fused-lstm-layer.js';
+import { fusedLstm } from './fused-layers.js';
 import { LazyAdamOptimizer } from './lazy-adam.js';
 
 /** Hyperparameters of the classic Keras text classifier. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fusedLstm } from './fused-lstm-layer.js';
+import { fusedBidirectional, fusedGru, fusedLstm } from './fused-layers.js';
 
 /** The recurrent cells the classifier can stack (Keras `LSTM` and `GRU`). */
 export type CellKind = 'lstm' | 'gru';
@@ -13,10 +13,11 @@ export type RecurrentArgs = Parameters<typeof tf.layers.lstm>[0] & Parameters<ty
  */
 export function recurrentLayer(kind: CellKind, args: RecurrentArgs, fused: boolean): tf.layers.Layer {
   if (kind === 'lstm') return fused ? fusedLstm(args) : tf.layers.lstm(args);
-  return tf.layers.gru(args);
+  return fused ? fusedGru(args) : tf.layers.gru(args);
 }
 
 /** Keras `Bidirectional(layer, merge_mode='concat')` around a layer from {@link recurrentLayer}. */
-export function bidirectionalLayer(layer: tf.layers.Layer, _fused: boolean): tf.layers.Layer {
-  return tf.layers.bidirectional({ layer: layer as tf.RNN, mergeMode: 'concat' });
+export function bidirectionalLayer(layer: tf.layers.Layer, fused: boolean): tf.layers.Layer {
+  const args = { layer: layer as tf.RNN, mergeMode: 'concat' } as const;
+  return fused ? fusedBidirectional(args) : tf.layers.bidirectional(args);
 }

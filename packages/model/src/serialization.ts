@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from './errors.js';
 import { FAST_DROPOUT_CLASS_NAME } from './fast-dropout.js';
-import { FUSED_LSTM_CLASS_NAME } from './fused-lstm-layer.js';
+import { FUSED_CLASS_NAMES } from './fused-layers.js';
 import { LAZY_CONFIG_KEY } from './lazy-adam.js';
 import { makeLazyAdam } from './model.js';
 
@@ -93,7 +93,7 @@ export async function deserializeModel(files: ModelArtifactsFiles, opts: Deseria
   const original = files.modelJson as unknown as tf.io.ModelJSON;
   const json =
     (opts.lstmImplementation ?? 'fused') === 'fused' && original.modelTopology != null
-      ? { ...original, modelTopology: mapClasses(original.modelTopology, { LSTM: FUSED_LSTM_CLASS_NAME, Dropout: FAST_DROPOUT_CLASS_NAME }) as tf.io.ModelJSON['modelTopology'] }
+      ? { ...original, modelTopology: mapClasses(original.modelTopology, { ...FUSED_CLASS_NAMES, Dropout: FAST_DROPOUT_CLASS_NAME }) as tf.io.ModelJSON['modelTopology'] }
       : original;
   if (json.modelTopology == null || !Array.isArray(json.weightsManifest)) {
     throw new ModelError('INVALID_ARTIFACTS', 'model.json: expected modelTopology and weightsManifest');

@@ -1,4 +1,5 @@
-import type { ModelParams, TrainData } from '../src/index.js';
+import { expect } from 'vitest';
+import { tf, type ModelParams, type TrainData } from '../src/index.js';
 
 /** Tiny model used by the tests: fast on every backend. */
 export const TINY: ModelParams = {
@@ -33,3 +34,41 @@ export function separable(n: number, maxLen: number, vocab: number, seed: number
 }
 
 export { enableRelaxedSimd } from '../../kernels/test/helpers.js';
+
+export function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+/** A dropoutFunc returning one fixed mask per shape and rate (stock and fused layers then see equal masks). */
+export function fixedMasks(seed: number): (x: tf.Tensor, rate: number) => tf.Tensor {
+  const cache = new Map<string, Float32Array>();
+  return (x, rate) => {
+    const key = `${x.shape.join('x')}@${rate}`;
+    let m = cache.get(key);
+    if (m == null) {
+      const rand = lcg(seed + cache.size * 101);
+      m = Float32Array.from({ length: x.size }, () => (rand() < rate ? 0 : 1 / (1 - rate)));
+      cache.set(key, m);
+    }
+    return tf.tensor(m, x.shape);
+  };
+}
+
+/** Largest absolute difference relative to the largest magnitude of `want`. */
+export function relErr(got: tf.Tensor, want: tf.Tensor): number {
+  expect(got.shape).toEqual(want.shape);
+  const a = got.dataSync();
+  const b = want.dataSync();
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return scale === 0 ? diff : diff / scale;
+}
+

@@ -1,0 +1,409 @@
+/**
+ * The fused recurrent op for every layer shape the classifier builds beyond the single last-output LSTM (which keeps
+ * its own tuned path, `fused-lstm.ts`): LSTM or GRU cells, the whole output sequence (stacked layers), a Keras padding
+ * mask (padded steps skipped, the state carried through them) and a recurrent dropout mask. Forward and hand-written
+ * backpropagation through time, with every product on sweepq's own wasm matmul over the tfjs wasm heap and the gate
+ * math in JS over the same memory (no copies in or out).
+ *
+ * Semantics are stock tfjs-layers 4.22's, so the saved model (stock `LSTM`/`GRU` classes) reproduces the training
+ * model: gate order i, f, c, o (LSTM) and z, r, h (GRU, `reset_after: false`, the only form tfjs has; Keras loads it
+ * with `GRU(reset_after=False)`); at a masked step the output and state are the previous ones (tfjs' `rnn`); the
+ * recurrent dropout mask multiplies `h_{t-1}` wherever the cell reads it (for the GRU also in `z ⊙ h_{t-1}`, as tfjs'
+ * `GRUCell` does).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { heapGemm, type Gemm } from './gemm-wasm.js';
+import { heapAddr, heapFloats, heapTensor, outstanding, recordingGradient, trackOutstanding } from './heap.js';
+import { sigmoidFast, tanhFast, type RecurrentActivation } from './lstm-math.js';
+import { mark, record } from './profile.js';
+
+/** The recurrent cells the op implements. */
+export type CellKind = 'lstm' | 'gru';
+
+/** Options of {@link fusedRecurrent}. */
+export interface FusedRecurrentOptions {
+  cell: CellKind;
+  /** Gate activation; default `sigmoid`. The candidate (and LSTM output) activation is `tanh`. */
+  recurrentActivation?: RecurrentActivation;
+  /** Return every step's output `[T, B, H]` (time-major) instead of the last `[B, H]`. */
+  returnSequences?: boolean;
+  /** Padding mask, time-major `[T·B]` (element t·B + b: 1 if step t of sequence b is real, 0 if padded); default none. */
+  mask?: Float32Array | null;
+  /** Recurrent dropout mask `[B·H]` (0 or 1/(1-rate)) multiplying `h_{t-1}` at every step; default none. */
+  recurrentMask?: Float32Array | null;
+}
+
+/** Gates per unit of a cell: 4 (LSTM: i, f, c, o), 3 (GRU: z, r, h). */
+export function gatesPerUnit(cell: CellKind): number {
+  return cell === 'lstm' ? 4 : 3;
+}
+
+/**
+ * Whether {@link fusedRecurrent} can run here for input width D and H units: the wasm backend with sweepq's own matmul,
+ * and D and H multiples of 4 (the matmul's column counts). Otherwise callers use the stock layers.
+ */
+export function fusedRecurrentAvailable(D: number, H: number): boolean {
+  return D % 4 === 0 && H % 4 === 0 && heapGemm() !== null;
+}
+
+/** Element offsets of one pass's arrays in the heap's float view, and the pass's sizes. */
+interface Pass {
+  T: number;
+  B: number;
+  D: number;
+  H: number;
+  G: number;
+  hard: boolean;
+  lstm: boolean;
+  mask: Float32Array | null;
+  rmask: Float32Array | null;
+  bias: Float32Array;
+  /** Byte addresses. */
+  x: number;
+  z: number;
+  w: number;
+  u: number;
+  hs: number;
+  hm: number;
+  rh: number;
+  a: number;
+  c: number;
+  tc: number;
+  tmp: number;
+}
+
+/**
+ * The recurrent layer over a time-major input `xtm` `[T, B, D]` with Keras weights `kernel` `[D, G·H]`,
+ * `recurrentKernel` `[H, G·H]` and `bias` `[G·H]` (G = 4 for LSTM, 3 for GRU), zero initial state; differentiable
+ * (`tf.customGrad`). Callers check {@link fusedRecurrentAvailable} first. Input dropout and time reversal
+ * (`goBackwards`) are tensor ops of the caller; the recurrent dropout and padding masks are applied here.
+ *
+ * Forward: `z = X·W` for all steps in one product, then per step `h_{t-1}·U` added into `z[t]` (for the GRU two
+ * products: `h_{t-1}·U_zr`, then `(r ⊙ h_{t-1})·U_h`), and the gate math. Backward: per step the gate gradients and
+ * `dZ[t]·Uᵀ` (GRU: two products), then `dX = dZ·Wᵀ`, `dW = Xᵀ·dZ`, `dU = Hᵀ·dZ` over all steps at once.
+ */
+export function fusedRecurrent(
+  xtm: tf.Tensor3D,
+  kernel: tf.Tensor2D,
+  recurrentKernel: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  opts: FusedRecurrentOptions,
+): tf.Tensor {
+  const [T, B, D] = xtm.shape;
+  const H = recurrentKernel.shape[0];
+  const lstm = opts.cell === 'lstm';
+  const G = gatesPerUnit(opts.cell) * H;
+  if (kernel.shape[0] !== D || kernel.shape[1] !== G || recurrentKernel.shape[1] !== G || bias.shape[0] !== G) {
+    throw new Error(
+      `fused ${opts.cell.toUpperCase()}: shapes do not fit: x [${xtm.shape.join(',')}], kernel [${kernel.shape.join(',')}], ` +
+        `recurrent kernel [${recurrentKernel.shape.join(',')}], bias [${bias.shape.join(',')}]`,
+    );
+  }
+  const gemm = D % 4 === 0 && H % 4 === 0 ? heapGemm() : null;
+  if (gemm === null) throw new Error(`fused ${opts.cell.toUpperCase()}: needs the wasm backend's own matmul and D, H multiples of 4 (got D ${D}, H ${H})`);
+  const mask = opts.mask ?? null;
+  const rmask = opts.recurrentMask ?? null;
+  if (mask !== null && mask.length !== T * B) throw new Error(`fused recurrent op: the mask must have T·B = ${T * B} elements, got ${mask.length}`);
+  if (rmask !== null && rmask.length !== B * H) throw new Error(`fused recurrent op: the recurrent mask must have B·H = ${B * H} elements, got ${rmask.length}`);
+  const seq = opts.returnSequences === true;
+  const hard = (opts.recurrentActivation ?? 'sigmoid') === 'hardSigmoid';
+  const op = tf.customGrad((...args: unknown[]) => {
+    const [x, W, U, b] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+    const save = args[4] as (tensors: tf.Tensor[]) => void;
+    const t0 = mark();
+    const x2 = tf.keep(tf.reshape(x, [T * B, D]));
+    // Allocate everything first: an allocation may grow the heap (addresses stay valid, views do not).
+    const z = tf.keep(heapTensor([T * B, G]));
+    const hs = tf.keep(heapTensor([(T + 1) * B, H])); // h_{t-1} at block t; block 0 is the zero state
+    const hp = rmask === null ? null : tf.keep(heapTensor([T * B, H])); // h_{t-1} ⊙ recurrent mask
+    const rh = lstm ? null : tf.keep(heapTensor([T * B, H])); // GRU: r ⊙ h_{t-1}
+    const act = tf.keep(heapTensor([T * B, G])); // activated gates
+    const cs = lstm ? tf.keep(heapTensor([T * B, H])) : null; // LSTM: cell states after the mask
+    const tcs = lstm ? tf.keep(heapTensor([T * B, H])) : null; // LSTM: tanh of the unmasked new cell state
+    const tmp = tf.keep(heapTensor([B, H]));
+    const owned = [x2, z, hs, act, tmp, ...[hp, rh, cs, tcs].filter((t): t is tf.Tensor => t !== null)];
+    const p: Pass = {
+      T,
+      B,
+      D,
+      H,
+      G,
+      hard,
+      lstm,
+      mask,
+      rmask,
+      bias: (b.dataSync() as Float32Array).slice(),
+      x: heapAddr(x2),
+      z: heapAddr(z),
+      w: heapAddr(W),
+      u: heapAddr(U),
+      hs: heapAddr(hs),
+      hm: heapAddr(hp ?? hs),
+      rh: rh === null ? 0 : heapAddr(rh),
+      a: heapAddr(act),
+      c: cs === null ? 0 : heapAddr(cs),
+      tc: tcs === null ? 0 : heapAddr(tcs),
+      tmp: heapAddr(tmp),
+    };
+    let disposed = false;
+    const entry = {
+      dispose: (): void => {
+        if (disposed) return;
+        disposed = true;
+        outstanding.delete(entry);
+        tf.dispose(owned);
+      },
+    };
+    let value: tf.Tensor;
+    try {
+      gemm.nn(T * B, G, D, p.x, 4 * D, p.w, 4 * G, p.z, 4 * G, false);
+      record('rnn.inputProjection', t0);
+      const t1 = mark();
+      forwardPass(gemm, p);
+      record('rnn.forward', t1);
+      value = seq ? heapTensor([T, B, H]) : heapTensor([B, H]);
+      const f = heapFloats();
+      const from = (p.hs >> 2) + (seq ? B * H : T * B * H);
+      f.copyWithin(heapAddr(value) >> 2, from, (p.hs >> 2) + (T + 1) * B * H);
+    } catch (err) {
+      entry.dispose();
+      throw err;
+    }
+    if (!recordingGradient()) {
+      entry.dispose();
+      return { value, gradFunc: () => [] };
+    }
+    save([W, U]);
+    trackOutstanding(entry);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      if (disposed) throw new Error('fused recurrent op: the gradient of one forward pass can be taken only once');
+      const [sW, sU] = saved as [tf.Tensor2D, tf.Tensor2D];
+      try {
+        return backwardPass(gemm, p, dy.dataSync() as Float32Array, seq, sW, sU);
+      } finally {
+        entry.dispose();
+      }
+    };
+    return { value, gradFunc };
+  });
+  return op(xtm, kernel, recurrentKernel, bias);
+}
+
+/** Derivative of the gate activation from its output `a`. */
+function actGrad(a: number, hard: boolean): number {
+  return hard ? (a > 0 && a < 1 ? 0.2 : 0) : a * (1 - a);
+}
+
+function gate(v: number, hard: boolean): number {
+  return hard ? Math.max(0, Math.min(1, 0.2 * v + 0.5)) : sigmoidFast(v);
+}
+
+/** All forward steps; writes the states, gates and outputs of `p`. */
+function forwardPass(gemm: Gemm, p: Pass): void {
+  const { T, B, H, G, hard, lstm, mask, rmask, bias } = p;
+  const BH = B * H;
+  let f = heapFloats();
+  const hsE = p.hs >> 2;
+  const hmE = p.hm >> 2;
+  f.fill(0, hsE, hsE + BH);
+  if (rmask !== null) f.fill(0, hmE, hmE + BH);
+  for (let t = 0; t < T; t++) {
+    const zT = p.z + 4 * t * B * G;
+    const hmT = p.hm + 4 * t * BH;
+    if (t > 0) gemm.nn(B, lstm ? G : 2 * H, H, hmT, 4 * H, p.u, 4 * G, zT, 4 * G, true);
+    f = heapFloats();
+    for (let b = 0; b < B; b++) {
+      const row = t * B + b;
+      const zb = (p.z >> 2) + row * G;
+      const ab = (p.a >> 2) + row * G;
+      const prev = hsE + row * H; // h_{t-1} of this row
+      const out = hsE + (row + B) * H; // h_t
+      const on = mask === null || mask[row] !== 0;
+      if (lstm) {
+        const cb = (p.c >> 2) + row * H;
+        const tb = (p.tc >> 2) + row * H;
+        const cp = cb - BH;
+        for (let j = 0; j < H; j++) {
+          const i = gate(f[zb + j]! + bias[j]!, hard);
+          const fg = gate(f[zb + H + j]! + bias[H + j]!, hard);
+          const g = tanhFast(f[zb + 2 * H + j]! + bias[2 * H + j]!);
+          const o = gate(f[zb + 3 * H + j]! + bias[3 * H + j]!, hard);
+          const cPrev = t > 0 ? f[cp + j]! : 0;
+          const cv = fg * cPrev + i * g;
+          const tcv = tanhFast(cv);
+          f[ab + j] = i;
+          f[ab + H + j] = fg;
+          f[ab + 2 * H + j] = g;
+          f[ab + 3 * H + j] = o;
+          f[tb + j] = tcv;
+          if (on) {
+            f[cb + j] = cv;
+            f[out + j] = o * tcv;
+          } else {
+            f[cb + j] = cPrev;
+            f[out + j] = t > 0 ? f[prev + j]! : 0;
+          }
+        }
+      } else {
+        const hmb = hmE + row * H;
+        const rb = (p.rh >> 2) + row * H;
+        for (let j = 0; j < H; j++) {
+          const zg = gate(f[zb + j]! + bias[j]!, hard);
+          const rg = gate(f[zb + H + j]! + bias[H + j]!, hard);
+          f[ab + j] = zg;
+          f[ab + H + j] = rg;
+          f[rb + j] = t > 0 ? rg * f[hmb + j]! : 0;
+        }
+      }
+    }
+    if (!lstm) {
+      if (t > 0) gemm.nn(B, H, H, p.rh + 4 * t * BH, 4 * H, p.u + 8 * H, 4 * G, zT + 8 * H, 4 * G, true);
+      f = heapFloats();
+      for (let b = 0; b < B; b++) {
+        const row = t * B + b;
+        const zb = (p.z >> 2) + row * G;
+        const ab = (p.a >> 2) + row * G;
+        const hmb = hmE + row * H;
+        const prev = hsE + row * H;
+        const out = hsE + (row + B) * H;
+        const on = mask === null || mask[row] !== 0;
+        for (let j = 0; j < H; j++) {
+          const hh = tanhFast(f[zb + 2 * H + j]! + bias[2 * H + j]!);
+          f[ab + 2 * H + j] = hh;
+          const zg = f[ab + j]!;
+          const hmv = t > 0 ? f[hmb + j]! : 0;
+          f[out + j] = on ? zg * hmv + (1 - zg) * hh : t > 0 ? f[prev + j]! : 0;
+        }
+      }
+    }
+    if (rmask !== null && t + 1 < T) {
+      const dst = hmE + (t + 1) * BH;
+      const src = hsE + (t + 1) * BH;
+      for (let k = 0; k < BH; k++) f[dst + k] = f[src + k]! * rmask[k]!;
+    }
+  }
+}
+
+/** The gradients `[dX, dW, dU, db]` of a pass from the output gradient `dy` (`[B, H]`, or `[T, B, H]` with `seq`). */
+function backwardPass(gemm: Gemm, p: Pass, dy: Float32Array, seq: boolean, W: tf.Tensor2D, U: tf.Tensor2D): tf.Tensor[] {
+  const t0 = mark();
+  const { T, B, D, H, G, hard, lstm, mask, rmask } = p;
+  const BH = B * H;
+  const UT = tf.transpose(U);
+  const WT = tf.transpose(W);
+  const dX = heapTensor([T, B, D]);
+  const dW = heapTensor([D, G]);
+  const dU = heapTensor([H, G]);
+  try {
+    const ut = heapAddr(UT);
+    const dh = new Float32Array(BH);
+    dh.set(dy.subarray(seq ? (T - 1) * BH : 0, seq ? T * BH : BH));
+    const dc = new Float32Array(lstm ? BH : 0);
+    const dhm = new Float32Array(lstm ? 0 : BH);
+    const dbias = new Float64Array(G);
+    const hsE = p.hs >> 2;
+    const hmE = p.hm >> 2;
+    const tmpE = p.tmp >> 2;
+    for (let t = T - 1; t >= 0; t--) {
+      if (seq && t < T - 1) for (let k = 0; k < BH; k++) dh[k] = dh[k]! + dy[t * BH + k]!;
+      const zT = p.z + 4 * t * B * G;
+      let f = heapFloats();
+      for (let b = 0; b < B; b++) {
+        const row = t * B + b;
+        const zb = (p.z >> 2) + row * G;
+        if (mask !== null && mask[row] === 0) {
+          // A padded step: no gate gradients; dh and dc pass to the step before unchanged.
+          f.fill(0, zb, zb + G);
+          if (!lstm) dhm.fill(0, b * H, (b + 1) * H);
+          continue;
+        }
+        const ab = (p.a >> 2) + row * G;
+        const hb = b * H;
+        if (lstm) {
+          const tb = (p.tc >> 2) + row * H;
+          const cp = (p.c >> 2) + row * H - BH;
+          for (let j = 0; j < H; j++) {
+            const i = f[ab + j]!;
+            const fg = f[ab + H + j]!;
+            const g = f[ab + 2 * H + j]!;
+            const o = f[ab + 3 * H + j]!;
+            const tcv = f[tb + j]!;
+            const dhv = dh[hb + j]!;
+            const dcv = dc[hb + j]! + dhv * o * (1 - tcv * tcv);
+            const cPrev = t > 0 ? f[cp + j]! : 0;
+            f[zb + j] = dcv * g * actGrad(i, hard);
+            f[zb + H + j] = dcv * cPrev * actGrad(fg, hard);
+            f[zb + 2 * H + j] = dcv * i * (1 - g * g);
+            f[zb + 3 * H + j] = dhv * tcv * actGrad(o, hard);
+            dc[hb + j] = dcv * fg;
+            dh[hb + j] = 0;
+          }
+        } else {
+          const hmb = hmE + row * H;
+          for (let j = 0; j < H; j++) {
+            const zg = f[ab + j]!;
+            const hh = f[ab + 2 * H + j]!;
+            const hmv = t > 0 ? f[hmb + j]! : 0;
+            const dhv = dh[hb + j]!;
+            f[zb + j] = dhv * (hmv - hh) * actGrad(zg, hard);
+            f[zb + 2 * H + j] = dhv * (1 - zg) * (1 - hh * hh);
+            f[zb + H + j] = 0;
+            dhm[hb + j] = dhv * zg;
+            dh[hb + j] = 0;
+          }
+        }
+      }
+      if (!lstm && t > 0) {
+        // d(r ⊙ h_{t-1}) = dZ_h · U_hᵀ; then the reset gate's gradient and its share of dh_{t-1}.
+        gemm.nn(B, H, H, zT + 8 * H, 4 * G, ut + 8 * H * H, 4 * H, p.tmp, 4 * H, false);
+        f = heapFloats();
+        for (let b = 0; b < B; b++) {
+          const row = t * B + b;
+          if (mask !== null && mask[row] === 0) continue;
+          const zb = (p.z >> 2) + row * G;
+          const ab = (p.a >> 2) + row * G;
+          const hmb = hmE + row * H;
+          const hb = b * H;
+          for (let j = 0; j < H; j++) {
+            const drh = f[tmpE + hb + j]!;
+            const rg = f[ab + H + j]!;
+            f[zb + H + j] = drh * f[hmb + j]! * actGrad(rg, hard);
+            dhm[hb + j] = dhm[hb + j]! + drh * rg;
+          }
+        }
+      }
+      f = heapFloats();
+      for (let r = 0; r < B; r++) {
+        const zb = (p.z >> 2) + (t * B + r) * G;
+        for (let k = 0; k < G; k++) dbias[k] = dbias[k]! + f[zb + k]!;
+      }
+      if (t > 0) {
+        // dh_{t-1} = (dZ[t] · Uᵀ [+ the GRU's direct terms]) ⊙ recurrent mask, plus what passed through padded steps.
+        gemm.nn(B, H, lstm ? G : 2 * H, zT, 4 * G, ut, 4 * H, p.tmp, 4 * H, false);
+        f = heapFloats();
+        for (let k = 0; k < BH; k++) {
+          const g = lstm ? f[tmpE + k]! : f[tmpE + k]! + dhm[k]!;
+          dh[k] = dh[k]! + (rmask === null ? g : g * rmask[k]!);
+        }
+      }
+      void hsE;
+    }
+    record('rnn.backward', t0);
+    const t1 = mark();
+    gemm.nn(T * B, D, G, p.z, 4 * G, heapAddr(WT), 4 * D, heapAddr(dX), 4 * D, false);
+    gemm.tn(D, G, T * B, p.x, 4 * D, p.z, 4 * G, heapAddr(dW), 4 * G, false);
+    if (lstm) {
+      gemm.tn(H, G, T * B, p.hm, 4 * H, p.z, 4 * G, heapAddr(dU), 4 * G, false);
+    } else {
+      gemm.tn(H, 2 * H, T * B, p.hm, 4 * H, p.z, 4 * G, heapAddr(dU), 4 * G, false);
+      gemm.tn(H, H, T * B, p.rh, 4 * H, p.z + 8 * H, 4 * G, heapAddr(dU) + 8 * H, 4 * G, false);
+    }
+    record('rnn.weightGradients', t1);
+    return [dX, dW, dU, tf.tensor1d(Float32Array.from(dbias))];
+  } catch (err) {
+    tf.dispose([dX, dW, dU]);
+    throw err;
+  } finally {
+    tf.dispose([UT, WT]);
+  }
+}
