@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { heapGemm, type Gemm } from './gemm-wasm.js';
 import { heapAddr, heapFloats, heapTensor, outstanding, recordingGradient, trackOutstanding } from './heap.js';
+import { heapGateKernels, type GateExports } from './lstm-gates.js';
 import { sigmoidFast, tanhFast, type RecurrentActivation } from './lstm-math.js';
 import { mark, record } from './profile.js';
 
@@ -70,6 +71,30 @@ interface Pass {
   c: number;
   tc: number;
   tmp: number;
+  /** LSTM: the wasm SIMD gate module over the heap (`lstm-gates-wat.ts`), or null for the JS loops. */
+  k: GateExports | null;
+  /** Byte addresses of the module's operands (with `k`): bias in every row `[B, G]`, ones, zeros, the recurrent mask, dh, dc (`[B, H]`), its bias-gradient scratch `[G]` and the float64 bias gradient `[G]`. */
+  biasRows: number;
+  ones: number;
+  zeros: number;
+  rm: number;
+  dh: number;
+  dc: number;
+  dbs: number;
+  dbias: number;
+}
+
+/** Element offsets (16-byte aligned) of the gate module's operands within one float block, and its length. */
+function kernelOperands(B: number, H: number, G: number): { offsets: Record<'biasRows' | 'ones' | 'zeros' | 'rm' | 'dh' | 'dc' | 'dbs' | 'dbias', number>; total: number } {
+  let next = 0;
+  const take = (n: number): number => {
+    const at = next;
+    next += Math.ceil(n / 4) * 4;
+    return at;
+  };
+  const BH = B * H;
+  const offsets = { biasRows: take(B * G), ones: take(BH), zeros: take(BH), rm: take(BH), dh: take(BH), dc: take(BH), dbs: take(G), dbias: take(2 * G) };
+  return { offsets, total: next + 4 }; // slack to align the block's start to 16 bytes
 }
 
 /**
@@ -121,7 +146,12 @@ export function fusedRecurrent(
     const cs = lstm ? tf.keep(heapTensor([T * B, H])) : null; // LSTM: cell states after the mask
     const tcs = lstm ? tf.keep(heapTensor([T * B, H])) : null; // LSTM: tanh of the unmasked new cell state
     const tmp = tf.keep(heapTensor([B, H]));
-    const owned = [x2, z, hs, act, tmp, ...[hp, rh, cs, tcs].filter((t): t is tf.Tensor => t !== null)];
+    const k = lstm ? heapGateKernels() : null;
+    const ops = k === null ? null : kernelOperands(B, H, G);
+    const opsT = ops === null ? null : tf.keep(heapTensor([ops.total]));
+    const owned = [x2, z, hs, act, tmp, ...[hp, rh, cs, tcs, opsT].filter((t): t is tf.Tensor => t !== null)];
+    const opsBase = opsT === null ? 0 : Math.ceil(heapAddr(opsT) / 16) * 16;
+    const op4 = (e: number | undefined): number => (ops === null ? 0 : opsBase + 4 * e!);
     const p: Pass = {
       T,
       B,
@@ -144,7 +174,24 @@ export function fusedRecurrent(
       c: cs === null ? 0 : heapAddr(cs),
       tc: tcs === null ? 0 : heapAddr(tcs),
       tmp: heapAddr(tmp),
+      k,
+      biasRows: op4(ops?.offsets.biasRows),
+      ones: op4(ops?.offsets.ones),
+      zeros: op4(ops?.offsets.zeros),
+      rm: op4(ops?.offsets.rm),
+      dh: op4(ops?.offsets.dh),
+      dc: op4(ops?.offsets.dc),
+      dbs: op4(ops?.offsets.dbs),
+      dbias: op4(ops?.offsets.dbias),
     };
+    if (k !== null) {
+      const f = heapFloats();
+      const BH = B * H;
+      for (let r = 0; r < B; r++) f.set(p.bias, (p.biasRows >> 2) + r * G);
+      f.fill(1, p.ones >> 2, (p.ones >> 2) + BH);
+      f.fill(0, p.zeros >> 2, (p.zeros >> 2) + BH);
+      if (rmask !== null) f.set(rmask, p.rm >> 2);
+    }
     let disposed = false;
     const entry = {
       dispose: (): void => {
@@ -159,7 +206,8 @@ export function fusedRecurrent(
       gemm.nn(T * B, G, D, p.x, 4 * D, p.w, 4 * G, p.z, 4 * G, false);
       record('rnn.inputProjection', t0);
       const t1 = mark();
-      forwardPass(gemm, p);
+      if (p.k !== null) forwardLstmKernels(gemm, p, p.k);
+      else forwardPass(gemm, p);
       record('rnn.forward', t1);
       value = seq ? heapTensor([T, B, H]) : heapTensor([B, H]);
       const f = heapFloats();
@@ -179,7 +227,9 @@ export function fusedRecurrent(
       if (disposed) throw new Error('fused recurrent op: the gradient of one forward pass can be taken only once');
       const [sW, sU] = saved as [tf.Tensor2D, tf.Tensor2D];
       try {
-        return backwardPass(gemm, p, dy.dataSync() as Float32Array, seq, sW, sU);
+        return weightGradients(gemm, p, sW, sU, (ut) =>
+          p.k !== null ? backwardLstmKernels(gemm, p, p.k, ut, dy.dataSync() as Float32Array, seq) : backwardSteps(gemm, p, ut, dy.dataSync() as Float32Array, seq),
+        );
       } finally {
         entry.dispose();
       }
@@ -284,24 +334,50 @@ function forwardPass(gemm: Gemm, p: Pass): void {
   }
 }
 
-/** The gradients `[dX, dW, dU, db]` of a pass from the output gradient `dy` (`[B, H]`, or `[T, B, H]` with `seq`). */
-function backwardPass(gemm: Gemm, p: Pass, dy: Float32Array, seq: boolean, W: tf.Tensor2D, U: tf.Tensor2D): tf.Tensor[] {
+/**
+ * The gradients `[dX, dW, dU, db]` of a pass: `steps` runs the backward steps (given the byte address of `Uᵀ`), leaving
+ * `dZ` in `z`, and returns the bias gradient; then `dX = dZ·Wᵀ`, `dW = Xᵀ·dZ` and `dU = Hᵀ·dZ` over all steps at once.
+ */
+function weightGradients(gemm: Gemm, p: Pass, W: tf.Tensor2D, U: tf.Tensor2D, steps: (ut: number) => Float64Array): tf.Tensor[] {
   const t0 = mark();
-  const { T, B, D, H, G, hard, lstm, mask, rmask } = p;
-  const BH = B * H;
+  const { T, B, D, H, G, lstm } = p;
   const UT = tf.transpose(U);
   const WT = tf.transpose(W);
   const dX = heapTensor([T, B, D]);
   const dW = heapTensor([D, G]);
   const dU = heapTensor([H, G]);
   try {
-    const ut = heapAddr(UT);
+    const dbias = steps(heapAddr(UT));
+    record('rnn.backward', t0);
+    const t1 = mark();
+    gemm.nn(T * B, D, G, p.z, 4 * G, heapAddr(WT), 4 * D, heapAddr(dX), 4 * D, false);
+    gemm.tn(D, G, T * B, p.x, 4 * D, p.z, 4 * G, heapAddr(dW), 4 * G, false);
+    if (lstm) {
+      gemm.tn(H, G, T * B, p.hm, 4 * H, p.z, 4 * G, heapAddr(dU), 4 * G, false);
+    } else {
+      gemm.tn(H, 2 * H, T * B, p.hm, 4 * H, p.z, 4 * G, heapAddr(dU), 4 * G, false);
+      gemm.tn(H, H, T * B, p.rh, 4 * H, p.z + 8 * H, 4 * G, heapAddr(dU) + 8 * H, 4 * G, false);
+    }
+    record('rnn.weightGradients', t1);
+    return [dX, dW, dU, tf.tensor1d(Float32Array.from(dbias))];
+  } catch (err) {
+    tf.dispose([dX, dW, dU]);
+    throw err;
+  } finally {
+    tf.dispose([UT, WT]);
+  }
+}
+
+/** The backward steps of {@link forwardPass} (JS gate math) from the output gradient `dy`; returns the bias gradient. */
+function backwardSteps(gemm: Gemm, p: Pass, ut: number, dy: Float32Array, seq: boolean): Float64Array {
+  {
+    const { T, B, H, G, hard, lstm, mask, rmask } = p;
+    const BH = B * H;
     const dh = new Float32Array(BH);
     dh.set(dy.subarray(seq ? (T - 1) * BH : 0, seq ? T * BH : BH));
     const dc = new Float32Array(lstm ? BH : 0);
     const dhm = new Float32Array(lstm ? 0 : BH);
     const dbias = new Float64Array(G);
-    const hsE = p.hs >> 2;
     const hmE = p.hm >> 2;
     const tmpE = p.tmp >> 2;
     for (let t = T - 1; t >= 0; t--) {
@@ -386,24 +462,89 @@ function backwardPass(gemm: Gemm, p: Pass, dy: Float32Array, seq: boolean, W: tf
           dh[k] = dh[k]! + (rmask === null ? g : g * rmask[k]!);
         }
       }
-      void hsE;
     }
-    record('rnn.backward', t0);
-    const t1 = mark();
-    gemm.nn(T * B, D, G, p.z, 4 * G, heapAddr(WT), 4 * D, heapAddr(dX), 4 * D, false);
-    gemm.tn(D, G, T * B, p.x, 4 * D, p.z, 4 * G, heapAddr(dW), 4 * G, false);
-    if (lstm) {
-      gemm.tn(H, G, T * B, p.hm, 4 * H, p.z, 4 * G, heapAddr(dU), 4 * G, false);
-    } else {
-      gemm.tn(H, 2 * H, T * B, p.hm, 4 * H, p.z, 4 * G, heapAddr(dU), 4 * G, false);
-      gemm.tn(H, H, T * B, p.rh, 4 * H, p.z + 8 * H, 4 * G, heapAddr(dU) + 8 * H, 4 * G, false);
-    }
-    record('rnn.weightGradients', t1);
-    return [dX, dW, dU, tf.tensor1d(Float32Array.from(dbias))];
-  } catch (err) {
-    tf.dispose([dX, dW, dU]);
-    throw err;
-  } finally {
-    tf.dispose([UT, WT]);
+    return dbias;
   }
+}
+
+/** Rows of step t whose padding mask is 0 (none without a mask). */
+function paddedRows(mask: Float32Array | null, t: number, B: number): number[] {
+  const rows: number[] = [];
+  if (mask !== null) for (let b = 0; b < B; b++) if (mask[t * B + b] === 0) rows.push(b);
+  return rows;
+}
+
+/**
+ * The LSTM's forward steps with the wasm SIMD gate module (the same step the single-layer path runs), then, for the
+ * rows a padding mask skips at that step, the previous cell state, output and masked output copied forward.
+ */
+function forwardLstmKernels(gemm: Gemm, p: Pass, k: GateExports): void {
+  const { T, B, H, G, hard, mask, rmask } = p;
+  const BH = B * H;
+  const step = hard ? k.fwdHard : k.fwdSigmoid;
+  let f = heapFloats();
+  f.fill(0, p.hs >> 2, (p.hs >> 2) + BH);
+  if (rmask !== null) f.fill(0, p.hm >> 2, (p.hm >> 2) + BH);
+  for (let t = 0; t < T; t++) {
+    const zT = p.z + 4 * t * B * G;
+    if (t > 0) gemm.nn(B, G, H, p.hm + 4 * t * BH, 4 * H, p.u, 4 * G, zT, 4 * G, true);
+    const hmNext = rmask !== null && t + 1 < T ? p.hm + 4 * (t + 1) * BH : p.tmp;
+    step(B, H, zT, p.biasRows, t > 0 ? p.c + 4 * (t - 1) * BH : p.zeros, p.a + 4 * t * B * G, p.c + 4 * t * BH, p.tc + 4 * t * BH, p.hs + 4 * (t + 1) * BH, hmNext, rmask !== null ? p.rm : p.ones);
+    const skipped = paddedRows(mask, t, B);
+    if (skipped.length === 0) continue;
+    f = heapFloats();
+    for (const b of skipped) {
+      const c = (p.c >> 2) + (t * B + b) * H;
+      const h = (p.hs >> 2) + ((t + 1) * B + b) * H;
+      if (t > 0) f.copyWithin(c, c - BH, c - BH + H);
+      else f.fill(0, c, c + H);
+      f.copyWithin(h, h - BH, h - BH + H);
+      if (hmNext !== p.tmp) {
+        const hm = (p.hm >> 2) + ((t + 1) * B + b) * H;
+        f.copyWithin(hm, hm - BH, hm - BH + H);
+      }
+    }
+  }
+}
+
+/**
+ * The backward steps of {@link forwardLstmKernels} with the gate module: rows a padding mask skipped get zero gate
+ * gradients and pass dh and dc to the step before unchanged; dh from the next step is `(dZ·Uᵀ) ⊙ recurrent mask`
+ * (applied here rather than by the module, which would also mask what passes through padded steps). Returns the bias
+ * gradient.
+ */
+function backwardLstmKernels(gemm: Gemm, p: Pass, k: GateExports, ut: number, dy: Float32Array, seq: boolean): Float64Array {
+  const { T, B, H, G, hard, mask, rmask } = p;
+  const BH = B * H;
+  const step = hard ? k.bwdHardNT : k.bwdSigmoidNT;
+  const dhE = p.dh >> 2;
+  const dcE = p.dc >> 2;
+  let f = heapFloats();
+  f.set(dy.subarray(seq ? (T - 1) * BH : 0, seq ? T * BH : BH), dhE);
+  f.fill(0, dcE, dcE + BH);
+  f.fill(0, p.dbs >> 2, (p.dbs >> 2) + G);
+  f.fill(0, p.dbias >> 2, (p.dbias >> 2) + 2 * G);
+  const keepDh = new Float32Array(BH);
+  const keepDc = new Float32Array(BH);
+  for (let t = T - 1; t >= 0; t--) {
+    f = heapFloats();
+    if (seq && t < T - 1) for (let j = 0; j < BH; j++) f[dhE + j] = f[dhE + j]! + dy[t * BH + j]!;
+    const skipped = paddedRows(mask, t, B);
+    for (const b of skipped) {
+      keepDh.set(f.subarray(dhE + b * H, dhE + (b + 1) * H), b * H);
+      keepDc.set(f.subarray(dcE + b * H, dcE + (b + 1) * H), b * H);
+      f.fill(0, dhE + b * H, dhE + (b + 1) * H);
+      f.fill(0, dcE + b * H, dcE + (b + 1) * H);
+    }
+    const zT = p.z + 4 * t * B * G;
+    step(B, H, p.a + 4 * t * B * G, p.tc + 4 * t * BH, t > 0 ? p.c + 4 * (t - 1) * BH : p.zeros, p.dh, p.ones, p.dc, zT, p.dbs, p.dbias, 0, 0);
+    if (t > 0) gemm.nn(B, H, G, zT, 4 * G, ut, 4 * H, p.dh, 4 * H, false);
+    f = heapFloats();
+    if (t > 0 && rmask !== null) for (let j = 0; j < BH; j++) f[dhE + j] = f[dhE + j]! * rmask[j]!;
+    for (const b of skipped) {
+      f.set(keepDc.subarray(b * H, (b + 1) * H), dcE + b * H);
+      f.set(keepDh.subarray(b * H, (b + 1) * H), dhE + b * H);
+    }
+  }
+  return new Float64Array(heapFloats().buffer, p.dbias, G).slice();
 }

@@ -136,7 +136,8 @@ function layout(T: number, B: number, H: number): Layout {
 }
 
 type StepFunc = (...args: number[]) => void;
-interface GateExports {
+/** The gate module's step functions (see `lstm-gates-wat.ts` for their arguments). */
+export interface GateExports {
   fwdSigmoid: StepFunc;
   fwdHard: StepFunc;
   bwdSigmoid: StepFunc;
@@ -515,6 +516,18 @@ export function forceOwnMemoryGates(on: boolean): boolean {
  * (its tensor is not made), for callers that read `dZ` as it is.
  */
 export function takeHeapGates(T: number, B: number, H: number, z: tf.Tensor, transposed = true): HeapGates | null {
+  const ex = heapGateKernels();
+  if (ex === null) return null;
+  const backend = tf.backend() as unknown as HeapBackend;
+  return new HeapGates(ex, backend.wasm.asm!.memory as WasmMemory, backend, T, B, H, z, transposed);
+}
+
+/**
+ * The gate module's step functions instantiated over the active wasm backend's heap (addresses are heap byte
+ * addresses), or null when unavailable: not the wasm backend, its fast paths off, the module not compiled, a memory
+ * the module cannot import, or forced off ({@link forceJsGateMath}, {@link forceOwnMemoryGates}).
+ */
+export function heapGateKernels(): GateExports | null {
   if (compiled == null || forceJs || forceOwnMemory || wasmApi == null || !wasmFastPathStatus().ok) return null;
   const backend = tf.backend() as unknown as HeapBackend;
   const memory = backend.wasm?.asm?.memory;
@@ -529,8 +542,7 @@ export function takeHeapGates(T: number, B: number, H: number, z: tf.Tensor, tra
     }
     heapInstances.set(memory, ex);
   }
-  if (ex === null) return null;
-  return new HeapGates(ex, memory as WasmMemory, backend, T, B, H, z, transposed);
+  return ex;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { releaseOutstandingPasses } from '@sweepq/kernels';
+import { forceJsGateMath, lstmGatesStatus, releaseOutstandingPasses } from '@sweepq/kernels';
 import { FusedBidirectional, fusedBidirectional, fusedGru, fusedLstm, initBackend, tf } from '../src/index.js';
 import { enableRelaxedSimd, fixedMasks, relErr } from './helpers.js';
 
@@ -138,8 +138,12 @@ afterAll(() => {
 });
 
 describe('fused LSTM and GRU layers against the stock tfjs layers', () => {
-  for (const c of CASES) {
-    it(`${c.cell}: ${c.name} (B ${c.B}, T ${c.T}, D ${c.D}, H ${c.H}): output and every gradient within 1e-4`, () => {
+  // The LSTM's gate math runs in the wasm SIMD module when it is compiled, else in JS (the GRU's always in JS): both.
+  const runs = CASES.flatMap((c) => (c.cell === 'lstm' ? [{ c, js: false }, { c, js: true }] : [{ c, js: false }]));
+  for (const { c, js } of runs) {
+    it(`${c.cell}${js ? ' (JS gate math)' : ''}: ${c.name} (B ${c.B}, T ${c.T}, D ${c.D}, H ${c.H}): output and every gradient within 1e-4`, () => {
+      if (c.cell === 'lstm' && !js) expect(lstmGatesStatus()).toEqual({ ok: true });
+      const prevJs = forceJsGateMath(js);
       const training = (c.dropout ?? 0) > 0 || (c.recurrentDropout ?? 0) > 0;
       const masks = fixedMasks(7);
       const make = (fused: boolean): tf.layers.Layer => {
@@ -177,6 +181,7 @@ describe('fused LSTM and GRU layers against the stock tfjs layers', () => {
       if (mask) mask.dispose();
       stock.dispose();
       fused.dispose();
+      forceJsGateMath(prevJs);
     });
   }
 
