@@ -87,6 +87,37 @@ texts.forEach((text, i) => {
 });
 `;
 
+type Params = BestModelInfo['params'];
+
+/** The recurrent part of a trial's model: cell, depth, direction (defaults: one LSTM layer, one direction, no mask). */
+function recurrentShape(params: Params): { cell: string; layers: number; bidirectional: boolean; maskZero: boolean } {
+  const q = (params ?? {}) as Record<string, unknown>;
+  return {
+    cell: q['cell'] === 'gru' ? 'GRU' : 'LSTM',
+    layers: typeof q['lstm_layers'] === 'number' ? q['lstm_layers'] : 1,
+    bidirectional: q['bidirectional'] === true,
+    maskZero: q['mask_zero'] === true,
+  };
+}
+
+/** `Embedding(mask_zero) -> Bidirectional(GRU) x 2 -> Dense(softmax)` and the like, from the trial's parameters. */
+export function architecture(params: Params): string {
+  const r = recurrentShape(params);
+  const rnn = r.bidirectional ? `Bidirectional(${r.cell})` : r.cell;
+  return `Embedding${r.maskZero ? '(mask_zero)' : ''} -> ${rnn}${r.layers > 1 ? ` x ${r.layers}` : ''} -> Dense(softmax)`;
+}
+
+function layerClasses(params: Params): string {
+  const r = recurrentShape(params);
+  return ['`Embedding`', r.bidirectional ? '`Bidirectional`' : null, `\`${r.cell}\``, '`Dense`'].filter((c) => c !== null).join(', ');
+}
+
+function gruNote(params: Params): string {
+  return recurrentShape(params).cell === 'GRU'
+    ? '; the GRU is the `reset_after=False` form (the one tfjs has), which Keras builds from the saved config as it is'
+    : '';
+}
+
 function readme(info: BestModelInfo): string {
   const p = info.preprocessing;
   const params = info.params ? Object.entries(info.params).map(([k, v]) => `| ${k} | ${String(v)} |`).join('\n') : '';
@@ -97,8 +128,8 @@ Trained with TensorFlow.js ${info.tfjsVersion ?? '(unknown version)'} on the ${i
 
 ## Files
 
-- \`model.json\` + \`weights.bin\`: a Keras-style \`Embedding -> LSTM -> Dense(softmax)\` model in the tfjs layers format
-  (standard layer classes only), loadable with stock \`tf.loadLayersModel\`.
+- \`model.json\` + \`weights.bin\`: a Keras-style \`${architecture(info.params)}\` model in the tfjs layers
+  format (standard layer classes only: ${layerClasses(info.params)}), loadable with stock \`tf.loadLayersModel\`.
 - \`vocab.json\`: the vocabulary and preprocessing settings (format \`sweepq-vocab/1\`).
 - \`best.json\`: this description as JSON (trial, metric, parameters, classes, preprocessing, usage snippet).
 
@@ -114,7 +145,7 @@ Preprocessing (the Keras \`Tokenizer\` / \`pad_sequences\` rules, as in training
 3. Map each word through \`word_index\`; drop unknown words and ids \`>= num_words\` (${p.num_words}). There is no OOV token.
 4. Keep the last ${p.max_len} ids (truncating \`pre\`) and left-pad with 0 to ${p.max_len} (padding \`pre\`).
 
-## Use it with stock tfjs (Node 20, \`npm install @tensorflow/tfjs\`)
+## Use it with stock tfjs (Node 22 or later, \`npm install @tensorflow/tfjs\`)
 
 Save as \`predict.mjs\` and run \`node predict.mjs ./best "some text" "more text"\`:
 
@@ -122,6 +153,20 @@ Save as \`predict.mjs\` and run \`node predict.mjs ./best "some text" "more text
 ${USAGE_SNIPPET}\`\`\`
 
 Or with the sweepq CLI: \`sweepq predict ${info.sweepId} "some text"\`.
+
+## Use it in Keras (Python)
+
+The tfjs layers format converts to a Keras HDF5 file with the \`tensorflowjs\` pip package (TensorFlow 2.x; under
+Keras 3 load the result with \`tf_keras\`):
+
+\`\`\`sh
+pip install tensorflowjs
+tensorflowjs_converter --input_format=tfjs_layers_model --output_format=keras best/model.json model.h5
+python -c "import tensorflow as tf; m = tf.keras.models.load_model('model.h5'); m.summary()"
+\`\`\`
+
+The layers are Keras' own with the same weights${gruNote(info.params)}. Feed it the same ids as above (\`pad_sequences(...,
+maxlen=${p.max_len}, padding='pre', truncating='pre')\`).
 
 ## Trial parameters
 

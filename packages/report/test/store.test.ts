@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planTrials } from '@sweepq/spec';
+import { DEFAULT_PARAMS, planTrials } from '@sweepq/spec';
 import { ArtifactStore, createS3Client, layout, startLocalS3, type LocalS3 } from '@sweepq/storage';
 import {
   ReportError,
@@ -12,6 +12,7 @@ import {
   clearReportCache,
   collectReportData,
   writeBestModel,
+  architecture,
   writeSweepReport,
   type BestModelInfo,
 } from '../src/index.js';
@@ -193,6 +194,16 @@ describe('writeBestModel', () => {
     expect(readme).toContain('`finance`, `sport`, `weather`');
     expect(readme).toContain('[batch, 12]');
     expect(readme).toContain(USAGE_SNIPPET);
+    expect(readme).toContain('`Embedding -> LSTM -> Dense(softmax)`');
+    expect(readme).toContain('tensorflowjs_converter --input_format=tfjs_layers_model --output_format=keras best/model.json model.h5');
+  });
+
+  it('names the architecture a trial built', () => {
+    expect(architecture({ ...DEFAULT_PARAMS })).toBe('Embedding -> LSTM -> Dense(softmax)');
+    expect(architecture({ ...DEFAULT_PARAMS, lstm_layers: 3, bidirectional: true, cell: 'gru', mask_zero: true } as unknown as typeof DEFAULT_PARAMS)).toBe(
+      'Embedding(mask_zero) -> Bidirectional(GRU) x 3 -> Dense(softmax)',
+    );
+    expect(architecture(null)).toBe('Embedding -> LSTM -> Dense(softmax)');
   });
 
   it('fails with NO_MODEL, writing nothing, when the trial has no model', async () => {
