@@ -48,6 +48,7 @@ import {
   gemmStatus,
   type BackendPreference,
 } from '../src/index.js';
+import { positiveInt as int } from './cli-args.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -76,15 +77,6 @@ if (args.help) {
       '[--backends node,wasm,cpu] [--peer auto|off] [--two-process on|off] [--json]',
   );
   process.exit(0);
-}
-
-function int(name: string, v: string | undefined): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`--${name}: expected an integer >= 1, got ${JSON.stringify(v)}`);
-    process.exit(2);
-  }
-  return n;
 }
 
 const T = int('seq-len', args['seq-len']);

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { tf, type ModelParams, type TrainData } from '../src/index.js';
+import { mulberry32 } from '../src/random.js';
 
 /** Tiny model used by the tests: fast on every backend. */
 export const TINY: ModelParams = {
@@ -28,6 +29,24 @@ export function separable(n: number, maxLen: number, vocab: number, seed: number
     const positive = i % 2 === 0;
     for (let t = 0; t < maxLen; t++) x[i * maxLen + t] = 2 + Math.floor(rand() * (vocab - 2));
     if (positive) x[i * maxLen + Math.floor(rand() * maxLen)] = 1;
+    y[i] = positive ? 1 : 0;
+  }
+  return { x, y, n, maxLen };
+}
+
+/**
+ * Like {@link separable}, but rows have random lengths `0..maxLen` and are pre-padded with 0 (Keras `pad_sequences`),
+ * words drawn from `2..vocab-1`; label 1 iff token 1 appears. Row 0 is all padding. Deterministic in `seed`.
+ */
+export function variableLength(n: number, maxLen: number, vocab: number, seed: number): TrainData {
+  const rand = mulberry32(seed);
+  const x = new Int32Array(n * maxLen);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const len = i === 0 ? 0 : 1 + Math.floor(rand() * maxLen);
+    const positive = len > 0 && i % 2 === 0;
+    for (let t = maxLen - len; t < maxLen; t++) x[i * maxLen + t] = 2 + Math.floor(rand() * (vocab - 2));
+    if (positive) x[i * maxLen + maxLen - 1 - Math.floor(rand() * len)] = 1;
     y[i] = positive ? 1 : 0;
   }
   return { x, y, n, maxLen };
