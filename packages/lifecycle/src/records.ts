@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SweepState, TrialState, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { withDefaultParams } from '@sweepq/spec';
 import { SAFE_ID, layout, type ArtifactStore } from '@sweepq/storage';
 import { LifecycleError, LifecycleErrorCode } from './errors.js';
 
@@ -26,13 +27,17 @@ export const sweepRecordSchema = z.looseObject({
     metric: z.looseObject({ name: z.string(), goal: z.enum(['maximize', 'minimize']) }).optional(),
 });
 
-/** `result.json` as read back: the fields the life cycle and the leaderboard rely on are checked. */
+/**
+ * `result.json` as read back: the fields the life cycle and the leaderboard rely on are checked. Parameters a result
+ * written before they existed lacks take their defaults (what that trial trained with), so de-duplication, warm starts
+ * and the leaderboard see every parameter.
+ */
 export const trialResultSchema = z.looseObject({
     sweepId: z.string(),
     trialId: z.string().regex(SAFE_ID),
     index: z.number().int().min(0),
     state: z.enum(Object.values(TrialState) as [TrialState, ...TrialState[]]),
-    params: z.record(z.string(), z.unknown()),
+    params: z.record(z.string(), z.unknown()).transform(withDefaultParams),
     metric: z.looseObject({ name: z.string(), goal: z.enum(['maximize', 'minimize']), value: z.number().nullable() }),
     epochs: z.number().int().min(0),
 });

@@ -21,7 +21,7 @@ import {
   rebuildRungs,
 } from '../src/index.js';
 import { RungStore } from '@sweepq/search';
-import { parseSpec } from '@sweepq/spec';
+import { DEFAULT_PARAMS, parseSpec } from '@sweepq/spec';
 
 // The whole life cycle against a real Redis and a real S3-protocol server, in-process: no services are spawned.
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -67,7 +67,7 @@ const result = (sweepId: string, trialId: string, index: number, state: TrialRes
   trialId,
   index,
   state,
-  params: { max_words: 100, max_len: 10, embedding_dim: 8, lstm_units: 8, dropout: 0, recurrent_dropout: 0, learning_rate: 0.01, optimizer: 'adam', batch_size: 8, epochs: 1 },
+  params: { ...DEFAULT_PARAMS, max_words: 100, max_len: 10, embedding_dim: 8, lstm_units: 8, learning_rate: 0.01, batch_size: 8, epochs: 1 },
   metric: { name: 'val_accuracy', goal: 'maximize', value },
   final: null,
   test: null,
@@ -254,6 +254,13 @@ describe('sweep life cycle', () => {
 });
 
 describe('trial life cycle', () => {
+  it('reads a result.json written before the architecture parameters existed with their defaults filled in', async () => {
+    const { lstm_layers: _l, bidirectional: _b, cell: _c, mask_zero: _m, ...older } = result('old-1', 't0000', 0, TrialState.Completed, 0.5).params;
+    await store.putJson(layout.result('old-1', 't0000'), { ...result('old-1', 't0000', 0, TrialState.Completed, 0.5), params: older });
+    const read = await trialLife.result('old-1', 't0000');
+    expect(read?.params).toEqual({ ...older, lstm_layers: 1, bidirectional: false, cell: 'lstm', mask_zero: false });
+  });
+
   it('commits once per trial under the job lock; a lost lock writes nothing; a duplicate gets the first result', async () => {
     const jobId = trialJobId('tr-1', 't0000');
     await trials.add('trial', { sweepId: 'tr-1', trialId: 't0000' }, { jobId });

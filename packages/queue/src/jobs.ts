@@ -24,6 +24,8 @@ function ruleSchema(rule: ParameterRule): z.ZodType {
       return z.number().int().min(rule.min).max(rule.max);
     case 'enum':
       return z.enum(rule.values as [string, ...string[]]);
+    case 'bool':
+      return z.boolean();
     case 'float': {
       let n = z.number();
       n = rule.minExclusive ? n.gt(rule.min) : n.min(rule.min);

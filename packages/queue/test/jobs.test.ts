@@ -9,7 +9,7 @@ const accepts = (name: ParameterName, value: unknown) => trialParamsSchema.safeP
 describe('trial payload parameters', () => {
   it('accepts the defaults and refuses unknown or missing keys', () => {
     expect(trialParamsSchema.safeParse(DEFAULT_PARAMS).success).toBe(true);
-    expect(trialParamsSchema.safeParse({ ...DEFAULT_PARAMS, cell: 'gru' }).success).toBe(false);
+    expect(trialParamsSchema.safeParse({ ...DEFAULT_PARAMS, layers: 2 }).success).toBe(false);
     const { epochs: _e, ...missing } = DEFAULT_PARAMS;
     expect(trialParamsSchema.safeParse(missing).success).toBe(false);
   });
@@ -27,11 +27,25 @@ describe('trial payload parameters', () => {
         expect(accepts(name, rule.min), `${name} at min`).toBe(!rule.minExclusive);
         if (Number.isFinite(rule.max)) expect(accepts(name, rule.max), `${name} at max`).toBe(!rule.maxExclusive);
         expect(accepts(name, Number.NaN), `${name} NaN`).toBe(false);
+      } else if (rule.type === 'bool') {
+        expect(accepts(name, true), `${name} true`).toBe(true);
+        expect(accepts(name, false), `${name} false`).toBe(true);
+        for (const v of ['true', 1, 0, null]) expect(accepts(name, v), `${name} ${JSON.stringify(v)}`).toBe(false);
       } else {
         for (const v of rule.values) expect(accepts(name, v)).toBe(true);
         expect(accepts(name, 'adamw')).toBe(false);
       }
     }
+  });
+
+  it('takes the architecture parameters: lstm_layers, bidirectional, cell, mask_zero', () => {
+    const arch = { ...DEFAULT_PARAMS, lstm_layers: 3, bidirectional: true, cell: 'gru', mask_zero: true };
+    expect(trialParamsSchema.parse(arch)).toEqual(arch);
+    expect(accepts('cell', 'rnn')).toBe(false);
+    expect(accepts('lstm_layers', 5)).toBe(false);
+    expect(() => parsePayload('trials', trialParamsSchema, withParam('bidirectional', 'yes'))).toThrow(/bidirectional: .*expected boolean/);
+    const { mask_zero: _m, ...missing } = arch;
+    expect(() => parsePayload('trials', trialParamsSchema, missing)).toThrow(/mask_zero/);
   });
 
   it('refuses an absurd model a spec would refuse, naming the field', () => {

@@ -66,6 +66,25 @@ describe('pedAnovaImportance', () => {
     expect(pedAnovaImportance(trials.slice(0, 4), NAMES, { maximize: true })).toBeNull();
   });
 
+  // 200 trials (top set 20): with a top set of 6, chance alone gives a 3- or 4-level parameter a divergence near the
+  // largest a two-level one can reach (PED-ANOVA's Pearson divergence grows with the number of levels).
+  it('ranks a boolean or a second string parameter that decides the objective first', () => {
+    const space: Record<string, ParameterSpec> = { ...SPACE, bidirectional: { kind: 'categorical', values: [true, false] }, cell: { kind: 'categorical', values: ['lstm', 'gru'] } };
+    for (const important of ['bidirectional', 'cell'] as const) {
+      let first = 0;
+      for (let seed = 1; seed <= 10; seed++) {
+        const trials = Array.from({ length: 200 }, (_, i) => {
+          const { recurrent_dropout: noise, ...p } = randomCombination(space, seed * 7919, i) as Record<string, number | string | boolean>;
+          const main = important === 'bidirectional' ? (p['bidirectional'] === true ? 1 : 0) : p['cell'] === 'gru' ? 1 : 0;
+          return { params: p, value: 0.8 + 0.1 * main + 0.01 * ((noise as number) - 0.5) };
+        });
+        const res = pedAnovaImportance(trials, [...NAMES, 'bidirectional', 'cell'], { maximize: true, log: new Set(['learning_rate']) })!;
+        if (res.params[0]!.name === important) first++;
+      }
+      expect(first, important).toBeGreaterThanOrEqual(9);
+    }
+  });
+
   it('judges a conditional parameter on the trials that have it', () => {
     const trials = sweep(5, 'learning_rate').map((t, i) => (i % 2 ? { ...t, params: { ...t.params, dropout: undefined } } : t));
     const res = pedAnovaImportance(trials, NAMES, { maximize: true, log: new Set(['learning_rate']) })!;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ParameterSpec } from '@sweepq/spec';
+import type { ParameterSpec, SweepSpec } from '@sweepq/spec';
 import { buildReportData, describeParameters, isLogScaled, parseLearningCurve, roundSig } from '../src/index.js';
 import { SPEC, metricsJsonl, sweepRecord, trialResult } from './fixtures.js';
 
@@ -78,6 +78,15 @@ describe('log-scaled axes from the spec', () => {
     // Without a spec nothing is log-scaled, but what varies still shows.
     const bare = Object.fromEntries(describeParameters(null, trials).map((p) => [p.name, p]));
     expect(bare.learning_rate).toMatchObject({ log: false, varying: true });
+  });
+
+  it('draws booleans and the cell as categories', () => {
+    const spec: SweepSpec = { ...SPEC, parameters: { ...SPEC.parameters, bidirectional: { kind: 'categorical', values: [true, false] }, cell: { kind: 'categorical', values: ['lstm', 'gru'] } } };
+    const trials = [0, 1, 2, 3].map((i) => ({ params: { ...trialResult(i, 0.7).params, bidirectional: i % 2 === 0, cell: i < 2 ? ('gru' as const) : ('lstm' as const) } }));
+    const ps = Object.fromEntries(describeParameters(spec, trials).map((p) => [p.name, p]));
+    expect(ps.bidirectional).toMatchObject({ type: 'categorical', log: false, varying: true, values: ['false', 'true'], distribution: 'categorical' });
+    expect(ps.cell).toMatchObject({ type: 'categorical', log: false, varying: true, values: ['gru', 'lstm'] });
+    expect(ps.mask_zero).toMatchObject({ type: 'categorical', varying: false });
   });
 });
 

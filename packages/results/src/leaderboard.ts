@@ -1,4 +1,4 @@
-import { PARAMETER_NAMES } from '@sweepq/spec';
+import { PARAMETER_NAMES, withDefaultParams } from '@sweepq/spec';
 import { TrialState, type TrialResult } from './trial-result.js';
 
 /** One row of the leaderboard. */
@@ -22,7 +22,7 @@ export interface Leaderboard {
 /**
  * Rank trials by the sweep's metric in its goal's direction. Completed (and early-stopped) trials with a value come first
  * (ties broken by trial index, so the order is stable), then everything else (failed, cancelled, no value),
- * unranked, in index order.
+ * unranked, in index order. Each row's result has every parameter (defaults for those an older result lacks).
  */
 export function buildLeaderboard(
   sweepId: string,
@@ -31,7 +31,9 @@ export function buildLeaderboard(
   now: Date = new Date(),
 ): Leaderboard {
   const sign = metric.goal === 'maximize' ? -1 : 1;
-  const ranked = results
+  // Results written before a parameter existed lack it; they trained with its default.
+  const all = results.map((r) => ({ ...r, params: withDefaultParams(r.params) }));
+  const ranked = all
     .filter(
       (r) =>
         (r.state === TrialState.Completed || r.state === TrialState.Stopped) &&
@@ -40,7 +42,7 @@ export function buildLeaderboard(
     )
     .sort((a, b) => sign * ((a.metric.value as number) - (b.metric.value as number)) || a.index - b.index);
   const rankedIds = new Set(ranked.map((r) => r.trialId));
-  const rest = results.filter((r) => !rankedIds.has(r.trialId)).sort((a, b) => a.index - b.index);
+  const rest = all.filter((r) => !rankedIds.has(r.trialId)).sort((a, b) => a.index - b.index);
   const rows: LeaderboardRow[] = [
     ...ranked.map((r, i) => ({ rank: i + 1, trialId: r.trialId, state: r.state, metric: r.metric.value, result: r })),
     ...rest.map((r) => ({

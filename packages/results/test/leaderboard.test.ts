@@ -80,6 +80,22 @@ describe('leaderboard', () => {
     expect(table.split('\n')[0]).toMatch(/epochs_done/);
   });
 
+  it('lists booleans and the cell in CSV and table, and fills parameters an older result lacks with their defaults', () => {
+    const { lstm_layers: _l, bidirectional: _b, cell: _c, mask_zero: _m, ...older } = DEFAULT_PARAMS;
+    const lb = buildLeaderboard('s', { name: 'val_loss', goal: 'minimize' }, [
+      { ...result(0, 'completed', 0.3), params: { ...DEFAULT_PARAMS, bidirectional: true, cell: 'gru', mask_zero: true, lstm_layers: 2 } },
+      { ...result(1, 'completed', 0.2), params: older as TrialResult['params'] },
+    ]);
+    const [header, first, second] = leaderboardCsv(lb).trim().split('\n').map((l) => l.split(','));
+    const col = (row: string[] | undefined, name: string) => row![header!.indexOf(name)];
+    expect(['lstm_layers', 'bidirectional', 'cell', 'mask_zero'].map((n) => col(second, n))).toEqual(['2', 'true', 'gru', 'true']);
+    expect(['lstm_layers', 'bidirectional', 'cell', 'mask_zero'].map((n) => col(first, n))).toEqual(['1', 'false', 'lstm', 'false']);
+    const table = leaderboardTable(lb);
+    expect(table.split('\n')[0]).toMatch(/lstm_layers\s+bidirectional\s+cell\s+mask_zero$/);
+    expect(table).toMatch(/t0000 .*\s2\s+true\s+gru\s+true$/m);
+    expect(table).toMatch(/t0001 .*\s1\s+false\s+lstm\s+false$/m);
+  });
+
   it('formats numbers for people: significant digits, integers whole, nothing for missing values', () => {
     expect(formatSignificant(0.0019064667082208317)).toBe('0.001906');
     expect(formatSignificant(0.2)).toBe('0.2000');

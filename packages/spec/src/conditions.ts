@@ -149,7 +149,7 @@ function normalizeClause(name: string, ref: string, refSpec: ParameterSpec, raw:
     }
     return { values: out };
   }
-  if (refSpec.kind === 'constant' ? typeof refSpec.value === 'string' : refSpec.kind === 'categorical' && refSpec.values.some((v) => typeof v === 'string')) {
+  if (refSpec.kind === 'constant' ? typeof refSpec.value !== 'number' : refSpec.kind === 'categorical' && refSpec.values.some((v) => typeof v !== 'number')) {
     return fail(undefined, `${ref} is categorical (${describePossible(refSpec)}); use values: [...] instead of min/max`);
   }
   const clause: { min?: number; max?: number } = {};

@@ -1,7 +1,17 @@
 export { SpecError } from './errors.js';
 export type { SpecIssue } from './errors.js';
-export { DEFAULT_PARAMS, OPTIMIZERS, PARAMETERS, PARAMETER_NAMES, PARAMETER_RULES, parameterTable } from './parameters.js';
-export type { OptimizerName, ParameterName, ParameterRule, TrialParams } from './parameters.js';
+export { CELLS, DEFAULT_PARAMS, MODEL_FIELDS, OPTIMIZERS, PARAMETERS, PARAMETER_NAMES, PARAMETER_RULES, parameterTable, withDefaultParams } from './parameters.js';
+export type {
+  CellName,
+  ModelFieldOf,
+  ModelParameterName,
+  OptimizerName,
+  ParameterDefinition,
+  ParameterName,
+  ParameterRule,
+  RuleValue,
+  TrialParams,
+} from './parameters.js';
 export {
   BAYES_DEFAULTS,
   DATASET_FORMATS,

@@ -126,7 +126,12 @@ function checkRequiredAndExtraKeys(ctx: Ctx, kind: ParameterKind, body: Record<s
 
 function checkPoint(ctx: Ctx, key: string, value: unknown): value is ParamValue {
   if (valueSatisfies(ctx.rule, value)) return true;
-  const hint = ctx.rule.type === 'int' && typeof value === 'number' && !Number.isInteger(value) ? ` (${ctx.name} is an integer parameter)` : '';
+  const hint =
+    ctx.rule.type === 'int' && typeof value === 'number' && !Number.isInteger(value)
+      ? ` (${ctx.name} is an integer parameter)`
+      : ctx.rule.type === 'bool' && typeof value === 'string'
+        ? ` (${ctx.name} is a boolean parameter: write true or false without quotes)`
+        : '';
   add(ctx, key, `expected ${describeRule(ctx.rule)}, got ${describeValue(value)}${hint}`);
   return false;
 }
@@ -206,7 +211,7 @@ function integerOnly(ctx: Ctx, kind: ParameterKind, use: string): void {
 
 function normalizeKind(ctx: Ctx, kind: ParameterKind, body: Record<string, unknown>): ParameterSpec | undefined {
   const num = (k: string): number => body[k] as number;
-  if (ctx.rule.type === 'enum' && kind !== 'constant' && kind !== 'categorical') {
+  if ((ctx.rule.type === 'enum' || ctx.rule.type === 'bool') && kind !== 'constant' && kind !== 'categorical') {
     add(ctx, ctx.explicit ? 'distribution' : undefined, `${ctx.name} is categorical (${describeRule(ctx.rule)}); use values: [...] or value: x, not ${kind}`);
     return undefined;
   }
@@ -320,7 +325,7 @@ function normalizeKind(ctx: Ctx, kind: ParameterKind, body: Record<string, unkno
         add(ctx, 'q', `${ctx.name} needs integers, so q must be a whole number, got ${q}`);
         return undefined;
       }
-      if (rule.type === 'enum') return undefined;
+      if (rule.type === 'enum' || rule.type === 'bool') return undefined;
       // normal covers every real number, q_normal every multiple of q, log_normal every positive number and
       // q_log_normal every multiple of q from q up: only a range unbounded above (and below, for the first two) fits.
       const minExclusive = rule.type === 'float' && rule.minExclusive;

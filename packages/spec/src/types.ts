@@ -53,8 +53,8 @@ export interface DatasetSpec {
   max_rows?: number;
 }
 
-/** Scalar a parameter can take: numbers for numeric parameters, strings for `optimizer`. */
-export type ParamValue = number | string;
+/** Scalar a parameter can take: numbers for numeric parameters, strings for enums (`optimizer`, `cell`), booleans for flags. */
+export type ParamValue = number | string | boolean;
 
 /** Parameter kinds after normalisation; the names are W&B's `distribution` names. */
 export const PARAMETER_KINDS = [

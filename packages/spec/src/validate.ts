@@ -55,6 +55,13 @@ const PARAMETER_ALIASES: Readonly<Record<string, ParameterName>> = {
   batchsize: 'batch_size',
   num_epochs: 'epochs',
   n_epochs: 'epochs',
+  num_layers: 'lstm_layers',
+  n_layers: 'lstm_layers',
+  rnn_layers: 'lstm_layers',
+  cell_type: 'cell',
+  rnn_type: 'cell',
+  rnn_cell: 'cell',
+  bidi: 'bidirectional',
 };
 
 const scalars = z.object({

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_PARAMS, activeParameters, gridSize, parseSpec, planTrials, rungEpochs, specToConfig, validateSpec } from '../src/index.js';
+import { DEFAULT_PARAMS, PARAMETER_NAMES, activeParameters, gridSize, parseSpec, planTrials, rungEpochs, specToConfig, validateSpec } from '../src/index.js';
 import { base, validateError } from './helpers.js';
 
 function issues(obj: unknown): Record<string, string> {
@@ -94,7 +94,7 @@ describe('conditional parameters', () => {
     );
     expect(got).toEqual({
       'parameters.lstm_units.condition.optimizer.values[0]': '"sgdd" is not a value optimizer can take (one of adam, sgd), so this condition could never hold for it',
-      'parameters.embedding_dim.condition.optimiser': 'unknown parameter "optimiser"; allowed: max_words, max_len, embedding_dim, lstm_units, dropout, recurrent_dropout, learning_rate, optimizer, batch_size, epochs. Did you mean optimizer?',
+      'parameters.embedding_dim.condition.optimiser': `unknown parameter "optimiser"; allowed: ${PARAMETER_NAMES.join(', ')}. Did you mean optimizer?`,
       'parameters.batch_size.condition.batch_size': 'batch_size cannot depend on itself',
       'parameters.epochs.condition.max_len': 'max_len is written below epochs; a condition may only name parameters written above it (move epochs below max_len), which also rules out cycles',
       'parameters.max_words.condition.learning_rate': 'learning_rate is written below max_words; a condition may only name parameters written above it (move max_words below learning_rate), which also rules out cycles',

@@ -73,7 +73,7 @@ describe('top level', () => {
 
 describe('parameters', () => {
   test('unknown names suggest the closest allowed name, including Keras names', () => {
-    expect(issueFor(param('learning_rat', { value: 0.1 }), 'parameters.learning_rat')).toMatch(/^unknown parameter "learning_rat"; allowed: max_words, .*, epochs\. Did you mean learning_rate\?$/);
+    expect(issueFor(param('learning_rat', { value: 0.1 }), 'parameters.learning_rat')).toMatch(/^unknown parameter "learning_rat"; allowed: max_words, .*, mask_zero\. Did you mean learning_rate\?$/);
     expect(issueFor(param('lr', { value: 0.1 }), 'parameters.lr')).toMatch(/Did you mean learning_rate\?$/);
     expect(issueFor(param('num_words', { value: 5 }), 'parameters.num_words')).toMatch(/Did you mean max_words\?$/);
     expect(issueFor(param('maxlen', { value: 5 }), 'parameters.maxlen')).toMatch(/Did you mean max_len\?$/);
