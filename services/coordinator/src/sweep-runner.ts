@@ -26,7 +26,7 @@ import {
   type TrialLifecycle,
 } from '@sweepq/lifecycle';
 import type { Logger } from '@sweepq/runtime';
-import { SpecError, metricTargetReached, parseSpec, planTrials, specHash, trialId, trialSeed, type PlannedTrial, type SweepSpec, type TrialParams } from '@sweepq/spec';
+import { SpecError, metricTargetReached, parseSpec, planTrials, specHash, trialId, trialSeed, withDefaultParams, type PlannedTrial, type SweepSpec, type TrialParams } from '@sweepq/spec';
 import { RungStore, SearchError, SearchErrorCode, TpeSampler, planAdaptive, type Observation } from '@sweepq/search';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
 import { prepareSweepDataset } from './dataset-preparer.js';
@@ -450,7 +450,8 @@ class AdaptiveProposer {
       const job = await this.#deps.trials.getJob(trialJobId(this.#sweepId, id));
       let params = (job?.data as { params?: TrialParams } | undefined)?.params;
       if (!params) params = (await this.#deps.store.getJson<{ params: TrialParams }>(layout.params(this.#sweepId, id)))?.params;
-      if (params) out.push({ index, trialId: id, params });
+      // A proposal made before a parameter existed lacks it (and trains with its default).
+      if (params) out.push({ index, trialId: id, params: withDefaultParams(params) });
     }
     return out;
   }
