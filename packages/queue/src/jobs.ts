@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PARAMETER_NAMES, PARAMETER_RULES, type ParameterName, type ParameterRule, type TrialParams } from '@sweepq/spec';
+import { addedLater, DEFAULT_PARAMS, PARAMETER_NAMES, PARAMETER_RULES, type ParameterName, type ParameterRule, type TrialParams } from '@sweepq/spec';
 import { SweepqError } from '@sweepq/runtime';
 
 const safeId = z
@@ -37,10 +37,16 @@ function ruleSchema(rule: ParameterRule): z.ZodType {
 
 /**
  * One trial's resolved parameters, derived from the spec's parameter table (`PARAMETER_RULES`): Redis is a trust
- * boundary, and a payload is held to exactly the bounds a spec is.
+ * boundary, and a payload is held to exactly the bounds a spec is. A parameter added after the first payload format
+ * (`addedLater`) may be absent and then means its default: a job queued by a coordinator from before an upgrade still
+ * runs, as the model it asked for.
  */
 export const trialParamsSchema = z
-  .object(Object.fromEntries(PARAMETER_NAMES.map((n) => [n, ruleSchema(PARAMETER_RULES[n])])) as Record<ParameterName, z.ZodType>)
+  .object(
+    Object.fromEntries(
+      PARAMETER_NAMES.map((n) => [n, addedLater(n) ? ruleSchema(PARAMETER_RULES[n]).default(DEFAULT_PARAMS[n]) : ruleSchema(PARAMETER_RULES[n])]),
+    ) as Record<ParameterName, z.ZodType>,
+  )
   .strict() as unknown as z.ZodType<TrialParams>;
 
 /** A trial to train. */

@@ -1,6 +1,6 @@
 export { SpecError } from './errors.js';
 export type { SpecIssue } from './errors.js';
-export { CELLS, DEFAULT_PARAMS, MODEL_FIELDS, OPTIMIZERS, PARAMETERS, PARAMETER_NAMES, PARAMETER_RULES, parameterTable, withDefaultParams } from './parameters.js';
+export { addedLater, CELLS, DEFAULT_PARAMS, MODEL_FIELDS, OPTIMIZERS, PARAMETERS, PARAMETER_NAMES, PARAMETER_RULES, parameterTable, withDefaultParams } from './parameters.js';
 export type {
   CellName,
   ModelFieldOf,

@@ -31,6 +31,13 @@ export interface ParameterDefinition {
    * settings such as `batch_size`).
    */
   readonly model?: string;
+  /**
+   * Added after sweepq's first record formats (`sweepq.spec/1`, the first trial payloads and result files): a record or
+   * job payload without it means its default, which keeps the model as it was before the parameter existed. The spec
+   * hash writes such a parameter only when a spec sets it to something else, and the job payload schema fills it in
+   * when a job queued before an upgrade lacks it.
+   */
+  readonly addedLater?: true;
 }
 
 /**
@@ -50,10 +57,10 @@ export const PARAMETERS = {
   optimizer: { rule: { type: 'enum', values: OPTIMIZERS }, default: 'adam', doc: 'tfjs optimizer', model: 'optimizer' },
   batch_size: { rule: { type: 'int', min: 1, max: 65_536 }, default: 32, doc: 'training batch size' },
   epochs: { rule: { type: 'int', min: 1, max: 10_000 }, default: 3, doc: 'training epochs (the budget early termination counts in)' },
-  lstm_layers: { rule: { type: 'int', min: 1, max: 4 }, default: 1, doc: 'stacked recurrent layers (all but the last return sequences)', model: 'lstmLayers' },
-  bidirectional: { rule: { type: 'bool' }, default: false, doc: "each recurrent layer wrapped in `Bidirectional(merge_mode='concat')`", model: 'bidirectional' },
-  cell: { rule: { type: 'enum', values: CELLS }, default: 'lstm', doc: 'recurrent cell: Keras `LSTM` or `GRU` (`reset_after=False`)', model: 'cell' },
-  mask_zero: { rule: { type: 'bool' }, default: false, doc: '`Embedding(mask_zero=True)`: padding (token 0) steps are skipped', model: 'maskZero' },
+  lstm_layers: { rule: { type: 'int', min: 1, max: 4 }, default: 1, doc: 'stacked recurrent layers (all but the last return sequences)', model: 'lstmLayers', addedLater: true },
+  bidirectional: { rule: { type: 'bool' }, default: false, doc: "each recurrent layer wrapped in `Bidirectional(merge_mode='concat')`", model: 'bidirectional', addedLater: true },
+  cell: { rule: { type: 'enum', values: CELLS }, default: 'lstm', doc: 'recurrent cell: Keras `LSTM` or `GRU` (`reset_after=False`)', model: 'cell', addedLater: true },
+  mask_zero: { rule: { type: 'bool' }, default: false, doc: '`Embedding(mask_zero=True)`: padding (token 0) steps are skipped', model: 'maskZero', addedLater: true },
 } as const satisfies Record<string, ParameterDefinition>;
 
 export type ParameterName = keyof typeof PARAMETERS;
@@ -90,6 +97,11 @@ export const DEFAULT_PARAMS: Readonly<TrialParams> = Object.freeze(
  */
 export function withDefaultParams(params: Readonly<Record<string, unknown>>): TrialParams {
   return Object.fromEntries(PARAMETER_NAMES.map((n) => [n, Object.hasOwn(params, n) ? params[n] : DEFAULT_PARAMS[n]])) as unknown as TrialParams;
+}
+
+/** Whether a parameter was added after the first record formats (see `ParameterDefinition.addedLater`). */
+export function addedLater(name: ParameterName): boolean {
+  return (PARAMETERS[name] as ParameterDefinition).addedLater === true;
 }
 
 /** Each parameter's rule (from {@link PARAMETERS}). */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DEFAULT_PARAMS, PARAMETER_NAMES } from './parameters.js';
+import { addedLater, DEFAULT_PARAMS, PARAMETER_NAMES } from './parameters.js';
 import type { ParameterSpec, SweepSpec } from './types.js';
 
 /** JSON with object keys sorted at every level and undefined members dropped: equal data gives equal text. */
@@ -16,15 +16,9 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * The parameters that existed when the canonical form `sweepq.spec/1` was fixed: always written (defaults as
- * constants). A parameter added later is written only when the spec gives it something other than its bare default, so
- * adding one leaves the hash of every existing spec as it was (its default keeps the trials as they were).
- */
-const FORMAT_1_PARAMETERS: ReadonlySet<string> = new Set(['max_words', 'max_len', 'embedding_dim', 'lstm_units', 'dropout', 'recurrent_dropout', 'learning_rate', 'optimizer', 'batch_size', 'epochs']);
-
-/**
- * The resolved form that {@link specHash} digests: every parameter present (defaults as constants; see
- * {@link FORMAT_1_PARAMETERS} for those added since), keys sorted, plus — for grid only, where it decides which trial
+ * The resolved form that {@link specHash} digests: every parameter present (defaults as constants; a parameter added later, see
+ * `ParameterDefinition.addedLater`, only when the spec gives it something other than its bare default, so adding one
+ * leaves the hash of every existing spec as it was), keys sorted, plus — for grid only, where it decides which trial
  * gets which index — the written order of swept parameters.
  */
 export function canonicalSpec(spec: SweepSpec): unknown {
@@ -32,7 +26,7 @@ export function canonicalSpec(spec: SweepSpec): unknown {
   for (const name of PARAMETER_NAMES) {
     const ps: ParameterSpec = Object.hasOwn(spec.parameters, name) ? (spec.parameters[name] as ParameterSpec) : { kind: 'constant', value: DEFAULT_PARAMS[name] };
     const bareDefault = ps.kind === 'constant' && ps.value === DEFAULT_PARAMS[name] && ps.condition === undefined;
-    if (FORMAT_1_PARAMETERS.has(name) || !bareDefault) parameters[name] = ps;
+    if (!addedLater(name) || !bareDefault) parameters[name] = ps;
   }
   const gridOrder = spec.method === 'grid' ? Object.keys(spec.parameters).filter((k) => spec.parameters[k]?.kind !== 'constant') : undefined;
   return { format: 'sweepq.spec/1', spec: { ...spec, parameters }, grid_order: gridOrder };
