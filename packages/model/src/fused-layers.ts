@@ -12,6 +12,7 @@ import {
   type CellKind,
   type FusedLstmOptions,
   type RecurrentActivation,
+  warnOnce,
 } from '@sweepq/kernels';
 
 type LstmLayer = ReturnType<typeof tf.layers.lstm>;
@@ -95,7 +96,14 @@ function fusedCall(layer: tf.layers.Layer, kind: CellKind, inputs: tf.Tensor | t
   const [B, T, D] = x.shape as [number, number, number];
   const H = cell.units;
   const simple = kind === 'lstm' && maskT === null && !flags.returnSequences && !flags.goBackwards;
-  if (!simple && !fusedRecurrentAvailable(D, H)) return null;
+  if (!simple && !fusedRecurrentAvailable(D, H)) {
+    warnOnce(
+      `sweepq: a ${kind.toUpperCase()} layer with input width ${D} and ${H} units trains with the stock tfjs implementation (several times slower): ` +
+        `sweepq's fused ${flags.returnSequences ? 'sequence ' : ''}kernels need the wasm backend and widths that are multiples of 4` +
+        (tf.getBackend() === 'wasm' ? '' : ` (the backend is ${tf.getBackend()})`),
+    );
+    return null;
+  }
   const training = kw['training'] === true;
   const draws = kind === 'lstm' ? 4 : 3;
   return tf.tidy(() => {
