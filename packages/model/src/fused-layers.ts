@@ -97,7 +97,8 @@ function fusedCall(layer: tf.layers.Layer, kind: CellKind, inputs: tf.Tensor | t
   const H = cell.units;
   const simple = kind === 'lstm' && maskT === null && !flags.returnSequences && !flags.goBackwards;
   if (!simple && !fusedRecurrentAvailable(D, H)) {
-    warnOnce(
+    // On tfjs-node the stock layers run TensorFlow's native kernels: nothing to warn about there.
+    if (tf.getBackend() !== 'tensorflow') warnOnce(
       `sweepq: a ${kind.toUpperCase()} layer with input width ${D} and ${H} units trains with the stock tfjs implementation (several times slower): ` +
         `sweepq's fused ${flags.returnSequences ? 'sequence ' : ''}kernels need the wasm backend and widths that are multiples of 4` +
         (tf.getBackend() === 'wasm' ? '' : ` (the backend is ${tf.getBackend()})`),
