@@ -71,9 +71,13 @@ interface Pass {
   c: number;
   tc: number;
   tmp: number;
-  /** LSTM: the wasm SIMD gate module over the heap (`lstm-gates-wat.ts`), or null for the JS loops. */
+  /** The wasm SIMD gate module over the heap (`lstm-gates-wat.ts`, `gru-gates-wat.ts`), or null for the JS loops. */
   k: GateExports | null;
-  /** Byte addresses of the module's operands (with `k`): bias in every row `[B, G]`, ones, zeros, the recurrent mask, dh, dc (`[B, H]`), its bias-gradient scratch `[G]` and the float64 bias gradient `[G]`. */
+  /**
+   * Byte addresses of the module's operands (with `k`): the bias `[G]` and in every row `[B, G]`, ones, zeros, the
+   * recurrent mask, dh, dc (the GRU's dhm) (`[B, H]`; ones `[max(B·H, T·B)]`), the bias-gradient scratch `[G]` and the LSTM's float64 bias gradient `[G]`.
+   */
+  biasVec: number;
   biasRows: number;
   ones: number;
   zeros: number;
@@ -85,7 +89,7 @@ interface Pass {
 }
 
 /** Element offsets (16-byte aligned) of the gate module's operands within one float block, and its length. */
-function kernelOperands(B: number, H: number, G: number): { offsets: Record<'biasRows' | 'ones' | 'zeros' | 'rm' | 'dh' | 'dc' | 'dbs' | 'dbias', number>; total: number } {
+function kernelOperands(T: number, B: number, H: number, G: number): { offsets: Record<'biasVec' | 'biasRows' | 'ones' | 'zeros' | 'rm' | 'dh' | 'dc' | 'dbs' | 'dbias', number>; total: number } {
   let next = 0;
   const take = (n: number): number => {
     const at = next;
@@ -93,7 +97,7 @@ function kernelOperands(B: number, H: number, G: number): { offsets: Record<'bia
     return at;
   };
   const BH = B * H;
-  const offsets = { biasRows: take(B * G), ones: take(BH), zeros: take(BH), rm: take(BH), dh: take(BH), dc: take(BH), dbs: take(G), dbias: take(2 * G) };
+  const offsets = { biasVec: take(G), biasRows: take(B * G), ones: take(Math.max(BH, T * B)), zeros: take(BH), rm: take(BH), dh: take(BH), dc: take(BH), dbs: take(G), dbias: take(2 * G) };
   return { offsets, total: next + 4 }; // slack to align the block's start to 16 bytes
 }
 
@@ -146,8 +150,8 @@ export function fusedRecurrent(
     const cs = lstm ? tf.keep(heapTensor([T * B, H])) : null; // LSTM: cell states after the mask
     const tcs = lstm ? tf.keep(heapTensor([T * B, H])) : null; // LSTM: tanh of the unmasked new cell state
     const tmp = tf.keep(heapTensor([B, H]));
-    const k = lstm ? heapGateKernels() : null;
-    const ops = k === null ? null : kernelOperands(B, H, G);
+    const k = heapGateKernels();
+    const ops = k === null ? null : kernelOperands(T, B, H, G);
     const opsT = ops === null ? null : tf.keep(heapTensor([ops.total]));
     const owned = [x2, z, hs, act, tmp, ...[hp, rh, cs, tcs, opsT].filter((t): t is tf.Tensor => t !== null)];
     const opsBase = opsT === null ? 0 : Math.ceil(heapAddr(opsT) / 16) * 16;
@@ -175,6 +179,7 @@ export function fusedRecurrent(
       tc: tcs === null ? 0 : heapAddr(tcs),
       tmp: heapAddr(tmp),
       k,
+      biasVec: op4(ops?.offsets.biasVec),
       biasRows: op4(ops?.offsets.biasRows),
       ones: op4(ops?.offsets.ones),
       zeros: op4(ops?.offsets.zeros),
@@ -187,8 +192,9 @@ export function fusedRecurrent(
     if (k !== null) {
       const f = heapFloats();
       const BH = B * H;
+      f.set(p.bias, p.biasVec >> 2);
       for (let r = 0; r < B; r++) f.set(p.bias, (p.biasRows >> 2) + r * G);
-      f.fill(1, p.ones >> 2, (p.ones >> 2) + BH);
+      f.fill(1, p.ones >> 2, (p.ones >> 2) + Math.max(BH, T * B));
       f.fill(0, p.zeros >> 2, (p.zeros >> 2) + BH);
       if (rmask !== null) f.set(rmask, p.rm >> 2);
     }
@@ -206,8 +212,9 @@ export function fusedRecurrent(
       gemm.nn(T * B, G, D, p.x, 4 * D, p.w, 4 * G, p.z, 4 * G, false);
       record('rnn.inputProjection', t0);
       const t1 = mark();
-      if (p.k !== null) forwardLstmKernels(gemm, p, p.k);
-      else forwardPass(gemm, p);
+      if (p.k === null) forwardPass(gemm, p);
+      else if (lstm) forwardLstmKernels(gemm, p, p.k);
+      else forwardGruKernels(gemm, p, p.k);
       record('rnn.forward', t1);
       value = seq ? heapTensor([T, B, H]) : heapTensor([B, H]);
       const f = heapFloats();
@@ -228,7 +235,11 @@ export function fusedRecurrent(
       const [sW, sU] = saved as [tf.Tensor2D, tf.Tensor2D];
       try {
         return weightGradients(gemm, p, sW, sU, (ut) =>
-          p.k !== null ? backwardLstmKernels(gemm, p, p.k, ut, dy.dataSync() as Float32Array, seq) : backwardSteps(gemm, p, ut, dy.dataSync() as Float32Array, seq),
+          p.k === null
+            ? backwardSteps(gemm, p, ut, dy.dataSync() as Float32Array, seq)
+            : lstm
+              ? backwardLstmKernels(gemm, p, p.k, ut, dy.dataSync() as Float32Array, seq)
+              : backwardGruKernels(gemm, p, p.k, ut, dy.dataSync() as Float32Array, seq),
         );
       } finally {
         entry.dispose();
@@ -547,4 +558,90 @@ function backwardLstmKernels(gemm: Gemm, p: Pass, k: GateExports, ut: number, dy
     }
   }
   return new Float64Array(heapFloats().buffer, p.dbias, G).slice();
+}
+
+/**
+ * The GRU's forward steps with the wasm SIMD gate module: per step `h_{t-1}·U_zr` added into `z[t]`, the update and
+ * reset gates, `(r ⊙ h_{t-1})·U_h` added into `z[t]`, the candidate and the new state; then, for rows a padding mask
+ * skips at that step, the previous state copied forward, and the recurrent mask applied for the next step.
+ */
+function forwardGruKernels(gemm: Gemm, p: Pass, k: GateExports): void {
+  const { T, B, H, G, hard, mask, rmask } = p;
+  const BH = B * H;
+  const gates = hard ? k.gruGatesHard : k.gruGatesSigmoid;
+  let f = heapFloats();
+  f.fill(0, p.hs >> 2, (p.hs >> 2) + BH);
+  if (rmask !== null) f.fill(0, p.hm >> 2, (p.hm >> 2) + BH);
+  for (let t = 0; t < T; t++) {
+    const zT = p.z + 4 * t * B * G;
+    const hmT = p.hm + 4 * t * BH;
+    const rhT = p.rh + 4 * t * BH;
+    if (t > 0) gemm.nn(B, 2 * H, H, hmT, 4 * H, p.u, 4 * G, zT, 4 * G, true);
+    gates(B, H, zT, p.biasVec, hmT, p.a + 4 * t * B * G, rhT);
+    if (t > 0) gemm.nn(B, H, H, rhT, 4 * H, p.u + 8 * H, 4 * G, zT + 8 * H, 4 * G, true);
+    k.gruOut(B, H, zT, p.biasVec, hmT, p.a + 4 * t * B * G, p.hs + 4 * (t + 1) * BH);
+    const skipped = paddedRows(mask, t, B);
+    const hsNext = (p.hs >> 2) + (t + 1) * BH;
+    if (skipped.length > 0) {
+      f = heapFloats();
+      for (const b of skipped) f.copyWithin(hsNext + b * H, hsNext - BH + b * H, hsNext - BH + (b + 1) * H);
+    }
+    if (rmask !== null && t + 1 < T) {
+      f = heapFloats();
+      const dst = (p.hm >> 2) + (t + 1) * BH;
+      for (let j = 0; j < BH; j++) f[dst + j] = f[hsNext + j]! * rmask[j]!;
+    }
+  }
+}
+
+/**
+ * The backward steps of {@link forwardGruKernels}: per step the update and candidate gradients and the direct share of
+ * `dh_{t-1}`, `dZ_h·U_hᵀ`, the reset gradient and its share, `dZ_zr·U_zrᵀ`; rows a padding mask skipped get zero gate
+ * gradients and pass dh on unchanged. Returns the bias gradient.
+ */
+function backwardGruKernels(gemm: Gemm, p: Pass, k: GateExports, ut: number, dy: Float32Array, seq: boolean): Float64Array {
+  const { T, B, H, G, hard, mask, rmask } = p;
+  const BH = B * H;
+  const bwdA = hard ? k.gruBwdAHard : k.gruBwdASigmoid;
+  const bwdB = hard ? k.gruBwdBHard : k.gruBwdBSigmoid;
+  const dhE = p.dh >> 2;
+  const dhmE = p.dc >> 2;
+  const tmpE = p.tmp >> 2;
+  let f = heapFloats();
+  f.set(dy.subarray(seq ? (T - 1) * BH : 0, seq ? T * BH : BH), dhE);
+  for (let t = T - 1; t >= 0; t--) {
+    f = heapFloats();
+    if (seq && t < T - 1) for (let j = 0; j < BH; j++) f[dhE + j] = f[dhE + j]! + dy[t * BH + j]!;
+    const zT = p.z + 4 * t * B * G;
+    const aT = p.a + 4 * t * B * G;
+    const hmT = p.hm + 4 * t * BH;
+    bwdA(B, H, aT, hmT, p.dh, zT, p.dc);
+    const skipped = paddedRows(mask, t, B);
+    if (skipped.length > 0) {
+      f = heapFloats();
+      for (const b of skipped) {
+        f.fill(0, (zT >> 2) + b * G, (zT >> 2) + (b + 1) * G);
+        f.fill(0, dhmE + b * H, dhmE + (b + 1) * H);
+      }
+    }
+    if (t > 0) {
+      gemm.nn(B, H, H, zT + 8 * H, 4 * G, ut + 8 * H * H, 4 * H, p.tmp, 4 * H, false);
+      bwdB(B, H, aT, hmT, p.tmp, zT, p.dc);
+      gemm.nn(B, H, 2 * H, zT, 4 * G, ut, 4 * H, p.tmp, 4 * H, false);
+    }
+    if (t > 0) {
+      f = heapFloats();
+      const live = mask === null ? null : mask.subarray(t * B, (t + 1) * B);
+      for (let b = 0; b < B; b++) {
+        const keep = live !== null && live[b] === 0;
+        for (let j = b * H; j < (b + 1) * H; j++) {
+          const g = (f[tmpE + j]! + f[dhmE + j]!) * (rmask === null ? 1 : rmask[j]!);
+          f[dhE + j] = keep ? f[dhE + j]! + g : g;
+        }
+      }
+    }
+  }
+  // The bias gradient: the column sums of dZ over all steps, as one product (ones[T·B]ᵀ · dZ).
+  gemm.tn(1, G, T * B, p.ones, 4, p.z, 4 * G, p.dbs, 4 * G, false);
+  return Float64Array.from(heapFloats().subarray(p.dbs >> 2, (p.dbs >> 2) + G));
 }

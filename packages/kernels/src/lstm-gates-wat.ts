@@ -31,7 +31,7 @@
 import { TANH_CLAMP, TANH_P, TANH_Q } from './lstm-math.js';
 
 /** The element type a body is generated for. */
-interface Ops {
+export interface Ops {
   /** Bytes per element group (16 for v128, 4 for f32). */
   readonly width: number;
   readonly type: 'v128' | 'f32';
@@ -55,7 +55,7 @@ function lit(x: number): string {
   return Number.isFinite(x) ? String(x) : (() => { throw new Error(`bad constant ${x}`); })();
 }
 
-const V128: Ops = {
+export const V128: Ops = {
   width: 16,
   type: 'v128',
   load: (a) => `(v128.load ${a})`,
@@ -82,7 +82,7 @@ function v128Const(x: number): string {
 }
 
 /** Declarations and initialisation of the constant locals that `text` reads. */
-function constLocals(text: string): { decls: string; init: string } {
+export function constLocals(text: string): { decls: string; init: string } {
   const used = [...v128Consts].filter(([, name]) => text.includes(`$${name})`));
   return {
     decls: used.map(([, name]) => `(local $${name} v128)`).join(' '),
@@ -90,7 +90,7 @@ function constLocals(text: string): { decls: string; init: string } {
   };
 }
 
-const F32: Ops = {
+export const F32: Ops = {
   width: 4,
   type: 'f32',
   load: (a) => `(f32.load ${a})`,
@@ -105,9 +105,9 @@ const F32: Ops = {
   inUnit: (x, v) => `(select ${v} (f32.const 0) (i32.and (f32.gt ${x} (f32.const 0)) (f32.lt ${x} (f32.const 1))))`,
 };
 
-const get = (name: string): string => `(local.get $${name})`;
-const set = (name: string, v: string): string => `(local.set $${name} ${v})`;
-const at = (...terms: string[]): string => terms.reduce((acc, t) => `(i32.add ${acc} ${t})`);
+export const get = (name: string): string => `(local.get $${name})`;
+export const set = (name: string, v: string): string => `(local.set $${name} ${v})`;
+export const at = (...terms: string[]): string => terms.reduce((acc, t) => `(i32.add ${acc} ${t})`);
 
 /** `c0 + x·(c1 + x·(c2 + …))`. */
 function horner(o: Ops, x: string, coeffs: readonly number[]): string {
@@ -117,7 +117,7 @@ function horner(o: Ops, x: string, coeffs: readonly number[]): string {
 }
 
 /** Statements setting local `dst` to tanh(`src`) (uses the temporaries `v` and `x2`). */
-function tanhTo(o: Ops, dst: string, src: string): string {
+export function tanhTo(o: Ops, dst: string, src: string): string {
   return [
     set('v', o.max(o.min(src, o.c(TANH_CLAMP)), o.c(-TANH_CLAMP))),
     set('x2', o.mul(get('v'), get('v'))),
@@ -126,7 +126,7 @@ function tanhTo(o: Ops, dst: string, src: string): string {
 }
 
 /** Statements setting local `dst` to the recurrent activation of `src`. */
-function gateTo(o: Ops, hard: boolean, dst: string, src: string): string {
+export function gateTo(o: Ops, hard: boolean, dst: string, src: string): string {
   if (hard) return set(dst, o.max(o.min(o.add(o.mul(o.c(0.2), src), o.c(0.5)), o.c(1)), o.c(0)));
   return [tanhTo(o, dst, o.mul(o.c(0.5), src)), set(dst, o.add(o.c(0.5), o.mul(o.c(0.5), get(dst))))].join('\n');
 }
@@ -264,7 +264,7 @@ function rowLoopFunc(name: string, params: string[], body: (o: Ops) => string, e
 }
 
 /** The scalar body uses its own locals (`s_…`): rename the v128 ones in the generated text. */
-function scalarized(body: (o: Ops) => string): (o: Ops) => string {
+export function scalarized(body: (o: Ops) => string): (o: Ops) => string {
   return (o) => (o.type === 'v128' ? body(o) : body(o).replace(/\$(zi|zf|zg|zo|gi|gf|gg|go|cv|tv|hv|v|x2)\b/g, '$s_$1'));
 }
 
@@ -339,8 +339,8 @@ const FWD_PARAMS = ['B', 'H', 'z', 'r', 'cp', 'a', 'c', 'tc', 'h', 'hp', 'mask']
 const CALL_FWD_STATE = `(call $${FWD_STATE} ${FWD_PARAMS.map(get).join(' ')})`;
 const BWD_PARAMS = ['B', 'H', 'a', 'tc', 'cp', 'dh', 'mask', 'dc', 'dz', 'dbs', 'dbias', 'dzt', 'tb'];
 
-/** The whole module's text. */
-export function lstmGatesWat(): string {
+/** The whole module's text; `more`: further functions to include (the GRU's, `gru-gates-wat.ts`). */
+export function lstmGatesWat(more = ''): string {
   return `(module
   (import "env" "mem" (memory 1))
   ${rowLoopFunc(FWD_STATE, FWD_PARAMS, scalarized(forwardStateBody), '', false)}
@@ -350,5 +350,6 @@ export function lstmGatesWat(): string {
   ${rowLoopFunc('bwdHard', BWD_PARAMS, scalarized((o) => backwardBody(o, true)), FLUSH_DBIAS + TRANSPOSE_DZ)}
   ${rowLoopFunc('bwdSigmoidNT', BWD_PARAMS, scalarized((o) => backwardBody(o, false)), FLUSH_DBIAS)}
   ${rowLoopFunc('bwdHardNT', BWD_PARAMS, scalarized((o) => backwardBody(o, true)), FLUSH_DBIAS)}
+  ${more}
 )`;
 }

@@ -17,8 +17,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { wasmFastPathStatus, warnOnce, type InternalsStatus } from './fast-kernels.js';
+import { gruGatesWat } from './gru-gates-wat.js';
 import { lstmGatesWat } from './lstm-gates-wat.js';
-import { backwardStep, forwardStep } from './lstm-math.js';
+import { backwardStep, forwardStep, sigmoidFast, tanhFast } from './lstm-math.js';
 
 /** The parts of the WebAssembly JS API used here (the project compiles without the DOM lib, which declares it). */
 interface WasmApi {
@@ -138,6 +139,13 @@ function layout(T: number, B: number, H: number): Layout {
 type StepFunc = (...args: number[]) => void;
 /** The gate module's step functions (see `lstm-gates-wat.ts` for their arguments). */
 export interface GateExports {
+  gruGatesSigmoid: StepFunc;
+  gruGatesHard: StepFunc;
+  gruOut: StepFunc;
+  gruBwdASigmoid: StepFunc;
+  gruBwdAHard: StepFunc;
+  gruBwdBSigmoid: StepFunc;
+  gruBwdBHard: StepFunc;
   fwdSigmoid: StepFunc;
   fwdHard: StepFunc;
   bwdSigmoid: StepFunc;
@@ -574,7 +582,7 @@ export function initLstmGates(opts: InitLstmGatesOptions = {}): Promise<Internal
     pool.clear();
     heapInstances = new WeakMap();
   }
-  pending ??= compile(opts.source ?? lstmGatesWat()).then((s) => {
+  pending ??= compile(opts.source ?? lstmGatesWat(gruGatesWat())).then((s) => {
     status = s;
     if (!s.ok) warnOnce(`sweepq: wasm LSTM gate math disabled, using the JS loops (slower): ${s.reason}`);
     return s;
@@ -600,7 +608,7 @@ async function compile(source: string): Promise<InternalsStatus> {
     if (wasmApi == null) return { ok: false, reason: 'WebAssembly is not available' };
     if (!wasmApi.validate(bytes)) return { ok: false, reason: 'WebAssembly SIMD is not available' };
     const mod = await wasmApi.compile(bytes);
-    const err = selfTest(mod);
+    const err = selfTest(mod) ?? gruSelfTest(mod);
     if (err != null) return { ok: false, reason: `self-test failed: ${err}` };
     compiled = mod;
     return { ok: true };
@@ -652,6 +660,58 @@ function selfTest(mod: WasmModule): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The GRU functions of the module on a small random step (H = 7: vector and scalar columns) against the same math in
+ * JS (float64, the same rational tanh); returns what differs, or undefined.
+ */
+function gruSelfTest(mod: WasmModule): string | undefined {
+  const B = 3;
+  const H = 7;
+  const G = 3 * H;
+  let s = 4242;
+  const rand = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296) * 4 - 2;
+  const mem = new wasmApi!.Memory({ initial: 1 });
+  const ex = new wasmApi!.Instance(mod, { env: { mem } }).exports as unknown as GateExports;
+  const f = new Float32Array(mem.buffer);
+  const p = packer(4);
+  const [z, bias, hm, a, rh, h, dh, dz, dhm, drh] = [B * G, G, B * H, B * G, B * H, B * H, B * H, B * G, B * H, B * H].map((n) => p.take(n)) as [number, number, number, number, number, number, number, number, number, number];
+  for (let i = 0; i < p.end; i++) f[i] = rand();
+  const zv = f.slice(z, z + B * G);
+  const bv = f.slice(bias, bias + G);
+  const hv = f.slice(hm, hm + B * H);
+  const dhv = f.slice(dh, dh + B * H);
+  const drhv = f.slice(drh, drh + B * H);
+  ex.gruGatesSigmoid(B, H, 4 * z, 4 * bias, 4 * hm, 4 * a, 4 * rh);
+  ex.gruOut(B, H, 4 * z, 4 * bias, 4 * hm, 4 * a, 4 * h);
+  ex.gruBwdASigmoid(B, H, 4 * a, 4 * hm, 4 * dh, 4 * dz, 4 * dhm);
+  ex.gruBwdBSigmoid(B, H, 4 * a, 4 * hm, 4 * drh, 4 * dz, 4 * dhm);
+  let worst = 0;
+  let what = '';
+  const check = (name: string, got: number, want: number): void => {
+    const d = Math.abs(got - want);
+    if (!(d <= worst)) [worst, what] = [d, `${name} is ${got}, expected ${want}`];
+  };
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < H; j++) {
+      const g = b * G + j;
+      const e = b * H + j;
+      const zg = sigmoidFast(zv[g]! + bv[j]!);
+      const rg = sigmoidFast(zv[g + H]! + bv[j + H]!);
+      const hh = tanhFast(zv[g + 2 * H]! + bv[j + 2 * H]!);
+      check('z', f[a + g]!, zg);
+      check('r', f[a + g + H]!, rg);
+      check('hh', f[a + g + 2 * H]!, hh);
+      check('r·hm', f[rh + e]!, rg * hv[e]!);
+      check('h', f[h + e]!, zg * hv[e]! + (1 - zg) * hh);
+      check('dz_z', f[dz + g]!, dhv[e]! * (hv[e]! - hh) * zg * (1 - zg));
+      check('dz_r', f[dz + g + H]!, drhv[e]! * hv[e]! * rg * (1 - rg));
+      check('dz_h', f[dz + g + 2 * H]!, dhv[e]! * (1 - zg) * (1 - hh * hh));
+      check('dhm', f[dhm + e]!, dhv[e]! * zg + drhv[e]! * rg);
+    }
+  }
+  return worst <= 1e-5 ? undefined : `GRU: ${what}`;
 }
 
 /** Force the JS gate math (tests of the fallback and of agreement); returns the previous setting. */
