@@ -14,7 +14,7 @@
  *
  * The callers (`fused-rnn.ts`) run the recurrent products between them and handle padding masks and the bias gradient.
  */
-import { at, constLocals, F32, gateTo, get, scalarized, set, tanhTo, V128, type Ops } from './lstm-gates-wat.js';
+import { at, columnLoops, constLocals, gateTo, get, scalarized, set, tanhTo, type Ops } from './lstm-gates-wat.js';
 
 /** Loads and stores of gate k (0: z, 1: r, 2: h) and of a state array at the current element group. */
 function addr(base: string, k = 0): string {
@@ -71,16 +71,7 @@ function bwdBBody(o: Ops, hard: boolean): string {
  */
 function gruLoopFunc(name: string, params: string[], body: (o: Ops) => string): string {
   const vLocals = ['gi', 'gf', 'gg', 'hv', 'v', 'x2'];
-  const colLoop = (o: Ops, label: string): string => `
-    (block $${label}_done (loop $${label}
-      (br_if $${label}_done (i32.gt_u (i32.add ${get('pj')} (i32.const ${o.width})) ${get('hb')}))
-      ${set('pg', at(get('rg'), get('pj')))}
-      ${set('ps', at(get('rs'), get('pj')))}
-      ${body(o)}
-      ${set('pj', at(get('pj'), `(i32.const ${o.width})`))}
-      (br $${label})))`;
-  const loops = `${colLoop(V128, 'vec')}
-      ${colLoop(F32, 'tail')}`;
+  const loops = columnLoops(body);
   const k = constLocals(loops);
   return `
   (func (export "${name}") ${params.map((p) => `(param $${p} i32)`).join(' ')}

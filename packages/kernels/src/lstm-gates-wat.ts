@@ -211,13 +211,10 @@ function backwardBody(o: Ops, hard: boolean): string {
 }
 
 /**
- * A function looping rows b < B and, per row, columns j < H: four at a time with the v128 body, then the rest one at
- * a time with the f32 body. `pg` = b·16H + j·4 and `ps` = b·4H + j·4 (bytes), `pj` = j·4. With a parameter `tb`,
- * the prologue also sets the byte strides `tb4` = 4·tb, `tb8` and `tb12` for the epilogue.
+ * The column loops of one row: element groups at byte offset `pj` < `hb` (= 4H) four at a time with the v128 body,
+ * then one at a time with the f32 body; each iteration sets `pg` = `rg` + pj and `ps` = `rs` + pj first.
  */
-function rowLoopFunc(name: string, params: string[], body: (o: Ops) => string, epilogue = '', exported = true): string {
-  const transposed = params.includes('tb');
-  const vLocals = ['zi', 'zf', 'zg', 'zo', 'gi', 'gf', 'gg', 'go', 'cv', 'tv', 'hv', 'v', 'x2'];
+export function columnLoops(body: (o: Ops) => string): string {
   const colLoop = (o: Ops, label: string): string => `
     (block $${label}_done (loop $${label}
       (br_if $${label}_done (i32.gt_u (i32.add ${get('pj')} (i32.const ${o.width})) ${get('hb')}))
@@ -226,8 +223,19 @@ function rowLoopFunc(name: string, params: string[], body: (o: Ops) => string, e
       ${body(o)}
       ${set('pj', at(get('pj'), `(i32.const ${o.width})`))}
       (br $${label})))`;
-  const loops = `${colLoop(V128, 'vec')}
+  return `${colLoop(V128, 'vec')}
       ${colLoop(F32, 'tail')}`;
+}
+
+/**
+ * A function looping rows b < B and, per row, columns j < H: four at a time with the v128 body, then the rest one at
+ * a time with the f32 body. `pg` = b·16H + j·4 and `ps` = b·4H + j·4 (bytes), `pj` = j·4. With a parameter `tb`,
+ * the prologue also sets the byte strides `tb4` = 4·tb, `tb8` and `tb12` for the epilogue.
+ */
+function rowLoopFunc(name: string, params: string[], body: (o: Ops) => string, epilogue = '', exported = true): string {
+  const transposed = params.includes('tb');
+  const vLocals = ['zi', 'zf', 'zg', 'zo', 'gi', 'gf', 'gg', 'go', 'cv', 'tv', 'hv', 'v', 'x2'];
+  const loops = columnLoops(body);
   const k = constLocals(loops + epilogue);
   return `
   (func ${exported ? `(export "${name}")` : `$${name}`} ${params.map((p) => `(param $${p} i32)`).join(' ')}
