@@ -180,6 +180,50 @@ describe.each(combos)('buildModel: lstmLayers $lstmLayers, bidirectional $bidire
     stock.dispose();
     x.dispose();
   });
+
+  it('trains like the stock model: loss and every weight gradient within 1e-4, recurrent dropout masks included', () => {
+    // No Dropout layer: sweepq's FastDropout draws its masks from another generator than stock Dropout, by design.
+    const fused = buildModel({ ...p, dropout: 0, recurrentDropout: 0.2 });
+    const stock = buildModel({ ...p, dropout: 0, recurrentDropout: 0.2, lstmImplementation: 'stock' });
+    stock.setWeights(fused.getWeights());
+    const x = tokens(T);
+    const labels = tf.tensor1d([0, 2, 1], 'int32');
+    // The same dropout masks in both: every dropout draw comes from one fixed-seed generator per model.
+    const seedDropouts = (m: tf.LayersModel): void => {
+      let n = 0;
+      const draw = (t: tf.Tensor, rate: number): tf.Tensor => tf.dropout(t, rate, undefined, 1000 + n++);
+      for (const layer of m.layers) {
+        const cells = [layer, (layer as unknown as { forwardLayer?: tf.layers.Layer }).forwardLayer, (layer as unknown as { backwardLayer?: tf.layers.Layer }).backwardLayer]
+          .map((l) => (l as unknown as { cell?: { dropoutFunc?: unknown } } | undefined)?.cell)
+          .filter((c): c is { dropoutFunc?: unknown } => c != null);
+        for (const c of cells) c.dropoutFunc = draw;
+      }
+    };
+    const lossAndGrads = (m: tf.LayersModel): { loss: number; grads: tf.Tensor[] } => {
+      seedDropouts(m);
+      const vars = m.trainableWeights.map((v) => v.read() as tf.Variable);
+      const { value, grads } = tf.variableGrads(
+        () => tf.mean(tf.losses.softmaxCrossEntropy(tf.oneHot(labels, CLASSES), tf.log(m.apply(x, { training: true }) as tf.Tensor))) as tf.Scalar,
+        vars,
+      );
+      const loss = value.dataSync()[0]!;
+      value.dispose();
+      return { loss, grads: vars.map((v) => grads[v.name]!) };
+    };
+    const want = lossAndGrads(stock);
+    const got = lossAndGrads(fused);
+    expect(Math.abs(got.loss - want.loss)).toBeLessThan(1e-4 * Math.max(1, Math.abs(want.loss)));
+    got.grads.forEach((g, k) => {
+      const a = g.dataSync() as Float32Array;
+      const b = want.grads[k]!.dataSync() as Float32Array;
+      const scale = b.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const diff = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+      expect({ weight: fused.trainableWeights[k]!.name, ok: diff <= 1e-4 * Math.max(scale, 1e-6) }).toEqual({ weight: fused.trainableWeights[k]!.name, ok: true });
+    });
+    tf.dispose([...got.grads, ...want.grads, x, labels]);
+    stock.dispose();
+    fused.dispose();
+  });
 });
 
 describe('buildModel: initial weights of stacked and bidirectional layers', () => {
