@@ -381,7 +381,36 @@ function transposeKernel(args: { inputs: { x: TensorInfo }; attrs: { perm: numbe
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }
 
+/**
+ * Reverse along one axis as block copies on the heap: tfjs-wasm 4.22's kernel took about 4 ms for a `[32, 100, 64]`
+ * float tensor, where `Bidirectional` reverses its backward direction's output sequence (and its gradient again) on
+ * every step. Several axes, or other dtypes, go to the stock kernel.
+ */
+function reverseKernel(args: { inputs: { x: TensorInfo }; attrs: { dims: number | number[] }; backend: unknown }): TensorInfo {
+  const { x } = args.inputs;
+  const dims = (Array.isArray(args.attrs.dims) ? args.attrs.dims : [args.attrs.dims]).map((d) => (d < 0 ? d + x.shape.length : d));
+  if (dims.length !== 1 || (x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape.length === 0) return stockKernelFunc('Reverse')!(args as never);
+  const backend = args.backend as WasmBackendLike;
+  const axis = dims[0]!;
+  const out = backend.makeOutput([...x.shape], x.dtype);
+  const len = x.shape[axis]!;
+  const inner = sizeOf(x.shape.slice(axis + 1));
+  const outer = sizeOf(x.shape.slice(0, axis));
+  if (len * inner * outer === 0) return out;
+  const outV = backend.typedArrayFromHeap(out);
+  const xV = backend.typedArrayFromHeap(x);
+  for (let o = 0; o < outer; o++) {
+    const base = o * len * inner;
+    for (let l = 0; l < len; l++) {
+      const from = base + (len - 1 - l) * inner;
+      outV.set(xV.subarray(from, from + inner), base + l * inner);
+    }
+  }
+  return out;
+}
+
 const FAST_WASM: Record<string, (args: never) => TensorInfo> = {
+  Reverse: reverseKernel as (args: never) => TensorInfo,
   Transpose: transposeKernel as (args: never) => TensorInfo,
   Slice: sliceKernel as (args: never) => TensorInfo,
   GatherV2: gatherKernel as (args: never) => TensorInfo,
@@ -390,6 +419,7 @@ const FAST_WASM: Record<string, (args: never) => TensorInfo> = {
 
 /**
  * Register faster wasm kernels for what the training step trips over: `Slice` (no whole-tensor copy per slice),
+ * `Reverse` along one axis (block copies),
  * `GatherV2` on axis 0 (row copies in place), and `BatchMatMul` with transpose flags (explicit transpose first).
  * They keep the stock kernels' setup functions and delegate every case they do not handle to them. Enabled only when
  * {@link wasmInternalsStatus} holds for tfjs' version (the wasm backend need not be initialised yet); otherwise a

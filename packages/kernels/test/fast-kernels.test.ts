@@ -100,6 +100,31 @@ describe('replacement wasm kernels match the stock ones', () => {
     });
   }
 
+  for (const [shape, axes] of [
+    [[32, 100, 64], [1]],
+    [[100, 32, 64], [0]],
+    [[4, 5, 6], [2]],
+    [[4, 5, 6], [-1]],
+    [[7], [0]],
+    [[3, 4, 5], [0, 2]],
+  ] as Array<[number[], number[]]>) {
+    it(`Reverse [${shape.join(',')}] along ${axes.join(', ')} (several axes via the stock kernel), and its gradient`, () => {
+      const x = rand(shape, 5);
+      expect(both(() => tf.reverse(x, axes)).fast).toEqual(both(() => tf.reverse(x, axes)).stock);
+      const w = rand(shape, 6);
+      const g = both(() => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.reverse(v, axes), w)))(x));
+      expect(g.fast).toEqual(g.stock);
+      tf.dispose([x, w]);
+    });
+  }
+
+  it('Reverse of int32', () => {
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32');
+    const r = both(() => tf.reverse(x, 1));
+    expect(r.fast).toEqual(r.stock);
+    x.dispose();
+  });
+
   it('Slice of int32', () => {
     const x = tf.tensor2d(Int32Array.from({ length: 20 }, (_, i) => i * 3), [4, 5], 'int32');
     const r = both(() => tf.slice(x, [1, 1], [2, 3]));

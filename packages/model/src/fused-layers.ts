@@ -120,12 +120,12 @@ function fusedCall(layer: tf.layers.Layer, kind: CellKind, inputs: tf.Tensor | t
       return fusedLstmLastOutput(tf.transpose(x, [1, 0, 2]) as tf.Tensor3D, W, U, b, opts);
     }
     const x3 = inMask == null ? x : tf.mul(x, tf.expandDims(inMask, 1));
-    let xtm = tf.transpose(x3, [1, 0, 2]) as tf.Tensor3D;
-    if (flags.goBackwards) xtm = tf.reverse(xtm, 0);
+    const xtm = tf.transpose(x3, [1, 0, 2]) as tf.Tensor3D;
     const out = fusedRecurrent(xtm, W, U, b, {
       cell: kind,
       recurrentActivation: recAct as RecurrentActivation,
       returnSequences: flags.returnSequences,
+      goBackwards: flags.goBackwards,
       mask: maskT === null ? null : timeMajorMask(maskT, B, T, flags.goBackwards),
       recurrentMask: recMask == null ? null : (recMask.dataSync() as Float32Array).slice(),
     });
