@@ -20,6 +20,47 @@ afterAll(async () => {
   await world?.cleanup();
 });
 
+/**
+ * The trial's saved model loads with stock tfjs straight from the bucket over HTTP and reproduces the probabilities the
+ * worker computed before saving, for the same held-out examples. Returns the loaded model.
+ */
+async function expectStockModelReproduces(sweepId: string, record: SweepRecord, result: TrialResult): Promise<tf.LayersModel> {
+  const evaluation = result.evaluation!;
+  const model = await tf.loadLayersModel(`${world.s3.endpoint}/${world.store.bucket}/${layout.modelJson(sweepId, result.trialId)}`);
+  const prepared = deserializePrepared((await world.store.getRequired(record.dataset!.key))!);
+  const p = result.params;
+  const enc = encodeForTrial(prepared.splits.test, { maxWords: p.max_words, maxLen: p.max_len });
+  const k = evaluation.classes.length;
+  const probs = tf.tidy(() => (model.predict(tf.tensor2d(enc.x, [enc.n, p.max_len], 'int32')) as tf.Tensor).dataSync());
+  expect(evaluation.samples.length).toBeGreaterThan(0);
+  for (const sample of evaluation.samples) {
+    expect(enc.y[sample.index]).toBe(sample.label);
+    const got = Array.from(probs.subarray(sample.index * k, (sample.index + 1) * k));
+    got.forEach((v, j) => expect(v).toBeCloseTo(sample.probabilities[j]!, 5));
+  }
+  return model;
+}
+
+/** Submit the spec at `specPath` and wait for the sweep to end; returns its id and final record. */
+async function runSweep(specPath: string): Promise<{ sweepId: string; record: SweepRecord }> {
+  const ctx = await openContext(loadCliEnv(world.env));
+  let sweepId: string;
+  try {
+    const { text, spec } = await readSpecFile(specPath);
+    sweepId = await submitSweep(ctx, text, spec);
+  } finally {
+    await ctx.close();
+  }
+  const record = await waitFor(
+    'the sweep to finish',
+    async () => {
+      const r = await world.store.getJson<SweepRecord>(layout.sweepJson(sweepId));
+      return r && ['completed', 'failed', 'cancelled'].includes(r.state) ? r : undefined;
+    },
+    300_000,
+  );
+  return { sweepId, record };
+}
 
 describe('a sweep end to end: CLI -> Redis -> coordinator -> 2 worker processes -> bucket', () => {
   it('rejects a broken spec with exit code 2 and enqueues nothing', async () => {
@@ -69,23 +110,7 @@ describe('a sweep end to end: CLI -> Redis -> coordinator -> 2 worker processes 
     world.start('worker', 'worker-1', { WORKER_ID: 'w1' });
     world.start('worker', 'worker-2', { WORKER_ID: 'w2' });
 
-    const ctx = await openContext(loadCliEnv(world.env));
-    let sweepId: string;
-    try {
-      const { text, spec } = await readSpecFile(specPath);
-      sweepId = await submitSweep(ctx, text, spec);
-    } finally {
-      await ctx.close();
-    }
-
-    const record = await waitFor(
-      'the sweep to finish',
-      async () => {
-        const r = await world.store.getJson<SweepRecord>(layout.sweepJson(sweepId));
-        return r && ['completed', 'failed', 'cancelled'].includes(r.state) ? r : undefined;
-      },
-      300_000,
-    );
+    const { sweepId, record } = await runSweep(specPath);
     expect(record.state, record.error).toBe('completed');
     expect(record.trials).toMatchObject({ total: 4, completed: 4, failed: 0 });
     expect(record.dataset?.classes).toEqual(['finance', 'sport', 'weather']);
@@ -137,18 +162,7 @@ describe('a sweep end to end: CLI -> Redis -> coordinator -> 2 worker processes 
     expect(evaluation.split).toBe('test');
     expect(evaluation.confusion.flat().reduce((a, b) => a + b, 0)).toBe(record.dataset!.sizes.test);
     expect(evaluation.perClass.map((c) => c.label)).toEqual(['finance', 'sport', 'weather']);
-    const model = await tf.loadLayersModel(`${world.s3.endpoint}/${world.store.bucket}/${layout.modelJson(sweepId, best)}`);
-    const prepared = deserializePrepared((await world.store.getRequired(record.dataset!.key))!);
-    const p = bestResult.params;
-    const enc = encodeForTrial(prepared.splits.test, { maxWords: p.max_words, maxLen: p.max_len });
-    const k = evaluation.classes.length;
-    const probs = tf.tidy(() => (model.predict(tf.tensor2d(enc.x, [enc.n, p.max_len], 'int32')) as tf.Tensor).dataSync());
-    expect(evaluation.samples.length).toBeGreaterThan(0);
-    for (const sample of evaluation.samples) {
-      expect(enc.y[sample.index]).toBe(sample.label);
-      const got = Array.from(probs.subarray(sample.index * k, (sample.index + 1) * k));
-      got.forEach((v, j) => expect(v).toBeCloseTo(sample.probabilities[j]!, 5));
-    }
+    const model = await expectStockModelReproduces(sweepId, record, bestResult);
     // vocab.json alone is enough to preprocess new text the way training did.
     const vocab = (await world.store.getJson<TrialVocabulary>(layout.modelVocab(sweepId, best)))!;
     expect(vocab.classes).toEqual(['finance', 'sport', 'weather']);
@@ -156,5 +170,47 @@ describe('a sweep end to end: CLI -> Redis -> coordinator -> 2 worker processes 
     const fromVocab = encodeTexts(vocab, raw);
     expect(fromVocab).toHaveLength(3 * vocab.max_len);
     model.dispose();
+  });
+
+  it('trains stacked, bidirectional, GRU and masked models whose saved files name stock classes and reproduce in stock tfjs', async () => {
+    const specPath = join(world.dir, 'arch.yaml');
+    await writeFile(
+      specPath,
+      [
+        'name: e2e architectures',
+        'method: grid',
+        'metric: {name: val_accuracy, goal: maximize}',
+        'parameters:',
+        '  cell: {values: [lstm, gru]}',
+        '  bidirectional: {value: true}',
+        '  lstm_layers: {value: 2}',
+        '  mask_zero: {value: true}',
+        '  lstm_units: {value: 4}',
+        '  embedding_dim: {value: 8}',
+        '  max_words: {value: 40}',
+        '  max_len: {value: 12}',
+        '  batch_size: {value: 32}',
+        '  epochs: {value: 2}',
+        'dataset:',
+        `  uri: s3://${world.store.bucket}/inputs/toy.csv`,
+        '  validation_split: 0.25',
+        '  test_split: 0.1',
+        '',
+      ].join('\n'),
+    );
+    const { sweepId, record } = await runSweep(specPath);
+    expect(record.state, record.error).toBe('completed');
+    expect(record.trials).toMatchObject({ total: 2, completed: 2, failed: 0 });
+    for (const [t, cell] of [['t0000', 'LSTM'], ['t0001', 'GRU']] as const) {
+      const r = (await world.store.getJson<TrialResult>(layout.result(sweepId, t)))!;
+      expect(r.params).toMatchObject({ cell: cell.toLowerCase(), bidirectional: true, lstm_layers: 2, mask_zero: true });
+      const json = (await world.store.getJson<{ modelTopology: { config: { layers: Array<{ class_name: string; config: Record<string, unknown> }> } } }>(layout.modelJson(sweepId, t)))!;
+      const layers = json.modelTopology.config.layers;
+      expect(layers.map((l) => l.class_name)).toEqual(['Embedding', 'Bidirectional', 'Bidirectional', 'Dense']);
+      expect(layers[0]!.config['mask_zero']).toBe(true);
+      expect((layers[1]!.config['layer'] as { class_name: string }).class_name).toBe(cell);
+      const model = await expectStockModelReproduces(sweepId, record, r);
+      model.dispose();
+    }
   });
 });
