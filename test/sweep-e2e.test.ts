@@ -41,6 +41,20 @@ async function expectStockModelReproduces(sweepId: string, record: SweepRecord, 
   return model;
 }
 
+/** The spec lines both sweeps share: small sizes and the toy CSV in the bucket. */
+const TOY_TAIL = (): string[] => [
+  '  embedding_dim: {value: 8}',
+  '  max_words: {value: 40}',
+  '  max_len: {value: 12}',
+  '  batch_size: {value: 32}',
+  '  epochs: {value: 2}',
+  'dataset:',
+  `  uri: s3://${world.store.bucket}/inputs/toy.csv`,
+  '  validation_split: 0.25',
+  '  test_split: 0.1',
+  '',
+];
+
 /** Submit the spec at `specPath` and wait for the sweep to end; returns its id and final record. */
 async function runSweep(specPath: string): Promise<{ sweepId: string; record: SweepRecord }> {
   const ctx = await openContext(loadCliEnv(world.env));
@@ -93,16 +107,7 @@ describe('a sweep end to end: CLI -> Redis -> coordinator -> 2 worker processes 
         'parameters:',
         '  lstm_units: {values: [4, 8]}',
         '  learning_rate: {values: [0.001, 0.02]}',
-        '  embedding_dim: {value: 8}',
-        '  max_words: {value: 40}',
-        '  max_len: {value: 12}',
-        '  batch_size: {value: 32}',
-        '  epochs: {value: 2}',
-        'dataset:',
-        `  uri: s3://${world.store.bucket}/inputs/toy.csv`,
-        '  validation_split: 0.25',
-        '  test_split: 0.1',
-        '',
+        ...TOY_TAIL(),
       ].join('\n'),
     );
 
@@ -186,16 +191,7 @@ describe('a sweep end to end: CLI -> Redis -> coordinator -> 2 worker processes 
         '  lstm_layers: {value: 2}',
         '  mask_zero: {value: true}',
         '  lstm_units: {value: 4}',
-        '  embedding_dim: {value: 8}',
-        '  max_words: {value: 40}',
-        '  max_len: {value: 12}',
-        '  batch_size: {value: 32}',
-        '  epochs: {value: 2}',
-        'dataset:',
-        `  uri: s3://${world.store.bucket}/inputs/toy.csv`,
-        '  validation_split: 0.25',
-        '  test_split: 0.1',
-        '',
+        ...TOY_TAIL(),
       ].join('\n'),
     );
     const { sweepId, record } = await runSweep(specPath);
