@@ -63,6 +63,7 @@ import { epochBatches } from '../src/training.js';
 import { profileTimes, setProfiling } from '@sweepq/kernels';
 import { positiveInt as int } from './cli-args.js';
 import { smsLike } from './sms-like.js';
+import { printTable } from './table.js';
 import { parseVariants, variantParams, type Variant } from './variants.js';
 
 const { values: args } = parseArgs({
@@ -573,14 +574,6 @@ async function runVariants(list: Variant[]): Promise<void> {
   }
   const notes = new Set(rows.flatMap((r) => (r.torchNote != null ? [r.torchNote] : [])));
   for (const note of notes) console.log(note);
-}
-
-/** A table with the first column left-aligned and the others right-aligned. */
-function printTable(header: string[], table: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.log(line(header));
-  for (const r of table) console.log(line(r));
 }
 
 function round(v: number, digits: number): number {
