@@ -5,7 +5,7 @@
  *
  *   npm run bench:train -- [--seq-len 100] [--batch 32] [--units 64] [--embedding 64] [--vocab 10000]
  *                          [--dropout 0] [--steps 8] [--warmup 2] [--backends node,wasm,cpu] [--peer auto|off]
- *                          [--two-process on|off] [--json]
+ *                          [--two-process on|off] [--variants lstm,lstm-x2,bilstm,...|all] [--json]
  *
  * Method: per backend, both models are warmed up, then timed in alternating rounds (one stock step, one sweepq
  * step, ...) so load from other processes hits both alike; figures are medians over the timed steps. The stock
@@ -30,6 +30,17 @@
  * samples/s per machine (the sum of both) for sweepq on wasm and for PyTorch, pairs alternating over two rounds,
  * the higher of each tool's rounds reported. Each child builds its model, warms up, and starts its timed steps when
  * both are ready.
+ *
+ * Architecture variants (`--variants`, see `bench/variants.ts`: `lstm` (the seed model), `lstm-x2`, `bilstm`, `gru`,
+ * `bigru`, `bilstm-x2`, `lstm-mask`, `bigru-mask`, ... or `all`): one row per variant instead of the table above, on
+ * wasm unless `--backends` says otherwise, without the two-process row. Each variant is built three ways, timed in
+ * alternating rounds as above: stock (`buildModel` with `lstmImplementation: 'stock'`: `tf.layers.lstm`/`gru`/
+ * `bidirectional`, dense Adam, sweepq's extra kernels unregistered), sweepq (`buildModel`'s default: the fused layers)
+ * and PyTorch (`torch-peer.py --cell --layers --bidirectional`). Masked variants (`-mask`, Embedding `mask_zero`)
+ * train on a batch whose rows have SMS-like lengths (`bench/sms-like.ts`: log-normal, median 15, tail to max_len),
+ * pre-padded with zeros and trimmed to the longest row by `epochBatches` as `trainModel` does; stock and sweepq get the
+ * same trimmed batch, PyTorch the same lengths (`--lengths`, packed sequences). The "cols" column is the number of
+ * time steps fed.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -48,7 +59,12 @@ import {
   gemmStatus,
   type BackendPreference,
 } from '../src/index.js';
+import { epochBatches } from '../src/training.js';
+import { profileTimes, setProfiling } from '@sweepq/kernels';
 import { positiveInt as int } from './cli-args.js';
+import { smsLike } from './sms-like.js';
+import { printTable } from './table.js';
+import { parseVariants, variantParams, type Variant } from './variants.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -60,11 +76,15 @@ const { values: args } = parseArgs({
     dropout: { type: 'string', default: '0' },
     steps: { type: 'string', default: '8' },
     warmup: { type: 'string', default: '2' },
-    backends: { type: 'string', default: 'node,wasm,cpu' },
+    // Default: node,wasm,cpu; wasm alone with --variants.
+    backends: { type: 'string' },
     peer: { type: 'string', default: 'auto' },
     'two-process': { type: 'string', default: 'on' },
+    variants: { type: 'string' },
     // Internal: run sweepq's model alone on the first backend, driven over stdin (the two-process row's children).
     serve: { type: 'boolean', default: false },
+    // With --variants: time the parts of sweepq's steps (@sweepq/kernels' profiler; adds its timers to the step).
+    profile: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -74,7 +94,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(
     'usage: npm run bench:train -- [--seq-len N] [--batch N] [--units N] [--embedding N] [--vocab N] [--dropout R] [--steps N] [--warmup N] ' +
-      '[--backends node,wasm,cpu] [--peer auto|off] [--two-process on|off] [--json]',
+      '[--backends node,wasm,cpu] [--peer auto|off] [--two-process on|off] [--variants lstm,lstm-x2,bilstm,gru,bigru,bilstm-x2,lstm-mask,bigru-mask|all] [--json]',
   );
   process.exit(0);
 }
@@ -91,7 +111,8 @@ if (!(DROPOUT >= 0 && DROPOUT < 1)) {
   process.exit(2);
 }
 const WARMUP = int('warmup', args.warmup);
-const backends = (args.backends ?? '').split(',').filter((b) => b !== '') as Array<Exclude<BackendPreference, 'auto'>>;
+const variants: Variant[] | null = args.variants != null ? parseVariants(args.variants) : null;
+const backends = (args.backends ?? (variants != null ? 'wasm' : 'node,wasm,cpu')).split(',').filter((b) => b !== '') as Array<Exclude<BackendPreference, 'auto'>>;
 for (const b of backends) {
   if (!['node', 'wasm', 'cpu'].includes(b)) {
     console.error(`--backends: expected a comma-separated list of node, wasm, cpu; got ${JSON.stringify(b)}`);
@@ -116,15 +137,42 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-function batchData(seed: number): { xs: tf.Tensor2D; ys: tf.Tensor2D } {
+/**
+ * A batch of random ids (`[B, T]`) and labels. With `trim`, row r holds `trim.lengths[r]` ids (none of them 0) after
+ * zeros, and the batch is what `trainModel` feeds a masking model: rows `trim.rows`, their last `trim.seqLen` columns.
+ */
+function batchData(seed: number, trim?: MaskedBatch): { xs: tf.Tensor2D; ys: tf.Tensor2D } {
   let s = seed >>> 0;
   const rand = (): number => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return s / 4294967296;
   };
-  const x = Int32Array.from({ length: B * T }, () => Math.floor(rand() * V));
+  if (trim == null) {
+    const x = Int32Array.from({ length: B * T }, () => Math.floor(rand() * V));
+    const y = Float32Array.from({ length: B }, () => (rand() < 0.5 ? 0 : 1));
+    return { xs: tf.tensor2d(x, [B, T], 'int32'), ys: tf.tensor2d(y, [B, 1]) };
+  }
+  const x = new Int32Array(B * T);
+  for (let r = 0; r < B; r++) for (let t = T - trim.lengths[r]!; t < T; t++) x[r * T + t] = 1 + Math.floor(rand() * (V - 1));
   const y = Float32Array.from({ length: B }, () => (rand() < 0.5 ? 0 : 1));
-  return { xs: tf.tensor2d(x, [B, T], 'int32'), ys: tf.tensor2d(y, [B, 1]) };
+  // As trainModel's gather: each row's last seqLen columns (seqLen <= T here: B rows of at most T ids).
+  const fed = new Int32Array(B * trim.seqLen);
+  trim.rows.forEach((row, i) => fed.set(x.subarray((row + 1) * T - trim.seqLen, (row + 1) * T), i * trim.seqLen));
+  return { xs: tf.tensor2d(fed, [B, trim.seqLen], 'int32'), ys: tf.tensor2d(Float32Array.from(trim.rows, (row) => y[row]!), [B, 1]) };
+}
+
+/** The masked variants' batch: SMS-like row lengths, and the rows and columns `trainModel` would feed. */
+interface MaskedBatch {
+  lengths: Int32Array;
+  rows: Uint32Array;
+  seqLen: number;
+}
+
+/** B SMS-like lengths (seeded, so every masked variant and PyTorch get the same) and the batch `epochBatches` makes of them. */
+function maskedBatch(): MaskedBatch {
+  const { lengths } = smsLike(B, 1, { vocab: V, maxLen: T });
+  const [batch] = epochBatches({ n: B, batchSize: B, seed: 1, epoch: 0, maxLen: T, lengths });
+  return { lengths, rows: batch!.rows, seqLen: batch!.seqLen };
 }
 
 /**
@@ -212,12 +260,12 @@ function peerAvailability(): { ok: true } | { ok: false; reason: string } {
   return { ok: false, reason: `skipped: ${PYTHON} cannot import torch (${why}); install it with \`${INSTALL_HINT}\`` };
 }
 
-function startPeer(): Driven {
+function startPeer(variantArgs: string[] = []): Driven {
   const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
   // Either can slow OpenBLAS down when set for another machine.
   delete env['OPENBLAS_CORETYPE'];
   delete env['OPENBLAS_L2_SIZE'];
-  return new Driven('PyTorch peer', PYTHON, [PEER_SCRIPT, '--serve', '--threads', '1', '--warmup', String(WARMUP), ...shapeArgs], env);
+  return new Driven('PyTorch peer', PYTHON, [PEER_SCRIPT, '--serve', '--threads', '1', '--warmup', String(WARMUP), ...shapeArgs, ...variantArgs], env);
 }
 
 function startSweepqChild(): Driven {
@@ -267,6 +315,23 @@ const modelParams = {
   seed: 1,
 };
 
+/**
+ * One timed training step of `model` on batch `d`. The stock model runs without sweepq's extra kernels (only the
+ * scatter-add fix stays), sweepq's with them.
+ */
+async function trainStep(model: tf.LayersModel, d: { xs: tf.Tensor2D; ys: tf.Tensor2D }, isStock: boolean): Promise<number> {
+  if (isStock) {
+    unregisterFastKernels();
+    unregisterFastCpuKernels();
+  } else {
+    registerFastKernels();
+    registerFastCpuKernels();
+  }
+  const t0 = performance.now();
+  await model.trainOnBatch(d.xs, d.ys);
+  return performance.now() - t0;
+}
+
 async function benchBackend(prefer: Exclude<BackendPreference, 'auto'>, peer: Driven | null): Promise<Row | undefined> {
   try {
     await initBackend({ prefer });
@@ -279,19 +344,7 @@ async function benchBackend(prefer: Exclude<BackendPreference, 'auto'>, peer: Dr
   const stock = buildModel({ ...modelParams, lstmImplementation: 'stock', embeddingOptimizer: 'dense' });
   const fused = buildModel({ ...modelParams, lstmImplementation: 'fused' });
   const data = Array.from({ length: 4 }, (_, i) => batchData(i + 1));
-  const step = async (model: tf.LayersModel, i: number, isStock: boolean): Promise<number> => {
-    if (isStock) {
-      unregisterFastKernels();
-      unregisterFastCpuKernels();
-    } else {
-      registerFastKernels();
-      registerFastCpuKernels();
-    }
-    const d = data[i % data.length]!;
-    const t0 = performance.now();
-    await model.trainOnBatch(d.xs, d.ys);
-    return performance.now() - t0;
-  };
+  const step = (model: tf.LayersModel, i: number, isStock: boolean): Promise<number> => trainStep(model, data[i % data.length]!, isStock);
   for (let i = 0; i < WARMUP; i++) {
     await step(stock, i, true);
     await step(fused, i, false);
@@ -339,6 +392,188 @@ async function benchBackend(prefer: Exclude<BackendPreference, 'auto'>, peer: Dr
     row.ownMatmul = g.ok ? g.kind! : `off: ${g.reason}`;
   }
   return row;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Architecture variants (--variants): one row per variant, stock vs sweepq vs PyTorch.
+
+interface VariantRow {
+  variant: string;
+  backend: string;
+  /** Time steps fed per step: max_len, or the trimmed batch's longest row for a masked variant. */
+  seqLenFed: number;
+  /** A masked variant's row lengths: median and longest. */
+  lengths?: { median: number; max: number };
+  stockSamplesPerSec: number;
+  sweepqSamplesPerSec: number;
+  sweepqVsStock: number;
+  stockMsPerStep: number;
+  sweepqMsPerStep: number;
+  torchSamplesPerSec?: number;
+  torchMsPerStep?: number;
+  sweepqVsTorch?: number;
+  /** Why PyTorch has no figure for this variant. */
+  torchNote?: string;
+  /** Classes of sweepq's model's layers (the fused ones report stock class names when saved). */
+  sweepqLayers: string[];
+  /** With `--profile`: per-part milliseconds of one sweepq step, from `@sweepq/kernels`' profiler. */
+  sweepqProfile?: Record<string, number>;
+  shape: { seqLen: number; batch: number; units: number; embedding: number; vocab: number; dropout: number };
+}
+
+/** `torch-peer.py`'s arguments for variant `v` (`--lengths` the masked batch's row lengths). */
+function peerVariantArgs(v: Variant, trim: MaskedBatch | undefined): string[] {
+  return [
+    '--cell',
+    v.cell,
+    '--layers',
+    String(v.lstmLayers),
+    ...(v.bidirectional ? ['--bidirectional'] : []),
+    ...(trim != null ? ['--lengths', Array.from(trim.lengths).join(',')] : []),
+  ];
+}
+
+/** Class names of a model's layers, a wrapper's inner layer in brackets. */
+function layerClasses(model: tf.LayersModel): string[] {
+  return model.layers.map((l) => {
+    const inner = (l as unknown as { forwardLayer?: tf.layers.Layer }).forwardLayer;
+    return inner != null ? `${l.constructor.name}(${inner.constructor.name})` : l.constructor.name;
+  });
+}
+
+/** Stock, sweepq and (when it runs) PyTorch on variant `v`, timed in alternating rounds on the current backend. */
+async function benchVariant(v: Variant, peerOk: boolean): Promise<VariantRow> {
+  const trim = v.maskZero ? maskedBatch() : undefined;
+  const params = { ...modelParams, ...variantParams(v) };
+  const stock = buildModel({ ...params, lstmImplementation: 'stock', embeddingOptimizer: 'dense' });
+  const fused = buildModel({ ...params, lstmImplementation: 'fused' });
+  const data = Array.from({ length: 4 }, (_, i) => batchData(i + 1, trim));
+  let peer: Driven | null = null;
+  let torchNote: string | undefined;
+  if (peerOk) {
+    peer = startPeer(peerVariantArgs(v, trim));
+    try {
+      const info = (await peer.ready()) as unknown as PeerInfo;
+      peerInfo ??= info;
+    } catch (err) {
+      torchNote = `PyTorch peer failed: ${err instanceof Error ? err.message : String(err)}`;
+      peer.close();
+      peer = null;
+    }
+  } else torchNote = peerNote;
+  try {
+    for (let i = 0; i < WARMUP; i++) {
+      await trainStep(stock, data[i % data.length]!, true);
+      await trainStep(fused, data[i % data.length]!, false);
+    }
+    const ts: number[] = [];
+    const tf_: number[] = [];
+    const tp: number[] = [];
+    if (args.profile) profileTimes(true);
+    for (let i = 0; i < STEPS; i++) {
+      ts.push(await trainStep(stock, data[i % data.length]!, true));
+      if (args.profile) setProfiling(true);
+      tf_.push(await trainStep(fused, data[i % data.length]!, false));
+      setProfiling(false);
+      if (peer !== null) tp.push(...(await peer.steps(1)));
+    }
+    registerFastKernels();
+    registerFastCpuKernels();
+    const stockSps = (B * 1000) / median(ts);
+    const fusedSps = (B * 1000) / median(tf_);
+    const row: VariantRow = {
+      variant: v.name,
+      backend: tf.getBackend(),
+      seqLenFed: trim?.seqLen ?? T,
+      stockSamplesPerSec: round(stockSps, 1),
+      sweepqSamplesPerSec: round(fusedSps, 1),
+      sweepqVsStock: round(fusedSps / stockSps, 2),
+      stockMsPerStep: round(median(ts), 1),
+      sweepqMsPerStep: round(median(tf_), 1),
+      sweepqLayers: layerClasses(fused),
+      shape: { seqLen: T, batch: B, units: H, embedding: E, vocab: V, dropout: DROPOUT },
+    };
+    if (trim != null) {
+      const sorted = Array.from(trim.lengths).sort((a, b) => a - b);
+      row.lengths = { median: median(sorted), max: sorted.at(-1)! };
+    }
+    if (tp.length > 0) {
+      const torchSps = (B * 1000) / median(tp);
+      row.torchSamplesPerSec = round(torchSps, 1);
+      row.torchMsPerStep = round(median(tp), 1);
+      row.sweepqVsTorch = round(fusedSps / torchSps, 2);
+    } else if (torchNote != null && torchNote !== '') row.torchNote = torchNote;
+    if (args.profile) {
+      row.sweepqProfile = Object.fromEntries(Object.entries(profileTimes(true)).map(([k, p]) => [k, round(p.ms / STEPS, 2)]));
+    }
+    return row;
+  } finally {
+    peer?.close();
+    stock.dispose();
+    fused.dispose();
+    for (const d of data) tf.dispose([d.xs, d.ys]);
+  }
+}
+
+/** `--variants`: every variant on each backend, one row each, printed as a table (or JSON lines with `--json`). */
+async function runVariants(list: Variant[]): Promise<void> {
+  const loadBefore = round(loadavg()[0]!, 2);
+  const avail = peerAvailability();
+  if (!avail.ok) peerNote = `PyTorch peer ${avail.reason}`;
+  const rows: VariantRow[] = [];
+  for (const b of backends) {
+    try {
+      await initBackend({ prefer: b });
+    } catch (err) {
+      if (!args.json) console.error(`${b}: skipped (${err instanceof Error ? err.message : String(err)})`);
+      continue;
+    }
+    for (const v of list) {
+      const row = await benchVariant(v, avail.ok);
+      rows.push(row);
+      if (!args.json) console.error(`${row.backend} ${row.variant}: ${row.sweepqVsStock}x stock${row.sweepqVsTorch != null ? `, ${row.sweepqVsTorch}x PyTorch` : ''}`);
+    }
+  }
+  const loadAverage = { before: loadBefore, after: round(loadavg()[0]!, 2) };
+  const g = gemmStatus();
+  const ownMatmul = g.ok ? g.kind! : `off: ${g.reason}`;
+  if (peerInfo !== null && peerInfo.blas !== 'openblas') {
+    peerNote = `PyTorch peer runs on the ${peerInfo.blas} BLAS, not OpenBLAS: not a fair peer; install it with \`${INSTALL_HINT}\``;
+  }
+  if (args.json) {
+    for (const r of rows) console.log(JSON.stringify(r));
+    console.log(JSON.stringify({ node: process.version, loadAverage, ownMatmul, peer: peerInfo ?? null, peerNote: peerNote || null }));
+    return;
+  }
+  const masked = rows.find((r) => r.lengths != null);
+  console.log(
+    `variants: seq ${T}, batch ${B}, units ${H} (per direction), embedding ${E}, vocab ${V}, dropout ${DROPOUT}; median of ${STEPS} steps after ${WARMUP} warm-up; ` +
+      `tfjs ${tf.version.tfjs}; node ${process.version}; sweepq matmul ${ownMatmul.split(':')[0]}; load average ${loadAverage.before} before, ${loadAverage.after} after` +
+      (peerInfo !== null ? `; PyTorch ${peerInfo.torch} (${peerInfo.blas}, ${peerInfo.threads} thread)` : ''),
+  );
+  if (masked?.lengths != null) {
+    console.log(`masked variants: SMS-like row lengths (median ${masked.lengths.median}, longest ${masked.lengths.max}), batch trimmed to ${masked.seqLenFed} columns`);
+  }
+  const header = ['variant', 'cols', 'stock samples/s', 'sweepq samples/s', 'PyTorch samples/s', 'sweepq/stock', 'sweepq/PyTorch', 'stock ms', 'sweepq ms', 'PyTorch ms'];
+  const table = rows.map((r) => [
+    (backends.length > 1 ? `${r.backend} ` : '') + r.variant,
+    String(r.seqLenFed),
+    r.stockSamplesPerSec.toFixed(1),
+    r.sweepqSamplesPerSec.toFixed(1),
+    r.torchSamplesPerSec?.toFixed(1) ?? '-',
+    `${r.sweepqVsStock.toFixed(2)}x`,
+    r.sweepqVsTorch != null ? `${r.sweepqVsTorch.toFixed(2)}x` : '-',
+    r.stockMsPerStep.toFixed(1),
+    r.sweepqMsPerStep.toFixed(1),
+    r.torchMsPerStep?.toFixed(1) ?? '-',
+  ]);
+  printTable(header, table);
+  for (const r of rows) {
+    console.log(`${r.variant}: sweepq layers ${r.sweepqLayers.join(' -> ')}`);
+    if (r.sweepqProfile != null) console.log(`  profile, ms per step: ${Object.entries(r.sweepqProfile).map(([k, ms]) => `${k} ${ms}`).join(', ')}`);
+  }
+  const notes = new Set(rows.flatMap((r) => (r.torchNote != null ? [r.torchNote] : [])));
+  for (const note of notes) console.log(note);
 }
 
 function round(v: number, digits: number): number {
@@ -407,8 +642,15 @@ async function twoProcess(): Promise<TwoProcess> {
   return { sweepqSamplesPerSec: s, torchSamplesPerSec: t, sweepqVsTorch: round(s / t, 2), rounds, steps: STEPS };
 }
 
+let peerInfo: PeerInfo | null = null;
+let peerNote = '';
+
 if (args.serve) {
   await serve();
+  process.exit(0);
+}
+if (variants != null) {
+  await runVariants(variants);
   process.exit(0);
 }
 
@@ -416,8 +658,7 @@ if (args.serve) {
 const loadBefore = round(loadavg()[0]!, 2);
 const avail = peerAvailability();
 let peer: Driven | null = null;
-let peerInfo: PeerInfo | null = null;
-let peerNote = avail.ok ? '' : `PyTorch peer ${avail.reason}`;
+if (!avail.ok) peerNote = `PyTorch peer ${avail.reason}`;
 if (avail.ok) {
   peer = startPeer();
   try {
@@ -493,9 +734,6 @@ if (args.json) {
       '-',
     ]);
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.log(line(header));
-  for (const r of table) console.log(line(r));
+  printTable(header, table);
   for (const note of [peerNote, pairNote]) if (note !== '') console.log(note);
 }
