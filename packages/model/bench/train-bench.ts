@@ -5,7 +5,7 @@
  *
  *   npm run bench:train -- [--seq-len 100] [--batch 32] [--units 64] [--embedding 64] [--vocab 10000]
  *                          [--dropout 0] [--steps 8] [--warmup 2] [--backends node,wasm,cpu] [--peer auto|off]
- *                          [--two-process on|off] [--variants lstm,lstm-x2,bilstm,...|all] [--json]
+ *                          [--two-process on|off] [--variants lstm,lstm-x2,bilstm,...|all [--profile]] [--json]
  *
  * Method: per backend, both models are warmed up, then timed in alternating rounds (one stock step, one sweepq
  * step, ...) so load from other processes hits both alike; figures are medians over the timed steps. The stock
@@ -40,7 +40,8 @@
  * train on a batch whose rows have SMS-like lengths (`bench/sms-like.ts`: log-normal, median 15, tail to max_len),
  * pre-padded with zeros and trimmed to the longest row by `epochBatches` as `trainModel` does; stock and sweepq get the
  * same trimmed batch, PyTorch the same lengths (`--lengths`, packed sequences). The "cols" column is the number of
- * time steps fed.
+ * time steps fed. `--profile` adds the milliseconds per sweepq step of each part of the fused layers (`setProfiling` of
+ * `@sweepq/kernels`; its timers add a little to the step).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -94,7 +95,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(
     'usage: npm run bench:train -- [--seq-len N] [--batch N] [--units N] [--embedding N] [--vocab N] [--dropout R] [--steps N] [--warmup N] ' +
-      '[--backends node,wasm,cpu] [--peer auto|off] [--two-process on|off] [--variants lstm,lstm-x2,bilstm,gru,bigru,bilstm-x2,lstm-mask,bigru-mask|all] [--json]',
+      '[--backends node,wasm,cpu] [--peer auto|off] [--two-process on|off] [--variants lstm,lstm-x2,bilstm,gru,bigru,bilstm-x2,lstm-mask,bigru-mask|all [--profile]] [--json]',
   );
   process.exit(0);
 }
