@@ -192,6 +192,11 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
           break;
         }
       }
+      if (targetReached !== undefined && !swept) {
+        // At once, not after the next poll's wait: a worker would start another queued trial meanwhile.
+        swept = true;
+        await lifecycle.removeQueuedTrials(sweepId);
+      }
     }
     // Once stopping, trials a bayes sweep has not proposed yet never will be: they do not count.
     const counts = countStates(states, stopping ? planned.length : total());
@@ -304,7 +309,10 @@ async function cacheResults(
       }),
     );
   }
-  return read;
+  // In the order the trials finished (the reads above complete in any order), so "the first trial that reached the
+  // metric target" is the one that did so first when several finished within one poll.
+  const key = (r: TrialResult): string => `${r.finishedAt} ${r.trialId}`;
+  return read.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 /** Every this many polls the coordinator also asks BullMQ about every unfinished trial (jobs failed for good). */
