@@ -388,10 +388,12 @@ function transposeKernel(args: { inputs: { x: TensorInfo }; attrs: { perm: numbe
  */
 function reverseKernel(args: { inputs: { x: TensorInfo }; attrs: { dims: number | number[] }; backend: unknown }): TensorInfo {
   const { x } = args.inputs;
-  const dims = (Array.isArray(args.attrs.dims) ? args.attrs.dims : [args.attrs.dims]).map((d) => (d < 0 ? d + x.shape.length : d));
-  if (dims.length !== 1 || (x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape.length === 0) return stockKernelFunc('Reverse')!(args as never);
+  const dims = Array.isArray(args.attrs.dims) ? args.attrs.dims : [args.attrs.dims];
+  const rank = x.shape.length;
+  const axis = dims.length === 1 && Number.isInteger(dims[0]) ? (dims[0]! < 0 ? dims[0]! + rank : dims[0]!) : -1;
+  // No axis (all of them), several, one out of range, or another dtype: the stock kernel (which also reports bad axes).
+  if (axis < 0 || axis >= rank || (x.dtype !== 'float32' && x.dtype !== 'int32')) return stockKernelFunc('Reverse')!(args as never);
   const backend = args.backend as WasmBackendLike;
-  const axis = dims[0]!;
   const out = backend.makeOutput([...x.shape], x.dtype);
   const len = x.shape[axis]!;
   const inner = sizeOf(x.shape.slice(axis + 1));

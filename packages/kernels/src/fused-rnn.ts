@@ -147,20 +147,32 @@ export function fusedRecurrent(
     const [x, W, U, b] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
     const save = args[4] as (tensors: tf.Tensor[]) => void;
     const t0 = mark();
-    const x2 = tf.keep(backwards ? reverseSteps(x, T, B * D) : tf.reshape(x, [T * B, D]));
-    // Allocate everything first: an allocation may grow the heap (addresses stay valid, views do not).
-    const z = tf.keep(heapTensor([T * B, G]));
-    const hs = tf.keep(heapTensor([(T + 1) * B, H])); // h_{t-1} at block t; block 0 is the zero state
-    const hp = rmask === null ? null : tf.keep(heapTensor([T * B, H])); // h_{t-1} ⊙ recurrent mask
-    const rh = lstm ? null : tf.keep(heapTensor([T * B, H])); // GRU: r ⊙ h_{t-1}
-    const act = tf.keep(heapTensor([T * B, G])); // activated gates
-    const cs = lstm ? tf.keep(heapTensor([T * B, H])) : null; // LSTM: cell states after the mask
-    const tcs = lstm ? tf.keep(heapTensor([T * B, H])) : null; // LSTM: tanh of the unmasked new cell state
-    const tmp = tf.keep(heapTensor([B, H]));
+    // Allocate everything first: an allocation may grow the heap (addresses stay valid, views do not). Each tensor is
+    // kept (out of tidy scopes) and listed in `owned` as it is made, so a failed allocation frees the ones before it.
+    const owned: tf.Tensor[] = [];
+    const own = <X extends tf.Tensor>(t: X): X => {
+      owned.push(tf.keep(t));
+      return t;
+    };
     const k = heapGateKernels();
     const ops = k === null ? null : kernelOperands(T, B, H, G);
-    const opsT = ops === null ? null : tf.keep(heapTensor([ops.total]));
-    const owned = [x2, z, hs, act, tmp, ...[hp, rh, cs, tcs, opsT].filter((t): t is tf.Tensor => t !== null)];
+    let x2: tf.Tensor, z: tf.Tensor, hs: tf.Tensor, hp: tf.Tensor | null, rh: tf.Tensor | null, act: tf.Tensor;
+    let cs: tf.Tensor | null, tcs: tf.Tensor | null, tmp: tf.Tensor, opsT: tf.Tensor | null;
+    try {
+      x2 = own(backwards ? reverseSteps(x, T, B * D) : tf.reshape(x, [T * B, D]));
+      z = own(heapTensor([T * B, G]));
+      hs = own(heapTensor([(T + 1) * B, H])); // h_{t-1} at block t; block 0 is the zero state
+      hp = rmask === null ? null : own(heapTensor([T * B, H])); // h_{t-1} ⊙ recurrent mask
+      rh = lstm ? null : own(heapTensor([T * B, H])); // GRU: r ⊙ h_{t-1}
+      act = own(heapTensor([T * B, G])); // activated gates
+      cs = lstm ? own(heapTensor([T * B, H])) : null; // LSTM: cell states after the mask
+      tcs = lstm ? own(heapTensor([T * B, H])) : null; // LSTM: tanh of the unmasked new cell state
+      tmp = own(heapTensor([B, H]));
+      opsT = ops === null ? null : own(heapTensor([ops.total]));
+    } catch (err) {
+      tf.dispose(owned);
+      throw err;
+    }
     const opsBase = opsT === null ? 0 : Math.ceil(heapAddr(opsT) / 16) * 16;
     const op4 = (e: number | undefined): number => (ops === null ? 0 : opsBase + 4 * e!);
     const p: Pass = {
@@ -359,13 +371,20 @@ function forwardPass(gemm: Gemm, p: Pass): void {
 function weightGradients(gemm: Gemm, p: Pass, W: tf.Tensor2D, U: tf.Tensor2D, backwards: boolean, steps: (ut: number) => Float64Array): tf.Tensor[] {
   const t0 = mark();
   const { T, B, D, H, G, lstm } = p;
-  const UT = tf.transpose(U);
-  const WT = tf.transpose(W);
-  const dX = heapTensor([T, B, D]);
-  const dXp = backwards ? heapTensor([T * B, D]) : null; // dX in processing order, before its steps are put back in the input's
-  const dW = heapTensor([D, G]);
-  const dU = heapTensor([H, G]);
+  // Scratch (freed here) and results (freed here only on failure), listed as they are made.
+  const scratch: tf.Tensor[] = [];
+  const results: tf.Tensor[] = [];
+  const make = (list: tf.Tensor[], t: tf.Tensor): tf.Tensor => {
+    list.push(t);
+    return t;
+  };
   try {
+    const UT = make(scratch, tf.transpose(U));
+    const WT = make(scratch, tf.transpose(W));
+    const dX = make(results, heapTensor([T, B, D]));
+    const dXp = backwards ? make(scratch, heapTensor([T * B, D])) : null; // dX in processing order, before its steps are put back in the input's
+    const dW = make(results, heapTensor([D, G]));
+    const dU = make(results, heapTensor([H, G]));
     const dbias = steps(heapAddr(UT));
     record('rnn.backward', t0);
     const t1 = mark();
@@ -381,110 +400,108 @@ function weightGradients(gemm: Gemm, p: Pass, W: tf.Tensor2D, U: tf.Tensor2D, ba
     record('rnn.weightGradients', t1);
     return [dX, dW, dU, tf.tensor1d(Float32Array.from(dbias))];
   } catch (err) {
-    tf.dispose([dX, dW, dU]);
+    tf.dispose(results);
     throw err;
   } finally {
-    tf.dispose(dXp === null ? [UT, WT] : [UT, WT, dXp]);
+    tf.dispose(scratch);
   }
 }
 
 /** The backward steps of {@link forwardPass} (JS gate math) from the output gradient `dy`; returns the bias gradient. */
 function backwardSteps(gemm: Gemm, p: Pass, ut: number, dy: Float32Array, seq: boolean): Float64Array {
-  {
-    const { T, B, H, G, hard, lstm, mask, rmask } = p;
-    const BH = B * H;
-    const dh = new Float32Array(BH);
-    dh.set(dy.subarray(seq ? (T - 1) * BH : 0, seq ? T * BH : BH));
-    const dc = new Float32Array(lstm ? BH : 0);
-    const dhm = new Float32Array(lstm ? 0 : BH);
-    const dbias = new Float64Array(G);
-    const hmE = p.hm >> 2;
-    const tmpE = p.tmp >> 2;
-    for (let t = T - 1; t >= 0; t--) {
-      if (seq && t < T - 1) for (let k = 0; k < BH; k++) dh[k] = dh[k]! + dy[t * BH + k]!;
-      const zT = p.z + 4 * t * B * G;
-      let f = heapFloats();
-      for (let b = 0; b < B; b++) {
-        const row = t * B + b;
-        const zb = (p.z >> 2) + row * G;
-        if (mask !== null && mask[row] === 0) {
-          // A padded step: no gate gradients; dh and dc pass to the step before unchanged.
-          f.fill(0, zb, zb + G);
-          if (!lstm) dhm.fill(0, b * H, (b + 1) * H);
-          continue;
-        }
-        const ab = (p.a >> 2) + row * G;
-        const hb = b * H;
-        if (lstm) {
-          const tb = (p.tc >> 2) + row * H;
-          const cp = (p.c >> 2) + row * H - BH;
-          for (let j = 0; j < H; j++) {
-            const i = f[ab + j]!;
-            const fg = f[ab + H + j]!;
-            const g = f[ab + 2 * H + j]!;
-            const o = f[ab + 3 * H + j]!;
-            const tcv = f[tb + j]!;
-            const dhv = dh[hb + j]!;
-            const dcv = dc[hb + j]! + dhv * o * (1 - tcv * tcv);
-            const cPrev = t > 0 ? f[cp + j]! : 0;
-            f[zb + j] = dcv * g * actGrad(i, hard);
-            f[zb + H + j] = dcv * cPrev * actGrad(fg, hard);
-            f[zb + 2 * H + j] = dcv * i * (1 - g * g);
-            f[zb + 3 * H + j] = dhv * tcv * actGrad(o, hard);
-            dc[hb + j] = dcv * fg;
-            dh[hb + j] = 0;
-          }
-        } else {
-          const hmb = hmE + row * H;
-          for (let j = 0; j < H; j++) {
-            const zg = f[ab + j]!;
-            const hh = f[ab + 2 * H + j]!;
-            const hmv = t > 0 ? f[hmb + j]! : 0;
-            const dhv = dh[hb + j]!;
-            f[zb + j] = dhv * (hmv - hh) * actGrad(zg, hard);
-            f[zb + 2 * H + j] = dhv * (1 - zg) * (1 - hh * hh);
-            f[zb + H + j] = 0;
-            dhm[hb + j] = dhv * zg;
-            dh[hb + j] = 0;
-          }
-        }
+  const { T, B, H, G, hard, lstm, mask, rmask } = p;
+  const BH = B * H;
+  const dh = new Float32Array(BH);
+  dh.set(dy.subarray(seq ? (T - 1) * BH : 0, seq ? T * BH : BH));
+  const dc = new Float32Array(lstm ? BH : 0);
+  const dhm = new Float32Array(lstm ? 0 : BH);
+  const dbias = new Float64Array(G);
+  const hmE = p.hm >> 2;
+  const tmpE = p.tmp >> 2;
+  for (let t = T - 1; t >= 0; t--) {
+    if (seq && t < T - 1) for (let k = 0; k < BH; k++) dh[k] = dh[k]! + dy[t * BH + k]!;
+    const zT = p.z + 4 * t * B * G;
+    let f = heapFloats();
+    for (let b = 0; b < B; b++) {
+      const row = t * B + b;
+      const zb = (p.z >> 2) + row * G;
+      if (mask !== null && mask[row] === 0) {
+        // A padded step: no gate gradients; dh and dc pass to the step before unchanged.
+        f.fill(0, zb, zb + G);
+        if (!lstm) dhm.fill(0, b * H, (b + 1) * H);
+        continue;
       }
-      if (!lstm && t > 0) {
-        // d(r ⊙ h_{t-1}) = dZ_h · U_hᵀ; then the reset gate's gradient and its share of dh_{t-1}.
-        gemm.nn(B, H, H, zT + 8 * H, 4 * G, ut + 8 * H * H, 4 * H, p.tmp, 4 * H, false);
-        f = heapFloats();
-        for (let b = 0; b < B; b++) {
-          const row = t * B + b;
-          if (mask !== null && mask[row] === 0) continue;
-          const zb = (p.z >> 2) + row * G;
-          const ab = (p.a >> 2) + row * G;
-          const hmb = hmE + row * H;
-          const hb = b * H;
-          for (let j = 0; j < H; j++) {
-            const drh = f[tmpE + hb + j]!;
-            const rg = f[ab + H + j]!;
-            f[zb + H + j] = drh * f[hmb + j]! * actGrad(rg, hard);
-            dhm[hb + j] = dhm[hb + j]! + drh * rg;
-          }
+      const ab = (p.a >> 2) + row * G;
+      const hb = b * H;
+      if (lstm) {
+        const tb = (p.tc >> 2) + row * H;
+        const cp = (p.c >> 2) + row * H - BH;
+        for (let j = 0; j < H; j++) {
+          const i = f[ab + j]!;
+          const fg = f[ab + H + j]!;
+          const g = f[ab + 2 * H + j]!;
+          const o = f[ab + 3 * H + j]!;
+          const tcv = f[tb + j]!;
+          const dhv = dh[hb + j]!;
+          const dcv = dc[hb + j]! + dhv * o * (1 - tcv * tcv);
+          const cPrev = t > 0 ? f[cp + j]! : 0;
+          f[zb + j] = dcv * g * actGrad(i, hard);
+          f[zb + H + j] = dcv * cPrev * actGrad(fg, hard);
+          f[zb + 2 * H + j] = dcv * i * (1 - g * g);
+          f[zb + 3 * H + j] = dhv * tcv * actGrad(o, hard);
+          dc[hb + j] = dcv * fg;
+          dh[hb + j] = 0;
         }
-      }
-      f = heapFloats();
-      for (let r = 0; r < B; r++) {
-        const zb = (p.z >> 2) + (t * B + r) * G;
-        for (let k = 0; k < G; k++) dbias[k] = dbias[k]! + f[zb + k]!;
-      }
-      if (t > 0) {
-        // dh_{t-1} = (dZ[t] · Uᵀ [+ the GRU's direct terms]) ⊙ recurrent mask, plus what passed through padded steps.
-        gemm.nn(B, H, lstm ? G : 2 * H, zT, 4 * G, ut, 4 * H, p.tmp, 4 * H, false);
-        f = heapFloats();
-        for (let k = 0; k < BH; k++) {
-          const g = lstm ? f[tmpE + k]! : f[tmpE + k]! + dhm[k]!;
-          dh[k] = dh[k]! + (rmask === null ? g : g * rmask[k]!);
+      } else {
+        const hmb = hmE + row * H;
+        for (let j = 0; j < H; j++) {
+          const zg = f[ab + j]!;
+          const hh = f[ab + 2 * H + j]!;
+          const hmv = t > 0 ? f[hmb + j]! : 0;
+          const dhv = dh[hb + j]!;
+          f[zb + j] = dhv * (hmv - hh) * actGrad(zg, hard);
+          f[zb + 2 * H + j] = dhv * (1 - zg) * (1 - hh * hh);
+          f[zb + H + j] = 0;
+          dhm[hb + j] = dhv * zg;
+          dh[hb + j] = 0;
         }
       }
     }
-    return dbias;
+    if (!lstm && t > 0) {
+      // d(r ⊙ h_{t-1}) = dZ_h · U_hᵀ; then the reset gate's gradient and its share of dh_{t-1}.
+      gemm.nn(B, H, H, zT + 8 * H, 4 * G, ut + 8 * H * H, 4 * H, p.tmp, 4 * H, false);
+      f = heapFloats();
+      for (let b = 0; b < B; b++) {
+        const row = t * B + b;
+        if (mask !== null && mask[row] === 0) continue;
+        const zb = (p.z >> 2) + row * G;
+        const ab = (p.a >> 2) + row * G;
+        const hmb = hmE + row * H;
+        const hb = b * H;
+        for (let j = 0; j < H; j++) {
+          const drh = f[tmpE + hb + j]!;
+          const rg = f[ab + H + j]!;
+          f[zb + H + j] = drh * f[hmb + j]! * actGrad(rg, hard);
+          dhm[hb + j] = dhm[hb + j]! + drh * rg;
+        }
+      }
+    }
+    f = heapFloats();
+    for (let r = 0; r < B; r++) {
+      const zb = (p.z >> 2) + (t * B + r) * G;
+      for (let k = 0; k < G; k++) dbias[k] = dbias[k]! + f[zb + k]!;
+    }
+    if (t > 0) {
+      // dh_{t-1} = (dZ[t] · Uᵀ [+ the GRU's direct terms]) ⊙ recurrent mask, plus what passed through padded steps.
+      gemm.nn(B, H, lstm ? G : 2 * H, zT, 4 * G, ut, 4 * H, p.tmp, 4 * H, false);
+      f = heapFloats();
+      for (let k = 0; k < BH; k++) {
+        const g = lstm ? f[tmpE + k]! : f[tmpE + k]! + dhm[k]!;
+        dh[k] = dh[k]! + (rmask === null ? g : g * rmask[k]!);
+      }
+    }
   }
+  return dbias;
 }
 
 /** Rows of step t whose padding mask is 0 (none without a mask). */

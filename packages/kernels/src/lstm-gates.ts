@@ -667,6 +667,14 @@ function selfTest(mod: WasmModule): string | undefined {
  * JS (float64, the same rational tanh); returns what differs, or undefined.
  */
 function gruSelfTest(mod: WasmModule): string | undefined {
+  for (const hard of [false, true]) {
+    const err = gruSelfTestOnce(mod, hard);
+    if (err !== undefined) return `GRU (${hard ? 'hardSigmoid' : 'sigmoid'}): ${err}`;
+  }
+  return undefined;
+}
+
+function gruSelfTestOnce(mod: WasmModule, hard: boolean): string | undefined {
   const B = 3;
   const H = 7;
   const G = 3 * H;
@@ -683,10 +691,12 @@ function gruSelfTest(mod: WasmModule): string | undefined {
   const hv = f.slice(hm, hm + B * H);
   const dhv = f.slice(dh, dh + B * H);
   const drhv = f.slice(drh, drh + B * H);
-  ex.gruGatesSigmoid(B, H, 4 * z, 4 * bias, 4 * hm, 4 * a, 4 * rh);
+  (hard ? ex.gruGatesHard : ex.gruGatesSigmoid)(B, H, 4 * z, 4 * bias, 4 * hm, 4 * a, 4 * rh);
   ex.gruOut(B, H, 4 * z, 4 * bias, 4 * hm, 4 * a, 4 * h);
-  ex.gruBwdASigmoid(B, H, 4 * a, 4 * hm, 4 * dh, 4 * dz, 4 * dhm);
-  ex.gruBwdBSigmoid(B, H, 4 * a, 4 * hm, 4 * drh, 4 * dz, 4 * dhm);
+  (hard ? ex.gruBwdAHard : ex.gruBwdASigmoid)(B, H, 4 * a, 4 * hm, 4 * dh, 4 * dz, 4 * dhm);
+  (hard ? ex.gruBwdBHard : ex.gruBwdBSigmoid)(B, H, 4 * a, 4 * hm, 4 * drh, 4 * dz, 4 * dhm);
+  const gate = (v: number): number => (hard ? Math.max(0, Math.min(1, 0.2 * v + 0.5)) : sigmoidFast(v));
+  const dGate = (g: number): number => (hard ? (g > 0 && g < 1 ? 0.2 : 0) : g * (1 - g));
   let worst = 0;
   let what = '';
   const check = (name: string, got: number, want: number): void => {
@@ -697,21 +707,21 @@ function gruSelfTest(mod: WasmModule): string | undefined {
     for (let j = 0; j < H; j++) {
       const g = b * G + j;
       const e = b * H + j;
-      const zg = sigmoidFast(zv[g]! + bv[j]!);
-      const rg = sigmoidFast(zv[g + H]! + bv[j + H]!);
+      const zg = gate(zv[g]! + bv[j]!);
+      const rg = gate(zv[g + H]! + bv[j + H]!);
       const hh = tanhFast(zv[g + 2 * H]! + bv[j + 2 * H]!);
       check('z', f[a + g]!, zg);
       check('r', f[a + g + H]!, rg);
       check('hh', f[a + g + 2 * H]!, hh);
       check('r·hm', f[rh + e]!, rg * hv[e]!);
       check('h', f[h + e]!, zg * hv[e]! + (1 - zg) * hh);
-      check('dz_z', f[dz + g]!, dhv[e]! * (hv[e]! - hh) * zg * (1 - zg));
-      check('dz_r', f[dz + g + H]!, drhv[e]! * hv[e]! * rg * (1 - rg));
+      check('dz_z', f[dz + g]!, dhv[e]! * (hv[e]! - hh) * dGate(zg));
+      check('dz_r', f[dz + g + H]!, drhv[e]! * hv[e]! * dGate(rg));
       check('dz_h', f[dz + g + 2 * H]!, dhv[e]! * (1 - zg) * (1 - hh * hh));
       check('dhm', f[dhm + e]!, dhv[e]! * zg + drhv[e]! * rg);
     }
   }
-  return worst <= 1e-5 ? undefined : `GRU: ${what}`;
+  return worst <= 1e-5 ? undefined : what;
 }
 
 /** Force the JS gate math (tests of the fallback and of agreement); returns the previous setting. */

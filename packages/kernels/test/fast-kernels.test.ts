@@ -118,6 +118,14 @@ describe('replacement wasm kernels match the stock ones', () => {
     });
   }
 
+  it('Reverse with no axis (all of them) goes to the stock kernel; an axis out of range is refused', () => {
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    expect(Array.from(tf.reverse(x).dataSync())).toEqual([6, 5, 4, 3, 2, 1]);
+    expect(Array.from(tf.reverse(tf.tensor1d([1, 2, 3])).dataSync())).toEqual([3, 2, 1]);
+    expect(() => tf.reverse(x, 5)).toThrow();
+    x.dispose();
+  });
+
   it('Reverse of int32', () => {
     const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32');
     const r = both(() => tf.reverse(x, 1));
