@@ -14,7 +14,7 @@
  *
  * The callers (`fused-rnn.ts`) run the recurrent products between them and handle padding masks and the bias gradient.
  */
-import { at, columnLoops, constLocals, gateTo, get, scalarized, set, tanhTo, type Ops } from './lstm-gates-wat.js';
+import { at, gateTo, get, rowLoopFunc, scalarized, set, tanhTo, type Ops } from './lstm-gates-wat.js';
 
 /** Loads and stores of gate k (0: z, 1: r, 2: h) and of a state array at the current element group. */
 function addr(base: string, k = 0): string {
@@ -65,48 +65,21 @@ function bwdBBody(o: Ops, hard: boolean): string {
   ].join('\n');
 }
 
-/**
- * A function looping rows b < B and columns j < H of a GRU step: four at a time with the v128 body, the rest one at a
- * time with the f32 body. `pg` = b·12H + j·4 (gate arrays), `ps` = b·4H + j·4 (states), `pj` = j·4 (bias), in bytes.
- */
-function gruLoopFunc(name: string, params: string[], body: (o: Ops) => string): string {
-  const vLocals = ['gi', 'gf', 'gg', 'hv', 'v', 'x2'];
-  const loops = columnLoops(body);
-  const k = constLocals(loops);
-  return `
-  (func (export "${name}") ${params.map((p) => `(param $${p} i32)`).join(' ')}
-    (local $hb i32) (local $hb1 i32) (local $hb2 i32) (local $b i32) (local $rg i32) (local $rs i32) (local $pg i32) (local $ps i32) (local $pj i32)
-    ${vLocals.map((n) => `(local $${n} v128)`).join(' ')}
-    ${vLocals.map((n) => `(local $s_${n} f32)`).join(' ')}
-    ${k.decls}
-    ${k.init}
-    ${set('hb', `(i32.shl ${get('H')} (i32.const 2))`)}
-    ${set('hb1', get('hb'))}
-    ${set('hb2', `(i32.shl ${get('hb')} (i32.const 1))`)}
-    (block $rows_done (loop $rows
-      (br_if $rows_done (i32.ge_u ${get('b')} ${get('B')}))
-      ${set('rg', `(i32.mul ${get('b')} (i32.mul ${get('hb')} (i32.const 3)))`)}
-      ${set('rs', `(i32.mul ${get('b')} ${get('hb')})`)}
-      ${set('pj', '(i32.const 0)')}
-      ${loops}
-      ${set('b', `(i32.add ${get('b')} (i32.const 1))`)}
-      (br $rows)))
-  )`;
-}
-
 /** The GRU functions of the gate module (see the module comment). */
 export function gruGatesWat(): string {
+  // Rows of 3H gates (z, r, h).
+  const row = (name: string, params: string[], body: (o: Ops) => string): string => rowLoopFunc(name, params, body, '', true, 3);
   const gates = ['B', 'H', 'z', 'bias', 'hm', 'a', 'rh'];
   const out = ['B', 'H', 'z', 'bias', 'hm', 'a', 'h'];
   const bwdA = ['B', 'H', 'a', 'hm', 'dh', 'dz', 'dhm'];
   const bwdB = ['B', 'H', 'a', 'hm', 'drh', 'dz', 'dhm'];
   return [
-    gruLoopFunc('gruGatesSigmoid', gates, scalarized((o) => gatesBody(o, false))),
-    gruLoopFunc('gruGatesHard', gates, scalarized((o) => gatesBody(o, true))),
-    gruLoopFunc('gruOut', out, scalarized(outBody)),
-    gruLoopFunc('gruBwdASigmoid', bwdA, scalarized((o) => bwdABody(o, false))),
-    gruLoopFunc('gruBwdAHard', bwdA, scalarized((o) => bwdABody(o, true))),
-    gruLoopFunc('gruBwdBSigmoid', bwdB, scalarized((o) => bwdBBody(o, false))),
-    gruLoopFunc('gruBwdBHard', bwdB, scalarized((o) => bwdBBody(o, true))),
+    row('gruGatesSigmoid', gates, scalarized((o) => gatesBody(o, false))),
+    row('gruGatesHard', gates, scalarized((o) => gatesBody(o, true))),
+    row('gruOut', out, scalarized(outBody)),
+    row('gruBwdASigmoid', bwdA, scalarized((o) => bwdABody(o, false))),
+    row('gruBwdAHard', bwdA, scalarized((o) => bwdABody(o, true))),
+    row('gruBwdBSigmoid', bwdB, scalarized((o) => bwdBBody(o, false))),
+    row('gruBwdBHard', bwdB, scalarized((o) => bwdBBody(o, true))),
   ].join('\n');
 }

@@ -55,7 +55,7 @@ function lit(x: number): string {
   return Number.isFinite(x) ? String(x) : (() => { throw new Error(`bad constant ${x}`); })();
 }
 
-export const V128: Ops = {
+const V128: Ops = {
   width: 16,
   type: 'v128',
   load: (a) => `(v128.load ${a})`,
@@ -82,7 +82,7 @@ function v128Const(x: number): string {
 }
 
 /** Declarations and initialisation of the constant locals that `text` reads. */
-export function constLocals(text: string): { decls: string; init: string } {
+function constLocals(text: string): { decls: string; init: string } {
   const used = [...v128Consts].filter(([, name]) => text.includes(`$${name})`));
   return {
     decls: used.map(([, name]) => `(local $${name} v128)`).join(' '),
@@ -90,7 +90,7 @@ export function constLocals(text: string): { decls: string; init: string } {
   };
 }
 
-export const F32: Ops = {
+const F32: Ops = {
   width: 4,
   type: 'f32',
   load: (a) => `(f32.load ${a})`,
@@ -214,7 +214,7 @@ function backwardBody(o: Ops, hard: boolean): string {
  * The column loops of one row: element groups at byte offset `pj` < `hb` (= 4H) four at a time with the v128 body,
  * then one at a time with the f32 body; each iteration sets `pg` = `rg` + pj and `ps` = `rs` + pj first.
  */
-export function columnLoops(body: (o: Ops) => string): string {
+function columnLoops(body: (o: Ops) => string): string {
   const colLoop = (o: Ops, label: string): string => `
     (block $${label}_done (loop $${label}
       (br_if $${label}_done (i32.gt_u (i32.add ${get('pj')} (i32.const ${o.width})) ${get('hb')}))
@@ -229,10 +229,11 @@ export function columnLoops(body: (o: Ops) => string): string {
 
 /**
  * A function looping rows b < B and, per row, columns j < H: four at a time with the v128 body, then the rest one at
- * a time with the f32 body. `pg` = b·16H + j·4 and `ps` = b·4H + j·4 (bytes), `pj` = j·4. With a parameter `tb`,
- * the prologue also sets the byte strides `tb4` = 4·tb, `tb8` and `tb12` for the epilogue.
+ * a time with the f32 body. `pg` = b·4·gates·H + j·4 (gate arrays: `gates` = 4 for the LSTM, 3 for the GRU) and
+ * `ps` = b·4H + j·4 (states), `pj` = j·4, in bytes; `hb1`, `hb2`, `hb3` are the byte offsets of gates 1 to 3 in a
+ * row. With a parameter `tb`, the prologue also sets the byte strides `tb4` = 4·tb, `tb8` and `tb12` for the epilogue.
  */
-function rowLoopFunc(name: string, params: string[], body: (o: Ops) => string, epilogue = '', exported = true): string {
+export function rowLoopFunc(name: string, params: string[], body: (o: Ops) => string, epilogue = '', exported = true, gates = 4): string {
   const transposed = params.includes('tb');
   const vLocals = ['zi', 'zf', 'zg', 'zo', 'gi', 'gf', 'gg', 'go', 'cv', 'tv', 'hv', 'v', 'x2'];
   const loops = columnLoops(body);
@@ -261,7 +262,7 @@ function rowLoopFunc(name: string, params: string[], body: (o: Ops) => string, e
     }
     (block $rows_done (loop $rows
       (br_if $rows_done (i32.ge_u ${get('b')} ${get('B')}))
-      ${set('rg', `(i32.mul ${get('b')} (i32.shl ${get('hb')} (i32.const 2)))`)}
+      ${set('rg', `(i32.mul ${get('b')} ${gates === 4 ? `(i32.shl ${get('hb')} (i32.const 2))` : `(i32.mul ${get('hb')} (i32.const ${gates}))`})`)}
       ${set('rs', `(i32.mul ${get('b')} ${get('hb')})`)}
       ${set('pj', '(i32.const 0)')}
       ${loops}
