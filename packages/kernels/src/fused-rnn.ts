@@ -3,7 +3,8 @@
  * its own tuned path, `fused-lstm.ts`): LSTM or GRU cells, the whole output sequence (stacked layers), a Keras padding
  * mask (padded steps skipped, the state carried through them) and a recurrent dropout mask. Forward and hand-written
  * backpropagation through time, with every product on sweepq's own wasm matmul over the tfjs wasm heap and the gate
- * math in JS over the same memory (no copies in or out).
+ * math over the same memory (no copies in or out): the wasm SIMD gate module (`lstm-gates-wat.ts`, `gru-gates-wat.ts`)
+ * when it is compiled, else JS loops.
  *
  * Semantics are stock tfjs-layers 4.22's, so the saved model (stock `LSTM`/`GRU` classes) reproduces the training
  * model: gate order i, f, c, o (LSTM) and z, r, h (GRU, `reset_after: false`, the only form tfjs has; Keras loads it
@@ -110,8 +111,8 @@ function kernelOperands(T: number, B: number, H: number, G: number): { offsets: 
 /**
  * The recurrent layer over a time-major input `xtm` `[T, B, D]` with Keras weights `kernel` `[D, G·H]`,
  * `recurrentKernel` `[H, G·H]` and `bias` `[G·H]` (G = 4 for LSTM, 3 for GRU), zero initial state; differentiable
- * (`tf.customGrad`). Callers check {@link fusedRecurrentAvailable} first. Input dropout and time reversal
- * (`goBackwards`) are tensor ops of the caller; the recurrent dropout and padding masks are applied here.
+ * (`tf.customGrad`). Callers check {@link fusedRecurrentAvailable} first. Input dropout is a tensor op of the caller;
+ * time reversal (`goBackwards`), the recurrent dropout mask and the padding mask are applied here.
  *
  * Forward: `z = X·W` for all steps in one product, then per step `h_{t-1}·U` added into `z[t]` (for the GRU two
  * products: `h_{t-1}·U_zr`, then `(r ⊙ h_{t-1})·U_h`), and the gate math. Backward: per step the gate gradients and

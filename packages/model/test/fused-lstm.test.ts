@@ -4,7 +4,7 @@ import { forcePublicWasmPath, setFastPathWarningSink } from '@sweepq/kernels';
 import { forceJsGateMath, forceOwnMemoryGates, giveGateWorkspace, initLstmGates, lstmGatesStatus, takeGateWorkspace } from '@sweepq/kernels';
 import { fusedLstmLastOutput, fusedLstmLastPath, MAX_OUTSTANDING_PASSES, releaseOutstandingPasses } from '@sweepq/kernels';
 import { forceTfjsMatmuls, gemmStatus, initGemm } from '@sweepq/kernels';
-import { enableRelaxedSimd, fixedMasks, lcg, relErr } from './helpers.js';
+import { enableRelaxedSimd, fixedMasks, lcg, maxRelDiff, relErr } from './helpers.js';
 
 interface Shape {
   B: number;
@@ -247,16 +247,6 @@ describe('wasm SIMD gate math', () => {
       return [y, ...g].map((t) => t.dataSync() as Float32Array);
     });
     return { kind, values };
-  }
-
-  function maxRelDiff(a: Float32Array, b: Float32Array): number {
-    let diff = 0;
-    let scale = 0;
-    for (let i = 0; i < a.length; i++) {
-      diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-      scale = Math.max(scale, Math.abs(b[i]!));
-    }
-    return scale === 0 ? diff : diff / scale;
   }
 
   beforeAll(async () => {

@@ -77,11 +77,8 @@ export function fixedMasks(seed: number): (x: tf.Tensor, rate: number) => tf.Ten
   };
 }
 
-/** Largest absolute difference relative to the largest magnitude of `want`. */
-export function relErr(got: tf.Tensor, want: tf.Tensor): number {
-  expect(got.shape).toEqual(want.shape);
-  const a = got.dataSync();
-  const b = want.dataSync();
+/** Largest absolute difference of `a` from `b`, relative to the largest magnitude of `b` (absolute when `b` is all zero). */
+export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let diff = 0;
   let scale = 0;
   for (let i = 0; i < b.length; i++) {
@@ -89,5 +86,11 @@ export function relErr(got: tf.Tensor, want: tf.Tensor): number {
     scale = Math.max(scale, Math.abs(b[i]!));
   }
   return scale === 0 ? diff : diff / scale;
+}
+
+/** {@link maxRelDiff} of two tensors of the same shape. */
+export function relErr(got: tf.Tensor, want: tf.Tensor): number {
+  expect(got.shape).toEqual(want.shape);
+  return maxRelDiff(got.dataSync(), want.dataSync());
 }
 
