@@ -272,11 +272,20 @@ async function resume(a: TrialAttempt): Promise<void> {
     a.resumes = [...ckpt.state.resumes, { attempt: a.base.attempt, worker: a.deps.workerId, fromEpoch: ckpt.state.epoch, at: new Date().toISOString() }];
     a.checkpointEpoch = ckpt.state.epoch;
     a.attempts = [...(ckpt.state.attempts ?? [])];
+    // The earlier attempt may have died between its checkpoint and its metrics line (metrics.jsonl is written after
+    // the checkpoint): write the checkpoint's epochs again, so none is missing even if no further epoch runs.
+    await writeMetrics(a);
     a.log.info({ fromEpoch: ckpt.state.epoch, savedBy: ckpt.state.worker }, 'resuming from checkpoint');
   } else {
     await store.putJson(layout.params(sweepId, trialId), { trialId, index, seed, params });
   }
   a.attempts.push({ attempt: a.base.attempt, worker: a.deps.workerId, startedAt: new Date(a.started).toISOString(), fromEpoch: a.checkpointEpoch ?? 0 });
+}
+
+/** metrics.jsonl: one line per epoch of the trial so far (`a.history`), written whole. */
+async function writeMetrics(a: TrialAttempt): Promise<void> {
+  const { sweepId, trialId } = a.payload;
+  await a.deps.store.put(layout.metrics(sweepId, trialId), `${a.history.map((h) => JSON.stringify(h)).join('\n')}\n`, 'application/x-ndjson');
 }
 
 /** Step 2: train the remaining epochs, polling the cancel flag and reporting progress between batches. */
@@ -326,7 +335,7 @@ async function endEpoch(a: TrialAttempt, e: EpochLog): Promise<void> {
   ckptTimer?.();
   a.checkpointEpoch = e.epoch;
   // After the checkpoint, so metrics.jsonl never has an epoch the checkpoint lacks.
-  await store.put(layout.metrics(sweepId, trialId), `${a.history.map((h) => JSON.stringify(h)).join('\n')}\n`, 'application/x-ndjson');
+  await writeMetrics(a);
   const progress: TrialProgress = { sweepId, trialId, epoch: e.epoch, epochs: params.epochs, loss: e.loss, val_loss: e.val_loss, val_accuracy: e.val_accuracy };
   await a.job.updateProgress(progress);
   a.log.info(e, 'epoch done');
