@@ -92,8 +92,8 @@ export class TrialLifecycle {
       const existing = await this.result(sweepId, trialId);
       if (existing) {
         this.#deps.logger?.info({ sweepId, trialId }, 'an earlier attempt already committed this trial; keeping its result');
-        await this.markDone(sweepId, trialId, existing.state);
         await this.#dropCheckpoint(sweepId, trialId);
+        await this.markDone(sweepId, trialId, existing.state);
         return existing;
       }
       // The earlier claimer died between claiming and writing; we hold the lock now.
@@ -104,8 +104,10 @@ export class TrialLifecycle {
   }
 
   /**
-   * Write result.json exactly once per trial: claim it (unless `claimed`), write it, record the state, then drop
-   * the checkpoint. A duplicate attempt gets the result that is already there.
+   * Write result.json exactly once per trial: claim it (unless `claimed`), write it, drop the checkpoint, then record
+   * the state. The checkpoint goes before the state so that a worker killed in between leaves a trial that is not yet
+   * done (its job runs again and finds the result) rather than a done trial with a checkpoint nobody removes. A
+   * duplicate attempt gets the result that is already there.
    */
   async commit(result: TrialResult, lease: JobLease, opts: { claimed?: boolean; dropCheckpoint?: boolean } = {}): Promise<TrialResult> {
     const { sweepId, trialId } = result;
@@ -114,8 +116,8 @@ export class TrialLifecycle {
       if (existing) return existing;
     }
     await this.#deps.store.putJson(layout.result(sweepId, trialId), result);
-    await this.markDone(sweepId, trialId, result.state);
     if (opts.dropCheckpoint !== false) await this.#dropCheckpoint(sweepId, trialId);
+    await this.markDone(sweepId, trialId, result.state);
     return result;
   }
 
