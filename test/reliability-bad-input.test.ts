@@ -89,7 +89,7 @@ describe('hostile and broken input', () => {
   });
 
   const csv = (name: string, content: string) => world.store.put(`inputs/${name}`, content, 'text/csv');
-  const badData: { name: string; setup: () => Promise<void>; dataset: string[]; expect: RegExp }[] = [
+  const badData: { name: string; setup: () => Promise<unknown>; dataset: string[]; expect: RegExp }[] = [
     { name: 'missing file', setup: async () => undefined, dataset: ['  uri: s3://sweepq-test/inputs/nope.csv'], expect: /nope\.csv/ },
     {
       name: 'missing column',

@@ -1,5 +1,6 @@
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -11,6 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { StorageError, StorageErrorCode, toStorageError } from './errors.js';
 import { parseS3Uri } from './uri.js';
+import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Options for {@link createS3Client}. */
@@ -94,6 +96,7 @@ export class ArtifactStore {
   readonly #retry: RetryPolicy;
   readonly #onHealthChange: ((health: StoreHealth) => void) | undefined;
   #health: StoreHealth = { ok: true, since: new Date().toISOString() };
+  #conditionalWrites: Promise<void> | undefined;
 
   constructor(opts: ArtifactStoreOptions) {
     this.client = opts.client;
@@ -142,36 +145,162 @@ export class ArtifactStore {
     return `s3://${this.bucket}/${this.fullKey(key)}`;
   }
 
-  /** Check the bucket answers; create it when `create` is true and it is missing. */
-  async ensureBucket(create = false): Promise<void> {
+  /**
+   * Check the bucket answers; create it when `create` is true and it is missing. Then, unless
+   * `opts.checkConditionalWrites` is false, check that the server honours conditional writes
+   * ({@link checkConditionalWrites}, once per store): coordinators, workers and the CLI call this at start.
+   */
+  async ensureBucket(create = false, opts: { checkConditionalWrites?: boolean } = {}): Promise<void> {
     try {
       await this.#run('head bucket', '', () => this.client.send(new HeadBucketCommand({ Bucket: this.bucket })));
     } catch (err) {
       const e = toStorageError(err, { op: 'head bucket', bucket: this.bucket, endpoint: this.#endpoint });
       if (create && (e.code === StorageErrorCode.NotFound || e.code === StorageErrorCode.NoSuchBucket)) {
         await this.#run('create bucket', '', () => this.client.send(new CreateBucketCommand({ Bucket: this.bucket })));
-        return;
-      }
-      if (e.code === StorageErrorCode.NotFound) {
+      } else if (e.code === StorageErrorCode.NotFound) {
         throw new StorageError(
           StorageErrorCode.NoSuchBucket,
           `bucket "${this.bucket}" does not exist at ${this.#endpoint ?? 'AWS'}; create it or set S3_BUCKET`,
           { cause: err },
         );
+      } else {
+        throw e;
       }
-      throw e;
+    }
+    if (opts.checkConditionalWrites ?? true) await this.checkConditionalWrites();
+  }
+
+  /**
+   * Check, once per store, that the server honours conditional writes: sweepq fences writers that lost ownership
+   * (a paused coordinator, a worker cut off) with `If-Match` / `If-None-Match`, and a server that ignores them would
+   * let such a writer overwrite its successor's state without anyone noticing. Probes a scratch object under
+   * `_sweepq/` (create-if-absent twice, a stale `If-Match`, a current `If-Match`), then deletes it.
+   *
+   * Throws {@link StorageError} `STORAGE_NO_CONDITIONAL_WRITES` naming the condition the server ignored. A definite
+   * answer (honoured or not) is kept for the store's life; a failure to reach the bucket is not, so a later call
+   * probes again.
+   */
+  checkConditionalWrites(): Promise<void> {
+    this.#conditionalWrites ??= this.#probeConditionalWrites().catch((err: unknown) => {
+      if (!(err instanceof StorageError && err.code === StorageErrorCode.NoConditionalWrites)) this.#conditionalWrites = undefined;
+      throw err;
+    });
+    return this.#conditionalWrites;
+  }
+
+  async #probeConditionalWrites(): Promise<void> {
+    const key = `_sweepq/probe-${randomUUID()}`;
+    const body = (step: number) => `sweepq conditional-write probe ${key} step ${step}\n`;
+    const fail = (what: string) =>
+      new StorageError(
+        StorageErrorCode.NoConditionalWrites,
+        `the S3 server at ${this.#endpoint ?? 'the AWS default endpoint'} (bucket "${this.bucket}") ignores conditional writes: ${what}. ` +
+          'sweepq needs conditional writes to fence zombie writers (a paused or cut-off coordinator or worker must not overwrite what its successor wrote). ' +
+          'Use AWS S3, or an S3-compatible server that honours If-None-Match: * and If-Match on PutObject; ' +
+          "sweepq's embedded server (startLocalS3, the CLI's local mode) does, s3rver as published does not",
+        { key },
+      );
+    try {
+      let first = await this.putIfAbsent(key, body(1), 'text/plain');
+      // A retried request whose first try landed answers 412: the object then holds our own bytes.
+      if (first === undefined) {
+        const now = await this.head(key);
+        if (now?.etag === JSON.stringify(md5Hex(body(1)))) first = { etag: now.etag };
+      }
+      if (first === undefined) throw fail(`PUT with If-None-Match: * of the new key ${this.uri(key)} was refused`);
+      if ((await this.putIfAbsent(key, body(2), 'text/plain')) !== undefined) {
+        throw fail(`PUT with If-None-Match: * over an existing object succeeded (expected 412 PreconditionFailed)`);
+      }
+      if ((await this.putIfMatch(key, body(3), '"00000000000000000000000000000000"', 'text/plain')) !== undefined) {
+        throw fail(`PUT with If-Match: <an ETag the object does not have> succeeded (expected 412 PreconditionFailed)`);
+      }
+      if ((await this.putIfMatch(key, body(4), first.etag, 'text/plain')) === undefined) {
+        throw fail(`PUT with If-Match: <the object's current ETag ${first.etag}> was refused`);
+      }
+    } finally {
+      // Best effort: a probe object left behind (no delete permission, the bucket gone meanwhile) harms nothing.
+      await this.delete(key).catch(() => undefined);
     }
   }
 
-  async put(key: string, body: Body, contentType = 'application/octet-stream'): Promise<void> {
-    const Key = this.fullKey(key);
-    await this.#run('put', key, () =>
-      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentType: contentType })),
-    );
+  /** Write an object, replacing any; resolves to the ETag the server gave it (with its quotes). */
+  async put(key: string, body: Body, contentType = 'application/octet-stream'): Promise<{ etag: string }> {
+    return this.#put('put', key, body, contentType, {});
   }
 
-  async putJson(key: string, value: unknown): Promise<void> {
-    await this.put(key, `${JSON.stringify(value, null, 2)}\n`, 'application/json');
+  /** {@link put} of pretty-printed JSON. */
+  async putJson(key: string, value: unknown): Promise<{ etag: string }> {
+    return this.put(key, jsonBody(value), 'application/json');
+  }
+
+  /**
+   * Write only if no object exists at `key` (`If-None-Match: *`); `undefined` when one exists (412).
+   *
+   * Requests are retried (by the SDK and by the store's retry policy), so a write whose first try landed but whose
+   * answer was lost comes back `undefined` from the retry, which found the object that try wrote. Callers that must
+   * tell the two apart re-read the object and look for what only they write (a unique write id).
+   */
+  async putIfAbsent(key: string, body: Body, contentType = 'application/octet-stream'): Promise<{ etag: string } | undefined> {
+    return this.#putConditional('put if absent', key, body, contentType, { IfNoneMatch: '*' });
+  }
+
+  /** {@link putIfAbsent} of pretty-printed JSON. */
+  async putJsonIfAbsent(key: string, value: unknown): Promise<{ etag: string } | undefined> {
+    return this.putIfAbsent(key, jsonBody(value), 'application/json');
+  }
+
+  /**
+   * Write only if the object's current ETag is `etag` (`If-Match`); `undefined` when it changed or is gone (412, or
+   * the 404 NoSuchKey AWS answers when there is no object).
+   *
+   * Requests are retried (by the SDK and by the store's retry policy), so a write whose first try landed but whose
+   * answer was lost comes back `undefined` from the retry (the ETag is now that of the write itself). Callers that
+   * must tell the two apart re-read the object and look for what only they write (a unique write id).
+   */
+  async putIfMatch(key: string, body: Body, etag: string, contentType = 'application/octet-stream'): Promise<{ etag: string } | undefined> {
+    return this.#putConditional('put if match', key, body, contentType, { IfMatch: etag });
+  }
+
+  /** {@link putIfMatch} of pretty-printed JSON. */
+  async putJsonIfMatch(key: string, value: unknown, etag: string): Promise<{ etag: string } | undefined> {
+    return this.putIfMatch(key, jsonBody(value), etag, 'application/json');
+  }
+
+  async #putConditional(
+    op: string,
+    key: string,
+    body: Body,
+    contentType: string,
+    condition: { IfNoneMatch: '*' } | { IfMatch: string },
+  ): Promise<{ etag: string } | undefined> {
+    try {
+      return await this.#put(op, key, body, contentType, condition);
+    } catch (err) {
+      if (err instanceof StorageError && err.code === StorageErrorCode.PreconditionFailed) return undefined;
+      if ('IfMatch' in condition && err instanceof StorageError && err.code === StorageErrorCode.NotFound) return undefined;
+      throw err;
+    }
+  }
+
+  async #put(
+    op: string,
+    key: string,
+    body: Body,
+    contentType: string,
+    condition: { IfNoneMatch?: string; IfMatch?: string },
+  ): Promise<{ etag: string }> {
+    const Key = this.fullKey(key);
+    const out = await this.#run(op, key, () =>
+      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentType: contentType, ...condition })),
+    );
+    // Every S3 server answers a PUT with the ETag; for a single-part PUT it is the body's MD5.
+    return { etag: out.ETag ?? JSON.stringify(md5Hex(body)) };
+  }
+
+  /** Delete one object; deleting a missing one is not an error. */
+  async delete(key: string): Promise<void> {
+    const Key = this.fullKey(key);
+    await this.#run('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key })));
   }
 
   /** The object's bytes, or `undefined` when it does not exist. */
@@ -203,14 +332,42 @@ export class ArtifactStore {
   }
 
   async getJson<T = unknown>(key: string): Promise<T | undefined> {
+    return (await this.#readJson<T>(key, async () => this.getText(key)))?.value;
+  }
+
+  /** The object's bytes and ETag (with its quotes), or `undefined` when it does not exist. */
+  async getWithEtag(key: string): Promise<{ body: Uint8Array; etag: string } | undefined> {
+    const Key = this.fullKey(key);
+    try {
+      return await this.#run('get', key, async () => {
+        const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+        const body = out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+        return { body, etag: out.ETag ?? JSON.stringify(md5Hex(body)) };
+      });
+    } catch (err) {
+      if (err instanceof StorageError && err.code === StorageErrorCode.NotFound) return undefined;
+      throw err;
+    }
+  }
+
+  /** The object parsed as JSON and its ETag, for a later {@link putJsonIfMatch}; `undefined` when it does not exist. */
+  async getJsonWithEtag<T = unknown>(key: string): Promise<{ value: T; etag: string } | undefined> {
+    return this.#readJson<T>(key, async () => {
+      const got = await this.getWithEtag(key);
+      return got === undefined ? undefined : { text: new TextDecoder().decode(got.body), etag: got.etag };
+    });
+  }
+
+  async #readJson<T>(key: string, read: () => Promise<string | { text: string; etag: string } | undefined>): Promise<{ value: T; etag: string } | undefined> {
     for (let attempt = 1; ; attempt++) {
-      const text = await this.getText(key);
-      if (text === undefined) return undefined;
+      const got = await read();
+      if (got === undefined) return undefined;
+      const { text, etag } = typeof got === 'string' ? { text: got, etag: '' } : got;
       try {
-        return JSON.parse(text) as T;
+        return { value: JSON.parse(text) as T, etag };
       } catch (err) {
-        // S3 and MinIO replace objects atomically, but some S3-compatible servers (s3rver) write in
-        // place, so a reader can catch a half-written object; reading again shortly after fixes it.
+        // S3 and MinIO replace objects atomically (and so does the embedded server now), but s3rver as published
+        // writes in place, so a reader can catch a half-written object; reading again shortly after fixes it.
         if (attempt < 8) {
           await sleep(60 * attempt);
           continue;
@@ -223,15 +380,20 @@ export class ArtifactStore {
     }
   }
 
-  async exists(key: string): Promise<boolean> {
+  /** The object's ETag (with its quotes) and size in bytes, or `undefined` when it does not exist. */
+  async head(key: string): Promise<{ etag: string; size: number } | undefined> {
     const Key = this.fullKey(key);
     try {
-      await this.#run('head', key, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key })));
-      return true;
+      const out = await this.#run('head', key, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key })));
+      return { etag: out.ETag ?? '', size: out.ContentLength ?? 0 };
     } catch (err) {
-      if (err instanceof StorageError && err.code === StorageErrorCode.NotFound) return false;
+      if (err instanceof StorageError && err.code === StorageErrorCode.NotFound) return undefined;
       throw err;
     }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await this.head(key)) !== undefined;
   }
 
   /**
@@ -337,6 +499,14 @@ export class ArtifactStore {
       }
     }
   }
+}
+
+function jsonBody(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+function md5Hex(body: Body): string {
+  return createHash('md5').update(body).digest('hex');
 }
 
 function normalisePrefix(prefix: string): string {

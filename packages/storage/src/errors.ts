@@ -9,6 +9,10 @@ export const StorageErrorCode = {
   BadKey: 'STORAGE_BAD_KEY',
   BadUri: 'STORAGE_BAD_URI',
   Failed: 'STORAGE_FAILED',
+  /** A conditional write's `If-Match` / `If-None-Match` did not hold (HTTP 412). */
+  PreconditionFailed: 'STORAGE_PRECONDITION_FAILED',
+  /** The server ignores conditional writes, which sweepq needs to fence writers that lost ownership. */
+  NoConditionalWrites: 'STORAGE_NO_CONDITIONAL_WRITES',
 } as const;
 export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode];
 
@@ -71,7 +75,15 @@ export function toStorageError(err: unknown, ctx: { op: string; bucket: string; 
       { key: ctx.key, cause: err },
     );
   }
-  const transient = status === undefined || status >= 500 || status === 429;
+  if (e.name === 'PreconditionFailed' || status === 412) {
+    return new StorageError(StorageErrorCode.PreconditionFailed, `${where}: precondition failed (the object exists, or its ETag changed)`, {
+      key: ctx.key,
+      cause: err,
+    });
+  }
+  // AWS answers 409 ConditionalRequestConflict when a conditional write raced another write of the key; it asks
+  // for a retry, which then answers for the state the race left.
+  const transient = status === undefined || status >= 500 || status === 429 || e.name === 'ConditionalRequestConflict';
   return new StorageError(StorageErrorCode.Failed, `${where}: ${e.name ?? 'error'}: ${e.message ?? String(err)}`, {
     key: ctx.key,
     transient,
