@@ -1,4 +1,11 @@
-import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -89,7 +96,7 @@ describe('conditional writes on the embedded server', () => {
     await store.delete('c/state.json');
   });
 
-  it('answers as AWS S3 does: 412 PreconditionFailed, 404 NoSuchKey for If-Match on a missing key, copy honours them too', async () => {
+  it('answers as AWS S3 does: 412 PreconditionFailed, 404 NoSuchKey for If-Match on a missing key; copy and multipart complete honour them too', async () => {
     const client = store.client;
     const Bucket = 'cond';
     const Key = 'raw/obj';
@@ -112,8 +119,21 @@ describe('conditional writes on the embedded server', () => {
     ).toEqual({ status: 412, code: 'PreconditionFailed' });
     const out = await client.send(new CopyObjectCommand({ Bucket, Key: 'raw/copy', CopySource: `${Bucket}/raw/src`, IfNoneMatch: '*' }));
     expect(out.CopyObjectResult?.ETag).toBe(JSON.stringify(md5('source')));
+    // CompleteMultipartUpload too.
+    const upload = async (Key: string) => {
+      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+      const part = await client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: 'multi' }));
+      const MultipartUpload = { Parts: [{ PartNumber: 1, ETag: part.ETag! }] };
+      return client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload, IfNoneMatch: '*' }));
+    };
+    expect(await s3Error(upload(Key))).toEqual({ status: 412, code: 'PreconditionFailed' });
+    await upload('raw/multi');
     const raw = storeOn(s3, 'cond');
+    expect(new TextDecoder().decode((await raw.getWithEtag('raw/multi'))!.body)).toBe('multi');
     expect(new TextDecoder().decode((await raw.getWithEtag('raw/copy'))!.body)).toBe('source');
+    // Ranges still read from the object's one version.
+    const ranged = await client.send(new GetObjectCommand({ Bucket, Key, Range: 'bytes=1-2' }));
+    expect([ranged.ContentRange, await ranged.Body!.transformToString()]).toEqual(['bytes 1-2/3', 'ne']);
     expect(new TextDecoder().decode((await raw.getWithEtag(Key))!.body)).toBe('one');
     await raw.deletePrefix('raw/');
   });
@@ -129,6 +149,12 @@ describe('conditional writes on the embedded server', () => {
     const creators = absent.flatMap((r, i) => (r ? [i] : []));
     expect(creators).toHaveLength(1);
     expect(new TextDecoder().decode((await store.getWithEtag('race/a'))!.body)).toBe(`creator ${creators[0]}`);
+    // The server committed exactly the writes it acknowledged.
+    expect(written.filter((e) => e.key.startsWith('pfx/race/')).map((e) => [e.key, e.body.toString()])).toEqual([
+      ['pfx/race/m', 'base'],
+      ['pfx/race/m', `writer ${winners[0]}`],
+      ['pfx/race/a', `creator ${creators[0]}`],
+    ]);
     await store.deletePrefix('race/');
   });
 
