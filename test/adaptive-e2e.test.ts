@@ -80,7 +80,7 @@ describe('bayes + hyperband over two workers', () => {
       expect(r.epochs).toBe(r.stoppedAtEpoch);
       const lines = (await world.store.getText(layout.metrics(sweepId, r.trialId)))!.trim().split('\n');
       expect(lines).toHaveLength(r.stoppedAtEpoch!);
-      expect(await world.store.exists(layout.modelWeights(sweepId, r.trialId))).toBe(true);
+      expect(await world.store.exists(`${layout.resultModelPrefix(r)}weights.bin`)).toBe(true);
     }
     // With eta 2 and 8 trials some trial is always below the top half at rung 1 or 2.
     expect(stopped.length).toBeGreaterThan(0);

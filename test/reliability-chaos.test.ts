@@ -58,7 +58,7 @@ describe('chaos: SIGKILL busy workers mid-sweep', () => {
             for (const job of await trials.getJobs(['active'])) {
               const trialId = (job.data as { trialId: string }).trialId;
               if (killed.some((k) => k.trialId === trialId) || !job.processedBy) continue;
-              const state = await world.store.getJson<{ epoch: number }>(`${layout.checkpointPrefix(sweepId, trialId)}state.json`);
+              const state = (await world.store.getJson<{ checkpoint?: { epoch: number } }>(layout.checkpointState(sweepId, trialId)))?.checkpoint;
               if (state && state.epoch >= 1 && state.epoch < EPOCHS - 1 && workers.has(job.processedBy)) {
                 return { worker: job.processedBy, trialId, checkpointEpoch: state.epoch };
               }
@@ -89,6 +89,7 @@ describe('chaos: SIGKILL busy workers mid-sweep', () => {
         results.push(r);
         // The checkpoint is removed once the result is committed.
         expect(await world.store.list(layout.checkpointPrefix(sweepId, t))).toEqual([]);
+        expect((await world.store.list(layout.trialOutputsPrefix(sweepId, t))).filter((k) => k.includes('/checkpoint/'))).toEqual([]);
       }
       // The killed trials resumed from their checkpoints instead of starting over.
       for (const k of killed) {

@@ -47,7 +47,8 @@ async function expectExactlyOnce(world: TestWorld, sweepId: string, trials: Queu
     expect(r.state, `${t}: ${r.error ?? ''}`).toBe('completed');
     const lines = (await world.store.getText(layout.metrics(sweepId, t)))!.trim().split('\n');
     expect(lines.map((l) => (JSON.parse(l) as { epoch: number }).epoch)).toEqual([1, 2, 3, 4, 5]);
-    expect(keys.filter((k) => k.startsWith(layout.checkpointPrefix(sweepId, t))), `${t} checkpoint removed`).toEqual([]);
+    const checkpointFiles = keys.filter((k) => k.startsWith(layout.checkpointPrefix(sweepId, t)) || (k.startsWith(layout.trialOutputsPrefix(sweepId, t)) && k.includes('/checkpoint/')));
+    expect(checkpointFiles, `${t} checkpoint removed`).toEqual([]);
     results.push(r);
   }
   const lb = (await world.store.getJson<Leaderboard>(layout.leaderboardJson(sweepId)))!;
@@ -66,7 +67,8 @@ const midSweep = (world: TestWorld, sweepId: string, n: number): Promise<string[
     async () => {
       const keys = await world.store.list(layout.trialsPrefix(sweepId));
       const done = keys.filter((k) => k.endsWith('result.json'));
-      return done.length >= n && keys.some((k) => k.endsWith('checkpoint/state.json')) ? done : undefined;
+      // An epoch's checkpoint files under an attempt's folder (the pointer exists from the attempt's start).
+      return done.length >= n && keys.some((k) => /\/outputs\/[^/]+\/checkpoint\/e\d+\/weights\.bin$/.test(k)) ? done : undefined;
     },
     180_000,
     100,

@@ -51,8 +51,8 @@ describe('recovery', () => {
     world.start('coordinator', 'coordinator-t');
     const w1 = world.start('worker', 'worker-t1', { WORKER_ID: 't1', SHUTDOWN_DEADLINE_MS: '10000' });
     const sweepId = await submitYaml(world, spec('sigterm', 6, '0.01, 0.02'));
-    const ckptKey = `${layout.checkpointPrefix(sweepId, 't0000')}state.json`;
-    await waitFor('a checkpoint', async () => ((await world.store.getJson<{ epoch: number }>(ckptKey))?.epoch ?? 0) >= 1 ? true : undefined, 120_000, 100);
+    const ckptKey = layout.checkpointState(sweepId, 't0000');
+    await waitFor('a checkpoint', async () => ((await world.store.getJson<{ checkpoint?: { epoch: number } }>(ckptKey))?.checkpoint?.epoch ?? 0) >= 1 ? true : undefined, 120_000, 100);
     const t0 = Date.now();
     w1.child.kill('SIGTERM');
     const code = await w1.exited;

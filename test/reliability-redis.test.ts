@@ -85,7 +85,7 @@ describe('Redis restarts, passwords and secrets', () => {
     ]);
     await waitFor(
       'a first checkpoint',
-      async () => ((await world.store.list(layout.trialsPrefix(sweepId))).some((k) => k.endsWith('checkpoint/state.json')) ? true : undefined),
+      async () => ((await world.store.list(layout.trialsPrefix(sweepId))).some((k) => /\/checkpoint\/e\d+\/weights\.bin$/.test(k)) ? true : undefined),
       120_000,
       100,
     );

@@ -260,7 +260,7 @@ describe('the report of a real sweep', () => {
     expect(samples.length).toBeGreaterThan(0);
     // Rebuild each sample's text from its encoded held-out row: re-encoding it gives the same model input, so the
     // CLI's text path must reproduce the worker's probabilities for those rows.
-    const vocab = (await world.store.getJson<TrialVocabulary>(layout.modelVocab(sweepId, bestId)))!;
+    const vocab = (await world.store.getJson<TrialVocabulary>(`${layout.resultModelPrefix(result)}vocab.json`))!;
     const words = new Map(Object.entries(vocab.word_index).map(([w, i]) => [i, w]));
     const prepared = deserializePrepared(await world.store.getRequired(record.dataset!.key));
     const enc = encodeForTrial(prepared.splits.test, { maxWords: vocab.num_words, maxLen: vocab.max_len });

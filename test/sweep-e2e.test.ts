@@ -26,7 +26,7 @@ afterAll(async () => {
  */
 async function expectStockModelReproduces(sweepId: string, record: SweepRecord, result: TrialResult): Promise<tf.LayersModel> {
   const evaluation = result.evaluation!;
-  const model = await tf.loadLayersModel(`${world.s3.endpoint}/${world.store.bucket}/${layout.modelJson(sweepId, result.trialId)}`);
+  const model = await tf.loadLayersModel(`${world.s3.endpoint}/${world.store.bucket}/${layout.resultModelPrefix(result)}model.json`);
   const prepared = deserializePrepared((await world.store.getRequired(record.dataset!.key))!);
   const p = result.params;
   const enc = encodeForTrial(prepared.splits.test, { maxWords: p.max_words, maxLen: p.max_len });
@@ -128,14 +128,11 @@ describe('a sweep end to end: CLI -> Redis -> coordinator -> 2 worker processes 
     const results: TrialResult[] = [];
     const workers = new Set<string>();
     for (const t of ['t0000', 't0001', 't0002', 't0003']) {
-      for (const key of [
-        layout.params(sweepId, t),
-        layout.metrics(sweepId, t),
-        layout.modelJson(sweepId, t),
-        layout.modelWeights(sweepId, t),
-        layout.modelVocab(sweepId, t),
-        layout.result(sweepId, t),
-      ]) {
+      const committed = (await world.store.getJson<TrialResult>(layout.result(sweepId, t)))!;
+      // The model lives in the folder of the attempt that committed the result, which the result names.
+      expect(committed.attemptKey).toMatch(/^\d+-[0-9a-f]{8}$/);
+      const modelDir = layout.resultModelPrefix(committed);
+      for (const key of [layout.params(sweepId, t), layout.metrics(sweepId, t), `${modelDir}model.json`, `${modelDir}weights.bin`, `${modelDir}vocab.json`, layout.result(sweepId, t)]) {
         expect(keys.has(key), key).toBe(true);
       }
       const metrics = (await world.store.getText(layout.metrics(sweepId, t)))!.trim().split('\n');
@@ -169,7 +166,7 @@ describe('a sweep end to end: CLI -> Redis -> coordinator -> 2 worker processes 
     expect(evaluation.perClass.map((c) => c.label)).toEqual(['finance', 'sport', 'weather']);
     const model = await expectStockModelReproduces(sweepId, record, bestResult);
     // vocab.json alone is enough to preprocess new text the way training did.
-    const vocab = (await world.store.getJson<TrialVocabulary>(layout.modelVocab(sweepId, best)))!;
+    const vocab = (await world.store.getJson<TrialVocabulary>(`${layout.resultModelPrefix(bestResult)}vocab.json`))!;
     expect(vocab.classes).toEqual(['finance', 'sport', 'weather']);
     const raw = (await readFile(csv, 'utf8')).split('\n').slice(1, 4).map((l) => l.slice(1, l.lastIndexOf('"')));
     const fromVocab = encodeTexts(vocab, raw);
@@ -200,7 +197,7 @@ describe('a sweep end to end: CLI -> Redis -> coordinator -> 2 worker processes 
     for (const [t, cell] of [['t0000', 'LSTM'], ['t0001', 'GRU']] as const) {
       const r = (await world.store.getJson<TrialResult>(layout.result(sweepId, t)))!;
       expect(r.params).toMatchObject({ cell: cell.toLowerCase(), bidirectional: true, lstm_layers: 2, mask_zero: true });
-      const json = (await world.store.getJson<{ modelTopology: { config: { layers: Array<{ class_name: string; config: Record<string, unknown> }> } } }>(layout.modelJson(sweepId, t)))!;
+      const json = (await world.store.getJson<{ modelTopology: { config: { layers: Array<{ class_name: string; config: Record<string, unknown> }> } } }>(`${layout.resultModelPrefix(r)}model.json`))!;
       const layers = json.modelTopology.config.layers;
       expect(layers.map((l) => l.class_name)).toEqual(['Embedding', 'Bidirectional', 'Bidirectional', 'Dense']);
       expect(layers[0]!.config['mask_zero']).toBe(true);

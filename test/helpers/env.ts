@@ -33,13 +33,25 @@ export interface WorldOptions {
   redisUrl?: string;
   adminRedisUrl?: string;
   env?: Record<string, string>;
+  /** Called in the S3 server after each object write it commits, in commit order (the server is in this process). */
+  onObjectWritten?: (e: ObjectWrite) => void;
+}
+
+/** One object write the world's S3 server committed (see {@link WorldOptions.onObjectWritten}). */
+export interface ObjectWrite {
+  bucket: string;
+  key: string;
+  etag: string;
+  body: Buffer;
+  at: number;
 }
 
 export async function createWorld(bucket = 'sweepq-test', opts: WorldOptions = {}): Promise<TestWorld> {
   const redisUrl = opts.redisUrl ?? REDIS_URL;
   const adminRedisUrl = opts.adminRedisUrl ?? redisUrl;
   const dir = await mkdtemp(join(tmpdir(), 'sweepq-it-'));
-  let s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: [bucket] });
+  const hooks = opts.onObjectWritten ? { onObjectWritten: opts.onObjectWritten } : {};
+  let s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: [bucket], ...hooks });
   let s3Running = true;
   const store = new ArtifactStore({
     client: createS3Client({ endpoint: s3.endpoint, credentials: s3.credentials }),
@@ -82,7 +94,7 @@ export async function createWorld(bucket = 'sweepq-test', opts: WorldOptions = {
     },
     async startS3() {
       if (s3Running) return;
-      s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: [bucket], port: s3.port });
+      s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: [bucket], port: s3.port, ...hooks });
       s3Running = true;
     },
     async cleanup() {

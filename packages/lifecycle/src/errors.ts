@@ -12,6 +12,10 @@ export const LifecycleErrorCode = {
   BadRecord: 'LIFECYCLE_BAD_RECORD',
   /** The operation does not apply to the sweep as it is now (e.g. retry while a coordinator owns it). */
   Refused: 'LIFECYCLE_REFUSED',
+  /** Someone took the sweep (a newer owner epoch) after this process did: it must stop without writing. */
+  Fenced: 'LIFECYCLE_FENCED',
+  /** A compare-and-set write kept losing to other writers. */
+  Conflict: 'LIFECYCLE_CONFLICT',
 } as const;
 export type LifecycleErrorCode = (typeof LifecycleErrorCode)[keyof typeof LifecycleErrorCode];
 

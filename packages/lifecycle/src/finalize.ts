@@ -6,6 +6,8 @@ import { layout, type ArtifactStore } from '@sweepq/storage';
 import { emptyCounts, type SweepDoc, type TrialCounts } from './sweep-lifecycle.js';
 import type { TrialLifecycle } from './trial-lifecycle.js';
 import { trialFiles } from './records.js';
+import { ownerViews } from './owner-views.js';
+import { LifecycleError } from './errors.js';
 
 /** A trial the sweep planned (or proposed). */
 export interface PlannedTrialRef {
@@ -62,15 +64,20 @@ export async function finalizeSweep(opts: FinalizeOptions): Promise<SweepSummary
     for (const r of chunk) if (r) results.push(r);
   }
   const tRead = Date.now();
+  // Only the owner writes the views: a finalizer that was taken over (paused past its lock) stops here. The views
+  // are functions of results that are each written once, so two finalizers that both pass this point write the same.
+  await doc.assertOwner();
+  const views = ownerViews(store, doc);
   const lb = buildLeaderboard(sweepId, opts.metric, results);
-  await store.putJson(layout.leaderboardJson(sweepId), lb);
-  await store.put(layout.leaderboardCsv(sweepId), leaderboardCsv(lb), 'text/csv');
+  await views.putJson(layout.leaderboardJson(sweepId), lb);
+  await views.put(layout.leaderboardCsv(sweepId), leaderboardCsv(lb), 'text/csv');
   const top = lb.rows[0];
   const best = top && top.rank !== null ? { trialId: top.trialId, value: top.metric } : undefined;
   if (best) {
     try {
-      await writeBestModel(store, sweepId, best.trialId);
+      await writeBestModel(views, sweepId, best.trialId);
     } catch (err) {
+      if (err instanceof LifecycleError) throw err;
       // The leaderboard names the best trial either way; a missing best/ copy must not fail the sweep.
       log?.error({ err: (err as Error).message, trialId: best.trialId }, 'could not copy the best model');
     }
@@ -86,11 +93,12 @@ export async function finalizeSweep(opts: FinalizeOptions): Promise<SweepSummary
     finishedAt: new Date().toISOString(),
   };
   const tReport = Date.now();
-  const report = opts.report ?? new ReportRefresher(store, sweepId, log ? { logger: log } : {});
+  const report = opts.report ?? new ReportRefresher(views, sweepId, log ? { logger: log } : {});
   try {
     // The final report goes first, so a reader who sees the final state in sweep.json finds the final report.
     await report.finalize({ sweep: { ...doc.record, ...final, state }, known: { results, running: [] } });
   } catch (err) {
+    if (err instanceof LifecycleError) throw err;
     // The report is a view of the bucket; `sweepq report <id> --regenerate` can rebuild it.
     log?.error({ err: (err as Error).message }, 'could not write the final report');
   }

@@ -2,6 +2,8 @@ export { SweepLifecycle, SweepDoc, emptyCounts, type LifecycleDeps, type Livenes
 export { TrialLifecycle, LockLostError, type JobLease, type TrialLifecycleDeps } from './trial-lifecycle.js';
 export { effectiveSpec, finalizeSweep, plannedFromBucket, type FinalizeOptions, type PlannedTrialRef, type SweepSummary } from './finalize.js';
 export { SWEEP_TRANSITIONS, SWEEP_TRANSITION_CAUSES, TRIAL_TRANSITIONS, assertSweepTransition, sweepTransitionTable } from './transitions.js';
-export { readSweepRecord, readTrialResult, readTrialResultAt, committedTrialIds, trialFiles, sweepRecordSchema, trialResultSchema } from './records.js';
+export { parseSweepRecord, readSweepRecord, readTrialResult, readTrialResultAt, committedTrialIds, trialFiles, sweepRecordSchema, trialResultSchema } from './records.js';
 export { LifecycleError, LifecycleErrorCode } from './errors.js';
 export { rebuildRungs } from './rebuild-rungs.js';
+export { VersionedJson, newWriteId, type Versioned } from './versioned-json.js';
+export { ownerViews } from './owner-views.js';

@@ -25,6 +25,9 @@ export const sweepRecordSchema = z.looseObject({
     updatedAt: z.string(),
     trials: counts.optional(),
     metric: z.looseObject({ name: z.string(), goal: z.enum(['maximize', 'minimize']) }).optional(),
+    epoch: z.number().int().min(0).optional(),
+    owner: z.string().optional(),
+    writeId: z.string().optional(),
 });
 
 /**
@@ -47,6 +50,11 @@ function parsed<T>(what: string, uri: string, schema: z.ZodType, raw: unknown): 
   if (r.success) return r.data as T;
   const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
   throw new LifecycleError(LifecycleErrorCode.BadRecord, `${uri} is not a valid ${what}: ${issues}`);
+}
+
+/** A `sweep.json` as read back (from {@link readSweepRecord} or a compare-and-set holder), validated. */
+export function parseSweepRecord(raw: unknown, uri = 'sweep.json'): SweepRecord {
+  return parsed<SweepRecord>('sweep record', uri, sweepRecordSchema, raw);
 }
 
 /** A sweep's `sweep.json`, validated; undefined when the sweep does not exist. */

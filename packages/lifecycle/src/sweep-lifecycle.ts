@@ -15,8 +15,9 @@ import type { Logger } from '@sweepq/runtime';
 import { SAFE_ID, layout, type ArtifactStore } from '@sweepq/storage';
 import { MAX_TRIALS, parseSpec } from '@sweepq/spec';
 import { LifecycleError, LifecycleErrorCode } from './errors.js';
-import { committedTrialIds, readSweepRecord, readTrialResult } from './records.js';
+import { committedTrialIds, parseSweepRecord, readSweepRecord, readTrialResult } from './records.js';
 import { assertSweepTransition } from './transitions.js';
+import { VersionedJson, type Versioned } from './versioned-json.js';
 
 /** Connections the life cycle needs. Every process (coordinator, worker, CLI) builds one. */
 export interface LifecycleDeps {
@@ -37,11 +38,32 @@ export function emptyCounts(total: number): TrialCounts {
   return { total, completed: 0, stopped: 0, failed: 0, cancelled: 0, running: 0, queued: 0 };
 }
 
-/** Who owns a running sweep: the coordinator's id and its last heartbeat. */
+/** Who owns a running sweep: the coordinator's id, its last heartbeat and the epoch it took the sweep at. */
 export interface SweepOwner {
   coordinator: string;
   at: string;
+  epoch?: number;
 }
+
+// The owner key holds JSON {coordinator, at, epoch}. A beat replaces it when the key is free, is this coordinator's,
+// or was written at an older epoch (its writer was taken over); otherwise it leaves it and answers 0.
+const HEARTBEAT_SCRIPT = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local ok, o = pcall(cjson.decode, cur)
+  if ok and type(o) == 'table' and o.coordinator ~= ARGV[1] and (tonumber(o.epoch) or 0) >= tonumber(ARGV[2]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[3], 'PX', tonumber(ARGV[4]))
+return 1
+`;
+// Delete the owner key only while it names this coordinator (a compare-and-delete).
+const RELEASE_SCRIPT = `
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+local ok, o = pcall(cjson.decode, cur)
+if ok and type(o) == 'table' and o.coordinator == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
 
 /** A sweep that is not finished but has no live sweep job, as {@link SweepLifecycle.findStranded} finds it. */
 export interface StrandedSweep {
@@ -67,44 +89,127 @@ const CANCEL_TTL_SEC = 30 * 24 * 3600;
 /** A cancel with no coordinator waits this long for running trials to stop (they poll the flag every second). */
 const RUNNING_TRIALS_WAIT_MS = 15_000;
 
+/** Compare-and-set conflicts one write rides out (others writing in between) before it gives up. */
+const MAX_CONFLICTS = 50;
+
+/** Validate a sweep record read back from the bucket. */
+const parseRecord = (raw: unknown): SweepRecord & Versioned => parseSweepRecord(raw);
+
 /**
- * One sweep's `sweep.json`, held by the process that changes it. {@link save} writes details; {@link moveTo}
- * changes the state, checked against the transition table.
+ * One sweep's `sweep.json`, held by a process that changes it. Every write is a compare-and-set on the object's
+ * ETag ({@link VersionedJson}): a write that finds the record changed since this holder read it re-reads it, re-applies
+ * its own change to the fresh record and tries again, so nothing another writer recorded meanwhile (a cancel, a
+ * recovery) is ever erased.
+ *
+ * Fencing: {@link take} makes this holder the sweep's owner at a new `epoch` (run, resume, retry, extend, a CLI
+ * finishing a sweep nobody follows). From then on every write of this holder checks, in the same compare-and-set,
+ * that the record still carries its epoch; once someone took the sweep after it, the write does not land and
+ * throws {@link LifecycleError} `LIFECYCLE_FENCED`: the holder must stop without writing anything else. A holder
+ * that never took the sweep (the CLI's cancel) writes at whatever epoch is current.
  */
 export class SweepDoc {
-  #record: SweepRecord;
-  readonly #store: ArtifactStore;
+  readonly #obj: VersionedJson<SweepRecord & Versioned>;
+  #epoch: number | undefined;
 
-  constructor(store: ArtifactStore, record: SweepRecord) {
-    this.#store = store;
-    this.#record = record;
+  constructor(obj: VersionedJson<SweepRecord & Versioned>) {
+    this.#obj = obj;
   }
 
   get record(): SweepRecord {
-    return this.#record;
+    const r = this.#obj.value;
+    if (!r) throw new LifecycleError(LifecycleErrorCode.NoSuchSweep, `${this.#obj.key} is gone`);
+    return r;
+  }
+
+  /** The epoch this holder owns the sweep at (undefined until {@link take}). */
+  get epoch(): number | undefined {
+    return this.#epoch;
   }
 
   /** Write details (counts, dataset, spec) without changing the state. */
   async save(patch: Omit<Partial<SweepRecord>, 'state'>): Promise<void> {
-    this.#record = { ...this.#record, ...patch, updatedAt: now() };
-    await this.#store.putJson(layout.sweepJson(this.#record.sweepId), this.#record);
+    await this.#update((fresh) => ({ ...fresh, ...patch, updatedAt: now() }));
   }
 
   /** Change the state (and write details with it); throws {@link LifecycleError} for a change the table forbids. */
   async moveTo(state: SweepState, patch: Omit<Partial<SweepRecord>, 'state'> = {}): Promise<void> {
-    assertSweepTransition(this.#record.sweepId, this.#record.state, state);
-    const next: SweepRecord = { ...this.#record, ...patch, state, updatedAt: now() };
-    if (!isFinalSweepState(state)) {
-      delete next.finishedAt;
-      if (patch.error === undefined) delete next.error;
-      delete next.endReason;
-    }
-    this.#record = next;
-    await this.#store.putJson(layout.sweepJson(next.sweepId), next);
+    await this.#update((fresh) => {
+      assertSweepTransition(fresh.sweepId, fresh.state, state);
+      const next: SweepRecord = { ...fresh, ...patch, state, updatedAt: now() };
+      if (!isFinalSweepState(state)) {
+        delete next.finishedAt;
+        if (patch.error === undefined) delete next.error;
+        delete next.endReason;
+      }
+      return next;
+    });
+    const { sweepId } = this.record;
     // The marker lists sweeps that are not finished, for recovery after a Redis loss: written before a sweep can
     // run, removed after its final state is in the bucket.
-    if (isFinalSweepState(state)) await this.#store.deletePrefix(layout.activeMarker(next.sweepId)).catch(() => undefined);
-    else await this.#store.put(layout.activeMarker(next.sweepId), next.sweepId, 'text/plain');
+    if (isFinalSweepState(state)) await this.#store.deletePrefix(layout.activeMarker(sweepId)).catch(() => undefined);
+    else await this.#store.put(layout.activeMarker(sweepId), sweepId, 'text/plain');
+  }
+
+  /**
+   * Become the sweep's owner at the next epoch: every holder that took it before is fenced from now on. `by` names
+   * the taker (a coordinator id, `cli:retry`, ...) in `sweep.json`.
+   */
+  async take(by: string): Promise<number> {
+    this.#epoch = undefined;
+    await this.#update((fresh) => ({ ...fresh, epoch: (fresh.epoch ?? 0) + 1, owner: by, updatedAt: now() }));
+    this.#epoch = this.record.epoch;
+    return this.#epoch!;
+  }
+
+  /**
+   * Throw `LIFECYCLE_FENCED` unless this holder still owns the sweep (one HEAD request while nobody wrote; a read
+   * when someone did). Called before writes outside `sweep.json` that only the owner may make (the leaderboard).
+   */
+  async assertOwner(): Promise<void> {
+    if (this.#epoch === undefined) return;
+    if (!(await this.#obj.unchanged())) await this.#obj.refresh(parseRecord);
+    this.#checkEpoch();
+  }
+
+  get #store(): ArtifactStore {
+    return this.#obj.store;
+  }
+
+  #checkEpoch(): void {
+    const fresh = this.#obj.value;
+    if (this.#epoch !== undefined && fresh && (fresh.epoch ?? 0) !== this.#epoch) {
+      throw new LifecycleError(
+        LifecycleErrorCode.Fenced,
+        `sweep ${fresh.sweepId} was taken over at epoch ${fresh.epoch} by ${fresh.owner ?? 'another process'} after this process took it at epoch ${this.#epoch}; stopping without writing`,
+        { sweepId: fresh.sweepId },
+      );
+    }
+  }
+
+  async #update(change: (fresh: SweepRecord) => SweepRecord): Promise<void> {
+    for (let conflicts = 0; ; conflicts++) {
+      const fresh = this.#obj.value;
+      if (!fresh) throw new LifecycleError(LifecycleErrorCode.NoSuchSweep, `${this.#store.uri(this.#obj.key)} does not exist`);
+      this.#checkEpoch();
+      let next: SweepRecord;
+      try {
+        next = change(fresh);
+      } catch (err) {
+        // A change the table forbids from this holder's copy may be allowed from the record as it is now (or this
+        // holder may have been taken over): look once more before refusing.
+        if (err instanceof LifecycleError && err.code === LifecycleErrorCode.BadTransition && !(await this.#obj.unchanged())) {
+          await this.#obj.refresh(parseRecord);
+          continue;
+        }
+        throw err;
+      }
+      if (await this.#obj.write(next, parseRecord)) return;
+      if (conflicts >= MAX_CONFLICTS) {
+        throw new LifecycleError(LifecycleErrorCode.Conflict, `${this.#store.uri(this.#obj.key)} kept changing under ${MAX_CONFLICTS} writes in a row; try again`, { sweepId: fresh.sweepId });
+      }
+      // Someone else wrote it: the fresh record is in #obj now; back off a little when many writers contend.
+      if (conflicts > 2) await sleep(10 * conflicts * Math.random());
+    }
   }
 }
 
@@ -134,11 +239,20 @@ export class SweepLifecycle {
     return r;
   }
 
-  /** A handle on a sweep's record for the process that changes it. */
+  /**
+   * A handle on a sweep's record for the process that changes it (every write a compare-and-set). With `fallback`, a
+   * sweep whose `sweep.json` is missing (a submit that died between its writes) gets a queued record.
+   */
   async open(sweepId: string, fallback?: Pick<SweepRecord, 'submittedAt'>): Promise<SweepDoc> {
-    const record = (await this.read(sweepId)) ?? (fallback ? { sweepId, state: SweepState.Queued, submittedAt: fallback.submittedAt, updatedAt: now() } : undefined);
-    if (!record) throw new LifecycleError(LifecycleErrorCode.NoSuchSweep, `no sweep "${sweepId}" in ${this.deps.store.uri('sweeps/')}`, { sweepId });
-    return new SweepDoc(this.deps.store, record);
+    const key = layout.sweepJson(sweepId);
+    const obj = await VersionedJson.read<SweepRecord & Versioned>(this.deps.store, key, (raw) => parseSweepRecord(raw, this.deps.store.uri(key)));
+    if (!obj.value && fallback) {
+      const at = now();
+      // If-None-Match: a record another process creates meanwhile wins, and is what this handle then holds.
+      await obj.write({ sweepId, state: SweepState.Queued, submittedAt: fallback.submittedAt, updatedAt: at, epoch: 0 }, (raw) => parseSweepRecord(raw));
+    }
+    if (!obj.value) throw new LifecycleError(LifecycleErrorCode.NoSuchSweep, `no sweep "${sweepId}" in ${this.deps.store.uri('sweeps/')}`, { sweepId });
+    return new SweepDoc(obj);
   }
 
   /** Store the spec and a queued `sweep.json`, then add the sweep job. */
@@ -151,7 +265,13 @@ export class SweepLifecycle {
     const submittedAt = now();
     const payload = parsePayload(QueueName.Sweeps, sweepJobSchema, { sweepId, specKey: layout.specYaml(sweepId), submittedAt });
     await store.put(layout.specYaml(sweepId), opts.specText, 'application/yaml');
-    const doc = new SweepDoc(store, { sweepId, ...(opts.name ? { name: opts.name } : {}), state: SweepState.Queued, submittedAt, updatedAt: submittedAt });
+    // Created with If-None-Match: of two submits racing for one id, one gets the sweep and the other `exists`.
+    const obj = VersionedJson.absent<SweepRecord & Versioned>(store, layout.sweepJson(sweepId));
+    const record: SweepRecord = { sweepId, ...(opts.name ? { name: opts.name } : {}), state: SweepState.Queued, submittedAt, updatedAt: submittedAt, epoch: 0 };
+    if (!(await obj.write(record, (raw) => parseSweepRecord(raw)))) {
+      throw new LifecycleError(LifecycleErrorCode.Exists, `sweep "${sweepId}" already exists in ${store.uri(layout.sweepPrefix(sweepId))}; choose another --id`, { sweepId });
+    }
+    const doc = new SweepDoc(obj);
     await doc.moveTo(SweepState.Queued);
     await sweeps.add('sweep', payload, { ...SWEEP_JOB_OPTIONS, jobId: sweepJobId(sweepId) });
     return doc.record;
@@ -159,16 +279,20 @@ export class SweepLifecycle {
 
   // ---- ownership and liveness ----
 
-  /** The owning coordinator says it is alive; the key expires `ttlMs` after the last beat. */
-  async heartbeat(sweepId: string, coordinator: string, ttlMs: number): Promise<void> {
-    const owner: SweepOwner = { coordinator, at: now() };
-    await this.deps.redis.set(this.keys.owner(sweepId), JSON.stringify(owner), 'PX', ttlMs);
+  /**
+   * The owning coordinator says it is alive; the key expires `ttlMs` after the last beat. Compare-and-set in Redis: a
+   * beat lands only if the key is free, already this coordinator's, or held at an older epoch; false means a newer
+   * owner beats for the sweep (this one was taken over and must stop).
+   */
+  async heartbeat(sweepId: string, coordinator: string, ttlMs: number, epoch = 0): Promise<boolean> {
+    const owner: SweepOwner = { coordinator, at: now(), epoch };
+    const r = await this.deps.redis.eval(HEARTBEAT_SCRIPT, 1, this.keys.owner(sweepId), coordinator, String(epoch), JSON.stringify(owner), String(ttlMs));
+    return r === 1;
   }
 
-  /** The owner dropped the sweep (it finished, or the coordinator shuts down). */
+  /** The owner dropped the sweep (it finished, or the coordinator shuts down): removed only if still its own key. */
   async release(sweepId: string, coordinator: string): Promise<void> {
-    const raw = await this.deps.redis.get(this.keys.owner(sweepId));
-    if (raw && (JSON.parse(raw) as SweepOwner).coordinator === coordinator) await this.deps.redis.del(this.keys.owner(sweepId));
+    await this.deps.redis.eval(RELEASE_SCRIPT, 1, this.keys.owner(sweepId), coordinator);
   }
 
   /** The live owner of a sweep, if its heartbeat has not expired. */
@@ -236,14 +360,20 @@ export class SweepLifecycle {
     const sweepJob = await this.deps.sweeps.getJob(sweepJobId(sweepId));
     const jobState = sweepJob ? await sweepJob.getState() : 'unknown';
     if (doc.record.state === SweepState.Queued && sweepJob && (jobState === 'waiting' || jobState === 'delayed' || jobState === 'prioritized')) {
-      await sweepJob.remove().catch(() => undefined);
-      await doc.moveTo(SweepState.Cancelled, { finishedAt: now(), endReason: 'cancelled before a coordinator started it' });
-      return { removed, state: SweepState.Cancelled };
+      // Removed only while no coordinator holds it (BullMQ refuses to remove a locked job): then nobody runs it.
+      if (await sweepJob.remove().then(() => true, () => false)) {
+        await doc.take('cli:cancel');
+        await doc.moveTo(SweepState.Cancelled, { finishedAt: now(), endReason: 'cancelled before a coordinator started it' });
+        return { removed, state: SweepState.Cancelled };
+      }
+      return { removed, state: 'cancelling' };
     }
     if (jobState === 'active' && (await this.owner(sweepId))) return { removed, state: 'cancelling' };
     // Nobody owns it (coordinator gone, job lost or failed for good): finish it here, once the trials still running
-    // have seen the flag and committed their own (cancelled) results, which keep their partial metrics.
+    // have seen the flag and committed their own (cancelled) results, which keep their partial metrics. Taking the
+    // sweep first fences an owner that is only cut off or paused: its next write does not land.
     if (sweepJob && jobState !== 'active') await sweepJob.remove().catch(() => undefined);
+    await doc.take('cli:cancel');
     await this.#waitForRunningTrials(sweepId, RUNNING_TRIALS_WAIT_MS);
     await finalizeUnowned(doc);
     return { removed, state: (await this.require(sweepId)).state };
@@ -295,6 +425,9 @@ export class SweepLifecycle {
         );
       }
     }
+    // Take the sweep before touching any result: a coordinator that is only cut off from Redis (its heartbeat
+    // expired, its loop alive) is fenced, so it cannot write `running` or finalize from results deleted below.
+    await doc.take('cli:retry');
     const chosen: TrialResult[] = [];
     for (const trialId of await committedTrialIds(store, sweepId)) {
       const r = await readTrialResult(store, sweepId, trialId);
@@ -330,6 +463,7 @@ export class SweepLifecycle {
     await redis.hdel(this.keys.done(sweepId), r.trialId);
     await redis.del(this.keys.resultClaim(sweepId, r.trialId));
     await store.deletePrefix(layout.checkpointPrefix(sweepId, r.trialId));
+    await store.deletePrefix(layout.trialOutputsPrefix(sweepId, r.trialId));
     await store.deletePrefix(layout.modelPrefix(sweepId, r.trialId));
     await store.deletePrefix(layout.metrics(sweepId, r.trialId));
     // result.json last: until it is gone the trial still counts as finished.
@@ -357,6 +491,7 @@ export class SweepLifecycle {
     if (!Number.isSafeInteger(runCap) || runCap <= from || runCap > MAX_TRIALS) {
       throw refuse(`--run-cap must be an integer above the sweep's current run_cap ${from} (at most ${MAX_TRIALS}), got ${runCap}`);
     }
+    await doc.take('cli:extend');
     // The cancel has done its job; left set, it would cancel the continuation.
     await this.deps.redis.del(this.keys.cancelled(sweepId));
     const extensions = [...(doc.record.extensions ?? []), { at: now(), from, runCap }];
@@ -379,6 +514,9 @@ export class SweepLifecycle {
     const job = await this.deps.sweeps.getJob(sweepJobId(sweepId));
     const state = job ? await job.getState() : 'unknown';
     if (state === 'active' || state === 'waiting' || state === 'delayed' || state === 'prioritized') return false;
+    // Taken first: the loop of an earlier attempt still running somewhere (this very process, after Redis came back
+    // empty) is fenced, so it cannot overwrite what the rebuild records or finalize next to the new owner.
+    await doc.take('recovery');
     if (doc.record.cancelRequestedAt) {
       await this.deps.redis.set(this.keys.cancelled(sweepId), doc.record.cancelRequestedAt, 'EX', CANCEL_TTL_SEC);
     }
@@ -399,7 +537,15 @@ export class SweepLifecycle {
     for (const key of await store.list(layout.activePrefix())) {
       const sweepId = key.slice(layout.activePrefix().length);
       if (!SAFE_ID.test(sweepId)) continue;
-      const record = await this.read(sweepId).catch(() => undefined);
+      let record: SweepRecord | undefined;
+      try {
+        record = await this.read(sweepId);
+      } catch (err) {
+        // Unreadable now (the bucket is failing, or a bad record): keep the marker, so the sweep is looked at again.
+        this.deps.logger?.warn({ sweepId, err: (err as Error).message }, 'could not read sweep.json of an active sweep; will look again');
+        continue;
+      }
+      // The marker goes only when the sweep is known to be gone or finished.
       if (!record || isFinalSweepState(record.state)) {
         await store.deletePrefix(key).catch(() => undefined);
         continue;
@@ -436,9 +582,11 @@ export class SweepLifecycle {
    * following it. Returns false when the sweep had already finished.
    */
   async fail(sweepId: string, reason: string): Promise<boolean> {
-    const record = await this.read(sweepId);
-    if (!record || isFinalSweepState(record.state)) return false;
-    const doc = new SweepDoc(this.deps.store, record);
+    const doc = await this.open(sweepId).catch((err: unknown) => {
+      if (err instanceof LifecycleError && err.code === LifecycleErrorCode.NoSuchSweep) return undefined;
+      throw err;
+    });
+    if (!doc || isFinalSweepState(doc.record.state)) return false;
     await doc.moveTo(SweepState.Failed, { error: reason, finishedAt: now() });
     return true;
   }

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ClaimOutcome, QueueName, claimResult, redisKeys } from '@sweepq/queue';
 import { TrialState, type TrialResult } from '@sweepq/results';
@@ -31,9 +31,6 @@ export class LockLostError extends Error {
 }
 
 const DONE_TTL_SEC = 30 * 24 * 3600;
-/** How long a final result waits for a worker that claimed the commit first to write its own (20 × 250 ms). */
-const FINAL_WAIT_POLLS = 20;
-const FINAL_WAIT_MS = 250;
 
 /**
  * Every trial state change: claim, commit (`result.json` is the commit point), final results written for trials that
@@ -104,10 +101,11 @@ export class TrialLifecycle {
   }
 
   /**
-   * Write result.json exactly once per trial: claim it (unless `claimed`), write it, drop the checkpoint, then record
-   * the state. The checkpoint goes before the state so that a worker killed in between leaves a trial that is not yet
-   * done (its job runs again and finds the result) rather than a done trial with a checkpoint nobody removes. A
-   * duplicate attempt gets the result that is already there.
+   * Write result.json exactly once per trial: claim it (unless `claimed`), write it with `If-None-Match: *` (the
+   * bucket refuses a second result whoever asks, a late attempt included), drop the checkpoint, then record the
+   * state. The checkpoint goes before the state so that a worker killed in between leaves a trial that is not yet
+   * done (its job runs again and finds the result) rather than a done trial with a checkpoint nobody removes. An
+   * attempt that finds a result already there gets that result back, and its own is not written.
    */
   async commit(result: TrialResult, lease: JobLease, opts: { claimed?: boolean; dropCheckpoint?: boolean } = {}): Promise<TrialResult> {
     const { sweepId, trialId } = result;
@@ -115,15 +113,33 @@ export class TrialLifecycle {
       const existing = await this.claim(sweepId, trialId, lease);
       if (existing) return existing;
     }
-    await this.#deps.store.putJson(layout.result(sweepId, trialId), result);
+    const kept = await this.#writeOnce(result);
+    if (kept !== result) {
+      this.#deps.logger?.info({ sweepId, trialId, attemptKey: kept.attemptKey }, 'another attempt committed this trial first; keeping its result');
+      await this.markDone(sweepId, trialId, kept.state);
+      return kept;
+    }
     if (opts.dropCheckpoint !== false) await this.#dropCheckpoint(sweepId, trialId);
     await this.markDone(sweepId, trialId, result.state);
     return result;
   }
 
   /**
+   * `result.json` written only if none is there: `result` when it landed, else the result that was there first. A
+   * conflict on a retried request whose first try landed finds our own result (same `attemptKey` and time).
+   */
+  async #writeOnce(result: TrialResult): Promise<TrialResult> {
+    const { sweepId, trialId } = result;
+    if (await this.#deps.store.putJsonIfAbsent(layout.result(sweepId, trialId), result)) return result;
+    const there = await this.result(sweepId, trialId);
+    if (!there) throw new Error(`result.json of trial ${trialId} was refused as existing but cannot be read; try again`);
+    return there.attemptKey === result.attemptKey && there.finishedAt === result.finishedAt ? result : there;
+  }
+
+  /**
    * A trial that ended without writing its own result (its job failed for good, or it was cancelled before it
-   * started) gets a result.json saying why, so the bucket tells the whole story.
+   * started) gets a result.json saying why, so the bucket tells the whole story. Written once, like a worker's: if a
+   * worker's result is there first it stands, and a worker finishing later finds this one.
    */
   async recordFinal(
     sweepId: string,
@@ -134,6 +150,7 @@ export class TrialLifecycle {
     attempts: number,
   ): Promise<TrialResult> {
     const result: TrialResult = {
+      attemptKey: `final-${randomBytes(4).toString('hex')}`,
       sweepId,
       trialId: t.trialId,
       index: t.index,
@@ -153,30 +170,30 @@ export class TrialLifecycle {
       attempt: attempts,
       finishedAt: new Date().toISOString(),
     };
-    // Claim the commit like a worker does, so a worker that took the trial meanwhile (a race with the queue) cannot
-    // overwrite this result later; if a worker claimed first, its result wins.
-    const claimKey = this.#keys.resultClaim(sweepId, t.trialId);
-    if ((await this.#deps.redis.set(claimKey, `final:${state}`, 'EX', DONE_TTL_SEC, 'NX')) !== 'OK') {
-      for (let i = 0; i < FINAL_WAIT_POLLS; i++) {
-        const theirs = await this.result(sweepId, t.trialId);
-        if (theirs) {
-          await this.markDone(sweepId, t.trialId, theirs.state);
-          return theirs;
-        }
-        await sleep(FINAL_WAIT_MS);
-      }
-      // The claimer died before writing: this result stands.
-      await this.#deps.redis.set(claimKey, `final:${state}`, 'EX', DONE_TTL_SEC);
-    }
-    await this.#deps.store.putJson(layout.result(sweepId, t.trialId), result);
-    await this.markDone(sweepId, t.trialId, state);
-    await this.#dropCheckpoint(sweepId, t.trialId);
-    return result;
+    // Claimed in Redis too, so a worker that takes the trial now learns before training that it is decided.
+    await this.#deps.redis.set(this.#keys.resultClaim(sweepId, t.trialId), `final:${state}`, 'EX', DONE_TTL_SEC, 'NX');
+    const kept = await this.#writeOnce(result);
+    await this.markDone(sweepId, t.trialId, kept.state);
+    if (kept === result) await this.#dropCheckpoint(sweepId, t.trialId);
+    return kept;
   }
 
+  /**
+   * Remove the checkpoint pointer and every attempt's checkpoint folder (the models stay: a result names one). An
+   * attempt paused past its lock may still add files under its own folder later; no record ever points at them.
+   */
   async #dropCheckpoint(sweepId: string, trialId: string): Promise<void> {
-    await this.#deps.store.deletePrefix(layout.checkpointPrefix(sweepId, trialId)).catch((err: unknown) =>
-      this.#deps.logger?.warn({ sweepId, trialId, err: (err as Error).message }, 'could not remove the checkpoint'),
-    );
+    const { store } = this.#deps;
+    try {
+      await store.deletePrefix(layout.checkpointPrefix(sweepId, trialId));
+      const folders = new Set<string>();
+      for (const k of await store.list(layout.trialOutputsPrefix(sweepId, trialId))) {
+        const at = k.indexOf('/checkpoint/');
+        if (at >= 0) folders.add(k.slice(0, at + '/checkpoint/'.length));
+      }
+      await Promise.all([...folders].map((f) => store.deletePrefix(f)));
+    } catch (err) {
+      this.#deps.logger?.warn({ sweepId, trialId, err: (err as Error).message }, 'could not remove the checkpoint');
+    }
   }
 }

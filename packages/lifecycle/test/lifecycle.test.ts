@@ -1,32 +1,29 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueueName, connectProducer, redisKeys, sweepJobId, trialJobId } from '@sweepq/queue';
+import { QueueName, redisKeys, sweepJobId, trialJobId } from '@sweepq/queue';
 import { SweepState, TrialState, type TrialResult } from '@sweepq/results';
-import { ArtifactStore, createS3Client, layout, startLocalS3, type LocalS3 } from '@sweepq/storage';
+import { layout, type ArtifactStore } from '@sweepq/storage';
 import {
   LifecycleError,
   LockLostError,
   SWEEP_TRANSITIONS,
-  SweepLifecycle,
-  TrialLifecycle,
   assertSweepTransition,
+  type SweepLifecycle,
+  type TrialLifecycle,
   finalizeSweep,
   plannedFromBucket,
   sweepTransitionTable,
   rebuildRungs,
 } from '../src/index.js';
+import { lifeWorld, type LifeWorld } from './life-world.js';
 import { RungStore } from '@sweepq/search';
 import { DEFAULT_PARAMS, parseSpec } from '@sweepq/spec';
 
 // The whole life cycle against a real Redis and a real S3-protocol server, in-process: no services are spawned.
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-let s3: LocalS3;
-let dir: string;
+let w: LifeWorld;
 let store: ArtifactStore;
 let redis: Redis;
 let sweeps: Queue;
@@ -38,28 +35,12 @@ let trialLife: TrialLifecycle;
 const SPEC = ['name: unit', 'method: grid', 'parameters:', '  lstm_units: {values: [8, 16]}', '  epochs: {value: 1}'].join('\n');
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sweepq-life-'));
-  s3 = await startLocalS3({ directory: dir, buckets: ['life'] });
-  store = new ArtifactStore({ client: createS3Client({ endpoint: s3.endpoint, credentials: s3.credentials }), bucket: 'life', endpoint: s3.endpoint });
-  redis = await connectProducer(REDIS_URL);
-  prefix = `{sweepq-life-${randomBytes(4).toString('hex')}}`;
-  sweeps = new Queue(QueueName.Sweeps, { connection: redis, prefix });
-  trials = new Queue(QueueName.Trials, { connection: redis, prefix });
-  life = new SweepLifecycle({ store, redis, prefix, sweeps, trials });
-  trialLife = new TrialLifecycle({ store, redis, prefix });
+  w = await lifeWorld('life');
+  ({ store, redis, sweeps, trials, prefix, life, trialLife } = w);
 });
 
 afterAll(async () => {
-  await sweeps?.obliterate({ force: true }).catch(() => undefined);
-  await trials?.obliterate({ force: true }).catch(() => undefined);
-  const stray = await redis.keys(`${prefix}*`);
-  if (stray.length > 0) await redis.del(...stray);
-  await sweeps?.close();
-  await trials?.close();
-  redis?.disconnect();
-  store?.client.destroy();
-  await s3?.close();
-  await rm(dir, { recursive: true, force: true });
+  await w?.close();
 });
 
 const result = (sweepId: string, trialId: string, index: number, state: TrialResult['state'], value: number | null): TrialResult => ({

@@ -184,14 +184,19 @@ const MODEL_FILES = [
 
 /**
  * Publish a trial's model as the sweep's best: copy `model.json`, `weights.bin` and `vocab.json` from
- * `trials/<trialId>/model/` to `best/`, then write `best/best.json` ({@link BestModelInfo}) and `best/README.md`
+ * the trial's model folder (the one its result names) to `best/`, then write `best/best.json` ({@link BestModelInfo}) and `best/README.md`
  * (how to load it with stock tfjs and what preprocessing it expects). Idempotent; `best.json` is written after the
  * model files, so a reader that sees it finds a complete model.
  *
  * @throws ReportError `NO_MODEL` when the trial's model.json, weights.bin or vocab.json is missing.
  */
 export async function writeBestModel(store: ArtifactStore, sweepId: string, trialId: string): Promise<void> {
-  const src = layout.modelPrefix(sweepId, trialId);
+  const [result, sweep] = await Promise.all([
+    store.getJson<TrialResult>(layout.result(sweepId, trialId)),
+    store.getJson<SweepRecord>(layout.sweepJson(sweepId)),
+  ]);
+  // The model of the attempt the result names (older results: `model/`).
+  const src = layout.resultModelPrefix({ sweepId, trialId, attemptKey: result?.attemptKey });
   const bodies = await Promise.all(MODEL_FILES.map(([f]) => store.get(`${src}${f}`)));
   const missing = MODEL_FILES.filter((_, i) => bodies[i] === undefined).map(([f]) => f);
   if (missing.length > 0) {
@@ -201,10 +206,6 @@ export async function writeBestModel(store: ArtifactStore, sweepId: string, tria
   for (const [i, [f, type]] of MODEL_FILES.entries()) await store.put(`${best}${f}`, bodies[i] as Uint8Array, type);
 
   const vocab = JSON.parse(new TextDecoder().decode(bodies[2])) as VocabLike;
-  const [result, sweep] = await Promise.all([
-    store.getJson<TrialResult>(layout.result(sweepId, trialId)),
-    store.getJson<SweepRecord>(layout.sweepJson(sweepId)),
-  ]);
   const metric = result?.metric ?? { ...(sweep?.metric ?? { name: 'val_accuracy', goal: 'maximize' as const }), value: null };
   const info: BestModelInfo = {
     format: 'sweepq-best/1',

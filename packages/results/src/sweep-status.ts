@@ -48,6 +48,15 @@ export interface SweepRecord {
   /** Why a finished sweep ended, in words (e.g. the metric target was reached). */
   endReason?: string;
   error?: string;
+  /**
+   * Fencing: bumped by whoever takes the sweep (a coordinator running it, recovery, retry, extend, a CLI finishing a
+   * sweep nobody follows); every write of an owner is a compare-and-set that requires its own epoch here.
+   */
+  epoch?: number;
+  /** Who took the sweep at `epoch`. */
+  owner?: string;
+  /** Id of the write that produced this version of the record (tells a writer whose response was lost that it landed). */
+  writeId?: string;
   submittedAt: string;
   startedAt?: string;
   finishedAt?: string;

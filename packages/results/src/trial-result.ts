@@ -28,6 +28,11 @@ export interface AttemptRecord {
 
 /** Content of `trials/<trialId>/result.json`, written last: its presence means the trial is finished. */
 export interface TrialResult {
+  /**
+   * The attempt that wrote this result: its outputs (the model) are under `trials/<trialId>/outputs/<attemptKey>/`.
+   * Absent in results written before attempts had folders of their own (their model is in `model/`).
+   */
+  attemptKey?: string;
   sweepId: string;
   trialId: string;
   index: number;

@@ -20,7 +20,8 @@ export function assertSafeId(id: string, what: string): string {
  *     sweeps/index.html                             every sweep, with links to their reports
  *     sweeps/_active/<sweepId>                      marker of a sweep that is not finished
  *     sweeps/<sweepId>/spec.yaml, sweep.json, leaderboard.{json,csv}, report.html, best/
- *     sweeps/<sweepId>/trials/<trialId>/params.json, metrics.jsonl, checkpoint/, model/, result.json
+ *     sweeps/<sweepId>/trials/<trialId>/params.json, metrics.jsonl, checkpoint/state.json, result.json
+ *     sweeps/<sweepId>/trials/<trialId>/outputs/<attemptKey>/checkpoint/eNNNN/, model/   (one folder per attempt)
  *     datasets/<hash>/prepared.bin
  */
 export const layout = {
@@ -50,6 +51,21 @@ export const layout = {
   modelWeights: (s: string, t: string) => `${layout.trialPrefix(s, t)}model/weights.bin`,
   modelVocab: (s: string, t: string) => `${layout.trialPrefix(s, t)}model/vocab.json`,
   result: (s: string, t: string) => `${layout.trialPrefix(s, t)}result.json`,
+  /** `checkpoint/state.json`: the pointer to a trial's latest checkpoint, written by compare-and-set. */
+  checkpointState: (s: string, t: string) => `${layout.trialPrefix(s, t)}checkpoint/state.json`,
+  /**
+   * What one attempt at a trial writes besides the shared files (checkpoint epochs, the final model), under a folder
+   * of its own: a late attempt can add files only there, never into the files another attempt's result names.
+   */
+  trialOutputsPrefix: (s: string, t: string) => `${layout.trialPrefix(s, t)}outputs/`,
+  attemptOutputs: (s: string, t: string, attemptKey: string) => `${layout.trialOutputsPrefix(s, t)}${assertSafeId(attemptKey, 'attempt key')}/`,
+  attemptCheckpointPrefix: (s: string, t: string, attemptKey: string) => `${layout.attemptOutputs(s, t, attemptKey)}checkpoint/`,
+  /**
+   * The folder of a committed trial's model: the attempt's own folder named by its `result.json` (`attemptKey`),
+   * or `model/` for results written before attempts had folders.
+   */
+  resultModelPrefix: (r: { sweepId: string; trialId: string; attemptKey?: string | undefined }) =>
+    r.attemptKey ? `${layout.attemptOutputs(r.sweepId, r.trialId, r.attemptKey)}model/` : layout.modelPrefix(r.sweepId, r.trialId),
   /** Earlier results of a retried trial, one file per retry. */
   trialAttemptsPrefix: (s: string, t: string) => `${layout.trialPrefix(s, t)}attempts/`,
   datasetPrefix: (hash: string) => `datasets/${assertSafeId(hash, 'dataset hash')}/`,

@@ -69,7 +69,9 @@ export async function openContext(env: CliEnv, opts: OpenContextOptions = {}): P
   const store = createArtifactStore(cliStoreSettings(env));
   const closeStore = async () => store.client.destroy();
   try {
-    await store.ensureBucket(opts.createBucket ?? false);
+    // Commands that change sweeps (they take Redis as required) need the server's conditional writes; the ones that
+    // only read (status, watch, report) do not probe, so read-only credentials work for them.
+    await store.ensureBucket(opts.createBucket ?? false, { checkConditionalWrites: (opts.redis ?? 'required') === 'required' });
   } catch (err) {
     store.client.destroy();
     throw err;

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WaitingError, Queue, Worker, type Job } from 'bullmq';
-import { SweepLifecycle, TrialLifecycle } from '@sweepq/lifecycle';
+import { LifecycleError, LifecycleErrorCode, SweepLifecycle, TrialLifecycle } from '@sweepq/lifecycle';
 import { QueueName, createWorkerConnection, redactRedisUrl } from '@sweepq/queue';
 import { ShutdownManager, createLogger, readinessReasons, startOpsServer, storeSettings } from '@sweepq/runtime';
 import { SAFE_ID, createArtifactStore } from '@sweepq/storage';
@@ -44,9 +44,17 @@ export async function runCoordinatorProcess(env: CoordinatorEnv, hooks: Coordina
   const trialLifecycle = new TrialLifecycle({ store, redis: connection, prefix: env.SWEEPQ_QUEUE_PREFIX, logger: log });
   const index = new IndexRefresher(store, log);
 
+  // One running attempt per sweep in this process: after Redis comes back empty, the re-added sweep job can reach
+  // this coordinator while its earlier attempt still runs (BullMQ tracks locks by job id, so that one never hears its
+  // lock is gone). The new attempt stops the old one at once; fencing in the bucket would stop it at its next write.
+  const running = new Map<string, AbortController>();
   const worker = new Worker(
     QueueName.Sweeps,
     async (job: Job, token?: string, lockLost?: AbortSignal) => {
+      const sweepId = typeof (job.data as { sweepId?: unknown } | undefined)?.sweepId === 'string' ? (job.data as { sweepId: string }).sweepId : String(job.id);
+      running.get(sweepId)?.abort(new LifecycleError(LifecycleErrorCode.Fenced, `a newer attempt of sweep ${sweepId} started in this coordinator`, { sweepId }));
+      const superseded = new AbortController();
+      running.set(sweepId, superseded);
       try {
         return await runSweep(
           job,
@@ -65,15 +73,26 @@ export async function runCoordinatorProcess(env: CoordinatorEnv, hooks: Coordina
             indexChanged: () => index.request(),
             ...(hooks.resultsInBucket === false ? { resultsInBucket: false } : {}),
           },
-          lockLost ? AbortSignal.any([shutdown.signal, lockLost]) : shutdown.signal,
+          AbortSignal.any([shutdown.signal, superseded.signal, ...(lockLost ? [lockLost] : [])]),
         );
       } catch (err) {
         if (err instanceof CoordinatorInterrupt) {
           // Another coordinator takes the sweep over at once (front of the queue); every step it repeats is idempotent.
-          await job.moveToWait(token);
+          // When the lock is already someone else's (it was lost), BullMQ refuses the move, which is what we want.
+          await job.moveToWait(token).catch((e: unknown) => log.info({ sweepId, err: (e as Error).message }, 'sweep job not handed back (its lock is gone)'));
+          throw new WaitingError();
+        }
+        if (err instanceof LifecycleError && err.code === LifecycleErrorCode.Fenced) {
+          // Taken over (by another coordinator, recovery, retry, or a newer attempt here): stop without writing. If this
+          // attempt still holds the job (a retry or extend queued the sweep while it ran), hand the job back so a
+          // coordinator takes the sweep at the new epoch; otherwise its lock is someone else's and this is a no-op.
+          log.warn({ sweepId, err: err.message }, 'sweep taken over; stopped following it');
+          await job.moveToWait(token).catch(() => undefined);
           throw new WaitingError();
         }
         throw err;
+      } finally {
+        if (running.get(sweepId) === superseded) running.delete(sweepId);
       }
     },
     {

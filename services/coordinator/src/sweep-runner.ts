@@ -14,7 +14,9 @@ import {
 } from '@sweepq/queue';
 import { SweepState, TrialState, type SweepRecord, type TrialResult } from '@sweepq/results';
 import {
+  LifecycleError,
   committedTrialIds,
+  ownerViews,
   effectiveSpec,
   emptyCounts,
   rebuildRungs,
@@ -81,7 +83,6 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   const log = deps.logger.child({ sweepId, jobId: job.id });
   const now = () => new Date().toISOString();
   const { lifecycle } = deps;
-  await lifecycle.heartbeat(sweepId, deps.coordinatorId, deps.heartbeatTtlMs);
 
   const doc: SweepDoc = await lifecycle.open(sweepId, { submittedAt: payload.submittedAt });
   const fail = async (message: string): Promise<never> => {
@@ -95,6 +96,14 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
     log.info({ state: doc.record.state }, 'sweep already finished');
     return { sweepId, state: doc.record.state, trials: doc.record.trials ?? emptyCounts(0), ...(doc.record.best ? { best: doc.record.best } : {}) };
   }
+  // Take the sweep at a new epoch: whoever ran it before (a coordinator paused past its lock, an earlier attempt of
+  // this process after Redis came back empty) is fenced from here on — its next write to sweep.json does not land.
+  const epoch = await doc.take(deps.coordinatorId);
+  log.info({ epoch }, 'took the sweep');
+  const beat = async (): Promise<void> => {
+    if (!(await lifecycle.heartbeat(sweepId, deps.coordinatorId, deps.heartbeatTtlMs, epoch))) await doc.assertOwner();
+  };
+  await beat();
 
   const specText = await store.getText(payload.specKey);
   if (specText === undefined) return fail(`spec ${store.uri(payload.specKey)} does not exist; submit the sweep again`);
@@ -147,7 +156,8 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   await doc.moveTo(SweepState.Running, { trials: doc.record.trials ?? { ...emptyCounts(total()), queued: total() } });
   deps.indexChanged?.();
   // Refresh the report about 20 times over a sweep (at least every 3 finished trials).
-  const report = new ReportRefresher(store, sweepId, { everyTrials: Math.max(3, Math.ceil(total() / 20)), logger: log });
+  // Through the owner's view writer: a refresh that lands after a takeover is refused or replaced (ownerViews).
+  const report = new ReportRefresher(ownerViews(store, doc), sweepId, { everyTrials: Math.max(3, Math.ceil(total() / 20)), logger: log });
 
   // Results of finished trials, read as they finish so the leaderboard at the end needs few reads.
   const resultCache = new Map<string, TrialResult | null>();
@@ -158,8 +168,8 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   // W&B's metric.target: once a finished trial reaches it, no new trial starts, running ones finish.
   let targetReached: string | undefined;
   for (let poll = 0; ; poll++) {
-    if (signal.aborted) throw new CoordinatorInterrupt();
-    await lifecycle.heartbeat(sweepId, deps.coordinatorId, deps.heartbeatTtlMs);
+    if (signal.aborted) throw signal.reason instanceof LifecycleError ? signal.reason : new CoordinatorInterrupt();
+    await beat();
     cancelled = await lifecycle.isCancelled(sweepId);
     // Stopping: trials that have not started will not (removed from the queue, ended as cancelled at finalize).
     const stopping = cancelled || targetReached !== undefined;
@@ -167,9 +177,14 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
     if (adaptive && !stopping) {
       const fresh = await adaptive.fill(planned, states);
       if (fresh.length > 0) {
-        // params.json first: a takeover (or a retry) reads proposals back from it.
+        // params.json first: a takeover (or a retry) reads proposals back from it. Written once: should an earlier
+        // owner that was taken over have proposed this index too, the first proposal stands and is the one enqueued.
         for (const t of fresh) {
-          await store.putJson(layout.params(sweepId, t.trialId), { trialId: t.trialId, index: t.index, seed: trialSeed(spec.seed, t.index), params: t.params });
+          const record = { trialId: t.trialId, index: t.index, seed: trialSeed(spec.seed, t.index), params: t.params };
+          if (!(await store.putJsonIfAbsent(layout.params(sweepId, t.trialId), record))) {
+            const first = await store.getJson<{ params?: TrialParams }>(layout.params(sweepId, t.trialId));
+            if (first?.params) t.params = withDefaultParams(first.params);
+          }
         }
         await enqueueTrials(sweepId, false, fresh, spec, dataset, deps, log);
         log.info({ trials: fresh.map((t) => t.trialId), observations: adaptive.observations }, 'proposed trials');

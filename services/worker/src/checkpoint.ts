@@ -2,6 +2,7 @@ import { getOptimizerState, setOptimizerState, type EpochLog, type tf } from '@s
 import type { AttemptRecord } from '@sweepq/results';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { z } from 'zod';
+import { LockLostError, VersionedJson, type Versioned } from '@sweepq/lifecycle';
 
 /** One resume of a trial from its checkpoint. */
 export interface ResumeRecord {
@@ -58,71 +59,162 @@ const stateSchema = z.object({
   savedAt: z.string(),
 });
 
-const stateKey = (s: string, t: string) => `${layout.checkpointPrefix(s, t)}state.json`;
-const epochDir = (s: string, t: string, epoch: number) => `${layout.checkpointPrefix(s, t)}e${String(epoch).padStart(4, '0')}/`;
-
 /**
- * Save model weights and optimizer state for a completed epoch. Files go to a per-epoch folder first;
- * `state.json` is replaced last and is the checkpoint's commit point; the previous epoch's folder is
- * then removed. A crash at any moment leaves a consistent checkpoint.
+ * `checkpoint/state.json`: which attempt holds the trial's checkpoint, and the latest checkpoint (absent before the
+ * first epoch ends). Written only by compare-and-set: an attempt takes it when it starts, and every later write
+ * requires the version it wrote last, so an attempt paused past its lock finds it taken and writes nothing more.
  */
-export async function saveCheckpoint(
-  store: ArtifactStore,
-  sweepId: string,
-  trialId: string,
-  model: tf.LayersModel,
-  state: Omit<CheckpointState, 'format' | 'weights' | 'optimizer' | 'savedAt'>,
-  previousEpoch: number | undefined,
-): Promise<CheckpointState> {
-  const dir = epochDir(sweepId, trialId, state.epoch);
-  const tensors = model.getWeights();
-  const parts: Float32Array[] = [];
-  for (const t of tensors) parts.push((await t.data()) as Float32Array);
-  const weights = concat(parts);
-  const opt = await getOptimizerState(model);
-  await store.put(`${dir}weights.bin`, new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength));
-  await store.put(`${dir}optimizer.bin`, opt.weights);
-  const full: CheckpointState = {
-    format: 'sweepq-checkpoint/1',
-    ...state,
-    weights: { key: `${dir}weights.bin`, shapes: tensors.map((t) => [...t.shape]) },
-    optimizer: { key: `${dir}optimizer.bin`, names: opt.names, shapes: opt.shapes },
-    savedAt: new Date().toISOString(),
-  };
-  await store.putJson(stateKey(sweepId, trialId), full);
-  if (previousEpoch !== undefined && previousEpoch !== state.epoch) {
-    await store.deletePrefix(epochDir(sweepId, trialId, previousEpoch)).catch(() => undefined);
-  }
-  return full;
+interface CheckpointPointer extends Versioned {
+  format: 'sweepq-checkpoint-pointer/1';
+  /** The attempt key of the attempt that holds the checkpoint. */
+  owner: string;
+  checkpoint?: CheckpointState;
 }
 
-/** The trial's last checkpoint, or undefined when it has none (or an unreadable one, which is then ignored). */
-export async function loadCheckpoint(
-  store: ArtifactStore,
-  sweepId: string,
-  trialId: string,
-): Promise<{ state: CheckpointState; weights: Float32Array; optimizer: Uint8Array } | undefined> {
-  const raw = await store.getJson(stateKey(sweepId, trialId));
-  if (raw === undefined) return undefined;
-  const parsed = stateSchema.safeParse(raw);
-  if (!parsed.success) return undefined;
-  const state = parsed.data as CheckpointState;
-  const prefix = layout.checkpointPrefix(sweepId, trialId);
-  if (!state.weights.key.startsWith(prefix) || !state.optimizer.key.startsWith(prefix)) return undefined;
-  const w = await store.get(state.weights.key);
-  const o = await store.get(state.optimizer.key);
-  if (!w || !o || w.byteLength % 4 !== 0) return undefined;
-  const weights = new Float32Array(w.slice().buffer);
-  const expected = state.weights.shapes.reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
-  if (weights.length !== expected) return undefined;
-  return { state, weights, optimizer: o };
+const pointerSchema = z.object({
+  format: z.literal('sweepq-checkpoint-pointer/1'),
+  owner: z.string(),
+  checkpoint: stateSchema.optional(),
+  writeId: z.string().optional(),
+});
+
+/** Reads a pointer, or a checkpoint written before pointers existed (its state.json was the checkpoint itself). */
+function parsePointer(raw: unknown): CheckpointPointer {
+  const p = pointerSchema.safeParse(raw);
+  if (p.success) return p.data as CheckpointPointer;
+  const old = stateSchema.safeParse(raw);
+  // An unreadable checkpoint is ignored (the trial starts over), as before.
+  return { format: 'sweepq-checkpoint-pointer/1', owner: '', ...(old.success ? { checkpoint: old.data as CheckpointState } : {}) };
+}
+
+/** A loaded checkpoint: its state and the bytes it points at. */
+export interface LoadedCheckpoint {
+  state: CheckpointState;
+  weights: Float32Array;
+  optimizer: Uint8Array;
+}
+
+/**
+ * One attempt's hold on a trial's checkpoint and metrics.jsonl. {@link take} makes the attempt their owner (loading
+ * the checkpoint it finds); {@link save} writes an epoch's files under the attempt's own folder and then moves the
+ * pointer, and {@link writeMetrics} rewrites metrics.jsonl — both by compare-and-set, both throwing
+ * {@link LockLostError} once another attempt has taken the trial.
+ */
+export class TrialCheckpoint {
+  readonly #store: ArtifactStore;
+  readonly #sweepId: string;
+  readonly #trialId: string;
+  readonly attemptKey: string;
+  #pointer: VersionedJson<CheckpointPointer> | undefined;
+  #metricsEtag: string | undefined;
+
+  constructor(store: ArtifactStore, sweepId: string, trialId: string, attemptKey: string) {
+    this.#store = store;
+    this.#sweepId = sweepId;
+    this.#trialId = trialId;
+    this.attemptKey = attemptKey;
+  }
+
+  /**
+   * Take the trial's checkpoint for this attempt and return what it held (undefined: start from scratch). If another
+   * attempt writes between the read and the take, read again: whatever it saved is resumed from.
+   */
+  async take(): Promise<LoadedCheckpoint | undefined> {
+    for (let conflicts = 0; ; conflicts++) {
+      const pointer = await VersionedJson.read(this.#store, layout.checkpointState(this.#sweepId, this.#trialId), parsePointer);
+      const loaded = pointer.value?.checkpoint ? await this.#load(pointer.value.checkpoint) : undefined;
+      const metrics = await this.#store.head(layout.metrics(this.#sweepId, this.#trialId));
+      const next: CheckpointPointer = { format: 'sweepq-checkpoint-pointer/1', owner: this.attemptKey, ...(loaded ? { checkpoint: loaded.state } : {}) };
+      if (await pointer.write(next, parsePointer)) {
+        this.#pointer = pointer;
+        this.#metricsEtag = metrics?.etag;
+        return loaded;
+      }
+      if (conflicts >= 20) throw new Error(`checkpoint of trial ${this.#trialId} keeps changing; try again`);
+    }
+  }
+
+  /**
+   * Save model weights and optimizer state for a completed epoch: files under this attempt's folder first, then the
+   * pointer (the checkpoint's commit point), then the attempt's previous epoch folder is removed. A crash at any
+   * moment leaves a consistent checkpoint; a pause past the lock leaves files nobody points at.
+   */
+  async save(model: tf.LayersModel, state: Omit<CheckpointState, 'format' | 'weights' | 'optimizer' | 'savedAt'>, previousEpoch: number | undefined): Promise<CheckpointState> {
+    const pointer = this.#held();
+    const dir = this.#epochDir(state.epoch);
+    const tensors = model.getWeights();
+    const parts: Float32Array[] = [];
+    for (const t of tensors) parts.push((await t.data()) as Float32Array);
+    const weights = concat(parts);
+    const opt = await getOptimizerState(model);
+    await this.#store.put(`${dir}weights.bin`, new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength));
+    await this.#store.put(`${dir}optimizer.bin`, opt.weights);
+    const full: CheckpointState = {
+      format: 'sweepq-checkpoint/1',
+      ...state,
+      weights: { key: `${dir}weights.bin`, shapes: tensors.map((t) => [...t.shape]) },
+      optimizer: { key: `${dir}optimizer.bin`, names: opt.names, shapes: opt.shapes },
+      savedAt: new Date().toISOString(),
+    };
+    if (!(await pointer.write({ format: 'sweepq-checkpoint-pointer/1', owner: this.attemptKey, checkpoint: full }, parsePointer))) {
+      throw new LockLostError(this.#trialId);
+    }
+    if (previousEpoch !== undefined && previousEpoch !== state.epoch) {
+      await this.#store.deletePrefix(this.#epochDir(previousEpoch)).catch(() => undefined);
+    }
+    return full;
+  }
+
+  /**
+   * Rewrite metrics.jsonl whole, on the version this attempt saw or wrote last. A conflict while this attempt still
+   * holds the pointer is a late write of an attempt that lost the trial: overwritten. Otherwise this attempt lost it.
+   */
+  async writeMetrics(text: string): Promise<void> {
+    const pointer = this.#held();
+    const key = layout.metrics(this.#sweepId, this.#trialId);
+    for (let conflicts = 0; conflicts < 5; conflicts++) {
+      const put =
+        this.#metricsEtag === undefined
+          ? await this.#store.putIfAbsent(key, text, 'application/x-ndjson')
+          : await this.#store.putIfMatch(key, text, this.#metricsEtag, 'application/x-ndjson');
+      if (put) {
+        this.#metricsEtag = put.etag;
+        return;
+      }
+      if (!(await pointer.unchanged())) throw new LockLostError(this.#trialId);
+      this.#metricsEtag = (await this.#store.head(key))?.etag;
+    }
+    throw new Error(`metrics.jsonl of trial ${this.#trialId} keeps changing; try again`);
+  }
+
+  #held(): VersionedJson<CheckpointPointer> {
+    if (!this.#pointer) throw new Error('TrialCheckpoint.take() first');
+    return this.#pointer;
+  }
+
+  #epochDir(epoch: number): string {
+    return `${layout.attemptCheckpointPrefix(this.#sweepId, this.#trialId, this.attemptKey)}e${String(epoch).padStart(4, '0')}/`;
+  }
+
+  /** The files a checkpoint state points at, checked; undefined when they are missing or do not fit (ignored). */
+  async #load(state: CheckpointState): Promise<LoadedCheckpoint | undefined> {
+    const prefix = layout.trialPrefix(this.#sweepId, this.#trialId);
+    if (!state.weights.key.startsWith(prefix) || !state.optimizer.key.startsWith(prefix)) return undefined;
+    const w = await this.#store.get(state.weights.key);
+    const o = await this.#store.get(state.optimizer.key);
+    if (!w || !o || w.byteLength % 4 !== 0) return undefined;
+    const weights = new Float32Array(w.slice().buffer);
+    const expected = state.weights.shapes.reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
+    if (weights.length !== expected) return undefined;
+    return { state, weights, optimizer: o };
+  }
 }
 
 /** Put checkpointed weights and optimizer state into a freshly built model of the same architecture. */
 export async function restoreCheckpoint(
   tfjs: typeof tf,
   model: tf.LayersModel,
-  ckpt: { state: CheckpointState; weights: Float32Array; optimizer: Uint8Array },
+  ckpt: LoadedCheckpoint,
 ): Promise<void> {
   const current = model.getWeights();
   const shapesNow = current.map((t) => [...t.shape].join('x')).join(',');
@@ -140,11 +232,6 @@ export async function restoreCheckpoint(
   model.setWeights(tensors);
   tfjs.dispose(tensors);
   await setOptimizerState(model, { names: ckpt.state.optimizer.names, shapes: ckpt.state.optimizer.shapes, weights: ckpt.optimizer });
-}
-
-/** Remove a trial's checkpoint (after its result is committed, or before a fresh retry). */
-export async function deleteCheckpoint(store: ArtifactStore, sweepId: string, trialId: string): Promise<void> {
-  await store.deletePrefix(layout.checkpointPrefix(sweepId, trialId));
 }
 
 function concat(parts: Float32Array[]): Float32Array {

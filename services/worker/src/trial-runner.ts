@@ -17,7 +17,8 @@ import { LockLostError, type JobLease, type TrialLifecycle } from '@sweepq/lifec
 import type { Redis } from 'ioredis';
 import { RungStore } from '@sweepq/search';
 import type { SweepSpec } from '@sweepq/spec';
-import { loadCheckpoint, restoreCheckpoint, saveCheckpoint, type ResumeRecord } from './checkpoint.js';
+import { TrialCheckpoint, restoreCheckpoint, type ResumeRecord } from './checkpoint.js';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '@sweepq/runtime';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import type { DatasetCache } from './dataset-cache.js';
@@ -61,7 +62,7 @@ export interface TrialRunnerDeps {
 }
 
 /** The result fields every trial result shares, filled in before training. */
-export type TrialBase = Pick<TrialResult, 'sweepId' | 'trialId' | 'index' | 'params' | 'backend' | 'tfjsVersion' | 'worker' | 'attempt'>;
+export type TrialBase = Pick<TrialResult, 'attemptKey' | 'sweepId' | 'trialId' | 'index' | 'params' | 'backend' | 'tfjsVersion' | 'worker' | 'attempt'>;
 
 /** An injected trainer (see {@link TrialRunnerDeps.trainer}). */
 export type TrialTrainer = (ctx: {
@@ -141,6 +142,8 @@ interface TrialAttempt {
   attempts: AttemptRecord[];
   /** The epoch of the checkpoint in the bucket (its folder is dropped when the next one lands). */
   checkpointEpoch: number | undefined;
+  /** This attempt's hold on the trial's checkpoint and metrics.jsonl (compare-and-set; see TrialCheckpoint). */
+  checkpoint: TrialCheckpoint;
   /** Early termination: the rules and where decisions are taken; the decision that stopped the trial. */
   rungs: { store: RungStore; rules: SweepSpec } | undefined;
   stopped: { epoch: number; reason: string } | undefined;
@@ -169,6 +172,8 @@ export async function runTrial(
   const { sweepId, trialId, params } = payload;
   const log = deps.logger.child({ sweepId, trialId, jobId: job.id, attempt: job.attemptsMade + 1 });
   const lease: JobLease = { jobId: job.id, token, attempt: job.attemptsMade + 1 };
+  // Names this attempt's own folder of outputs (checkpoint epochs, the model) and the result it commits.
+  const attemptKey = `${lease.attempt}-${randomBytes(4).toString('hex')}`;
 
   // A duplicate delivery of a finished trial is a no-op. The Redis hash answers without an S3 request;
   // should it have lost the entry, the result claim below still refuses a second result.
@@ -182,6 +187,7 @@ export async function runTrial(
   const started = Date.now();
   if (job.attemptsMade === 0 && job.timestamp) deps.metrics?.enqueueToStartSeconds.observe((started - job.timestamp) / 1000);
   const base: TrialBase = {
+    attemptKey,
     sweepId,
     trialId,
     index: payload.index,
@@ -219,6 +225,7 @@ export async function runTrial(
     resumes: [],
     attempts: [],
     checkpointEpoch: undefined,
+    checkpoint: new TrialCheckpoint(deps.store, sweepId, trialId, attemptKey),
     rungs: rules?.early_terminate ? { store: new RungStore(deps.redis, deps.queuePrefix, sweepId), rules } : undefined,
     stopped: undefined,
   };
@@ -264,28 +271,28 @@ function attemptsUntilNow(a: TrialAttempt): AttemptRecord[] {
 async function resume(a: TrialAttempt): Promise<void> {
   const { store } = a.deps;
   const { sweepId, trialId, params, seed, index } = a.payload;
-  const ckpt = await loadCheckpoint(store, sweepId, trialId);
+  // Taking the checkpoint fences every earlier attempt (one paused past its lock): its next write does not land.
+  const ckpt = await a.checkpoint.take();
   if (ckpt && ckpt.state.seed === seed && ckpt.state.epoch <= params.epochs) {
     await restoreCheckpoint(tf, a.model, ckpt);
     a.history = ckpt.state.history.slice(0, ckpt.state.epoch);
     a.epochsTrained = ckpt.state.epochsTrained;
     a.resumes = [...ckpt.state.resumes, { attempt: a.base.attempt, worker: a.deps.workerId, fromEpoch: ckpt.state.epoch, at: new Date().toISOString() }];
-    a.checkpointEpoch = ckpt.state.epoch;
     a.attempts = [...(ckpt.state.attempts ?? [])];
     // The earlier attempt may have died between its checkpoint and its metrics line (metrics.jsonl is written after
     // the checkpoint): write the checkpoint's epochs again, so none is missing even if no further epoch runs.
     await writeMetrics(a);
     a.log.info({ fromEpoch: ckpt.state.epoch, savedBy: ckpt.state.worker }, 'resuming from checkpoint');
   } else {
-    await store.putJson(layout.params(sweepId, trialId), { trialId, index, seed, params });
+    // Written once (a bayes proposal's coordinator wrote it already; a retried grid trial keeps its first copy).
+    await store.putJsonIfAbsent(layout.params(sweepId, trialId), { trialId, index, seed, params });
   }
-  a.attempts.push({ attempt: a.base.attempt, worker: a.deps.workerId, startedAt: new Date(a.started).toISOString(), fromEpoch: a.checkpointEpoch ?? 0 });
+  a.attempts.push({ attempt: a.base.attempt, worker: a.deps.workerId, startedAt: new Date(a.started).toISOString(), fromEpoch: a.history.length });
 }
 
-/** metrics.jsonl: one line per epoch of the trial so far (`a.history`), written whole. */
+/** metrics.jsonl: one line per epoch of the trial so far (`a.history`), written whole, by compare-and-set. */
 async function writeMetrics(a: TrialAttempt): Promise<void> {
-  const { sweepId, trialId } = a.payload;
-  await a.deps.store.put(layout.metrics(sweepId, trialId), `${a.history.map((h) => JSON.stringify(h)).join('\n')}\n`, 'application/x-ndjson');
+  await a.checkpoint.writeMetrics(`${a.history.map((h) => JSON.stringify(h)).join('\n')}\n`);
 }
 
 /** Step 2: train the remaining epochs, polling the cancel flag and reporting progress between batches. */
@@ -321,7 +328,7 @@ function train(a: TrialAttempt, data: { train: TrainData; validation: TrainData 
 
 /** Step 3, after each epoch: checkpoint, metrics line, progress, rung report — or nothing, if the lock is gone. */
 async function endEpoch(a: TrialAttempt, e: EpochLog): Promise<void> {
-  const { store, metrics, workerId } = a.deps;
+  const { metrics, workerId } = a.deps;
   const { sweepId, trialId, params, seed } = a.payload;
   // Write nothing once another worker owns the trial (this one stalled and lost its lock).
   if (!(await a.deps.trials.ownsLock(a.lease))) throw new LockLostError(trialId);
@@ -331,7 +338,7 @@ async function endEpoch(a: TrialAttempt, e: EpochLog): Promise<void> {
   metrics?.samplesPerSec.set(e.samplesPerSec);
   const ckptTimer = metrics?.checkpointSeconds.startTimer();
   const state = { epoch: e.epoch, history: a.history, seed, epochsTrained: a.epochsTrained, resumes: a.resumes, attempts: attemptsUntilNow(a), worker: workerId, attempt: a.base.attempt };
-  await saveCheckpoint(store, sweepId, trialId, a.model, state, a.checkpointEpoch);
+  await a.checkpoint.save(a.model, state, a.checkpointEpoch);
   ckptTimer?.();
   a.checkpointEpoch = e.epoch;
   // After the checkpoint, so metrics.jsonl never has an epoch the checkpoint lacks.
@@ -392,9 +399,11 @@ async function commitTrained(
   if (already) return already;
   const uploadTimer = metrics?.uploadSeconds.startTimer();
   const files = await serializeModel(a.model);
-  await store.putJson(layout.modelJson(sweepId, trialId), files.modelJson);
-  await store.put(layout.modelWeights(sweepId, trialId), files.weights);
-  await store.putJson(layout.modelVocab(sweepId, trialId), trialVocabulary(prepared, { maxWords: params.max_words, maxLen: params.max_len }));
+  // Under this attempt's own folder: only the result that names it (written once, below) makes it the trial's model.
+  const modelDir = layout.resultModelPrefix(a.base);
+  await store.putJson(`${modelDir}model.json`, files.modelJson);
+  await store.put(`${modelDir}weights.bin`, files.weights);
+  await store.putJson(`${modelDir}vocab.json`, trialVocabulary(prepared, { maxWords: params.max_words, maxLen: params.max_len }));
   const final = a.history.at(-1) ?? null;
   const sps = trainedNow.length > 0 ? trainedNow.reduce((acc, h) => acc + h.samplesPerSec, 0) / trainedNow.length : null;
   const { stopped } = a;
@@ -416,7 +425,7 @@ async function commitTrained(
   };
   const committed = await commitResult(result, a.lease, a.deps, { claimed: true });
   uploadTimer?.();
-  a.log.info({ metric: result.metric, test: testMetrics, durationSec: result.durationSec, resumes: a.resumes.length }, 'trial completed');
+  if (committed === result) a.log.info({ metric: result.metric, test: testMetrics, durationSec: result.durationSec, resumes: a.resumes.length }, 'trial completed');
   return committed;
 }
 

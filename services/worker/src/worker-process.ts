@@ -44,6 +44,9 @@ export async function runWorkerProcess(env: WorkerEnv, hooks: WorkerHooks = {}):
       onBucketHealth(h.ok);
     },
   });
+  // Every write a worker makes that could land on another attempt's is conditional; a server that ignores the
+  // conditions would let an attempt paused past its lock overwrite its successor's result. Waits out an outage.
+  await store.checkConditionalWrites();
   const cache = new DatasetCache({ dir: env.SWEEPQ_CACHE_DIR, store, logger: log });
   const metrics = new WorkerMetrics({ backend, workerId });
   const connection = createWorkerConnection(env.REDIS_URL);

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { formatSignificant, type Leaderboard, type SweepRecord } from '@sweepq/results';
+import { formatSignificant, type Leaderboard, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { SAFE_ID, StorageError, StorageErrorCode, layout, parseS3Uri, type ArtifactStore } from '@sweepq/storage';
 import type { TrialVocabulary } from '@sweepq/data';
 import { CliError, ExitCode } from '../exit-codes.js';
@@ -113,10 +113,9 @@ export async function locateModel(store: ArtifactStore | undefined, target: stri
   let trial = trialId;
   if (trial) {
     if (!SAFE_ID.test(trial)) throw new CliError(`--trial: "${trial}" is not a trial id such as t0003`, ExitCode.Usage);
-    if (!(await store.exists(layout.result(sweepId, trial)))) {
-      throw new CliError(`sweep ${sweepId} has no finished trial "${trial}"`, ExitCode.Failure);
-    }
-    prefix = layout.modelPrefix(sweepId, trial);
+    const result = await store.getJson<TrialResult>(layout.result(sweepId, trial));
+    if (!result) throw new CliError(`sweep ${sweepId} has no finished trial "${trial}"`, ExitCode.Failure);
+    prefix = layout.resultModelPrefix({ sweepId, trialId: trial, attemptKey: result.attemptKey });
   } else if (await store.exists(`${layout.bestPrefix(sweepId)}model.json`)) {
     prefix = layout.bestPrefix(sweepId);
     const best = await store.getJson<{ trialId?: string }>(`${prefix}best.json`);
@@ -125,7 +124,8 @@ export async function locateModel(store: ArtifactStore | undefined, target: stri
     const lb = await store.getJson<Leaderboard>(layout.leaderboardJson(sweepId));
     trial = sweep.best?.trialId ?? (lb?.rows[0]?.rank != null ? lb.rows[0].trialId : undefined);
     if (!trial) throw new CliError(`sweep ${sweepId} has no best model yet (state ${sweep.state}); name one with --trial`, ExitCode.Failure);
-    prefix = layout.modelPrefix(sweepId, trial);
+    const result = await store.getJson<TrialResult>(layout.result(sweepId, trial));
+    prefix = layout.resultModelPrefix({ sweepId, trialId: trial, attemptKey: result?.attemptKey });
   }
   const read: Reader = (name) => store.get(`${prefix}${name}`);
   return readModelFiles(read, store.uri(prefix), { location: store.uri(`${prefix}model.json`), sweepId, ...(trial ? { trialId: trial } : {}) });

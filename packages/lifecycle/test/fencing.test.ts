@@ -1,0 +1,171 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisKeys, sweepJobId } from '@sweepq/queue';
+import { SweepState, TrialState, type TrialResult } from '@sweepq/results';
+import { layout, type ArtifactStore } from '@sweepq/storage';
+import { DEFAULT_PARAMS } from '@sweepq/spec';
+import { LifecycleError, LifecycleErrorCode, VersionedJson, type SweepLifecycle, type TrialLifecycle } from '../src/index.js';
+import { lifeWorld, type LifeWorld } from './life-world.js';
+
+// Fencing against a real Redis and the embedded S3 server (which honours conditional writes): an owner that was
+// taken over cannot write, a cancel is never erased, results are written once, ownership keys are compare-and-set.
+let w: LifeWorld;
+let store: ArtifactStore;
+let redis: Redis;
+let sweeps: Queue;
+let prefix: string;
+let life: SweepLifecycle;
+let trialLife: TrialLifecycle;
+
+const SPEC = ['name: fence', 'method: grid', 'parameters:', '  lstm_units: {values: [8, 16]}', '  epochs: {value: 1}'].join('\n');
+
+beforeAll(async () => {
+  w = await lifeWorld('fence');
+  ({ store, redis, sweeps, prefix, life, trialLife } = w);
+});
+
+afterAll(async () => {
+  await w?.close();
+});
+
+const result = (sweepId: string, trialId: string, attemptKey: string, value: number): TrialResult => ({
+  attemptKey,
+  sweepId,
+  trialId,
+  index: 0,
+  state: TrialState.Completed,
+  params: { ...DEFAULT_PARAMS, epochs: 1 },
+  metric: { name: 'val_accuracy', goal: 'maximize', value },
+  final: null,
+  test: null,
+  epochs: 1,
+  durationSec: 1,
+  samplesPerSec: null,
+  backend: 'test',
+  tfjsVersion: 'test',
+  worker: attemptKey,
+  attempt: 1,
+  finishedAt: new Date().toISOString(),
+});
+
+const fenced = (err: unknown) => err instanceof LifecycleError && err.code === LifecycleErrorCode.Fenced;
+
+describe('fencing of sweep.json', () => {
+  it('an owner taken over writes nothing more: not details, not a state, not a finalize', async () => {
+    await life.submit({ sweepId: 'fe-1', specText: SPEC });
+    const a = await life.open('fe-1');
+    expect(await a.take('coord-a')).toBe(1);
+    await a.moveTo(SweepState.Preparing);
+    // Coordinator B takes the sweep while A is paused.
+    const b = await life.open('fe-1');
+    expect(await b.take('coord-b')).toBe(2);
+    await b.moveTo(SweepState.Running, { trials: { total: 2, completed: 0, stopped: 0, failed: 0, cancelled: 0, running: 0, queued: 2 } });
+    // A wakes: every write is refused by the bucket, and says why.
+    await expect(a.save({ trials: { total: 2, completed: 2, stopped: 0, failed: 0, cancelled: 0, running: 0, queued: 0 } })).rejects.toSatisfy(fenced);
+    await expect(a.moveTo(SweepState.Completed, { finishedAt: 'x' })).rejects.toThrow(/taken over at epoch 2 by coord-b/);
+    await expect(a.assertOwner()).rejects.toSatisfy(fenced);
+    const now = (await life.read('fe-1'))!;
+    expect(now).toMatchObject({ state: 'running', epoch: 2, owner: 'coord-b' });
+    expect(now.trials?.completed).toBe(0);
+    await b.assertOwner();
+  });
+
+  it('a cancel recorded by the CLI survives the owner writing from its older copy, and a rebuild re-arms it', async () => {
+    await life.submit({ sweepId: 'fe-2', specText: SPEC });
+    const owner = await life.open('fe-2');
+    await owner.take('coord-a');
+    await owner.moveTo(SweepState.Preparing);
+    await owner.moveTo(SweepState.Running, { trials: { total: 2, completed: 0, stopped: 0, failed: 0, cancelled: 0, running: 2, queued: 0 } });
+    // The CLI records the cancel from its own copy (no owner in Redis: it would finalize; here only its write matters).
+    const cli = await life.open('fe-2');
+    await cli.save({ cancelRequestedAt: '2026-12-07T10:00:00.000Z' });
+    // The owner's next count change starts from its stale copy; the write re-applies it to the fresh record.
+    await owner.save({ trials: { total: 2, completed: 1, stopped: 0, failed: 0, cancelled: 0, running: 1, queued: 0 } });
+    const r = (await life.read('fe-2'))!;
+    expect(r.cancelRequestedAt).toBe('2026-12-07T10:00:00.000Z');
+    expect(r.trials?.completed).toBe(1);
+    // Redis lost everything: the rebuild takes the sweep (fencing the old loop) and sets the flag again.
+    await redis.del(redisKeys(prefix).cancelled('fe-2'));
+    await sweeps.remove(sweepJobId('fe-2')).catch(() => undefined);
+    expect(await life.resume('fe-2', 'test')).toBe(true);
+    expect(await life.isCancelled('fe-2')).toBe(true);
+    await expect(owner.save({ trials: { total: 2, completed: 2, stopped: 0, failed: 0, cancelled: 0, running: 0, queued: 0 } })).rejects.toSatisfy(fenced);
+    expect((await life.read('fe-2'))!).toMatchObject({ state: 'queued', epoch: 2, owner: 'recovery', cancelRequestedAt: '2026-12-07T10:00:00.000Z' });
+  });
+
+  it('two submits racing for one id: one gets the sweep, the other is told it exists', async () => {
+    const outcomes = await Promise.allSettled([life.submit({ sweepId: 'fe-3', specText: SPEC }), life.submit({ sweepId: 'fe-3', specText: SPEC })]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const rejected = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(rejected.reason).toBeInstanceOf(LifecycleError);
+  });
+
+  it('many holders writing at once: every change lands, none is erased', async () => {
+    await life.submit({ sweepId: 'fe-4', specText: SPEC });
+    const docs = await Promise.all(Array.from({ length: 8 }, () => life.open('fe-4')));
+    await Promise.all(docs.map((d, i) => d.save({ [`note${i}`]: i } as never)));
+    const r = (await life.read('fe-4')) as unknown as Record<string, unknown>;
+    for (let i = 0; i < 8; i++) expect(r[`note${i}`]).toBe(i);
+  });
+
+  it('a conditional write whose response was lost counts as landed (its write id is in the bucket)', async () => {
+    const key = 'fence/lost-response.json';
+    const holder = VersionedJson.absent<{ n: number; writeId?: string }>(store, key);
+    expect(await holder.write({ n: 1 }, (raw) => raw as { n: number })).toBe(true);
+    // The same holder retries with the old ETag after its own write landed (what a retried request does).
+    const stale = await VersionedJson.read<{ n: number; writeId?: string }>(store, key, (raw) => raw as { n: number });
+    expect(await holder.write({ n: 2 }, (raw) => raw as { n: number })).toBe(true);
+    expect(await stale.write({ n: 3 }, (raw) => raw as { n: number })).toBe(false);
+    expect(stale.value?.n).toBe(2);
+  });
+});
+
+describe('ownership keys in Redis are compare-and-set', () => {
+  it('a newer epoch holds the heartbeat; the older owner is told; release removes only its own key', async () => {
+    expect(await life.heartbeat('fe-5', 'coord-a', 30_000, 1)).toBe(true);
+    expect(await life.heartbeat('fe-5', 'coord-b', 30_000, 2)).toBe(true);
+    expect(await life.heartbeat('fe-5', 'coord-a', 30_000, 1)).toBe(false);
+    expect((await life.owner('fe-5'))?.coordinator).toBe('coord-b');
+    await life.release('fe-5', 'coord-a');
+    expect((await life.owner('fe-5'))?.coordinator).toBe('coord-b');
+    await life.release('fe-5', 'coord-b');
+    expect(await life.owner('fe-5')).toBeUndefined();
+  });
+});
+
+describe('trial results are written once', () => {
+  it('two attempts committing: the first result stands, the second gets it back, whatever Redis says', async () => {
+    const first = await trialLife.commit(result('fe-6', 't0000', '1-aaaaaaaa', 0.5), { jobId: undefined, token: undefined, attempt: 1 });
+    expect(first.attemptKey).toBe('1-aaaaaaaa');
+    // A second attempt that got past the Redis claim (its claim expired, or Redis lost it) is still refused.
+    const second = await trialLife.commit(result('fe-6', 't0000', '2-bbbbbbbb', 0.9), { jobId: undefined, token: undefined, attempt: 2 }, { claimed: true });
+    expect(second.attemptKey).toBe('1-aaaaaaaa');
+    expect((await trialLife.result('fe-6', 't0000'))?.metric.value).toBe(0.5);
+    expect(await trialLife.doneState('fe-6', 't0000')).toBe(TrialState.Completed);
+  });
+
+  it('a final result recorded for a cancelled trial is not overwritten by a worker finishing later, nor the other way round', async () => {
+    const params = { ...DEFAULT_PARAMS, epochs: 1 };
+    const cancelled = await trialLife.recordFinal('fe-7', { trialId: 't0001', index: 1, params }, { name: 'val_accuracy', goal: 'maximize' }, TrialState.Cancelled, 'sweep cancelled', 0);
+    const late = await trialLife.commit(result('fe-7', 't0001', '1-cccccccc', 0.7), { jobId: undefined, token: undefined, attempt: 1 }, { claimed: true });
+    expect(late.state).toBe(TrialState.Cancelled);
+    expect(late.attemptKey).toBe(cancelled.attemptKey);
+    const worker = await trialLife.commit(result('fe-7', 't0002', '1-dddddddd', 0.7), { jobId: undefined, token: undefined, attempt: 1 });
+    const final = await trialLife.recordFinal('fe-7', { trialId: 't0002', index: 2, params }, { name: 'val_accuracy', goal: 'maximize' }, TrialState.Cancelled, 'sweep cancelled', 0);
+    expect(final.state).toBe(TrialState.Completed);
+    expect(final.attemptKey).toBe(worker.attemptKey);
+  });
+});
+
+describe('active markers', () => {
+  it('findStranded keeps the marker of a sweep whose record cannot be read, and drops it only for gone or finished sweeps', async () => {
+    await store.put(layout.activeMarker('fe-8'), 'fe-8', 'text/plain');
+    await store.put(layout.sweepJson('fe-8'), '{ not json', 'application/json');
+    await store.put(layout.activeMarker('fe-9'), 'fe-9', 'text/plain');
+    await life.findStranded();
+    const markers = await store.list(layout.activePrefix());
+    expect(markers).toContain(layout.activeMarker('fe-8'));
+    expect(markers).not.toContain(layout.activeMarker('fe-9'));
+  });
+});

@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { QueueName, connectProducer } from '@sweepq/queue';
+import { ArtifactStore, createS3Client, startLocalS3 } from '@sweepq/storage';
+import { SweepLifecycle, TrialLifecycle } from '../src/index.js';
+
+/** A life cycle against a real Redis (its own queue prefix) and the embedded S3 server, in-process: no services. */
+export interface LifeWorld {
+  store: ArtifactStore;
+  redis: Redis;
+  sweeps: Queue;
+  trials: Queue;
+  prefix: string;
+  life: SweepLifecycle;
+  trialLife: TrialLifecycle;
+  close(): Promise<void>;
+}
+
+export async function lifeWorld(bucket: string): Promise<LifeWorld> {
+  const dir = await mkdtemp(join(tmpdir(), `sweepq-${bucket}-`));
+  const s3 = await startLocalS3({ directory: dir, buckets: [bucket] });
+  const store = new ArtifactStore({ client: createS3Client({ endpoint: s3.endpoint, credentials: s3.credentials }), bucket, endpoint: s3.endpoint });
+  const redis = await connectProducer(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const prefix = `{sweepq-${bucket}-${randomBytes(4).toString('hex')}}`;
+  const sweeps = new Queue(QueueName.Sweeps, { connection: redis, prefix });
+  const trials = new Queue(QueueName.Trials, { connection: redis, prefix });
+  return {
+    store,
+    redis,
+    sweeps,
+    trials,
+    prefix,
+    life: new SweepLifecycle({ store, redis, prefix, sweeps, trials }),
+    trialLife: new TrialLifecycle({ store, redis, prefix }),
+    async close() {
+      await sweeps.obliterate({ force: true }).catch(() => undefined);
+      await trials.obliterate({ force: true }).catch(() => undefined);
+      const stray = await redis.keys(`${prefix}*`);
+      if (stray.length > 0) await redis.del(...stray);
+      await sweeps.close();
+      await trials.close();
+      redis.disconnect();
+      store.client.destroy();
+      await s3.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
