@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isSeaweedfsWithConditionalWrites, MIN_SEAWEEDFS, REDIS_8_IMAGE, RELEASE_TAG } from './helpers/deploy-images.js';
 import { startLocalS3, type LocalS3 } from '@sweepq/storage';
 
 const root = join(import.meta.dirname, '..');
@@ -14,8 +15,6 @@ const composeFile = join(root, 'docker-compose.yml');
 /** The services' default SHUTDOWN_DEADLINE_MS (services/{worker,coordinator}/src/env.ts). */
 const DEFAULT_SHUTDOWN_DEADLINE_MS = 25_000;
 const SWEEPQ_SERVICES = ['coordinator', 'worker', 'cli'] as const;
-/** SeaweedFS makes conditional PutObject atomic from this release on (seaweedfs/seaweedfs#8802); sweepq relies on it. */
-const MIN_SEAWEEDFS = [4, 18] as const;
 
 interface ComposeService {
   image?: string;
@@ -113,14 +112,17 @@ describe('docker-compose.yml', () => {
       expect(image, `${name}: a tag or digest`).toMatch(/:[\w.-]+$|@sha256:[0-9a-f]{64}$/);
       expect(image, `${name}: not :latest`).not.toMatch(/:latest$/);
       // A release number, not a floating major or branch tag.
-      expect(image, `${name}: a release tag`).toMatch(/:v?\d+\.\d+(\.\d+)?([-.][\w.]+)?$|@sha256:/);
+      expect(image, `${name}: a release tag`).toMatch(RELEASE_TAG);
     }
     expect(readFileSync(composeFile, 'utf8')).not.toMatch(/minio/i);
+    // docs/deploy.md says how each pinned tag was checked: it must name the tags in use.
+    const deployDoc = readFileSync(join(root, 'docs', 'deploy.md'), 'utf8');
+    for (const { name, image, built } of images) if (!built) expect(deployDoc, `docs/deploy.md names ${name}'s ${image}`).toContain(`\`${image}\``);
   });
 
   it('runs Redis 8 with AOF persistence and noeviction', () => {
     const redis = service('redis');
-    expect(redis.image).toMatch(/^redis:8\.\d+\.\d+(-[\w.]+)?$/);
+    expect(redis.image).toMatch(REDIS_8_IMAGE);
     const args = asArray(redis.command).join(' ');
     expect(args).toMatch(/--appendonly yes\b/);
     expect(args).toMatch(/--maxmemory-policy noeviction\b/);
@@ -128,10 +130,7 @@ describe('docker-compose.yml', () => {
 
   it('runs SeaweedFS as the S3 server, a release with atomic conditional writes, health-checked', () => {
     const s3 = service('seaweedfs');
-    const m = /^chrislusf\/seaweedfs:(\d+)\.(\d+)$/.exec(s3.image ?? '');
-    expect(m, `seaweedfs image ${s3.image}`).not.toBeNull();
-    const [major, minor] = [Number(m?.[1]), Number(m?.[2])];
-    expect(major > MIN_SEAWEEDFS[0] || (major === MIN_SEAWEEDFS[0] && minor >= MIN_SEAWEEDFS[1]), `${s3.image} >= ${MIN_SEAWEEDFS.join('.')}`).toBe(true);
+    expect(isSeaweedfsWithConditionalWrites(s3.image), `${s3.image}: chrislusf/seaweedfs >= ${MIN_SEAWEEDFS.join('.')}`).toBe(true);
     const args = asArray(s3.command);
     expect(args[0]).toBe('mini');
     expect(args).toContain('-dir=/data');

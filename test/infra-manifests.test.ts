@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { isSeaweedfsWithConditionalWrites, MIN_SEAWEEDFS, REDIS_8_IMAGE, RELEASE_TAG } from './helpers/deploy-images.js';
 import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
@@ -34,8 +35,6 @@ const GRACE_MARGIN_MS = 5_000;
 const METRICS_PORT = 9464;
 /** Secrets the base reads; the dev overlay generates them, production brings its own. */
 const SECRET_NAMES = ['sweepq-redis', 'sweepq-s3'];
-/** SeaweedFS makes conditional PutObject atomic from this release on (seaweedfs/seaweedfs#8802); sweepq relies on it. */
-const MIN_SEAWEEDFS = [4, 18] as const;
 /** The keys a cloud identity replaces: optional everywhere sweepq runs. */
 const AWS_KEY_VARS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
 
@@ -292,6 +291,18 @@ describe('the checks themselves', () => {
     expect(() => validateObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } })).toThrow(/no schema registered/);
   });
 
+  it('the image rules tell releases apart', () => {
+    expect(isSeaweedfsWithConditionalWrites('chrislusf/seaweedfs:4.17')).toBe(false);
+    expect(isSeaweedfsWithConditionalWrites('chrislusf/seaweedfs:4.18')).toBe(true);
+    expect(isSeaweedfsWithConditionalWrites('chrislusf/seaweedfs:5.01')).toBe(true);
+    expect(isSeaweedfsWithConditionalWrites('chrislusf/seaweedfs:latest')).toBe(false);
+    expect('redis:7.4.2').not.toMatch(REDIS_8_IMAGE);
+    expect('redis:8-alpine').not.toMatch(REDIS_8_IMAGE);
+    expect('redis:8.10.2').toMatch(REDIS_8_IMAGE);
+    expect('redis:8').not.toMatch(RELEASE_TAG);
+    expect('chrislusf/seaweedfs:4.44').toMatch(RELEASE_TAG);
+  });
+
   it('every overlay under infra/k8s/overlays is rendered and checked here', () => {
     const dirs = readdirSync(join(k8sDir, 'overlays'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
     expect(dirs.sort()).toEqual([...OVERLAYS].sort());
@@ -358,9 +369,12 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
       expect(ref, 'not :latest').not.toMatch(/:latest$/);
       // MinIO's community images are gone from Docker Hub.
       expect(ref, 'no MinIO').not.toMatch(/minio/i);
-      if (!isSweepqImage(ref)) expect(ref, 'a release tag').toMatch(/:v?\d+\.\d+(\.\d+)?([-.][\w.]+)?$|@sha256:/);
+      if (!isSweepqImage(ref)) expect(ref, 'a release tag').toMatch(RELEASE_TAG);
     }
     expect(JSON.stringify(objectsOf(overlay))).not.toMatch(/minio/i);
+    // docs/deploy.md says how each pinned tag was checked: it must name the tags in use.
+    const deployDoc = readFileSync(join(root, 'docs', 'deploy.md'), 'utf8');
+    for (const ref of images.filter((i) => !isSweepqImage(i))) expect(deployDoc, `docs/deploy.md names ${ref}`).toContain(`\`${ref}\``);
   });
 
   it('makes the S3 keys optional for every sweepq container, so a cloud identity can replace them', () => {
@@ -544,7 +558,7 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     it('dev: in-cluster Redis 8 with AOF and noeviction, SeaweedFS with the bucket, wired into the config', () => {
       const objects = objectsOf(overlay);
       const redisPod = podSpecs(objects).find((p) => p.owner === 'StatefulSet/redis');
-      expect(redisPod?.spec.containers[0]?.image).toMatch(/^redis:8\.\d+\.\d+(-[\w.]+)?$/);
+      expect(redisPod?.spec.containers[0]?.image).toMatch(REDIS_8_IMAGE);
       const args = (redisPod?.spec.containers[0]?.args ?? []).join(' ');
       expect(args).toMatch(/--appendonly yes\b/);
       expect(args).toMatch(/--maxmemory-policy noeviction\b/);
@@ -559,10 +573,7 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
       expect(config.data?.['S3_ENDPOINT']).toBe('http://seaweedfs:8333');
       expect(config.data?.['S3_FORCE_PATH_STYLE']).toBe('true');
       const s3 = podSpecs(objects).find((p) => p.owner === 'StatefulSet/seaweedfs')?.spec.containers[0] as IContainer;
-      const m = /^chrislusf\/seaweedfs:(\d+)\.(\d+)$/.exec(s3.image ?? '');
-      expect(m, `seaweedfs image ${s3.image}`).not.toBeNull();
-      const [major, minor] = [Number(m?.[1]), Number(m?.[2])];
-      expect(major > MIN_SEAWEEDFS[0] || (major === MIN_SEAWEEDFS[0] && minor >= MIN_SEAWEEDFS[1]), `${s3.image} >= ${MIN_SEAWEEDFS.join('.')}`).toBe(true);
+      expect(isSeaweedfsWithConditionalWrites(s3.image), `${s3.image}: chrislusf/seaweedfs >= ${MIN_SEAWEEDFS.join('.')}`).toBe(true);
       expect(s3.args?.[0]).toBe('mini');
       // The bucket named in the config, created at start; the gateway's identity is the sweepq keys.
       expect(s3.args).toContain('-bucket=$(S3_BUCKET)');
