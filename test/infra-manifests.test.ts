@@ -2,10 +2,12 @@
 // validates against the Kubernetes and KEDA schemas (kubernetes-models), carries no field those schemas do not
 // know, and keeps the invariants the services and KEDA depend on.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { isSeaweedfsWithConditionalWrites, MIN_SEAWEEDFS, REDIS_8_IMAGE, RELEASE_TAG } from './helpers/deploy-images.js';
 import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
@@ -13,6 +15,7 @@ import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import type { ISecret } from 'kubernetes-models/v1/Secret';
 import type { IService } from 'kubernetes-models/v1/Service';
+import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Job } from 'kubernetes-models/batch/v1';
@@ -32,6 +35,8 @@ const GRACE_MARGIN_MS = 5_000;
 const METRICS_PORT = 9464;
 /** Secrets the base reads; the dev overlay generates them, production brings its own. */
 const SECRET_NAMES = ['sweepq-redis', 'sweepq-s3'];
+/** The keys a cloud identity replaces: optional everywhere sweepq runs. */
+const AWS_KEY_VARS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
 
 // ---------------------------------------------------------------------------------------------------------------
 // Rendering
@@ -66,10 +71,14 @@ function requireKustomizeV5(): void {
 }
 
 function render(overlay: string): KubeObject[] {
-  const text = kubectl(['kustomize', join(k8sDir, 'overlays', overlay)]);
+  return renderDir(join(k8sDir, 'overlays', overlay), overlay);
+}
+
+function renderDir(dir: string, label: string): KubeObject[] {
+  const text = kubectl(['kustomize', dir]);
   const objects: KubeObject[] = [];
   for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0) throw new Error(`${overlay}: rendered YAML does not parse: ${doc.errors[0]?.message}`);
+    if (doc.errors.length > 0) throw new Error(`${label}: rendered YAML does not parse: ${doc.errors[0]?.message}`);
     const value: unknown = doc.toJS();
     if (value != null) objects.push(value as KubeObject);
   }
@@ -245,9 +254,9 @@ function portNumber(container: IContainer, port: string | number | undefined): n
 
 let vocabulary: Set<string>;
 const rendered = new Map<string, KubeObject[]>();
-const OVERLAYS = ['dev', 'prod', 'prod-jobs'] as const;
+const OVERLAYS = ['dev', 'prod', 'prod-jobs', 'prod-irsa', 'prod-web-identity'] as const;
 type Overlay = (typeof OVERLAYS)[number];
-const NAMESPACE: Record<Overlay, string> = { dev: 'sweepq-dev', prod: 'sweepq', 'prod-jobs': 'sweepq' };
+const NAMESPACE: Record<Overlay, string> = { dev: 'sweepq-dev', prod: 'sweepq', 'prod-jobs': 'sweepq', 'prod-irsa': 'sweepq', 'prod-web-identity': 'sweepq' };
 const objectsOf = (overlay: Overlay): KubeObject[] => {
   const objects = rendered.get(overlay);
   if (!objects) throw new Error(`overlay ${overlay} was not rendered`);
@@ -280,6 +289,23 @@ describe('the checks themselves', () => {
 
   it('an object of an unregistered kind fails', () => {
     expect(() => validateObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } })).toThrow(/no schema registered/);
+  });
+
+  it('the image rules tell releases apart', () => {
+    expect(isSeaweedfsWithConditionalWrites('chrislusf/seaweedfs:4.17')).toBe(false);
+    expect(isSeaweedfsWithConditionalWrites('chrislusf/seaweedfs:4.18')).toBe(true);
+    expect(isSeaweedfsWithConditionalWrites('chrislusf/seaweedfs:5.01')).toBe(true);
+    expect(isSeaweedfsWithConditionalWrites('chrislusf/seaweedfs:latest')).toBe(false);
+    expect('redis:7.4.2').not.toMatch(REDIS_8_IMAGE);
+    expect('redis:8-alpine').not.toMatch(REDIS_8_IMAGE);
+    expect('redis:8.10.2').toMatch(REDIS_8_IMAGE);
+    expect('redis:8').not.toMatch(RELEASE_TAG);
+    expect('chrislusf/seaweedfs:4.44').toMatch(RELEASE_TAG);
+  });
+
+  it('every overlay under infra/k8s/overlays is rendered and checked here', () => {
+    const dirs = readdirSync(join(k8sDir, 'overlays'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    expect(dirs.sort()).toEqual([...OVERLAYS].sort());
   });
 });
 
@@ -341,6 +367,28 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     for (const ref of images) {
       expect(ref, 'tag or digest').toMatch(/:[\w.-]+$|@sha256:[0-9a-f]{64}$/);
       expect(ref, 'not :latest').not.toMatch(/:latest$/);
+      // MinIO's community images are gone from Docker Hub.
+      expect(ref, 'no MinIO').not.toMatch(/minio/i);
+      if (!isSweepqImage(ref)) expect(ref, 'a release tag').toMatch(RELEASE_TAG);
+    }
+    expect(JSON.stringify(objectsOf(overlay))).not.toMatch(/minio/i);
+    // docs/deploy.md says how each pinned tag was checked: it must name the tags in use.
+    const deployDoc = readFileSync(join(root, 'docs', 'deploy.md'), 'utf8');
+    for (const ref of images.filter((i) => !isSweepqImage(i))) expect(deployDoc, `docs/deploy.md names ${ref}`).toContain(`\`${ref}\``);
+  });
+
+  it('makes the S3 keys optional for every sweepq container, so a cloud identity can replace them', () => {
+    const objects = objectsOf(overlay);
+    const sweepqContainers = podSpecs(objects).flatMap(({ owner, spec }) => spec.containers.filter((c) => isSweepqImage(c.image)).map((c) => ({ owner, c })));
+    expect(sweepqContainers.length).toBeGreaterThanOrEqual(2);
+    for (const { owner, c } of sweepqContainers) {
+      for (const name of AWS_KEY_VARS) {
+        const ref = c.env?.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
+        expect(ref?.name, `${owner} ${name}`).toBe('sweepq-s3');
+        expect(ref?.optional, `${owner} ${name} optional`).toBe(true);
+      }
+      // Redis has no cloud identity: its URL stays required.
+      expect(c.env?.find((e) => e.name === 'REDIS_URL')?.valueFrom?.secretKeyRef?.optional ?? false, `${owner} REDIS_URL`).toBe(false);
     }
   });
 
@@ -507,9 +555,10 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
   }
 
   if (overlay === 'dev') {
-    it('dev: in-cluster Redis with AOF and noeviction, MinIO, and a bucket Job, wired into the config', () => {
+    it('dev: in-cluster Redis 8 with AOF and noeviction, SeaweedFS with the bucket, wired into the config', () => {
       const objects = objectsOf(overlay);
       const redisPod = podSpecs(objects).find((p) => p.owner === 'StatefulSet/redis');
+      expect(redisPod?.spec.containers[0]?.image).toMatch(REDIS_8_IMAGE);
       const args = (redisPod?.spec.containers[0]?.args ?? []).join(' ');
       expect(args).toMatch(/--appendonly yes\b/);
       expect(args).toMatch(/--maxmemory-policy noeviction\b/);
@@ -517,14 +566,30 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
       const redisUrl = Buffer.from(secret.data?.['REDIS_URL'] ?? '', 'base64').toString('utf8');
       expect(redisUrl).toMatch(/^redis:\/\/:[^@]+@redis:6379$/);
       find<IService>(objects, 'Service', 'redis');
-      find<IService>(objects, 'Service', 'minio');
+
+      const s3Service = find<IService>(objects, 'Service', 'seaweedfs');
+      expect(s3Service.spec?.ports?.map((p) => p.port)).toEqual([8333, 8888]);
       const config = find<IConfigMap>(objects, 'ConfigMap', 'sweepq-config');
-      expect(config.data?.['S3_ENDPOINT']).toBe('http://minio:9000');
-      const bucketJob = podSpecs(objects).find((p) => p.owner === 'Job/minio-create-bucket');
-      expect(bucketJob?.spec.containers[0]?.args?.join(' ')).toMatch(/mc mb --ignore-existing "local\/\$S3_BUCKET"/);
+      expect(config.data?.['S3_ENDPOINT']).toBe('http://seaweedfs:8333');
+      expect(config.data?.['S3_FORCE_PATH_STYLE']).toBe('true');
+      const s3 = podSpecs(objects).find((p) => p.owner === 'StatefulSet/seaweedfs')?.spec.containers[0] as IContainer;
+      expect(isSeaweedfsWithConditionalWrites(s3.image), `${s3.image}: chrislusf/seaweedfs >= ${MIN_SEAWEEDFS.join('.')}`).toBe(true);
+      expect(s3.args?.[0]).toBe('mini');
+      // The bucket named in the config, created at start; the gateway's identity is the sweepq keys.
+      expect(s3.args).toContain('-bucket=$(S3_BUCKET)');
+      expect(s3.env?.find((e) => e.name === 'S3_BUCKET')?.valueFrom?.configMapKeyRef).toEqual({ name: 'sweepq-config', key: 'S3_BUCKET' });
+      for (const name of AWS_KEY_VARS) expect(s3.env?.find((e) => e.name === name)?.valueFrom?.secretKeyRef).toEqual({ name: 'sweepq-s3', key: name });
+      expect(httpProbe(s3.readinessProbe)).toEqual({ path: '/healthz', port: 's3' });
+
+      const bucketJob = podSpecs(objects).find((p) => p.owner === 'Job/s3-create-bucket')?.spec.containers[0] as IContainer;
+      expect(bucketJob.image).toBe(s3.image);
+      const script = bucketJob.args?.join(' ') ?? '';
+      expect(script).toMatch(/until curl -fsS -o \/dev\/null http:\/\/seaweedfs:8333\/healthz/);
+      expect(script).toMatch(/s3 -X PUT; s3 -f -I/);
+      expect(script).toContain('"http://seaweedfs:8333/$S3_BUCKET"');
     });
   } else {
-    it('prod: no Redis or MinIO in the cluster, AWS S3 unless configured', () => {
+    it('prod: no Redis or S3 server in the cluster, AWS S3 unless configured', () => {
       const objects = objectsOf(overlay);
       expect(objects.filter((o) => o.kind === 'StatefulSet')).toEqual([]);
       const config = find<IConfigMap>(objects, 'ConfigMap', 'sweepq-config');
@@ -533,4 +598,71 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
       expect(coordinator.spec?.replicas).toBeGreaterThanOrEqual(2);
     });
   }
+});
+
+/** The projected token volume of a pod and where its container sees the token file. */
+function tokenFile(spec: IPodSpec): { audience?: string; file?: string } {
+  const volume = spec.volumes?.find((v) => v.projected?.sources?.some((s) => s.serviceAccountToken));
+  const source = volume?.projected?.sources?.find((s) => s.serviceAccountToken)?.serviceAccountToken;
+  const mount = spec.containers[0]?.volumeMounts?.find((m) => m.name === volume?.name);
+  return { audience: source?.audience, file: mount && source ? `${mount.mountPath}/${source.path}` : undefined };
+}
+
+describe('cloud identities instead of S3 keys', () => {
+  it('prod-irsa: the sweepq ServiceAccount carries an IAM role for EKS, and no Secret is rendered', () => {
+    const objects = objectsOf('prod-irsa');
+    const sa = find<IServiceAccount>(objects, 'ServiceAccount', 'sweepq');
+    expect(sa.metadata?.annotations?.['eks.amazonaws.com/role-arn']).toMatch(/^arn:aws:iam::\d{12}:role\/.+/);
+    expect(sa.automountServiceAccountToken).toBe(false);
+    const pods = podSpecs(objects).filter(({ spec }) => spec.containers.some((c) => isSweepqImage(c.image)));
+    for (const { owner, spec } of pods) expect(spec.serviceAccountName, owner).toBe('sweepq');
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+  });
+
+  /** Checks that every sweepq pod reads a projected STS token where AWS_WEB_IDENTITY_TOKEN_FILE says. */
+  function expectWebIdentity(objects: KubeObject[], owners: string[]): void {
+    const config = find<IConfigMap>(objects, 'ConfigMap', 'sweepq-config');
+    expect(config.data?.['AWS_ROLE_ARN']).toMatch(/^arn:aws:iam::\d{12}:role\/.+/);
+    const tokenPath = config.data?.['AWS_WEB_IDENTITY_TOKEN_FILE'];
+    expect(tokenPath).toBeDefined();
+    const pods = podSpecs(objects).filter(({ spec }) => spec.containers.some((c) => isSweepqImage(c.image)));
+    expect(pods.map((p) => p.owner).sort()).toEqual(owners);
+    for (const { owner, spec } of pods) {
+      expect(tokenFile(spec), owner).toEqual({ audience: 'sts.amazonaws.com', file: tokenPath });
+      expect(dirname(tokenPath ?? '')).not.toBe('/var/run/secrets/kubernetes.io/serviceaccount');
+      expect(basename(tokenPath ?? '')).toBe('token');
+      // The projected token is its own volume: no Kubernetes API token is mounted.
+      expect(spec.automountServiceAccountToken, owner).toBe(false);
+      for (const c of spec.containers) expect(envValue(c, 'AWS_ROLE_ARN', objects), owner).toBe(config.data?.['AWS_ROLE_ARN']);
+    }
+  }
+
+  it('prod-web-identity: coordinator and worker pods get a projected token for AWS STS, pointed to by the config', () => {
+    expectWebIdentity(objectsOf('prod-web-identity'), ['Deployment/sweepq-coordinator', 'Deployment/sweepq-worker']);
+  });
+
+  it('components/web-identity after components/scaledjob gives the per-trial Jobs the token too', () => {
+    // A throwaway overlay outside the repository; kustomize takes relative paths only.
+    const dir = mkdtempSync(join(tmpdir(), 'sweepq-kustomize-'));
+    try {
+      const rel = (p: string) => relative(dir, join(k8sDir, p));
+      writeFileSync(
+        join(dir, 'kustomization.yaml'),
+        [
+          'apiVersion: kustomize.config.k8s.io/v1beta1',
+          'kind: Kustomization',
+          'resources:',
+          `  - ${rel('overlays/prod-jobs')}`,
+          'components:',
+          `  - ${rel('components/web-identity')}`,
+          '',
+        ].join('\n'),
+      );
+      const objects = renderDir(dir, 'prod-jobs + web-identity');
+      for (const obj of objects) validateObject(obj);
+      expectWebIdentity(objects, ['Deployment/sweepq-coordinator', 'ScaledJob/sweepq-trial']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
