@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QueueName, connectProducer } from '@sweepq/queue';
 import type { TrialResult } from '@sweepq/results';
 import { layout } from '@sweepq/storage';
-import { createWorld, waitFor, type TestWorld } from './helpers/env.js';
+import { REDIS_URL, createWorld, waitFor, type TestWorld } from './helpers/env.js';
 import { submitYaml, uploadToyDataset, waitForSweep } from './helpers/sweeps.js';
 
 let world: TestWorld;
@@ -75,11 +77,24 @@ describe('ops endpoints and one-shot workers', () => {
     expect(metrics).toMatch(/^sweepq_trials_backlog 3$/m);
     expect(metrics).toMatch(/^sweepq_trials\{state="waiting"\} 3$/m);
 
-    // Three one-shot workers, one after another: each takes one trial and exits 0.
-    for (let i = 1; i <= 3; i++) {
-      const w = world.start('worker', `oneshot-${i}`, { WORKER_ID: `o${i}`, WORKER_ONE_SHOT: 'true' });
-      const port = await opsPort(`oneshot-${i}`, 'worker started');
+    // Three one-shot workers, one after another: each takes one trial and exits 0. The first one's ops endpoint is
+    // probed while the queue is paused, so it is alive for certain: a one-shot worker that found a trial at once may
+    // have trained it and exited before a probe reaches it (seen as ECONNREFUSED).
+    const redis = await connectProducer(REDIS_URL);
+    const trialsQueue = new Queue(QueueName.Trials, { connection: redis, prefix: world.prefix });
+    await trialsQueue.pause();
+    const first = world.start('worker', 'oneshot-1', { WORKER_ID: 'o1', WORKER_ONE_SHOT: 'true' });
+    try {
+      const port = await opsPort('oneshot-1', 'worker started');
       expect((await get(port, '/healthz')).status).toBe(200);
+      expect(first.child.exitCode, 'the one-shot worker waits while the queue is paused').toBeNull();
+      await trialsQueue.resume();
+    } finally {
+      await trialsQueue.close();
+      redis.disconnect();
+    }
+    for (let i = 1; i <= 3; i++) {
+      const w = i === 1 ? first : world.start('worker', `oneshot-${i}`, { WORKER_ID: `o${i}`, WORKER_ONE_SHOT: 'true' });
       expect(await w.exited).toBe(0);
       const log = await readFile(join(world.dir, `oneshot-${i}.log`), 'utf8');
       expect(log.split('\n').filter((l) => l.includes('"msg":"trial completed"'))).toHaveLength(1);

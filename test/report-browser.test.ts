@@ -65,7 +65,7 @@ function indexOf(n: number): SweepIndex {
   return { format: 'sweepq-index/1', generatedAt: '2026-02-01T00:00:00.000Z', sweeps: sweeps.reverse(), skipped: [] };
 }
 
-const open = (file: string, width: number, until: 'drawn' | 'ready' = 'drawn') => openPage(browser, file, width, until);
+const open = (file: string, width: number, until: 'drawn' | 'ready' = 'drawn', cjkFont = false) => openPage(browser, file, width, until, { cjkFont });
 
 /** Page wider than the window? (What a phone shows as sideways scrolling of the whole page.) */
 const overflowX = (page: Page) =>
@@ -254,6 +254,29 @@ describe.each(WIDTHS)('the report at %i px', (width) => {
         }
       }
       await page.screenshot({ path: join(ARTIFACTS, `report-browser-${width}.png`), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('keeps every text off legends, colour scales and other texts with a CJK font installed (1-em line height)', async () => {
+    const { page, problems } = await open(files.report, width, 'drawn', true);
+    try {
+      const glyph = await page.evaluate(() => {
+        type Ctx = { font: string; measureText(t: string): { width: number } };
+        const doc = (globalThis as unknown as { document: { createElement(t: 'canvas'): { getContext(k: '2d'): Ctx } } }).document;
+        const ctx = doc.createElement('canvas').getContext('2d');
+        ctx.font = '12px sans-serif';
+        return ctx.measureText('国').width;
+      });
+      expect(glyph, 'a CJK glyph measured 1 em wide').toBe(12);
+      for (const sel of CHARTS) {
+        const c = await inspectChart(page, sel);
+        expect(c.onLegend, `${sel}: texts on the legend`).toEqual([]);
+        expect(c.onScale, `${sel}: texts on the colour scale`).toEqual([]);
+        expect(c.pairs, `${sel}: overlapping texts`).toEqual([]);
+      }
       expect(problems).toEqual([]);
     } finally {
       await page.close();

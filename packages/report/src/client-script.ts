@@ -346,7 +346,11 @@ export const CLIENT_SCRIPT = String.raw`
     });
     chart(node).setOption({
       animation: false,
-      parallel: { left: 60, right: 70, top: 50, bottom: 70, parallelAxisDefault: { nameGap: 14, nameTextStyle: { fontSize: 12 },
+      // The bottom margin leaves room for the colour scale (bottom 4) under the axes' lowest labels whatever fonts the
+      // machine has: ECharts takes a text's line height from the width of a CJK glyph, 4-7 px where no font has one
+      // and 12 px (1 em) where one does, and both the scale and the labels grow with it. 70 px fitted only the former
+      // (labels 0, 0.0001 drawn on the scale with a CJK font); 84 px leaves a gap of 10 px or more up to 1 em.
+      parallel: { left: 60, right: 70, top: 50, bottom: 84, parallelAxisDefault: { nameGap: 14, nameTextStyle: { fontSize: 12 },
         axisLabel: { backgroundColor: 'rgba(255,255,255,0.85)', padding: [1, 3] } } },
       parallelAxis: axes,
       // Horizontal, below the axes: a vertical scale at the right edge put its labels on the metric axis' ticks.
@@ -387,9 +391,10 @@ export const CLIENT_SCRIPT = String.raw`
         tooltip: { trigger: 'axis', formatter: function (items) {
           return 'epoch ' + esc(items[0] ? items[0].value[0] : '') + '<br>' + items.map(function (it) { return esc(it.seriesName) + ': ' + esc(fmt(it.value[1])); }).join('<br>');
         } },
-        // Legend on top, under the title: at the bottom it sat on the "epoch" axis name.
-        legend: { type: 'scroll', top: 30, left: 10, right: 10, data: ids },
-        grid: { left: 60, right: 20, top: 68, bottom: 44 },
+        // Legend on top, under the title: at the bottom it sat on the "epoch" axis name. 40 px clears the title with
+        // a CJK font installed (ECharts' line height is then 1 em, and at 30 px the legend's box took in the title).
+        legend: { type: 'scroll', top: 40, left: 10, right: 10, data: ids },
+        grid: { left: 60, right: 20, top: 78, bottom: 44 },
         xAxis: { type: 'value', name: 'epoch', min: 'dataMin', max: 'dataMax', minInterval: 1, nameLocation: 'middle', nameGap: 26 },
         yAxis: { type: 'value', scale: true },
         series: series
@@ -591,7 +596,9 @@ export const CLIENT_SCRIPT = String.raw`
         { name: 'stopped at', type: 'scatter', symbol: stops.length > 1000 ? 'rect' : 'path://M0,0L10,10M10,0L0,10', symbolSize: stops.length > 1000 ? 3 : 7,
           itemStyle: stops.length > 1000 ? {} : { borderColor: '#334155', borderWidth: 1.5, color: 'none' },
           color: '#334155', data: stops, large: stops.length > 2000,
-          markLine: { silent: true, symbol: 'none', lineStyle: { type: 'dotted', color: '#64748b', width: 1 }, label: { formatter: 'rung {c}', fontSize: 10, position: 'insideEndTop' },
+          // Labels on the plot side of each line: on the axis side, a rung at the first epoch put its label on the
+          // y axis' top value wherever a CJK font makes ECharts' line height 1 em.
+          markLine: { silent: true, symbol: 'none', lineStyle: { type: 'dotted', color: '#64748b', width: 1 }, label: { formatter: 'rung {c}', fontSize: 10, position: 'insideEndBottom' },
             data: rungs.map(function (r) { return { xAxis: r }; }) } }
       ]
     });

@@ -59,8 +59,8 @@ async function main(): Promise<number> {
   console.log(`  redis ${base.REDIS_URL.replace(/\/\/[^@]*@/, '//***@')}, S3 ${stack.s3.endpoint} (data in ${join(opts.dir, 's3')}), logs in ${relative(process.cwd(), stack.logDir)}`);
   const interrupted = new AbortController();
   const onSignal = () => interrupted.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // SIGHUP too: a closed terminal must stop the demo's processes the same way, not leave them running.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, onSignal);
   const env = loadCliEnv({ ...process.env, ...stack.env });
   const ctx = await openContext(env);
   try {

@@ -136,13 +136,13 @@ export async function runWorkerProcess(env: WorkerEnv, hooks: WorkerHooks = {}):
   let pausedForBucket = false;
   onBucketHealth = (ok) => {
     if (ok) {
-      if (pausedForBucket && !shutdown.signal.aborted) void worker.resume();
+      if (pausedForBucket && !shutdown.signal.aborted) worker.resume().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not resume the worker'));
       pausedForBucket = false;
       return;
     }
     if (!worker.isPaused()) {
       pausedForBucket = true;
-      void worker.pause(true);
+      worker.pause(true).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not pause the worker'));
     }
     if (probing) return;
     probing = true;
@@ -157,16 +157,18 @@ export async function runWorkerProcess(env: WorkerEnv, hooks: WorkerHooks = {}):
 
   if (env.WORKER_ONE_SHOT) {
     // One trial per process: stop fetching as soon as one starts, exit when it ends (or when none comes).
-    let idle: NodeJS.Timeout | undefined = setTimeout(() => {
+    const idle = setTimeout(() => {
       log.info({ idleSec: env.WORKER_ONE_SHOT_IDLE_SEC }, 'one-shot worker found no trial; exiting');
-      void shutdown.shutdown('one-shot idle').then(() => process.exit(0));
+      void shutdown.shutdown('one-shot idle').then((code) => process.exit(code));
     }, env.WORKER_ONE_SHOT_IDLE_SEC * 1000);
+    // A signal or a fatal error ends the process by itself: the idle timer must not fire in the middle of that
+    // shutdown (exiting 0 before the trial released its job) nor keep the event loop alive after it.
+    shutdown.signal.addEventListener('abort', () => clearTimeout(idle), { once: true });
     worker.on('active', () => {
       clearTimeout(idle);
-      idle = undefined;
-      void worker.pause(true);
+      worker.pause(true).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not stop fetching after the one trial'));
     });
-    const done = () => void shutdown.shutdown('one-shot done').then(() => process.exit(0));
+    const done = () => void shutdown.shutdown('one-shot done').then((code) => process.exit(code));
     worker.on('completed', done);
     worker.on('failed', done);
   }

@@ -1,4 +1,4 @@
-import { readSweepRecord } from '@sweepq/lifecycle';
+import { readSweepRecord, type TrialCounts } from '@sweepq/lifecycle';
 import { trialProgressSchema, type TrialProgress } from '@sweepq/queue';
 import { buildLeaderboard, formatSignificant, isFinalSweepState, type Leaderboard, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { assertSafeId, layout } from '@sweepq/storage';
@@ -43,10 +43,11 @@ export async function sweepStatus(ctx: CliContext | NoRedisContext, sweepId: str
       warnings: finished ? [] : [`${ctx.redisUnavailable}; trial counts are as of ${sweep.updatedAt} (sweep.json)`],
     };
   }
-  const trials = sweep.trials && !finished ? await ctx.lifecycle.trialCounts(sweepId, sweep.trials.total) : sweep.trials;
+  const fresh = sweep.trials && !finished ? await freshTrialCounts(ctx, sweepId, sweep.trials.total) : undefined;
+  const trials = fresh?.counts ?? sweep.trials;
   const owner = finished ? undefined : await ctx.lifecycle.owner(sweepId);
   const alive = await ctx.lifecycle.liveness();
-  const running = finished ? [] : await runningTrials(ctx, sweepId);
+  const running = finished ? [] : (await runningTrials(ctx, sweepId)).filter((p) => !fresh?.committed.has(p.trialId));
   const warnings: string[] = [];
   if (!finished) {
     if (alive.coordinators === 0) {
@@ -59,6 +60,31 @@ export async function sweepStatus(ctx: CliContext | NoRedisContext, sweepId: str
     }
   }
   return { sweep, trials, owner: owner ?? null, alive, running, warnings };
+}
+
+/**
+ * Trial counts from Redis, with the trials whose result.json is committed but whose final state is not in Redis yet
+ * counted by their result rather than as running. A worker commits in three steps (result.json, drop the checkpoint,
+ * then the done hash that `trialCounts` reads), so a worker killed in between, or one still dropping a large
+ * checkpoint, leaves a committed trial that Redis shows as running until its job runs again: `status` said
+ * "0 completed" beside a result in the bucket. Only active jobs can be in that window, so this costs one result read
+ * per running trial. `committed` names those trials.
+ */
+async function freshTrialCounts(ctx: CliContext, sweepId: string, total: number): Promise<{ counts: TrialCounts; committed: Set<string> }> {
+  // Counts first, then the done hash: a trial recorded in between is then skipped below, never counted twice.
+  const counts = await ctx.lifecycle.trialCounts(sweepId, total);
+  const done = await ctx.trialLifecycle.doneTrials(sweepId);
+  const committed = new Set<string>();
+  for (const job of await ctx.trials.getJobs(['active'], 0, -1)) {
+    const data = job.data as { sweepId?: string; trialId?: string } | undefined;
+    if (data?.sweepId !== sweepId || !data.trialId || done.has(data.trialId) || committed.has(data.trialId)) continue;
+    const result = await ctx.trialLifecycle.result(sweepId, data.trialId);
+    if (!result || counts.running === 0) continue;
+    committed.add(data.trialId);
+    counts[result.state] += 1;
+    counts.running -= 1;
+  }
+  return { counts, committed };
 }
 
 /** `sweepq status` as text. */
