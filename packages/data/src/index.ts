@@ -16,3 +16,5 @@ export type { TrialVocabulary } from './vocabulary.js';
 export { describeDataset, loadCheckedDataset } from './check.js';
 export type { DatasetSummary } from './check.js';
 export type { ColumnRef } from './columns.js';
+export { csvField, syntheticRows, writeSyntheticCsv } from './synthetic.js';
+export type { SyntheticOptions } from './synthetic.js';
