@@ -18,3 +18,7 @@ export type { DatasetSummary } from './check.js';
 export type { ColumnRef } from './columns.js';
 export { csvField, syntheticRows, writeSyntheticCsv } from './synthetic.js';
 export type { SyntheticOptions } from './synthetic.js';
+export { readDataset } from './readers.js';
+export type { ReadSummary, RowSink } from './readers.js';
+export { prepareDatasetFile } from './stream-prepare.js';
+export type { PreparedFileInfo, PrepareFileOptions, PrepareProgress } from './stream-prepare.js';

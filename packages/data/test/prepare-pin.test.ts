@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { DatasetSpec } from '@sweepq/spec';
 import { describe, expect, it } from 'vitest';
-import { loadCheckedDataset, prepareDataset, serializePrepared, type PreparedDataset } from '../src/index.js';
+import { tmpdir } from 'node:os';
+import { deserializePrepared, loadCheckedDataset, prepareDataset, prepareDatasetFile, preparedHash, serializePrepared, type PreparedDataset } from '../src/index.js';
 import { csvField, syntheticRows } from '../src/synthetic.js';
 import { tempFiles } from './helpers.js';
 
@@ -63,7 +64,43 @@ describe('preparation keeps the split and the token ids of 725da8a', () => {
       expect(pinnedHash(await inMemory(s)), name).toBe(PINNED[name]);
     }
   });
+  it('streamed in bounded memory: the same bytes as in memory, and the pinned hashes', async () => {
+    for (const [name, s] of await cases()) {
+      const out = await file(`${name}.bin`, '');
+      // Small buckets and reads, so rows are scattered over many buckets and read across refills.
+      const info = await prepareDatasetFile(s, { tmpDir: tmpdir(), outFile: out, sliceMs: 0, chunkValues: name === 'builtin' ? 50_000 : 997 });
+      const bytes = new Uint8Array(await readFile(out));
+      const expected = serializePrepared(await inMemory(s));
+      expect(Buffer.compare(bytes, expected), name).toBe(0);
+      expect(info.hash, name).toBe(preparedHash(expected));
+      expect(info.bytes, name).toBe(expected.length);
+      expect(pinnedHash(deserializePrepared(bytes)), name).toBe(PINNED[name]);
+    }
+  });
   it('the fixture is unchanged', async () => {
     expect(createHash('sha256').update(await readFile(fixture)).digest('hex')).toMatchInlineSnapshot(`"eaebe32036c8964276369c27238b31fd2aafb0739615e3a96cc42dfe9ce5c5ec"`);
+  });
+});
+
+describe('streamed preparation fails as the in-memory check does', () => {
+  it('same codes and messages for one class, an empty validation split and a bad row', async () => {
+    const bad = [
+      await file('one.csv', 'text,label\na,x\nb,x\nc,x\n'),
+      await file('two.csv', 'text,label\na,x\nb,y\n'),
+      await file('row.csv', 'text,label\na,x\n ,y\n'),
+    ];
+    for (const p of bad) {
+      const s = spec(p);
+      const expected = await inMemory(s).then(
+        () => undefined,
+        (e: unknown) => e as Error & { code: string },
+      );
+      const got = await prepareDatasetFile(s, { tmpDir: tmpdir(), outFile: `${p}.bin` }).then(
+        () => undefined,
+        (e: unknown) => e as Error & { code: string },
+      );
+      expect(expected, p).toBeDefined();
+      expect({ code: got?.code, message: got?.message }, p).toEqual({ code: expected?.code, message: expected?.message });
+    }
   });
 });
