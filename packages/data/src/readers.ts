@@ -549,7 +549,9 @@ function evenlySpaced<T>(a: T[], n: number): T[] {
   return out;
 }
 
-function checkClasses(rows: number, counts: Map<string, number>, uri: string, label: string | undefined): void {
+/** Throws `DATASET_EMPTY` for no rows and `DATASET_ONE_CLASS` for fewer than two classes. */
+export function checkClasses({ rows, classCounts: counts, layout }: ReadSummary, uri: string): void {
+  const label = layout?.label;
   if (rows === 0) {
     throw new DatasetError(DatasetErrorCode.EMPTY, `${uri}: no data rows; expected at least one row with a text and a label`, { file: uri });
   }
@@ -575,8 +577,8 @@ function checkClasses(rows: number, counts: Map<string, number>, uri: string, la
  *   extension, else the content; header and columns from the options, else detection (`resolveColumns`, on the
  *   first 2,001 records).
  *
- * Every row must have a non-empty text and a label (a `DATASET_BAD_ROW` error names the first that does not); at
- * least two classes are required (checked at the end). Throws {@link DatasetError}; a fetcher's own errors
+ * Every row must have a non-empty text and a label (a `DATASET_BAD_ROW` error names the first that does not); the
+ * caller checks the classes of the whole ({@link checkClasses}). Throws {@link DatasetError}; a fetcher's own errors
  * propagate unchanged. `counter.bytes` follows the bytes read from the source as they arrive (for progress).
  */
 export async function readDataset(src: DatasetSource, sink: RowSink, fetcher?: ObjectFetcher, counter: { bytes: number } = { bytes: 0 }): Promise<ReadSummary> {
@@ -607,7 +609,6 @@ export async function readDataset(src: DatasetSource, sink: RowSink, fetcher?: O
       sink.row(t.length > limits.maxTextChars ? t.slice(0, limits.maxTextChars) : t, l);
     }
     await sink.chunk?.();
-    checkClasses(idx.length, classCounts, src.uri, undefined);
     return { rows: idx.length, classCounts, bytesRead: 0 };
   }
   const raw = counted(await openBytes(src, maxBytes, fetcher), maxBytes, () => tooLarge(src.uri, maxBytes), counter);
@@ -625,11 +626,10 @@ export async function readDataset(src: DatasetSource, sink: RowSink, fetcher?: O
     checker = r.checker;
     layout = { format, formatFrom: from, gzip, header: r.columns.header, headerFrom: r.columns.headerFrom, text: r.columns.textName, label: r.columns.labelName };
   }
-  checkClasses(checker.rows, checker.classCounts, src.uri, layout.label);
   return { rows: checker.rows, classCounts: checker.classCounts, layout, bytesRead: counter.bytes };
 }
 
-/** {@link readDataset} into memory: every text and label (for small datasets, tests and benchmarks). */
+/** {@link readDataset} into memory, with at least two classes: every text and label (for small datasets, tests and benchmarks). */
 export async function loadDataset(src: DatasetSource, fetcher?: ObjectFetcher): Promise<RawDataset> {
   const texts: string[] = [];
   const labels: string[] = [];
@@ -643,6 +643,7 @@ export async function loadDataset(src: DatasetSource, fetcher?: ObjectFetcher): 
     },
     fetcher,
   );
+  checkClasses(summary, src.uri);
   const ds: RawDataset = { texts, labels };
   if (summary.layout !== undefined) ds.layout = summary.layout;
   return ds;

@@ -5,7 +5,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { DatasetSpec } from '@sweepq/spec';
 import { datasetSource, emptyValidationError, type DatasetSummary } from './check.js';
 import { sortClasses, type PreparedDataset } from './prepared.js';
-import { readDataset, type ObjectFetcher } from './readers.js';
+import { checkClasses, readDataset, type ObjectFetcher } from './readers.js';
 import { int32Bytes, preparedPrefix, type SplitCounts } from './serialize.js';
 import { stratifiedSplit, type SplitIndices } from './split.js';
 import { KERAS_DEFAULT_FILTERS, textToWordSequence } from './tokenizer.js';
@@ -246,6 +246,7 @@ async function prepareIn(dir: string, dataset: DatasetSpec, opts: PrepareFileOpt
     counter,
   );
   await tokensFile.close();
+  checkClasses(read, dataset.uri);
   wordIds.clear();
   const n = read.rows;
 
