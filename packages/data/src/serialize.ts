@@ -38,6 +38,8 @@ export function int32Bytes(a: Int32Array): Uint8Array {
 }
 
 function readInt32(b: Uint8Array, offset: number, count: number): Int32Array {
+  // A view where alignment allows (no second copy of a large dataset in memory), a copy otherwise.
+  if (LITTLE_ENDIAN && (b.byteOffset + offset) % 4 === 0) return new Int32Array(b.buffer, b.byteOffset + offset, count);
   if (LITTLE_ENDIAN) return new Int32Array(b.buffer.slice(b.byteOffset + offset, b.byteOffset + offset + count * 4));
   const dv = new DataView(b.buffer, b.byteOffset + offset, count * 4);
   const out = new Int32Array(count);
@@ -124,7 +126,8 @@ function checkSplit(name: string, s: PreparedSplit, nClasses: number, nWords: nu
 
 /**
  * Parse {@link serializePrepared} output, checking magic, version, lengths, payload checksum and every index.
- * Throws {@link DatasetError} `DATASET_CORRUPT` on any mismatch.
+ * Throws {@link DatasetError} `DATASET_CORRUPT` on any mismatch. The arrays are views of `b` when it is 4-byte
+ * aligned (so `b` must not be changed afterwards), copies otherwise.
  */
 export function deserializePrepared(b: Uint8Array): PreparedDataset {
   if (!(b instanceof Uint8Array)) throw corrupt(`expected a Uint8Array, got ${typeof b}`);
