@@ -13,6 +13,12 @@ export type { PreparedDataset, PreparedSplit, PrepareOptions, TrialEncoding } fr
 export { deserializePrepared, preparedHash, serializePrepared } from './serialize.js';
 export { encodeTexts, trialVocabulary } from './vocabulary.js';
 export type { TrialVocabulary } from './vocabulary.js';
-export { describeDataset, loadCheckedDataset } from './check.js';
+export { checkDatasetHead, describeDataset, HEAD_ROWS, loadCheckedDataset } from './check.js';
 export type { DatasetSummary } from './check.js';
 export type { ColumnRef } from './columns.js';
+export { csvField, syntheticRows, writeSyntheticCsv } from './synthetic.js';
+export type { SyntheticOptions } from './synthetic.js';
+export { readDataset } from './readers.js';
+export type { ReadSummary, RowSink } from './readers.js';
+export { prepareDatasetFile } from './stream-prepare.js';
+export type { PreparedFileInfo, PrepareFileOptions, PrepareProgress } from './stream-prepare.js';

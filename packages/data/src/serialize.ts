@@ -28,7 +28,8 @@ function corrupt(message: string, cause?: unknown): DatasetError {
   return new DatasetError(DatasetErrorCode.CORRUPT, `prepared dataset: ${message}`, {}, cause === undefined ? undefined : { cause });
 }
 
-function int32Bytes(a: Int32Array): Uint8Array {
+/** The little-endian bytes of `a` (a view of it on little-endian machines). */
+export function int32Bytes(a: Int32Array): Uint8Array {
   if (LITTLE_ENDIAN) return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   const out = new Uint8Array(a.byteLength);
   const dv = new DataView(out.buffer);
@@ -37,10 +38,46 @@ function int32Bytes(a: Int32Array): Uint8Array {
 }
 
 function readInt32(b: Uint8Array, offset: number, count: number): Int32Array {
+  // A view where alignment allows (no second copy of a large dataset in memory), a copy otherwise.
+  if (LITTLE_ENDIAN && (b.byteOffset + offset) % 4 === 0) return new Int32Array(b.buffer, b.byteOffset + offset, count);
   if (LITTLE_ENDIAN) return new Int32Array(b.buffer.slice(b.byteOffset + offset, b.byteOffset + offset + count * 4));
   const dv = new DataView(b.buffer, b.byteOffset + offset, count * 4);
   const out = new Int32Array(count);
   for (let i = 0; i < count; i++) out[i] = dv.getInt32(i * 4, true);
+  return out;
+}
+
+/** What the header says besides the arrays: {@link PreparedDataset} without its splits. */
+export type PreparedMeta = Omit<PreparedDataset, 'splits'>;
+
+/** Rows and tokens per split, as the header records them. */
+export type SplitCounts = Record<(typeof SPLITS)[number], { rows: number; tokens: number }>;
+
+/**
+ * The bytes before the payload: magic, header length, the JSON header and zero padding to a multiple of 4. The
+ * streaming preparation writes the same bytes as {@link serializePrepared}, through this one function.
+ */
+export function preparedPrefix(p: PreparedMeta, counts: SplitCounts, payloadSha256: string): Uint8Array {
+  const header: Header = {
+    format: 'sweepq-prepared',
+    version: p.version,
+    classes: p.classes,
+    words: p.words,
+    tokenizer: { filters: p.tokenizer.filters, lower: p.tokenizer.lower, split: p.tokenizer.split },
+    source: { uri: p.source.uri, rows: p.source.rows, classCounts: p.source.classCounts },
+    splits: {
+      train: { rows: counts.train.rows, tokens: counts.train.tokens },
+      validation: { rows: counts.validation.rows, tokens: counts.validation.tokens },
+      test: { rows: counts.test.rows, tokens: counts.test.tokens },
+    },
+    payloadSha256,
+  };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const start = (MAGIC.length + 4 + json.length + 3) & ~3;
+  const out = new Uint8Array(start);
+  out.set(MAGIC, 0);
+  new DataView(out.buffer).setUint32(MAGIC.length, json.length, true);
+  out.set(json, MAGIC.length + 4);
   return out;
 }
 
@@ -58,27 +95,11 @@ export function serializePrepared(p: PreparedDataset): Uint8Array {
   const payloadBytes = arrays.reduce((a, x) => a + x.byteLength, 0);
   const hash = createHash('sha256');
   for (const a of arrays) hash.update(int32Bytes(a));
-  const header: Header = {
-    format: 'sweepq-prepared',
-    version: p.version,
-    classes: p.classes,
-    words: p.words,
-    tokenizer: { filters: p.tokenizer.filters, lower: p.tokenizer.lower, split: p.tokenizer.split },
-    source: { uri: p.source.uri, rows: p.source.rows, classCounts: p.source.classCounts },
-    splits: {
-      train: { rows: p.splits.train.labels.length, tokens: p.splits.train.tokens.length },
-      validation: { rows: p.splits.validation.labels.length, tokens: p.splits.validation.tokens.length },
-      test: { rows: p.splits.test.labels.length, tokens: p.splits.test.tokens.length },
-    },
-    payloadSha256: hash.digest('hex'),
-  };
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const start = (MAGIC.length + 4 + json.length + 3) & ~3;
-  const out = new Uint8Array(start + payloadBytes);
-  out.set(MAGIC, 0);
-  new DataView(out.buffer).setUint32(MAGIC.length, json.length, true);
-  out.set(json, MAGIC.length + 4);
-  let pos = start;
+  const count = (sp: PreparedSplit): { rows: number; tokens: number } => ({ rows: sp.labels.length, tokens: sp.tokens.length });
+  const prefix = preparedPrefix(p, { train: count(p.splits.train), validation: count(p.splits.validation), test: count(p.splits.test) }, hash.digest('hex'));
+  const out = new Uint8Array(prefix.length + payloadBytes);
+  out.set(prefix, 0);
+  let pos = prefix.length;
   for (const a of arrays) {
     out.set(int32Bytes(a), pos);
     pos += a.byteLength;
@@ -105,7 +126,8 @@ function checkSplit(name: string, s: PreparedSplit, nClasses: number, nWords: nu
 
 /**
  * Parse {@link serializePrepared} output, checking magic, version, lengths, payload checksum and every index.
- * Throws {@link DatasetError} `DATASET_CORRUPT` on any mismatch.
+ * Throws {@link DatasetError} `DATASET_CORRUPT` on any mismatch. The arrays are views of `b` when it is 4-byte
+ * aligned (so `b` must not be changed afterwards), copies otherwise.
  */
 export function deserializePrepared(b: Uint8Array): PreparedDataset {
   if (!(b instanceof Uint8Array)) throw corrupt(`expected a Uint8Array, got ${typeof b}`);

@@ -63,6 +63,31 @@ function classCounts(n: number, v: number, t: number): [number, number] {
   return [nv, nt];
 }
 
+function checkOptions(opts: SplitOptions): [number, number] {
+  const v = checkFraction('validation_split', opts.validation);
+  const t = checkFraction('test_split', opts.test);
+  if (v + t >= 1) {
+    throw new DatasetError(DatasetErrorCode.OPTIONS, `validation_split + test_split: expected a sum < 1, got ${v} + ${t} = ${v + t}`);
+  }
+  if (typeof opts.seed !== 'number' || !Number.isSafeInteger(opts.seed)) {
+    throw new DatasetError(DatasetErrorCode.OPTIONS, `seed: expected an integer, got ${JSON.stringify(opts.seed) ?? String(opts.seed)}`);
+  }
+  return [v, t];
+}
+
+/** The sizes {@link stratifiedSplit} gives for classes of these sizes, without the rows. */
+export function splitSizes(classSizes: Iterable<number>, opts: SplitOptions): { train: number; validation: number; test: number } {
+  const [v, t] = checkOptions(opts);
+  const out = { train: 0, validation: 0, test: 0 };
+  for (const n of classSizes) {
+    const [nv, nt] = classCounts(n, v, t);
+    out.validation += nv;
+    out.test += nt;
+    out.train += n - nv - nt;
+  }
+  return out;
+}
+
 /**
  * Stratified train/validation/test split. Per class (in ascending label order) the row indices are shuffled with
  * a seeded PRNG and cut by `round(n * fraction)`; a class with at least 3 rows gets at least one row in every split
@@ -72,14 +97,7 @@ function classCounts(n: number, v: number, t: number): [number, number] {
  * @param labels class index per row (any integers)
  */
 export function stratifiedSplit(labels: ArrayLike<number>, opts: SplitOptions): SplitIndices {
-  const v = checkFraction('validation_split', opts.validation);
-  const t = checkFraction('test_split', opts.test);
-  if (v + t >= 1) {
-    throw new DatasetError(DatasetErrorCode.OPTIONS, `validation_split + test_split: expected a sum < 1, got ${v} + ${t} = ${v + t}`);
-  }
-  if (typeof opts.seed !== 'number' || !Number.isSafeInteger(opts.seed)) {
-    throw new DatasetError(DatasetErrorCode.OPTIONS, `seed: expected an integer, got ${JSON.stringify(opts.seed) ?? String(opts.seed)}`);
-  }
+  const [v, t] = checkOptions(opts);
   const byClass = new Map<number, number[]>();
   for (let i = 0; i < labels.length; i++) {
     const c = labels[i] as number;

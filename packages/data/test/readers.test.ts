@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../src/index.js';
@@ -115,9 +117,18 @@ describe('errors name the file, row, column, what was expected and what was foun
     const p = await file('big.csv', 'text,label\na,x\nb,y\n');
     const e = await failure(loadDataset(src(p, { maxBytes: 10 })));
     expect(e.code).toBe('DATASET_TOO_LARGE');
-    expect(e.message).toBe(`${p}: 19 bytes is larger than the limit of 10 bytes; use a smaller file (a sample of the rows)`);
+    expect(e.message).toBe(`${p}: 19 bytes is larger than the limit of 10 bytes; use a smaller file (a sample of the rows), or raise the limit (DATASET_MAX_BYTES on the coordinator)`);
     const s3 = await failure(loadDataset(src('s3://b/k.csv', { maxBytes: 3 }), async () => new Uint8Array(4)));
     expect(s3.code).toBe('DATASET_TOO_LARGE');
+    // A streamed object is counted as it arrives, and so is a decompressed one.
+    const chunks = async function* (): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < 10; i++) yield new TextEncoder().encode('text,label\na,x\nb,y\n');
+    };
+    const streamed = await failure(loadDataset(src('s3://b/k.csv', { maxBytes: 100 }), async () => chunks()));
+    expect(streamed.message).toBe('s3://b/k.csv: more than the limit of 100 bytes; use a smaller file (a sample of the rows), or raise the limit (DATASET_MAX_BYTES on the coordinator)');
+    const bomb = await file('bomb.csv.gz', gzipSync(`text,label\n${'a,x\n'.repeat(10_000)}`));
+    const unzipped = await failure(loadDataset(src(bomb, { maxBytes: 1000 })));
+    expect(unzipped.message).toMatch(/bomb\.csv\.gz: decompressed, the file is larger than the limit of 1000 bytes/);
   });
   it('DATASET_FORMAT for content of no known format and unparseable CSV', async () => {
     const a = await failure(loadDataset(src(await file('data.txt', 'x'))));
@@ -140,5 +151,44 @@ describe('errors name the file, row, column, what was expected and what was foun
   it('lets fetcher errors through unchanged (so transient S3 failures stay retryable)', async () => {
     const boom = new Error('503 Slow Down');
     await expect(loadDataset(src('s3://b/k.csv'), () => Promise.reject(boom))).rejects.toBe(boom);
+  });
+});
+
+describe('streaming', () => {
+  const inPieces = (bytes: Uint8Array, size: number) =>
+    async function* (): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+    };
+  it('reads the same rows whatever the chunk boundaries (multi-line quoted TSV and CSV records, CRLF, UTF-8, UTF-16, gzip)', async () => {
+    const sms = new Uint8Array(await readFile(join(import.meta.dirname, 'fixtures', 'SMSSpamCollection')));
+    const tsv = new TextEncoder().encode('text\tlabel\n"two\nlines"\tx\nsays 5" screen\ty\n\n"a ""quoted""\r\nrecord"\tx\nplain\ty\n');
+    const csv = new TextEncoder().encode('\uFEFFid,text,label\r\n1,"hello, world",greeting\r\n2,"line one\r\nline two",multi\r\n\r\n3,"say ""hi""",quote\r\n4,plain,greeting\r\n');
+    const jsonl = new TextEncoder().encode('{"text":"one","label":1}\n\n{"text":"two\\nlines","label":2}\r\n{"text":"thré","label":3}');
+    const u16 = new Uint8Array(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('text,label\ncafé,x\nb,y\n', 'utf16le')]));
+    const cases: [string, Uint8Array, Partial<DatasetSource>][] = [
+      ['s3://b/sms.tsv', sms, { textField: 1, labelField: 0, header: false }],
+      ['s3://b/q.tsv', tsv, {}],
+      ['s3://b/a.csv', csv, {}],
+      ['s3://b/a.csv.gz', new Uint8Array(gzipSync(csv)), {}],
+      ['s3://b/d.jsonl', jsonl, {}],
+      ['s3://b/u16.csv', u16, {}],
+    ];
+    for (const [uri, bytes, extra] of cases) {
+      const whole = rows(await loadDataset(src(uri, extra), async () => bytes));
+      expect(whole.texts.length, uri).toBeGreaterThan(1);
+      for (const size of [1, 2, 3, 7, 64]) {
+        expect(rows(await loadDataset(src(uri, extra), async () => inPieces(bytes, size)())), `${uri} in pieces of ${size}`).toEqual(whole);
+      }
+    }
+    expect(rows(await loadDataset(src('s3://b/q.tsv'), async () => tsv)).texts).toEqual(['two\nlines', 'says 5" screen', 'a "quoted"\r\nrecord', 'plain']);
+  });
+  it('stops reading at maxRows', async () => {
+    let pulled = 0;
+    const body = new TextEncoder().encode(`text,label\n${'a,x\nb,y\n'.repeat(100_000)}`);
+    const pieces = async function* (): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < body.length; i += 4096, pulled++) yield body.subarray(i, i + 4096);
+    };
+    expect((await loadDataset(src('s3://b/big.csv', { maxRows: 10 }), async () => pieces())).texts).toHaveLength(10);
+    expect(pulled).toBeLessThan(Math.ceil(body.length / 4096) / 2);
   });
 });

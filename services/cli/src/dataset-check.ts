@@ -1,4 +1,4 @@
-import { DatasetError, DatasetErrorCode, describeDataset, loadCheckedDataset, type DatasetSummary } from '@sweepq/data';
+import { DatasetError, DatasetErrorCode, checkDatasetHead, describeDataset, type DatasetSummary } from '@sweepq/data';
 import type { DatasetSpec } from '@sweepq/spec';
 import { StorageError, StorageErrorCode, type ArtifactStore } from '@sweepq/storage';
 import { CliError, ExitCode } from './exit-codes.js';
@@ -11,9 +11,10 @@ const writeStderr = (line: string): void => {
 };
 
 /**
- * Check a spec's dataset before anything is enqueued, with the same function the coordinator prepares it with
- * (`loadCheckedDataset`): built-in name, file exists and parses, columns, at least 2 classes, rows enough for the
- * splits. A bad dataset is a usage error (exit 2). Where this process cannot read the dataset (an `s3://` object
+ * Check a spec's dataset before anything is enqueued, with the rules the coordinator prepares it with, on the head
+ * of the file (`checkDatasetHead`: streamed, never the whole file in memory): built-in name, file exists and
+ * parses, columns, the shape of the first rows; for a dataset that fits in the head also at least 2 classes and
+ * rows enough for the splits. A bad dataset is a usage error (exit 2). Where this process cannot read the dataset (an `s3://` object
  * without a bucket connection, or one the credentials cannot read) it says so in one line and leaves the check to
  * the coordinator. `note` receives the one-line outcome (default: stderr, so stdout stays the command's output).
  */
@@ -26,7 +27,7 @@ export async function checkSpecDataset(dataset: DatasetSpec, store?: ArtifactSto
   };
   if (uri.startsWith('s3://') && store === undefined) return unchecked('no bucket connection');
   try {
-    const { summary } = await loadCheckedDataset(dataset, store === undefined ? undefined : (u) => store.getUri(u));
+    const summary = await checkDatasetHead(dataset, store === undefined ? undefined : (u) => store.getUriStream(u));
     const line = `dataset ${uri}: ${describeDataset(summary)}`;
     note(line);
     return { checked: true, summary, line };

@@ -71,6 +71,10 @@ export async function runCoordinatorProcess(env: CoordinatorEnv, hooks: Coordina
             // A few polls (and at least one lock period): status shows a sweep as owned while its coordinator beats.
             heartbeatTtlMs: Math.max(3 * env.COORDINATOR_POLL_MS, env.COORDINATOR_LOCK_MS),
             indexChanged: () => index.request(),
+            dataset: {
+              ...(env.DATASET_MAX_BYTES !== undefined ? { maxBytes: env.DATASET_MAX_BYTES } : {}),
+              ...(env.DATASET_TMP_DIR !== undefined ? { tmpDir: env.DATASET_TMP_DIR } : {}),
+            },
             ...(hooks.resultsInBucket === false ? { resultsInBucket: false } : {}),
           },
           AbortSignal.any([shutdown.signal, superseded.signal, ...(lockLost ? [lockLost] : [])]),

@@ -16,6 +16,13 @@ const coordinatorEnvSchema = z.object({
   COORDINATOR_LOCK_MS: z.coerce.number().int().min(2000).default(8000),
   /** How often a coordinator looks in the bucket for sweeps whose queue state Redis lost (and rebuilds them), in ms. */
   COORDINATOR_RECOVERY_MS: z.coerce.number().int().min(1000).default(20_000),
+  /**
+   * Refuse dataset files larger than this many bytes (as stored, and again decompressed). A guard against a wrong
+   * URI, not a memory limit: preparation streams. Default 64 GiB.
+   */
+  DATASET_MAX_BYTES: z.coerce.number().int().min(1).optional(),
+  /** Folder for the temporary files of dataset preparation (about twice the prepared size); default the OS's. */
+  DATASET_TMP_DIR: z.string().min(1).optional(),
   SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(1000).default(25_000),
   /** Create the bucket at start when it does not exist (local set-ups; off for production). */
   S3_CREATE_BUCKET: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),

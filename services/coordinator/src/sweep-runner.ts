@@ -31,7 +31,7 @@ import type { Logger } from '@sweepq/runtime';
 import { SpecError, metricTargetReached, parseSpec, planTrials, specHash, trialId, trialSeed, withDefaultParams, type PlannedTrial, type SweepSpec, type TrialParams } from '@sweepq/spec';
 import { RungStore, SearchError, SearchErrorCode, TpeSampler, planAdaptive, type Observation } from '@sweepq/search';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
-import { prepareSweepDataset } from './dataset-preparer.js';
+import { prepareSweepDataset, type DatasetPreparerOptions } from './dataset-preparer.js';
 import { PriorSweepError, priorObservations } from './prior-sweeps.js';
 import { ReportRefresher, type KnownTrials } from '@sweepq/report';
 
@@ -54,6 +54,8 @@ export interface SweepRunnerDeps {
   indexChanged?: () => void;
   /** False only in the queue benchmark, whose fake workers keep results in Redis: results are not looked for. */
   resultsInBucket?: boolean;
+  /** Size guard and temporary folder of dataset preparation. */
+  dataset?: DatasetPreparerOptions;
 }
 
 /** Thrown when the coordinator stops following a sweep because it is shutting down. */
@@ -127,8 +129,9 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   let dataset = doc.record.dataset;
   if (!dataset || !(await store.exists(dataset.key))) {
     try {
-      dataset = await prepareSweepDataset(spec.dataset, store, log);
+      dataset = await prepareSweepDataset(spec.dataset, store, log, { ...deps.dataset, signal });
     } catch (err) {
+      if (signal.aborted) throw new CoordinatorInterrupt();
       if (err instanceof DatasetError) return fail(`dataset: ${err.message}`);
       if (err instanceof StorageError && !err.transient) return fail(`dataset: ${err.message}`);
       throw err;
