@@ -28,7 +28,10 @@ const services: ChildProcess[] = [];
 /** The environment of a fresh shell plus `extra`: no sweepq, S3, AWS or Redis setting leaks in from the suite's. */
 function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(S3_|AWS_|REDIS_|SWEEPQ_|npm_|NODE_OPTIONS$|VITEST)/.test(k)) env[k] = v;
+  // npm's own variables (set under `npm test`) go too, except the cache the repository was installed from.
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && (k === 'npm_config_cache' || !/^(S3_|AWS_|REDIS_|SWEEPQ_|npm_|NODE_OPTIONS$|VITEST)/.test(k))) env[k] = v;
+  }
   // This Node first on the PATH: the bins' `#!/usr/bin/env node` and npx run with the Node the suite runs on.
   return { ...env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, ...extra };
 }
