@@ -112,6 +112,13 @@ describe('SweepqClient without services', () => {
     expect(await codeOf(other.submit(spec('late')))).toBe(SweepqClientErrorCode.Closed);
   });
 
+  it('says REDIS_UNAVAILABLE when nothing answers at the Redis URL, and CONFIG_INVALID for a URL that is not one', async () => {
+    const err = await SweepqClient.connect({ ...options, redisUrl: 'redis://127.0.0.1:1' }).catch((e: unknown) => e);
+    expect((err as SweepqClientError).code).toBe('REDIS_UNAVAILABLE');
+    expect((err as Error).message).toMatch(/127\.0\.0\.1:1/);
+    expect(await codeOf(SweepqClient.connect({ ...options, redisUrl: 'http://127.0.0.1:6379' }))).toBe(SweepqClientErrorCode.Config);
+  });
+
   it('says STORAGE_FAILED naming the bucket when it does not exist', async () => {
     const err = await SweepqClient.connect({ ...options, s3: { ...options.s3, bucket: 'no-such-bucket' } }).catch((e: unknown) => e);
     expect((err as SweepqClientError).code).toBe('STORAGE_FAILED');
