@@ -204,6 +204,23 @@ export function buildProgram(): Command {
   registerReportCommands(program);
   registerListCommand(program);
 
+  // The services run in this process, so `npx sweepq worker` joins the pool from any machine with Node and the
+  // package installed. Imported only here: the other commands never load TensorFlow.
+  program
+    .command('worker')
+    .description('run a worker: takes trial jobs from Redis and trains them (configure with REDIS_URL, S3_*, WORKER_*; stops on SIGTERM)')
+    .action(async () => {
+      const { loadWorkerEnv, runWorkerProcess } = await import('@sweepq/worker');
+      await runWorkerProcess(loadWorkerEnv());
+    });
+  program
+    .command('coordinator')
+    .description('run a coordinator: plans submitted sweeps, follows them and writes their results (configure with REDIS_URL, S3_*; stops on SIGTERM)')
+    .action(async () => {
+      const { loadCoordinatorEnv, runCoordinatorProcess } = await import('@sweepq/coordinator');
+      await runCoordinatorProcess(loadCoordinatorEnv());
+    });
+
   return program;
 }
 

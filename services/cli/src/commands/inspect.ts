@@ -17,6 +17,23 @@ export async function readSweep(ctx: BucketContext, sweepId: string): Promise<Sw
   return record;
 }
 
+/**
+ * A running trial's progress, as its worker last reported it. The shape of the queue's progress payload, spelled out
+ * so the client's published types need no zod (the compiler checks the payload still fits it).
+ */
+export interface RunningTrial {
+  sweepId: string;
+  trialId: string;
+  /** 1-based epoch being trained, of `epochs`. */
+  epoch: number;
+  epochs: number;
+  batch?: number;
+  batches?: number;
+  loss?: number;
+  val_accuracy?: number;
+  val_loss?: number;
+}
+
 /** What `sweepq status` shows beside sweep.json: fresh counts, the owner, the live processes. */
 export interface SweepStatus {
   sweep: SweepRecord;
@@ -24,7 +41,7 @@ export interface SweepStatus {
   trials: SweepRecord['trials'];
   owner: { coordinator: string; at: string } | null;
   alive: { coordinators: number | null; workers: number | null };
-  running: TrialProgress[];
+  running: RunningTrial[];
   /** What the user should know: no coordinator, no worker, a stranded sweep. */
   warnings: string[];
 }
@@ -51,12 +68,12 @@ export async function sweepStatus(ctx: CliContext | NoRedisContext, sweepId: str
   const warnings: string[] = [];
   if (!finished) {
     if (alive.coordinators === 0) {
-      warnings.push('no coordinator is running: nothing will plan or finish this sweep until one starts (node services/coordinator/dist/main.js)');
+      warnings.push('no coordinator is running: nothing will plan or finish this sweep until one starts (npx sweepq coordinator)');
     } else if (!owner && sweep.state !== 'queued') {
       warnings.push('no coordinator follows this sweep right now (its owner stopped beating); another takes it over within about 15 s, or run `sweepq resume` if it stays so');
     }
     if (alive.workers === 0 && (trials?.queued ?? 0) + (trials?.running ?? 0) > 0) {
-      warnings.push('no worker is running: queued trials wait until one starts (node services/worker/dist/main.js)');
+      warnings.push('no worker is running: queued trials wait until one starts (npx sweepq worker)');
     }
   }
   return { sweep, trials, owner: owner ?? null, alive, running, warnings };
