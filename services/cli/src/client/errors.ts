@@ -22,6 +22,8 @@ export const SweepqClientErrorCode = {
   RedisUnavailable: 'REDIS_UNAVAILABLE',
   /** The bucket refused or failed a request (see `cause` for the storage error's own code). */
   Storage: 'STORAGE_FAILED',
+  /** Another writer changed the sweep at the same moment, again and again (try again), or took it over. */
+  Conflict: 'SWEEP_CONFLICT',
   /** `wait()` was stopped by its AbortSignal. */
   Aborted: 'ABORTED',
   /** The client was used after `close()`. */
@@ -47,6 +49,8 @@ const lifecycleCodes: Record<LifecycleErrorCode, SweepqClientErrorCode> = {
   [LifecycleErrorCode.Refused]: SweepqClientErrorCode.Refused,
   [LifecycleErrorCode.BadTransition]: SweepqClientErrorCode.Refused,
   [LifecycleErrorCode.BadRecord]: SweepqClientErrorCode.Storage,
+  [LifecycleErrorCode.Fenced]: SweepqClientErrorCode.Conflict,
+  [LifecycleErrorCode.Conflict]: SweepqClientErrorCode.Conflict,
 };
 
 /**
