@@ -194,9 +194,11 @@ describe('docker-compose.yml', () => {
       // Redis Cluster hash tag in the BullMQ prefix.
       expect(String(s.environment?.['SWEEPQ_QUEUE_PREFIX'])).toMatch(/^\{[^{}]+\}$/);
     }
-    expect(asArray(service('coordinator').command)).toEqual(['services/coordinator/dist/main.js']);
-    expect(asArray(service('worker').command)).toEqual(['services/worker/dist/main.js']);
-    expect(asArray(service('cli').entrypoint).join(' ')).toMatch(/tini -- node services\/cli\/bin\/sweepq\.js$/);
+    // The image's entry point is the CLI (under tini): every service keeps it and names a CLI command.
+    for (const name of SWEEPQ_SERVICES) expect(service(name).entrypoint, `${name} entrypoint`).toBeUndefined();
+    expect(asArray(service('coordinator').command)).toEqual(['coordinator']);
+    expect(asArray(service('worker').command)).toEqual(['worker']);
+    expect(asArray(service('cli').command)).toEqual(['--help']);
     // The CLI runs on demand only (docker compose run --rm cli …), not with `up`.
     expect(service('cli').profiles).toEqual(['cli']);
   });

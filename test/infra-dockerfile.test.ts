@@ -134,8 +134,11 @@ describe('infra/Dockerfile', () => {
     expect(run).toMatch(/getBackend\(\)/);
     expect(run).toMatch(/'tensorflow'/);
     expect(run).toMatch(/throw new Error/);
-    // The CLI entry runs too.
+    // The CLI entry runs too, with both service commands, and the service packages it imports load from dist.
     expect(run).toMatch(/sweepq --help/);
+    expect(run).toMatch(/node services\/cli\/dist\/main\.js worker --help/);
+    expect(run).toMatch(/node services\/cli\/dist\/main\.js coordinator --help/);
+    expect(run).toMatch(/import\('@sweepq\/worker'\).*import\('@sweepq\/coordinator'\)/);
   });
 
   it('runs as a non-root user, numerically, so Kubernetes runAsNonRoot can verify it', () => {
@@ -150,8 +153,10 @@ describe('infra/Dockerfile', () => {
   it('runs Node under an init process (tini) so SIGTERM reaches it, one image for every role', () => {
     expect(finalOps('RUN').some((i) => /apt-get install[^&]*\btini\b/.test(i.args))).toBe(true);
     const entrypoint = execForm((finalOps('ENTRYPOINT').pop() as Instruction).args);
-    expect(entrypoint).toEqual(['/usr/bin/tini', '--', 'node']);
-    expect(execForm((finalOps('CMD').pop() as Instruction).args)).toEqual(['services/worker/dist/main.js']);
+    // The built CLI is the entry point (what the npm bin runs), so the image starts the services as
+    // `npx sweepq worker` / `npx sweepq coordinator` does; Node runs it directly, with no shell or launcher.
+    expect(entrypoint).toEqual(['/usr/bin/tini', '--', 'node', 'services/cli/dist/main.js']);
+    expect(execForm((finalOps('CMD').pop() as Instruction).args)).toEqual(['worker']);
     expect(finalOps('ENV').map((i) => i.args).join(' ')).toMatch(/NODE_ENV=production/);
     expect(finalOps('COPY').some((i) => /^examples\s/.test(i.args))).toBe(true);
   });

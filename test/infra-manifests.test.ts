@@ -409,6 +409,21 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     }
   });
 
+  it('starts coordinator and workers through the CLI commands, keeping the image entry point (tini, then the CLI)', () => {
+    const objects = objectsOf(overlay);
+    const started = podSpecs(objects).flatMap(({ owner, spec }) =>
+      containersOf(spec)
+        .filter((c) => isSweepqImage(c.image))
+        .map((c) => ({ owner, command: c.command, args: c.args })),
+    );
+    expect(started.length).toBeGreaterThanOrEqual(2);
+    for (const { owner, command, args } of started) {
+      // A `command` would replace the image's ENTRYPOINT, and with it tini as PID 1 and the CLI.
+      expect(command, `${owner} command`).toBeUndefined();
+      expect(args, `${owner} args`).toEqual([owner === 'Deployment/sweepq-coordinator' ? 'coordinator' : 'worker']);
+    }
+  });
+
   it('probes coordinator and workers on their metrics port: /healthz for liveness, /readyz for readiness', () => {
     const objects = objectsOf(overlay);
     const config = find<IConfigMap>(objects, 'ConfigMap', 'sweepq-config');
