@@ -323,10 +323,14 @@ class RowChecker {
 
   add(r: Row): void {
     const { uri, names } = this;
-    const where = `${uri}: row ${r.row} (line ${r.line})`;
-    const ctx = { file: uri, row: r.row, line: r.line };
+    // Built only for a bad row: this runs once per row of files with millions of them.
     const bad = (column: string, what: string): DatasetError =>
-      new DatasetError(DatasetErrorCode.BAD_ROW, `${where}: ${this.noun} ${column} ${what}`, { ...ctx, column: column.replace(/^"|"$/g, '') });
+      new DatasetError(DatasetErrorCode.BAD_ROW, `${uri}: row ${r.row} (line ${r.line}): ${this.noun} ${column} ${what}`, {
+        file: uri,
+        row: r.row,
+        line: r.line,
+        column: column.replace(/^"|"$/g, ''),
+      });
     if (r.text === undefined) throw bad(names.text, `is missing; ${this.noun}s are: ${r.fields()}`);
     if (typeof r.text !== 'string') throw bad(names.text, `expected a string, found ${describe(r.text)}`);
     if (r.text.trim() === '') throw bad(names.text, 'is empty; expected some text (rows are never dropped silently: fix or remove the row)');
