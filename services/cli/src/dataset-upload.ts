@@ -18,7 +18,7 @@ export interface UploadedDataset {
 
 /** The local file a dataset URI names, or undefined for `builtin:`, `s3://` and anything not a regular file here. */
 async function localFile(uri: string): Promise<{ path: string; size: number } | undefined> {
-  if (uri.startsWith('builtin:') || uri.startsWith('s3://')) return undefined;
+  if (uri.startsWith('builtin:') || /^[a-z][a-z0-9+.-]*:\/\//i.test(uri.replace(/^file:\/\//, ''))) return undefined;
   let path: string;
   try {
     path = resolve(uri.startsWith('file:') ? fileURLToPath(uri) : uri);
