@@ -1,10 +1,12 @@
-import { writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueName, connectProducer } from '@sweepq/queue';
 import type { SweepRecord } from '@sweepq/results';
 import { layout } from '@sweepq/storage';
+import { stopAll } from '@sweepq/cli';
 import { REDIS_URL, createWorld, type TestWorld } from './helpers/env.js';
 import { runCli } from './helpers/cli.js';
 import { waitForSweep } from './helpers/sweeps.js';
@@ -124,13 +126,48 @@ describe('the SMS Spam Collection shape, end to end with a one-line dataset bloc
     world.start('worker', 'worker', { WORKER_ID: 'w-sms' });
     const r = await runCli(['submit', spec, '--json'], world.env);
     expect(r.status, r.stderr).toBe(0);
-    expect(datasetLines(r.stderr)).toEqual([
+    const sha = createHash('sha256').update(await readFile(SMS_FIXTURE)).digest('hex');
+    const copy = `s3://${world.store.bucket}/datasets/uploads/${sha}/SMSSpamCollection`;
+    const lines = datasetLines(r.stderr);
+    expect(lines).toEqual([
       `dataset ${uri}: 96 rows, 2 classes (ham 71, spam 25); TSV by content; no header row; text column 1, label column 0; split 67/19/10`,
+      expect.stringMatching(new RegExp(`^dataset ${uri}: (uploaded to|already in the bucket as) ${copy} \\(0\\.0 MB\\)$`)),
     ]);
     const { sweepId } = JSON.parse(r.stdout) as { sweepId: string };
+    const stored = (await world.store.getText(layout.specYaml(sweepId)))!;
+    expect(stored).toContain(`uri: ${copy}`);
+    expect(stored).not.toContain(uri);
     const record: SweepRecord = await waitForSweep(world, sweepId, 300_000);
     expect(record.state, record.error).toBe('completed');
     expect(record.trials).toMatchObject({ total: 2, completed: 2, failed: 0 });
     expect(record.dataset).toMatchObject({ rows: 96, classes: ['ham', 'spam'], classCounts: { ham: 71, spam: 25 }, sizes: { train: 67, validation: 19, test: 10 } });
+  });
+
+  it('a local dataset travels with the sweep: a coordinator where the file does not exist trains on the uploaded copy', async () => {
+    await stopAll(world.processes.splice(0), 20_000);
+    const local = join(world.dir, 'laptop', 'my data.tsv');
+    await mkdir(join(world.dir, 'laptop'), { recursive: true });
+    await copyFile(SMS_FIXTURE, local);
+    const spec = await specFile('laptop', ['name: laptop', 'method: grid', 'parameters:', '  max_len: {value: 16}', '  epochs: {value: 1}', 'dataset:', `  uri: ${local}`, '  header: false']);
+    const r = await runCli(['submit', spec, '--json'], world.env);
+    expect(r.status, r.stderr).toBe(0);
+    const copy = /: uploaded to (s3:\/\/sweepq-test\/datasets\/uploads\/[0-9a-f]{64}\/my_data\.tsv) \(0\.0 MB\)$/.exec(datasetLines(r.stderr)[1] ?? '')?.[1];
+    expect(copy, r.stderr).toBeDefined();
+    // The same bytes again: found by their content address, not sent twice.
+    const again = await runCli(['submit', spec, '--json'], world.env);
+    expect(again.status, again.stderr).toBe(0);
+    expect(datasetLines(again.stderr)[1]).toBe(`dataset ${local}: already in the bucket as ${copy} (0.0 MB)`);
+    // Gone before any coordinator starts: only the bucket's copy is left.
+    await rm(local);
+    world.start('coordinator', 'coordinator-2');
+    world.start('worker', 'worker-2', { WORKER_ID: 'w-laptop' });
+    const { sweepId } = JSON.parse(r.stdout) as { sweepId: string };
+    const record: SweepRecord = await waitForSweep(world, sweepId, 300_000);
+    expect(record.state, record.error).toBe('completed');
+    expect(record.dataset).toMatchObject({ rows: 96, uri: copy });
+    expect((await waitForSweep(world, (JSON.parse(again.stdout) as { sweepId: string }).sweepId, 300_000)).state).toBe('completed');
+    const noUpload = await runCli(['submit', spec, '--json', '--no-upload', '--no-dataset-check'], world.env);
+    expect(noUpload.status, noUpload.stderr).toBe(0);
+    expect(await world.store.getText(layout.specYaml((JSON.parse(noUpload.stdout) as { sweepId: string }).sweepId))).toContain(`uri: ${local}`);
   });
 });

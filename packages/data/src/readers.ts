@@ -40,8 +40,8 @@ export interface FileLayout {
 /** Where a dataset lives and how to read it. */
 export interface DatasetSource {
   /**
-   * `builtin:spam-assassin`, a local path (plain or `file://`), or `s3://bucket/key` (read through the fetcher
-   * passed to {@link loadDataset}).
+   * `builtin:spam-assassin`, a local path (plain or `file://`), `s3://bucket/key` (read through the fetcher
+   * passed to {@link loadDataset}), or an `https://` URL (streamed).
    */
   uri: string;
   /** Default: from the extension (`.csv`; `.tsv`/`.tab`; `.jsonl`/`.ndjson`; each optionally `.gz`), else the content. */
@@ -66,6 +66,8 @@ export interface DatasetSource {
    * as streams.
    */
   maxBytes?: number;
+  /** `https://` sources: the longest wait for the answer, or for the next chunk, in ms. Default 30,000. */
+  timeoutMs?: number;
   /** Texts longer than this are cut to their first `maxTextChars` characters. Default 100,000. */
   maxTextChars?: number;
 }
@@ -143,6 +145,7 @@ async function openBytes(src: DatasetSource, maxBytes: number, fetcher: ObjectFe
     }
     return body;
   }
+  if (/^https?:\/\//i.test(uri)) return openHttp(uri, maxBytes, src.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   let path: string;
   if (uri.startsWith('file:')) {
     try {
@@ -153,7 +156,7 @@ async function openBytes(src: DatasetSource, maxBytes: number, fetcher: ObjectFe
   } else if (/^[a-z][a-z0-9+.-]+:\/\//i.test(uri)) {
     throw new DatasetError(
       DatasetErrorCode.SOURCE,
-      `${uri}: unsupported URI scheme; expected a local path, file://, s3:// or ${BUILTIN_DATASETS.map((b) => `builtin:${b}`).join(', ')}`,
+      `${uri}: unsupported URI scheme; expected a local path, file://, s3://, https:// or ${BUILTIN_DATASETS.map((b) => `builtin:${b}`).join(', ')}`,
       { file: uri },
     );
   } else {
@@ -177,6 +180,62 @@ async function openBytes(src: DatasetSource, maxBytes: number, fetcher: ObjectFe
   }
   if (size > maxBytes) throw tooLarge(uri, maxBytes, size);
   return createReadStream(abs, { highWaterMark: CHUNK_BYTES });
+}
+
+/** Default of {@link DatasetSource.timeoutMs}. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * An `https://` (or `http://`) file as a stream. A 404 or 410 is `DATASET_NOT_FOUND` and other 4xx answers
+ * `DATASET_SOURCE` (both deterministic); 5xx answers, refused connections and silences longer than `timeoutMs`
+ * (before the headers, or between two chunks) are plain errors, so the caller's retry policy applies.
+ */
+async function openHttp(uri: string, maxBytes: number, timeoutMs: number): Promise<AsyncIterable<Uint8Array>> {
+  const abort = new AbortController();
+  let timer = setTimeout(() => abort.abort(new Error(`${uri}: no answer within ${timeoutMs} ms`)), timeoutMs);
+  let res: Response;
+  try {
+    res = await fetch(uri, { signal: abort.signal, redirect: 'follow' });
+  } catch (e) {
+    clearTimeout(timer);
+    const why = abort.signal.aborted ? (abort.signal.reason as Error).message : `${(e as Error).message}${(e as Error).cause instanceof Error ? ` (${((e as Error).cause as Error).message})` : ''}`;
+    throw new Error(`${uri}: cannot read (${why}); will be retried`, { cause: e });
+  }
+  clearTimeout(timer);
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    const what = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
+    if (res.status === 404 || res.status === 410) throw new DatasetError(DatasetErrorCode.NOT_FOUND, `${uri}: ${what}; check dataset.uri`, { file: uri });
+    if (res.status < 500) throw new DatasetError(DatasetErrorCode.SOURCE, `${uri}: ${what}; expected the file (is it public, or does the URL need a token?)`, { file: uri });
+    throw new Error(`${uri}: ${what}; will be retried`);
+  }
+  const length = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(length) && length > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge(uri, maxBytes, length);
+  }
+  const body = res.body;
+  if (body === null) return Readable.from([]);
+  return (async function* () {
+    const reader = body.getReader();
+    try {
+      for (;;) {
+        timer = setTimeout(() => abort.abort(new Error(`${uri}: no data for ${timeoutMs} ms`)), timeoutMs);
+        let r: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          r = await reader.read();
+        } catch (e) {
+          throw new Error(`${uri}: reading failed (${abort.signal.aborted ? (abort.signal.reason as Error).message : (e as Error).message}); will be retried`, { cause: e });
+        } finally {
+          clearTimeout(timer);
+        }
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
+  })();
 }
 
 /** Counts the bytes passing through, refusing more than `maxBytes`. */
@@ -323,10 +382,14 @@ class RowChecker {
 
   add(r: Row): void {
     const { uri, names } = this;
-    const where = `${uri}: row ${r.row} (line ${r.line})`;
-    const ctx = { file: uri, row: r.row, line: r.line };
+    // Built only for a bad row: this runs once per row of files with millions of them.
     const bad = (column: string, what: string): DatasetError =>
-      new DatasetError(DatasetErrorCode.BAD_ROW, `${where}: ${this.noun} ${column} ${what}`, { ...ctx, column: column.replace(/^"|"$/g, '') });
+      new DatasetError(DatasetErrorCode.BAD_ROW, `${uri}: row ${r.row} (line ${r.line}): ${this.noun} ${column} ${what}`, {
+        file: uri,
+        row: r.row,
+        line: r.line,
+        column: column.replace(/^"|"$/g, ''),
+      });
     if (r.text === undefined) throw bad(names.text, `is missing; ${this.noun}s are: ${r.fields()}`);
     if (typeof r.text !== 'string') throw bad(names.text, `expected a string, found ${describe(r.text)}`);
     if (r.text.trim() === '') throw bad(names.text, 'is empty; expected some text (rows are never dropped silently: fix or remove the row)');

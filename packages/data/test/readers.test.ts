@@ -2,8 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { loadDataset } from '../src/index.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DatasetError, loadDataset } from '../src/index.js';
 import type { DatasetSource, RawDataset } from '../src/index.js';
 import { failure, tempFiles } from './helpers.js';
 
@@ -144,13 +146,59 @@ describe('errors name the file, row, column, what was expected and what was foun
     const a = await failure(loadDataset(src('s3://bucket/data.csv')));
     expect(a.code).toBe('DATASET_SOURCE');
     expect(a.message).toBe('s3://bucket/data.csv: an s3:// dataset needs an object fetcher, and none was given');
-    expect((await failure(loadDataset(src('https://example.com/d.csv')))).code).toBe('DATASET_SOURCE');
+    expect((await failure(loadDataset(src('ftp://example.com/d.csv')))).code).toBe('DATASET_SOURCE');
     const c = await failure(loadDataset(src('x.csv', { maxRows: 0 })));
     expect(c.message).toBe('dataset.max_rows: expected an integer >= 1, got 0');
   });
   it('lets fetcher errors through unchanged (so transient S3 failures stay retryable)', async () => {
     const boom = new Error('503 Slow Down');
     await expect(loadDataset(src('s3://b/k.csv'), () => Promise.reject(boom))).rejects.toBe(boom);
+  });
+});
+
+describe('https:// (here http:// on loopback)', () => {
+  let server: Server;
+  let base = '';
+  const body = `text,label\n${'one,a\ntwo,b\n'.repeat(2000)}`;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === '/data.csv') {
+        // Two chunks with a pause between them: the reader takes them as they come.
+        res.writeHead(200, { 'content-type': 'text/csv' });
+        res.write(body.slice(0, 1000));
+        setTimeout(() => res.end(body.slice(1000)), 50);
+      } else if (req.url === '/stalls.csv') {
+        res.writeHead(200);
+        res.write('text,label\n');
+      } else if (req.url === '/big.csv') {
+        res.writeHead(200, { 'content-length': '5000' });
+        res.end('x'.repeat(5000));
+      } else if (req.url === '/down.csv') {
+        res.writeHead(503);
+        res.end();
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+  it('streams the file; 404 is DATASET_NOT_FOUND, a size over the guard DATASET_TOO_LARGE, 503 and silence are retryable errors', async () => {
+    expect((await loadDataset(src(`${base}/data.csv`))).texts).toHaveLength(4000);
+    const missing = await failure(loadDataset(src(`${base}/nope.csv`)));
+    expect([missing.code, missing.message]).toEqual(['DATASET_NOT_FOUND', `${base}/nope.csv: HTTP 404 Not Found; check dataset.uri`]);
+    expect((await failure(loadDataset(src(`${base}/big.csv`, { maxBytes: 1000 })))).code).toBe('DATASET_TOO_LARGE');
+    const down = await loadDataset(src(`${base}/down.csv`)).catch((e: unknown) => e as Error);
+    expect(down).not.toBeInstanceOf(DatasetError);
+    expect((down as Error).message).toBe(`${base}/down.csv: HTTP 503 Service Unavailable; will be retried`);
+    const stalled = await loadDataset(src(`${base}/stalls.csv`, { timeoutMs: 300 })).catch((e: unknown) => e as Error);
+    expect(stalled).not.toBeInstanceOf(DatasetError);
+    expect((stalled as Error).message).toMatch(/stalls\.csv: reading failed \(.*no data for 300 ms\); will be retried$/);
   });
 });
 

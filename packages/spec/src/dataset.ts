@@ -41,7 +41,7 @@ const datasetSchema = z
 
 const DATASET_KEYS = ['uri', 'format', 'header', 'text_field', 'label_field', 'validation_split', 'test_split', 'seed', 'max_rows'] as const;
 
-type UriKind = 'builtin' | 's3' | 'file';
+type UriKind = 'builtin' | 's3' | 'file' | 'https';
 
 /** Classifies a dataset URI or returns a message saying what is wrong with it. */
 function classifyUri(uri: string): { kind: UriKind; path: string } | { error: string } {
@@ -75,9 +75,19 @@ function classifyUri(uri: string): { kind: UriKind; path: string } | { error: st
     if (url.host !== '' || url.pathname === '/' || url.pathname === '') return { error: `expected a file URL such as file:///data/train.csv, got ${JSON.stringify(uri)}` };
     return { kind: 'file', path: decodeURIComponent(url.pathname) };
   }
+  if (uri.startsWith('https://')) {
+    let url: URL;
+    try {
+      url = new URL(uri);
+    } catch {
+      return { error: `expected a URL such as https://example.com/data/train.csv, got ${JSON.stringify(uri)}` };
+    }
+    if (url.pathname === '/' || url.pathname === '') return { error: `expected https://host/path naming one file, got ${JSON.stringify(uri)}` };
+    return { kind: 'https', path: url.pathname };
+  }
   // A scheme other than ours (http:, gs:, …); a Windows drive letter (C:\) is a local path.
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]+):/.exec(uri);
-  if (scheme !== null) return { error: `unsupported scheme ${JSON.stringify(`${scheme[1] ?? ''}:`)}; use builtin:<name>, s3://bucket/key or a local path` };
+  if (scheme !== null) return { error: `unsupported scheme ${JSON.stringify(`${scheme[1] ?? ''}:`)}; use builtin:<name>, s3://bucket/key, https://… or a local path` };
   return { kind: 'file', path: uri };
 }
 

@@ -223,7 +223,9 @@ describe('dataset', () => {
     expect(issueFor(ds({ uri: 'builtin:imdb' }), 'dataset.uri')).toMatch(/^unknown built-in dataset "builtin:imdb" Available: builtin:spam-assassin/);
   });
   test('bad uri and format', () => {
-    expect(issueFor(ds({ uri: 'http://example.com/a.csv' }), 'dataset.uri')).toMatch(/unsupported scheme "http:"; use builtin:<name>, s3:\/\/bucket\/key or a local path/);
+    expect(issueFor(ds({ uri: 'http://example.com/a.csv' }), 'dataset.uri')).toMatch(/unsupported scheme "http:"; use builtin:<name>, s3:\/\/bucket\/key, https:\/\/… or a local path/);
+    expect(issueFor(ds({ uri: 'https://example.com/' }), 'dataset.uri')).toMatch(/expected https:\/\/host\/path naming one file/);
+    expect(validateSpec(ds({ uri: 'https://example.com/data/a.csv?x=1' })).dataset).toMatchObject({ uri: 'https://example.com/data/a.csv?x=1', format: 'csv' });
     expect(issueFor(ds({ uri: 's3://Bad_Bucket/a.csv' }), 'dataset.uri')).toMatch(/valid bucket name/);
     expect(issueFor(ds({ uri: 's3://bucket' }), 'dataset.uri')).toMatch(/naming one object/);
     expect(issueFor(ds({ uri: 'builtin:' }), 'dataset.uri')).toMatch(/expected builtin:<name>/);

@@ -507,6 +507,19 @@ export class ArtifactStore {
     }
   }
 
+  /** The ETag and size of an object given as `s3://bucket/key`, or undefined when it does not exist. */
+  async statUri(uri: string): Promise<{ etag: string; size: number } | undefined> {
+    const { bucket, key } = parseS3Uri(uri);
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return { etag: out.ETag ?? '', size: out.ContentLength ?? 0 };
+    } catch (err) {
+      const e = toStorageError(err, { op: 'head', bucket, key, endpoint: this.#endpoint });
+      if (e.code === StorageErrorCode.NotFound) return undefined;
+      throw e;
+    }
+  }
+
   /**
    * An object given as `s3://bucket/key`, as a stream of chunks (for objects too large to hold in memory). Opening
    * it fails as {@link getUri} does; a failure while reading propagates as the SDK raises it.

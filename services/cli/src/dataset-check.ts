@@ -41,6 +41,8 @@ export async function checkSpecDataset(dataset: DatasetSpec, store?: ArtifactSto
       };
       return unchecked(why[err.code as StorageErrorCode] ?? err.message);
     }
+    // A URL this machine cannot reach now (a 5xx, a timeout) may still be reachable from the coordinator.
+    if (uri.startsWith('https://') && !(err instanceof DatasetError)) return unchecked((err as Error).message);
     if (err instanceof DatasetError) {
       const local = err.code === DatasetErrorCode.NOT_FOUND && !uri.startsWith('builtin:') && !uri.startsWith('s3://');
       throw invalid(

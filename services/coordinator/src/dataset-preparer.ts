@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,16 @@ export async function prepareSweepDataset(
   opts: DatasetPreparerOptions = {},
 ): Promise<NonNullable<SweepRecord['dataset']>> {
   const t0 = Date.now();
+  // Prepared once per source content and settings, whichever sweep asks first.
+  const fingerprint = await sourceFingerprint(spec, store);
+  const sourceKey = fingerprint === undefined ? undefined : `datasets/sources/${fingerprint}.json`;
+  if (sourceKey !== undefined) {
+    const known = await store.getJson<NonNullable<SweepRecord['dataset']>>(sourceKey).catch(() => undefined);
+    if (known !== undefined && typeof known.key === 'string' && (await store.exists(known.key))) {
+      log.info({ ...known, uri: spec.uri, ms: Date.now() - t0 }, 'dataset prepared before; reused');
+      return { ...known, uri: spec.uri };
+    }
+  }
   const dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'sweepq-dataset-'));
   try {
     const outFile = join(dir, 'prepared.bin');
@@ -63,9 +74,27 @@ export async function prepareSweepDataset(
       vocabulary: prepared.vocabulary,
       majorityRate: total > 0 ? Math.max(...counts) / total : 0,
     };
+    if (sourceKey !== undefined) await store.putJson(sourceKey, info);
     log.info({ ...info, bytes: prepared.bytes, ms: Date.now() - t0 }, 'dataset prepared');
     return info;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What a preparation depends on, hashed: the source's content identity and every setting that changes the output.
+ * An upload's key holds its SHA-256 and a built-in dataset is fixed; another `s3://` object counts by ETag and
+ * size. Local paths and `https://` URLs have no cheap identity here: undefined, prepared every time.
+ */
+async function sourceFingerprint(spec: DatasetSpec, store: ArtifactStore): Promise<string | undefined> {
+  let identity: string;
+  if (spec.uri.startsWith('builtin:') || /^s3:\/\/[^/]+\/(.+\/)?datasets\/uploads\/[0-9a-f]{64}\//.test(spec.uri)) identity = spec.uri;
+  else if (spec.uri.startsWith('s3://')) {
+    const st = await store.statUri(spec.uri).catch(() => undefined);
+    if (st === undefined || st.etag === '') return undefined;
+    identity = `${spec.uri} ${st.etag} ${st.size}`;
+  } else return undefined;
+  const settings = [spec.format, spec.header, spec.text_field, spec.label_field, spec.max_rows, spec.validation_split, spec.test_split, spec.seed];
+  return createHash('sha256').update(JSON.stringify({ format: 'sweepq-prepared/1', identity, settings })).digest('hex');
 }

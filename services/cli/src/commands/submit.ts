@@ -4,6 +4,7 @@ import { LifecycleError, LifecycleErrorCode } from '@sweepq/lifecycle';
 import { SpecError, parseSpec, type SweepSpec } from '@sweepq/spec';
 import { SAFE_ID } from '@sweepq/storage';
 import { checkSpecDataset } from '../dataset-check.js';
+import { uploadLocalDataset, withDatasetUri } from '../dataset-upload.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { CliContext } from '../context.js';
 
@@ -42,22 +43,32 @@ export function newSweepId(name: string | undefined, now: Date = new Date()): st
 }
 
 /**
- * Check the dataset (unless `checkDataset: false`; a bad one is exit 2), store the spec and sweep.json, then add
- * the sweep job. Returns the sweep id.
+ * Check the dataset (unless `checkDataset: false`; a bad one is exit 2), upload a local dataset file to the bucket
+ * (unless `upload: false`; the stored spec then names its `s3://` copy, so any coordinator reads it), store the
+ * spec and sweep.json, then add the sweep job. Returns the sweep id.
  */
 export async function submitSweep(
   ctx: CliContext,
   text: string,
   spec: SweepSpec,
-  opts: { id?: string; checkDataset?: boolean } = {},
+  opts: { id?: string; checkDataset?: boolean; upload?: boolean; note?: (line: string) => void } = {},
 ): Promise<string> {
   const sweepId = opts.id ?? newSweepId(spec.name);
   if (!SAFE_ID.test(sweepId)) {
     throw new CliError(`--id "${sweepId}": use 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit`, ExitCode.Usage);
   }
   if (opts.checkDataset !== false) await checkSpecDataset(spec.dataset, ctx.store);
+  let specText = text;
+  if (opts.upload !== false) {
+    const up = await uploadLocalDataset(ctx.store, spec.dataset.uri);
+    if (up !== undefined) {
+      specText = withDatasetUri(text, up.uri);
+      const note = opts.note ?? ((line: string) => process.stderr.write(`${line}\n`));
+      note(`dataset ${spec.dataset.uri}: ${up.uploaded ? 'uploaded to' : 'already in the bucket as'} ${up.uri} (${(up.bytes / 1e6).toFixed(1)} MB)`);
+    }
+  }
   try {
-    await ctx.lifecycle.submit({ sweepId, specText: text, ...(spec.name ? { name: spec.name } : {}) });
+    await ctx.lifecycle.submit({ sweepId, specText, ...(spec.name ? { name: spec.name } : {}) });
   } catch (err) {
     if (err instanceof LifecycleError && err.code === LifecycleErrorCode.Exists) throw new CliError(err.message, ExitCode.Usage);
     throw err;

@@ -1,0 +1,55 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeSyntheticCsv } from '@sweepq/data';
+import { createLogger } from '@sweepq/runtime';
+import type { DatasetSpec } from '@sweepq/spec';
+import { ArtifactStore, createS3Client, startLocalS3, type LocalS3 } from '@sweepq/storage';
+import { prepareSweepDataset } from '../src/dataset-preparer.js';
+
+let dir = '';
+let s3: LocalS3;
+let store: ArtifactStore;
+const log = createLogger({ name: 'test', level: 'silent' });
+const spec = (uri: string): DatasetSpec => ({ uri, text_field: 'text', label_field: 'label', validation_split: 0.2, test_split: 0.1, seed: 42 });
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sweepq-preparer-'));
+  s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: ['prep-test'] });
+  store = new ArtifactStore({ client: createS3Client({ endpoint: s3.endpoint, credentials: s3.credentials }), bucket: 'prep-test', endpoint: s3.endpoint });
+});
+afterAll(async () => {
+  store?.client.destroy();
+  await s3?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('prepareSweepDataset', () => {
+  it('prepares an uploaded file once: a second sweep on the same bytes and settings reuses it, even with the source gone', async () => {
+    const csv = join(dir, 'd.csv');
+    await writeSyntheticCsv(csv, { rows: 3000, seed: 3 });
+    const key = `datasets/uploads/${'a'.repeat(64)}/d.csv`;
+    await store.putFile(key, csv);
+    const first = await prepareSweepDataset(spec(store.uri(key)), store, log);
+    expect(first.rows).toBe(3000);
+    expect(first.sizes.train + first.sizes.validation + first.sizes.test).toBe(3000);
+    expect(await store.exists(first.key)).toBe(true);
+    await store.deletePrefix('datasets/uploads/');
+    expect(await prepareSweepDataset(spec(store.uri(key)), store, log)).toEqual(first);
+    // Other settings are another preparation (and here fail: the source is gone).
+    await expect(prepareSweepDataset({ ...spec(store.uri(key)), seed: 7 }, store, log)).rejects.toThrow(/does not exist/);
+  });
+
+  it('an s3:// object elsewhere counts by ETag: changed content is prepared again', async () => {
+    const key = 'inputs/e.csv';
+    const csv = join(dir, 'e.csv');
+    await writeSyntheticCsv(csv, { rows: 1000, seed: 4 });
+    await store.putFile(key, csv);
+    const a = await prepareSweepDataset(spec(store.uri(key)), store, log);
+    expect(await prepareSweepDataset(spec(store.uri(key)), store, log)).toEqual(a);
+    await writeSyntheticCsv(csv, { rows: 1200, seed: 4 });
+    await store.putFile(key, csv);
+    expect((await prepareSweepDataset(spec(store.uri(key)), store, log)).rows).toBe(1200);
+  });
+});
