@@ -36,6 +36,7 @@ const spec = (name: string, uri: string, trials: number, epochs: number) => [
 
 const fast = { COORDINATOR_LOCK_MS: '4000', COORDINATOR_POLL_MS: '300', COORDINATOR_RECOVERY_MS: '3000' };
 const workerEnv = (id: string) => ({ WORKER_ID: id, WORKER_LOCK_MS: '5000' });
+const TRIALS_CUT = 20;
 const isFinal = (state: string) => state === 'completed' || state === 'failed' || state === 'cancelled';
 
 /** Every write the world's S3 server committed, by key. */
@@ -120,7 +121,7 @@ describe('zombies: processes that pause or are cut off, then wake after a succes
     const uri = await uploadToyDataset(world, 900);
     const coords = { 'coord-a': world.start('coordinator', 'coord-a', { ...fast, COORDINATOR_ID: 'coord-a' }), 'coord-b': world.start('coordinator', 'coord-b', { ...fast, COORDINATOR_ID: 'coord-b' }) };
     for (const id of ['a', 'b']) world.start('worker', `worker-${id}`, workerEnv(id));
-    const sweepId = await submitYaml(world, spec('stop-owner', uri, 8, 4));
+    const sweepId = await submitYaml(world, spec('stop-owner', uri, 16, 4));
     const running = await waitFor(
       'the sweep running with some results',
       async () => {
@@ -148,15 +149,15 @@ describe('zombies: processes that pause or are cut off, then wake after a succes
     coords[owner].child.kill('SIGCONT');
     const record = await waitForSweep(world, sweepId, 300_000);
     expect(record.state).toBe('completed');
-    expect(record.trials).toMatchObject({ total: 8, completed: 8 });
+    expect(record.trials).toMatchObject({ total: 16, completed: 16 });
     const history = expectMonotonicHistory(log, sweepId, 1);
     // Nothing of the paused owner's epoch landed after the takeover.
     const firstNew = history.findIndex((r) => r.epoch === taken.epoch);
     expect(history.slice(firstNew).filter((r) => r.epoch === running.epoch)).toEqual([]);
-    await expectTrialsOnce(world, log, sweepId, 8, 4);
+    await expectTrialsOnce(world, log, sweepId, 16, 4);
     const logs = (await logOf(world, 'coord-a')) + (await logOf(world, 'coord-b'));
     expect(count(logs, /"msg":"sweep finished"/)).toBe(1);
-    console.log(`zombie coordinator: ${owner} stopped at epoch ${running.epoch}, taken over at epoch ${taken.epoch} after ${takeoverSec.toFixed(1)} s, ${history.length} sweep.json writes, 1 finalize, 8/8 results once`);
+    console.log(`zombie coordinator: ${owner} stopped at epoch ${running.epoch}, taken over at epoch ${taken.epoch} after ${takeoverSec.toFixed(1)} s, ${history.length} sweep.json writes, 1 finalize, 16/16 results once`);
   });
 
   it('a worker paused after claiming a trial, woken after another attempt committed it: one result, one attempt\'s files', async () => {
@@ -213,9 +214,12 @@ describe('zombies: processes that pause or are cut off, then wake after a succes
     world = await createWorld('sweepq-test', { redisUrl: redisServer.url, onObjectWritten: log.onWrite });
     const uri = await uploadToyDataset(world, 900);
     world.start('coordinator', 'coordinator', fast);
-    for (const id of ['a', 'b']) world.start('worker', `worker-${id}`, workerEnv(id));
+    const workers = ['a', 'b'].map((id) => world!.start('worker', `worker-${id}`, workerEnv(id)));
     const sweepId = await submitYaml(world, spec('cancel-wipe', uri, 12, 4));
     await waitFor('two results', async () => ((await world!.store.getJson<SweepRecord>(layout.sweepJson(sweepId)))?.trials?.completed ?? 0) >= 2 ? true : undefined, 180_000, 100);
+    // The workers pause, so the sweep cannot finish before the cancel however fast trials train here; they wake after
+    // the wipe, their trials' locks gone with it.
+    for (const w of workers) w.child.kill('SIGSTOP');
     const cancel = await runCli(['cancel', sweepId], world.env);
     expect(cancel.status, cancel.stderr).toBe(0);
     const cancelWrite = log.sweepHistory(sweepId).findIndex((r) => r.cancelRequestedAt !== undefined);
@@ -223,6 +227,7 @@ describe('zombies: processes that pause or are cut off, then wake after a succes
     // Redis loses everything, the cancel flag with it, while the owner is still writing its counts.
     await redisServer.kill();
     await redisServer.start();
+    for (const w of workers) w.child.kill('SIGCONT');
     const record = await waitForSweep(world, sweepId, 300_000);
     expect(record.state).toBe('cancelled');
     const history = expectMonotonicHistory(log, sweepId, 1);
@@ -242,7 +247,7 @@ describe('zombies: processes that pause or are cut off, then wake after a succes
     const viaProxy = { S3_ENDPOINT: proxy.url('http') };
     world.start('coordinator', 'coordinator', { ...fast, ...viaProxy });
     for (const id of ['a', 'b']) world.start('worker', `worker-${id}`, { ...workerEnv(id), ...viaProxy });
-    const sweepId = await submitYaml(world, spec('s3-late', uri, 8, 4));
+    const sweepId = await submitYaml(world, spec('s3-late', uri, 16, 4));
     await waitFor('a first result', async () => (log.writes.some((w) => w.key.endsWith('/result.json')) ? true : undefined), 180_000, 100);
     const writesBefore = log.writes.length;
     proxy.delay(30_000);
@@ -251,10 +256,10 @@ describe('zombies: processes that pause or are cut off, then wake after a succes
     proxy.heal();
     const record = await waitForSweep(world, sweepId, 300_000);
     expect(record.state).toBe('completed');
-    expect(record.trials).toMatchObject({ total: 8, completed: 8 });
+    expect(record.trials).toMatchObject({ total: 16, completed: 16 });
     const history = expectMonotonicHistory(log, sweepId, 1);
-    await expectTrialsOnce(world, log, sweepId, 8, 4);
-    console.log(`S3 30 s late: ${history.length} sweep.json writes, epochs ${[...new Set(history.map((r) => r.epoch))].join(',')}, 8/8 results once`);
+    await expectTrialsOnce(world, log, sweepId, 16, 4);
+    console.log(`S3 30 s late: ${history.length} sweep.json writes, epochs ${[...new Set(history.map((r) => r.epoch))].join(',')}, 16/16 results once`);
   });
 
   it('cancel and retry while the owner is cut off from Redis: the owner, reconnected, is fenced; the retry completes', async () => {
@@ -264,8 +269,8 @@ describe('zombies: processes that pause or are cut off, then wake after a succes
     cleanups.push(() => proxy.close());
     const uri = await uploadToyDataset(world, 900);
     world.start('coordinator', 'coordinator', { ...fast, COORDINATOR_ID: 'cut-off', REDIS_URL: proxy.url('redis') });
-    for (const id of ['a', 'b']) world.start('worker', `worker-${id}`, workerEnv(id));
-    const sweepId = await submitYaml(world, spec('cut-off', uri, 16, 5));
+    const worker = world.start('worker', 'worker-a', workerEnv('a'));
+    const sweepId = await submitYaml(world, spec('cut-off', uri, TRIALS_CUT, 3));
     const before = await waitFor(
       'the sweep running with a result',
       async () => {
@@ -276,6 +281,9 @@ describe('zombies: processes that pause or are cut off, then wake after a succes
       100,
     );
     proxy.cut();
+    // The worker paused too, so trials are still left when the CLI cancels, however fast they train here (its trial in
+    // flight keeps its lock until the lock expires; it wakes after the retry, its lock long gone).
+    worker.child.kill('SIGSTOP');
     const redis = await connectProducer(REDIS_URL);
     cleanups.push(() => redis.disconnect());
     // Its heartbeat lapses: to the CLI the sweep has no live owner, though the coordinator's loop is alive.
@@ -284,21 +292,22 @@ describe('zombies: processes that pause or are cut off, then wake after a succes
     expect(cancel.status, cancel.stderr + cancel.stdout).toBe(0);
     const cancelled = (await world.store.getJson<SweepRecord>(layout.sweepJson(sweepId)))!;
     expect(cancelled.state).toBe('cancelled');
-    expect(cancelled.trials!.cancelled, 'trials left to retry').toBeGreaterThan(0);
+    expect(cancelled.trials!.cancelled, `trials left to retry: ${JSON.stringify(cancelled.trials)} ${cancel.stdout}`).toBeGreaterThan(0);
     const retry = await runCli(['retry', sweepId, '--cancelled'], world.env, 180_000);
     expect(retry.status, retry.stderr + retry.stdout).toBe(0);
+    worker.child.kill('SIGCONT');
     proxy.heal();
     const record = await waitForSweep(world, sweepId, 300_000);
     expect(record.state).toBe('completed');
-    expect(record.trials).toMatchObject({ total: 16, completed: 16 });
+    expect(record.trials).toMatchObject({ total: TRIALS_CUT, completed: TRIALS_CUT });
     const history = log.sweepHistory(sweepId);
     // The cut-off owner's epoch wrote nothing after the CLI took the sweep.
     const takenAt = history.findIndex((r) => (r.epoch ?? 0) > (before.epoch ?? 0));
     expect(history.slice(takenAt).filter((r) => r.epoch === before.epoch)).toEqual([]);
     expectMonotonicHistory(log, sweepId, 2);
     expect(history.filter((r, i) => isFinal(r.state) && history[i - 1]?.state !== r.state).map((r) => r.state)).toEqual(['cancelled', 'completed']);
-    await expectTrialsOnce(world, log, sweepId, 16, 5, 'completed', 2);
-    console.log(`cut-off owner: cancel took epoch ${cancelled.epoch} with ${cancelled.trials!.cancelled} trials cancelled, retried, 16/16 completed; ${history.length} sweep.json writes`);
+    await expectTrialsOnce(world, log, sweepId, TRIALS_CUT, 3, 'completed', 2);
+    console.log(`cut-off owner: cancel took epoch ${cancelled.epoch} with ${cancelled.trials!.cancelled} trials cancelled, retried, ${TRIALS_CUT}/${TRIALS_CUT} completed; ${history.length} sweep.json writes`);
     expect(await logOf(world, 'coordinator')).toMatch(/sweep taken over; stopped following it|sweep job not handed back/);
     const trials = new Queue(QueueName.Trials, { connection: redis, prefix: world.prefix });
     cleanups.push(() => trials.close());
