@@ -89,11 +89,14 @@ const CANCEL_TTL_SEC = 30 * 24 * 3600;
 /** A cancel with no coordinator waits this long for running trials to stop (they poll the flag every second). */
 const RUNNING_TRIALS_WAIT_MS = 15_000;
 
+/** Validates a sweep's `sweep.json` as read back from the bucket, naming the object in errors. */
+const recordParser =
+  (store: ArtifactStore, sweepId: string) =>
+  (raw: unknown): SweepRecord & Versioned =>
+    parseSweepRecord(raw, store.uri(layout.sweepJson(sweepId)));
+
 /** Compare-and-set conflicts one write rides out (others writing in between) before it gives up. */
 const MAX_CONFLICTS = 50;
-
-/** Validate a sweep record read back from the bucket. */
-const parseRecord = (raw: unknown): SweepRecord & Versioned => parseSweepRecord(raw);
 
 /**
  * One sweep's `sweep.json`, held by a process that changes it. Every write is a compare-and-set on the object's
@@ -143,9 +146,15 @@ export class SweepDoc {
       }
       return next;
     });
-    const { sweepId } = this.record;
-    // The marker lists sweeps that are not finished, for recovery after a Redis loss: written before a sweep can
-    // run, removed after its final state is in the bucket.
+    await this.markActive();
+  }
+
+  /**
+   * The marker lists sweeps that are not finished, for recovery after a Redis loss: written before a sweep can run
+   * (a new sweep's record is written first, then this), removed after its final state is in the bucket.
+   */
+  async markActive(): Promise<void> {
+    const { sweepId, state } = this.record;
     if (isFinalSweepState(state)) await this.#store.deletePrefix(layout.activeMarker(sweepId)).catch(() => undefined);
     else await this.#store.put(layout.activeMarker(sweepId), sweepId, 'text/plain');
   }
@@ -167,7 +176,7 @@ export class SweepDoc {
    */
   async assertOwner(): Promise<void> {
     if (this.#epoch === undefined) return;
-    if (!(await this.#obj.unchanged())) await this.#obj.refresh(parseRecord);
+    if (!(await this.#obj.unchanged())) await this.#obj.refresh();
     this.#checkEpoch();
   }
 
@@ -198,12 +207,12 @@ export class SweepDoc {
         // A change the table forbids from this holder's copy may be allowed from the record as it is now (or this
         // holder may have been taken over): look once more before refusing.
         if (err instanceof LifecycleError && err.code === LifecycleErrorCode.BadTransition && !(await this.#obj.unchanged())) {
-          await this.#obj.refresh(parseRecord);
+          await this.#obj.refresh();
           continue;
         }
         throw err;
       }
-      if (await this.#obj.write(next, parseRecord)) return;
+      if (await this.#obj.write(next)) return;
       if (conflicts >= MAX_CONFLICTS) {
         throw new LifecycleError(LifecycleErrorCode.Conflict, `${this.#store.uri(this.#obj.key)} kept changing under ${MAX_CONFLICTS} writes in a row; try again`, { sweepId: fresh.sweepId });
       }
@@ -244,12 +253,11 @@ export class SweepLifecycle {
    * sweep whose `sweep.json` is missing (a submit that died between its writes) gets a queued record.
    */
   async open(sweepId: string, fallback?: Pick<SweepRecord, 'submittedAt'>): Promise<SweepDoc> {
-    const key = layout.sweepJson(sweepId);
-    const obj = await VersionedJson.read<SweepRecord & Versioned>(this.deps.store, key, (raw) => parseSweepRecord(raw, this.deps.store.uri(key)));
+    const obj = await VersionedJson.read(this.deps.store, layout.sweepJson(sweepId), recordParser(this.deps.store, sweepId));
     if (!obj.value && fallback) {
       const at = now();
       // If-None-Match: a record another process creates meanwhile wins, and is what this handle then holds.
-      await obj.write({ sweepId, state: SweepState.Queued, submittedAt: fallback.submittedAt, updatedAt: at, epoch: 0 }, (raw) => parseSweepRecord(raw));
+      await obj.write({ sweepId, state: SweepState.Queued, submittedAt: fallback.submittedAt, updatedAt: at, epoch: 0 });
     }
     if (!obj.value) throw new LifecycleError(LifecycleErrorCode.NoSuchSweep, `no sweep "${sweepId}" in ${this.deps.store.uri('sweeps/')}`, { sweepId });
     return new SweepDoc(obj);
@@ -266,13 +274,13 @@ export class SweepLifecycle {
     const payload = parsePayload(QueueName.Sweeps, sweepJobSchema, { sweepId, specKey: layout.specYaml(sweepId), submittedAt });
     await store.put(layout.specYaml(sweepId), opts.specText, 'application/yaml');
     // Created with If-None-Match: of two submits racing for one id, one gets the sweep and the other `exists`.
-    const obj = VersionedJson.absent<SweepRecord & Versioned>(store, layout.sweepJson(sweepId));
+    const obj = VersionedJson.absent(store, layout.sweepJson(sweepId), recordParser(store, sweepId));
     const record: SweepRecord = { sweepId, ...(opts.name ? { name: opts.name } : {}), state: SweepState.Queued, submittedAt, updatedAt: submittedAt, epoch: 0 };
-    if (!(await obj.write(record, (raw) => parseSweepRecord(raw)))) {
+    if (!(await obj.write(record))) {
       throw new LifecycleError(LifecycleErrorCode.Exists, `sweep "${sweepId}" already exists in ${store.uri(layout.sweepPrefix(sweepId))}; choose another --id`, { sweepId });
     }
     const doc = new SweepDoc(obj);
-    await doc.moveTo(SweepState.Queued);
+    await doc.markActive();
     await sweeps.add('sweep', payload, { ...SWEEP_JOB_OPTIONS, jobId: sweepJobId(sweepId) });
     return doc.record;
   }

@@ -23,25 +23,27 @@ export const newWriteId = (): string => randomBytes(8).toString('hex');
 export class VersionedJson<T extends Versioned> {
   readonly #store: ArtifactStore;
   readonly key: string;
+  /** Validates what another process wrote, on every read. */
+  readonly #parse: (raw: unknown) => T;
   #value: T | undefined;
   #etag: string | undefined;
 
-  private constructor(store: ArtifactStore, key: string, value: T | undefined, etag: string | undefined) {
+  private constructor(store: ArtifactStore, key: string, parse: (raw: unknown) => T) {
     this.#store = store;
     this.key = key;
-    this.#value = value;
-    this.#etag = etag;
+    this.#parse = parse;
   }
 
   /** Read the object (undefined value when missing). `parse` validates what another process wrote. */
   static async read<T extends Versioned>(store: ArtifactStore, key: string, parse: (raw: unknown) => T): Promise<VersionedJson<T>> {
-    const got = await store.getJsonWithEtag(key);
-    return new VersionedJson<T>(store, key, got ? parse(got.value) : undefined, got?.etag);
+    const holder = new VersionedJson<T>(store, key, parse);
+    await holder.refresh();
+    return holder;
   }
 
   /** A holder of an object that is known not to exist yet (its first write is `If-None-Match: *`). */
-  static absent<T extends Versioned>(store: ArtifactStore, key: string): VersionedJson<T> {
-    return new VersionedJson<T>(store, key, undefined, undefined);
+  static absent<T extends Versioned>(store: ArtifactStore, key: string, parse: (raw: unknown) => T): VersionedJson<T> {
+    return new VersionedJson<T>(store, key, parse);
   }
 
   get store(): ArtifactStore {
@@ -60,7 +62,7 @@ export class VersionedJson<T extends Versioned> {
    * Write `next` if the object is still what this holder last saw. True when it landed (`next` is then the value);
    * false when someone else wrote (or deleted) it since: call {@link refresh} and decide again.
    */
-  async write(next: T, parse: (raw: unknown) => T): Promise<boolean> {
+  async write(next: T): Promise<boolean> {
     const value = { ...next, writeId: newWriteId() };
     const put =
       this.#etag === undefined ? await this.#store.putJsonIfAbsent(this.key, value) : await this.#store.putJsonIfMatch(this.key, value, this.#etag);
@@ -70,15 +72,15 @@ export class VersionedJson<T extends Versioned> {
       return true;
     }
     // A conflict: someone else's write, or our own whose response was lost and whose retry then found it there.
-    await this.refresh(parse);
+    await this.refresh();
     if (this.#value?.writeId === value.writeId) return true;
     return false;
   }
 
   /** Read the object again (after a conflict). */
-  async refresh(parse: (raw: unknown) => T): Promise<void> {
+  async refresh(): Promise<void> {
     const got = await this.#store.getJsonWithEtag(this.key);
-    this.#value = got ? parse(got.value) : undefined;
+    this.#value = got ? this.#parse(got.value) : undefined;
     this.#etag = got?.etag;
   }
 

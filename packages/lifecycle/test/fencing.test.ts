@@ -111,12 +111,12 @@ describe('fencing of sweep.json', () => {
 
   it('a conditional write whose response was lost counts as landed (its write id is in the bucket)', async () => {
     const key = 'fence/lost-response.json';
-    const holder = VersionedJson.absent<{ n: number; writeId?: string }>(store, key);
-    expect(await holder.write({ n: 1 }, (raw) => raw as { n: number })).toBe(true);
+    const holder = VersionedJson.absent<{ n: number; writeId?: string }>(store, key, (raw) => raw as { n: number });
+    expect(await holder.write({ n: 1 })).toBe(true);
     // The same holder retries with the old ETag after its own write landed (what a retried request does).
     const stale = await VersionedJson.read<{ n: number; writeId?: string }>(store, key, (raw) => raw as { n: number });
-    expect(await holder.write({ n: 2 }, (raw) => raw as { n: number })).toBe(true);
-    expect(await stale.write({ n: 3 }, (raw) => raw as { n: number })).toBe(false);
+    expect(await holder.write({ n: 2 })).toBe(true);
+    expect(await stale.write({ n: 3 })).toBe(false);
     expect(stale.value?.n).toBe(2);
   });
 });

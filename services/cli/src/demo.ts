@@ -78,7 +78,7 @@ async function main(): Promise<number> {
     const lines = await describeOutcome(final, lb, { seconds: (Date.now() - t0) / 1000, files: localFiles(out) });
     console.log(lines.join('\n'));
     console.log(`results: ${ctx.store.uri(`sweeps/${sweepId}/`)} (copied to ${relative(process.cwd(), out)}/, ${files} files)`);
-    if (files > 0) console.log(`  read ${relative(process.cwd(), join(out, 'trials'))}/<trial>/ for params.json, metrics.jsonl, model/ and result.json`);
+    if (files > 0) console.log(`  read ${relative(process.cwd(), join(out, 'trials'))}/<trial>/ for params.json, metrics.jsonl, result.json and the model (outputs/<attempt>/model/, named by result.json's attemptKey)`);
     console.log(`next: npm run sweepq -- results|status|report|download|predict ${sweepId} (they read ${join(opts.dir, 'local.json')}; see README)`);
     return final.state === 'completed' ? 0 : 1;
   } finally {

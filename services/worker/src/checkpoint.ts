@@ -125,7 +125,7 @@ export class TrialCheckpoint {
       const loaded = pointer.value?.checkpoint ? await this.#load(pointer.value.checkpoint) : undefined;
       const metrics = await this.#store.head(layout.metrics(this.#sweepId, this.#trialId));
       const next: CheckpointPointer = { format: 'sweepq-checkpoint-pointer/1', owner: this.attemptKey, ...(loaded ? { checkpoint: loaded.state } : {}) };
-      if (await pointer.write(next, parsePointer)) {
+      if (await pointer.write(next)) {
         this.#pointer = pointer;
         this.#metricsEtag = metrics?.etag;
         return loaded;
@@ -156,7 +156,7 @@ export class TrialCheckpoint {
       optimizer: { key: `${dir}optimizer.bin`, names: opt.names, shapes: opt.shapes },
       savedAt: new Date().toISOString(),
     };
-    if (!(await pointer.write({ format: 'sweepq-checkpoint-pointer/1', owner: this.attemptKey, checkpoint: full }, parsePointer))) {
+    if (!(await pointer.write({ format: 'sweepq-checkpoint-pointer/1', owner: this.attemptKey, checkpoint: full }))) {
       throw new LockLostError(this.#trialId);
     }
     if (previousEpoch !== undefined && previousEpoch !== state.epoch) {
