@@ -3,7 +3,7 @@ import { LifecycleError, LifecycleErrorCode } from './errors.js';
 
 /**
  * Every state change a sweep may make, written down once. `sweep.json` changes state only through
- * {@link assertSweepTransition}; README's life-cycle table is this table.
+ * {@link assertSweepTransition}; docs/reliability.md's life-cycle table is this table.
  *
  * - queued → preparing (a coordinator took the sweep), cancelled (cancelled before any coordinator did), failed
  * - preparing → running (trials planned and enqueued), failed (bad spec or dataset), cancelled
@@ -21,7 +21,7 @@ export const SWEEP_TRANSITIONS: Readonly<Record<SweepState, readonly SweepState[
   [SweepState.Cancelled]: [SweepState.Queued],
 };
 
-/** What moves a sweep along each edge, for messages and README. */
+/** What moves a sweep along each edge, for messages and docs/reliability.md. */
 export const SWEEP_TRANSITION_CAUSES: Readonly<Record<string, string>> = {
   'queued>preparing': 'a coordinator takes the sweep job',
   'queued>running': 'a coordinator takes over a sweep rebuilt from the bucket',
@@ -63,7 +63,7 @@ export const TRIAL_TRANSITIONS = {
   [TrialState.Cancelled]: ['queued'],
 } as const;
 
-/** Markdown table of {@link SWEEP_TRANSITIONS} with their causes (README's "Life cycle" table is generated from it). */
+/** Markdown table of {@link SWEEP_TRANSITIONS} with their causes (docs/reliability.md's life-cycle table is generated from it). */
 export function sweepTransitionTable(): string {
   const rows = ['| from | to | when |', '| --- | --- | --- |'];
   for (const [from, tos] of Object.entries(SWEEP_TRANSITIONS)) {

@@ -93,9 +93,9 @@ describe('transition table', () => {
     expect(table).toMatch(/\| running \| queued \| Redis lost the sweep/);
   });
 
-  it("README's life-cycle table is the one in the code", async () => {
-    const readme = await readFile(join(import.meta.dirname, '..', '..', '..', 'README.md'), 'utf8');
-    expect(readme).toContain(sweepTransitionTable());
+  it("docs/reliability.md's life-cycle table is the one in the code", async () => {
+    const doc = await readFile(join(import.meta.dirname, '..', '..', '..', 'docs', 'reliability.md'), 'utf8');
+    expect(doc).toContain(sweepTransitionTable());
   });
 });
 

@@ -22,7 +22,7 @@ const datasetSchema = z
     uri: z.string().min(1).max(4096).default(DEFAULT_DATASET_URI),
     format: z.enum(DATASET_FORMATS).optional(),
     header: z.boolean().optional(),
-    // Soft defaults: when no column has this name, the data package infers the column (README "Your own dataset").
+    // Soft defaults: when no column has this name, the data package infers the column (docs/datasets.md).
     text_field: fieldRef.default('text'),
     label_field: fieldRef.default('label'),
     validation_split: z.number().min(0).lt(1).default(0.2),

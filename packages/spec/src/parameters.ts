@@ -42,7 +42,7 @@ export interface ParameterDefinition {
 
 /**
  * The one definition of every hyperparameter: its rule (type and bounds), default, and what it means. The spec's
- * validation, the job payload's schema (`@sweepq/queue`), the defaults and README's parameter table are all derived
+ * validation, the job payload's schema (`@sweepq/queue`), the defaults and docs/spec.md's parameter table are all derived
  * from this table; adding a parameter means adding a row here (and teaching the model to use it). Order is the
  * order random search draws in and trial params are listed in: append, never reorder.
  */
@@ -109,7 +109,7 @@ export const PARAMETER_RULES: { readonly [K in ParameterName]: ParameterRule } =
   PARAMETER_NAMES.map((n) => [n, PARAMETERS[n].rule]),
 ) as { readonly [K in ParameterName]: ParameterRule };
 
-/** README's parameter table, generated from {@link PARAMETERS} (a test checks README contains it). */
+/** docs/spec.md's parameter table, generated from {@link PARAMETERS} (a test checks docs/spec.md contains it). */
 export function parameterTable(): string {
   const rows = ['| parameter | default | allowed | meaning |', '| --- | --- | --- | --- |'];
   for (const n of PARAMETER_NAMES) rows.push(`| \`${n}\` | ${PARAMETERS[n].default} | ${describeRule(PARAMETERS[n].rule)} | ${PARAMETERS[n].doc} |`);

@@ -25,7 +25,7 @@ export interface MetricSpec {
 export const DATASET_FORMATS = ['csv', 'tsv', 'jsonl'] as const;
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
-/** Where the training data comes from, how it is read and how it is split. README "Your own dataset". */
+/** Where the training data comes from, how it is read and how it is split. docs/datasets.md. */
 export interface DatasetSpec {
   /** `builtin:<name>`, `s3://bucket/key`, `file:///abs/path` or a plain local path. Default `builtin:spam-assassin`. */
   uri: string;
@@ -34,7 +34,7 @@ export interface DatasetSpec {
    * else absent and the reader tells it from the content. Never set for builtins.
    */
   format?: DatasetFormat;
-  /** CSV/TSV: whether the first row is a header. Absent: detected (see README "Your own dataset"). */
+  /** CSV/TSV: whether the first row is a header. Absent: detected (see docs/datasets.md). */
   header?: boolean;
   /**
    * Column holding the text: a header name or a 0-based column index (CSV/TSV), a field name (JSONL).
