@@ -1,7 +1,8 @@
 // README.md and docs/*.md against the repository: every relative link resolves and every #anchor names a heading
 // (GitHub's anchors), every `npm run <script>` is a script of package.json, every repository path written in code
 // exists, every `sweepq <command>` (`npx sweepq …`, `npm run sweepq -- …`) and `npm start -- …` uses a command and flags
-// the program's own --help lists, and architecture.md's package table is the workspaces' dependency graph. No network;
+// the program's own --help lists, architecture.md's package table is the workspaces' dependency graph, and README links
+// every page of docs/ and stays within its line budget. No network;
 // the CLI's commands and options come from its commander program (`buildProgram`), the demo's from `npm start -- --help`.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -293,6 +294,12 @@ describe('README.md and docs/', () => {
 
   it(`README is a front door of at most ${README_MAX_LINES} lines`, () => {
     expect(readFileSync(join(root, 'README.md'), 'utf8').trimEnd().split('\n').length).toBeLessThanOrEqual(README_MAX_LINES);
+  });
+
+  it('README links every page of docs/ (one click from the front door)', () => {
+    const readme = pages.find((p) => p.path === 'README.md')!;
+    const linked = new Set(readme.md.links.map((l) => l.target.split('#')[0]));
+    expect(pages.filter((p) => p.path.startsWith('docs/') && !linked.has(p.path)).map((p) => p.path)).toEqual([]);
   });
 
   it('every relative link resolves, and every #anchor names a heading of its page', () => {
