@@ -160,6 +160,53 @@ describe('zombies: processes that pause or are cut off, then wake after a succes
     console.log(`zombie coordinator: ${owner} stopped at epoch ${running.epoch}, taken over at epoch ${taken.epoch} after ${takeoverSec.toFixed(1)} s, ${history.length} sweep.json writes, 1 finalize, 16/16 results once`);
   });
 
+  it('owner coordinators paused past their lock again and again (more stalls than BullMQ allows by default): each pause hands the sweep over; it completes once', async () => {
+    const log = new WriteLog();
+    world = await createWorld('sweepq-test', { onObjectWritten: log.onWrite });
+    const uri = await uploadToyDataset(world, 300);
+    const maxStalls = process.env.SWEEPQ_TEST_COORDINATOR_MAX_STALLS;
+    const env = (id: string) => ({ ...fast, COORDINATOR_ID: id, ...(maxStalls ? { COORDINATOR_MAX_STALLS: maxStalls } : {}) });
+    const coords = { 'coord-a': world.start('coordinator', 'coord-a', env('coord-a')), 'coord-b': world.start('coordinator', 'coord-b', env('coord-b')) };
+    // No worker yet: the sweep stays running, with its trials queued, through every pause.
+    const sweepId = await submitYaml(world, spec('pause-again', uri, 4, 2));
+    let current = await waitFor(
+      'the sweep running',
+      async () => {
+        const r = await world!.store.getJson<SweepRecord>(layout.sweepJson(sweepId));
+        return r?.state === 'running' && r.owner?.startsWith('coord-') ? r : undefined;
+      },
+      120_000,
+      100,
+    );
+    const PAUSES = 7;
+    const owners: string[] = [];
+    for (let i = 0; i < PAUSES; i++) {
+      const owner = current.owner as keyof typeof coords;
+      owners.push(`${owner}@${current.epoch}`);
+      coords[owner].child.kill('SIGSTOP');
+      current = await waitFor(
+        `the other coordinator to take the sweep over (pause ${i + 1})`,
+        async () => {
+          const r = await world!.store.getJson<SweepRecord>(layout.sweepJson(sweepId));
+          if (r && isFinal(r.state)) throw new Error(`sweep ended ${r.state} during pause ${i + 1}: ${r.error ?? ''}`);
+          return r && (r.epoch ?? 0) > (current.epoch ?? 0) && r.owner !== owner && r.state === 'running' ? r : undefined;
+        },
+        120_000,
+        200,
+      );
+      coords[owner].child.kill('SIGCONT');
+    }
+    for (const id of ['a', 'b']) world.start('worker', `worker-${id}`, workerEnv(id));
+    const record = await waitForSweep(world, sweepId, 300_000);
+    expect(record.state, record.error).toBe('completed');
+    expect(record.trials).toMatchObject({ total: 4, completed: 4 });
+    expectMonotonicHistory(log, sweepId, 1);
+    await expectTrialsOnce(world, log, sweepId, 4, 2);
+    const logs = (await logOf(world, 'coord-a')) + (await logOf(world, 'coord-b'));
+    expect(count(logs, /"msg":"sweep finished"/)).toBe(1);
+    console.log(`paused again and again: owners ${owners.join(' -> ')} -> ${current.owner}@${current.epoch}; completed 4/4 once`);
+  });
+
   it('a worker paused after claiming a trial, woken after another attempt committed it: one result, one attempt\'s files', async () => {
     const log = new WriteLog();
     let paused: { key: string } | undefined;

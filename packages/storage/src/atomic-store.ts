@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, open, readFile, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 // s3rver's own store and models (CommonJS, no types of their own: see s3rver.d.ts). Extending them from here keeps
 // node_modules untouched while every object read and write of the embedded server goes through the code below.
@@ -74,6 +74,32 @@ export class KeyedMutex {
 /** Folder (under the server's root, beside the buckets) where bodies are spooled before they are renamed into place. */
 const TMP_DIR = '.sweepq-tmp';
 
+/**
+ * Read a stream until it ends or has given more than `limit` bytes. `rest` is undefined when it ended within the
+ * limit; otherwise it yields every byte of the stream, the ones already read first.
+ */
+async function readHead(stream: Readable, limit: number): Promise<{ chunks: Buffer[]; rest: AsyncIterable<Buffer> | undefined }> {
+  const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  while (size <= limit) {
+    const r = await it.next();
+    if (r.done) return { chunks, rest: undefined };
+    const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield* chunks;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    }
+  }
+  return { chunks, rest: rest() };
+}
+
 function isErrno(err: unknown, ...codes: string[]): boolean {
   return codes.includes((err as NodeJS.ErrnoException | undefined)?.code ?? '');
 }
@@ -101,11 +127,23 @@ function storedMetadata(metadata: Record<string, unknown>): string {
   return JSON.stringify(json, null, 2);
 }
 
+/** A body staged for a commit: the object's bytes in a temporary file, written before the key's mutex is taken. */
 interface Spooled {
   path: string;
   size: number;
   md5: string;
+  /** The metadata file's content, written by the commit. */
+  metadataJson: string;
+  /** The bytes, when they were small enough to be held (see {@link SMALL_BODY_BYTES}); the write hook reads them. */
+  body?: Buffer;
 }
+
+/**
+ * Bodies up to this size (by Content-Length) are gathered in memory and written with one call; larger ones stream
+ * to disk. Most of sweepq's writes are small JSON (sweep.json, result.json, metric lines), where a stream pipeline
+ * costs more than the bytes.
+ */
+const SMALL_BODY_BYTES = 256 * 1024;
 
 /**
  * s3rver's FilesystemStore (same files on disk, so a folder written by either can be served by the other) with what
@@ -174,13 +212,12 @@ export class AtomicFilesystemStore extends FilesystemStore {
   }
 
   override async putObject(object: S3Object): Promise<{ size: number; md5: string }> {
-    const spooled = await this.#spool(object.content ?? Buffer.alloc(0));
+    const spooled = await this.#spool(object.content ?? Buffer.alloc(0), storedMetadata(object.metadata));
     let committed = false;
     try {
-      const body = this.#hooks.onObjectWritten ? await readFile(spooled.path) : undefined;
       await this.#locks.run(`${object.bucket}/${object.key}`, async () => {
         await this.#checkPreconditions(object.bucket, object.key);
-        await this.#commit(object.bucket, object.key, spooled, storedMetadata(object.metadata), body);
+        await this.#commit(object.bucket, object.key, spooled);
         committed = true;
       });
       return { size: spooled.size, md5: spooled.md5 };
@@ -215,10 +252,11 @@ export class AtomicFilesystemStore extends FilesystemStore {
         }
       });
       const metadata = replacementMetadata ? storedMetadata(replacementMetadata) : src.stored;
-      const body = this.#hooks.onObjectWritten ? await readFile(path) : undefined;
+      const staged: Spooled = { path, size: src.size, md5: src.md5, metadataJson: metadata };
+      if (this.#hooks.onObjectWritten) staged.body = await readFile(path);
       return await this.#locks.run(`${destBucket}/${destKey}`, async () => {
         await this.#checkPreconditions(destBucket, destKey);
-        await this.#commit(destBucket, destKey, { path, size: src.size, md5: src.md5 }, metadata, body);
+        await this.#commit(destBucket, destKey, staged);
         return super.getMetadata(destBucket, destKey);
       });
     } finally {
@@ -267,32 +305,41 @@ export class AtomicFilesystemStore extends FilesystemStore {
     return join(this.#tmpDir, randomUUID());
   }
 
-  /** Write a body to a temporary file, hashing it on the way. */
-  async #spool(content: Readable | Buffer): Promise<Spooled> {
+  /**
+   * Stage a body for a commit: write it to a temporary file, hashing it on the way, and its ETag and metadata files
+   * beside it. A body of at most {@link SMALL_BODY_BYTES} is gathered first and written with one call; a longer one
+   * streams to disk (whatever its Content-Length claims: a multipart completion declares none).
+   */
+  async #spool(content: Readable | Buffer, metadataJson: string): Promise<Spooled> {
     const path = await this.#tmpPath();
-    const hash = createHash('md5');
-    let size = 0;
+    const staged: Spooled = { path, size: 0, md5: '', metadataJson };
     try {
-      if (Buffer.isBuffer(content)) {
-        await writeFile(path, content);
-        hash.update(content);
-        size = content.length;
+      const head = Buffer.isBuffer(content) ? { chunks: [content], rest: undefined } : await readHead(content, SMALL_BODY_BYTES);
+      if (!head.rest) {
+        const body = Buffer.concat(head.chunks);
+        staged.size = body.length;
+        staged.md5 = createHash('md5').update(body).digest('hex');
+        staged.body = body;
+        await writeFile(path, body);
       } else {
+        const hash = createHash('md5');
         const count = new Transform({
           transform(chunk: Buffer, _enc, done) {
             hash.update(chunk);
-            size += chunk.length;
+            staged.size += chunk.length;
             done(null, chunk);
           },
         });
-        await pipeline(content, count, createWriteStream(path));
+        await pipeline(Readable.from(head.rest), count, createWriteStream(path));
+        staged.md5 = hash.digest('hex');
+        if (this.#hooks.onObjectWritten) staged.body = await readFile(path);
       }
     } catch (err) {
       await rm(path, { force: true });
       if (isErrno(err, 'ENOENT')) this.#tmpReady = false;
       throw err;
     }
-    return { path, size, md5: hash.digest('hex') };
+    return staged;
   }
 
   /** Throw S3's error when the request's If-None-Match / If-Match does not hold for the key's current object. */
@@ -322,40 +369,31 @@ export class AtomicFilesystemStore extends FilesystemStore {
   }
 
   /**
-   * Put a spooled body in place of the key's object (caller holds the key's mutex). The ETag file goes first and
-   * comes back last: a crash in between leaves no ETag file, and s3rver then computes it from the bytes on disk.
+   * Put a staged body in place of the key's object (caller holds the key's mutex). The body is renamed into place;
+   * the metadata and ETag files are small and written in place (every reader in this server takes the key's mutex,
+   * so none sees them half-written). The ETag file goes first and comes back last: a crash in between leaves no ETag
+   * file, and s3rver then computes it from the bytes on disk.
    */
-  async #commit(bucket: string, key: string, spooled: Spooled, metadataJson: string, body: Buffer | undefined): Promise<void> {
+  async #commit(bucket: string, key: string, staged: Spooled): Promise<void> {
     const objectPath = this.getResourcePath(bucket, key, 'object');
     const md5Path = this.getResourcePath(bucket, key, 'object.md5');
-    const metaPath = this.getResourcePath(bucket, key, 'metadata.json');
-    const md5Tmp = `${spooled.path}.md5`;
-    const metaTmp = `${spooled.path}.json`;
-    let done = false;
-    try {
-      await writeFile(md5Tmp, spooled.md5);
-      await writeFile(metaTmp, metadataJson);
-      await unlink(md5Path).catch((err: unknown) => {
-        if (!isErrno(err, 'ENOENT')) throw err;
-      });
-      for (let attempt = 1; ; attempt++) {
-        await mkdir(dirname(objectPath), { recursive: true });
-        try {
-          await rename(spooled.path, objectPath);
-          break;
-        } catch (err) {
-          // A delete of another key in the same folder removed it between mkdir and rename.
-          if (!isErrno(err, 'ENOENT') || attempt >= 10) throw err;
-        }
+    await unlink(md5Path).catch((err: unknown) => {
+      if (!isErrno(err, 'ENOENT')) throw err;
+    });
+    for (let attempt = 1; ; attempt++) {
+      await mkdir(dirname(objectPath), { recursive: true });
+      try {
+        await rename(staged.path, objectPath);
+        break;
+      } catch (err) {
+        // A delete of another key in the same folder removed it between mkdir and rename.
+        if (!isErrno(err, 'ENOENT') || attempt >= 10) throw err;
       }
-      await rename(metaTmp, metaPath);
-      await rename(md5Tmp, md5Path);
-      done = true;
-    } finally {
-      if (!done) await Promise.all([rm(md5Tmp, { force: true }), rm(metaTmp, { force: true })]);
     }
-    if (this.#hooks.onObjectWritten && body) {
-      this.#hooks.onObjectWritten({ bucket, key, etag: JSON.stringify(spooled.md5), body, at: Date.now() });
+    await writeFile(this.getResourcePath(bucket, key, 'metadata.json'), staged.metadataJson);
+    await writeFile(md5Path, staged.md5);
+    if (this.#hooks.onObjectWritten && staged.body) {
+      this.#hooks.onObjectWritten({ bucket, key, etag: JSON.stringify(staged.md5), body: staged.body, at: Date.now() });
     }
   }
 }

@@ -106,7 +106,7 @@ export async function runCoordinatorProcess(env: CoordinatorEnv, hooks: Coordina
       lockDuration: env.COORDINATOR_LOCK_MS,
       // Half the lock: a dead coordinator's sweep is found stalled within about 1.5 lock periods.
       stalledInterval: Math.ceil(env.COORDINATOR_LOCK_MS / 2),
-      maxStalledCount: 5,
+      maxStalledCount: env.COORDINATOR_MAX_STALLS,
       autorun: false,
     },
   );

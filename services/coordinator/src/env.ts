@@ -14,6 +14,13 @@ const coordinatorEnvSchema = z.object({
    * about 1.5 times this (the stalled check runs every half of it).
    */
   COORDINATOR_LOCK_MS: z.coerce.number().int().min(2000).default(8000),
+  /**
+   * How many times a sweep's job may stall (its coordinator died, or paused past its lock: a stopped container, a
+   * starved CPU, a GC pause) before BullMQ fails the sweep. A stall only hands the sweep to another coordinator, which
+   * the owner epoch in sweep.json makes safe, so the limit is high: it stops only a sweep that kills every coordinator
+   * that takes it.
+   */
+  COORDINATOR_MAX_STALLS: z.coerce.number().int().min(1).default(1000),
   /** How often a coordinator looks in the bucket for sweeps whose queue state Redis lost (and rebuilds them), in ms. */
   COORDINATOR_RECOVERY_MS: z.coerce.number().int().min(1000).default(20_000),
   /**
