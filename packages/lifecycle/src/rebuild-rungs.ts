@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { redisKeys } from '@sweepq/queue';
-import { RungStore } from '@sweepq/search';
+import { RungStore } from './rung-store.js';
 import type { SweepSpec } from '@sweepq/spec';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { trialFiles } from './records.js';

@@ -17,9 +17,9 @@ import {
   plannedFromBucket,
   sweepTransitionTable,
   rebuildRungs,
+  RungStore,
 } from '../src/index.js';
 import { lifeWorld, type LifeWorld } from './life-world.js';
-import { RungStore } from '@sweepq/search';
 import { DEFAULT_PARAMS, parseSpec } from '@sweepq/spec';
 
 // The whole life cycle against a real Redis and a real S3-protocol server, in-process: no services are spawned.

@@ -68,7 +68,8 @@ import { DivergedError, buildModel, initBackend, modelParamsFromTrial, trainMode
 import type { EpochLog, TrainData } from '@sweepq/model';
 import { BAYES_DEFAULTS, maxEpochs, planTrials, trialSeed, validateSpec } from '@sweepq/spec';
 import type { SweepSpec, TrialParams } from '@sweepq/spec';
-import { RungStore, TpeSampler, planAdaptive, rungEpochs } from '../src/index.js';
+import { RungStore } from '@sweepq/lifecycle';
+import { TpeSampler, planAdaptive, rungEpochs } from '../src/index.js';
 import type { Observation } from '../src/index.js';
 
 const METHODS = ['random', 'bayes', 'bayes+hyperband'] as const;

@@ -20,6 +20,7 @@ import {
   effectiveSpec,
   emptyCounts,
   rebuildRungs,
+  RungStore,
   finalizeSweep,
   type SweepDoc,
   type SweepLifecycle,
@@ -29,7 +30,7 @@ import {
 } from '@sweepq/lifecycle';
 import type { Logger } from '@sweepq/runtime';
 import { SpecError, metricTargetReached, parseSpec, planTrials, specHash, trialId, trialSeed, withDefaultParams, type PlannedTrial, type SweepSpec, type TrialParams } from '@sweepq/spec';
-import { RungStore, SearchError, SearchErrorCode, TpeSampler, planAdaptive, type Observation } from '@sweepq/search';
+import { SearchError, SearchErrorCode, TpeSampler, planAdaptive, type Observation } from '@sweepq/search';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
 import { prepareSweepDataset, type DatasetPreparerOptions } from './dataset-preparer.js';
 import { PriorSweepError, priorObservations } from './prior-sweeps.js';
