@@ -62,6 +62,7 @@ export { sampleParameter, sampleBeta, enumerateParameter, countParameter, below 
 export { LOG_UNIFORM_KINDS, QUANTIZED_KINDS, isLogUniform, isQuantized, logUniformBounds, nearestMultiple, quantizedRange } from './distributions.js';
 export type { LogUniformKind, QuantizedKind } from './distributions.js';
 export { metricTargetReached } from './metric-target.js';
+export type { EpochLog } from './epoch-log.js';
 export { specNotices } from './notices.js';
 export { createRng } from './prng.js';
 export type { Rng } from './prng.js';
