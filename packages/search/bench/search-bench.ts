@@ -66,10 +66,10 @@ import { encodeForTrial, loadDataset, prepareDataset } from '@sweepq/data';
 import type { PreparedDataset } from '@sweepq/data';
 import { DivergedError, buildModel, initBackend, modelParamsFromTrial, trainModel } from '@sweepq/model';
 import type { EpochLog, TrainData } from '@sweepq/model';
-import { BAYES_DEFAULTS, maxEpochs, planTrials, trialSeed, validateSpec } from '@sweepq/spec';
+import { BAYES_DEFAULTS, maxEpochs, validateSpec } from '@sweepq/spec';
 import type { SweepSpec, TrialParams } from '@sweepq/spec';
 import { RungStore } from '@sweepq/lifecycle';
-import { TpeSampler, planAdaptive, rungEpochs } from '../src/index.js';
+import { TpeSampler, planAdaptive, planTrials, rungEpochs, trialSeed } from '../src/index.js';
 import type { Observation } from '../src/index.js';
 
 const METHODS = ['random', 'bayes', 'bayes+hyperband'] as const;

@@ -1,8 +1,13 @@
 export { SearchError, SearchErrorCode } from './errors.js';
 // paramsKey lives in @sweepq/spec (random search's extensions de-duplicate with it too); re-exported for callers here.
 export { paramsKey } from '@sweepq/spec';
+export { planTrials, trialId, trialSeed } from './plan.js';
+export type { PlannedTrial } from './plan.js';
 export { planAdaptive, resolveBayes } from './plan-adaptive.js';
 export type { AdaptivePlan } from './plan-adaptive.js';
+export { gridCombinations } from './samplers/grid.js';
+export { randomCombination } from './samplers/random.js';
+export { below, sampleBeta, sampleParameter } from './samplers/sample-parameter.js';
 export { TpeSampler } from './tpe-sampler.js';
 export type { Observation, TpeSamplerOptions } from './tpe-sampler.js';
 export { ashaRule, describeAsha, hyperbandMode } from './pruners/hyperband.js';

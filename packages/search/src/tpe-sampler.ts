@@ -3,20 +3,19 @@ import {
   PARAMETER_NAMES,
   activeParameters,
   applyConditions,
-  below,
   clauseHolds,
   createRng,
-  gridCombinations,
   gridSize,
   logUniformBounds,
   multiple,
   nearestMultiple,
   paramsKey,
   quantizedRange,
-  sampleParameter,
 } from '@sweepq/spec';
 import type { ParamValue, ParameterName, ParameterSpec, Rng, SweepSpec, TrialParams } from '@sweepq/spec';
 import { SearchError, SearchErrorCode } from './errors.js';
+import { gridCombinations } from './samplers/grid.js';
+import { below, sampleParameter } from './samplers/sample-parameter.js';
 import { JointParzen } from './joint-parzen.js';
 import type { JointDimension } from './joint-parzen.js';
 import { CategoricalParzen, NumericParzen } from './parzen.js';

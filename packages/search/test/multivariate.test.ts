@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { createRng, planTrials, validateSpec } from '@sweepq/spec';
+import { createRng, validateSpec } from '@sweepq/spec';
 import type { SweepSpec, TrialParams } from '@sweepq/spec';
+import { planTrials } from '../src/index.js';
 import { JointParzen } from '../src/joint-parzen.js';
 import type { JointDimension } from '../src/joint-parzen.js';
 import { best, runTpe } from './helpers.js';

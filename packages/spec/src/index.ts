@@ -50,15 +50,12 @@ export { BUILTIN_DATASETS, DEFAULT_DATASET_URI, formatFromExtension } from './da
 export { DEFAULT_MAX_SPEC_BYTES, MAX_YAML_ALIASES, parseSpec } from './parse.js';
 export type { ParseSpecOptions } from './parse.js';
 export { MAX_TRIALS, defaultGoal, validateSpec } from './validate.js';
-export { planTrials, trialId, trialSeed } from './plan.js';
-export type { PlannedTrial } from './plan.js';
 export { canonicalJson, specHash } from './spec-hash.js';
 export { specToConfig } from './to-config.js';
-export { activeParameters, applyConditions, clauseHolds } from './conditions.js';
+export { activeParameters, applyConditions, clauseHolds, parameterApplies } from './conditions.js';
 export { maxEpochs, rungEpochs } from './adaptive.js';
-export { gridCombinations, gridSize } from './grid-search.js';
-export { randomCombination } from './random-search.js';
-export { sampleParameter, sampleBeta, enumerateParameter, countParameter, below } from './sampling.js';
+export { gridSize } from './grid-size.js';
+export { enumerateParameter, countParameter } from './enumerate.js';
 export { LOG_UNIFORM_KINDS, QUANTIZED_KINDS, isLogUniform, isQuantized, logUniformBounds, nearestMultiple, quantizedRange } from './distributions.js';
 export type { LogUniformKind, QuantizedKind } from './distributions.js';
 export { metricTargetReached } from './metric-target.js';
