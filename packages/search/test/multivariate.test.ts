@@ -2,8 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { createRng, validateSpec } from '@sweepq/spec';
 import type { SweepSpec, TrialParams } from '@sweepq/spec';
 import { planTrials } from '../src/index.js';
-import { JointParzen } from '../src/joint-parzen.js';
-import type { JointDimension } from '../src/joint-parzen.js';
+import { JointParzen } from '../src/samplers/tpe/joint-parzen.js';
+import type { JointDimension } from '../src/samplers/tpe/joint-parzen.js';
 import { best, runTpe } from './helpers.js';
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
