@@ -1,19 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_PARAMS, gridSize, parseSpec, validateSpec } from '@sweepq/spec';
 import { planTrials } from '../src/index.js';
+import { specFixture } from './helpers.js';
 
-const yaml = `
-method: grid
-parameters:
-  optimizer: {values: [adam, sgd]}
-  lstm_units: {values: [32, 64, 128]}
-  learning_rate:
-    values: [0.1, 0.01]
-    condition: {optimizer: {value: sgd}}
-  recurrent_dropout:
-    values: [0.1, 0.3]
-    condition: {lstm_units: {min: 64}}
-`;
+// The conditional grid of @sweepq/spec's conditions test.
+const yaml = specFixture('conditions.yaml');
 
 describe('conditional parameters: planning', () => {
   test('grid multiplies only where a parameter applies; inactive ones take defaults; no repeats', () => {

@@ -1,23 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_PARAMS, PARAMETER_NAMES, activeParameters, parseSpec, rungEpochs, specToConfig, validateSpec } from '../src/index.js';
-import { base, validateError } from './helpers.js';
+import { base, fixture, validateError } from './helpers.js';
 
 function issues(obj: unknown): Record<string, string> {
   return Object.fromEntries(validateError(obj).issues.map((i) => [i.path, i.message]));
 }
 
-const yaml = `
-method: grid
-parameters:
-  optimizer: {values: [adam, sgd]}
-  lstm_units: {values: [32, 64, 128]}
-  learning_rate:
-    values: [0.1, 0.01]
-    condition: {optimizer: {value: sgd}}
-  recurrent_dropout:
-    values: [0.1, 0.3]
-    condition: {lstm_units: {min: 64}}
-`;
+const yaml = fixture('conditions.yaml');
 
 describe('conditional parameters', () => {
   test('YAML condition: {param: {values|value|min|max}} is normalised onto the parameter', () => {
