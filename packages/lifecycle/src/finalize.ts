@@ -2,7 +2,7 @@ import { SweepState, TrialState, buildLeaderboard, leaderboardCsv, type SweepRec
 import { ReportRefresher, writeBestModel } from '@sweepq/report';
 import type { Logger } from '@sweepq/runtime';
 import { planTrials } from '@sweepq/search';
-import { parseSpec, type SweepSpec, type TrialParams } from '@sweepq/spec';
+import { parseSpec, type SweepSpec, type TrialParams } from '@sweepq/sweep-config';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { emptyCounts, type SweepDoc, type TrialCounts } from './sweep-lifecycle.js';
 import type { TrialLifecycle } from './trial-lifecycle.js';

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { describeRungOutcome, rungStep } from '@sweepq/search';
 import type { RuleOutcome } from '@sweepq/search';
-import { rungEpochs } from '@sweepq/spec';
-import type { SweepSpec } from '@sweepq/spec';
+import { rungEpochs } from '@sweepq/sweep-config';
+import type { SweepSpec } from '@sweepq/sweep-config';
 import { redisKeys } from '@sweepq/queue';
 
 /** What a trial does after reporting an epoch. */

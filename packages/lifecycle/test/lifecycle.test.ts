@@ -20,7 +20,7 @@ import {
   RungStore,
 } from '../src/index.js';
 import { lifeWorld, type LifeWorld } from './life-world.js';
-import { DEFAULT_PARAMS, parseSpec } from '@sweepq/spec';
+import { DEFAULT_PARAMS, parseSpec } from '@sweepq/sweep-config';
 
 // The whole life cycle against a real Redis and a real S3-protocol server, in-process: no services are spawned.
 let w: LifeWorld;

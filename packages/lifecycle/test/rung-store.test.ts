@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { createRng, validateSpec } from '@sweepq/spec';
-import type { SweepSpec } from '@sweepq/spec';
+import { createRng, validateSpec } from '@sweepq/sweep-config';
+import type { SweepSpec } from '@sweepq/sweep-config';
 import { ashaRule, medianRule } from '@sweepq/search';
 import { RungStore } from '../src/index.js';
 

@@ -12,7 +12,7 @@ export {
   type TrainResult,
   type BatchInfo,
 } from './training.js';
-export type { EpochLog } from '@sweepq/spec';
+export type { EpochLog } from '@sweepq/sweep-config';
 export {
   serializeModel,
   deserializeModel,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from '@sweepq/runtime';
-import type { EpochLog } from '@sweepq/spec';
+import type { EpochLog } from '@sweepq/sweep-config';
 import { DivergedError, ModelError } from './errors.js';
 import { mixSeed, seededPermutation } from './random.js';
 

@@ -1,4 +1,4 @@
-import type { EpochLog, TrialParams } from '@sweepq/spec';
+import type { EpochLog, TrialParams } from '@sweepq/sweep-config';
 import type { Evaluation } from './classification.js';
 
 /** Final state of a trial. */

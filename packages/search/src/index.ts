@@ -1,6 +1,6 @@
 export { SearchError, SearchErrorCode } from './errors.js';
-// paramsKey lives in @sweepq/spec (random search's extensions de-duplicate with it too); re-exported for callers here.
-export { paramsKey } from '@sweepq/spec';
+// paramsKey lives in @sweepq/sweep-config (random search's extensions de-duplicate with it too); re-exported for callers here.
+export { paramsKey } from '@sweepq/sweep-config';
 export { planTrials, trialId, trialSeed } from './plan.js';
 export type { PlannedTrial } from './plan.js';
 export { planAdaptive, resolveBayes } from './plan-adaptive.js';
@@ -17,4 +17,4 @@ export type { MedianMode } from './pruners/median.js';
 export type { RuleOutcome } from './pruners/outcome.js';
 export { describeRungOutcome, rungStep } from './pruners/rung-step.js';
 export type { RungStep } from './pruners/rung-step.js';
-export { rungEpochs } from '@sweepq/spec';
+export { rungEpochs } from '@sweepq/sweep-config';

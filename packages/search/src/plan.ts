@@ -1,5 +1,5 @@
-import { DEFAULT_PARAMS, MAX_TRIALS, PARAMETER_NAMES, SpecError, applyConditions, paramsKey } from '@sweepq/spec';
-import type { ParamValue, SweepSpec, TrialParams } from '@sweepq/spec';
+import { DEFAULT_PARAMS, MAX_TRIALS, PARAMETER_NAMES, SpecError, applyConditions, paramsKey } from '@sweepq/sweep-config';
+import type { ParamValue, SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import { gridCombinations } from './samplers/grid.js';
 import { randomCombination } from './samplers/random.js';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { validateSpec } from '@sweepq/spec';
-import type { SweepSpec, TrialParams } from '@sweepq/spec';
+import { validateSpec } from '@sweepq/sweep-config';
+import type { SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import { TpeSampler } from '../src/index.js';
 import type { Observation } from '../src/index.js';
 
@@ -51,7 +51,7 @@ export function best(observations: readonly Observation[], goal: 'maximize' | 'm
   return goal === 'maximize' ? Math.max(...values) : Math.min(...values);
 }
 
-/** A sweep file from @sweepq/spec's test fixtures (the plans pinned here are drawn from the same files). */
+/** A sweep file from @sweepq/sweep-config's test fixtures (the plans pinned here are drawn from the same files). */
 export function specFixture(name: string): string {
-  return readFileSync(new URL(`../../spec/test/fixtures/${name}`, import.meta.url), 'utf8');
+  return readFileSync(new URL(`../../sweep-config/test/fixtures/${name}`, import.meta.url), 'utf8');
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { createRng, validateSpec } from '@sweepq/spec';
-import type { SweepSpec, TrialParams } from '@sweepq/spec';
+import { createRng, validateSpec } from '@sweepq/sweep-config';
+import type { SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import { planTrials } from '../src/index.js';
 import { JointParzen } from '../src/samplers/tpe/joint-parzen.js';
 import type { JointDimension } from '../src/samplers/tpe/joint-parzen.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_PARAMS, paramsKey, specToConfig, validateSpec } from '@sweepq/spec';
+import { DEFAULT_PARAMS, paramsKey, specToConfig, validateSpec } from '@sweepq/sweep-config';
 import { planTrials } from '../src/index.js';
 
 // lstm_layers, bidirectional, cell and mask_zero: the architecture parameters (sweepq issue 17).

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_PARAMS, gridSize, parseSpec, validateSpec } from '@sweepq/spec';
+import { DEFAULT_PARAMS, gridSize, parseSpec, validateSpec } from '@sweepq/sweep-config';
 import { planTrials } from '../src/index.js';
 import { specFixture } from './helpers.js';
 
-// The conditional grid of @sweepq/spec's conditions test.
+// The conditional grid of @sweepq/sweep-config's conditions test.
 const yaml = specFixture('conditions.yaml');
 
 describe('conditional parameters: planning', () => {

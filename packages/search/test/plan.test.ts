@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_PARAMS, PARAMETER_NAMES, SpecError, parseSpec, validateSpec } from '@sweepq/spec';
-import type { SweepSpec } from '@sweepq/spec';
+import { DEFAULT_PARAMS, PARAMETER_NAMES, SpecError, parseSpec, validateSpec } from '@sweepq/sweep-config';
+import type { SweepSpec } from '@sweepq/sweep-config';
 import { planTrials, trialId } from '../src/index.js';
 import { specFixture as fixture } from './helpers.js';
 

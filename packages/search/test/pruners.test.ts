@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { validateSpec } from '@sweepq/spec';
-import type { SweepSpec } from '@sweepq/spec';
+import { validateSpec } from '@sweepq/sweep-config';
+import type { SweepSpec } from '@sweepq/sweep-config';
 import { ashaRule, describeRungOutcome, medianRule, rungEpochs, rungStep } from '../src/index.js';
 
 function hyperband(extra: Record<string, unknown> = {}, metric = 'val_accuracy', epochs = 9): SweepSpec {

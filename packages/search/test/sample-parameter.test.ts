@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { createRng, parseSpec, validateSpec } from '@sweepq/spec';
-import type { ParameterSpec } from '@sweepq/spec';
+import { createRng, parseSpec, validateSpec } from '@sweepq/sweep-config';
+import type { ParameterSpec } from '@sweepq/sweep-config';
 import { planTrials, sampleParameter } from '../src/index.js';
 import { specFixture } from './helpers.js';
 
@@ -22,7 +22,7 @@ const variance = (xs: readonly number[]): number => {
 };
 const isMultiple = (v: number, q: number): boolean => Math.abs(v / q - Math.round(v / q)) < 1e-9;
 
-// The W&B-style sweep file of @sweepq/spec's wandb-dialect test: one parameter per distribution.
+// The W&B-style sweep file of @sweepq/sweep-config's wandb-dialect test: one parameter per distribution.
 const WANDB_YAML = specFixture('wandb.yaml');
 
 describe('a W&B sweep file with every kind of key: planning', () => {

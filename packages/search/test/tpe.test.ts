@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { activeParameters, validateSpec } from '@sweepq/spec';
-import type { BayesSpec, EarlyTerminateSpec, SweepSpec, TrialParams } from '@sweepq/spec';
+import { activeParameters, validateSpec } from '@sweepq/sweep-config';
+import type { BayesSpec, EarlyTerminateSpec, SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import { SearchError, TpeSampler, paramsKey, planAdaptive, planTrials } from '../src/index.js';
 import type { Observation } from '../src/index.js';
 import { best, branin, braninSpec, runTpe } from './helpers.js';

@@ -29,7 +29,7 @@ import {
   type TrialLifecycle,
 } from '@sweepq/lifecycle';
 import type { Logger } from '@sweepq/runtime';
-import { SpecError, metricTargetReached, parseSpec, specHash, withDefaultParams, type SweepSpec, type TrialParams } from '@sweepq/spec';
+import { SpecError, metricTargetReached, parseSpec, specHash, withDefaultParams, type SweepSpec, type TrialParams } from '@sweepq/sweep-config';
 import { SearchError, SearchErrorCode, TpeSampler, planAdaptive, planTrials, trialId, trialSeed, type Observation, type PlannedTrial } from '@sweepq/search';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
 import { prepareSweepDataset, type DatasetPreparerOptions } from './dataset-preparer.js';

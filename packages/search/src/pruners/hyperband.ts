@@ -1,5 +1,5 @@
-import { EARLY_TERMINATE_DEFAULTS, rungEpochs } from '@sweepq/spec';
-import type { EarlyTerminateSpec, SweepSpec } from '@sweepq/spec';
+import { EARLY_TERMINATE_DEFAULTS, rungEpochs } from '@sweepq/sweep-config';
+import type { EarlyTerminateSpec, SweepSpec } from '@sweepq/sweep-config';
 import { formatValue, isBetter } from './outcome.js';
 import type { RuleOutcome } from './outcome.js';
 

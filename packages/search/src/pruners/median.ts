@@ -1,5 +1,5 @@
-import { maxEpochs, rungEpochs } from '@sweepq/spec';
-import type { SweepSpec } from '@sweepq/spec';
+import { maxEpochs, rungEpochs } from '@sweepq/sweep-config';
+import type { SweepSpec } from '@sweepq/sweep-config';
 import { formatValue, isBetter } from './outcome.js';
 import type { RuleOutcome } from './outcome.js';
 

@@ -1,5 +1,5 @@
-import { EARLY_TERMINATE_DEFAULTS } from '@sweepq/spec';
-import type { SweepSpec } from '@sweepq/spec';
+import { EARLY_TERMINATE_DEFAULTS } from '@sweepq/sweep-config';
+import type { SweepSpec } from '@sweepq/sweep-config';
 import { describeAsha, hyperbandMode } from './hyperband.js';
 import type { HyperbandMode } from './hyperband.js';
 import { describeMedian, medianMode } from './median.js';

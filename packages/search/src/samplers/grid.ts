@@ -1,5 +1,5 @@
-import { enumerateParameter, parameterApplies } from '@sweepq/spec';
-import type { ParamValue, ParameterSpec } from '@sweepq/spec';
+import { enumerateParameter, parameterApplies } from '@sweepq/sweep-config';
+import type { ParamValue, ParameterSpec } from '@sweepq/sweep-config';
 
 type Parameters = Readonly<Record<string, ParameterSpec>>;
 

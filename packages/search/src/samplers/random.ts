@@ -1,5 +1,5 @@
-import { PARAMETER_NAMES, createRng } from '@sweepq/spec';
-import type { ParamValue, ParameterSpec } from '@sweepq/spec';
+import { PARAMETER_NAMES, createRng } from '@sweepq/sweep-config';
+import type { ParamValue, ParameterSpec } from '@sweepq/sweep-config';
 import { sampleParameter } from './sample-parameter.js';
 
 /**

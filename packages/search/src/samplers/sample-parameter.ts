@@ -1,5 +1,5 @@
-import { logUniformBounds, nearestMultiple, quantizedRange } from '@sweepq/spec';
-import type { ParamValue, ParameterSpec, Rng } from '@sweepq/spec';
+import { logUniformBounds, nearestMultiple, quantizedRange } from '@sweepq/sweep-config';
+import type { ParamValue, ParameterSpec, Rng } from '@sweepq/sweep-config';
 
 /** Largest double below x, so a continuous draw stays strictly below its max after rounding. */
 export function below(x: number): number {

@@ -11,8 +11,8 @@ import {
   nearestMultiple,
   paramsKey,
   quantizedRange,
-} from '@sweepq/spec';
-import type { ParamValue, ParameterName, ParameterSpec, Rng, SweepSpec, TrialParams } from '@sweepq/spec';
+} from '@sweepq/sweep-config';
+import type { ParamValue, ParameterName, ParameterSpec, Rng, SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import { SearchError, SearchErrorCode } from '../errors.js';
 import { gridCombinations } from './grid.js';
 import { below, sampleParameter } from './sample-parameter.js';
