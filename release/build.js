@@ -145,7 +145,7 @@ async function workspaceRanges() {
 }
 
 function readWorkspaceNames() {
-  return ['runtime', 'spec', 'data', 'kernels', 'model', 'storage', 'queue', 'results', 'search', 'report', 'lifecycle', 'cli', 'worker', 'coordinator'].map((n) => `@sweepq/${n}`);
+  return ['runtime', 'sweep-config', 'data', 'kernels', 'model', 'storage', 'queue', 'results', 'search', 'report', 'lifecycle', 'cli', 'worker', 'coordinator'].map((n) => `@sweepq/${n}`);
 }
 
 const names = process.argv.slice(2);

@@ -1,4 +1,4 @@
-import type { DatasetSpec } from '@sweepq/spec';
+import type { DatasetSpec } from '@sweepq/sweep-config';
 import { DatasetError, DatasetErrorCode } from './errors.js';
 import { sortClasses } from './prepared.js';
 import { checkClasses, loadDataset, readDataset, type DatasetSource, type FileLayout, type ObjectFetcher, type RawDataset } from './readers.js';

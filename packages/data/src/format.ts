@@ -1,4 +1,4 @@
-import { formatFromExtension } from '@sweepq/spec';
+import { formatFromExtension } from '@sweepq/sweep-config';
 import { DatasetError, DatasetErrorCode } from './errors.js';
 
 /** File formats the readers understand. */

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
-import { BUILTIN_DATASETS } from '@sweepq/spec';
+import { BUILTIN_DATASETS } from '@sweepq/sweep-config';
 import { resolveColumns, type ColumnLayout, type ColumnRef } from './columns.js';
 import { DatasetError, DatasetErrorCode } from './errors.js';
 import { resolveFormat, type Format, type FormatSource } from './format.js';

@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { DatasetSpec } from '@sweepq/spec';
+import type { DatasetSpec } from '@sweepq/sweep-config';
 import { datasetSource, emptyValidationError, type DatasetSummary } from './check.js';
 import { sortClasses, type PreparedDataset } from './prepared.js';
 import { checkClasses, readDataset, type ObjectFetcher } from './readers.js';

@@ -1,4 +1,4 @@
-import type { DatasetSpec } from '@sweepq/spec';
+import type { DatasetSpec } from '@sweepq/sweep-config';
 import { describe, expect, it } from 'vitest';
 import { checkDatasetHead, describeDataset, loadCheckedDataset } from '../src/index.js';
 import { failure, tempFiles } from './helpers.js';

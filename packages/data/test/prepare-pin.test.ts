@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { DatasetSpec } from '@sweepq/spec';
+import type { DatasetSpec } from '@sweepq/sweep-config';
 import { describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
 import { deserializePrepared, loadCheckedDataset, prepareDataset, prepareDatasetFile, preparedHash, serializePrepared, type PreparedDataset } from '../src/index.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { DatasetSpec } from '@sweepq/spec';
+import type { DatasetSpec } from '@sweepq/sweep-config';
 import { describeDataset, loadCheckedDataset, loadDataset } from '../src/index.js';
 import type { DatasetSource, RawDataset } from '../src/index.js';
 import { failure, tempFiles } from './helpers.js';

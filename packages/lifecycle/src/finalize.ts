@@ -1,7 +1,8 @@
 import { SweepState, TrialState, buildLeaderboard, leaderboardCsv, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { ReportRefresher, writeBestModel } from '@sweepq/report';
 import type { Logger } from '@sweepq/runtime';
-import { parseSpec, planTrials, type SweepSpec, type TrialParams } from '@sweepq/spec';
+import { planTrials } from '@sweepq/search';
+import { parseSpec, type SweepSpec, type TrialParams } from '@sweepq/sweep-config';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { emptyCounts, type SweepDoc, type TrialCounts } from './sweep-lifecycle.js';
 import type { TrialLifecycle } from './trial-lifecycle.js';

@@ -5,5 +5,6 @@ export { SWEEP_TRANSITIONS, SWEEP_TRANSITION_CAUSES, TRIAL_TRANSITIONS, assertSw
 export { parseSweepRecord, readSweepRecord, readTrialResult, readTrialResultAt, committedTrialIds, trialFiles, sweepRecordSchema, trialResultSchema } from './records.js';
 export { LifecycleError, LifecycleErrorCode } from './errors.js';
 export { rebuildRungs } from './rebuild-rungs.js';
+export { RungStore, type RungDecision } from './rung-store.js';
 export { VersionedJson, newWriteId, type Versioned } from './versioned-json.js';
 export { ownerViews } from './owner-views.js';

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { redisKeys } from '@sweepq/queue';
-import { RungStore } from '@sweepq/search';
-import type { SweepSpec } from '@sweepq/spec';
+import { RungStore } from './rung-store.js';
+import type { SweepSpec } from '@sweepq/sweep-config';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { trialFiles } from './records.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SweepState, TrialState, type SweepRecord, type TrialResult } from '@sweepq/results';
-import { withDefaultParams } from '@sweepq/spec';
+import { withDefaultParams } from '@sweepq/sweep-config';
 import { SAFE_ID, layout, type ArtifactStore } from '@sweepq/storage';
 import { LifecycleError, LifecycleErrorCode } from './errors.js';
 

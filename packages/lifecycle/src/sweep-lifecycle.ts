@@ -13,7 +13,7 @@ import {
 import { SweepState, isFinalSweepState, type SweepRecord, type TrialResult, type TrialState } from '@sweepq/results';
 import type { Logger } from '@sweepq/runtime';
 import { SAFE_ID, layout, type ArtifactStore } from '@sweepq/storage';
-import { MAX_TRIALS, parseSpec } from '@sweepq/spec';
+import { MAX_TRIALS, parseSpec } from '@sweepq/sweep-config';
 import { LifecycleError, LifecycleErrorCode } from './errors.js';
 import { committedTrialIds, parseSweepRecord, readSweepRecord, readTrialResult } from './records.js';
 import { assertSweepTransition } from './transitions.js';

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { ClaimOutcome, QueueName, claimResult, redisKeys } from '@sweepq/queue';
 import { TrialState, type TrialResult } from '@sweepq/results';
 import type { Logger } from '@sweepq/runtime';
-import type { TrialParams } from '@sweepq/spec';
+import type { TrialParams } from '@sweepq/sweep-config';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { readTrialResult } from './records.js';
 import { cancelRequested } from './sweep-lifecycle.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisKeys, sweepJobId } from '@sweepq/queue';
 import { SweepState, TrialState, type TrialResult } from '@sweepq/results';
 import { layout, type ArtifactStore } from '@sweepq/storage';
-import { DEFAULT_PARAMS } from '@sweepq/spec';
+import { DEFAULT_PARAMS } from '@sweepq/sweep-config';
 import { LifecycleError, LifecycleErrorCode, VersionedJson, type SweepLifecycle, type TrialLifecycle } from '../src/index.js';
 import { lifeWorld, type LifeWorld } from './life-world.js';
 

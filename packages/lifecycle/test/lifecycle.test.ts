@@ -17,10 +17,10 @@ import {
   plannedFromBucket,
   sweepTransitionTable,
   rebuildRungs,
+  RungStore,
 } from '../src/index.js';
 import { lifeWorld, type LifeWorld } from './life-world.js';
-import { RungStore } from '@sweepq/search';
-import { DEFAULT_PARAMS, parseSpec } from '@sweepq/spec';
+import { DEFAULT_PARAMS, parseSpec } from '@sweepq/sweep-config';
 
 // The whole life cycle against a real Redis and a real S3-protocol server, in-process: no services are spawned.
 let w: LifeWorld;

@@ -7,12 +7,12 @@ export {
   evaluate,
   predictProbabilities,
   DEFAULT_EVAL_BATCH_SIZE,
-  type EpochLog,
   type TrainData,
   type TrainOptions,
   type TrainResult,
   type BatchInfo,
 } from './training.js';
+export type { EpochLog } from '@sweepq/sweep-config';
 export {
   serializeModel,
   deserializeModel,

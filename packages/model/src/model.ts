@@ -8,7 +8,7 @@ import {
   type OptimizerName,
   type ParameterName,
   type TrialParams,
-} from '@sweepq/spec';
+} from '@sweepq/sweep-config';
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from './errors.js';
 import { fastDropout } from './fast-dropout.js';
@@ -271,7 +271,7 @@ type CheckedTableFields = [keyof TableFields] extends [keyof ModelParams]
   : never;
 
 /**
- * The model settings of one sweep trial: every parameter whose row in `@sweepq/spec`'s table names a model field
+ * The model settings of one sweep trial: every parameter whose row in `@sweepq/sweep-config`'s table names a model field
  * (`MODEL_FIELDS`), the dataset's class count and the trial seed. A new parameter reaches the model by naming its
  * field in the table; nothing here lists parameters.
  */

@@ -1,30 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from '@sweepq/runtime';
+import type { EpochLog } from '@sweepq/sweep-config';
 import { DivergedError, ModelError } from './errors.js';
 import { mixSeed, seededPermutation } from './random.js';
-
-/** Metrics of one finished epoch (Keras `History` names). */
-export interface EpochLog {
-  /** 1-based epoch number. */
-  epoch: number;
-  /** Mean training loss over the epoch's samples (the loss of each batch before its update, as Keras reports). */
-  loss: number;
-  /** Mean training accuracy over the epoch's samples. */
-  accuracy: number;
-  /** Validation loss after the epoch. */
-  val_loss: number;
-  /** Validation accuracy after the epoch. */
-  val_accuracy: number;
-  /** Wall-clock seconds of the epoch, validation included. */
-  seconds: number;
-  /** Training samples per second (training batches only, validation excluded). */
-  samplesPerSec: number;
-  /**
-   * Only for a model that masks padding (batches trimmed, see {@link trainModel}): the mean over the epoch's samples
-   * of the sequence length their batch was trimmed to (the model's work per sample scales with it).
-   */
-  meanSeqLen?: number;
-}
 
 /** Encoded examples: `x` is row-major `[n, maxLen]` token ids, `y` the labels `0..k-1`. */
 export interface TrainData {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_PARAMS, MODEL_FIELDS, PARAMETERS, PARAMETER_NAMES, type ParameterName, type ParameterRule, type TrialParams } from '@sweepq/spec';
+import { DEFAULT_PARAMS, MODEL_FIELDS, PARAMETERS, PARAMETER_NAMES, type ParameterName, type ParameterRule, type TrialParams } from '@sweepq/sweep-config';
 import {
   buildModel,
   deserializeModel,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addedLater, DEFAULT_PARAMS, PARAMETER_NAMES, PARAMETER_RULES, type ParameterName, type ParameterRule, type TrialParams } from '@sweepq/spec';
+import { addedLater, DEFAULT_PARAMS, PARAMETER_NAMES, PARAMETER_RULES, type ParameterName, type ParameterRule, type TrialParams } from '@sweepq/sweep-config';
 import { SweepqError } from '@sweepq/runtime';
 
 const safeId = z

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PARAMS, PARAMETER_NAMES, PARAMETER_RULES, type ParameterName } from '@sweepq/spec';
+import { DEFAULT_PARAMS, PARAMETER_NAMES, PARAMETER_RULES, type ParameterName } from '@sweepq/sweep-config';
 import { PayloadError, parsePayload, trialParamsSchema } from '../src/index.js';
 
 // Redis is a trust boundary: a job payload is held to exactly the bounds a spec is, from the one parameter table.

@@ -1,5 +1,6 @@
 import { isFinalSweepState, type SweepRecord, type TrialResult } from '@sweepq/results';
-import { planTrials, type SweepSpec, type TrialParams } from '@sweepq/spec';
+import { planTrials } from '@sweepq/search';
+import type { SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { ReportError } from './errors.js';
 import { mapLimit } from './map-limit.js';

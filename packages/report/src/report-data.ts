@@ -1,5 +1,5 @@
 import { buildLeaderboard, type Evaluation, type SweepRecord, type TrialResult } from '@sweepq/results';
-import { PARAMETER_NAMES, rungEpochs, type ParameterSpec, type SweepSpec, type TrialParams } from '@sweepq/spec';
+import { PARAMETER_NAMES, rungEpochs, type ParameterSpec, type SweepSpec, type TrialParams } from '@sweepq/sweep-config';
 import { pedAnovaImportance, type ImportanceResult } from './param-importance.js';
 import { buildTimeline, type Timeline } from './trial-timeline.js';
 

@@ -1,5 +1,5 @@
 import type { SweepRecord, TrialResult } from '@sweepq/results';
-import { DEFAULT_PARAMS, type SweepSpec } from '@sweepq/spec';
+import { DEFAULT_PARAMS, type SweepSpec } from '@sweepq/sweep-config';
 
 export const SPEC: SweepSpec = {
   name: 'fixture',

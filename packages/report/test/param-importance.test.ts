@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pedAnovaImportance, type ImportanceTrial } from '../src/param-importance.js';
-import { randomCombination, type ParameterSpec } from '@sweepq/spec';
+import { randomCombination } from '@sweepq/search';
+import type { ParameterSpec } from '@sweepq/sweep-config';
 
 const NAMES = ['learning_rate', 'dropout', 'lstm_units', 'optimizer', 'batch_size'];
 

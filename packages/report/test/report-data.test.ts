@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ParameterSpec, SweepSpec } from '@sweepq/spec';
+import type { ParameterSpec, SweepSpec } from '@sweepq/sweep-config';
 import { buildReportData, describeParameters, isLogScaled, parseLearningCurve, roundSig } from '../src/index.js';
 import { SPEC, metricsJsonl, sweepRecord, trialResult } from './fixtures.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_PARAMS, planTrials } from '@sweepq/spec';
+import { DEFAULT_PARAMS } from '@sweepq/sweep-config';
 import { ArtifactStore, createS3Client, layout, startLocalS3, type LocalS3 } from '@sweepq/storage';
 import {
   ReportError,
@@ -17,6 +17,7 @@ import {
   type BestModelInfo,
 } from '../src/index.js';
 import { SPEC, metricsJsonl, sweepRecord, trialResult } from './fixtures.js';
+import { planTrials } from '@sweepq/search';
 
 let s3: LocalS3;
 let dir: string;

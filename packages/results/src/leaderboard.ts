@@ -1,4 +1,4 @@
-import { PARAMETER_NAMES, withDefaultParams } from '@sweepq/spec';
+import { PARAMETER_NAMES, withDefaultParams } from '@sweepq/sweep-config';
 import { TrialState, type TrialResult } from './trial-result.js';
 
 /** One row of the leaderboard. */

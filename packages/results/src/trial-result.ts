@@ -1,5 +1,4 @@
-import type { TrialParams } from '@sweepq/spec';
-import type { EpochLog } from '@sweepq/model';
+import type { EpochLog, TrialParams } from '@sweepq/sweep-config';
 import type { Evaluation } from './classification.js';
 
 /** Final state of a trial. */

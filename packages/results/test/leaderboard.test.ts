@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PARAMS } from '@sweepq/spec';
+import { DEFAULT_PARAMS } from '@sweepq/sweep-config';
 import { buildLeaderboard, formatSignificant, leaderboardCsv, leaderboardTable, type TrialResult } from '../src/index.js';
 
 function result(index: number, state: TrialResult['state'], value: number | null): TrialResult {

@@ -26,7 +26,7 @@
  * the rung values in Redis. `--curves off` leaves the curves out: the sampler then ranks a stopped trial by its value
  * at the epoch it stopped against finished trials' final values (the behaviour before curves), for comparison.
  *
- * Everything is the real thing, in-process: the spec is validated by @sweepq/spec, trials come from planTrials (random)
+ * Everything is the real thing, in-process: the spec is validated by @sweepq/sweep-config, trials come from planTrials (random)
  * or TpeSampler (bayes, proposing a new trial whenever one finishes while the others are still running, with those
  * as pending), every trial trains the real model (@sweepq/model `buildModel`/`trainModel` on data from
  * @sweepq/data), and hyperband decisions come from RungStore in the Redis at REDIS_URL (default
@@ -66,9 +66,10 @@ import { encodeForTrial, loadDataset, prepareDataset } from '@sweepq/data';
 import type { PreparedDataset } from '@sweepq/data';
 import { DivergedError, buildModel, initBackend, modelParamsFromTrial, trainModel } from '@sweepq/model';
 import type { EpochLog, TrainData } from '@sweepq/model';
-import { BAYES_DEFAULTS, maxEpochs, planTrials, trialSeed, validateSpec } from '@sweepq/spec';
-import type { SweepSpec, TrialParams } from '@sweepq/spec';
-import { RungStore, TpeSampler, planAdaptive, rungEpochs } from '../src/index.js';
+import { BAYES_DEFAULTS, maxEpochs, validateSpec } from '@sweepq/sweep-config';
+import type { SweepSpec, TrialParams } from '@sweepq/sweep-config';
+import { RungStore } from '@sweepq/lifecycle';
+import { TpeSampler, planAdaptive, planTrials, rungEpochs, trialSeed } from '../src/index.js';
 import type { Observation } from '../src/index.js';
 
 const METHODS = ['random', 'bayes', 'bayes+hyperband'] as const;

@@ -1,12 +1,20 @@
 export { SearchError, SearchErrorCode } from './errors.js';
-// paramsKey lives in @sweepq/spec (random search's extensions de-duplicate with it too); re-exported for callers here.
-export { paramsKey } from '@sweepq/spec';
+// paramsKey lives in @sweepq/sweep-config (random search's extensions de-duplicate with it too); re-exported for callers here.
+export { paramsKey } from '@sweepq/sweep-config';
+export { planTrials, trialId, trialSeed } from './plan.js';
+export type { PlannedTrial } from './plan.js';
 export { planAdaptive, resolveBayes } from './plan-adaptive.js';
 export type { AdaptivePlan } from './plan-adaptive.js';
-export { TpeSampler } from './tpe-sampler.js';
-export type { Observation, TpeSamplerOptions } from './tpe-sampler.js';
-export { RungStore } from './rung-store.js';
-export type { RungDecision } from './rung-store.js';
-export { ashaRule, medianRule } from './rung-decision.js';
-export type { RuleOutcome } from './rung-decision.js';
-export { rungEpochs } from '@sweepq/spec';
+export { gridCombinations } from './samplers/grid.js';
+export { randomCombination } from './samplers/random.js';
+export { below, sampleBeta, sampleParameter } from './samplers/sample-parameter.js';
+export { TpeSampler } from './samplers/tpe.js';
+export type { Observation, TpeSamplerOptions } from './samplers/tpe.js';
+export { ashaRule, describeAsha, hyperbandMode } from './pruners/hyperband.js';
+export type { HyperbandMode } from './pruners/hyperband.js';
+export { describeMedian, medianMode, medianRule } from './pruners/median.js';
+export type { MedianMode } from './pruners/median.js';
+export type { RuleOutcome } from './pruners/outcome.js';
+export { describeRungOutcome, rungStep } from './pruners/rung-step.js';
+export type { RungStep } from './pruners/rung-step.js';
+export { rungEpochs } from '@sweepq/sweep-config';

@@ -1,5 +1,5 @@
-import { BAYES_DEFAULTS, DEFAULT_MAX_IN_FLIGHT, gridSize } from '@sweepq/spec';
-import type { SweepSpec } from '@sweepq/spec';
+import { BAYES_DEFAULTS, DEFAULT_MAX_IN_FLIGHT, gridSize } from '@sweepq/sweep-config';
+import type { SweepSpec } from '@sweepq/sweep-config';
 
 /** What the coordinator needs to schedule a sweep adaptively; see {@link planAdaptive}. */
 export interface AdaptivePlan {
@@ -11,7 +11,7 @@ export interface AdaptivePlan {
   maxInFlight: number;
 }
 
-/** `bayes:` options with defaults applied (see BAYES_DEFAULTS in @sweepq/spec). */
+/** `bayes:` options with defaults applied (see BAYES_DEFAULTS in @sweepq/sweep-config). */
 export function resolveBayes(spec: Pick<SweepSpec, 'bayes'>): { n_startup_trials: number; n_ei_candidates: number; gamma: number; multivariate: boolean } {
   return { ...BAYES_DEFAULTS, ...spec.bayes };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { validateSpec } from '@sweepq/spec';
-import type { SweepSpec, TrialParams } from '@sweepq/spec';
+import { validateSpec } from '@sweepq/sweep-config';
+import type { SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import { TpeSampler, paramsKey, planAdaptive } from '../src/index.js';
 import type { Observation } from '../src/index.js';
 import { runTpe } from './helpers.js';

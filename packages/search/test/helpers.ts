@@ -1,5 +1,6 @@
-import { validateSpec } from '@sweepq/spec';
-import type { SweepSpec, TrialParams } from '@sweepq/spec';
+import { readFileSync } from 'node:fs';
+import { validateSpec } from '@sweepq/sweep-config';
+import type { SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import { TpeSampler } from '../src/index.js';
 import type { Observation } from '../src/index.js';
 
@@ -48,4 +49,9 @@ export function runTpe(spec: SweepSpec, objective: (p: TrialParams) => number | 
 export function best(observations: readonly Observation[], goal: 'maximize' | 'minimize'): number {
   const values = observations.map((o) => o.value).filter((v): v is number => v !== null);
   return goal === 'maximize' ? Math.max(...values) : Math.min(...values);
+}
+
+/** A sweep file from @sweepq/sweep-config's test fixtures (the plans pinned here are drawn from the same files). */
+export function specFixture(name: string): string {
+  return readFileSync(new URL(`../../sweep-config/test/fixtures/${name}`, import.meta.url), 'utf8');
 }

@@ -1,8 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { createRng, planTrials, validateSpec } from '@sweepq/spec';
-import type { SweepSpec, TrialParams } from '@sweepq/spec';
-import { JointParzen } from '../src/joint-parzen.js';
-import type { JointDimension } from '../src/joint-parzen.js';
+import { createRng, validateSpec } from '@sweepq/sweep-config';
+import type { SweepSpec, TrialParams } from '@sweepq/sweep-config';
+import { planTrials } from '../src/index.js';
+import { JointParzen } from '../src/samplers/tpe/joint-parzen.js';
+import type { JointDimension } from '../src/samplers/tpe/joint-parzen.js';
 import { best, runTpe } from './helpers.js';
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;

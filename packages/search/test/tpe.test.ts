@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { activeParameters, planTrials, validateSpec } from '@sweepq/spec';
-import type { BayesSpec, EarlyTerminateSpec, SweepSpec, TrialParams } from '@sweepq/spec';
-import { SearchError, TpeSampler, paramsKey, planAdaptive } from '../src/index.js';
+import { activeParameters, validateSpec } from '@sweepq/sweep-config';
+import type { BayesSpec, EarlyTerminateSpec, SweepSpec, TrialParams } from '@sweepq/sweep-config';
+import { SearchError, TpeSampler, paramsKey, planAdaptive, planTrials } from '../src/index.js';
 import type { Observation } from '../src/index.js';
 import { best, branin, braninSpec, runTpe } from './helpers.js';
 

@@ -15,7 +15,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { QueueName, connectProducer, createWorkerConnection } from '@sweepq/queue';
 import type { SweepRecord } from '@sweepq/results';
 import { ArtifactStore, createS3Client, layout, startLocalS3 } from '@sweepq/storage';
-import { parseSpec } from '@sweepq/spec';
+import { parseSpec } from '@sweepq/sweep-config';
 import { loadCliEnv } from '../src/env.js';
 import { openContext } from '../src/context.js';
 import { submitSweep } from '../src/commands/submit.js';

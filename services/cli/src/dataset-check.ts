@@ -1,5 +1,5 @@
 import { DatasetError, DatasetErrorCode, checkDatasetHead, describeDataset, type DatasetSummary } from '@sweepq/data';
-import type { DatasetSpec } from '@sweepq/spec';
+import type { DatasetSpec } from '@sweepq/sweep-config';
 import { StorageError, StorageErrorCode, type ArtifactStore } from '@sweepq/storage';
 import { CliError, ExitCode } from './exit-codes.js';
 

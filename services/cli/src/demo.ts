@@ -5,7 +5,7 @@ import { access } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
-import { specNotices } from '@sweepq/spec';
+import { specNotices } from '@sweepq/sweep-config';
 import { loadCliEnv, silenceSdkNodeVersionWarning } from './env.js';
 import { openContext } from './context.js';
 import { CliError } from './exit-codes.js';

@@ -5,7 +5,7 @@ import { isFinalSweepState, leaderboardTable, type SweepRecord } from '@sweepq/r
 import { ConfigError } from '@sweepq/runtime';
 import { RedisUnavailableError } from '@sweepq/queue';
 import { StorageError } from '@sweepq/storage';
-import { specNotices } from '@sweepq/spec';
+import { specNotices } from '@sweepq/sweep-config';
 import { silenceSdkNodeVersionWarning } from './env.js';
 import { withContext, type BucketContext } from './context.js';
 import { CliError, ExitCode } from './exit-codes.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareDatasetFile } from '@sweepq/data';
 import type { Logger } from '@sweepq/runtime';
-import type { DatasetSpec } from '@sweepq/spec';
+import type { DatasetSpec } from '@sweepq/sweep-config';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import type { SweepRecord } from '@sweepq/results';
 

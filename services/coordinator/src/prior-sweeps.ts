@@ -2,7 +2,7 @@ import { committedTrialIds, type SweepLifecycle, type TrialLifecycle } from '@sw
 import { TrialState } from '@sweepq/results';
 import type { Logger } from '@sweepq/runtime';
 import type { Observation } from '@sweepq/search';
-import { outsideSpace, type SweepSpec } from '@sweepq/spec';
+import { outsideSpace, type SweepSpec } from '@sweepq/sweep-config';
 import type { ArtifactStore } from '@sweepq/storage';
 
 /** A `prior_sweeps` entry that cannot warm-start this sweep; the message names it and says what would. */

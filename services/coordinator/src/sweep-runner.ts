@@ -20,6 +20,7 @@ import {
   effectiveSpec,
   emptyCounts,
   rebuildRungs,
+  RungStore,
   finalizeSweep,
   type SweepDoc,
   type SweepLifecycle,
@@ -28,8 +29,8 @@ import {
   type TrialLifecycle,
 } from '@sweepq/lifecycle';
 import type { Logger } from '@sweepq/runtime';
-import { SpecError, metricTargetReached, parseSpec, planTrials, specHash, trialId, trialSeed, withDefaultParams, type PlannedTrial, type SweepSpec, type TrialParams } from '@sweepq/spec';
-import { RungStore, SearchError, SearchErrorCode, TpeSampler, planAdaptive, type Observation } from '@sweepq/search';
+import { SpecError, metricTargetReached, parseSpec, specHash, withDefaultParams, type SweepSpec, type TrialParams } from '@sweepq/sweep-config';
+import { SearchError, SearchErrorCode, TpeSampler, planAdaptive, planTrials, trialId, trialSeed, type Observation, type PlannedTrial } from '@sweepq/search';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
 import { prepareSweepDataset, type DatasetPreparerOptions } from './dataset-preparer.js';
 import { PriorSweepError, priorObservations } from './prior-sweeps.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticCsv } from '@sweepq/data';
 import { createLogger } from '@sweepq/runtime';
-import type { DatasetSpec } from '@sweepq/spec';
+import type { DatasetSpec } from '@sweepq/sweep-config';
 import { ArtifactStore, createS3Client, startLocalS3, type LocalS3 } from '@sweepq/storage';
 import { prepareSweepDataset } from '../src/dataset-preparer.js';
 

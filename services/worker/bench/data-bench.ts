@@ -19,7 +19,7 @@ import {
   writeSyntheticCsv,
 } from '@sweepq/data';
 import { buildModel, initBackend, modelParamsFromTrial, trainModel, type TrainData } from '@sweepq/model';
-import { withDefaultParams, type DatasetSpec } from '@sweepq/spec';
+import { withDefaultParams, type DatasetSpec } from '@sweepq/sweep-config';
 
 const { values: opts } = parseArgs({
   options: {

@@ -13,10 +13,9 @@ import {
   type TrainData,
 } from '@sweepq/model';
 import { QueueName, parsePayload, trialJobSchema, type TrialJob, type TrialProgress } from '@sweepq/queue';
-import { LockLostError, type JobLease, type TrialLifecycle } from '@sweepq/lifecycle';
+import { LockLostError, RungStore, type JobLease, type TrialLifecycle } from '@sweepq/lifecycle';
 import type { Redis } from 'ioredis';
-import { RungStore } from '@sweepq/search';
-import type { SweepSpec } from '@sweepq/spec';
+import type { SweepSpec } from '@sweepq/sweep-config';
 import { TrialCheckpoint, restoreCheckpoint, type ResumeRecord } from './checkpoint.js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@sweepq/runtime';

@@ -6,7 +6,7 @@ import { TrialLifecycle } from '@sweepq/lifecycle';
 import { QueueName, createWorkerConnection, redactRedisUrl } from '@sweepq/queue';
 import { ShutdownManager, createLogger, readinessReasons, startOpsServer, storeSettings } from '@sweepq/runtime';
 import { createArtifactStore, layout } from '@sweepq/storage';
-import { parseSpec, type SweepSpec } from '@sweepq/spec';
+import { parseSpec, type SweepSpec } from '@sweepq/sweep-config';
 import { DatasetCache } from './dataset-cache.js';
 import type { WorkerEnv } from './env.js';
 import { ShutdownInterrupt, runTrial, type TrialTrainer } from './trial-runner.js';

@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { committedTrialIds, readTrialResult } from '@sweepq/lifecycle';
 import type { BestModelInfo } from '@sweepq/report';
 import { isFinalSweepState, type Leaderboard, type SweepRecord, type SweepState, type TrialResult } from '@sweepq/results';
-import { parseSpec, type SweepSpec } from '@sweepq/spec';
+import { parseSpec, type SweepSpec } from '@sweepq/sweep-config';
 import { SAFE_ID, layout } from '@sweepq/storage';
 import { openContext, type CliContext } from '../context.js';
 import { loadCliEnv } from '../env.js';

@@ -1,7 +1,7 @@
 import { LifecycleError, LifecycleErrorCode } from '@sweepq/lifecycle';
 import { RedisUnavailableError } from '@sweepq/queue';
 import { ConfigError, SweepqError } from '@sweepq/runtime';
-import { SpecError } from '@sweepq/spec';
+import { SpecError } from '@sweepq/sweep-config';
 import { StorageError } from '@sweepq/storage';
 
 /** Codes of {@link SweepqClientError}: stable strings a script can switch on. */

@@ -14,5 +14,5 @@ export {
 export { SweepqClientError, SweepqClientErrorCode } from './errors.js';
 export type { Leaderboard, LeaderboardRow, SweepRecord, TrialResult } from '@sweepq/results';
 export type { BestModelInfo } from '@sweepq/report';
-export type { SweepSpec } from '@sweepq/spec';
+export type { SweepSpec } from '@sweepq/sweep-config';
 export { SweepState, TrialState } from '@sweepq/results';

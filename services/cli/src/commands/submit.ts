@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { LifecycleError, LifecycleErrorCode } from '@sweepq/lifecycle';
-import { SpecError, parseSpec, type SweepSpec } from '@sweepq/spec';
+import { SpecError, parseSpec, type SweepSpec } from '@sweepq/sweep-config';
 import { SAFE_ID } from '@sweepq/storage';
 import { checkSpecDataset } from '../dataset-check.js';
 import { uploadLocalDataset, withDatasetUri } from '../dataset-upload.js';

@@ -1,7 +1,5 @@
-import { logUniformBounds, nearestMultiple, quantizedRange } from './distributions.js';
-import type { Rng } from './prng.js';
-import { firstMultiple, lastMultiple, multiple } from './quantize.js';
-import type { ParamValue, ParameterSpec } from './types.js';
+import { logUniformBounds, nearestMultiple, quantizedRange } from '@sweepq/sweep-config';
+import type { ParamValue, ParameterSpec, Rng } from '@sweepq/sweep-config';
 
 /** Largest double below x, so a continuous draw stays strictly below its max after rounding. */
 export function below(x: number): number {
@@ -108,40 +106,5 @@ export function sampleParameter(spec: ParameterSpec, rng: Rng): ParamValue {
       const { kLo, kHi } = quantizedRange(spec);
       return nearestMultiple(sampleBeta(rng, spec.a, spec.b), spec.q, kLo, kHi);
     }
-  }
-}
-
-/** Every value a discrete spec can take, in order; undefined for continuous kinds. */
-export function enumerateParameter(spec: ParameterSpec): ParamValue[] | undefined {
-  switch (spec.kind) {
-    case 'constant':
-      return [spec.value];
-    case 'categorical':
-      return [...spec.values];
-    case 'int_uniform':
-      return Array.from({ length: spec.max - spec.min + 1 }, (_, i) => spec.min + i);
-    case 'q_uniform': {
-      const kLo = firstMultiple(spec.min, spec.q);
-      const kHi = lastMultiple(spec.max, spec.q);
-      return Array.from({ length: kHi - kLo + 1 }, (_, i) => multiple(kLo + i, spec.q));
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** How many values a discrete spec has, without listing them (Infinity for continuous kinds). */
-export function countParameter(spec: ParameterSpec): number {
-  switch (spec.kind) {
-    case 'constant':
-      return 1;
-    case 'categorical':
-      return spec.values.length;
-    case 'int_uniform':
-      return spec.max - spec.min + 1;
-    case 'q_uniform':
-      return lastMultiple(spec.max, spec.q) - firstMultiple(spec.min, spec.q) + 1;
-    default:
-      return Infinity;
   }
 }

@@ -3,25 +3,24 @@ import {
   PARAMETER_NAMES,
   activeParameters,
   applyConditions,
-  below,
   clauseHolds,
   createRng,
-  gridCombinations,
   gridSize,
   logUniformBounds,
   multiple,
   nearestMultiple,
   paramsKey,
   quantizedRange,
-  sampleParameter,
-} from '@sweepq/spec';
-import type { ParamValue, ParameterName, ParameterSpec, Rng, SweepSpec, TrialParams } from '@sweepq/spec';
-import { SearchError, SearchErrorCode } from './errors.js';
-import { JointParzen } from './joint-parzen.js';
-import type { JointDimension } from './joint-parzen.js';
-import { CategoricalParzen, NumericParzen } from './parzen.js';
-import type { NumericDomain } from './parzen.js';
-import { resolveBayes } from './plan-adaptive.js';
+} from '@sweepq/sweep-config';
+import type { ParamValue, ParameterName, ParameterSpec, Rng, SweepSpec, TrialParams } from '@sweepq/sweep-config';
+import { SearchError, SearchErrorCode } from '../errors.js';
+import { gridCombinations } from './grid.js';
+import { below, sampleParameter } from './sample-parameter.js';
+import { JointParzen } from './tpe/joint-parzen.js';
+import type { JointDimension } from './tpe/joint-parzen.js';
+import { CategoricalParzen, NumericParzen } from './tpe/parzen.js';
+import type { NumericDomain } from './tpe/parzen.js';
+import { resolveBayes } from '../plan-adaptive.js';
 
 /** A finished trial as the sampler sees it. */
 export interface Observation {

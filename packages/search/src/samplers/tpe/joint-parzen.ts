@@ -1,4 +1,4 @@
-import type { ParamValue, Rng } from '@sweepq/spec';
+import type { ParamValue, Rng } from '@sweepq/sweep-config';
 import { logSumExp } from './normal.js';
 import { clipBandwidth, domainRange, kernelLogPdf, kernelLogZ, kernelSample, pickIndex } from './parzen.js';
 import type { NumericDomain } from './parzen.js';

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
-import { EARLY_TERMINATE_DEFAULTS, maxEpochs, rungEpochs } from '@sweepq/spec';
-import type { SweepSpec } from '@sweepq/spec';
+import { describeRungOutcome, rungStep } from '@sweepq/search';
+import type { RuleOutcome } from '@sweepq/search';
+import { rungEpochs } from '@sweepq/sweep-config';
+import type { SweepSpec } from '@sweepq/sweep-config';
 import { redisKeys } from '@sweepq/queue';
 
 /** What a trial does after reporting an epoch. */
@@ -17,7 +19,7 @@ export interface RungDecision {
 const TTL_SEC = 30 * 24 * 3600;
 
 // One script decides a report atomically, so concurrent workers reporting the same rung are serialised by Redis.
-// It implements ashaRule / medianRule of rung-decision.ts exactly (same ranking, tie rule and median).
+// It implements ashaRule / medianRule of @sweepq/search's pruners exactly (same ranking, tie rule and median).
 // KEYS: 1 values at this epoch (trial -> value), 2 decisions at this epoch (trial -> decision),
 //       3 values at the previous epoch (median: the trial's best so far), 4 index of keys (for clear).
 // ARGV: 1 trial, 2 value, 3 mode (asha | asha_best | median | record), 4 maximize (1/0), 5 eta, 6 warmup, 7 ttl.
@@ -95,10 +97,6 @@ redis.call('EXPIRE', KEYS[2], ttl)
 return decision
 `;
 
-function fmt(x: number): string {
-  return Number.isInteger(x) ? String(x) : x.toPrecision(4);
-}
-
 /**
  * Early-termination state of one sweep in Redis: the metric every trial reported at each rung, and the decision
  * taken. Keys: `<prefix>:sweepq:rung:<sweepId>:e<epoch>:values|decisions` and an index set
@@ -124,7 +122,7 @@ export class RungStore {
 
   /**
    * Records a trial's metric after `epoch` (1-based) and, when that epoch is a rung of the spec's `early_terminate`,
-   * decides atomically whether the trial continues:
+   * decides atomically whether the trial continues (the rules are @sweepq/search's pruners):
    * - hyperband: asynchronous successive halving (see `ashaRule`): continue iff the value ranks in the top
    *   floor(n / eta) of the n values recorded at this rung so far, its own included; every trial continues while
    *   n < eta; ties share the better rank. The value is the metric at the rung epoch (`strict`, W&B's default), or
@@ -142,24 +140,8 @@ export class RungStore {
     if (!Number.isSafeInteger(epoch) || epoch < 1) throw new RangeError(`epoch must be an integer >= 1, got ${String(epoch)}`);
     if (!Number.isFinite(value)) throw new RangeError(`metric value must be finite, got ${String(value)}`);
     if (trialId === '') throw new RangeError('trialId must not be empty');
-    const et = spec.early_terminate;
-    if (et === undefined) return { continue: true, rung: null };
-    const isRung = rungEpochs(spec).includes(epoch);
-    let mode: 'asha' | 'asha_best' | 'median' | 'record';
-    if (et.type === 'hyperband') {
-      const strict = et.strict ?? EARLY_TERMINATE_DEFAULTS.strict;
-      // strict: false ranks each trial's best value up to the rung, so every epoch before the last rung is recorded.
-      if (!isRung) {
-        if (strict || epoch > Math.max(...rungEpochs(spec))) return { continue: true, rung: null };
-        mode = 'record';
-      } else mode = strict ? 'asha' : 'asha_best';
-    } else {
-      if (epoch >= maxEpochs(spec)) return { continue: true, rung: null };
-      mode = isRung ? 'median' : 'record';
-    }
-    const eta = et.type === 'hyperband' ? (et.eta ?? EARLY_TERMINATE_DEFAULTS.eta) : 0;
-    const warmup = et.type === 'median' ? (et.warmup_trials ?? EARLY_TERMINATE_DEFAULTS.warmup_trials) : 0;
-    const maximize = spec.metric.goal === 'maximize';
+    const step = rungStep(spec, epoch);
+    if (step === null) return { continue: true, rung: null };
     const raw = (await this.redis.eval(
       REPORT_SCRIPT,
       4,
@@ -169,32 +151,22 @@ export class RungStore {
       this.indexKey,
       trialId,
       String(value),
-      mode,
-      maximize ? '1' : '0',
-      String(eta),
-      String(warmup),
+      step.mode,
+      step.maximize ? '1' : '0',
+      String(step.eta),
+      String(step.warmup),
       String(TTL_SEC),
     )) as string;
     if (raw === 'r') return { continue: true, rung: null };
     const [cont, rank, n, keep, threshold, recorded] = raw.split('|');
-    const mine = Number(recorded);
-    const ok = cont === '1';
-    const metric = spec.metric.name;
-    const t = threshold === undefined || threshold === '' ? null : Number(threshold);
-    let reason: string;
-    if (mode === 'asha' || mode === 'asha_best') {
-      const what = mode === 'asha' ? metric : `best ${metric} so far`;
-      reason =
-        Number(n) < eta
-          ? `${what} ${fmt(mine)} at the epoch-${epoch} rung: ${n} of the first ${Math.ceil(eta) - 1} trial(s) at this rung, all continue (eta=${eta})`
-          : `${what} ${fmt(mine)} ranks ${rank} of ${n} at the epoch-${epoch} rung; the top ${keep} (1/${eta}) continue${t === null ? '' : `, cutoff ${fmt(t)}`}`;
-    } else {
-      reason =
-        t === null
-          ? `best ${metric} so far ${fmt(mine)} at epoch ${epoch}: only ${n} other trial(s) reached this epoch (warm-up ${warmup}), continue`
-          : `best ${metric} so far ${fmt(mine)} at epoch ${epoch} is ${ok ? 'not worse than' : 'worse than'} the median ${fmt(t)} of ${n} other trial(s)`;
-    }
-    return { continue: ok, rung: epoch, reason };
+    const outcome: RuleOutcome = {
+      continue: cont === '1',
+      rank: Number(rank),
+      n: Number(n),
+      keep: Number(keep),
+      threshold: threshold === undefined || threshold === '' ? null : Number(threshold),
+    };
+    return { continue: outcome.continue, rung: epoch, reason: describeRungOutcome(spec, step, epoch, outcome, Number(recorded)) };
   }
 
   /**

@@ -9,7 +9,7 @@ import type { SpecIssue } from './errors.js';
 import { DISCRETE_KINDS, isPlainMapping, normalizeParameter } from './normalize-parameter.js';
 import { PARAMETER_NAMES } from './parameters.js';
 import type { ParameterName } from './parameters.js';
-import { gridSize } from './grid-search.js';
+import { gridSize } from './grid-size.js';
 import { IGNORED_METRIC_KEYS, IGNORED_WANDB_KEYS, METHODS, METRIC_GOALS, METRIC_NAMES } from './types.js';
 import type { IgnoredWandbKeys, MetricName, MetricSpec, ParameterSpec, SearchMethod, SweepSpec } from './types.js';
 import { fromZodIssues } from './zod-issues.js';

@@ -4,7 +4,7 @@ import { isPlainMapping } from './normalize-parameter.js';
 import { DEFAULT_PARAMS, PARAMETER_NAMES } from './parameters.js';
 import type { ParameterName, TrialParams } from './parameters.js';
 import { firstMultiple, lastMultiple } from './quantize.js';
-import { enumerateParameter } from './sampling.js';
+import { enumerateParameter } from './enumerate.js';
 import type { ConditionClause, ParamValue, ParameterCondition, ParameterSpec, SweepSpec } from './types.js';
 
 const CLAUSE_KEYS = ['value', 'values', 'min', 'max'] as const;
@@ -15,6 +15,15 @@ export function clauseHolds(clause: ConditionClause, value: ParamValue | undefin
   if ('values' in clause) return clause.values.includes(value);
   if (typeof value !== 'number') return false;
   return (clause.min === undefined || value >= clause.min) && (clause.max === undefined || value <= clause.max);
+}
+
+/** Whether parameter `spec` applies given the values of the (earlier) parameters in `combo`; absent means inactive. */
+export function parameterApplies(spec: ParameterSpec, combo: Readonly<Record<string, ParamValue>>): boolean {
+  if (spec.condition === undefined) return true;
+  for (const [ref, clause] of Object.entries(spec.condition)) {
+    if (!Object.hasOwn(combo, ref) || !clauseHolds(clause, combo[ref])) return false;
+  }
+  return true;
 }
 
 /**

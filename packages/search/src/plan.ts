@@ -1,12 +1,7 @@
-import { applyConditions } from './conditions.js';
-import { SpecError } from './errors.js';
-import { gridCombinations } from './grid-search.js';
-import { DEFAULT_PARAMS, PARAMETER_NAMES } from './parameters.js';
-import type { TrialParams } from './parameters.js';
-import { paramsKey } from './params-key.js';
-import { randomCombination } from './random-search.js';
-import type { ParamValue, SweepSpec } from './types.js';
-import { MAX_TRIALS } from './validate.js';
+import { DEFAULT_PARAMS, MAX_TRIALS, PARAMETER_NAMES, SpecError, applyConditions, paramsKey } from '@sweepq/sweep-config';
+import type { ParamValue, SweepSpec, TrialParams } from '@sweepq/sweep-config';
+import { gridCombinations } from './samplers/grid.js';
+import { randomCombination } from './samplers/random.js';
 
 /** One trial of a sweep as planned before it runs. */
 export interface PlannedTrial {
@@ -53,8 +48,7 @@ function comboKey(spec: SweepSpec, combo: Readonly<Record<string, ParamValue>>):
  * - random: `run_cap` trials drawn reproducibly from `seed` (trial k depends only on seed and k); from
  *   `no_repeats_from` on (an extended sweep), no trial repeats an earlier configuration, and the plan ends early when
  *   the space has none left.
- * - bayes: not planned up front; trials are proposed one at a time as results arrive (`TpeSampler` in
- *   `@sweepq/search`), so this throws.
+ * - bayes: not planned up front; trials are proposed one at a time as results arrive (`TpeSampler`), so this throws.
  * Conditional parameters that do not apply to a trial take DEFAULT_PARAMS; a grid enumerates them only where they
  * apply, so no combination repeats. Pure and deterministic: the same spec always gives the same plan.
  * @throws SpecError for a spec that validateSpec would have rejected (random without run_cap, too many trials),

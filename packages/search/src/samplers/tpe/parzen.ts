@@ -1,4 +1,4 @@
-import type { ParamValue, Rng } from '@sweepq/spec';
+import type { ParamValue, Rng } from '@sweepq/sweep-config';
 import { logSumExp, normalCdf, normalLogPdf, normalQuantile } from './normal.js';
 
 /**

@@ -1,7 +1,6 @@
-import { PARAMETER_NAMES } from './parameters.js';
-import { createRng } from './prng.js';
-import { sampleParameter } from './sampling.js';
-import type { ParamValue, ParameterSpec } from './types.js';
+import { PARAMETER_NAMES, createRng } from '@sweepq/sweep-config';
+import type { ParamValue, ParameterSpec } from '@sweepq/sweep-config';
+import { sampleParameter } from './sample-parameter.js';
 
 /**
  * Draws trial `index` of a random search. Each trial has its own generator stream (seed, index), and parameters

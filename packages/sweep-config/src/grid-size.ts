@@ -1,17 +1,8 @@
-import { clauseHolds } from './conditions.js';
-import { countParameter, enumerateParameter } from './sampling.js';
+import { clauseHolds, parameterApplies } from './conditions.js';
+import { countParameter, enumerateParameter } from './enumerate.js';
 import type { ParamValue, ParameterSpec } from './types.js';
 
 type Parameters = Readonly<Record<string, ParameterSpec>>;
-
-/** Whether parameter `spec` applies given the values of the (earlier) parameters in `combo`; absent means inactive. */
-function applies(spec: ParameterSpec, combo: Readonly<Record<string, ParamValue>>): boolean {
-  if (spec.condition === undefined) return true;
-  for (const [ref, clause] of Object.entries(spec.condition)) {
-    if (!Object.hasOwn(combo, ref) || !clauseHolds(clause, combo[ref])) return false;
-  }
-  return true;
-}
 
 /**
  * Number of distinct combinations a grid over these parameters has (Infinity if any is continuous). A conditional
@@ -38,7 +29,7 @@ export function gridSize(parameters: Parameters): number {
     const name = names[i];
     if (name === undefined) return 1;
     const spec = parameters[name] as ParameterSpec;
-    if (!applies(spec, combo)) return count(i + 1, combo);
+    if (!parameterApplies(spec, combo)) return count(i + 1, combo);
     const clauses = referenced.get(name);
     if (clauses === undefined) return countParameter(spec) * count(i + 1, combo);
     const values = enumerateParameter(spec);
@@ -55,38 +46,4 @@ export function gridSize(parameters: Parameters): number {
     return total;
   };
   return count(0, {});
-}
-
-/**
- * Cartesian product of the parameters' values in the order the keys were written, the last key varying
- * fastest (like nested for-loops, and like W&B), stopping after `limit` combinations. Lazy, so a huge grid
- * truncated by run_cap costs only what is taken. A conditional parameter that does not apply to a combination is
- * left out of it (it takes its default) and does not multiply it, so no combination repeats.
- */
-export function* gridCombinations(parameters: Parameters, limit = Infinity): Generator<Record<string, ParamValue>> {
-  const names = Object.keys(parameters);
-  const lists = names.map((name) => {
-    const values = enumerateParameter(parameters[name] as ParameterSpec);
-    if (values === undefined) throw new TypeError(`grid search cannot enumerate continuous parameter ${name}`);
-    return values;
-  });
-  if (lists.some((l) => l.length === 0) || limit < 1) return;
-  let produced = 0;
-  function* walk(i: number, combo: Record<string, ParamValue>): Generator<Record<string, ParamValue>, boolean> {
-    const name = names[i];
-    if (name === undefined) {
-      yield { ...combo };
-      produced += 1;
-      return produced < limit;
-    }
-    if (!applies(parameters[name] as ParameterSpec, combo)) return yield* walk(i + 1, combo);
-    for (const value of lists[i] as ParamValue[]) {
-      combo[name] = value;
-      const more = yield* walk(i + 1, combo);
-      if (!more) return false;
-    }
-    delete combo[name];
-    return true;
-  }
-  yield* walk(0, {});
 }

@@ -209,8 +209,160 @@ function integerOnly(ctx: Ctx, kind: ParameterKind, use: string): void {
   else add(ctx, undefined, `min/max are not both integers, so this is a ${kind} distribution, which produces non-integer values, but ${ctx.name} must be ${describeRule(ctx.rule)}; use integer min and max`);
 }
 
-function normalizeKind(ctx: Ctx, kind: ParameterKind, body: Record<string, unknown>): ParameterSpec | undefined {
-  const num = (k: string): number => body[k] as number;
+type Body = Record<string, unknown>;
+
+/** A numeric key zod has already checked, or its W&B default when absent. */
+const num = (body: Body, key: string, fallback?: number): number => (body[key] === undefined && fallback !== undefined ? fallback : (body[key] as number));
+
+function normalizeCategorical(ctx: Ctx, body: Body): ParameterSpec | undefined {
+  const values = body['values'] as unknown[];
+  let ok = true;
+  const seen = new Map<unknown, number>();
+  values.forEach((v, i) => {
+    if (!checkPoint(ctx, `values[${i}]`, v)) ok = false;
+    else if (seen.has(v)) {
+      add(ctx, `values[${i}]`, `duplicate of values[${seen.get(v)}] (${describeValue(v)})`);
+      ok = false;
+    } else seen.set(v, i);
+  });
+  const probabilities = body['probabilities'] as number[] | undefined;
+  if (probabilities !== undefined) {
+    if (probabilities.length !== values.length) {
+      add(ctx, 'probabilities', `expected ${values.length} probabilities (one per value), got ${probabilities.length}`);
+      ok = false;
+    } else {
+      const sum = probabilities.reduce((a, b) => a + b, 0);
+      if (Math.abs(sum - 1) > 1e-6) {
+        add(ctx, 'probabilities', `must sum to 1, got ${sum}`);
+        ok = false;
+      }
+    }
+  }
+  if (!ok) return undefined;
+  const out: ParameterSpec = { kind: 'categorical', values: values as ParamValue[] };
+  if (probabilities !== undefined) out.probabilities = probabilities;
+  return out;
+}
+
+function normalizeIntUniform(ctx: Ctx, body: Body): ParameterSpec | undefined {
+  const min = num(body, 'min');
+  const max = num(body, 'max');
+  let ok = true;
+  for (const k of ['min', 'max'] as const) {
+    if (!Number.isInteger(body[k])) {
+      add(ctx, k, `int_uniform needs integer bounds, got ${describeValue(body[k])}`);
+      ok = false;
+    }
+  }
+  if (!ok || !checkOrder(ctx, min, max, true) || !checkRange(ctx, 'int_uniform', min, max, { hiAttained: true })) return undefined;
+  return { kind: 'int_uniform', min, max };
+}
+
+/** uniform and the log-uniform kinds: continuous between two bounds, so only for float parameters. */
+function normalizeContinuousRange(ctx: Ctx, kind: 'uniform' | 'log_uniform_values' | 'log_uniform' | 'inv_log_uniform' | 'inv_log_uniform_values', body: Body): ParameterSpec | undefined {
+  const min = num(body, 'min');
+  const max = num(body, 'max');
+  if (ctx.rule.type === 'int') {
+    integerOnly(ctx, kind, kind === 'uniform' ? 'int_uniform (or q_uniform with an integer q)' : kind === 'log_uniform' ? 'q_log_uniform with q: 1' : 'q_log_uniform_values with q: 1');
+    return undefined;
+  }
+  if (kind.endsWith('_values') && !(min > 0)) {
+    add(ctx, 'min', `${kind} needs min > 0 (min and max are actual values, not exponents), got ${min}`);
+    return undefined;
+  }
+  if (!checkOrder(ctx, min, max, false)) return undefined;
+  const spec = { kind, min, max } as Extract<ParameterSpec, { min: number; max: number }>;
+  const fits = kind === 'uniform' ? checkRange(ctx, kind, min, max, { hiAttained: false }) : checkLogBounds(ctx, spec, undefined);
+  return fits ? spec : undefined;
+}
+
+/** q_uniform and the quantized log-uniform kinds: the multiples of q between two bounds must fit the parameter. */
+function normalizeQuantizedRange(ctx: Ctx, kind: 'q_uniform' | 'q_log_uniform_values' | 'q_log_uniform', body: Body): ParameterSpec | undefined {
+  const min = num(body, 'min');
+  const max = num(body, 'max');
+  const q = num(body, 'q', 1);
+  if (ctx.rule.type === 'int' && !Number.isInteger(q)) {
+    add(ctx, 'q', `${ctx.name} needs integers, so q must be a whole number, got ${q}`);
+    return undefined;
+  }
+  if (kind === 'q_log_uniform_values' && !(min > 0)) {
+    add(ctx, 'min', `q_log_uniform_values needs min > 0 (min and max are actual values, not exponents), got ${min}`);
+    return undefined;
+  }
+  if (!checkOrder(ctx, min, max, true)) return undefined;
+  const spec = { kind, min, max, q };
+  if (kind === 'q_log_uniform' && !(Math.exp(min) > 0 && Number.isFinite(Math.exp(max)))) return checkLogBounds(ctx, spec, undefined) ? spec : undefined;
+  const { kLo, kHi } = quantizedRange(spec);
+  if (kLo > kHi) {
+    const where = kind === 'q_log_uniform' ? `[e^${min}, e^${max}]` : `[${min}, ${max}]`;
+    add(ctx, 'q', `no multiple of q = ${q} lies in ${where}`);
+    return undefined;
+  }
+  const quantized = { lo: multiple(kLo, q), hi: multiple(kHi, q) };
+  const fits = kind === 'q_uniform' ? checkRange(ctx, kind, quantized.lo, quantized.hi, { hiAttained: true }) : checkLogBounds(ctx, spec, quantized);
+  return fits ? spec : undefined;
+}
+
+/** The normal kinds have unbounded support, so only a parameter whose range is unbounded the same way takes them. */
+function normalizeNormal(ctx: Ctx, kind: 'normal' | 'log_normal' | 'q_normal' | 'q_log_normal', body: Body): ParameterSpec | undefined {
+  const mu = num(body, 'mu', 0);
+  const sigma = num(body, 'sigma', 1);
+  const q = num(body, 'q', 1);
+  const rule = ctx.rule;
+  if (rule.type === 'int' && (kind === 'normal' || kind === 'log_normal')) {
+    integerOnly(ctx, kind, 'int_uniform or q_log_uniform_values');
+    return undefined;
+  }
+  if (rule.type === 'int' && !Number.isInteger(q)) {
+    add(ctx, 'q', `${ctx.name} needs integers, so q must be a whole number, got ${q}`);
+    return undefined;
+  }
+  if (rule.type === 'enum' || rule.type === 'bool') return undefined;
+  // normal covers every real number, q_normal every multiple of q, log_normal every positive number and
+  // q_log_normal every multiple of q from q up: only a range unbounded above (and below, for the first two) fits.
+  const minExclusive = rule.type === 'float' && rule.minExclusive;
+  const fits =
+    rule.max === Infinity &&
+    (kind === 'normal' || kind === 'q_normal' ? rule.min === -Infinity : kind === 'log_normal' ? rule.min <= 0 : minExclusive ? q > rule.min : q >= rule.min);
+  if (!fits) {
+    const produces = {
+      normal: 'any real number',
+      q_normal: `any multiple of q = ${q}, negative ones too`,
+      log_normal: 'any positive number',
+      q_log_normal: `any multiple of q = ${q} from ${q} up`,
+    }[kind];
+    const instead = rule.type === 'int' ? 'int_uniform or q_log_uniform_values' : rule.max === Infinity ? 'log_normal, q_log_normal or log_uniform_values' : 'uniform';
+    add(ctx, 'distribution', `${kind} can produce ${produces}, but ${ctx.name} must be ${describeRule(rule)}; use ${instead}`);
+    return undefined;
+  }
+  return kind === 'normal' || kind === 'log_normal' ? { kind, mu, sigma } : { kind, mu, sigma, q };
+}
+
+/** beta and q_beta produce numbers strictly inside (0, 1). */
+function normalizeBeta(ctx: Ctx, kind: 'beta' | 'q_beta', body: Body): ParameterSpec | undefined {
+  const a = num(body, 'a', 1);
+  const b = num(body, 'b', 1);
+  if (ctx.rule.type === 'int') {
+    add(ctx, 'distribution', `${kind} produces numbers between 0 and 1, but ${ctx.name} must be ${describeRule(ctx.rule)}; use int_uniform`);
+    return undefined;
+  }
+  if (kind === 'beta') {
+    // Beta draws lie strictly inside (0, 1).
+    const opts = { loAttained: false, hiAttained: false, loKey: 'distribution', hiKey: 'distribution' };
+    return checkRange(ctx, kind, 0, 1, opts) ? { kind, a, b } : undefined;
+  }
+  const q = num(body, 'q', 1);
+  const spec = { kind, a, b, q } as const;
+  const { kLo, kHi } = quantizedRange(spec);
+  if (kLo > kHi) {
+    add(ctx, 'q', `q_beta rounds to multiples of q strictly between 0 and 1, so q must be below 1, got ${q}`);
+    return undefined;
+  }
+  return checkRange(ctx, kind, multiple(kLo, q), multiple(kHi, q), { hiAttained: true, loKey: 'q', hiKey: 'q' }) ? spec : undefined;
+}
+
+/** Checks a body whose kind is known (and whose keys fit it) against the parameter's rule; one family per function. */
+function normalizeKind(ctx: Ctx, kind: ParameterKind, body: Body): ParameterSpec | undefined {
   if ((ctx.rule.type === 'enum' || ctx.rule.type === 'bool') && kind !== 'constant' && kind !== 'categorical') {
     add(ctx, ctx.explicit ? 'distribution' : undefined, `${ctx.name} is categorical (${describeRule(ctx.rule)}); use values: [...] or value: x, not ${kind}`);
     return undefined;
@@ -220,153 +372,28 @@ function normalizeKind(ctx: Ctx, kind: ParameterKind, body: Record<string, unkno
       const value = body['value'];
       return checkPoint(ctx, 'value', value) ? { kind, value } : undefined;
     }
-    case 'categorical': {
-      const values = body['values'] as unknown[];
-      let ok = true;
-      const seen = new Map<unknown, number>();
-      values.forEach((v, i) => {
-        if (!checkPoint(ctx, `values[${i}]`, v)) ok = false;
-        else if (seen.has(v)) {
-          add(ctx, `values[${i}]`, `duplicate of values[${seen.get(v)}] (${describeValue(v)})`);
-          ok = false;
-        } else seen.set(v, i);
-      });
-      const probabilities = body['probabilities'] as number[] | undefined;
-      if (probabilities !== undefined) {
-        if (probabilities.length !== values.length) {
-          add(ctx, 'probabilities', `expected ${values.length} probabilities (one per value), got ${probabilities.length}`);
-          ok = false;
-        } else {
-          const sum = probabilities.reduce((a, b) => a + b, 0);
-          if (Math.abs(sum - 1) > 1e-6) {
-            add(ctx, 'probabilities', `must sum to 1, got ${sum}`);
-            ok = false;
-          }
-        }
-      }
-      if (!ok) return undefined;
-      const out: ParameterSpec = { kind, values: values as ParamValue[] };
-      if (probabilities !== undefined) out.probabilities = probabilities;
-      return out;
-    }
-    case 'int_uniform': {
-      const min = num('min');
-      const max = num('max');
-      let ok = true;
-      for (const k of ['min', 'max'] as const) {
-        if (!Number.isInteger(body[k])) {
-          add(ctx, k, `int_uniform needs integer bounds, got ${describeValue(body[k])}`);
-          ok = false;
-        }
-      }
-      if (!ok || !checkOrder(ctx, min, max, true) || !checkRange(ctx, kind, min, max, { hiAttained: true })) return undefined;
-      return { kind, min, max };
-    }
+    case 'categorical':
+      return normalizeCategorical(ctx, body);
+    case 'int_uniform':
+      return normalizeIntUniform(ctx, body);
     case 'uniform':
     case 'log_uniform_values':
     case 'log_uniform':
     case 'inv_log_uniform':
-    case 'inv_log_uniform_values': {
-      const min = num('min');
-      const max = num('max');
-      if (ctx.rule.type === 'int') {
-        integerOnly(ctx, kind, kind === 'uniform' ? 'int_uniform (or q_uniform with an integer q)' : kind === 'log_uniform' ? 'q_log_uniform with q: 1' : 'q_log_uniform_values with q: 1');
-        return undefined;
-      }
-      if (kind.endsWith('_values') && !(min > 0)) {
-        add(ctx, 'min', `${kind} needs min > 0 (min and max are actual values, not exponents), got ${min}`);
-        return undefined;
-      }
-      if (!checkOrder(ctx, min, max, false)) return undefined;
-      const spec = { kind, min, max } as Extract<ParameterSpec, { min: number; max: number }>;
-      const fits = kind === 'uniform' ? checkRange(ctx, kind, min, max, { hiAttained: false }) : checkLogBounds(ctx, spec, undefined);
-      return fits ? spec : undefined;
-    }
+    case 'inv_log_uniform_values':
+      return normalizeContinuousRange(ctx, kind, body);
     case 'q_uniform':
     case 'q_log_uniform_values':
-    case 'q_log_uniform': {
-      const min = num('min');
-      const max = num('max');
-      const q = body['q'] === undefined ? 1 : num('q');
-      if (ctx.rule.type === 'int' && !Number.isInteger(q)) {
-        add(ctx, 'q', `${ctx.name} needs integers, so q must be a whole number, got ${q}`);
-        return undefined;
-      }
-      if (kind === 'q_log_uniform_values' && !(min > 0)) {
-        add(ctx, 'min', `q_log_uniform_values needs min > 0 (min and max are actual values, not exponents), got ${min}`);
-        return undefined;
-      }
-      if (!checkOrder(ctx, min, max, true)) return undefined;
-      const spec = { kind, min, max, q };
-      if (kind === 'q_log_uniform' && !(Math.exp(min) > 0 && Number.isFinite(Math.exp(max)))) return checkLogBounds(ctx, spec, undefined) ? spec : undefined;
-      const { kLo, kHi } = quantizedRange(spec);
-      if (kLo > kHi) {
-        const where = kind === 'q_log_uniform' ? `[e^${min}, e^${max}]` : `[${min}, ${max}]`;
-        add(ctx, 'q', `no multiple of q = ${q} lies in ${where}`);
-        return undefined;
-      }
-      const quantized = { lo: multiple(kLo, q), hi: multiple(kHi, q) };
-      const fits = kind === 'q_uniform' ? checkRange(ctx, kind, quantized.lo, quantized.hi, { hiAttained: true }) : checkLogBounds(ctx, spec, quantized);
-      return fits ? spec : undefined;
-    }
+    case 'q_log_uniform':
+      return normalizeQuantizedRange(ctx, kind, body);
     case 'normal':
     case 'log_normal':
     case 'q_normal':
-    case 'q_log_normal': {
-      const mu = body['mu'] === undefined ? 0 : num('mu');
-      const sigma = body['sigma'] === undefined ? 1 : num('sigma');
-      const q = body['q'] === undefined ? 1 : num('q');
-      const rule = ctx.rule;
-      if (rule.type === 'int' && (kind === 'normal' || kind === 'log_normal')) {
-        integerOnly(ctx, kind, 'int_uniform or q_log_uniform_values');
-        return undefined;
-      }
-      if (rule.type === 'int' && !Number.isInteger(q)) {
-        add(ctx, 'q', `${ctx.name} needs integers, so q must be a whole number, got ${q}`);
-        return undefined;
-      }
-      if (rule.type === 'enum' || rule.type === 'bool') return undefined;
-      // normal covers every real number, q_normal every multiple of q, log_normal every positive number and
-      // q_log_normal every multiple of q from q up: only a range unbounded above (and below, for the first two) fits.
-      const minExclusive = rule.type === 'float' && rule.minExclusive;
-      const fits =
-        rule.max === Infinity &&
-        (kind === 'normal' || kind === 'q_normal' ? rule.min === -Infinity : kind === 'log_normal' ? rule.min <= 0 : minExclusive ? q > rule.min : q >= rule.min);
-      if (!fits) {
-        const produces = {
-          normal: 'any real number',
-          q_normal: `any multiple of q = ${q}, negative ones too`,
-          log_normal: 'any positive number',
-          q_log_normal: `any multiple of q = ${q} from ${q} up`,
-        }[kind];
-        const instead = rule.type === 'int' ? 'int_uniform or q_log_uniform_values' : rule.max === Infinity ? 'log_normal, q_log_normal or log_uniform_values' : 'uniform';
-        add(ctx, 'distribution', `${kind} can produce ${produces}, but ${ctx.name} must be ${describeRule(rule)}; use ${instead}`);
-        return undefined;
-      }
-      return kind === 'normal' || kind === 'log_normal' ? { kind, mu, sigma } : { kind, mu, sigma, q };
-    }
+    case 'q_log_normal':
+      return normalizeNormal(ctx, kind, body);
     case 'beta':
-    case 'q_beta': {
-      const a = body['a'] === undefined ? 1 : num('a');
-      const b = body['b'] === undefined ? 1 : num('b');
-      if (ctx.rule.type === 'int') {
-        add(ctx, 'distribution', `${kind} produces numbers between 0 and 1, but ${ctx.name} must be ${describeRule(ctx.rule)}; use int_uniform`);
-        return undefined;
-      }
-      if (kind === 'beta') {
-        // Beta draws lie strictly inside (0, 1).
-        const opts = { loAttained: false, hiAttained: false, loKey: 'distribution', hiKey: 'distribution' };
-        return checkRange(ctx, kind, 0, 1, opts) ? { kind, a, b } : undefined;
-      }
-      const q = body['q'] === undefined ? 1 : num('q');
-      const spec = { kind, a, b, q } as const;
-      const { kLo, kHi } = quantizedRange(spec);
-      if (kLo > kHi) {
-        add(ctx, 'q', `q_beta rounds to multiples of q strictly between 0 and 1, so q must be below 1, got ${q}`);
-        return undefined;
-      }
-      return checkRange(ctx, kind, multiple(kLo, q), multiple(kHi, q), { hiAttained: true, loKey: 'q', hiKey: 'q' }) ? spec : undefined;
-    }
+    case 'q_beta':
+      return normalizeBeta(ctx, kind, body);
   }
 }
 
