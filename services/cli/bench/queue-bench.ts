@@ -18,8 +18,8 @@ import { ArtifactStore, createS3Client, layout, startLocalS3 } from '@sweepq/sto
 import { parseSpec } from '@sweepq/spec';
 import { loadCliEnv } from '../src/env.js';
 import { openContext } from '../src/context.js';
-import { submitSweep } from '../src/commands/submit.js';
-import { localServiceEnv, startService, stopAll } from '../src/local-stack.js';
+import { submitSweep } from '../src/submit-sweep.js';
+import { localServiceEnv, startService, stopAll } from '../src/demo/local-stack.js';
 
 const { values: args } = parseArgs({
   options: {
