@@ -6,7 +6,8 @@ import { QueueName, createWorkerConnection, redactRedisUrl } from '@sweepq/queue
 import { ShutdownManager, createLogger, readinessReasons, startOpsServer, storeSettings } from '@sweepq/runtime';
 import { SAFE_ID, createArtifactStore } from '@sweepq/storage';
 import type { CoordinatorEnv } from './env.js';
-import { CoordinatorInterrupt, runSweep } from './sweep-runner.js';
+import { CoordinatorInterrupt } from './errors.js';
+import { runSweep } from './sweep-runner.js';
 import { startRecovery } from './recovery.js';
 import { IndexRefresher } from './index-refresher.js';
 import { coordinatorMetrics, readBacklog } from './metrics.js';

@@ -32,7 +32,8 @@ import { SpecError, metricTargetReached, parseSpec, planTrials, specHash, trialI
 import { RungStore, SearchError, SearchErrorCode, TpeSampler, planAdaptive, type Observation } from '@sweepq/search';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
 import { prepareSweepDataset, type DatasetPreparerOptions } from './dataset-preparer.js';
-import { PriorSweepError, priorObservations } from './prior-sweeps.js';
+import { CoordinatorInterrupt, PriorSweepError } from './errors.js';
+import { priorObservations } from './prior-sweeps.js';
 import { ReportRefresher, type KnownTrials } from '@sweepq/report';
 
 /** What {@link runSweep} needs from its process. */
@@ -56,13 +57,6 @@ export interface SweepRunnerDeps {
   resultsInBucket?: boolean;
   /** Size guard and temporary folder of dataset preparation. */
   dataset?: DatasetPreparerOptions;
-}
-
-/** Thrown when the coordinator stops following a sweep because it is shutting down. */
-export class CoordinatorInterrupt extends Error {
-  constructor() {
-    super('coordinator shutting down; sweep released for another coordinator');
-  }
 }
 
 export type { SweepSummary };

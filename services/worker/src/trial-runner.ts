@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '@sweepq/runtime';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import type { DatasetCache } from './dataset-cache.js';
+import { ShutdownInterrupt } from './errors.js';
 import type { WorkerMetrics } from './metrics.js';
 import {
   TrialState,
@@ -73,13 +74,6 @@ export type TrialTrainer = (ctx: {
   deps: TrialRunnerDeps;
   shutdown: AbortSignal;
 }) => Promise<TrialResult>;
-
-/** Thrown when training stopped because the process is shutting down; the job goes back to the queue. */
-export class ShutdownInterrupt extends Error {
-  constructor() {
-    super('worker shutting down; trial released for another worker');
-  }
-}
 
 /** Why training stopped before its last epoch; one place for every source (the order is the precedence). */
 type StopCause = 'lock-lost' | 'early-stop' | 'shutdown' | 'timeout' | 'cancelled';

@@ -9,7 +9,8 @@ import { createArtifactStore, layout } from '@sweepq/storage';
 import { parseSpec, type SweepSpec } from '@sweepq/spec';
 import { DatasetCache } from './dataset-cache.js';
 import type { WorkerEnv } from './env.js';
-import { ShutdownInterrupt, runTrial, type TrialTrainer } from './trial-runner.js';
+import { ShutdownInterrupt } from './errors.js';
+import { runTrial, type TrialTrainer } from './trial-runner.js';
 import { WorkerMetrics } from './metrics.js';
 
 /** What a benchmark injects into a worker process (production passes nothing). */
