@@ -23,7 +23,7 @@ function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
 
 /** Run a CLI entry (TypeScript source) in `dir`, as `npm start` / `npx sweepq` would from the repository root. */
 function run(entry: 'demo' | 'main', args: string[], env = cleanEnv()): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const file = join(root, 'services', 'cli', 'src', `${entry}.ts`);
+  const file = join(root, 'services', 'cli', 'src', entry === 'demo' ? join('demo', 'main.ts') : 'main.ts');
   return new Promise((resolve) => {
     execFile(process.execPath, ['--conditions=source', '--import', tsx, file, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 240_000 }, (err, stdout, stderr) => {
       const code = err ? ((err as { code?: unknown }).code ?? null) : 0;

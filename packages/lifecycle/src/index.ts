@@ -1,4 +1,4 @@
-export { SweepLifecycle, SweepDoc, emptyCounts, type LifecycleDeps, type Liveness, type StrandedSweep, type SweepOwner, type TrialCounts } from './sweep-lifecycle.js';
+export { SweepLifecycle, SweepDoc, emptyCounts, type LifecycleDeps, type Liveness, type StrandedSweep, type SweepOwner, type TrialCounts, type TrialCountsNow } from './sweep-lifecycle.js';
 export { TrialLifecycle, LockLostError, type JobLease, type TrialLifecycleDeps } from './trial-lifecycle.js';
 export { effectiveSpec, finalizeSweep, plannedFromBucket, type FinalizeOptions, type PlannedTrialRef, type SweepSummary } from './finalize.js';
 export { SWEEP_TRANSITIONS, SWEEP_TRANSITION_CAUSES, TRIAL_TRANSITIONS, assertSweepTransition, sweepTransitionTable } from './transitions.js';

@@ -33,6 +33,13 @@ export interface LifecycleDeps {
 /** Trial counts of a sweep, as `sweep.json` and `status` show them. */
 export type TrialCounts = NonNullable<SweepRecord['trials']>;
 
+/** What {@link SweepLifecycle.trialCounts} found. */
+export interface TrialCountsNow {
+  counts: TrialCounts;
+  /** Trials whose job is still active in Redis but whose result.json is committed (counted by their result). */
+  committed: ReadonlySet<string>;
+}
+
 /** Counts with every field zero but the total. */
 export function emptyCounts(total: number): TrialCounts {
   return { total, completed: 0, stopped: 0, failed: 0, cancelled: 0, running: 0, queued: 0 };
@@ -329,19 +336,37 @@ export class SweepLifecycle {
   // ---- trial counts ----
 
   /**
-   * Trial counts read from Redis now (the done hash and the running jobs), so they are fresh even while no
-   * coordinator runs. `total` is the sweep's planned total (from `sweep.json`).
+   * Trial counts as of now, from Redis (the done hash and the running jobs) and the bucket, so they are fresh even
+   * while no coordinator runs. `total` is the sweep's planned total (from `sweep.json`).
+   *
+   * A worker commits in three steps (result.json, drop the checkpoint, then the done hash), so a worker killed in
+   * between, or one still dropping a large checkpoint, leaves a committed trial whose job is still active: such a
+   * trial counts by its result, not as running (`status` once said "0 completed" beside a result in the bucket). Only
+   * active jobs can be in that window, so this costs one result read per running trial; `committed` names those
+   * trials. The done hash is read before the jobs: a trial recorded in between is found by its result, never counted
+   * twice.
    */
-  async trialCounts(sweepId: string, total: number): Promise<TrialCounts> {
-    const c = emptyCounts(total);
+  async trialCounts(sweepId: string, total: number): Promise<TrialCountsNow> {
+    const counts = emptyCounts(total);
     const done = await this.deps.redis.hgetall(this.keys.done(sweepId));
-    for (const st of Object.values(done)) if (st in c && st !== 'total') c[st as TrialState] += 1;
+    for (const st of Object.values(done)) if (st in counts && st !== 'total') counts[st as TrialState] += 1;
+    const committed = new Set<string>();
+    const running = new Set<string>();
     for (const job of await this.deps.trials.getJobs(['active'], 0, -1)) {
       const data = job.data as { sweepId?: string; trialId?: string } | undefined;
-      if (data?.sweepId === sweepId && data.trialId && done[data.trialId] === undefined) c.running += 1;
+      if (data?.sweepId !== sweepId || !data.trialId || done[data.trialId] !== undefined) continue;
+      if (committed.has(data.trialId) || running.has(data.trialId)) continue;
+      const result = await readTrialResult(this.deps.store, sweepId, data.trialId);
+      if (result) {
+        committed.add(data.trialId);
+        counts[result.state] += 1;
+      } else {
+        running.add(data.trialId);
+        counts.running += 1;
+      }
     }
-    c.queued = Math.max(0, total - c.completed - c.stopped - c.failed - c.cancelled - c.running);
-    return c;
+    counts.queued = Math.max(0, total - counts.completed - counts.stopped - counts.failed - counts.cancelled - counts.running);
+    return { counts, committed };
   }
 
   // ---- cancel ----

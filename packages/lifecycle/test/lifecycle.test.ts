@@ -153,7 +153,7 @@ describe('sweep life cycle', () => {
     expect((await life.findStranded()).map((s) => s.record.sweepId)).toContain('str-1');
     expect(await life.owner('str-1')).toBeUndefined();
     // Counts are read fresh from Redis: one committed trial, the rest queued.
-    expect(await life.trialCounts('str-1', 2)).toMatchObject({ total: 2, completed: 1, queued: 1, running: 0 });
+    expect((await life.trialCounts('str-1', 2)).counts).toMatchObject({ total: 2, completed: 1, queued: 1, running: 0 });
 
     let finalized = 0;
     const r = await life.cancel('str-1', async (d) => {

@@ -18,8 +18,8 @@ import { ArtifactStore, createS3Client, layout, startLocalS3 } from '@sweepq/sto
 import { parseSpec } from '@sweepq/sweep-config';
 import { loadCliEnv } from '../src/env.js';
 import { openContext } from '../src/context.js';
-import { submitSweep } from '../src/commands/submit.js';
-import { localServiceEnv, startService, stopAll } from '../src/local-stack.js';
+import { submitSweep } from '../src/submit-sweep.js';
+import { localServiceEnv, startService, stopAll, type ManagedProcess } from '../src/demo/local-stack.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -92,15 +92,7 @@ async function runSweep(mode: RunResult['mode'], slots: number, trials: number, 
       BENCH_SKIP_STORAGE: mode === 'queue' ? 'true' : 'false',
     },
   });
-  const { procs, conc } = layoutFor(slots);
-  // The production processes with the fake trainer injected (fake-services.ts), not a switch in the services.
-  const fake = (role: string) => ['--conditions=source', '--import', 'tsx', join(import.meta.dirname, 'fake-services.ts'), role];
-  const processes = [startService('coordinator', 'coordinator', env, join(dir, 'coordinator.log'), fake('coordinator'))];
-  for (let i = 0; i < procs; i++) {
-    processes.push(
-      startService('worker', `w${i}`, { ...env, WORKER_ID: `w${i}`, WORKER_CONCURRENCY: String(conc) }, join(dir, `w${i}.log`), fake('worker')),
-    );
-  }
+  const { procs, processes } = startFakeServices(env, dir, slots);
   const store = new ArtifactStore({ client: createS3Client({ endpoint: s3.endpoint, credentials: s3.credentials }), bucket });
   await store.put('inputs/d.csv', 'text,label\na b c,x\nd e f,y\na c e,x\nd f b,y\nb c a,x\nf e d,y\n');
   const text = [
@@ -144,19 +136,7 @@ async function runSweep(mode: RunResult['mode'], slots: number, trials: number, 
     if (record.state !== 'completed' && !(mode === 'queue' && record.state === 'failed')) {
       throw new Error(`bench sweep ended ${record.state}: ${record.error ?? ''}`);
     }
-    const timestamps: number[] = [];
-    const starts: number[] = [];
-    const ends: number[] = [];
-    const waits: number[] = [];
-    for (let i = 0; i < trials; i += 1000) {
-      const jobs = await trialsQ.getJobs(['completed'], i, i + 999, true);
-      for (const j of jobs) {
-        timestamps.push(j.timestamp);
-        starts.push(j.processedOn ?? NaN);
-        ends.push(j.finishedOn ?? NaN);
-        waits.push((j.processedOn ?? NaN) - j.timestamp);
-      }
-    }
+    const { starts, ends, waits } = await jobTimings(trialsQ, trials);
     const startSpan = (Math.max(...starts) - Math.min(...starts)) / 1000;
     const idealSec = (trials * trainMs) / 1000 / slots;
     return {
@@ -190,6 +170,36 @@ async function runSweep(mode: RunResult['mode'], slots: number, trials: number, 
     if (args['keep-logs']) say(`logs kept in ${dir}`);
     else await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** A coordinator and the worker processes for `slots` trial slots, the production services with the fake trainer. */
+function startFakeServices(env: Record<string, string>, dir: string, slots: number): { procs: number; processes: ManagedProcess[] } {
+  const { procs, conc } = layoutFor(slots);
+  // The production processes with the fake trainer injected (fake-services.ts), not a switch in the services.
+  const fake = (role: string) => ['--conditions=source', '--import', 'tsx', join(import.meta.dirname, 'fake-services.ts'), role];
+  const processes = [startService('coordinator', 'coordinator', env, join(dir, 'coordinator.log'), fake('coordinator'))];
+  for (let i = 0; i < procs; i++) {
+    processes.push(
+      startService('worker', `w${i}`, { ...env, WORKER_ID: `w${i}`, WORKER_CONCURRENCY: String(conc) }, join(dir, `w${i}.log`), fake('worker')),
+    );
+  }
+  return { procs, processes };
+}
+
+/** When each completed trial job started and finished, and how long it waited in the queue (ms since the epoch / ms). */
+async function jobTimings(trialsQ: Queue, trials: number): Promise<{ starts: number[]; ends: number[]; waits: number[] }> {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const waits: number[] = [];
+  for (let i = 0; i < trials; i += 1000) {
+    const jobs = await trialsQ.getJobs(['completed'], i, i + 999, true);
+    for (const j of jobs) {
+      starts.push(j.processedOn ?? NaN);
+      ends.push(j.finishedOn ?? NaN);
+      waits.push((j.processedOn ?? NaN) - j.timestamp);
+    }
+  }
+  return { starts, ends, waits };
 }
 
 /** Ceilings measured in the same run: BullMQ alone (no-op jobs) and the embedded S3 server's small PUTs. */

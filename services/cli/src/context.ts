@@ -7,8 +7,8 @@ import { QueueName, RedisUnavailableError, connectProducer } from '@sweepq/queue
 import { storeSettings } from '@sweepq/runtime';
 import { StorageError, createArtifactStore, startLocalS3, type ArtifactStore, type LocalS3 } from '@sweepq/storage';
 import { loadCliEnv, type CliEnv } from './env.js';
-import { CliError } from './exit-codes.js';
-import { LOCAL_SETTINGS_FILE, readLocalSettings, type LocalStackSettings } from './local-stack.js';
+import { CliError } from './errors.js';
+import { LOCAL_SETTINGS_FILE, readLocalSettings, type LocalStackSettings } from './demo/local-settings.js';
 
 /** A command someone waits for at a terminal rides out a blip, not an outage: at most 15 s of retries. */
 export const CLI_S3_RETRY_MS = 15_000;
@@ -198,4 +198,9 @@ export async function withContext<T>(fn: (ctx: never) => Promise<T>, opts: OpenC
   } finally {
     await cmd.close();
   }
+}
+
+/** Bucket access for commands that need no Redis (report, predict, list): someone with only bucket access can use them. */
+export function withStore<T>(fn: (store: ArtifactStore) => Promise<T>): Promise<T> {
+  return withContext((ctx) => fn(ctx.store), { redis: 'none' });
 }

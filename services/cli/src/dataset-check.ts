@@ -1,7 +1,7 @@
 import { DatasetError, DatasetErrorCode, checkDatasetHead, describeDataset, type DatasetSummary } from '@sweepq/data';
 import type { DatasetSpec } from '@sweepq/sweep-config';
 import { StorageError, StorageErrorCode, type ArtifactStore } from '@sweepq/storage';
-import { CliError, ExitCode } from './exit-codes.js';
+import { CliError, ExitCode } from './errors.js';
 
 /** What {@link checkSpecDataset} found: the dataset's summary, or why it could not be read from here. */
 export type DatasetPrecheck = { checked: true; summary: DatasetSummary; line: string } | { checked: false; line: string };

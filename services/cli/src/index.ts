@@ -1,11 +1,11 @@
 export { run, buildProgram } from './main.js';
-export { startLocalStack, localServiceEnv, ensureRedis, startService, stopAll, type LocalStack, type LocalStackOptions, type ManagedProcess } from './local-stack.js';
+export { startLocalStack, localServiceEnv, ensureRedis, startService, stopAll, type LocalStack, type LocalStackOptions, type ManagedProcess } from './demo/local-stack.js';
 export { openContext, type CliContext } from './context.js';
 export { loadCliEnv } from './env.js';
-export { readSpecFile, submitSweep, newSweepId } from './commands/submit.js';
-export { readLeaderboard, readSweep } from './commands/inspect.js';
-export { cancelSweep } from './commands/cancel.js';
-export { downloadSweep } from './commands/download.js';
-export { followSweep } from './commands/follow.js';
-export { CliError, ExitCode } from './exit-codes.js';
+export { readSpecFile, submitSweep, newSweepId } from './submit-sweep.js';
+export { readLeaderboard, readSweep } from './sweep-reads.js';
+export { cancelSweep } from './cancel-sweep.js';
+export { downloadSweep } from './download-sweep.js';
+export { followSweep } from './follow-sweep.js';
+export { CliError, CliErrorCode, ExitCode } from './errors.js';
 export { retrySweep } from './commands/retry.js';

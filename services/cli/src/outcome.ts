@@ -1,5 +1,9 @@
 import { leaderboardTable, type Leaderboard, type SweepRecord } from '@sweepq/results';
 import { layout, type ArtifactStore } from '@sweepq/storage';
+import type { BucketContext } from './context.js';
+import { ExitCode } from './errors.js';
+import { print } from './output.js';
+import { readLeaderboard } from './sweep-reads.js';
 
 /** Failed trials listed one per line before the rest are counted. */
 const MAX_FAILED_SHOWN = 10;
@@ -73,4 +77,15 @@ function elapsedSeconds(sweep: SweepRecord): number | undefined {
   const end = Date.parse(sweep.finishedAt ?? '');
   const start = Date.parse(sweep.submittedAt);
   return Number.isFinite(end) && Number.isFinite(start) && end >= start ? (end - start) / 1000 : undefined;
+}
+
+/**
+ * Print how a finished sweep ended (leaderboard, error, failed trials, links to the files that exist) and set a
+ * non-zero exit code unless it completed.
+ */
+export async function printOutcome(ctx: BucketContext, sweep: SweepRecord, json: boolean): Promise<void> {
+  const lb = await readLeaderboard(ctx, sweep);
+  if (json) print(true, lb, '');
+  else process.stdout.write(`\n${(await describeOutcome(sweep, lb, { files: bucketFiles(ctx.store, sweep.sweepId) })).join('\n')}\n`);
+  if (sweep.state !== 'completed') process.exitCode = ExitCode.Failure;
 }

@@ -6,8 +6,8 @@ import { createArtifactStore } from '@sweepq/storage';
 import { storeSettings } from '@sweepq/runtime';
 import { resolveCommandEnv } from '../src/context.js';
 import { loadCliEnv } from '../src/env.js';
-import { CliError } from '../src/exit-codes.js';
-import { readLocalSettings, writeLocalSettings, type LocalStackSettings } from '../src/local-stack.js';
+import { CliError } from '../src/errors.js';
+import { readLocalSettings, writeLocalSettings, type LocalStackSettings } from '../src/demo/local-settings.js';
 
 let dir: string;
 const settings = (over: Partial<LocalStackSettings> = {}): LocalStackSettings => ({

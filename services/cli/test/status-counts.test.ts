@@ -9,7 +9,7 @@ import { SweepState, TrialState } from '@sweepq/results';
 import { layout, startLocalS3, type LocalS3 } from '@sweepq/storage';
 import { trialResult } from '../../../packages/report/test/fixtures.js';
 import { openContext, type CliContext } from '../src/context.js';
-import { sweepStatus } from '../src/commands/inspect.js';
+import { sweepStatus } from '../src/sweep-status.js';
 import { loadCliEnv } from '../src/env.js';
 
 // `sweepq status` against a real Redis and a real S3-protocol server, in-process, at the moment a worker has written a

@@ -3,10 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WaitingError, Queue, Worker, type Job } from 'bullmq';
 import { LifecycleError, LifecycleErrorCode, SweepLifecycle, TrialLifecycle } from '@sweepq/lifecycle';
 import { QueueName, createWorkerConnection, redactRedisUrl } from '@sweepq/queue';
-import { ShutdownManager, createLogger, readinessReasons, startOpsServer, storeSettings } from '@sweepq/runtime';
+import { ShutdownManager, createLogger, readinessReasons, startOpsServer, storeSettings, type Logger } from '@sweepq/runtime';
 import { SAFE_ID, createArtifactStore } from '@sweepq/storage';
 import type { CoordinatorEnv } from './env.js';
-import { CoordinatorInterrupt, runSweep } from './sweep-runner.js';
+import { CoordinatorInterrupt } from './errors.js';
+import { runSweep, type SweepRunnerDeps } from './sweep-runner.js';
 import { startRecovery } from './recovery.js';
 import { IndexRefresher } from './index-refresher.js';
 import { coordinatorMetrics, readBacklog } from './metrics.js';
@@ -44,98 +45,41 @@ export async function runCoordinatorProcess(env: CoordinatorEnv, hooks: Coordina
   const trialLifecycle = new TrialLifecycle({ store, redis: connection, prefix: env.SWEEPQ_QUEUE_PREFIX, logger: log });
   const index = new IndexRefresher(store, log);
 
-  // One running attempt per sweep in this process: after Redis comes back empty, the re-added sweep job can reach
-  // this coordinator while its earlier attempt still runs (BullMQ tracks locks by job id, so that one never hears its
-  // lock is gone). The new attempt stops the old one at once; fencing in the bucket would stop it at its next write.
-  const running = new Map<string, AbortController>();
-  const worker = new Worker(
-    QueueName.Sweeps,
-    async (job: Job, token?: string, lockLost?: AbortSignal) => {
-      const sweepId = typeof (job.data as { sweepId?: unknown } | undefined)?.sweepId === 'string' ? (job.data as { sweepId: string }).sweepId : String(job.id);
-      running.get(sweepId)?.abort(new LifecycleError(LifecycleErrorCode.Fenced, `a newer attempt of sweep ${sweepId} started in this coordinator`, { sweepId }));
-      const superseded = new AbortController();
-      running.set(sweepId, superseded);
-      try {
-        return await runSweep(
-          job,
-          {
-            store,
-            trials,
-            redis: connection,
-            queuePrefix: env.SWEEPQ_QUEUE_PREFIX,
-            logger: log,
-            pollMs: env.COORDINATOR_POLL_MS,
-            lifecycle,
-            trialLifecycle,
-            coordinatorId,
-            // A few polls (and at least one lock period): status shows a sweep as owned while its coordinator beats.
-            heartbeatTtlMs: Math.max(3 * env.COORDINATOR_POLL_MS, env.COORDINATOR_LOCK_MS),
-            indexChanged: () => index.request(),
-            dataset: {
-              ...(env.DATASET_MAX_BYTES !== undefined ? { maxBytes: env.DATASET_MAX_BYTES } : {}),
-              ...(env.DATASET_TMP_DIR !== undefined ? { tmpDir: env.DATASET_TMP_DIR } : {}),
-            },
-            ...(hooks.resultsInBucket === false ? { resultsInBucket: false } : {}),
-          },
-          AbortSignal.any([shutdown.signal, superseded.signal, ...(lockLost ? [lockLost] : [])]),
-        );
-      } catch (err) {
-        if (err instanceof CoordinatorInterrupt) {
-          // Another coordinator takes the sweep over at once (front of the queue); every step it repeats is idempotent.
-          // When the lock is already someone else's (it was lost), BullMQ refuses the move, which is what we want.
-          await job.moveToWait(token).catch((e: unknown) => log.info({ sweepId, err: (e as Error).message }, 'sweep job not handed back (its lock is gone)'));
-          throw new WaitingError();
-        }
-        if (err instanceof LifecycleError && err.code === LifecycleErrorCode.Fenced) {
-          // Taken over (by another coordinator, recovery, retry, or a newer attempt here): stop without writing. If this
-          // attempt still holds the job (a retry or extend queued the sweep while it ran), hand the job back so a
-          // coordinator takes the sweep at the new epoch; otherwise its lock is someone else's and this is a no-op.
-          log.warn({ sweepId, err: err.message }, 'sweep taken over; stopped following it');
-          await job.moveToWait(token).catch(() => undefined);
-          throw new WaitingError();
-        }
-        throw err;
-      } finally {
-        if (running.get(sweepId) === superseded) running.delete(sweepId);
-      }
+  const deps: SweepRunnerDeps = {
+    store,
+    trials,
+    redis: connection,
+    queuePrefix: env.SWEEPQ_QUEUE_PREFIX,
+    logger: log,
+    pollMs: env.COORDINATOR_POLL_MS,
+    lifecycle,
+    trialLifecycle,
+    coordinatorId,
+    // A few polls (and at least one lock period): status shows a sweep as owned while its coordinator beats.
+    heartbeatTtlMs: Math.max(3 * env.COORDINATOR_POLL_MS, env.COORDINATOR_LOCK_MS),
+    indexChanged: () => index.request(),
+    dataset: {
+      ...(env.DATASET_MAX_BYTES !== undefined ? { maxBytes: env.DATASET_MAX_BYTES } : {}),
+      ...(env.DATASET_TMP_DIR !== undefined ? { tmpDir: env.DATASET_TMP_DIR } : {}),
     },
-    {
-      connection,
-      prefix: env.SWEEPQ_QUEUE_PREFIX,
-      concurrency: env.COORDINATOR_CONCURRENCY,
-      lockDuration: env.COORDINATOR_LOCK_MS,
-      // Half the lock: a dead coordinator's sweep is found stalled within about 1.5 lock periods.
-      stalledInterval: Math.ceil(env.COORDINATOR_LOCK_MS / 2),
-      maxStalledCount: env.COORDINATOR_MAX_STALLS,
-      autorun: false,
-    },
-  );
+    ...(hooks.resultsInBucket === false ? { resultsInBucket: false } : {}),
+  };
+  const worker = new Worker(QueueName.Sweeps, sweepProcessor(deps, shutdown.signal), {
+    connection,
+    prefix: env.SWEEPQ_QUEUE_PREFIX,
+    concurrency: env.COORDINATOR_CONCURRENCY,
+    lockDuration: env.COORDINATOR_LOCK_MS,
+    // Half the lock: a dead coordinator's sweep is found stalled within about 1.5 lock periods.
+    stalledInterval: Math.ceil(env.COORDINATOR_LOCK_MS / 2),
+    maxStalledCount: env.COORDINATOR_MAX_STALLS,
+    autorun: false,
+  });
   worker.on('error', (err) => log.error({ err: err.message }, 'coordinator worker error'));
   // Another coordinator takes over a sweep whose lock this one could not renew: stop following it.
   worker.on('lockRenewalFailed', (jobIds) => {
     for (const id of jobIds) worker.cancelJob(id, 'lock lost');
   });
-  worker.on('failed', (job, err) => {
-    log.warn({ sweepId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'sweep attempt failed');
-    const final = job && (err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1));
-    const sweepId = (job?.data as { sweepId?: unknown } | undefined)?.sweepId;
-    if (final && typeof sweepId === 'string' && SAFE_ID.test(sweepId)) {
-      void recordFailure(sweepId, `coordinator gave up after ${job.attemptsMade} attempt(s): ${err.message}`);
-    }
-  });
-  // The outcome must reach the bucket, or the sweep would say "running" for ever: keep trying (the recovery pass
-  // also finds a failed sweep job whose sweep.json is not final).
-  const recordFailure = async (sweepId: string, reason: string) => {
-    for (let attempt = 1; !shutdown.signal.aborted; attempt++) {
-      try {
-        await lifecycle.fail(sweepId, reason);
-        return;
-      } catch (e) {
-        log.error({ sweepId, attempt, err: (e as Error).message }, 'could not record the sweep failure yet; retrying');
-        await sleep(Math.min(30_000, 1000 * 2 ** attempt), undefined, { signal: shutdown.signal }).catch(() => undefined);
-      }
-    }
-  };
+  recordFinalFailures(worker, lifecycle, shutdown.signal, log);
   const recovery = startRecovery({ lifecycle, redis: connection, prefix: env.SWEEPQ_QUEUE_PREFIX, everyMs: env.COORDINATOR_RECOVERY_MS, logger: log, signal: shutdown.signal });
   const ops =
     env.METRICS_PORT >= 0
@@ -168,4 +112,70 @@ export async function runCoordinatorProcess(env: CoordinatorEnv, hooks: Coordina
 
   log.info({ coordinatorId, lockMs: env.COORDINATOR_LOCK_MS, opsPort: ops?.port, redis: redactRedisUrl(env.REDIS_URL), bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT }, 'coordinator started');
   await worker.run();
+}
+
+/**
+ * The sweep worker's processor: {@link runSweep} under an abort signal joined from shutdown, the job's lost lock and
+ * a newer attempt of the same sweep; an interrupted or fenced attempt hands its job back without spending an attempt.
+ */
+function sweepProcessor(deps: SweepRunnerDeps, shutdown: AbortSignal): (job: Job, token?: string, lockLost?: AbortSignal) => Promise<unknown> {
+  const log = deps.logger;
+  // One running attempt per sweep in this process: after Redis comes back empty, the re-added sweep job can reach
+  // this coordinator while its earlier attempt still runs (BullMQ tracks locks by job id, so that one never hears its
+  // lock is gone). The new attempt stops the old one at once; fencing in the bucket would stop it at its next write.
+  const running = new Map<string, AbortController>();
+  return async (job, token, lockLost) => {
+    const sweepId = typeof (job.data as { sweepId?: unknown } | undefined)?.sweepId === 'string' ? (job.data as { sweepId: string }).sweepId : String(job.id);
+    running.get(sweepId)?.abort(new LifecycleError(LifecycleErrorCode.Fenced, `a newer attempt of sweep ${sweepId} started in this coordinator`, { sweepId }));
+    const superseded = new AbortController();
+    running.set(sweepId, superseded);
+    try {
+      return await runSweep(job, deps, AbortSignal.any([shutdown, superseded.signal, ...(lockLost ? [lockLost] : [])]));
+    } catch (err) {
+      if (err instanceof CoordinatorInterrupt) {
+        // Another coordinator takes the sweep over at once (front of the queue); every step it repeats is idempotent.
+        // When the lock is already someone else's (it was lost), BullMQ refuses the move, which is what we want.
+        await job.moveToWait(token).catch((e: unknown) => log.info({ sweepId, err: (e as Error).message }, 'sweep job not handed back (its lock is gone)'));
+        throw new WaitingError();
+      }
+      if (err instanceof LifecycleError && err.code === LifecycleErrorCode.Fenced) {
+        // Taken over (by another coordinator, recovery, retry, or a newer attempt here): stop without writing. If this
+        // attempt still holds the job (a retry or extend queued the sweep while it ran), hand the job back so a
+        // coordinator takes the sweep at the new epoch; otherwise its lock is someone else's and this is a no-op.
+        log.warn({ sweepId, err: err.message }, 'sweep taken over; stopped following it');
+        await job.moveToWait(token).catch(() => undefined);
+        throw new WaitingError();
+      }
+      throw err;
+    } finally {
+      if (running.get(sweepId) === superseded) running.delete(sweepId);
+    }
+  };
+}
+
+/**
+ * Record a sweep `failed` once its job has failed for good (an unrecoverable error, or its last attempt). The outcome
+ * must reach the bucket, or the sweep would say "running" for ever: keep trying until shutdown (the recovery pass
+ * also finds a failed sweep job whose sweep.json is not final).
+ */
+function recordFinalFailures(worker: Worker, lifecycle: SweepLifecycle, shutdown: AbortSignal, log: Logger): void {
+  const recordFailure = async (sweepId: string, reason: string) => {
+    for (let attempt = 1; !shutdown.aborted; attempt++) {
+      try {
+        await lifecycle.fail(sweepId, reason);
+        return;
+      } catch (e) {
+        log.error({ sweepId, attempt, err: (e as Error).message }, 'could not record the sweep failure yet; retrying');
+        await sleep(Math.min(30_000, 1000 * 2 ** attempt), undefined, { signal: shutdown }).catch(() => undefined);
+      }
+    }
+  };
+  worker.on('failed', (job, err) => {
+    log.warn({ sweepId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'sweep attempt failed');
+    const final = job && (err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1));
+    const sweepId = (job?.data as { sweepId?: unknown } | undefined)?.sweepId;
+    if (final && typeof sweepId === 'string' && SAFE_ID.test(sweepId)) {
+      void recordFailure(sweepId, `coordinator gave up after ${job.attemptsMade} attempt(s): ${err.message}`);
+    }
+  });
 }

@@ -4,9 +4,8 @@ import type { Logger } from '@sweepq/runtime';
 import type { Observation } from '@sweepq/search';
 import { outsideSpace, type SweepSpec } from '@sweepq/sweep-config';
 import type { ArtifactStore } from '@sweepq/storage';
+import { PriorSweepError, PriorSweepErrorCode } from './errors.js';
 
-/** A `prior_sweeps` entry that cannot warm-start this sweep; the message names it and says what would. */
-export class PriorSweepError extends Error {}
 
 /**
  * Observations from the sweeps named in `prior_sweeps`, for the TPE sampler: every finished trial (completed, or
@@ -21,11 +20,11 @@ export async function priorObservations(
 ): Promise<Observation[]> {
   const out: Observation[] = [];
   for (const prior of spec.prior_sweeps ?? []) {
-    if (prior === sweepId) throw new PriorSweepError(`prior_sweeps: ${prior} is this sweep itself; name earlier sweeps (sweepq list)`);
+    if (prior === sweepId) throw new PriorSweepError(PriorSweepErrorCode.Self, prior, `prior_sweeps: ${prior} is this sweep itself; name earlier sweeps (sweepq list)`);
     const record = await deps.lifecycle.read(prior);
-    if (!record) throw new PriorSweepError(`prior_sweeps: no sweep "${prior}" in ${deps.store.uri('sweeps/')}; see sweepq list for the sweeps there`);
+    if (!record) throw new PriorSweepError(PriorSweepErrorCode.NotFound, prior, `prior_sweeps: no sweep "${prior}" in ${deps.store.uri('sweeps/')}; see sweepq list for the sweeps there`);
     if (record.metric && record.metric.name !== spec.metric.name) {
-      throw new PriorSweepError(`prior_sweeps: ${prior} optimised ${record.metric.name}, this sweep ${spec.metric.name}; warm-starting needs the same metric`);
+      throw new PriorSweepError(PriorSweepErrorCode.OtherMetric, prior, `prior_sweeps: ${prior} optimised ${record.metric.name}, this sweep ${spec.metric.name}; warm-starting needs the same metric`);
     }
     const outside = new Map<string, number>();
     let used = 0;
@@ -45,6 +44,8 @@ export async function priorObservations(
     const why = [...outside].map(([n, k]) => `${n} (${k})`).join(', ');
     if (used === 0) {
       throw new PriorSweepError(
+        PriorSweepErrorCode.OutsideSpace,
+        prior,
         `prior_sweeps: none of the ${finished} finished trials of ${prior} lies inside this sweep's search space${why ? `; parameters outside it: ${why}` : ''}; widen this sweep's ranges or values to include them, or drop ${prior}`,
       );
     }

@@ -33,7 +33,8 @@ import { SpecError, metricTargetReached, parseSpec, specHash, withDefaultParams,
 import { SearchError, SearchErrorCode, TpeSampler, planAdaptive, planTrials, trialId, trialSeed, type Observation, type PlannedTrial } from '@sweepq/search';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
 import { prepareSweepDataset, type DatasetPreparerOptions } from './dataset-preparer.js';
-import { PriorSweepError, priorObservations } from './prior-sweeps.js';
+import { CoordinatorInterrupt, PriorSweepError } from './errors.js';
+import { priorObservations } from './prior-sweeps.js';
 import { ReportRefresher, type KnownTrials } from '@sweepq/report';
 
 /** What {@link runSweep} needs from its process. */
@@ -59,13 +60,6 @@ export interface SweepRunnerDeps {
   dataset?: DatasetPreparerOptions;
 }
 
-/** Thrown when the coordinator stops following a sweep because it is shutting down. */
-export class CoordinatorInterrupt extends Error {
-  constructor() {
-    super('coordinator shutting down; sweep released for another coordinator');
-  }
-}
-
 export type { SweepSummary };
 
 /**
@@ -82,10 +76,8 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
     throw new UnrecoverableError((err as Error).message);
   }
   const { sweepId } = payload;
-  const { store } = deps;
+  const { store, lifecycle } = deps;
   const log = deps.logger.child({ sweepId, jobId: job.id });
-  const now = () => new Date().toISOString();
-  const { lifecycle } = deps;
 
   const doc: SweepDoc = await lifecycle.open(sweepId, { submittedAt: payload.submittedAt });
   const fail = async (message: string): Promise<never> => {
@@ -108,37 +100,14 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   };
   await beat();
 
-  const specText = await store.getText(payload.specKey);
-  if (specText === undefined) return fail(`spec ${store.uri(payload.specKey)} does not exist; submit the sweep again`);
-  let spec: SweepSpec;
-  try {
-    spec = parseSpec(specText, { source: 'spec.yaml' });
-  } catch (err) {
-    if (err instanceof SpecError) return fail(err.message);
-    throw err;
-  }
-  // `sweepq extend` raised run_cap (spec.yaml stays as submitted); new random trials never repeat earlier ones.
-  spec = effectiveSpec(spec, doc.record);
-
+  const spec = await readSweepSpec(store, payload.specKey, doc, fail);
   // Planned before: taken over from a dead coordinator, rebuilt after a Redis loss, or retried.
   const plannedBefore = doc.record.trials !== undefined;
   const details = { name: spec.name, method: spec.method, metric: spec.metric, spec, specHash: specHash(spec), startedAt: doc.record.startedAt ?? now() };
   if (doc.record.state === SweepState.Queued && !plannedBefore) await doc.moveTo(SweepState.Preparing, details);
   else await doc.save(details);
   log.info({ method: spec.method, plannedBefore }, plannedBefore ? 'taking over sweep' : 'sweep started');
-
-  let dataset = doc.record.dataset;
-  if (!dataset || !(await store.exists(dataset.key))) {
-    try {
-      dataset = await prepareSweepDataset(spec.dataset, store, log, { ...deps.dataset, signal });
-    } catch (err) {
-      if (signal.aborted) throw new CoordinatorInterrupt();
-      if (err instanceof DatasetError) return fail(`dataset: ${err.message}`);
-      if (err instanceof StorageError && !err.transient) return fail(`dataset: ${err.message}`);
-      throw err;
-    }
-    await doc.save({ dataset });
-  }
+  const dataset = await ensureDataset(spec, doc, deps, log, signal, fail);
 
   // Grid and random plan every trial up front; bayes proposes them one by one as results arrive.
   let priors: Observation[] = [];
@@ -163,77 +132,8 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
   // Through the owner's view writer: a refresh that lands after a takeover is refused or replaced (ownerViews).
   const report = new ReportRefresher(ownerViews(store, doc), sweepId, { everyTrials: Math.max(3, Math.ceil(total() / 20)), logger: log });
 
-  // Results of finished trials, read as they finish so the leaderboard at the end needs few reads.
-  const resultCache = new Map<string, TrialResult | null>();
-  // Follow the trials until each has a final state.
-  let lastCounts = '';
-  let cancelled = false;
-  let swept = false;
-  // W&B's metric.target: once a finished trial reaches it, no new trial starts, running ones finish.
-  let targetReached: string | undefined;
-  for (let poll = 0; ; poll++) {
-    if (signal.aborted) throw signal.reason instanceof LifecycleError ? signal.reason : new CoordinatorInterrupt();
-    await beat();
-    cancelled = await lifecycle.isCancelled(sweepId);
-    // Stopping: trials that have not started will not (removed from the queue, ended as cancelled at finalize).
-    const stopping = cancelled || targetReached !== undefined;
-    const states = await trialStates(planned, sweepId, deps, stopping, poll % FULL_SCAN_EVERY === 0, spec.metric);
-    if (adaptive && !stopping) {
-      const fresh = await adaptive.fill(planned, states);
-      if (fresh.length > 0) {
-        // params.json first: a takeover (or a retry) reads proposals back from it. Written once: should an earlier
-        // owner that was taken over have proposed this index too, the first proposal stands and is the one enqueued.
-        for (const t of fresh) {
-          const record = { trialId: t.trialId, index: t.index, seed: trialSeed(spec.seed, t.index), params: t.params };
-          if (!(await store.putJsonIfAbsent(layout.params(sweepId, t.trialId), record))) {
-            const first = await store.getJson<{ params?: TrialParams }>(layout.params(sweepId, t.trialId));
-            if (first?.params) t.params = withDefaultParams(first.params);
-          }
-        }
-        await enqueueTrials(sweepId, false, fresh, spec, dataset, deps, log);
-        log.info({ trials: fresh.map((t) => t.trialId), observations: adaptive.observations }, 'proposed trials');
-        planned.push(...fresh);
-        for (const t of fresh) states.set(t.trialId, 'queued');
-      }
-    }
-    if (stopping && !swept) {
-      // On cancel the CLI removed the queued jobs it saw; remove any added since (an enqueue racing the cancel), or,
-      // when the target was reached, every queued trial of the sweep.
-      swept = true;
-      await lifecycle.removeQueuedTrials(sweepId);
-    }
-    const justRead = await cacheResults(sweepId, states, resultCache, deps);
-    if (targetReached === undefined && spec.metric.target !== undefined) {
-      for (const r of justRead) {
-        if ((r.state === TrialState.Completed || r.state === TrialState.Stopped) && metricTargetReached(spec.metric, r.metric.value)) {
-          targetReached = `metric target reached: ${r.trialId} ${spec.metric.name} ${r.metric.value} ${spec.metric.goal === 'maximize' ? '>=' : '<='} ${spec.metric.target}`;
-          log.info({ trialId: r.trialId, value: r.metric.value, target: spec.metric.target }, 'metric target reached; no new trials start');
-          break;
-        }
-      }
-      if (targetReached !== undefined && !swept) {
-        // At once, not after the next poll's wait: a worker would start another queued trial meanwhile.
-        swept = true;
-        await lifecycle.removeQueuedTrials(sweepId);
-      }
-    }
-    // Once stopping, trials a bayes sweep has not proposed yet never will be: they do not count.
-    const counts = countStates(states, stopping ? planned.length : total());
-    const countsText = JSON.stringify(counts);
-    const last = counts.queued + counts.running === 0 || (stopping && counts.running === 0);
-    if (countsText !== lastCounts) {
-      lastCounts = countsText;
-      await doc.save({ trials: counts });
-      await job.updateProgress({ sweepId, ...counts });
-      log.info(counts, 'trials');
-      // In the background, from what this loop already holds: the report lists nothing and reads only metrics.
-      // Not on the last poll: the final report follows at once, and would wait for this one.
-      const finished = counts.completed + counts.stopped + counts.failed + counts.cancelled;
-      if (!last) report.update(finished, Date.now(), { sweep: doc.record, known: knownTrials(states, resultCache) });
-    }
-    if (last) break;
-    await sleep(deps.pollMs, undefined, { signal }).catch(() => undefined);
-  }
+  const run: SweepRun = { job, deps, sweepId, doc, spec, dataset, log, signal, beat, planned, adaptive, total, report, resultCache: new Map() };
+  const { cancelled, targetReached } = await followTrials(run);
   if (spec.early_terminate) await new RungStore(deps.redis, deps.queuePrefix, sweepId).clear().catch(() => undefined);
 
   const summary = await finalizeSweep({
@@ -244,13 +144,160 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
     planned,
     cancelled,
     ...(targetReached && !cancelled ? { endReason: targetReached, unstartedReason: `not started: ${targetReached}` } : {}),
-    resultCache,
+    resultCache: run.resultCache,
     report,
     logger: log,
   });
   await lifecycle.release(sweepId, deps.coordinatorId).catch(() => undefined);
   deps.indexChanged?.();
   return summary;
+}
+
+const now = () => new Date().toISOString();
+
+/** The sweep's spec as stored at submit, with what `sweepq extend` changed since; a bad spec fails the sweep. */
+async function readSweepSpec(store: ArtifactStore, specKey: string, doc: SweepDoc, fail: (message: string) => Promise<never>): Promise<SweepSpec> {
+  const specText = await store.getText(specKey);
+  if (specText === undefined) return fail(`spec ${store.uri(specKey)} does not exist; submit the sweep again`);
+  let spec: SweepSpec;
+  try {
+    spec = parseSpec(specText, { source: 'spec.yaml' });
+  } catch (err) {
+    if (err instanceof SpecError) return fail(err.message);
+    throw err;
+  }
+  // `sweepq extend` raised run_cap (spec.yaml stays as submitted); new random trials never repeat earlier ones.
+  return effectiveSpec(spec, doc.record);
+}
+
+/** The sweep's prepared dataset: the one recorded, if its object is still there, else prepared now (a bad one fails the sweep). */
+async function ensureDataset(
+  spec: SweepSpec,
+  doc: SweepDoc,
+  deps: SweepRunnerDeps,
+  log: Logger,
+  signal: AbortSignal,
+  fail: (message: string) => Promise<never>,
+): Promise<NonNullable<SweepRecord['dataset']>> {
+  const recorded = doc.record.dataset;
+  if (recorded && (await deps.store.exists(recorded.key))) return recorded;
+  let dataset: NonNullable<SweepRecord['dataset']>;
+  try {
+    dataset = await prepareSweepDataset(spec.dataset, deps.store, log, { ...deps.dataset, signal });
+  } catch (err) {
+    if (signal.aborted) throw new CoordinatorInterrupt();
+    if (err instanceof DatasetError) return fail(`dataset: ${err.message}`);
+    if (err instanceof StorageError && !err.transient) return fail(`dataset: ${err.message}`);
+    throw err;
+  }
+  await doc.save({ dataset });
+  return dataset;
+}
+
+/** One sweep being followed by {@link runSweep}: what the follow loop reads and updates. */
+interface SweepRun {
+  job: Job;
+  deps: SweepRunnerDeps;
+  sweepId: string;
+  doc: SweepDoc;
+  spec: SweepSpec;
+  dataset: NonNullable<SweepRecord['dataset']>;
+  log: Logger;
+  signal: AbortSignal;
+  /** The owner heartbeat; throws once someone took the sweep over. */
+  beat: () => Promise<void>;
+  /** Every trial planned so far (bayes proposals are appended as they are made). */
+  planned: PlannedTrial[];
+  adaptive: AdaptiveProposer | undefined;
+  /** Trials to expect in all. */
+  total: () => number;
+  report: ReportRefresher;
+  /** Results of finished trials, read as they finish so the leaderboard at the end needs few reads. */
+  resultCache: Map<string, TrialResult | null>;
+}
+
+/**
+ * Follow the trials until each has a final state: poll their states, propose bayes trials, stop on cancel or on the
+ * metric target (W&B's metric.target: once a finished trial reaches it, no new trial starts, running ones finish),
+ * and record the counts and the report whenever they change.
+ */
+async function followTrials(run: SweepRun): Promise<{ cancelled: boolean; targetReached: string | undefined }> {
+  const { deps, sweepId, spec, log, signal } = run;
+  let lastCounts = '';
+  let cancelled = false;
+  let swept = false;
+  let targetReached: string | undefined;
+  for (let poll = 0; ; poll++) {
+    if (signal.aborted) throw signal.reason instanceof LifecycleError ? signal.reason : new CoordinatorInterrupt();
+    await run.beat();
+    cancelled = await deps.lifecycle.isCancelled(sweepId);
+    // Stopping: trials that have not started will not (removed from the queue, ended as cancelled at finalize).
+    const stopping = cancelled || targetReached !== undefined;
+    const states = await trialStates(run.planned, sweepId, deps, stopping, poll % FULL_SCAN_EVERY === 0, spec.metric);
+    if (run.adaptive && !stopping) await proposeTrials(run, run.adaptive, states);
+    if (stopping && !swept) {
+      // On cancel the CLI removed the queued jobs it saw; remove any added since (an enqueue racing the cancel), or,
+      // when the target was reached, every queued trial of the sweep.
+      swept = true;
+      await deps.lifecycle.removeQueuedTrials(sweepId);
+    }
+    const justRead = await cacheResults(sweepId, states, run.resultCache, deps);
+    if (targetReached === undefined && spec.metric.target !== undefined) {
+      targetReached = firstReachingTarget(justRead, spec.metric, log);
+      if (targetReached !== undefined && !swept) {
+        // At once, not after the next poll's wait: a worker would start another queued trial meanwhile.
+        swept = true;
+        await deps.lifecycle.removeQueuedTrials(sweepId);
+      }
+    }
+    // Once stopping, trials a bayes sweep has not proposed yet never will be: they do not count.
+    const counts = countStates(states, stopping ? run.planned.length : run.total());
+    const countsText = JSON.stringify(counts);
+    const last = counts.queued + counts.running === 0 || (stopping && counts.running === 0);
+    if (countsText !== lastCounts) {
+      lastCounts = countsText;
+      await run.doc.save({ trials: counts });
+      await run.job.updateProgress({ sweepId, ...counts });
+      log.info(counts, 'trials');
+      // In the background, from what this loop already holds: the report lists nothing and reads only metrics.
+      // Not on the last poll: the final report follows at once, and would wait for this one.
+      const finished = counts.completed + counts.stopped + counts.failed + counts.cancelled;
+      if (!last) run.report.update(finished, Date.now(), { sweep: run.doc.record, known: knownTrials(states, run.resultCache) });
+    }
+    if (last) return { cancelled, targetReached };
+    await sleep(deps.pollMs, undefined, { signal }).catch(() => undefined);
+  }
+}
+
+/** Propose bayes trials up to `max_in_flight`, record their parameters and enqueue them; `states` learns they are queued. */
+async function proposeTrials(run: SweepRun, adaptive: AdaptiveProposer, states: Map<string, TrialStatus>): Promise<void> {
+  const { deps, sweepId, spec } = run;
+  const fresh = await adaptive.fill(run.planned, states);
+  if (fresh.length === 0) return;
+  // params.json first: a takeover (or a retry) reads proposals back from it. Written once: should an earlier
+  // owner that was taken over have proposed this index too, the first proposal stands and is the one enqueued.
+  for (const t of fresh) {
+    const record = { trialId: t.trialId, index: t.index, seed: trialSeed(spec.seed, t.index), params: t.params };
+    if (!(await deps.store.putJsonIfAbsent(layout.params(sweepId, t.trialId), record))) {
+      const first = await deps.store.getJson<{ params?: TrialParams }>(layout.params(sweepId, t.trialId));
+      if (first?.params) t.params = withDefaultParams(first.params);
+    }
+  }
+  await enqueueTrials(sweepId, false, fresh, spec, run.dataset, deps, run.log);
+  run.log.info({ trials: fresh.map((t) => t.trialId), observations: adaptive.observations }, 'proposed trials');
+  run.planned.push(...fresh);
+  for (const t of fresh) states.set(t.trialId, 'queued');
+}
+
+/** Why the sweep stops early, if one of these results (in the order they finished) reached the metric's target. */
+function firstReachingTarget(results: TrialResult[], metric: SweepSpec['metric'], log: Logger): string | undefined {
+  for (const r of results) {
+    if ((r.state === TrialState.Completed || r.state === TrialState.Stopped) && metricTargetReached(metric, r.metric.value)) {
+      log.info({ trialId: r.trialId, value: r.metric.value, target: metric.target }, 'metric target reached; no new trials start');
+      return `metric target reached: ${r.trialId} ${metric.name} ${r.metric.value} ${metric.goal === 'maximize' ? '>=' : '<='} ${metric.target}`;
+    }
+  }
+  return undefined;
 }
 
 async function enqueueTrials(

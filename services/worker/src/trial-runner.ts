@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '@sweepq/runtime';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import type { DatasetCache } from './dataset-cache.js';
+import { ShutdownInterrupt } from './errors.js';
 import type { WorkerMetrics } from './metrics.js';
 import {
   TrialState,
@@ -73,12 +74,8 @@ export type TrialTrainer = (ctx: {
   shutdown: AbortSignal;
 }) => Promise<TrialResult>;
 
-/** Thrown when training stopped because the process is shutting down; the job goes back to the queue. */
-export class ShutdownInterrupt extends Error {
-  constructor() {
-    super('worker shutting down; trial released for another worker');
-  }
-}
+/** A trial's dataset splits, encoded with its `max_words` and `max_len`. */
+type TrialData = { train: TrainData; validation: TrainData; test: TrainData };
 
 /** Why training stopped before its last epoch; one place for every source (the order is the precedence). */
 type StopCause = 'lock-lost' | 'early-stop' | 'shutdown' | 'timeout' | 'cancelled';
@@ -206,7 +203,7 @@ export async function runTrial(
     const e = encodeForTrial(prepared.splits[split], { maxWords: params.max_words, maxLen: params.max_len });
     return { x: e.x, y: e.y, n: e.n, maxLen: params.max_len };
   };
-  const data = { train: enc('train'), validation: enc('validation'), test: enc('test') };
+  const data: TrialData = { train: enc('train'), validation: enc('validation'), test: enc('test') };
   const rules = payload.earlyTerminate && deps.specFor ? await deps.specFor(sweepId) : undefined;
   const timeoutSec = payload.timeoutSec ?? (deps.defaultTimeoutSec > 0 ? deps.defaultTimeoutSec : undefined);
   const attempt: TrialAttempt = {
@@ -228,6 +225,16 @@ export async function runTrial(
     rungs: rules?.early_terminate ? { store: new RungStore(deps.redis, deps.queuePrefix, sweepId), rules } : undefined,
     stopped: undefined,
   };
+  return trainAttempt(attempt, data, prepared);
+}
+
+/**
+ * Steps 1-3 of {@link runTrial} for one attempt: resume, train, commit (a diverged trial commits as failed and is not
+ * retried). The attempt's model and stop signals are released whatever happens.
+ */
+async function trainAttempt(attempt: TrialAttempt, data: TrialData, prepared: Awaited<ReturnType<DatasetCache['get']>>): Promise<TrialResult> {
+  const { payload, deps, log, base, started, lease } = attempt;
+  const { params } = payload;
   deps.metrics?.running.inc();
   try {
     await resume(attempt);

@@ -4,12 +4,13 @@ import { WaitingError, Worker, type Job } from 'bullmq';
 import { initBackend } from '@sweepq/model';
 import { TrialLifecycle } from '@sweepq/lifecycle';
 import { QueueName, createWorkerConnection, redactRedisUrl } from '@sweepq/queue';
-import { ShutdownManager, createLogger, readinessReasons, startOpsServer, storeSettings } from '@sweepq/runtime';
-import { createArtifactStore, layout } from '@sweepq/storage';
+import { ShutdownManager, createLogger, readinessReasons, startOpsServer, storeSettings, type Logger } from '@sweepq/runtime';
+import { createArtifactStore, layout, type ArtifactStore } from '@sweepq/storage';
 import { parseSpec, type SweepSpec } from '@sweepq/sweep-config';
 import { DatasetCache } from './dataset-cache.js';
 import type { WorkerEnv } from './env.js';
-import { ShutdownInterrupt, runTrial, type TrialTrainer } from './trial-runner.js';
+import { ShutdownInterrupt } from './errors.js';
+import { runTrial, type TrialRunnerDeps, type TrialTrainer } from './trial-runner.js';
 import { WorkerMetrics } from './metrics.js';
 
 /** What a benchmark injects into a worker process (production passes nothing). */
@@ -47,131 +48,29 @@ export async function runWorkerProcess(env: WorkerEnv, hooks: WorkerHooks = {}):
   // Every write a worker makes that could land on another attempt's is conditional; a server that ignores the
   // conditions would let an attempt paused past its lock overwrite its successor's result. Waits out an outage.
   await store.checkConditionalWrites();
-  const cache = new DatasetCache({ dir: env.SWEEPQ_CACHE_DIR, store, logger: log });
   const metrics = new WorkerMetrics({ backend, workerId });
   const connection = createWorkerConnection(env.REDIS_URL);
   connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const trialLifecycle = new TrialLifecycle({ store, redis: connection, prefix: env.SWEEPQ_QUEUE_PREFIX, logger: log });
-  const cancelCache = new Map<string, { at: number; value: boolean }>();
-  const isCancelled = async (sweepId: string): Promise<boolean> => {
-    const hit = cancelCache.get(sweepId);
-    if (hit && Date.now() - hit.at < 1000) return hit.value;
-    const value = await trialLifecycle.sweepCancelled(sweepId);
-    cancelCache.set(sweepId, { at: Date.now(), value });
-    return value;
+  const deps: TrialRunnerDeps = {
+    store,
+    cache: new DatasetCache({ dir: env.SWEEPQ_CACHE_DIR, store, logger: log }),
+    logger: log,
+    backend,
+    tfjsVersion,
+    workerId,
+    isCancelled: cachedCancelCheck(trialLifecycle),
+    defaultTimeoutSec: env.TRIAL_TIMEOUT_SEC,
+    redis: connection,
+    queuePrefix: env.SWEEPQ_QUEUE_PREFIX,
+    trials: trialLifecycle,
+    metrics,
+    specFor: specLoader(store),
+    ...(hooks.trainer ? { trainer: hooks.trainer } : {}),
   };
-
-  const specs = new Map<string, Promise<SweepSpec>>();
-  const specFor = (sweepId: string): Promise<SweepSpec> => {
-    let p = specs.get(sweepId);
-    if (!p) {
-      p = store.getRequired(layout.specYaml(sweepId)).then((b) => parseSpec(new TextDecoder().decode(b)));
-      p.catch(() => specs.delete(sweepId));
-      specs.set(sweepId, p);
-    }
-    return p;
-  };
-
-  const worker = new Worker(
-    QueueName.Trials,
-    async (job: Job, token?: string, lockLost?: AbortSignal) => {
-      try {
-        return await runTrial(
-          job,
-          token,
-          {
-            store,
-            cache,
-            logger: log,
-            backend,
-            tfjsVersion,
-            workerId,
-            isCancelled,
-            defaultTimeoutSec: env.TRIAL_TIMEOUT_SEC,
-            redis: connection,
-            queuePrefix: env.SWEEPQ_QUEUE_PREFIX,
-            trials: trialLifecycle,
-            metrics,
-            specFor,
-            ...(hooks.trainer ? { trainer: hooks.trainer } : {}),
-          },
-          shutdown.signal,
-          lockLost,
-        );
-      } catch (err) {
-        if (err instanceof ShutdownInterrupt) {
-          // Hand the trial back without spending an attempt, at the front of the queue: the next free worker resumes
-          // it from its checkpoint before any trial that never started.
-          await job.moveToWait(token);
-          throw new WaitingError();
-        }
-        throw err;
-      }
-    },
-    {
-      connection,
-      prefix: env.SWEEPQ_QUEUE_PREFIX,
-      concurrency: env.WORKER_CONCURRENCY,
-      lockDuration: env.WORKER_LOCK_MS,
-      stalledInterval: env.WORKER_LOCK_MS,
-      maxStalledCount: env.WORKER_MAX_STALLS,
-      name: workerId,
-      autorun: false,
-    },
-  );
-  worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
-  // A lock this worker could not renew belongs to another worker soon: stop training that trial now
-  // (it writes nothing more; the new owner resumes from the last checkpoint).
-  worker.on('lockRenewalFailed', (jobIds) => {
-    for (const id of jobIds) {
-      log.warn({ jobId: id }, 'lost the lock of a running trial; stopping it');
-      worker.cancelJob(id, 'lock lost');
-    }
-  });
-  worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err: err.message }, 'trial attempt failed'));
-
-  // Bucket outage: pause fetching (the running trial goes on, its writes waiting under the store's retry policy) and
-  // probe the bucket until it answers, then fetch again. Attempts are never spent on the outage itself.
-  let probing = false;
-  let pausedForBucket = false;
-  onBucketHealth = (ok) => {
-    if (ok) {
-      if (pausedForBucket && !shutdown.signal.aborted) worker.resume().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not resume the worker'));
-      pausedForBucket = false;
-      return;
-    }
-    if (!worker.isPaused()) {
-      pausedForBucket = true;
-      worker.pause(true).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not pause the worker'));
-    }
-    if (probing) return;
-    probing = true;
-    void (async () => {
-      while (!shutdown.signal.aborted && !store.health.ok) {
-        await sleep(2000, undefined, { signal: shutdown.signal }).catch(() => undefined);
-        await store.ping();
-      }
-      probing = false;
-    })();
-  };
-
-  if (env.WORKER_ONE_SHOT) {
-    // One trial per process: stop fetching as soon as one starts, exit when it ends (or when none comes).
-    const idle = setTimeout(() => {
-      log.info({ idleSec: env.WORKER_ONE_SHOT_IDLE_SEC }, 'one-shot worker found no trial; exiting');
-      void shutdown.shutdown('one-shot idle').then((code) => process.exit(code));
-    }, env.WORKER_ONE_SHOT_IDLE_SEC * 1000);
-    // A signal or a fatal error ends the process by itself: the idle timer must not fire in the middle of that
-    // shutdown (exiting 0 before the trial released its job) nor keep the event loop alive after it.
-    shutdown.signal.addEventListener('abort', () => clearTimeout(idle), { once: true });
-    worker.on('active', () => {
-      clearTimeout(idle);
-      worker.pause(true).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not stop fetching after the one trial'));
-    });
-    const done = () => void shutdown.shutdown('one-shot done').then((code) => process.exit(code));
-    worker.on('completed', done);
-    worker.on('failed', done);
-  }
+  const worker = createTrialWorker(env, workerId, deps, shutdown.signal);
+  onBucketHealth = pauseWhileBucketDown(worker, store, shutdown.signal, log);
+  if (env.WORKER_ONE_SHOT) stopAfterOneTrial(worker, shutdown, env.WORKER_ONE_SHOT_IDLE_SEC, log);
 
   const ops =
     env.METRICS_PORT >= 0
@@ -199,4 +98,120 @@ export async function runWorkerProcess(env: WorkerEnv, hooks: WorkerHooks = {}):
 
   log.info({ opsPort: ops?.port, oneShot: env.WORKER_ONE_SHOT, backend, tfjsVersion, redis: redactRedisUrl(env.REDIS_URL), bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT }, 'worker started');
   await worker.run();
+}
+
+/** Whether a sweep was cancelled, asked of Redis at most once a second per sweep (every running trial polls it). */
+function cachedCancelCheck(trialLifecycle: TrialLifecycle): (sweepId: string) => Promise<boolean> {
+  const cancelCache = new Map<string, { at: number; value: boolean }>();
+  return async (sweepId) => {
+    const hit = cancelCache.get(sweepId);
+    if (hit && Date.now() - hit.at < 1000) return hit.value;
+    const value = await trialLifecycle.sweepCancelled(sweepId);
+    cancelCache.set(sweepId, { at: Date.now(), value });
+    return value;
+  };
+}
+
+/** A sweep's spec, read from the bucket once per sweep (a failed read is tried again by the next trial). */
+function specLoader(store: ArtifactStore): (sweepId: string) => Promise<SweepSpec> {
+  const specs = new Map<string, Promise<SweepSpec>>();
+  return (sweepId) => {
+    let p = specs.get(sweepId);
+    if (!p) {
+      p = store.getRequired(layout.specYaml(sweepId)).then((b) => parseSpec(new TextDecoder().decode(b)));
+      p.catch(() => specs.delete(sweepId));
+      specs.set(sweepId, p);
+    }
+    return p;
+  };
+}
+
+/** The BullMQ worker that runs trials (not started: `autorun: false`), with its error and lock-loss handlers. */
+function createTrialWorker(env: WorkerEnv, workerId: string, deps: TrialRunnerDeps, shutdown: AbortSignal): Worker {
+  const log = deps.logger;
+  const worker = new Worker(
+    QueueName.Trials,
+    async (job: Job, token?: string, lockLost?: AbortSignal) => {
+      try {
+        return await runTrial(job, token, deps, shutdown, lockLost);
+      } catch (err) {
+        if (err instanceof ShutdownInterrupt) {
+          // Hand the trial back without spending an attempt, at the front of the queue: the next free worker resumes
+          // it from its checkpoint before any trial that never started.
+          await job.moveToWait(token);
+          throw new WaitingError();
+        }
+        throw err;
+      }
+    },
+    {
+      connection: deps.redis,
+      prefix: env.SWEEPQ_QUEUE_PREFIX,
+      concurrency: env.WORKER_CONCURRENCY,
+      lockDuration: env.WORKER_LOCK_MS,
+      stalledInterval: env.WORKER_LOCK_MS,
+      maxStalledCount: env.WORKER_MAX_STALLS,
+      name: workerId,
+      autorun: false,
+    },
+  );
+  worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+  // A lock this worker could not renew belongs to another worker soon: stop training that trial now
+  // (it writes nothing more; the new owner resumes from the last checkpoint).
+  worker.on('lockRenewalFailed', (jobIds) => {
+    for (const id of jobIds) {
+      log.warn({ jobId: id }, 'lost the lock of a running trial; stopping it');
+      worker.cancelJob(id, 'lock lost');
+    }
+  });
+  worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err: err.message }, 'trial attempt failed'));
+  return worker;
+}
+
+/**
+ * The bucket-health handler. Bucket outage: pause fetching (the running trial goes on, its writes waiting under the
+ * store's retry policy) and probe the bucket until it answers, then fetch again. Attempts are never spent on the
+ * outage itself.
+ */
+function pauseWhileBucketDown(worker: Worker, store: ArtifactStore, shutdown: AbortSignal, log: Logger): (ok: boolean) => void {
+  let probing = false;
+  let pausedForBucket = false;
+  return (ok) => {
+    if (ok) {
+      if (pausedForBucket && !shutdown.aborted) worker.resume().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not resume the worker'));
+      pausedForBucket = false;
+      return;
+    }
+    if (!worker.isPaused()) {
+      pausedForBucket = true;
+      worker.pause(true).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not pause the worker'));
+    }
+    if (probing) return;
+    probing = true;
+    void (async () => {
+      while (!shutdown.aborted && !store.health.ok) {
+        await sleep(2000, undefined, { signal: shutdown }).catch(() => undefined);
+        await store.ping();
+      }
+      probing = false;
+    })();
+  };
+}
+
+/** One trial per process: stop fetching as soon as one starts, exit when it ends (or when none comes in `idleSec`). */
+function stopAfterOneTrial(worker: Worker, shutdown: ShutdownManager, idleSec: number, log: Logger): void {
+  const idle = setTimeout(() => {
+    log.info({ idleSec }, 'one-shot worker found no trial; exiting');
+    void shutdown.shutdown('one-shot idle').then((code) => process.exit(code));
+  }, idleSec * 1000);
+  // A signal or a fatal error ends the process by itself: the idle timer must not fire in the middle of that
+  // shutdown (exiting 0 before the trial released its job) nor keep the event loop alive after it.
+  shutdown.signal.addEventListener('abort', () => clearTimeout(idle), { once: true });
+  worker.on('active', () => {
+    clearTimeout(idle);
+    worker.pause(true).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not stop fetching after the one trial'));
+  });
+  const done = () => void shutdown.shutdown('one-shot done').then((code) => process.exit(code));
+  worker.on('completed', done);
+  worker.on('failed', done);
 }

@@ -8,8 +8,9 @@ import { parseSpec, type SweepSpec } from '@sweepq/sweep-config';
 import { SAFE_ID, layout } from '@sweepq/storage';
 import { openContext, type CliContext } from '../context.js';
 import { loadCliEnv } from '../env.js';
-import { readLeaderboard, sweepStatus, type RunningTrial, type SweepStatus } from '../commands/inspect.js';
-import { MAX_SPEC_BYTES, newSweepId } from '../commands/submit.js';
+import { readLeaderboard } from '../sweep-reads.js';
+import { sweepStatus, type RunningTrial, type SweepStatus } from '../sweep-status.js';
+import { MAX_SPEC_BYTES, newSweepId } from '../submit-sweep.js';
 import { SweepqClientError, SweepqClientErrorCode, toClientError } from './errors.js';
 
 export type { RunningTrial as TrialProgress, SweepStatus };
@@ -212,7 +213,7 @@ class Handle implements SweepHandle {
       const ctx = this.#ctx();
       // Loaded only here: the finalizing code (and the report it writes) is not needed to submit or read.
       const r = canFinalize()
-        ? await (await import('../commands/cancel.js')).cancelSweep(ctx, this.id)
+        ? await (await import('../cancel-sweep.js')).cancelSweep(ctx, this.id)
         : await ctx.lifecycle.cancel(this.id, async () => undefined);
       return { removed: r.removed, state: r.state === 'cancelling' || isFinalSweepState(r.state) ? r.state : 'cancelling' };
     });

@@ -1,22 +1,19 @@
-import { finalizeSweep, plannedFromBucket } from '@sweepq/lifecycle';
-import type { SweepState } from '@sweepq/results';
-import type { CliContext } from '../context.js';
+import type { Command } from 'commander';
+import { cancelSweep } from '../cancel-sweep.js';
+import { withContext } from '../context.js';
+import { print } from '../output.js';
 
-/**
- * Cancel a sweep that is not finished: workers stop its running trials within about a second and its queued
- * trials are removed. Its coordinator writes the leaderboard of what finished; a sweep no coordinator follows
- * (never started, its coordinator gone, or Redis lost it) is finished here, from the bucket.
- */
-export async function cancelSweep(ctx: CliContext, sweepId: string): Promise<{ removed: number; state: SweepState | 'cancelling' }> {
-  return ctx.lifecycle.cancel(sweepId, async (doc) => {
-    const planned = await plannedFromBucket(ctx.store, doc.record);
-    await finalizeSweep({
-      store: ctx.store,
-      trials: ctx.trialLifecycle,
-      doc,
-      metric: doc.record.metric ?? { name: 'val_accuracy', goal: 'maximize' },
-      planned,
-      cancelled: true,
+/** Register `sweepq cancel`. */
+export function registerCancelCommand(program: Command): void {
+  program
+    .command('cancel')
+    .description('cancel a sweep: queued trials are removed, running ones stop within seconds')
+    .argument('<sweepId>')
+    .option('--json', 'print JSON')
+    .action(async (sweepId: string, opts: { json?: boolean }) => {
+      await withContext(async (ctx) => {
+        const r = await cancelSweep(ctx, sweepId);
+        print(Boolean(opts.json), { sweepId, ...r }, `${sweepId}: ${r.state}; ${r.removed} queued trial(s) removed`);
+      });
     });
-  });
 }

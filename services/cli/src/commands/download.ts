@@ -1,20 +1,24 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { layout } from '@sweepq/storage';
-import type { BucketContext } from '../context.js';
+import type { Command } from 'commander';
+import { withContext } from '../context.js';
+import { downloadSweep } from '../download-sweep.js';
+import { readSweep } from '../sweep-reads.js';
 
-/** Copy everything under `sweeps/<id>/` to a local folder; returns the number of files. */
-export async function downloadSweep(ctx: BucketContext, sweepId: string, outDir: string): Promise<number> {
-  const prefix = layout.sweepPrefix(sweepId);
-  const keys = await ctx.store.list(prefix);
-  const root = resolve(outDir);
-  for (const key of keys) {
-    const target = resolve(join(root, key.slice(prefix.length)));
-    // Keys come from our own layout, but never write outside the target folder.
-    if (!target.startsWith(root)) continue;
-    const body = await ctx.store.getRequired(key);
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, body);
-  }
-  return keys.length;
+/** Register `sweepq download`: copy a sweep's files from the bucket to a local folder. */
+export function registerDownloadCommand(program: Command): void {
+  program
+    .command('download')
+    .description("copy a sweep's files from the bucket to a local folder")
+    .argument('<sweepId>')
+    .option('--out <dir>', 'target folder (default: ./<sweepId>)')
+    .action(async (sweepId: string, opts: { out?: string }) => {
+      await withContext(
+        async (ctx) => {
+          const sweep = await readSweep(ctx, sweepId);
+          const out = opts.out ?? sweepId;
+          const n = await downloadSweep(ctx, sweepId, out);
+          process.stdout.write(`${sweepId} (${sweep.state}): ${n} files written to ${out}\n`);
+        },
+        { redis: 'none' },
+      );
+    });
 }

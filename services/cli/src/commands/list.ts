@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { collectSweepIndex, formatMetric, formatTime, formatTrialCounts, type SweepIndex } from '@sweepq/report';
 import { SweepState } from '@sweepq/results';
 import type { ArtifactStore } from '@sweepq/storage';
-import { CliError, ExitCode } from '../exit-codes.js';
-import { withStore } from './report.js';
+import { withStore } from '../context.js';
+import { CliError, ExitCode } from '../errors.js';
 
 /** Options of `sweepq list`. */
 export interface ListCommandOptions {

@@ -1,17 +1,8 @@
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { formatSignificant, type Leaderboard, type SweepRecord, type TrialResult } from '@sweepq/results';
-import { SAFE_ID, StorageError, StorageErrorCode, layout, parseS3Uri, type ArtifactStore } from '@sweepq/storage';
-import type { TrialVocabulary } from '@sweepq/data';
-import { CliError, ExitCode } from '../exit-codes.js';
-
-/** Where a model was loaded from. */
-export interface ModelSource {
-  /** `s3://…/model.json` or a local path. */
-  location: string;
-  sweepId?: string;
-  trialId?: string;
-}
+import type { Command } from 'commander';
+import { formatSignificant } from '@sweepq/results';
+import { withStore } from '../context.js';
+import { CliError, ExitCode } from '../errors.js';
+import { isLocal, locateModel, type ModelFiles } from '../model-files.js';
 
 /** One classified text. */
 export interface Prediction {
@@ -21,114 +12,6 @@ export interface Prediction {
   index: number;
   /** Probability per class, in the model's class order. */
   probabilities: Record<string, number>;
-}
-
-interface ModelFiles {
-  source: ModelSource;
-  modelJson: Record<string, unknown>;
-  weights: Uint8Array;
-  vocab: TrialVocabulary;
-}
-
-type Reader = (name: string) => Promise<Uint8Array | undefined>;
-
-async function readModelFiles(read: Reader, where: string, source: ModelSource): Promise<ModelFiles> {
-  const text = async (name: string) => {
-    const body = await read(name);
-    if (body === undefined) throw new CliError(`${where}${name} does not exist; expected model.json, weights.bin and vocab.json there`, ExitCode.Failure);
-    return new TextDecoder().decode(body);
-  };
-  const modelJson = JSON.parse(await text('model.json')) as Record<string, unknown>;
-  const vocab = JSON.parse(await text('vocab.json')) as TrialVocabulary;
-  const manifest = (modelJson.weightsManifest ?? []) as { paths?: string[] }[];
-  const paths = manifest.flatMap((g) => g.paths ?? []);
-  const shards: Uint8Array[] = [];
-  for (const p of paths) {
-    // Shard paths are relative to model.json; never let one climb out of the model's folder.
-    if (p.includes('..') || p.startsWith('/')) throw new CliError(`${where}model.json: weight path "${p}" is not allowed`, ExitCode.Failure);
-    const body = await read(p);
-    if (body === undefined) throw new CliError(`${where}${p} does not exist (listed in model.json)`, ExitCode.Failure);
-    shards.push(body);
-  }
-  const weights = new Uint8Array(shards.reduce((n, s) => n + s.byteLength, 0));
-  let off = 0;
-  for (const s of shards) {
-    weights.set(s, off);
-    off += s.byteLength;
-  }
-  return { source, modelJson, weights, vocab };
-}
-
-/** Whether `path` is a local folder or file (and which). */
-export async function isLocal(path: string): Promise<'dir' | 'file' | undefined> {
-  try {
-    const s = await stat(path);
-    return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Find a model's files. `target` is a sweep id (its `best/` model, or the top of its leaderboard when `best/` is not
- * written yet; `trialId` picks a trial's model instead), an `s3://bucket/key` of a model folder or its model.json, or
- * a local folder or model.json path.
- */
-export async function locateModel(store: ArtifactStore | undefined, target: string, trialId?: string): Promise<ModelFiles> {
-  const local = await isLocal(target);
-  if (local) {
-    if (trialId) throw new CliError('--trial applies to a sweep id, not to a local path', ExitCode.Usage);
-    const dir = local === 'dir' ? target : dirname(target);
-    const read: Reader = async (name) => {
-      try {
-        return await readFile(join(dir, name));
-      } catch {
-        return undefined;
-      }
-    };
-    return readModelFiles(read, `${dir}/`, { location: join(dir, 'model.json') });
-  }
-  if (!store) throw new CliError(`"${target}" is not a local model folder`, ExitCode.Usage);
-  if (target.startsWith('s3://')) {
-    if (trialId) throw new CliError('--trial applies to a sweep id, not to an s3:// URI', ExitCode.Usage);
-    const { bucket, key } = parseS3Uri(target);
-    const folder = key.endsWith('.json') ? key.slice(0, key.lastIndexOf('/') + 1) : key.endsWith('/') || key === '' ? key : `${key}/`;
-    const read: Reader = async (name) => {
-      try {
-        return await store.getUri(`s3://${bucket}/${folder}${name}`);
-      } catch (err) {
-        if (err instanceof StorageError && err.code === StorageErrorCode.NotFound) return undefined;
-        throw err;
-      }
-    };
-    return readModelFiles(read, `s3://${bucket}/${folder}`, { location: `s3://${bucket}/${folder}model.json` });
-  }
-  if (!SAFE_ID.test(target)) {
-    throw new CliError(`"${target}" is neither a sweep id, an s3:// URI nor a local model folder`, ExitCode.Usage);
-  }
-  const sweepId = target;
-  const sweep = await store.getJson<SweepRecord>(layout.sweepJson(sweepId));
-  if (!sweep) throw new CliError(`no sweep "${sweepId}" in ${store.uri('sweeps/')}`, ExitCode.Failure);
-  let prefix: string;
-  let trial = trialId;
-  if (trial) {
-    if (!SAFE_ID.test(trial)) throw new CliError(`--trial: "${trial}" is not a trial id such as t0003`, ExitCode.Usage);
-    const result = await store.getJson<TrialResult>(layout.result(sweepId, trial));
-    if (!result) throw new CliError(`sweep ${sweepId} has no finished trial "${trial}"`, ExitCode.Failure);
-    prefix = layout.resultModelPrefix({ sweepId, trialId: trial, attemptKey: result.attemptKey });
-  } else if (await store.exists(`${layout.bestPrefix(sweepId)}model.json`)) {
-    prefix = layout.bestPrefix(sweepId);
-    const best = await store.getJson<{ trialId?: string }>(`${prefix}best.json`);
-    trial = best?.trialId ?? sweep.best?.trialId;
-  } else {
-    const lb = await store.getJson<Leaderboard>(layout.leaderboardJson(sweepId));
-    trial = sweep.best?.trialId ?? (lb?.rows[0]?.rank != null ? lb.rows[0].trialId : undefined);
-    if (!trial) throw new CliError(`sweep ${sweepId} has no best model yet (state ${sweep.state}); name one with --trial`, ExitCode.Failure);
-    const result = await store.getJson<TrialResult>(layout.result(sweepId, trial));
-    prefix = layout.resultModelPrefix({ sweepId, trialId: trial, attemptKey: result?.attemptKey });
-  }
-  const read: Reader = (name) => store.get(`${prefix}${name}`);
-  return readModelFiles(read, store.uri(prefix), { location: store.uri(`${prefix}model.json`), sweepId, ...(trial ? { trialId: trial } : {}) });
 }
 
 /**
@@ -194,4 +77,40 @@ export function formatPredictions(preds: Prediction[]): string {
       return `${p.label}\t${probs}\t${JSON.stringify(text)}`;
     })
     .join('\n');
+}
+
+async function readStdinLines(): Promise<string[]> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
+
+/** Register `sweepq predict`. */
+export function registerPredictCommand(program: Command): void {
+  program
+    .command('predict')
+    .description("classify texts with a sweep's best model (or --trial), an s3:// model folder, or a local one")
+    .argument('<model>', 'sweep id, s3://bucket/…/model/ (or its model.json), or a local folder with model.json, weights.bin, vocab.json')
+    .argument('<texts...>', 'texts to classify; "-" reads one text per line from stdin')
+    .option('--trial <trialId>', "use this trial's model instead of the best (with a sweep id)")
+    .option('--json', 'print JSON: the model used and, per text, label and probabilities')
+    .action(async (target: string, texts: string[], opts: { trial?: string; json?: boolean }) => {
+      const inputs = texts.length === 1 && texts[0] === '-' ? await readStdinLines() : texts;
+      if (inputs.length === 0) throw new CliError('no text to classify', ExitCode.Usage);
+      // A local model needs no bucket at all.
+      const files = (await isLocal(target))
+        ? await locateModel(undefined, target, opts.trial)
+        : await withStore((store) => locateModel(store, target, opts.trial));
+      const predictions = await predictTexts(files, inputs);
+      const model = { ...files.source, classes: files.vocab.classes };
+      process.stdout.write(
+        opts.json
+          ? `${JSON.stringify({ model, predictions }, null, 2)}\n`
+          : `model ${model.location}${model.trialId ? ` (trial ${model.trialId})` : ''}\n${formatPredictions(predictions)}\n`,
+      );
+    });
 }

@@ -9,8 +9,7 @@ import { ReportError, collectReportData, renderReport } from '@sweepq/report';
 import { isFinalSweepState, type SweepRecord } from '@sweepq/results';
 import { StorageError, StorageErrorCode, assertSafeId, layout, type ArtifactStore } from '@sweepq/storage';
 import { withContext } from '../context.js';
-import { CliError, ExitCode } from '../exit-codes.js';
-import { formatPredictions, isLocal, locateModel, predictTexts } from './predict.js';
+import { CliError, ExitCode } from '../errors.js';
 
 /** Longest expiry a SigV4 presigned URL allows: 7 days. */
 export const MAX_URL_EXPIRY_SEC = 7 * 24 * 3600;
@@ -24,11 +23,6 @@ export function parseExpiry(text: string): number {
     throw new CliError(`--expires: expected a duration from 1s to 7d such as 3600, 30m, 12h or 7d, got "${text}"`, ExitCode.Usage);
   }
   return sec;
-}
-
-/** Bucket access for commands that need no Redis (report, predict): someone with only bucket access can use them. */
-export function withStore<T>(fn: (store: ArtifactStore) => Promise<T>): Promise<T> {
-  return withContext((ctx) => fn(ctx.store), { redis: 'none' });
 }
 
 /** A presigned GET URL for a store key, valid `expiresIn` seconds, so someone without credentials can open it. */
@@ -123,18 +117,8 @@ function openInBrowser(target: string): void {
   child.unref();
 }
 
-async function readStdinLines(): Promise<string[]> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-}
-
-/** Register `sweepq report` and `sweepq predict`. */
-export function registerReportCommands(program: Command): void {
+/** Register `sweepq report`. */
+export function registerReportCommand(program: Command): void {
   program
     .command('report')
     .description("get a sweep's HTML report (fetched from the bucket, or built from its data) to a file or as a presigned URL")
@@ -170,28 +154,5 @@ export function registerReportCommands(program: Command): void {
         process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`);
       }
       if (opts.open) openInBrowser(r.file ?? r.url ?? '');
-    });
-
-  program
-    .command('predict')
-    .description("classify texts with a sweep's best model (or --trial), an s3:// model folder, or a local one")
-    .argument('<model>', 'sweep id, s3://bucket/…/model/ (or its model.json), or a local folder with model.json, weights.bin, vocab.json')
-    .argument('<texts...>', 'texts to classify; "-" reads one text per line from stdin')
-    .option('--trial <trialId>', "use this trial's model instead of the best (with a sweep id)")
-    .option('--json', 'print JSON: the model used and, per text, label and probabilities')
-    .action(async (target: string, texts: string[], opts: { trial?: string; json?: boolean }) => {
-      const inputs = texts.length === 1 && texts[0] === '-' ? await readStdinLines() : texts;
-      if (inputs.length === 0) throw new CliError('no text to classify', ExitCode.Usage);
-      // A local model needs no bucket at all.
-      const files = (await isLocal(target))
-        ? await locateModel(undefined, target, opts.trial)
-        : await withStore((store) => locateModel(store, target, opts.trial));
-      const predictions = await predictTexts(files, inputs);
-      const model = { ...files.source, classes: files.vocab.classes };
-      process.stdout.write(
-        opts.json
-          ? `${JSON.stringify({ model, predictions }, null, 2)}\n`
-          : `model ${model.location}${model.trialId ? ` (trial ${model.trialId})` : ''}\n${formatPredictions(predictions)}\n`,
-      );
     });
 }

@@ -1,6 +1,8 @@
+import type { Command } from 'commander';
 import { TrialState } from '@sweepq/results';
-import { CliError, ExitCode } from '../exit-codes.js';
-import type { CliContext } from '../context.js';
+import { withContext, type CliContext } from '../context.js';
+import { CliError, ExitCode } from '../errors.js';
+import { print } from '../output.js';
 
 /** Which finished trials to run again. */
 export interface RetryOptions {
@@ -18,4 +20,25 @@ export async function retrySweep(ctx: CliContext, sweepId: string, opts: RetryOp
   }
   const states = new Set<TrialState>([...(opts.failed ? [TrialState.Failed] : []), ...(opts.cancelled ? [TrialState.Cancelled] : [])]);
   return ctx.lifecycle.retry(sweepId, states);
+}
+
+/** Register `sweepq retry`. */
+export function registerRetryCommand(program: Command): void {
+  program
+    .command('retry')
+    .description('re-run the failed (or cancelled) trials of a finished (or stranded) sweep under the same trial ids')
+    .argument('<sweepId>')
+    .option('--failed', 'retry failed trials')
+    .option('--cancelled', 'retry cancelled trials')
+    .option('--json', 'print JSON')
+    .action(async (sweepId: string, opts: { failed?: boolean; cancelled?: boolean; json?: boolean }) => {
+      await withContext(async (ctx) => {
+        const r = await retrySweep(ctx, sweepId, opts);
+        print(
+          Boolean(opts.json),
+          { sweepId, ...r },
+          r.retried.length > 0 ? `${sweepId}: retrying ${r.retried.join(', ')}` : `${sweepId}: no trials to retry`,
+        );
+      });
+    });
 }

@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { QueueEvents } from 'bullmq';
 import { QueueName, createWorkerConnection, trialProgressSchema } from '@sweepq/queue';
 import { isFinalSweepState, type SweepRecord } from '@sweepq/results';
-import type { CliContext } from '../context.js';
-import { ProgressView } from '../progress-view.js';
-import { readSweep } from './inspect.js';
+import type { CliContext } from './context.js';
+import { ProgressView } from './progress-view.js';
+import { readSweep } from './sweep-reads.js';
 
 /**
  * Show a sweep's progress until it reaches a final state (or `signal` aborts): bars fed by BullMQ

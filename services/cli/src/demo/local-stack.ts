@@ -1,21 +1,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
 import { redisAnswers, redactRedisUrl } from '@sweepq/queue';
 import { startLocalS3, type LocalS3 } from '@sweepq/storage';
-import { CliError } from './exit-codes.js';
+import { CliError } from '../errors.js';
+import type { LocalStackSettings } from './local-settings.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, '..', '..', '..');
+// services/cli/src/demo (or dist/demo): the repository is four folders up.
+const repoRoot = resolve(here, '..', '..', '..', '..');
 
 /** Entry points of the services, as TypeScript source run through tsx, or built JavaScript. */
 export function serviceEntry(service: 'coordinator' | 'worker'): { args: string[] } {
-  const fromSource = here.endsWith(`${join('cli', 'src')}`);
+  const fromSource = here.endsWith(join('cli', 'src', 'demo'));
   const file = join(repoRoot, 'services', service, fromSource ? 'src' : 'dist', fromSource ? 'main.ts' : 'main.js');
   return { args: fromSource ? ['--conditions=source', '--import', 'tsx', file] : [file] };
 }
@@ -193,61 +194,4 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await redis.stop();
     },
   };
-}
-
-/** Name of the file in the demo's folder (`.sweepq/`) that tells later commands where the demo's data is. */
-export const LOCAL_SETTINGS_FILE = 'local.json';
-
-const localSettingsSchema = z.object({
-  version: z.literal(1),
-  redisUrl: z.string().regex(/^rediss?:\/\//),
-  redisStarted: z.boolean(),
-  queuePrefix: z.string().min(1),
-  s3: z.object({
-    directory: z.string().min(1),
-    bucket: z.string().min(1),
-    prefix: z.string(),
-    credentials: z.object({ accessKeyId: z.string(), secretAccessKey: z.string() }),
-  }),
-  writtenAt: z.string(),
-});
-
-/**
- * The local stack's settings: Redis URL and queue prefix, the embedded S3 server's data folder (absolute), bucket,
- * key prefix and credentials, and whether the demo started (and later stopped) its own redis-server.
- */
-export type LocalStackSettings = z.infer<typeof localSettingsSchema>;
-
-/** Write `<dir>/local.json` (owner-only: the Redis URL may hold a password), replacing it atomically. */
-export async function writeLocalSettings(dir: string, settings: LocalStackSettings): Promise<string> {
-  const file = join(resolve(dir), LOCAL_SETTINGS_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(tmp, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
-  await rename(tmp, file);
-  return file;
-}
-
-/** `<dir>/local.json`, or undefined when there is none; a file that is not one is an error naming it. */
-export async function readLocalSettings(dir: string): Promise<{ file: string; settings: LocalStackSettings } | undefined> {
-  const file = join(resolve(dir), LOCAL_SETTINGS_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new CliError(`${file} is not JSON (${(err as Error).message}); delete it and run npm start again, or set S3_ENDPOINT and S3_BUCKET`);
-  }
-  const r = localSettingsSchema.safeParse(parsed);
-  if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new CliError(`${file} is not a sweepq local-stack file (${issues}); delete it and run npm start again, or set S3_ENDPOINT and S3_BUCKET`);
-  }
-  return { file, settings: r.data };
 }

@@ -1,21 +1,7 @@
-import { readSweepRecord, type TrialCounts } from '@sweepq/lifecycle';
 import { trialProgressSchema, type TrialProgress } from '@sweepq/queue';
-import { buildLeaderboard, formatSignificant, isFinalSweepState, type Leaderboard, type SweepRecord, type TrialResult } from '@sweepq/results';
-import { assertSafeId, layout } from '@sweepq/storage';
-import { CliError, ExitCode } from '../exit-codes.js';
-import type { BucketContext, CliContext, NoRedisContext } from '../context.js';
-
-/** sweep.json, or a clear error when the sweep does not exist. */
-export async function readSweep(ctx: BucketContext, sweepId: string): Promise<SweepRecord> {
-  try {
-    assertSafeId(sweepId, 'sweep id');
-  } catch (err) {
-    throw new CliError((err as Error).message, ExitCode.Usage);
-  }
-  const record = await readSweepRecord(ctx.store, sweepId);
-  if (!record) throw new CliError(`no sweep "${sweepId}" in ${ctx.store.uri('sweeps/')}`, ExitCode.Failure);
-  return record;
-}
+import { formatSignificant, isFinalSweepState, type SweepRecord } from '@sweepq/results';
+import type { CliContext, NoRedisContext } from './context.js';
+import { readSweep } from './sweep-reads.js';
 
 /**
  * A running trial's progress, as its worker last reported it. The shape of the queue's progress payload, spelled out
@@ -37,7 +23,7 @@ export interface RunningTrial {
 /** What `sweepq status` shows beside sweep.json: fresh counts, the owner, the live processes. */
 export interface SweepStatus {
   sweep: SweepRecord;
-  /** Counts read from Redis now (sweep.json's are as of the owner's last write). */
+  /** Counts as of now, from the life cycle (sweep.json's are as of the owner's last write). */
   trials: SweepRecord['trials'];
   owner: { coordinator: string; at: string } | null;
   alive: { coordinators: number | null; workers: number | null };
@@ -60,7 +46,7 @@ export async function sweepStatus(ctx: CliContext | NoRedisContext, sweepId: str
       warnings: finished ? [] : [`${ctx.redisUnavailable}; trial counts are as of ${sweep.updatedAt} (sweep.json)`],
     };
   }
-  const fresh = sweep.trials && !finished ? await freshTrialCounts(ctx, sweepId, sweep.trials.total) : undefined;
+  const fresh = sweep.trials && !finished ? await ctx.lifecycle.trialCounts(sweepId, sweep.trials.total) : undefined;
   const trials = fresh?.counts ?? sweep.trials;
   const owner = finished ? undefined : await ctx.lifecycle.owner(sweepId);
   const alive = await ctx.lifecycle.liveness();
@@ -77,31 +63,6 @@ export async function sweepStatus(ctx: CliContext | NoRedisContext, sweepId: str
     }
   }
   return { sweep, trials, owner: owner ?? null, alive, running, warnings };
-}
-
-/**
- * Trial counts from Redis, with the trials whose result.json is committed but whose final state is not in Redis yet
- * counted by their result rather than as running. A worker commits in three steps (result.json, drop the checkpoint,
- * then the done hash that `trialCounts` reads), so a worker killed in between, or one still dropping a large
- * checkpoint, leaves a committed trial that Redis shows as running until its job runs again: `status` said
- * "0 completed" beside a result in the bucket. Only active jobs can be in that window, so this costs one result read
- * per running trial. `committed` names those trials.
- */
-async function freshTrialCounts(ctx: CliContext, sweepId: string, total: number): Promise<{ counts: TrialCounts; committed: Set<string> }> {
-  // Counts first, then the done hash: a trial recorded in between is then skipped below, never counted twice.
-  const counts = await ctx.lifecycle.trialCounts(sweepId, total);
-  const done = await ctx.trialLifecycle.doneTrials(sweepId);
-  const committed = new Set<string>();
-  for (const job of await ctx.trials.getJobs(['active'], 0, -1)) {
-    const data = job.data as { sweepId?: string; trialId?: string } | undefined;
-    if (data?.sweepId !== sweepId || !data.trialId || done.has(data.trialId) || committed.has(data.trialId)) continue;
-    const result = await ctx.trialLifecycle.result(sweepId, data.trialId);
-    if (!result || counts.running === 0) continue;
-    committed.add(data.trialId);
-    counts[result.state] += 1;
-    counts.running -= 1;
-  }
-  return { counts, committed };
 }
 
 /** `sweepq status` as text. */
@@ -139,17 +100,4 @@ export async function runningTrials(ctx: CliContext, sweepId: string): Promise<T
     out.push(p.success ? p.data : { sweepId, trialId: data.trialId, epoch: 0, epochs: data.params.epochs });
   }
   return out.sort((a, b) => a.trialId.localeCompare(b.trialId));
-}
-
-/** The final leaderboard if written, else one built from the results so far. */
-export async function readLeaderboard(ctx: BucketContext, sweep: SweepRecord): Promise<Leaderboard> {
-  const final = await ctx.store.getJson<Leaderboard>(layout.leaderboardJson(sweep.sweepId));
-  if (final) return final;
-  const keys = (await ctx.store.list(layout.trialsPrefix(sweep.sweepId))).filter((k) => k.endsWith('/result.json'));
-  const results: TrialResult[] = [];
-  for (const k of keys) {
-    const r = await ctx.store.getJson<TrialResult>(k);
-    if (r) results.push(r);
-  }
-  return buildLeaderboard(sweep.sweepId, sweep.metric ?? { name: 'val_accuracy', goal: 'maximize' }, results);
 }

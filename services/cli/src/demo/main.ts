@@ -6,16 +6,17 @@ import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { specNotices } from '@sweepq/sweep-config';
-import { loadCliEnv, silenceSdkNodeVersionWarning } from './env.js';
-import { openContext } from './context.js';
-import { CliError } from './exit-codes.js';
-import { startLocalStack, writeLocalSettings } from './local-stack.js';
-import { describeOutcome, type SweepFiles } from './outcome.js';
-import { readSpecFile, submitSweep } from './commands/submit.js';
-import { checkSpecDataset } from './dataset-check.js';
-import { followSweep } from './commands/follow.js';
-import { readLeaderboard } from './commands/inspect.js';
-import { downloadSweep } from './commands/download.js';
+import { openContext } from '../context.js';
+import { checkSpecDataset } from '../dataset-check.js';
+import { downloadSweep } from '../download-sweep.js';
+import { loadCliEnv, silenceSdkNodeVersionWarning } from '../env.js';
+import { CliError } from '../errors.js';
+import { followSweep } from '../follow-sweep.js';
+import { describeOutcome, type SweepFiles } from '../outcome.js';
+import { submitSweep, readSpecFile } from '../submit-sweep.js';
+import { readLeaderboard } from '../sweep-reads.js';
+import { writeLocalSettings } from './local-settings.js';
+import { startLocalStack } from './local-stack.js';
 
 const program = new Command()
   .name('sweepq-demo')
