@@ -6,6 +6,7 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { formatZodIssues } from '@sweepq/runtime/zod-issues';
 import { redisAnswers, redactRedisUrl } from '@sweepq/queue';
 import { startLocalS3, type LocalS3 } from '@sweepq/storage';
 import { CliError } from './exit-codes.js';
@@ -244,9 +245,9 @@ export async function readLocalSettings(dir: string): Promise<{ file: string; se
   } catch (err) {
     throw new CliError(`${file} is not JSON (${(err as Error).message}); delete it and run npm start again, or set S3_ENDPOINT and S3_BUCKET`);
   }
-  const r = localSettingsSchema.safeParse(parsed);
+  const r = localSettingsSchema.safeParse(parsed, { reportInput: true });
   if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const issues = formatZodIssues(r.error.issues).join('; ');
     throw new CliError(`${file} is not a sweepq local-stack file (${issues}); delete it and run npm start again, or set S3_ENDPOINT and S3_BUCKET`);
   }
   return { file, settings: r.data };
