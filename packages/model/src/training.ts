@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from '@sweepq/runtime';
 import { DivergedError, ModelError } from './errors.js';
-import { mixSeed, seededPermutation } from './random.js';
+import { mixSeed, seededPermutation } from '@sweepq/runtime/random';
 
 /** Metrics of one finished epoch (Keras `History` names). */
 export interface EpochLog {
