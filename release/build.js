@@ -36,8 +36,11 @@ const targets = {
     // The package's import surface is the client's: `import { SweepqClient } from 'sweepq'` works as from sweepq-client.
     reexport: 'sweepq-client',
     // Browser scripts read at run time from beside the bundle (new URL('./browser/…', import.meta.url)): the report
-    // page's script, compiled from its TypeScript (packages/report/src/client-script.ts).
-    browserScripts: { 'browser/report-page.js': 'packages/report/src/browser/report-page.ts' },
+    // pages' scripts, compiled from their TypeScript (packages/report/src/browser-script.ts).
+    browserScripts: {
+      'browser/report-page.js': 'packages/report/src/browser/report-page.ts',
+      'browser/sweep-index.js': 'packages/report/src/browser/sweep-index.ts',
+    },
   },
 };
 

@@ -1,4 +1,4 @@
-// The report page's own script (see ../client-script.ts for how it reaches the page). It reads the embedded JSON,
+// The report page's own script (see ../browser-script.ts for how it reaches the page). It reads the embedded JSON,
 // builds the leaderboard (sorting, filtering, paging, all in memory; only the current page is in the DOM, so 1,000
 // trials stay fast) and the charts. Data reaches the DOM only through `textContent`, attributes set with
 // `setAttribute`, and chart tooltips built from escaped text. A classic script (no imports): it runs where it stands

@@ -1,7 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type * as Esbuild from 'esbuild';
-
 /** Styles of the report page. */
 export const REPORT_CSS = String.raw`
 :root { --fg:#1d232b; --muted:#5d6875; --line:#d8dee6; --bg:#f6f8fa; --accent:#2563eb; }
@@ -56,26 +52,3 @@ details.cols summary { cursor: pointer; color: var(--muted); }
 .reload { margin-left: 12px; }
 @media (max-width: 600px) { header, main, footer { padding-left: 12px; padding-right: 12px; } }
 `;
-
-let script: string | undefined;
-
-/**
- * The page's own script, browser code written as TypeScript in `browser/report-page.ts` (type-checked against the
- * DOM by its own tsconfig). Built, it is the JavaScript that `tsc -b` emits beside this module
- * (`dist/browser/report-page.js`; the release build writes the same file beside its bundle). From sources (the
- * repository's dev loop and tests, `--conditions=source`) the types are stripped here with esbuild, a
- * devDependency, so no build step is needed; Node's own `stripTypeScriptTypes` is not used because it warns that it
- * is experimental on every process and is missing before Node 22.13. Read once, on the first report.
- */
-export function clientScript(): string {
-  script ??= loadClientScript();
-  return script;
-}
-
-function loadClientScript(): string {
-  const built = new URL('./browser/report-page.js', import.meta.url);
-  if (existsSync(built)) return readFileSync(built, 'utf8');
-  const source = new URL('./browser/report-page.ts', import.meta.url);
-  const esbuild = createRequire(import.meta.url)('esbuild') as typeof Esbuild;
-  return esbuild.transformSync(readFileSync(source, 'utf8'), { loader: 'ts', target: 'es2019', sourcefile: 'report-page.ts' }).code;
-}
