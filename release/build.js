@@ -35,6 +35,12 @@ const targets = {
     resolvedByName: ['echarts', 'pino-pretty'],
     // The package's import surface is the client's: `import { SweepqClient } from 'sweepq'` works as from sweepq-client.
     reexport: 'sweepq-client',
+    // Browser scripts read at run time from beside the bundle (new URL('./browser/…', import.meta.url)): the report
+    // pages' scripts, compiled from their TypeScript (packages/report/src/browser-script.ts).
+    browserScripts: {
+      'browser/report-page.js': 'packages/report/src/browser/report-page.ts',
+      'browser/sweep-index.js': 'packages/report/src/browser/sweep-index.ts',
+    },
   },
 };
 
@@ -89,6 +95,9 @@ async function build(name) {
     logLevel: 'warning',
     plugins: [workspacePlugin(target.treeShakeSources, target.inline ?? [])],
   });
+  for (const [file, source] of Object.entries(target.browserScripts ?? {})) {
+    await esbuild.build({ entryPoints: [join(repo, source)], outfile: join(out, file), bundle: false, target: 'es2019', logLevel: 'warning' });
+  }
   // Every third-party package the bundle imports must be a declared dependency, and every dependency imported.
   const imported = new Set();
   for (const file of Object.values(result.metafile.outputs)) {

@@ -89,6 +89,145 @@ function preview(r: TableRecord): string {
   return r.fields.map((f) => JSON.stringify(f.length > 30 ? `${f.slice(0, 30)}…` : f)).join(', ');
 }
 
+/** What the column decisions look at: the options (soft defaults resolved), the first record and a sample after it. */
+interface Table {
+  readonly uri: string;
+  readonly opts: ColumnOptions;
+  readonly records: readonly TableRecord[];
+  readonly first: TableRecord;
+  readonly width: number;
+  /** Up to {@link SAMPLE} records after the first. */
+  readonly rest: readonly TableRecord[];
+  /** The columns that carry data ({@link filledColumns}). */
+  readonly filled: readonly number[];
+}
+
+const optionName = (which: 'text' | 'label'): string => `dataset.${which}_field`;
+const named = (f: ColumnRef | undefined): f is string => typeof f === 'string';
+
+/** With exactly two filled columns, the one that is not `c`. */
+function otherOf(t: Table, c: number): number | undefined {
+  return t.filled.length === 2 && t.filled.includes(c) ? t.filled.find((x) => x !== c) : undefined;
+}
+
+/** Indices in range, names only with a header, and two different columns; throws what is wrong otherwise. */
+function checkFieldOptions(t: Table): void {
+  const { uri, opts, first, width } = t;
+  for (const [which, f] of [['text', opts.textField], ['label', opts.labelField]] as const) {
+    if (typeof f === 'number' && (!Number.isInteger(f) || f < 0)) throw optionError(`${uri}: ${optionName(which)}: expected a column name or a 0-based column index, got ${f}`, uri);
+    if (typeof f === 'number' && f >= width) {
+      throw new DatasetError(
+        DatasetErrorCode.COLUMN_MISSING,
+        `${uri}: ${optionName(which)}: column index ${f} is out of range; the first row has ${width} column${width === 1 ? '' : 's'} (indices 0-${width - 1}): ${preview(first)}`,
+        { file: uri, line: first.line, column: String(f) },
+      );
+    }
+    if (named(f) && opts.header === false) {
+      throw optionError(`${uri}: ${optionName(which)}: "${f}" is a column name, but dataset.header is false; give a 0-based column index instead (e.g. ${which}_field: ${which === 'text' ? 1 : 0})`, uri);
+    }
+  }
+  if (opts.textField !== undefined && opts.textField === opts.labelField) {
+    throw optionError(`${uri}: dataset.text_field and dataset.label_field are both ${JSON.stringify(opts.textField)}; expected two different columns`, uri);
+  }
+}
+
+/** The index of the header column `name`, or a COLUMN_MISSING error listing the columns there are. */
+function columnByName(t: Table, name: string, which: 'text' | 'label'): number {
+  const { uri, opts, first, width } = t;
+  const i = first.fields.indexOf(name);
+  if (i >= 0) return i;
+  const other = opts.format === 'csv' ? 'tab' : 'comma';
+  const oneColumn =
+    width === 1 && (first.fields[0] ?? '').includes(opts.format === 'csv' ? '\t' : ',')
+      ? `; the first row has a single column that contains ${other}s: is this ${opts.format === 'csv' ? 'a TSV' : 'a CSV'} file? (set dataset.format)`
+      : '';
+  throw new DatasetError(
+    DatasetErrorCode.COLUMN_MISSING,
+    `${uri}: column "${name}" not found; columns are: ${first.fields.join(', ')} (set ${optionName(which)}; ` +
+      `if the file has no header row, give 0-based column indices, e.g. text_field: 1, label_field: 0)${oneColumn}`,
+    { file: uri, line: first.line, column: name },
+  );
+}
+
+function layoutOf(t: Table, header: boolean, headerFrom: ColumnLayout['headerFrom'], text: number, label: number): ColumnLayout {
+  return {
+    header,
+    headerFrom,
+    text,
+    label,
+    textName: header ? `"${t.first.fields[text] ?? ''}"` : String(text),
+    labelName: header ? `"${t.first.fields[label] ?? ''}"` : String(label),
+    ...(header ? { columns: t.first.fields } : {}),
+  };
+}
+
+/** A field given by name: the first record is the header that holds it; the other field by name or by elimination. */
+function layoutFromNames(t: Table): ColumnLayout {
+  const { uri, opts, first, width } = t;
+  const text = named(opts.textField) ? columnByName(t, opts.textField, 'text') : opts.textField;
+  const label = named(opts.labelField) ? columnByName(t, opts.labelField, 'label') : opts.labelField;
+  const fill = (known: number, which: 'text' | 'label'): number => {
+    const dflt = first.fields.indexOf(which);
+    if (dflt >= 0 && dflt !== known) return dflt;
+    const other = otherOf(t, known);
+    if (other !== undefined) return other;
+    throw optionError(`${uri}: ${optionName(which)} is not set and the ${width} columns (${first.fields.join(', ')}) include no "${which}"; set ${optionName(which)}`, uri);
+  };
+  const ti = text ?? fill(label as number, 'text');
+  const li = label ?? fill(ti, 'label');
+  return layoutOf(t, true, opts.header === true ? 'option' : 'names', ti, li);
+}
+
+/** No fields given: a header naming "text" and "label" (or one of them over two filled columns), else undefined. */
+function layoutFromDefaultNames(t: Table): ColumnLayout | undefined {
+  const { opts, first } = t;
+  const ti = first.fields.indexOf('text');
+  const li = first.fields.indexOf('label');
+  const from = opts.header === true ? 'option' : 'names';
+  if (ti >= 0 && li >= 0) return layoutOf(t, true, from, ti, li);
+  // One of the two names over two filled columns: a header, and the other column has the other role.
+  const ot = otherOf(t, ti);
+  const ol = otherOf(t, li);
+  if (ot !== undefined) return layoutOf(t, true, from, ti, ot);
+  if (ol !== undefined) return layoutOf(t, true, from, ol, li);
+  return undefined;
+}
+
+/** Text and label indices from the indices given, completing a missing one from two filled columns. */
+function inferIndices(t: Table): { text: number; label: number } {
+  const { uri, opts, first, width, filled, rest, records } = t;
+  const text = opts.textField as number | undefined;
+  const label = opts.labelField as number | undefined;
+  if (text !== undefined && label !== undefined) return { text, label };
+  const known = text ?? label;
+  if (known === undefined ? filled.length !== 2 : otherOf(t, known) === undefined) {
+    const what = width === 1 ? 'one column' : `${width} columns${filled.length === width ? '' : `, ${filled.length} of them filled in most rows`}`;
+    const hint =
+      width === 1 && opts.format === 'csv' && (first.fields[0] ?? '').includes('\t')
+        ? ' (it contains tabs: is this a TSV file? set dataset.format: tsv)'
+        : width === 1 && opts.format === 'tsv' && (first.fields[0] ?? '').includes(',')
+          ? ' (it contains commas: is this a CSV file? set dataset.format: csv)'
+          : '';
+    throw optionError(
+      `${uri}: cannot tell which columns hold the text and the label: the first row has ${what}${hint} (${preview(first)}); ` +
+        'set dataset.text_field and dataset.label_field to header names or 0-based column indices',
+      uri,
+    );
+  }
+  if (text !== undefined) return { text, label: otherOf(t, text) as number };
+  if (label !== undefined) return { text: otherOf(t, label) as number, label };
+  const pair = filled as [number, number];
+  const guess = guessLabelOfTwo(rest.length > 0 ? rest : records, pair);
+  if (guess === undefined) {
+    throw optionError(
+      `${uri}: cannot tell which of the two columns is the label (they have as many distinct values and the same length); ` +
+        'set dataset.text_field and dataset.label_field (0-based column indices, or header names)',
+      uri,
+    );
+  }
+  return { text: guess === pair[0] ? pair[1] : pair[0], label: guess };
+}
+
 /**
  * Decide where the text and label are and whether there is a header row.
  *
@@ -101,130 +240,28 @@ function preview(r: TableRecord): string {
  *   taken from `header` or detected. Other tables need the fields set.
  */
 export function resolveColumns(records: readonly TableRecord[], options: ColumnOptions): ColumnLayout {
-  let opts = options;
-  const { uri } = opts;
+  const { uri } = options;
   const first = records[0];
   if (first === undefined) {
     throw new DatasetError(DatasetErrorCode.EMPTY, `${uri}: the file is empty; expected rows of text and label (with or without a header row)`, { file: uri });
   }
   const width = first.fields.length;
   const rest = records.slice(1, 1 + SAMPLE);
-  const filled = filledColumns(width, rest);
-  /** With exactly two filled columns, the one that is not `c`. */
-  const otherOf = (c: number): number | undefined => (filled.length === 2 && filled.includes(c) ? filled.find((x) => x !== c) : undefined);
   // The spec's defaults `text` and `label` are soft: when the first row has no such column, the column is inferred.
   const soft = (f: ColumnRef | undefined, dflt: string): ColumnRef | undefined =>
-    f === dflt && (opts.header === false || !first.fields.includes(dflt)) ? undefined : f;
-  opts = { ...opts, textField: soft(opts.textField, 'text'), labelField: soft(opts.labelField, 'label') };
-  const named = (f: ColumnRef | undefined): f is string => typeof f === 'string';
-  const option = (which: 'text' | 'label'): string => `dataset.${which}_field`;
-  for (const [which, f] of [['text', opts.textField], ['label', opts.labelField]] as const) {
-    if (typeof f === 'number' && (!Number.isInteger(f) || f < 0)) throw optionError(`${uri}: ${option(which)}: expected a column name or a 0-based column index, got ${f}`, uri);
-    if (typeof f === 'number' && f >= width) {
-      throw new DatasetError(
-        DatasetErrorCode.COLUMN_MISSING,
-        `${uri}: ${option(which)}: column index ${f} is out of range; the first row has ${width} column${width === 1 ? '' : 's'} (indices 0-${width - 1}): ${preview(first)}`,
-        { file: uri, line: first.line, column: String(f) },
-      );
-    }
-    if (named(f) && opts.header === false) {
-      throw optionError(`${uri}: ${option(which)}: "${f}" is a column name, but dataset.header is false; give a 0-based column index instead (e.g. ${which}_field: ${which === 'text' ? 1 : 0})`, uri);
-    }
-  }
-  if (opts.textField !== undefined && opts.textField === opts.labelField) {
-    throw optionError(`${uri}: dataset.text_field and dataset.label_field are both ${JSON.stringify(opts.textField)}; expected two different columns`, uri);
-  }
+    f === dflt && (options.header === false || !first.fields.includes(dflt)) ? undefined : f;
+  const opts = { ...options, textField: soft(options.textField, 'text'), labelField: soft(options.labelField, 'label') };
+  const t: Table = { uri, opts, records, first, width, rest, filled: filledColumns(width, rest) };
+  checkFieldOptions(t);
 
-  const byName = (name: string, which: 'text' | 'label'): number => {
-    const i = first.fields.indexOf(name);
-    if (i >= 0) return i;
-    const other = opts.format === 'csv' ? 'tab' : 'comma';
-    const oneColumn =
-      width === 1 && (first.fields[0] ?? '').includes(opts.format === 'csv' ? '\t' : ',')
-        ? `; the first row has a single column that contains ${other}s: is this ${opts.format === 'csv' ? 'a TSV' : 'a CSV'} file? (set dataset.format)`
-        : '';
-    throw new DatasetError(
-      DatasetErrorCode.COLUMN_MISSING,
-      `${uri}: column "${name}" not found; columns are: ${first.fields.join(', ')} (set ${option(which)}; ` +
-        `if the file has no header row, give 0-based column indices, e.g. text_field: 1, label_field: 0)${oneColumn}`,
-      { file: uri, line: first.line, column: name },
-    );
-  };
-  const layout = (header: boolean, headerFrom: ColumnLayout['headerFrom'], text: number, label: number): ColumnLayout => ({
-    header,
-    headerFrom,
-    text,
-    label,
-    textName: header ? `"${first.fields[text] ?? ''}"` : String(text),
-    labelName: header ? `"${first.fields[label] ?? ''}"` : String(label),
-    ...(header ? { columns: first.fields } : {}),
-  });
-
-  // Names: the first record is the header that holds them.
-  if (named(opts.textField) || named(opts.labelField)) {
-    const t = named(opts.textField) ? byName(opts.textField, 'text') : undefined;
-    const l = named(opts.labelField) ? byName(opts.labelField, 'label') : undefined;
-    const text = t ?? (typeof opts.textField === 'number' ? opts.textField : undefined);
-    const label = l ?? (typeof opts.labelField === 'number' ? opts.labelField : undefined);
-    const fill = (known: number, which: 'text' | 'label'): number => {
-      const dflt = first.fields.indexOf(which);
-      if (dflt >= 0 && dflt !== known) return dflt;
-      const other = otherOf(known);
-      if (other !== undefined) return other;
-      throw optionError(`${uri}: ${option(which)} is not set and the ${width} columns (${first.fields.join(', ')}) include no "${which}"; set ${option(which)}`, uri);
-    };
-    const ti = text ?? fill(label as number, 'text');
-    const li = label ?? fill(ti, 'label');
-    return layout(true, opts.header === true ? 'option' : 'names', ti, li);
-  }
-  // Defaults: a header naming "text" and "label".
+  if (named(opts.textField) || named(opts.labelField)) return layoutFromNames(t);
   if (opts.textField === undefined && opts.labelField === undefined && opts.header !== false) {
-    const t = first.fields.indexOf('text');
-    const l = first.fields.indexOf('label');
-    const from = opts.header === true ? 'option' : 'names';
-    if (t >= 0 && l >= 0) return layout(true, from, t, l);
-    // One of the two names over two filled columns: a header, and the other column has the other role.
-    const ot = otherOf(t);
-    const ol = otherOf(l);
-    if (ot !== undefined) return layout(true, from, t, ot);
-    if (ol !== undefined) return layout(true, from, ol, l);
+    const byDefaultNames = layoutFromDefaultNames(t);
+    if (byDefaultNames !== undefined) return byDefaultNames;
   }
-  let text = opts.textField as number | undefined;
-  let label = opts.labelField as number | undefined;
-  if (text === undefined || label === undefined) {
-    const known = text ?? label;
-    if (known === undefined ? filled.length !== 2 : otherOf(known) === undefined) {
-      const what = width === 1 ? 'one column' : `${width} columns${filled.length === width ? '' : `, ${filled.length} of them filled in most rows`}`;
-      const hint =
-        width === 1 && opts.format === 'csv' && (first.fields[0] ?? '').includes('\t')
-          ? ' (it contains tabs: is this a TSV file? set dataset.format: tsv)'
-          : width === 1 && opts.format === 'tsv' && (first.fields[0] ?? '').includes(',')
-            ? ' (it contains commas: is this a CSV file? set dataset.format: csv)'
-            : '';
-      throw optionError(
-        `${uri}: cannot tell which columns hold the text and the label: the first row has ${what}${hint} (${preview(first)}); ` +
-          'set dataset.text_field and dataset.label_field to header names or 0-based column indices',
-        uri,
-      );
-    }
-    if (text !== undefined) label = otherOf(text);
-    else if (label !== undefined) text = otherOf(label);
-    else {
-      const pair = filled as [number, number];
-      const guess = guessLabelOfTwo(rest.length > 0 ? rest : records, pair);
-      if (guess === undefined) {
-        throw optionError(
-          `${uri}: cannot tell which of the two columns is the label (they have as many distinct values and the same length); ` +
-            'set dataset.text_field and dataset.label_field (0-based column indices, or header names)',
-          uri,
-        );
-      }
-      label = guess;
-      text = guess === pair[0] ? pair[1] : pair[0];
-    }
-  }
-  if (opts.header !== undefined) return layout(opts.header, 'option', text as number, label as number);
-  const header = looksLikeHeader(first, rest, label as number);
+  const { text, label } = inferIndices(t);
+  if (opts.header !== undefined) return layoutOf(t, opts.header, 'option', text, label);
+  const header = looksLikeHeader(first, rest, label);
   if (header === undefined) {
     throw optionError(
       `${uri}: cannot tell whether the first row (${preview(first)}) is a header: ` +
@@ -233,5 +270,5 @@ export function resolveColumns(records: readonly TableRecord[], options: ColumnO
       uri,
     );
   }
-  return layout(header, 'labels', text as number, label as number);
+  return layoutOf(t, header, 'labels', text, label);
 }

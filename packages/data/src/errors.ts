@@ -1,3 +1,5 @@
+import { SweepqError } from '@sweepq/runtime/errors';
+
 /** Stable, machine-readable codes carried by {@link DatasetError}. */
 export const DatasetErrorCode = {
   /** The file, object or built-in dataset does not exist. */
@@ -40,17 +42,15 @@ export interface DatasetErrorContext {
  * expected and what was found; the same facts are available as readonly fields. Bad data is deterministic:
  * callers should not retry on a `DatasetError`.
  */
-export class DatasetError extends Error implements DatasetErrorContext {
-  readonly code: DatasetErrorCode;
+export class DatasetError extends SweepqError implements DatasetErrorContext {
+  declare readonly code: DatasetErrorCode;
   readonly file?: string;
   readonly row?: number;
   readonly line?: number;
   readonly column?: string;
 
   constructor(code: DatasetErrorCode, message: string, context: DatasetErrorContext = {}, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DatasetError';
-    this.code = code;
+    super(code, message, options);
     if (context.file !== undefined) this.file = context.file;
     if (context.row !== undefined) this.row = context.row;
     if (context.line !== undefined) this.line = context.line;

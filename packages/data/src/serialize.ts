@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { formatZodIssues } from '@sweepq/runtime/zod-issues';
 import { DatasetError, DatasetErrorCode } from './errors.js';
 import type { PreparedDataset, PreparedSplit } from './prepared.js';
 
@@ -145,9 +146,9 @@ export function deserializePrepared(b: Uint8Array): PreparedDataset {
   }
   const version = (raw as { version?: unknown } | null)?.version;
   if (version !== 1) throw corrupt(`unsupported version ${JSON.stringify(version)}; expected 1`);
-  const parsed = headerSchema.safeParse(raw);
+  const parsed = headerSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
-    throw corrupt(`bad header: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw corrupt(`bad header: ${formatZodIssues(parsed.error.issues).join('; ')}`);
   }
   const h = parsed.data;
   const start = (MAGIC.length + 4 + headerLen + 3) & ~3;

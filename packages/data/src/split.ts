@@ -1,27 +1,5 @@
+import { seededRandom, shuffleInPlace } from '@sweepq/runtime/random';
 import { DatasetError, DatasetErrorCode } from './errors.js';
-
-/** A small, fast seeded PRNG (mulberry32) returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  // Fold the high bits in so seeds beyond 2^32 still differ.
-  let a = (Math.trunc(seed) ^ Math.trunc(seed / 0x1_0000_0000) * 0x9e3779b1) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** In-place Fisher-Yates shuffle driven by `rand`. */
-export function shuffleInPlace(a: Int32Array | number[], rand: () => number): void {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = a[i] as number;
-    a[i] = a[j] as number;
-    a[j] = t;
-  }
-}
 
 /** Options of {@link stratifiedSplit}. */
 export interface SplitOptions {

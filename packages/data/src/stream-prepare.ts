@@ -203,19 +203,59 @@ export async function prepareDatasetFile(dataset: DatasetSpec, opts: PrepareFile
   }
 }
 
-async function prepareIn(dir: string, dataset: DatasetSpec, opts: PrepareFileOptions): Promise<PreparedFileInfo> {
-  const slicer = new Slicer(opts.sliceMs ?? 20, opts.signal);
-  const progress = opts.onProgress ?? (() => undefined);
+/** One preparation's working state: its temporary folder, options, event-loop slicer and progress report. */
+interface Job {
+  readonly dir: string;
+  readonly dataset: DatasetSpec;
+  readonly opts: PrepareFileOptions;
+  readonly slicer: Slicer;
+  readonly progress: (p: PrepareProgress) => void;
+  /** Bytes of the source read so far. */
+  readonly counter: { bytes: number };
+}
 
-  // Pass A: read, check, tokenize; provisional word ids in order of first appearance in the file.
+async function prepareIn(dir: string, dataset: DatasetSpec, opts: PrepareFileOptions): Promise<PreparedFileInfo> {
+  const job: Job = { dir, dataset, opts, slicer: new Slicer(opts.sliceMs ?? 20, opts.signal), progress: opts.onProgress ?? (() => undefined), counter: { bytes: 0 } };
+  const tokenized = await readAndTokenize(job);
+  const split = await splitRows(job, tokenized);
+  const placed = await placeRows(job, tokenized, split);
+  const { count, first } = await countAndScatter(job, tokenized, placed);
+  const { finalId, words } = wordIndex(count, first, tokenized.wordList);
+  await job.slicer.maybe();
+  const out = await renumberBuckets(job, split, placed, finalId);
+  const { summary, classes, classCounts } = split;
+  const meta: Omit<PreparedDataset, 'splits'> = {
+    version: 1,
+    classes,
+    words,
+    tokenizer: { filters: KERAS_DEFAULT_FILTERS, lower: true, split: ' ' },
+    source: { uri: dataset.uri, rows: summary.rows, classCounts },
+  };
+  const { hash, bytes } = await writePrepared(job, meta, out);
+  return { summary, hash, bytes, classes, classCounts, vocabulary: words.length };
+}
+
+/** What pass A leaves: per-row class and length, the words in order of first appearance, the token file. */
+interface Tokenized {
+  read: Awaited<ReturnType<typeof readDataset>>;
+  wordList: string[];
+  classIds: Map<string, number>;
+  rowClass: IntList;
+  rowLen: IntList;
+  maxLen: number;
+  tokensFile: Int32File;
+}
+
+/** Pass A: read, check, tokenize; provisional word ids in order of first appearance in the file. */
+async function readAndTokenize(job: Job): Promise<Tokenized> {
+  const { dataset, opts, slicer, progress, counter } = job;
   const wordIds = new Map<string, number>();
   const wordList: string[] = [];
   const classIds = new Map<string, number>();
   const rowClass = new IntList();
   const rowLen = new IntList();
   let maxLen = 0;
-  const tokensFile = await Int32File.create(join(dir, 'rows.i32'));
-  const counter = { bytes: 0 };
+  const tokensFile = await Int32File.create(join(job.dir, 'rows.i32'));
   const read = await readDataset(
     datasetSource(dataset, opts.maxBytes),
     {
@@ -248,9 +288,23 @@ async function prepareIn(dir: string, dataset: DatasetSpec, opts: PrepareFileOpt
   await tokensFile.close();
   checkClasses(read, dataset.uri);
   wordIds.clear();
-  const n = read.rows;
+  return { read, wordList, classIds, rowClass, rowLen, maxLen, tokensFile };
+}
 
-  // The split, on the labels alone (as prepareDataset and loadCheckedDataset do it).
+/** The split and the summary: final class of each row (`y`), the split's row indices, class counts. */
+interface SplitRows {
+  classes: string[];
+  classCounts: Record<string, number>;
+  y: Int32Array;
+  idx: SplitIndices;
+  summary: DatasetSummary;
+}
+
+/** The split, on the labels alone (as prepareDataset and loadCheckedDataset do it). */
+async function splitRows(job: Job, tokenized: Tokenized): Promise<SplitRows> {
+  const { dataset, slicer } = job;
+  const { read, classIds, rowClass } = tokenized;
+  const n = read.rows;
   const classes = sortClasses(read.classCounts.keys());
   const finalClass = new Int32Array(classIds.size);
   for (const [name, id] of classIds) finalClass[id] = classes.indexOf(name);
@@ -267,11 +321,33 @@ async function prepareIn(dir: string, dataset: DatasetSpec, opts: PrepareFileOpt
   const summary: DatasetSummary = { uri: dataset.uri, rows: n, classes, classCounts, sizes };
   if (read.layout !== undefined) summary.layout = read.layout;
   await slicer.maybe();
+  return { classes, classCounts, y, idx, summary };
+}
 
-  // Where each row goes: its split and its position there.
+/** A temporary file of rows `first .. first + rows - 1` of one split. */
+interface Bucket {
+  split: number;
+  first: number;
+  rows: number;
+  file: Int32File;
+}
+
+/** Where each row goes: its split, its position there, and the bucket files of each split. */
+interface Placement {
+  splitOf: Uint8Array;
+  posOf: Int32Array;
+  buckets: Bucket[][];
+  /** Rows per bucket, per split. */
+  perBucket: number[];
+}
+
+async function placeRows(job: Job, tokenized: Tokenized, split: SplitRows): Promise<Placement> {
+  const { opts, slicer } = job;
+  const { idx } = split;
+  const n = tokenized.read.rows;
   const splitOf = new Uint8Array(n);
   const posOf = new Int32Array(n);
-  const lens = rowLen.view();
+  const lens = tokenized.rowLen.view();
   const splitTokens = [0, 0, 0];
   SPLITS.forEach((s, si) => {
     const rows = idx[s];
@@ -287,20 +363,28 @@ async function prepareIn(dir: string, dataset: DatasetSpec, opts: PrepareFileOpt
   // Buckets: contiguous position ranges of a split, small enough to renumber in memory.
   const total = splitTokens.reduce((a, b) => a + b, 0);
   const bucketValues = opts.chunkValues ?? Math.max(4 << 20, Math.ceil(total / 200));
-  const buckets: { split: number; first: number; rows: number; file: Int32File }[][] = [];
+  const buckets: Bucket[][] = [];
   for (let si = 0; si < 3; si++) {
     const rows = idx[SPLITS[si] as (typeof SPLITS)[number]].length;
     const k = Math.max(1, Math.min(rows, Math.ceil(((splitTokens[si] as number) + 2 * rows) / bucketValues)));
     const per = Math.max(1, Math.ceil(rows / k));
     const list = [];
     for (let b = 0; b * per < rows || (b === 0 && rows === 0); b++) {
-      list.push({ split: si, first: b * per, rows: Math.min(per, rows - b * per), file: await Int32File.create(join(dir, `bucket-${si}-${b}.i32`)) });
+      list.push({ split: si, first: b * per, rows: Math.min(per, rows - b * per), file: await Int32File.create(join(job.dir, `bucket-${si}-${b}.i32`)) });
     }
     buckets.push(list);
   }
   const perBucket = buckets.map((list) => list[0]?.rows ?? 1);
+  return { splitOf, posOf, buckets, perBucket };
+}
 
-  // Pass B: count training words, with the place of their first occurrence in training order, and scatter rows.
+/** Pass B: count training words, with the place of their first occurrence in training order, and scatter rows. */
+async function countAndScatter(job: Job, tokenized: Tokenized, placed: Placement): Promise<{ count: Int32Array; first: Float64Array }> {
+  const { opts, slicer, progress, counter } = job;
+  const { wordList, maxLen, tokensFile } = tokenized;
+  const { splitOf, posOf, buckets, perBucket } = placed;
+  const n = tokenized.read.rows;
+  const lens = tokenized.rowLen.view();
   const nWords = wordList.length;
   const count = new Int32Array(nWords);
   const first = new Float64Array(nWords).fill(Number.POSITIVE_INFINITY);
@@ -326,7 +410,7 @@ async function prepareIn(dir: string, dataset: DatasetSpec, opts: PrepareFileOpt
           if (base + p < (first[w] as number)) first[w] = base + p;
         }
       }
-      const bucket = (buckets[si] as (typeof buckets)[number])[Math.floor(pos / (perBucket[si] as number))] as (typeof buckets)[number][number];
+      const bucket = (buckets[si] as Bucket[])[Math.floor(pos / (perBucket[si] as number))] as Bucket;
       bucket.file.push(pos);
       bucket.file.push(len);
       for (let p = 0; p < len; p++) bucket.file.push(tok[p] as number);
@@ -337,8 +421,15 @@ async function prepareIn(dir: string, dataset: DatasetSpec, opts: PrepareFileOpt
   for (const list of buckets) for (const b of list) await b.file.close();
   await rm(tokensFile.path, { force: true });
   await slicer.maybe();
+  return { count, first };
+}
 
-  // Keras' word index: by count, descending; ties in order of first occurrence in the training texts.
+/**
+ * Keras' word index: by count, descending; ties in order of first occurrence in the training texts. `finalId` maps a
+ * provisional id to its 1-based final id (0: not a training word). Empties `wordList`.
+ */
+function wordIndex(count: Int32Array, first: Float64Array, wordList: string[]): { finalId: Int32Array; words: string[] } {
+  const nWords = wordList.length;
   let used = 0;
   for (let w = 0; w < nWords; w++) if ((count[w] as number) > 0) used++;
   const vocab = new Int32Array(used);
@@ -352,9 +443,21 @@ async function prepareIn(dir: string, dataset: DatasetSpec, opts: PrepareFileOpt
     words[i] = wordList[w] as string;
   }
   wordList.length = 0;
-  await slicer.maybe();
+  return { finalId, words };
+}
 
-  // Pass C: each bucket in order, renumbered, appended to its split's token file.
+/** Per split: labels, row offsets into its tokens, and the file of its final token ids. */
+interface SplitOutput {
+  labels: Int32Array[];
+  offsets: Int32Array[];
+  outTokens: Int32File[];
+}
+
+/** Pass C: each bucket in order, renumbered, appended to its split's token file. */
+async function renumberBuckets(job: Job, split: SplitRows, placed: Placement, finalId: Int32Array): Promise<SplitOutput> {
+  const { slicer, progress, counter } = job;
+  const { idx, y } = split;
+  const n = split.summary.rows;
   const labels: Int32Array[] = [];
   const offsets: Int32Array[] = [];
   const outTokens: Int32File[] = [];
@@ -364,8 +467,8 @@ async function prepareIn(dir: string, dataset: DatasetSpec, opts: PrepareFileOpt
     for (let k = 0; k < rows.length; k++) lab[k] = y[rows[k] as number] as number;
     labels.push(lab);
     const off = new Int32Array(rows.length + 1);
-    const out = await Int32File.create(join(dir, `tokens-${si}.i32`));
-    for (const b of buckets[si] as (typeof buckets)[number]) {
+    const out = await Int32File.create(join(job.dir, `tokens-${si}.i32`));
+    for (const b of placed.buckets[si] as Bucket[]) {
       const data = await readInt32File(b.file.path);
       await rm(b.file.path, { force: true });
       const start = new Int32Array(b.rows);
@@ -390,8 +493,13 @@ async function prepareIn(dir: string, dataset: DatasetSpec, opts: PrepareFileOpt
     offsets.push(off);
     outTokens.push(out);
   }
+  return { labels, offsets, outTokens };
+}
 
-  // The payload checksum goes into the header, which comes first: hash the payload, then write header and payload.
+/** Writes header and payload to `outFile`; the payload checksum goes into the header, so the payload is hashed first. */
+async function writePrepared(job: Job, meta: Omit<PreparedDataset, 'splits'>, out: SplitOutput): Promise<{ hash: string; bytes: number }> {
+  const { slicer } = job;
+  const { labels, offsets, outTokens } = out;
   const payload = createHash('sha256');
   for (let si = 0; si < 3; si++) {
     payload.update(int32Bytes(labels[si] as Int32Array));
@@ -400,16 +508,9 @@ async function prepareIn(dir: string, dataset: DatasetSpec, opts: PrepareFileOpt
   }
   const counts = {} as SplitCounts;
   SPLITS.forEach((s, si) => (counts[s] = { rows: (labels[si] as Int32Array).length, tokens: (outTokens[si] as Int32File).count }));
-  const meta: Omit<PreparedDataset, 'splits'> = {
-    version: 1,
-    classes,
-    words,
-    tokenizer: { filters: KERAS_DEFAULT_FILTERS, lower: true, split: ' ' },
-    source: { uri: dataset.uri, rows: n, classCounts },
-  };
   const prefix = preparedPrefix(meta, counts, payload.digest('hex'));
   const whole = createHash('sha256');
-  const fh = await open(opts.outFile, 'w');
+  const fh = await open(job.opts.outFile, 'w');
   let size = 0;
   try {
     const write = async (b: Uint8Array): Promise<void> => {
@@ -427,7 +528,7 @@ async function prepareIn(dir: string, dataset: DatasetSpec, opts: PrepareFileOpt
   } finally {
     await fh.close();
   }
-  return { summary, hash: whole.digest('hex'), bytes: size, classes, classCounts, vocabulary: words.length };
+  return { hash: whole.digest('hex'), bytes: size };
 }
 
 async function readInt32File(path: string): Promise<Int32Array> {

@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { seededRandom } from './split.js';
+import { seededRandom } from '@sweepq/runtime/random';
 
 /** Options of {@link syntheticRows} and {@link writeSyntheticCsv}. */
 export interface SyntheticOptions {

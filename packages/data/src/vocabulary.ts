@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatZodIssues } from '@sweepq/runtime/zod-issues';
 import { DatasetError, DatasetErrorCode } from './errors.js';
 import { checkInt } from './pad.js';
 import type { PreparedDataset, TrialEncoding } from './prepared.js';
@@ -74,9 +75,9 @@ const lookupCache = new WeakMap<object, Map<string, number>>();
 export function encodeTexts(vocab: TrialVocabulary, texts: string[]): Int32Array {
   let lookup = lookupCache.get(vocab);
   if (lookup === undefined) {
-    const parsed = vocabSchema.safeParse(vocab);
+    const parsed = vocabSchema.safeParse(vocab, { reportInput: true });
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      const issues = formatZodIssues(parsed.error.issues).join('; ');
       throw new DatasetError(DatasetErrorCode.CORRUPT, `vocab.json: not a sweepq-vocab/1 vocabulary: ${issues}`);
     }
     lookup = new Map(Object.entries(vocab.word_index));

@@ -27,3 +27,17 @@ export class LifecycleError extends SweepqError {
     this.sweepId = opts.sweepId;
   }
 }
+
+/**
+ * Thrown when this attempt lost its job lock before committing: another worker owns the trial now. Not a
+ * {@link LifecycleError} (its code is not one of {@link LifecycleErrorCode}): it concerns one trial's job, not a
+ * sweep, and the worker drops the attempt quietly.
+ */
+export class LockLostError extends SweepqError {
+  declare readonly code: 'LIFECYCLE_LOCK_LOST';
+  readonly trialId: string;
+  constructor(trialId: string) {
+    super('LIFECYCLE_LOCK_LOST', `lost the job lock of trial ${trialId} before committing its result; another worker owns it now`);
+    this.trialId = trialId;
+  }
+}

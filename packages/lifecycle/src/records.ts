@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatZodIssues } from '@sweepq/runtime/zod-issues';
 import { SweepState, TrialState, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { withDefaultParams } from '@sweepq/sweep-config';
 import { SAFE_ID, layout, type ArtifactStore } from '@sweepq/storage';
@@ -46,9 +47,9 @@ export const trialResultSchema = z.looseObject({
 });
 
 function parsed<T>(what: string, uri: string, schema: z.ZodType, raw: unknown): T {
-  const r = schema.safeParse(raw);
+  const r = schema.safeParse(raw, { reportInput: true });
   if (r.success) return r.data as T;
-  const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  const issues = formatZodIssues(r.error.issues).join('; ');
   throw new LifecycleError(LifecycleErrorCode.BadRecord, `${uri} is not a valid ${what}: ${issues}`);
 }
 

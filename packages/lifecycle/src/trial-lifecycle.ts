@@ -5,6 +5,7 @@ import { TrialState, type TrialResult } from '@sweepq/results';
 import type { Logger } from '@sweepq/runtime';
 import type { TrialParams } from '@sweepq/sweep-config';
 import { layout, type ArtifactStore } from '@sweepq/storage';
+import { LockLostError } from './errors.js';
 import { readTrialResult } from './records.js';
 import { cancelRequested } from './sweep-lifecycle.js';
 
@@ -21,13 +22,6 @@ export interface JobLease {
   jobId: string | undefined;
   token: string | undefined;
   attempt: number;
-}
-
-/** Thrown when this attempt lost its job lock before committing: another worker owns the trial now. */
-export class LockLostError extends Error {
-  constructor(trialId: string) {
-    super(`lost the job lock of trial ${trialId} before committing its result; another worker owns it now`);
-  }
 }
 
 const DONE_TTL_SEC = 30 * 24 * 3600;

@@ -7,7 +7,7 @@
  * `pad_sequences`.
  */
 import type { TrainData } from '../src/index.js';
-import { mulberry32 } from '../src/random.js';
+import { mulberry32 } from '@sweepq/runtime/random';
 
 /** Word ids 1..SMS_MARKERS mark a "spam" row. */
 export const SMS_MARKERS = 50;

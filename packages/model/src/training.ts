@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Logger } from '@sweepq/runtime';
 import type { EpochLog } from '@sweepq/sweep-config';
 import { DivergedError, ModelError } from './errors.js';
-import { mixSeed, seededPermutation } from './random.js';
+import { mixSeed, seededPermutation } from '@sweepq/runtime/random';
 
 /** Encoded examples: `x` is row-major `[n, maxLen]` token ids, `y` the labels `0..k-1`. */
 export interface TrainData {

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { tf, type ModelParams, type TrainData } from '../src/index.js';
-import { mulberry32 } from '../src/random.js';
+import { mulberry32 } from '@sweepq/runtime/random';
 
 /** Tiny model used by the tests: fast on every backend. */
 export const TINY: ModelParams = {

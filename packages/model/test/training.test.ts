@@ -14,7 +14,7 @@ import {
   trainModel,
   type EpochLog,
 } from '../src/index.js';
-import { mixSeed, seededPermutation } from '../src/random.js';
+import { mixSeed, seededPermutation } from '@sweepq/runtime/random';
 import { epochBatches, type EpochBatch } from '../src/training.js';
 import { TINY, separable, variableLength } from './helpers.js';
 

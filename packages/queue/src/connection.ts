@@ -1,18 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { SweepqError } from '@sweepq/runtime';
-
-/** Redis could not be reached or refused us. */
-export class RedisUnavailableError extends SweepqError {
-  readonly url: string;
-  constructor(url: string, reason: string, cause?: unknown) {
-    super(
-      'REDIS_UNAVAILABLE',
-      `cannot reach Redis at ${url} (${reason}); start one (for example \`redis-server\`) or set REDIS_URL to a reachable server`,
-      { cause },
-    );
-    this.url = url;
-  }
-}
+import { RedisUnavailableError } from './errors.js';
 
 /** `redis://user:secret@host:port/db` with the password hidden, for messages and logs. */
 export function redactRedisUrl(url: string): string {

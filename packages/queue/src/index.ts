@@ -5,11 +5,11 @@ export {
   trialParamsSchema,
   trialProgressSchema,
   parsePayload,
-  PayloadError,
   type SweepJob,
   type TrialJob,
   type TrialProgress,
 } from './jobs.js';
-export { createWorkerConnection, connectProducer, redisAnswers, redactRedisUrl, RedisUnavailableError } from './connection.js';
+export { createWorkerConnection, connectProducer, redisAnswers, redactRedisUrl } from './connection.js';
+export { PayloadError, RedisUnavailableError } from './errors.js';
 export { TRIAL_JOB_OPTIONS, SWEEP_JOB_OPTIONS } from './options.js';
 export { claimResult, ClaimOutcome } from './result-claim.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { addedLater, DEFAULT_PARAMS, PARAMETER_NAMES, PARAMETER_RULES, type ParameterName, type ParameterRule, type TrialParams } from '@sweepq/sweep-config';
-import { SweepqError } from '@sweepq/runtime';
+import { formatZodIssues } from '@sweepq/runtime/zod-issues';
+import { PayloadError } from './errors.js';
 
 const safeId = z
   .string()
@@ -89,23 +90,9 @@ export const trialProgressSchema = z.object({
 });
 export type TrialProgress = z.infer<typeof trialProgressSchema>;
 
-/** A job payload failed its schema. Deterministic: never worth retrying. */
-export class PayloadError extends SweepqError {
-  readonly queue: string;
-  readonly issues: readonly string[];
-  constructor(queue: string, issues: readonly string[]) {
-    super('PAYLOAD_INVALID', `invalid ${queue} job payload:\n  - ${issues.join('\n  - ')}`);
-    this.queue = queue;
-    this.issues = issues;
-  }
-}
-
 /** Validate a payload (on add, and again in the processor: Redis is a trust boundary). */
 export function parsePayload<S extends z.ZodType>(queue: string, schema: S, data: unknown): z.infer<S> {
-  const r = schema.safeParse(data);
+  const r = schema.safeParse(data, { reportInput: true });
   if (r.success) return r.data;
-  throw new PayloadError(
-    queue,
-    r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
-  );
+  throw new PayloadError(queue, formatZodIssues(r.error.issues));
 }

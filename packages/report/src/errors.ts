@@ -1,3 +1,5 @@
+import { SweepqError } from '@sweepq/runtime';
+
 /** Why a report or best-model operation failed. */
 export const ReportErrorCode = {
   /** `sweep.json` does not exist. */
@@ -10,11 +12,9 @@ export const ReportErrorCode = {
 export type ReportErrorCode = (typeof ReportErrorCode)[keyof typeof ReportErrorCode];
 
 /** Error of the report package, with a code and a message that names what is missing. */
-export class ReportError extends Error {
-  readonly code: ReportErrorCode;
+export class ReportError extends SweepqError {
+  declare readonly code: ReportErrorCode;
   constructor(code: ReportErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ReportError';
-    this.code = code;
+    super(code, message, options);
   }
 }

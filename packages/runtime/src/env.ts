@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { formatZodIssues } from './zod-issues.js';
 
 /** Variables that may instead be given as `<NAME>_FILE`, the path of a file holding the value (Docker/Kubernetes secrets). */
 export const SECRET_FILE_VARIABLES = [
@@ -43,12 +44,14 @@ export function resolveSecretFiles(env: Record<string, string | undefined>): Rec
  */
 export function parseEnv<S extends z.ZodType>(schema: S, rawEnv: Record<string, string | undefined>): z.infer<S> {
   const env = resolveSecretFiles(rawEnv);
-  const result = schema.safeParse(env);
+  const result = schema.safeParse(env, { reportInput: true });
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => {
-    const key = issue.path.join('.') || '(root)';
-    const got = issue.path.length > 0 ? env[String(issue.path[0])] : undefined;
-    return `${key}: ${issue.message}${got !== undefined ? ` (got ${JSON.stringify(redactIfSecret(key, got))})` : ''}`;
+  // What was received is shown as the raw string the variable held (zod may see it coerced), redacted if secret.
+  const lines = formatZodIssues(result.error.issues, { showInput: false });
+  const issues = result.error.issues.map((issue, i) => {
+    const name = String(issue.path[0] ?? '');
+    const got = issue.path.length > 0 ? env[name] : undefined;
+    return `${lines[i] ?? ''}${got !== undefined ? ` (got ${JSON.stringify(redactIfSecret(name, got))})` : ''}`;
   });
   throw new ConfigError(issues);
 }

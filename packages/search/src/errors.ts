@@ -1,3 +1,5 @@
+import { SweepqError } from '@sweepq/runtime/errors';
+
 /** Codes of {@link SearchError}. */
 export const SearchErrorCode = {
   /** Every configuration of a finite search space has been observed or is in flight. */
@@ -8,12 +10,10 @@ export const SearchErrorCode = {
 export type SearchErrorCode = (typeof SearchErrorCode)[keyof typeof SearchErrorCode];
 
 /** Thrown by the search package for conditions the caller must handle (not for programming errors). */
-export class SearchError extends Error {
-  readonly code: SearchErrorCode;
+export class SearchError extends SweepqError {
+  declare readonly code: SearchErrorCode;
 
   constructor(code: SearchErrorCode, message: string) {
-    super(message);
-    this.name = 'SearchError';
-    this.code = code;
+    super(code, message);
   }
 }

@@ -1,16 +1,5 @@
-/** Renders a received value for "got …" in messages: strings quoted, containers by kind, long text cut. */
-export function describeValue(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (typeof value === 'string') {
-    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
-    return JSON.stringify(shown);
-  }
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return typeof value;
-}
+// Shared with every other package that reports a bad value (env, job payloads, records in the bucket).
+export { describeValue } from '@sweepq/runtime/zod-issues';
 
 function levenshtein(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -54,14 +43,4 @@ export function unknownKeyMessage(kind: string, key: string, allowed: readonly s
   const suggestion = suggestName(key, allowed, aliases);
   const hint = suggestion === undefined ? '' : ` Did you mean ${suggestion}?`;
   return `unknown ${kind} ${JSON.stringify(key)}; allowed: ${allowed.join(', ')}.${hint}`;
-}
-
-/** Path string from path segments: `parameters.batch_size.values[2]`. */
-export function joinPath(segments: readonly PropertyKey[]): string {
-  let out = '';
-  for (const segment of segments) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return out;
 }

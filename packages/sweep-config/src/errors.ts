@@ -1,3 +1,5 @@
+import { SweepqError } from '@sweepq/runtime/errors';
+
 /** One problem found in a sweep spec. */
 export interface SpecIssue {
   /** Dotted path to the offending key (`parameters.learning_rate.min`, `parameters.batch_size.values[2]`); `''` for the whole document. */
@@ -15,8 +17,8 @@ export function formatIssue(issue: SpecIssue): string {
  * Thrown by `parseSpec`/`validateSpec` for any invalid spec. The message lists every issue, one per line,
  * each prefixed with `source: ` when a source name was given.
  */
-export class SpecError extends Error {
-  readonly code = 'SPEC_INVALID' as const;
+export class SpecError extends SweepqError {
+  declare readonly code: 'SPEC_INVALID';
   readonly issues: readonly SpecIssue[];
   /** Where the spec came from (file name), when the caller said so. */
   readonly source: string | undefined;
@@ -24,8 +26,7 @@ export class SpecError extends Error {
   constructor(issues: readonly SpecIssue[], options?: { source?: string | undefined }) {
     const source = options?.source;
     const lines = issues.map((issue) => (source === undefined ? formatIssue(issue) : `${source}: ${formatIssue(issue)}`));
-    super(lines.join('\n'));
-    this.name = 'SpecError';
+    super('SPEC_INVALID', lines.join('\n'));
     this.issues = Object.freeze(issues.map((issue) => Object.freeze({ path: issue.path, message: issue.message })));
     this.source = source;
   }

@@ -2,6 +2,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { CliError } from '../errors.js';
+import { formatZodIssues } from '@sweepq/runtime/zod-issues';
+
 /** Name of the file in the demo's folder (`.sweepq/`) that tells later commands where the demo's data is. */
 export const LOCAL_SETTINGS_FILE = 'local.json';
 
@@ -51,9 +53,9 @@ export async function readLocalSettings(dir: string): Promise<{ file: string; se
   } catch (err) {
     throw new CliError(`${file} is not JSON (${(err as Error).message}); delete it and run npm start again, or set S3_ENDPOINT and S3_BUCKET`);
   }
-  const r = localSettingsSchema.safeParse(parsed);
+  const r = localSettingsSchema.safeParse(parsed, { reportInput: true });
   if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const issues = formatZodIssues(r.error.issues).join('; ');
     throw new CliError(`${file} is not a sweepq local-stack file (${issues}); delete it and run npm start again, or set S3_ENDPOINT and S3_BUCKET`);
   }
   return { file, settings: r.data };

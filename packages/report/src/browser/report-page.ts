@@ -1,120 +1,98 @@
-/** Styles of the report page. */
-export const REPORT_CSS = String.raw`
-:root { --fg:#1d232b; --muted:#5d6875; --line:#d8dee6; --bg:#f6f8fa; --accent:#2563eb; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: #fff; }
-header { padding: 16px 24px 8px; border-bottom: 1px solid var(--line); background: var(--bg); }
-h1 { margin: 0 0 4px; font-size: 22px; }
-h2 { font-size: 17px; margin: 24px 0 8px; }
-.sub { margin: 0; color: var(--muted); }
-main { padding: 0 24px 24px; }
-footer { padding: 12px 24px; color: var(--muted); border-top: 1px solid var(--line); font-size: 12px; }
-.state { font-weight: 600; padding: 1px 6px; border-radius: 4px; background: #e5e7eb; color: #111; }
-.state-completed { background: #dcfce7; } .state-failed { background: #fee2e2; } .state-cancelled { background: #f3f4f6; } .state-stopped { background: #fef9c3; }
-.state-running { background: #dbeafe; } .state-queued { background: #fef9c3; }
-table { border-collapse: collapse; }
-table.kv th { text-align: left; padding: 2px 16px 2px 0; color: var(--muted); font-weight: 500; vertical-align: top; white-space: nowrap; }
-table.kv td { padding: 2px 0; }
-pre { background: var(--bg); border: 1px solid var(--line); padding: 8px 12px; overflow: auto; max-height: 420px; }
-.controls { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin-bottom: 8px; }
-.controls input, .controls select, .controls button { font: inherit; padding: 3px 6px; }
-.pager { margin-left: auto; }
-.table-wrap { overflow: auto; max-height: 640px; border: 1px solid var(--line); }
-#lb-table th, #lb-table td { padding: 3px 6px; border-bottom: 1px solid var(--line); white-space: nowrap; }
-#lb-table thead th { white-space: normal; min-width: 3em; vertical-align: bottom; }
-#lb-table td.st { max-width: 150px; overflow: hidden; text-overflow: ellipsis; }
-#lb-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
-#lb-table thead th { position: sticky; top: 0; background: var(--bg); cursor: pointer; user-select: none; text-align: left; }
-#lb-table thead th.sorted-asc::after { content: " ▲"; } #lb-table thead th.sorted-desc::after { content: " ▼"; }
-#lb-table tbody tr:hover { background: #f1f5f9; }
-#lb-table tbody tr.best { background: #f0fdf4; }
-#lb-table td.err { color: #b91c1c; max-width: 220px; overflow: hidden; text-overflow: ellipsis; }
-.hint { color: var(--muted); font-size: 12px; margin: 4px 0; }
-.chart { width: 100%; height: 340px; }
-.chart.tall { height: 420px; } .chart.short { height: 220px; }
-.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(420px, 100%), 1fr)); gap: 16px; }
-.grid3 { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(340px, 100%), 1fr)); gap: 16px; }
-.grid2 > *, .grid3 > * { min-width: 0; }
-h3 { font-size: 14px; margin: 8px 0 4px; }
-h1, .sub, table.kv td { overflow-wrap: anywhere; }
-#lb-filter { flex: 1 1 240px; min-width: 0; max-width: 440px; }
-.filter-error { color: #b91c1c; background: #fef2f2; border: 1px solid #fecaca; padding: 4px 8px; margin: 0 0 8px; font-size: 13px; overflow-wrap: anywhere; }
-#lb-filter[aria-invalid="true"] { border-color: #b91c1c; outline-color: #b91c1c; }
-details.cols { position: relative; }
-details.cols summary { cursor: pointer; color: var(--muted); }
-#lb-cols { display: flex; flex-wrap: wrap; gap: 4px 12px; padding: 4px 0; }
-.legend-row .key { display: inline-block; width: 14px; height: 10px; margin: 0 4px 0 10px; vertical-align: middle; }
-.k-first { background: #2563eb; } .k-resume { background: #7c3aed; } .k-retry { background: #ea580c; } .k-failed { border: 2px solid #111827; }
-.grid3 .chart { height: 280px; border: 1px solid var(--line); }
-#per-class th, #per-class td { padding: 3px 10px; border-bottom: 1px solid var(--line); text-align: right; }
-#per-class th:first-child, #per-class td:first-child { text-align: left; }
-.empty { color: var(--muted); padding: 24px; border: 1px dashed var(--line); text-align: center; }
-.reload { margin-left: 12px; }
-@media (max-width: 600px) { header, main, footer { padding-left: 12px; padding-right: 12px; } }
-`;
+// The report page's own script (see ../browser-script.ts for how it reaches the page). It reads the embedded JSON,
+// builds the leaderboard (sorting, filtering, paging, all in memory; only the current page is in the DOM, so 1,000
+// trials stay fast) and the charts. Data reaches the DOM only through `textContent`, attributes set with
+// `setAttribute`, and chart tooltips built from escaped text. A classic script (no imports): it runs where it stands
+// in the page, after the inlined ECharts.
 
-/**
- * The page's own script (plain ES2019, no dependencies but the inlined ECharts). It reads the embedded JSON, builds
- * the leaderboard (sorting, filtering, paging, all in memory; only the current page is in the DOM, so 1,000 trials
- * stay fast) and the charts. Data reaches the DOM only through `textContent`, attributes set with `setAttribute`,
- * and chart tooltips built from escaped text.
- */
-export const CLIENT_SCRIPT = String.raw`
+/** The leaderboard's view, kept in sessionStorage across reloads. */
+interface ViewState {
+  sort: string | null;
+  dir: number;
+  filter: string;
+  st: string;
+  size: number;
+  page: number;
+  picked: string[];
+  reload: boolean;
+  cols: string[];
+}
+
+/** One leaderboard column. */
+interface Column {
+  key: string;
+  label: string;
+  get(t: PageTrial): PageValue;
+  pick?: boolean;
+  num?: boolean;
+  sig?: boolean;
+  err?: boolean;
+  hide?: boolean;
+  digits?: number;
+}
+
+type CurveKey = keyof PageCurve & ('loss' | 'accuracy' | 'val_loss' | 'val_accuracy');
+
 (function () {
   'use strict';
-  var scriptStart = performance.now();
-  var data = JSON.parse(document.getElementById('sweepq-data').textContent);
-  var parseMs = performance.now() - scriptStart;
-  var M = data.metric.name;
-  var maximize = data.metric.goal === 'maximize';
-  var trials = data.trials;
-  var params = data.parameters.filter(function (p) { return p.varying; });
-  var STORE_KEY = 'sweepq-report:' + data.sweepId;
-  var state = loadState();
-  var charts = [];
+  /** The element with this id; the page's HTML (render.ts) always has it. */
+  function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+    return document.getElementById(id) as T;
+  }
+  const scriptStart = performance.now();
+  const data = JSON.parse(byId('sweepq-data').textContent ?? '') as PageData;
+  const parseMs = performance.now() - scriptStart;
+  const M = data.metric.name;
+  const maximize = data.metric.goal === 'maximize';
+  const trials = data.trials;
+  const params = data.parameters.filter(function (p) { return p.varying; });
+  const STORE_KEY = 'sweepq-report:' + data.sweepId;
+  const state = loadState();
+  const charts: ChartInstance[] = [];
   // Trial colours avoid the red-yellow-green of the metric scale, so red always means "worst", never "trial 2".
-  var palette = ['#2563eb', '#7c3aed', '#0891b2', '#c026d3', '#92400e', '#475569', '#1e3a8a', '#0f766e', '#6d28d9', '#111827'];
+  const palette = ['#2563eb', '#7c3aed', '#0891b2', '#c026d3', '#92400e', '#475569', '#1e3a8a', '#0f766e', '#6d28d9', '#111827'];
 
-  function loadState() {
-    var s = { sort: null, dir: 1, filter: '', st: '', size: 50, page: 0, picked: [], reload: true, cols: [] };
-    try { var j = JSON.parse(sessionStorage.getItem(STORE_KEY) || 'null'); if (j) for (var k in s) if (Object.prototype.hasOwnProperty.call(j, k)) s[k] = j[k]; } catch (e) { /* storage unavailable */ }
+  function loadState(): ViewState {
+    const s: ViewState = { sort: null, dir: 1, filter: '', st: '', size: 50, page: 0, picked: [], reload: true, cols: [] };
+    const fields = s as unknown as Record<string, unknown>;
+    try { const j = JSON.parse(sessionStorage.getItem(STORE_KEY) || 'null') as Record<string, unknown> | null; if (j) for (const k in s) if (Object.prototype.hasOwnProperty.call(j, k)) fields[k] = j[k]; } catch { /* storage unavailable */ }
     return s;
   }
-  function saveState() { try { sessionStorage.setItem(STORE_KEY, JSON.stringify(state)); } catch (e) { /* storage unavailable */ } }
-  function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]; }); }
-  function isNum(v) { return typeof v === 'number' && isFinite(v); }
+  function saveState(): void { try { sessionStorage.setItem(STORE_KEY, JSON.stringify(state)); } catch { /* storage unavailable */ } }
+  const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+  function esc(s: unknown): string { return String(s).replace(/[&<>"']/g, function (c) { return ESCAPES[c] as string; }); }
+  function isNum(v: unknown): v is number { return typeof v === 'number' && isFinite(v); }
   // Four significant digits: parameters like 0.0004213 and 0.1 read at a glance and keep their columns narrow.
-  function fmtSig(v) {
+  function fmtSig(v: PageValue): string {
     if (!isNum(v)) return v === null || v === undefined ? '–' : String(v);
     if (Number.isInteger(v)) return String(v);
-    var a = Math.abs(v);
+    const a = Math.abs(v);
     return a !== 0 && (a < 0.001 || a >= 1e6) ? v.toExponential(3) : String(Number(v.toPrecision(4)));
   }
-  function fmt(v, digits) {
+  function fmt(v: unknown, digits?: number): string {
     if (v === null || v === undefined) return '–';
     if (typeof v !== 'number') return String(v);
     if (!isFinite(v)) return '–';
     if (Number.isInteger(v)) return String(v);
-    var a = Math.abs(v);
+    const a = Math.abs(v);
     if (a !== 0 && (a < 0.001 || a >= 1e6)) return v.toExponential(2);
     return v.toFixed(digits === undefined ? 4 : digits);
   }
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
+  function el(tag: string, cls?: string | null, text?: unknown): HTMLElement {
+    const e = document.createElement(tag);
     if (cls) e.className = cls;
     if (text !== undefined && text !== null) e.textContent = String(text);
     return e;
   }
-  function empty(node, text) { node.textContent = ''; node.appendChild(el('div', 'empty', text)); }
-  function chart(node) {
-    var c = echarts.init(node, null, { renderer: 'canvas' });
+  function empty(node: HTMLElement, text: string): void { node.textContent = ''; node.appendChild(el('div', 'empty', text)); }
+  function chart(node: HTMLElement): ChartInstance {
+    const c = echarts.init(node, null, { renderer: 'canvas' });
     charts.push(c);
     return c;
   }
   window.addEventListener('resize', function () { charts.forEach(function (c) { c.resize(); }); });
 
   // ---- leaderboard ----
-  var columns = [
+  let columns: Column[] = [
     { key: 'pick', label: '', get: function (t) { return state.picked.indexOf(t.trialId) >= 0 ? 1 : 0; }, pick: true },
     { key: 'rank', label: '#', get: function (t) { return t.rank; }, num: true },
     { key: 'trial', label: 'trial', get: function (t) { return t.trialId; } },
@@ -138,32 +116,32 @@ export const CLIENT_SCRIPT = String.raw`
     columns.push({ key: p.name, label: p.name, get: function (t) { return t.params[p.name]; }, num: p.type === 'numeric', sig: true });
   });
   columns.push({ key: 'error', label: 'error', get: function (t) { return t.error || ''; }, err: true, hide: !trials.some(function (t) { return t.error; }) });
-  function isShown(c) { return !c.hide || state.cols.indexOf(c.key) >= 0; }
+  function isShown(c: Column): boolean { return !c.hide || state.cols.indexOf(c.key) >= 0; }
 
-  var table = document.getElementById('lb-table');
-  var thead = table.tHead, tbody = table.tBodies[0];
-  var colByKey = {};
+  const table = byId<HTMLTableElement>('lb-table');
+  const thead = table.tHead as HTMLTableSectionElement, tbody = table.tBodies[0] as HTMLTableSectionElement;
+  const colByKey: Record<string, Column> = {};
   columns.forEach(function (c) { colByKey[c.key.toLowerCase()] = c; colByKey[c.label.toLowerCase()] = c; });
-  var colsBox = document.getElementById('lb-cols');
+  const colsBox = byId('lb-cols');
   columns.forEach(function (c) {
     if (!c.hide) return;
-    var lab = el('label'), cb = document.createElement('input');
+    const lab = el('label'), cb = document.createElement('input');
     cb.type = 'checkbox'; cb.checked = isShown(c); cb.setAttribute('data-col', c.key);
     cb.addEventListener('change', function () {
-      var i = state.cols.indexOf(c.key);
+      const i = state.cols.indexOf(c.key);
       if (cb.checked && i < 0) state.cols.push(c.key);
       if (!cb.checked && i >= 0) state.cols.splice(i, 1);
       saveState(); header(); renderTable();
     });
     lab.appendChild(cb); lab.appendChild(document.createTextNode(' ' + c.label)); colsBox.appendChild(lab);
   });
-  function header() {
+  function header(): void {
     thead.textContent = '';
-    var tr = document.createElement('tr');
+    const tr = document.createElement('tr');
     columns.forEach(function (c) {
       if (!isShown(c)) return;
       // Long parameter names may break after an underscore, so headers do not widen the table.
-      var th = el('th', null, c.label.replace(/_/g, '_\u200b'));
+      const th = el('th', null, c.label.replace(/_/g, '_\u200b'));
       th.setAttribute('data-key', c.key);
       if (c.pick) th.title = 'shown in the learning curves';
       th.addEventListener('click', function () {
@@ -175,127 +153,130 @@ export const CLIENT_SCRIPT = String.raw`
     thead.appendChild(tr);
   }
   header();
-  var stateSel = document.getElementById('lb-state');
+  const stateSel = byId<HTMLSelectElement>('lb-state');
   Array.from(new Set(trials.map(function (t) { return t.state; }))).sort().forEach(function (s) {
-    var o = el('option', null, s); o.value = s; stateSel.appendChild(o);
+    const o = el('option', null, s) as HTMLOptionElement; o.value = s; stateSel.appendChild(o);
   });
-  var filterInput = document.getElementById('lb-filter');
-  var sizeSel = document.getElementById('lb-size');
+  const filterInput = byId<HTMLInputElement>('lb-filter');
+  const sizeSel = byId<HTMLSelectElement>('lb-size');
   filterInput.value = state.filter; stateSel.value = state.st; sizeSel.value = String(state.size);
-  var filterTimer = null;
+  let filterTimer: ReturnType<typeof setTimeout> | undefined;
   filterInput.addEventListener('input', function () {
     clearTimeout(filterTimer);
     filterTimer = setTimeout(function () { state.filter = filterInput.value; state.page = 0; saveState(); renderTable(); }, 120);
   });
   stateSel.addEventListener('change', function () { state.st = stateSel.value; state.page = 0; saveState(); renderTable(); });
   sizeSel.addEventListener('change', function () { state.size = Number(sizeSel.value); state.page = 0; saveState(); renderTable(); });
-  document.getElementById('lb-prev').addEventListener('click', function () { state.page = Math.max(0, state.page - 1); saveState(); renderTable(); });
-  document.getElementById('lb-next').addEventListener('click', function () { state.page += 1; saveState(); renderTable(); });
+  byId('lb-prev').addEventListener('click', function () { state.page = Math.max(0, state.page - 1); saveState(); renderTable(); });
+  byId('lb-next').addEventListener('click', function () { state.page += 1; saveState(); renderTable(); });
 
-  function editDistance(a, b) {
-    var d = [], i, j;
+  function editDistance(a: string, b: string): number {
+    const d: number[][] = [];
+    let i, j;
     for (i = 0; i <= a.length; i++) { d[i] = [i]; }
-    for (j = 1; j <= b.length; j++) d[0][j] = j;
-    for (i = 1; i <= a.length; i++) for (j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    return d[a.length][b.length];
+    const at = (x: number, y: number): number => (d[x] as number[])[y] as number;
+    for (j = 1; j <= b.length; j++) (d[0] as number[])[j] = j;
+    for (i = 1; i <= a.length; i++) for (j = 1; j <= b.length; j++) (d[i] as number[])[j] = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    return at(a.length, b.length);
   }
-  function closestColumn(name) {
-    var best = null, bestD = Infinity;
-    Object.keys(colByKey).forEach(function (k) { if (k === 'pick' || k === '') return; var dd = editDistance(name, k); if (dd < bestD) { bestD = dd; best = k; } });
+  function closestColumn(name: string): string | null {
+    let best: string | null = null, bestD = Infinity;
+    Object.keys(colByKey).forEach(function (k) { if (k === 'pick' || k === '') return; const dd = editDistance(name, k); if (dd < bestD) { bestD = dd; best = k; } });
     return bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
   }
-  var filterableNames = columns.filter(function (c) { return !c.pick; }).map(function (c) { return c.key; });
+  const filterableNames = columns.filter(function (c) { return !c.pick; }).map(function (c) { return c.key; });
   // "lstm_units=32 state=completed adam" -> every term must match; name<op>value compares that column. A term that
   // names no column, or compares a number column with a non-number, is reported and left out (not matched as text,
   // which would silently show no rows).
-  var filterErrors = [];
-  function compileFilter(text) {
-    var terms = text.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  let filterErrors: string[] = [];
+  function compileFilter(text: string): (((t: PageTrial) => boolean) | null)[] {
+    const terms = text.trim().toLowerCase().split(/\s+/).filter(Boolean);
     filterErrors = [];
     return terms.map(function (term) {
-      var m = /^([a-z_/#][a-z0-9_/#]*)(<=|>=|!=|=|<|>)(.*)$/.exec(term);
-      var col = m && colByKey[m[1]];
+      const m = /^([a-z_/#][a-z0-9_/#]*)(<=|>=|!=|=|<|>)(.*)$/.exec(term);
+      const name = m ? (m[1] as string) : '';
+      const col = m && colByKey[name];
       if (m && !col) {
-        var near = closestColumn(m[1]);
-        filterErrors.push('unknown column "' + m[1] + '" in "' + term + '"' + (near ? ': did you mean ' + near + '?' : '') + ' Columns: ' + filterableNames.join(', ') + '.');
+        const near = closestColumn(name);
+        filterErrors.push('unknown column "' + name + '" in "' + term + '"' + (near ? ': did you mean ' + near + '?' : '') + ' Columns: ' + filterableNames.join(', ') + '.');
         return null;
       }
-      if (!col) return function (t) { return rowText(t).indexOf(term) >= 0; };
-      var op = m[2], want = m[3], wantNum = Number(want);
-      if (want === '') { filterErrors.push('"' + term + '": expected a value after ' + op + ', e.g. ' + m[1] + op + '0.5'); return null; }
+      if (!m || !col) return function (t: PageTrial) { return rowText(t).indexOf(term) >= 0; };
+      const op = m[2] as string, want = m[3] as string, wantNum = Number(want);
+      if (want === '') { filterErrors.push('"' + term + '": expected a value after ' + op + ', e.g. ' + name + op + '0.5'); return null; }
       if (col.num && /[<>]/.test(op) && !(want !== '' && isFinite(wantNum))) { filterErrors.push('"' + term + '": ' + col.key + ' is a number column; expected a number after ' + op + ', got "' + want + '"'); return null; }
-      return function (t) {
-        var v = col.get(t);
+      return function (t: PageTrial) {
+        const v = col.get(t);
         if (v === null || v === undefined) return op === '!=';
         if (isNum(v) && isFinite(wantNum)) {
           switch (op) { case '=': return v === wantNum; case '!=': return v !== wantNum; case '<': return v < wantNum; case '>': return v > wantNum; case '<=': return v <= wantNum; default: return v >= wantNum; }
         }
-        var s = String(v).toLowerCase();
+        const s = String(v).toLowerCase();
         return op === '!=' ? s !== want : op === '=' ? s === want || s.indexOf(want) === 0 : false;
       };
     });
   }
-  var textCache = new Map();
-  function rowText(t) {
-    var s = textCache.get(t);
-    if (s === undefined) { s = columns.map(function (c) { var v = c.get(t); return v === null || v === undefined ? '' : String(v); }).join(' ').toLowerCase(); textCache.set(t, s); }
+  const textCache = new Map<PageTrial, string>();
+  function rowText(t: PageTrial): string {
+    let s = textCache.get(t);
+    if (s === undefined) { s = columns.map(function (c) { const v = c.get(t); return v === null || v === undefined ? '' : String(v); }).join(' ').toLowerCase(); textCache.set(t, s); }
     return s;
   }
-  function visibleRows() {
-    var preds = compileFilter(state.filter).filter(Boolean);
-    var errBox = document.getElementById('lb-filter-error');
+  function visibleRows(): PageTrial[] {
+    const preds = compileFilter(state.filter).filter(function (p): p is (t: PageTrial) => boolean { return Boolean(p); });
+    const errBox = byId('lb-filter-error');
     errBox.textContent = filterErrors.join(' ');
     errBox.hidden = filterErrors.length === 0;
     if (filterErrors.length) filterInput.setAttribute('aria-invalid', 'true'); else filterInput.removeAttribute('aria-invalid');
-    var rows = trials.filter(function (t) {
+    let rows = trials.filter(function (t) {
       if (state.st && t.state !== state.st) return false;
-      for (var i = 0; i < preds.length; i++) if (!preds[i](t)) return false;
+      for (let i = 0; i < preds.length; i++) if (!(preds[i] as (t: PageTrial) => boolean)(t)) return false;
       return true;
     });
-    var col = state.sort && columns.filter(function (c) { return c.key === state.sort; })[0];
+    const col = state.sort && columns.filter(function (c) { return c.key === state.sort; })[0];
     if (col) {
-      var dir = state.dir;
-      rows = rows.map(function (t, i) { return { t: t, v: col.get(t), i: i }; });
-      rows.sort(function (a, b) {
-        var an = a.v === null || a.v === undefined || a.v === '' || (typeof a.v === 'number' && !isFinite(a.v));
-        var bn = b.v === null || b.v === undefined || b.v === '' || (typeof b.v === 'number' && !isFinite(b.v));
+      const dir = state.dir;
+      const keyed = rows.map(function (t, i) { return { t: t, v: col.get(t), i: i }; });
+      keyed.sort(function (a, b) {
+        const an = a.v === null || a.v === undefined || a.v === '' || (typeof a.v === 'number' && !isFinite(a.v));
+        const bn = b.v === null || b.v === undefined || b.v === '' || (typeof b.v === 'number' && !isFinite(b.v));
         if (an || bn) return an === bn ? a.i - b.i : an ? 1 : -1; // empty values last in both directions
-        var c = typeof a.v === 'number' && typeof b.v === 'number' ? a.v - b.v : String(a.v).localeCompare(String(b.v), undefined, { numeric: true });
+        const c = typeof a.v === 'number' && typeof b.v === 'number' ? a.v - b.v : String(a.v).localeCompare(String(b.v), undefined, { numeric: true });
         return c !== 0 ? dir * c : a.i - b.i;
       });
-      rows = rows.map(function (r) { return r.t; });
+      rows = keyed.map(function (r) { return r.t; });
     }
     return rows;
   }
-  function renderTable() {
-    var rows = visibleRows();
-    var size = state.size > 0 ? state.size : rows.length || 1;
-    var pages = Math.max(1, Math.ceil(rows.length / size));
+  function renderTable(): void {
+    const rows = visibleRows();
+    const size = state.size > 0 ? state.size : rows.length || 1;
+    const pages = Math.max(1, Math.ceil(rows.length / size));
     if (state.page >= pages) state.page = pages - 1;
-    var shown = rows.slice(state.page * size, state.page * size + size);
-    var frag = document.createDocumentFragment();
-    var bestId = data.best && data.best.trialId;
+    const shown = rows.slice(state.page * size, state.page * size + size);
+    const frag = document.createDocumentFragment();
+    const bestId = data.best && data.best.trialId;
     shown.forEach(function (t) {
-      var tr = document.createElement('tr');
+      const tr = document.createElement('tr');
       tr.setAttribute('data-trial', t.trialId);
       if (t.trialId === bestId) tr.className = 'best';
       columns.forEach(function (c) {
         if (!isShown(c)) return;
-        var td;
+        let td: HTMLElement;
         if (c.pick) {
           td = el('td');
-          var cb = document.createElement('input');
+          const cb = document.createElement('input');
           cb.type = 'checkbox'; cb.checked = state.picked.indexOf(t.trialId) >= 0;
           cb.setAttribute('aria-label', 'show learning curves of ' + t.trialId);
           cb.addEventListener('change', function () { togglePick(t.trialId, cb.checked); });
           td.appendChild(cb);
         } else if (c.key === 'state') {
-          td = el('td', 'st'); td.appendChild(el('span', 'state state-' + t.state, c.get(t))); td.title = c.get(t);
+          td = el('td', 'st'); td.appendChild(el('span', 'state state-' + t.state, c.get(t))); td.title = String(c.get(t));
         } else {
-          var v = c.get(t);
+          const v = c.get(t);
           td = el('td', c.num ? 'num' : c.err ? 'err' : null, c.sig ? fmtSig(v) : c.num ? fmt(v, c.digits) : v === null || v === undefined ? '–' : String(v));
           if (c.sig && isNum(v)) td.title = String(v);
-          if (c.err && v) td.setAttribute('title', v);
+          if (c.err && v) td.setAttribute('title', String(v));
         }
         tr.appendChild(td);
       });
@@ -303,44 +284,44 @@ export const CLIENT_SCRIPT = String.raw`
     });
     tbody.textContent = '';
     tbody.appendChild(frag);
-    Array.prototype.forEach.call(thead.rows[0].cells, function (th) {
-      var k = th.getAttribute('data-key');
+    Array.prototype.forEach.call((thead.rows[0] as HTMLTableRowElement).cells, function (th: HTMLTableCellElement) {
+      const k = th.getAttribute('data-key');
       th.className = k === state.sort ? (state.dir > 0 ? 'sorted-asc' : 'sorted-desc') : '';
     });
-    document.getElementById('lb-count').textContent = rows.length + ' of ' + trials.length + ' trials';
-    document.getElementById('lb-page').textContent = 'page ' + (state.page + 1) + ' / ' + pages;
-    document.getElementById('lb-prev').disabled = state.page === 0;
-    document.getElementById('lb-next').disabled = state.page >= pages - 1;
+    byId('lb-count').textContent = rows.length + ' of ' + trials.length + ' trials';
+    byId('lb-page').textContent = 'page ' + (state.page + 1) + ' / ' + pages;
+    byId<HTMLButtonElement>('lb-prev').disabled = state.page === 0;
+    byId<HTMLButtonElement>('lb-next').disabled = state.page >= pages - 1;
   }
-  function togglePick(id, on) {
-    var i = state.picked.indexOf(id);
+  function togglePick(id: string, on: boolean): void {
+    const i = state.picked.indexOf(id);
     if (on && i < 0) state.picked.push(id);
     if (!on && i >= 0) state.picked.splice(i, 1);
     saveState(); renderCurves();
   }
 
   // ---- charts ----
-  var ranked = trials.filter(function (t) { return t.rank !== null && isNum(t.metric); });
-  var metricValues = ranked.map(function (t) { return t.metric; });
-  var mMin = Math.min.apply(null, metricValues), mMax = Math.max.apply(null, metricValues);
+  const ranked = trials.filter(function (t) { return t.rank !== null && isNum(t.metric); });
+  const metricValues = ranked.map(function (t) { return t.metric as number; });
+  let mMin = Math.min(...metricValues), mMax = Math.max(...metricValues);
   if (mMin === mMax) { mMin -= 0.5; mMax += 0.5; }
-  var metricColors = maximize ? ['#d73027', '#fee08b', '#1a9850'] : ['#1a9850', '#fee08b', '#d73027'];
+  const metricColors = maximize ? ['#d73027', '#fee08b', '#1a9850'] : ['#1a9850', '#fee08b', '#d73027'];
 
-  function axisType(p) { return p.values ? 'category' : p.log ? 'log' : 'value'; }
-  function axisValue(p, v) { return p.values ? String(v) : v; }
+  function axisType(p: PageParameter): string { return p.values ? 'category' : p.log ? 'log' : 'value'; }
+  function axisValue(p: PageParameter, v: PageValue): PageValue { return p.values ? String(v) : v; }
 
-  function renderParallel() {
-    var node = document.getElementById('chart-parallel');
+  function renderParallel(): void {
+    const node = byId('chart-parallel');
     if (ranked.length === 0) return empty(node, 'No completed trial with a ' + M + ' value yet.');
     if (params.length === 0) return empty(node, 'No parameter varies in this sweep.');
-    var axes = params.map(function (p, i) {
-      var a = { dim: i, name: p.name, type: axisType(p), nameLocation: 'end' };
+    const axes: Record<string, unknown>[] = params.map(function (p, i) {
+      const a: Record<string, unknown> = { dim: i, name: p.name, type: axisType(p), nameLocation: 'end' };
       if (p.values) a.data = p.values.map(String); else a.scale = true;
       return a;
     });
     axes.push({ dim: params.length, name: M, type: 'value', scale: true, nameTextStyle: { fontWeight: 'bold' } });
-    var rows = ranked.map(function (t) {
-      var r = params.map(function (p) { return axisValue(p, t.params[p.name]); });
+    const rows = ranked.map(function (t) {
+      const r = params.map(function (p) { return axisValue(p, t.params[p.name]); });
       r.push(t.metric);
       return { value: r, name: t.trialId };
     });
@@ -360,35 +341,38 @@ export const CLIENT_SCRIPT = String.raw`
     });
   }
 
-  var CURVE_TOP = 5;
-  function renderCurves() {
-    var top = ranked.slice(0, CURVE_TOP).map(function (t) { return t.trialId; });
-    var ids = top.concat(state.picked.filter(function (id) { return top.indexOf(id) < 0; }));
-    var byId = {};
-    trials.forEach(function (t) { byId[t.trialId] = t; });
-    ids = ids.filter(function (id) { return byId[id] && byId[id].curve.epoch.length > 0; });
+  const CURVE_TOP = 5;
+  const curveCharts = new Map<HTMLElement, ChartInstance>();
+  function renderCurves(): void {
+    const top = ranked.slice(0, CURVE_TOP).map(function (t) { return t.trialId; });
+    let ids = top.concat(state.picked.filter(function (id) { return top.indexOf(id) < 0; }));
+    const byTrialId: Record<string, PageTrial> = {};
+    trials.forEach(function (t) { byTrialId[t.trialId] = t; });
+    ids = ids.filter(function (id) { const t = byTrialId[id]; return t !== undefined && t.curve.epoch.length > 0; });
     if (ids.length === 0) {
-      var open = trials.filter(function (t) { return t.curve.epoch.length > 0; }).slice(0, CURVE_TOP);
+      const open = trials.filter(function (t) { return t.curve.epoch.length > 0; }).slice(0, CURVE_TOP);
       ids = open.map(function (t) { return t.trialId; });
     }
-    document.getElementById('curves-note').textContent = ids.length
+    byId('curves-note').textContent = ids.length
       ? 'Showing ' + ids.join(', ') + ' (top ' + CURVE_TOP + ' by ' + M + ', plus trials ticked in the leaderboard). Solid: validation; dashed: training.'
       : '';
-    [['chart-loss', 'loss', 'Loss'], ['chart-accuracy', 'accuracy', 'Accuracy']].forEach(function (spec) {
-      var node = document.getElementById(spec[0]);
+    const specs: [string, 'loss' | 'accuracy', string][] = [['chart-loss', 'loss', 'Loss'], ['chart-accuracy', 'accuracy', 'Accuracy']];
+    specs.forEach(function (spec) {
+      const node = byId(spec[0]);
       if (ids.length === 0) return empty(node, 'No epoch finished yet.');
-      var series = [];
+      const series: object[] = [];
       ids.forEach(function (id, i) {
-        var t = byId[id], color = palette[i % palette.length];
-        var pts = function (key) { return t.curve.epoch.map(function (e, j) { var v = t.curve[key][j]; return [e, isNum(v) ? v : null]; }); };
-        series.push({ name: id, type: 'line', data: pts('val_' + spec[1]), color: color, lineStyle: { width: 2 }, symbolSize: 5, connectNulls: false });
+        const t = byTrialId[id] as PageTrial, color = palette[i % palette.length];
+        const pts = function (key: CurveKey) { return t.curve.epoch.map(function (e, j) { const v = t.curve[key][j]; return [e, isNum(v) ? v : null]; }); };
+        series.push({ name: id, type: 'line', data: pts(('val_' + spec[1]) as CurveKey), color: color, lineStyle: { width: 2 }, symbolSize: 5, connectNulls: false });
         series.push({ name: id + ' train', type: 'line', data: pts(spec[1]), color: color, lineStyle: { width: 1.5, type: 'dashed' }, symbol: 'none' });
       });
-      var c = node.__chart || (node.__chart = chart(node));
+      let c = curveCharts.get(node);
+      if (c === undefined) curveCharts.set(node, (c = chart(node)));
       c.setOption({
         animation: false,
         title: { text: spec[2], left: 'center', textStyle: { fontSize: 14 } },
-        tooltip: { trigger: 'axis', formatter: function (items) {
+        tooltip: { trigger: 'axis', formatter: function (items: ChartItem<[number, number | null]>[]) {
           return 'epoch ' + esc(items[0] ? items[0].value[0] : '') + '<br>' + items.map(function (it) { return esc(it.seriesName) + ': ' + esc(fmt(it.value[1])); }).join('<br>');
         } },
         // Legend on top, under the title: at the bottom it sat on the "epoch" axis name. 40 px clears the title with
@@ -402,15 +386,15 @@ export const CLIENT_SCRIPT = String.raw`
     });
   }
 
-  function renderScatter() {
-    var grid = document.getElementById('scatter-grid');
+  function renderScatter(): void {
+    const grid = byId('scatter-grid');
     if (ranked.length === 0) return empty(grid, 'No completed trial with a ' + M + ' value yet.');
     if (params.length === 0) return empty(grid, 'No parameter varies in this sweep.');
     params.forEach(function (p) {
-      var node = el('div', 'chart');
+      const node = el('div', 'chart');
       node.setAttribute('data-param', p.name);
       grid.appendChild(node);
-      var x = { type: axisType(p), name: p.name + (p.log ? ' (log)' : ''), nameLocation: 'middle', nameGap: 28 };
+      const x: Record<string, unknown> = { type: axisType(p), name: p.name + (p.log ? ' (log)' : ''), nameLocation: 'middle', nameGap: 28 };
       if (p.values) {
         x.data = p.values.map(String);
         // Spread points of one category sideways (half the band), so a hundred trials at "adam" are not one dot.
@@ -420,7 +404,7 @@ export const CLIENT_SCRIPT = String.raw`
       chart(node).setOption({
         animation: false,
         grid: { left: 60, right: 20, top: 34, bottom: 50 },
-        tooltip: { trigger: 'item', formatter: function (it) {
+        tooltip: { trigger: 'item', formatter: function (it: ChartItem<[PageValue, number, string]>) {
           return esc(it.value[2]) + '<br>' + esc(p.name) + ' = ' + esc(fmt(it.value[0], 6)) + '<br>' + esc(M) + ' = ' + esc(fmt(it.value[1]));
         } },
         xAxis: x,
@@ -432,53 +416,55 @@ export const CLIENT_SCRIPT = String.raw`
     });
   }
 
-  function renderBest() {
-    var note = document.getElementById('best-note');
-    var cm = document.getElementById('chart-confusion');
-    var ev = data.best && data.best.evaluation;
-    if (!ev) {
-      note.textContent = data.best ? 'Trial ' + data.best.trialId + ' has no held-out evaluation.' : 'No completed trial yet.';
+  function renderBest(): void {
+    const note = byId('best-note');
+    const cm = byId('chart-confusion');
+    const best = data.best;
+    const ev = best && best.evaluation;
+    if (!best || !ev) {
+      note.textContent = best ? 'Trial ' + best.trialId + ' has no held-out evaluation.' : 'No completed trial yet.';
       empty(cm, 'No confusion matrix.');
-      document.getElementById('per-class').style.display = 'none';
+      byId('per-class').style.display = 'none';
       return;
     }
-    var n = ev.confusion.reduce(function (a, r) { return a + r.reduce(function (x, y) { return x + y; }, 0); }, 0);
-    note.textContent = 'Trial ' + data.best.trialId + ' on the ' + ev.split + ' split (' + n + ' examples): accuracy ' + fmt(ev.accuracy) + '.';
-    var cells = [], max = 0;
+    const n = ev.confusion.reduce(function (a, r) { return a + r.reduce(function (x, y) { return x + y; }, 0); }, 0);
+    note.textContent = 'Trial ' + best.trialId + ' on the ' + ev.split + ' split (' + n + ' examples): accuracy ' + fmt(ev.accuracy) + '.';
+    const cells: [number, number, number][] = [];
+    let max = 0;
     ev.confusion.forEach(function (row, a) { row.forEach(function (v, p) { cells.push([p, a, v]); if (v > max) max = v; }); });
     chart(cm).setOption({
       animation: false,
       title: { text: 'Confusion matrix', left: 'center', textStyle: { fontSize: 14 } },
-      tooltip: { formatter: function (it) { return 'actual ' + esc(ev.classes[it.value[1]]) + '<br>predicted ' + esc(ev.classes[it.value[0]]) + ': ' + esc(it.value[2]); } },
+      tooltip: { formatter: function (it: ChartItem<[number, number, number]>) { return 'actual ' + esc(ev.classes[it.value[1]]) + '<br>predicted ' + esc(ev.classes[it.value[0]]) + ': ' + esc(it.value[2]); } },
       grid: { left: 100, right: 20, top: 40, bottom: 60 },
       xAxis: { type: 'category', data: ev.classes, name: 'predicted', nameLocation: 'middle', nameGap: 30, splitArea: { show: true } },
       yAxis: { type: 'category', data: ev.classes, name: 'actual', nameLocation: 'middle', nameGap: 80, inverse: true, splitArea: { show: true } },
       visualMap: { show: false, min: 0, max: Math.max(1, max), inRange: { color: ['#f8fafc', '#1d4ed8'] } },
       series: [{ type: 'heatmap', data: cells, label: { show: true } }]
     });
-    var t = document.getElementById('per-class');
-    var hr = document.createElement('tr');
+    const t = byId<HTMLTableElement>('per-class');
+    const hr = document.createElement('tr');
     ['class', 'precision', 'recall', 'F1', 'support'].forEach(function (h) { hr.appendChild(el('th', null, h)); });
-    t.tHead.appendChild(hr);
+    (t.tHead as HTMLTableSectionElement).appendChild(hr);
     ev.perClass.forEach(function (c) {
-      var tr = document.createElement('tr');
+      const tr = document.createElement('tr');
       tr.appendChild(el('td', null, c.label));
       tr.appendChild(el('td', null, fmt(c.precision, 3)));
       tr.appendChild(el('td', null, fmt(c.recall, 3)));
       tr.appendChild(el('td', null, fmt(c.f1, 3)));
       tr.appendChild(el('td', null, c.support));
-      t.tBodies[0].appendChild(tr);
+      (t.tBodies[0] as HTMLTableSectionElement).appendChild(tr);
     });
     // On a 0-1 axis 0.964 and 0.993 look the same: start the axis just below the lowest value and label the bars.
-    var vals = [];
+    const vals: number[] = [];
     ev.perClass.forEach(function (c) { [c.precision, c.recall, c.f1].forEach(function (v) { if (isNum(v)) vals.push(v); }); });
-    var lo = vals.length ? Math.min.apply(null, vals) : 0;
-    var yMin = Math.max(0, Math.floor((lo - Math.max(0.02, (1 - lo) * 0.5)) * 50) / 50);
-    document.getElementById('per-class-note').textContent = yMin > 0 ? 'The bars start at ' + yMin + ', not 0, so that small differences show.' : '';
-    var barLabel = { show: true, position: 'top', fontSize: 10, formatter: function (it) { return fmt(it.value, 3); } };
-    chart(document.getElementById('chart-per-class')).setOption({
+    const lo = vals.length ? Math.min(...vals) : 0;
+    const yMin = Math.max(0, Math.floor((lo - Math.max(0.02, (1 - lo) * 0.5)) * 50) / 50);
+    byId('per-class-note').textContent = yMin > 0 ? 'The bars start at ' + yMin + ', not 0, so that small differences show.' : '';
+    const barLabel = { show: true, position: 'top', fontSize: 10, formatter: function (it: ChartItem<number>) { return fmt(it.value, 3); } };
+    chart(byId('chart-per-class')).setOption({
       animation: false,
-      tooltip: { trigger: 'axis', formatter: function (items) { return esc(items[0] ? items[0].name : '') + '<br>' + items.map(function (it) { return esc(it.seriesName) + ': ' + esc(fmt(it.value, 3)); }).join('<br>'); } },
+      tooltip: { trigger: 'axis', formatter: function (items: ChartItem<number>[]) { return esc(items[0] ? items[0].name : '') + '<br>' + items.map(function (it) { return esc(it.seriesName) + ': ' + esc(fmt(it.value, 3)); }).join('<br>'); } },
       legend: { top: 0 },
       grid: { left: 50, right: 10, top: 46, bottom: 30 },
       xAxis: { type: 'category', data: ev.perClass.map(function (c) { return c.label; }) },
@@ -493,39 +479,41 @@ export const CLIENT_SCRIPT = String.raw`
 
 
   // ---- analysis ----
-  var A = data.analysis;
-  function renderImportance() {
-    var node = document.getElementById('chart-importance');
-    var note = document.getElementById('importance-note');
-    var imp = A.importance;
+  const A = data.analysis;
+  function renderImportance(): void {
+    const node = byId('chart-importance');
+    const note = byId('importance-note');
+    const imp = A.importance;
     if (!imp) { note.textContent = ''; return empty(node, 'Parameter importance needs at least 5 trials with a ' + M + ' value.'); }
     if (imp.params.length === 0) { note.textContent = ''; return empty(node, 'No parameter varies in this sweep.'); }
     note.textContent = 'PED-ANOVA: how differently the best ' + imp.top + ' of ' + imp.trials + ' trials (top ' + Math.round(imp.quantile * 100) +
       '% by ' + M + ') use each parameter, compared with all of them; shares sum to 100%.' + (imp.trials < 20 ? ' With fewer than 20 trials this is only indicative.' : '');
-    var rows = imp.params.slice().reverse();
+    const rows = imp.params.slice().reverse();
     node.style.height = Math.max(160, 60 + rows.length * 28) + 'px';
     chart(node).setOption({
       animation: false,
-      tooltip: { trigger: 'item', formatter: function (it) { return esc(it.name) + ': ' + esc((it.value * 100).toFixed(1)) + '%'; } },
+      tooltip: { trigger: 'item', formatter: function (it: ChartItem<number>) { return esc(it.name) + ': ' + esc((it.value * 100).toFixed(1)) + '%'; } },
       grid: { left: 130, right: 60, top: 10, bottom: 30 },
-      xAxis: { type: 'value', min: 0, max: 1, axisLabel: { formatter: function (v) { return Math.round(v * 100) + '%'; } } },
+      xAxis: { type: 'value', min: 0, max: 1, axisLabel: { formatter: function (v: number) { return Math.round(v * 100) + '%'; } } },
       yAxis: { type: 'category', data: rows.map(function (r) { return r.name; }) },
       series: [{ type: 'bar', data: rows.map(function (r) { return r.importance; }), color: palette[0], barMaxWidth: 22,
-        label: { show: true, position: 'right', formatter: function (it) { return (it.value * 100).toFixed(1) + '%'; } } }]
+        label: { show: true, position: 'right', formatter: function (it: ChartItem<number>) { return (it.value * 100).toFixed(1) + '%'; } } }]
     });
   }
 
-  function renderHistory() {
-    var h = A.history;
-    [['chart-history-index', h.byIndex, 'value', 'trial index'], ['chart-history-time', h.byTime, 'time', 'finished at']].forEach(function (spec) {
-      var node = document.getElementById(spec[0]);
-      var rows = spec[1];
+  function renderHistory(): void {
+    const h = A.history;
+    type HistoryRow = [number, number, number, string];
+    const specs: [string, HistoryRow[], 'value' | 'time', string][] = [['chart-history-index', h.byIndex, 'value', 'trial index'], ['chart-history-time', h.byTime, 'time', 'finished at']];
+    specs.forEach(function (spec) {
+      const node = byId(spec[0]);
+      const rows = spec[1];
       if (rows.length === 0) return empty(node, 'No completed trial with a ' + M + ' value yet.');
       chart(node).setOption({
         animation: false,
         legend: { top: 0, data: [M, 'best so far'] },
-        tooltip: { trigger: 'item', formatter: function (it) {
-          var x = spec[2] === 'time' ? new Date(it.value[0]).toISOString().replace('T', ' ').slice(0, 19) : it.value[0];
+        tooltip: { trigger: 'item', formatter: function (it: ChartItem<HistoryRow>) {
+          const x = spec[2] === 'time' ? new Date(it.value[0]).toISOString().replace('T', ' ').slice(0, 19) : it.value[0];
           return esc(it.value[3]) + '<br>' + esc(spec[3]) + ': ' + esc(x) + '<br>' + esc(M) + ' = ' + esc(fmt(it.value[1])) + '<br>best so far = ' + esc(fmt(it.value[2]));
         } },
         grid: { left: 60, right: 24, top: 56, bottom: 44 },
@@ -536,55 +524,56 @@ export const CLIENT_SCRIPT = String.raw`
           { name: M, type: 'scatter', symbolSize: rows.length > 300 ? 4 : 8, color: '#94a3b8', large: rows.length > 2000, data: rows },
           // The step line needs only the trials that improved on the best (and the last, to reach the right edge).
           { name: 'best so far', type: 'line', step: 'end', symbol: 'none', color: palette[0], lineStyle: { width: 2 }, encode: { x: 0, y: 2 },
-            data: rows.filter(function (r, i) { return i === 0 || i === rows.length - 1 || r[2] !== rows[i - 1][2]; }) }
+            data: rows.filter(function (r, i) { return i === 0 || i === rows.length - 1 || r[2] !== (rows[i - 1] as HistoryRow)[2]; }) }
         ]
       });
     });
   }
 
-  function curveKey() { return ['val_accuracy', 'val_loss', 'accuracy', 'loss'].indexOf(M) >= 0 ? M : 'val_accuracy'; }
-  function renderIntermediate() {
-    var node = document.getElementById('chart-intermediate');
-    var note = document.getElementById('intermediate-note');
-    var key = curveKey();
-    var withCurve = trials.filter(function (t) { return t.curve.epoch.length > 0; });
+  function curveKey(): CurveKey { return ['val_accuracy', 'val_loss', 'accuracy', 'loss'].indexOf(M) >= 0 ? (M as CurveKey) : 'val_accuracy'; }
+  function renderIntermediate(): void {
+    const node = byId('chart-intermediate');
+    const note = byId('intermediate-note');
+    const key = curveKey();
+    const withCurve = trials.filter(function (t) { return t.curve.epoch.length > 0; });
     if (withCurve.length === 0) { note.textContent = ''; return empty(node, 'No epoch finished yet.'); }
-    var line = function (t) {
-      var c = [];
-      t.curve.epoch.forEach(function (e, j) { var v = t.curve[key][j]; if (isNum(v)) c.push([e, v]); });
+    type Line = { name: string; coords: [number, number][] };
+    const line = function (t: PageTrial): Line {
+      const c: [number, number][] = [];
+      t.curve.epoch.forEach(function (e, j) { const v = t.curve[key][j]; if (isNum(v)) c.push([e, v]); });
       return { name: t.trialId, coords: c };
     };
-    var done = [], stopped = [], open = [], stops = [];
+    const done: Line[] = [], stopped: Line[] = [], open: Line[] = [], stops: { value: [number, number, string]; name: string }[] = [];
     withCurve.forEach(function (t) {
-      var l = line(t);
+      const l = line(t);
       if (l.coords.length === 0) return;
       if (t.state === 'stopped') {
         stopped.push(l);
-        var last = l.coords[l.coords.length - 1];
+        const last = l.coords[l.coords.length - 1] as [number, number];
         stops.push({ value: [last[0], last[1], t.trialId], name: t.trialId });
       } else if (t.state === 'running' || t.state === 'queued') open.push(l); else done.push(l);
     });
-    var rungs = A.rungs || [];
+    const rungs = A.rungs || [];
     note.textContent = key + ' after each epoch, every trial: ' + done.length + ' ran to the end, ' + stopped.length + ' stopped early (' + (stops.length > 1000 ? 'a dark square' : '×') + ' where they stopped)' +
       (open.length ? ', ' + open.length + ' still running' : '') + '.' +
       (rungs.length ? ' Dotted lines: the ' + A.earlyTerminate + ' rule\u2019s rungs (epochs ' + rungs.join(', ') + '), where it decides which trials go on.' : ' This sweep has no early_terminate rule.');
     // Extents from the data, rounded, so the axis ends at a label rather than at 1.01.
-    var lo = Infinity, hi = -Infinity, maxEpoch = 1;
+    let lo = Infinity, hi = -Infinity, maxEpoch = 1;
     [done, stopped, open].forEach(function (set) { set.forEach(function (l) { l.coords.forEach(function (c) { if (c[1] < lo) lo = c[1]; if (c[1] > hi) hi = c[1]; if (c[0] > maxEpoch) maxEpoch = c[0]; }); }); });
-    var step = Math.pow(10, Math.floor(Math.log10((hi - lo) || 0.01)) - 1) * 5;
-    var many = withCurve.length > 300;
+    const step = Math.pow(10, Math.floor(Math.log10((hi - lo) || 0.01)) - 1) * 5;
+    const many = withCurve.length > 300;
     // One line series per group, its trials joined by gaps (a null point ends a line): ten thousand trials draw as
     // three paths instead of ten thousand series.
-    var lines = function (name, set, color, width, type) {
-      var pts = [];
-      set.forEach(function (l) { l.coords.forEach(function (c) { pts.push(c); }); pts.push([l.coords[l.coords.length - 1][0], null]); });
+    const lines = function (name: string, set: Line[], color: string | undefined, width: number, type: string) {
+      const pts: [number, number | null][] = [];
+      set.forEach(function (l) { l.coords.forEach(function (c) { pts.push(c); }); pts.push([(l.coords[l.coords.length - 1] as [number, number])[0], null]); });
       return { name: name, type: 'line', data: pts, connectNulls: false, symbol: 'none', silent: many, color: color, animation: false,
         lineStyle: { color: color, width: width, opacity: many ? 0.25 : 0.7, type: type }, emphasis: { disabled: true } };
     };
     chart(node).setOption({
       animation: false,
       legend: { type: 'scroll', top: 0, left: 10, right: 10, data: ['completed', 'stopped early', 'running', 'stopped at'] },
-      tooltip: { trigger: 'item', formatter: function (it) { return esc(it.value && it.value[2] ? it.value[2] : it.seriesName); } },
+      tooltip: { trigger: 'item', formatter: function (it: ChartItem<unknown[] | undefined>) { return esc(it.value && it.value[2] ? it.value[2] : it.seriesName); } },
       grid: { left: 60, right: 24, top: 56, bottom: 44 },
       xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 26, min: 1, minInterval: 1, max: maxEpoch },
       yAxis: { type: 'value', name: key, min: Number((Math.floor(lo / step) * step).toPrecision(6)), max: Number((Math.ceil(hi / step) * step).toPrecision(6)) },
@@ -604,29 +593,29 @@ export const CLIENT_SCRIPT = String.raw`
     });
   }
 
-  var KIND_COLORS = { first: '#2563eb', resume: '#7c3aed', retry: '#ea580c' };
-  function renderTimeline() {
-    var node = document.getElementById('chart-timeline');
-    var note = document.getElementById('timeline-note');
-    var tl = A.timeline;
+  const KIND_COLORS: Record<PageSegment['kind'], string> = { first: '#2563eb', resume: '#7c3aed', retry: '#ea580c' };
+  function renderTimeline(): void {
+    const node = byId('chart-timeline');
+    const note = byId('timeline-note');
+    const tl = A.timeline;
     if (!tl || tl.segments.length === 0) { note.textContent = ''; return empty(node, 'No finished trial yet.'); }
-    var lanes = tl.workers;
+    const lanes = tl.workers;
     node.style.height = Math.max(220, 90 + lanes.length * 34) + 'px';
-    var handedOff = {}, segs = tl.segments;
+    const handedOff: Record<string, boolean> = {}, segs = tl.segments;
     segs.forEach(function (g) { if (g.outcome === 'handed-off') handedOff[g.trialId] = true; });
-    var nHand = Object.keys(handedOff).length, nRetry = segs.filter(function (g) { return g.kind === 'retry'; }).length;
+    const nHand = Object.keys(handedOff).length, nRetry = segs.filter(function (g) { return g.kind === 'retry'; }).length;
     note.textContent = segs.length + ' attempts of ' + new Set(segs.map(function (g) { return g.trialId; })).size + ' trials on ' + lanes.length + ' worker(s): ' +
       nHand + ' trial(s) handed off to another worker, ' + nRetry + ' attempt(s) retried from scratch' + (tl.retries.length ? ', ' + tl.retries.length + ' sweepq retry run(s)' : '') + '.' +
       (tl.exact ? '' : ' Faded bars are estimated: workers that predate result.json "attempts" do not record when an earlier attempt started or ended.');
-    var items = segs.map(function (g, i) {
+    const items = segs.map(function (g, i) {
       return { value: [lanes.indexOf(g.worker), g.start, g.end, i], itemStyle: { color: KIND_COLORS[g.kind], opacity: g.estimated ? 0.4 : 0.9,
         borderColor: g.outcome === 'failed' ? '#111827' : null, borderWidth: g.outcome === 'failed' ? 2 : 0 } };
     });
     chart(node).setOption({
       animation: false,
-      tooltip: { trigger: 'item', formatter: function (it) {
-        var g = segs[it.value[3]];
-        var t = function (ms) { return new Date(ms).toISOString().replace('T', ' ').slice(0, 19); };
+      tooltip: { trigger: 'item', formatter: function (it: ChartItem<[number, number, number, number]>) {
+        const g = segs[it.value[3]] as PageSegment;
+        const t = function (ms: number) { return new Date(ms).toISOString().replace('T', ' ').slice(0, 19); };
         return esc(g.trialId) + ' · attempt ' + esc(g.attempt) + ' (' + esc(g.kind) + (g.fromEpoch ? ' from epoch ' + esc(g.fromEpoch) : '') + ')<br>worker ' + esc(g.worker) +
           '<br>' + esc(t(g.start)) + ' → ' + esc(t(g.end)) + ' (' + esc(((g.end - g.start) / 1000).toFixed(1)) + ' s)<br>ended: ' + esc(g.outcome) + (g.estimated ? ' (times estimated)' : '');
       } },
@@ -635,11 +624,11 @@ export const CLIENT_SCRIPT = String.raw`
       xAxis: { type: 'time', scale: true, splitNumber: node.clientWidth < 600 ? 3 : 8, axisLabel: { hideOverlap: true } },
       yAxis: { type: 'category', data: lanes, inverse: true },
       series: [{ type: 'custom', encode: { x: [1, 2], y: 0 }, data: items, progressive: 2000, clip: true,
-        renderItem: function (params, api) {
-          var lane = api.value(0), a = api.coord([api.value(1), lane]), b = api.coord([api.value(2), lane]);
-          var h = api.size([0, 1])[1] * 0.62;
-          var cs = params.coordSys;
-          var shape = echarts.graphic.clipRectByRect({ x: a[0], y: a[1] - h / 2, width: Math.max(1, b[0] - a[0]), height: h }, { x: cs.x, y: cs.y, width: cs.width, height: cs.height });
+        renderItem: function (params: { coordSys: ChartRect }, api: ChartRenderApi) {
+          const lane = api.value(0), a = api.coord([api.value(1), lane]), b = api.coord([api.value(2), lane]);
+          const h = api.size([0, 1])[1] * 0.62;
+          const cs = params.coordSys;
+          const shape = echarts.graphic.clipRectByRect({ x: a[0], y: a[1] - h / 2, width: Math.max(1, b[0] - a[0]), height: h }, { x: cs.x, y: cs.y, width: cs.width, height: cs.height });
           return shape && { type: 'rect', transition: [], shape: shape, style: api.style() };
         },
         markLine: { silent: true, symbol: 'none', lineStyle: { color: '#ea580c', type: 'dashed' }, label: { formatter: 'sweepq retry', fontSize: 10, position: 'start' }, // the lane axis is inverted: its start is the top
@@ -647,12 +636,12 @@ export const CLIENT_SCRIPT = String.raw`
     });
   }
 
-  function autoReload() {
-    var box = document.getElementById('auto-reload');
+  function autoReload(): void {
+    const box = document.getElementById('auto-reload') as HTMLInputElement | null;
     if (!box) return;
     box.checked = state.reload !== false;
-    var timer = null;
-    var arm = function () { clearTimeout(timer); if (box.checked) timer = setTimeout(function () { location.reload(); }, 30000); };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = function () { clearTimeout(timer); if (box.checked) timer = setTimeout(function () { location.reload(); }, 30000); };
     box.addEventListener('change', function () { state.reload = box.checked; saveState(); arm(); });
     arm();
   }
@@ -660,9 +649,9 @@ export const CLIENT_SCRIPT = String.raw`
   // The leaderboard first (the first screen is the summary and the table): the page is shown and usable ("ready")
   // once it is drawn, and the charts follow in one later task ("drawn"), so a 10,000-trial page paints its first
   // screen before the charts' second or so of work. Milliseconds per part go to window.__sweepqTimings (benchmark).
-  var timings = { scriptStart: Math.round(scriptStart), parse: Math.round(parseMs), setup: Math.round(performance.now() - scriptStart - parseMs) };
-  function step(name, fn) {
-    var t0 = performance.now();
+  const timings: Record<string, number> = { scriptStart: Math.round(scriptStart), parse: Math.round(parseMs), setup: Math.round(performance.now() - scriptStart - parseMs) };
+  function step(name: string, fn: () => void): void {
+    const t0 = performance.now();
     fn();
     timings[name] = Math.round(performance.now() - t0);
   }
@@ -671,11 +660,11 @@ export const CLIENT_SCRIPT = String.raw`
   timings.ready = Math.round(performance.now());
   document.body.setAttribute('data-ready', 'true');
   setTimeout(function () {
-    [['importance', renderImportance], ['history', renderHistory], ['parallel', renderParallel], ['intermediate', renderIntermediate],
-      ['curves', renderCurves], ['scatter', renderScatter], ['timeline', renderTimeline], ['best', renderBest]].forEach(function (p) { step(p[0], p[1]); });
+    const parts: [string, () => void][] = [['importance', renderImportance], ['history', renderHistory], ['parallel', renderParallel], ['intermediate', renderIntermediate],
+      ['curves', renderCurves], ['scatter', renderScatter], ['timeline', renderTimeline], ['best', renderBest]];
+    parts.forEach(function (p) { step(p[0], p[1]); });
     timings.drawn = Math.round(performance.now());
     window.__sweepqTimings = timings;
     document.body.setAttribute('data-drawn', 'true');
   }, 0);
 })();
-`;
