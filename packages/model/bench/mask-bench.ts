@@ -20,7 +20,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
-import { buildModel, initBackend, trainModel, type EpochLog } from '../src/index.js';
+import { initBackend, trainModel, type EpochLog } from '../src/index.js';
 import { BUCKET_CHUNK_BATCHES, epochBatches } from '../src/training.js';
 import { buildModelWith } from '../src/testing.js';
 import { oneOf, positiveInt as int } from './cli-args.js';
@@ -113,7 +113,7 @@ type Kind = 'unmasked' | 'masked';
 const KINDS: readonly Kind[] = ['unmasked', 'masked'];
 const runs: Array<Record<Kind, EpochLog[]>> = [];
 for (let seed = 1; seed <= SEEDS; seed++) {
-  const build = (maskZero: boolean): ReturnType<typeof buildModel> =>
+  const build = (maskZero: boolean): ReturnType<typeof buildModelWith> =>
     buildModelWith({
       maxWords: VOCAB,
       maxLen: MAX_LEN,
@@ -130,7 +130,7 @@ for (let seed = 1; seed <= SEEDS; seed++) {
       bidirectional: BIDIRECTIONAL,
       maskZero,
     }, { lstmImplementation: IMPL });
-  const models: Record<Kind, ReturnType<typeof buildModel>> = { unmasked: build(false), masked: build(true) };
+  const models: Record<Kind, ReturnType<typeof buildModelWith>> = { unmasked: build(false), masked: build(true) };
   const logs: Record<Kind, EpochLog[]> = { unmasked: [], masked: [] };
   for (let e = 0; e < EPOCHS; e++) {
     for (const kind of KINDS) {

@@ -9,7 +9,7 @@
  * matmuls); SWEEPQ_KPROF=1 adds a per-kernel breakdown of a step from `tf.profile`.
  */
 import { parseArgs } from 'node:util';
-import { buildModel, gemmStatus, initBackend, tf } from '../src/index.js';
+import { gemmStatus, initBackend, tf, type ModelParams } from '../src/index.js';
 import { buildModelWith } from '../src/testing.js';
 
 const { values: args } = parseArgs({
@@ -29,7 +29,7 @@ const model = buildModelWith(
   {
     maxWords: V, maxLen: T, embeddingDim: 64, lstmUnits: 64, dropout, recurrentDropout: dropout,
     learningRate: 1e-3, optimizer: 'adam', numClasses: 2, seed: 1,
-  } as Parameters<typeof buildModel>[0],
+  } as ModelParams,
   { lstmImplementation: args.impl as 'fused' | 'stock', ...(embOpt === 'dense' || embOpt === 'lazy' ? { embeddingOptimizer: embOpt } : {}) },
 );
 let s = 1;

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PARAMS, MODEL_FIELDS, PARAMETERS, PARAMETER_NAMES, type ParameterName, type ParameterRule, type TrialParams } from '@sweepq/spec';
 import {
   buildModel,
-  deserializeModel,
   FastDropout,
   FusedBidirectional,
   FusedGRU,
