@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
-import { gemm, transposeInto } from './lstm-math.js';
 
 /**
  * The tfjs version whose wasm backend internals the fast paths here were written and checked against. Anything that
@@ -62,20 +61,12 @@ export function wasmInternalsStatus(backend: unknown, version: string = tf.versi
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Per-step matmul of the fused LSTM recurrence.
-
-/** `out[M,N] = a[M,K] · B` for a fixed right-hand side, many times; `a` and `out` are plain JS arrays. */
-export interface StepMatmul {
-  /** Which implementation is used: `js` (typed arrays), `wasm-kernel` (stock wasm kernel, no engine), `engine`. */
-  readonly kind: 'js' | 'wasm-kernel' | 'engine';
-  run(a: Float32Array, aOff: number, out: Float32Array): void;
-  dispose(): void;
-}
+// The guard of the paths that read and write the wasm heap in place.
 
 let wasmSelfTest: InternalsStatus | undefined;
 let forcePublic = false;
 
-/** Force the public (engine) path on wasm, for tests of the fallback; returns the previous setting. */
+/** Force the public path on wasm (the fused recurrent op off), for tests of the fallback; returns the previous setting. */
 export function forcePublicWasmPath(on: boolean): boolean {
   const prev = forcePublic;
   forcePublic = on;
@@ -93,165 +84,31 @@ export function wasmFastPathStatus(): InternalsStatus {
   return wasmSelfTest;
 }
 
+/**
+ * What the heap paths assume of the backend, tried once: a tensor made with `makeOutput` and written through
+ * `typedArrayFromHeap` reads back through the public API, and lies in the heap memory at its `memoryOffset`.
+ */
 function selfTest(backend: WasmBackendLike): InternalsStatus {
   try {
-    const b = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
-    const mm = new WasmKernelMatmul(backend, b, 2, 2, 3, false);
-    const out = new Float32Array(6);
-    mm.run(Float32Array.of(1, 0, 0, 2, -1, 1), 2, out);
-    mm.dispose();
-    b.dispose();
-    // a = rows [0, 2] and [-1, 1] (read from offset 2).
-    const expected = [8, 10, 12, 3, 3, 3];
-    if (!expected.every((v, i) => out[i] === v)) return { ok: false, reason: `self-test matmul gave [${Array.from(out).join(',')}]` };
-    return { ok: true };
+    const memory = (backend as unknown as { wasm?: { asm?: { memory?: { buffer?: unknown } } } }).wasm?.asm?.memory;
+    if (!(memory?.buffer instanceof ArrayBuffer)) return { ok: false, reason: 'wasm backend exposes no heap memory' };
+    const info = backend.makeOutput([6], 'float32');
+    const t = tf.engine().makeTensorFromTensorInfo(info);
+    try {
+      (backend.typedArrayFromHeap(info) as Float32Array).set([8, 10, 12, 3, 3, 3]);
+      const at = backend.dataIdMap.get(info.dataId)?.memoryOffset ?? -1;
+      const inPlace = Array.from(new Float32Array(memory.buffer, at, 6));
+      const read = Array.from(t.dataSync());
+      if (read.join() !== '8,10,12,3,3,3' || inPlace.join() !== read.join()) {
+        return { ok: false, reason: `self-test read [${read.join(',')}] and [${inPlace.join(',')}] at its heap address` };
+      }
+      return { ok: true };
+    } finally {
+      t.dispose();
+    }
   } catch (err) {
     return { ok: false, reason: `self-test failed: ${err instanceof Error ? err.message : String(err)}` };
   }
-}
-
-class JsMatmul implements StepMatmul {
-  readonly kind = 'js';
-  /** The right-hand side as `[K, N]` (transposed once here for `transB`). */
-  private readonly values: Float32Array;
-  constructor(
-    b: tf.Tensor,
-    private readonly M: number,
-    private readonly K: number,
-    private readonly N: number,
-    transB: boolean,
-  ) {
-    const v = b.dataSync() as Float32Array;
-    this.values = transB ? transposeInto(v, 0, N, K) : v;
-  }
-  run(a: Float32Array, aOff: number, out: Float32Array): void {
-    gemm(a, aOff, this.M, this.K, this.values, this.N, out);
-  }
-  dispose(): void {}
-}
-
-/** Calls the stock wasm BatchMatMul kernel function directly (no engine bookkeeping, no transpose flags). */
-class WasmKernelMatmul implements StepMatmul {
-  readonly kind = 'wasm-kernel';
-  private readonly aInfo: TensorInfo;
-  private readonly bInfo: TensorInfo;
-  private readonly owned: tf.Tensor | undefined;
-  private readonly kernel: KernelFunc;
-  constructor(
-    private readonly backend: WasmBackendLike,
-    b: tf.Tensor,
-    private readonly M: number,
-    private readonly K: number,
-    private readonly N: number,
-    transB: boolean,
-  ) {
-    const k = stockKernelFunc('BatchMatMul');
-    if (k == null) throw new Error('no wasm BatchMatMul kernel');
-    this.kernel = k;
-    // XNNPACK packs the right-hand side once per tensor id and reuses it for every step.
-    this.owned = transB ? tf.transpose(b) : undefined;
-    const rhs = this.owned ?? b;
-    this.bInfo = { dataId: rhs.dataId, shape: rhs.shape, dtype: rhs.dtype };
-    this.aInfo = backend.makeOutput([M, K], 'float32');
-  }
-  run(a: Float32Array, aOff: number, out: Float32Array): void {
-    (this.backend.typedArrayFromHeap(this.aInfo) as Float32Array).set(a.subarray(aOff, aOff + this.M * this.K));
-    const res = this.kernel({ inputs: { a: this.aInfo, b: this.bInfo }, attrs: { transposeA: false, transposeB: false }, backend: this.backend });
-    // Views are taken after the kernel's allocation: a heap growth detaches earlier ones.
-    out.set((this.backend.typedArrayFromHeap(res) as Float32Array).subarray(0, this.M * this.N));
-    this.backend.disposeData(res.dataId);
-  }
-  /**
-   * The product with the left operand read from the backend's own heap at byte address `aAddr` (no copy through JS):
-   * returns the result, a backend tensor the caller frees with {@link release}, and its byte address.
-   */
-  runOnHeap(aAddr: number): { info: TensorInfo; addr: number } {
-    const n = this.M * this.K;
-    const dst = this.backend.dataIdMap.get(this.aInfo.dataId)!.memoryOffset;
-    const heap = new Float32Array((this.backend.typedArrayFromHeap(this.aInfo) as Float32Array).buffer);
-    heap.copyWithin(dst >> 2, aAddr >> 2, (aAddr >> 2) + n);
-    const info = this.kernel({ inputs: { a: this.aInfo, b: this.bInfo }, attrs: { transposeA: false, transposeB: false }, backend: this.backend });
-    return { info, addr: this.backend.dataIdMap.get(info.dataId)!.memoryOffset };
-  }
-  /** Free a result of {@link runOnHeap}. */
-  release(info: TensorInfo): void {
-    this.backend.disposeData(info.dataId);
-  }
-  dispose(): void {
-    this.backend.disposeData(this.aInfo.dataId);
-    this.owned?.dispose();
-  }
-}
-
-/**
- * The wasm per-step matmul for a right-hand side `b` (`transB` as in {@link makeStepMatmul}) when the fast path is on,
- * else null; for callers that keep their operands on the heap (see `HeapGates`).
- */
-export function makeHeapStepMatmul(b: tf.Tensor2D, M: number, transB: boolean): WasmKernelMatmul | null {
-  if (tf.getBackend() !== 'wasm' || !wasmFastPathStatus().ok) return null;
-  const [K0, N0] = b.shape;
-  return new WasmKernelMatmul(tf.backend() as unknown as WasmBackendLike, b, M, transB ? N0 : K0, transB ? K0 : N0, transB);
-}
-export type { WasmKernelMatmul };
-
-/** Public-API path: one tfjs matmul per step through the engine. */
-class EngineMatmul implements StepMatmul {
-  readonly kind = 'engine';
-  private readonly rhs: tf.Tensor2D;
-  constructor(
-    b: tf.Tensor,
-    private readonly M: number,
-    private readonly K: number,
-    transB: boolean,
-  ) {
-    this.rhs = (transB ? tf.transpose(b) : b.clone()) as tf.Tensor2D;
-  }
-  run(a: Float32Array, aOff: number, out: Float32Array): void {
-    const r = tf.tidy(() => tf.matMul(tf.tensor2d(a.subarray(aOff, aOff + this.M * this.K), [this.M, this.K]), this.rhs));
-    out.set(r.dataSync() as Float32Array);
-    r.dispose();
-  }
-  dispose(): void {
-    this.rhs.dispose();
-  }
-}
-
-/**
- * A per-step matmul `a[M,K] · b` (or `a[M,N] · bᵀ` with `transB`, b being `[K,N]`) for the active backend: plain
- * typed-array loops on cpu, the stock wasm kernel called directly on wasm (when {@link wasmFastPathStatus} allows,
- * else with a warning the engine path), the engine elsewhere.
- */
-export function makeStepMatmul(b: tf.Tensor2D, M: number, transB: boolean): StepMatmul {
-  const backendName = tf.getBackend();
-  const [K0, N0] = b.shape;
-  // transB: a is [M, N0] and the result [M, K0].
-  const K = transB ? N0 : K0;
-  const N = transB ? K0 : N0;
-  if (backendName === 'cpu') return new JsMatmul(b, M, transB ? N0 : K0, transB ? K0 : N0, transB);
-  if (backendName === 'wasm') {
-    const s = wasmFastPathStatus();
-    if (s.ok) return new WasmKernelMatmul(tf.backend() as unknown as WasmBackendLike, b, M, K, N, transB);
-    if (s.reason !== 'public path forced') warnOnce(`sweepq: wasm fast path disabled, using the public tfjs path (slower): ${s.reason}`);
-  }
-  return new EngineMatmul(b, M, K, transB);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Direct access to tensors on the wasm heap.
-
-/** Reads of tensors on the wasm heap for the fused LSTM (fast path only). */
-export interface HeapAccess {
-  /** A float32 view of a tensor's data in place (no copy); invalidated by any later allocation on the heap. */
-  view(t: tf.Tensor): Float32Array;
-}
-
-/** {@link HeapAccess} for the active backend when the wasm fast path is on, else null. */
-export function heapAccess(): HeapAccess | null {
-  if (!wasmFastPathStatus().ok) return null;
-  const backend = tf.backend() as unknown as WasmBackendLike;
-  return {
-    view: (t) => backend.typedArrayFromHeap({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }) as Float32Array,
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

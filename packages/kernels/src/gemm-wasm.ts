@@ -2,9 +2,10 @@
  * sweepq's own wasm matrix multiply (`gemm-wat.ts`), compiled at load time with `wabt`, in two editions: with relaxed
  * SIMD's fused multiply-add where the engine has it (on by default in Node 22+; behind `--experimental-wasm-relaxed-simd`
  * in Node 20), detected by validating a tiny module, else with plain SIMD multiplies and adds. Either edition passes a
- * self-test against plain JS loops before it is used; when none can be compiled the fused LSTM keeps the tfjs matmuls.
+ * self-test against plain JS loops before it is used; when none can be compiled the fused recurrent op is off and the
+ * recurrent layers run the stock tfjs implementation.
  *
- * The fused LSTM runs it over the tfjs wasm backend's own heap ({@link heapGemm}): operands are tensors there,
+ * The fused recurrent op runs it over the tfjs wasm backend's own heap ({@link heapGemm}): operands are tensors there,
  * addressed by byte offset, so no product copies anything in or out.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -23,7 +24,7 @@ const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 /** `C[M,N] (+)= A·B`; addresses and strides in bytes (see `gemm-wat.ts`). */
 type GemmFunc = (M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, add: number) => void;
 
-/** Products over one wasm memory, all addresses and row strides in bytes. N must be a multiple of 4. */
+/** Products over one wasm memory, all addresses and row strides in bytes (any M, N, K >= 1). */
 export interface Gemm {
   /** Which edition runs: `relaxed` (fused multiply-add) or `simd`. */
   readonly kind: GemmKind;
@@ -60,7 +61,7 @@ export interface InitGemmOptions {
 /**
  * Compile the matmul module (once; later calls return the first outcome unless `reinit`): the relaxed-SIMD edition
  * where relaxed SIMD validates (and `plainSimd` is not set), else the plain one. Never throws: on failure (no `wabt`,
- * no wasm SIMD, a compile or self-test error) the fused LSTM keeps the tfjs matmuls, with one warning.
+ * no wasm SIMD, a compile or self-test error) the fused recurrent op is off, with one warning.
  */
 export function initGemm(opts: InitGemmOptions = {}): Promise<InternalsStatus> {
   if (opts.reinit === true) {
@@ -71,7 +72,7 @@ export function initGemm(opts: InitGemmOptions = {}): Promise<InternalsStatus> {
   }
   pending ??= compile(opts.plainSimd === true, opts.source ?? gemmWat).then((s) => {
     status = s;
-    if (!s.ok) warnOnce(`sweepq: own wasm matmul disabled, using the tfjs matmuls (slower): ${s.reason}`);
+    if (!s.ok) warnOnce(`sweepq: own wasm matmul disabled, the recurrent layers train with the stock tfjs implementation (slower): ${s.reason}`);
     return s;
   });
   return pending;
@@ -119,13 +120,29 @@ async function compile(plainSimd: boolean, source: (relaxed: boolean) => string)
   }
 }
 
-function instantiate(c: Compiled, memory: object): Gemm {
+function instantiate(c: Compiled, memory: { readonly buffer: ArrayBuffer }): Gemm {
   const ex = new wasmApi!.Instance(c.mod, { env: { mem: memory } }).exports as unknown as { gemmNN: GemmFunc; gemmTN: GemmFunc };
-  return {
-    kind: c.kind,
-    nn: (M, N, K, a, lda, b, ldb, cc, ldc, add) => ex.gemmNN(M, N, K, a, lda, b, ldb, cc, ldc, add ? 1 : 0),
-    tn: (M, N, K, a, lda, b, ldb, cc, ldc, add) => ex.gemmTN(M, N, K, a, lda, b, ldb, cc, ldc, add ? 1 : 0),
-  };
+  // The module takes column counts that are multiples of 4; the last N mod 4 columns (widths such as 50 units or a
+  // 30-wide embedding) are summed here in JS: at most 3 columns of the product, a small share of its time.
+  const product =
+    (f: GemmFunc, trans: boolean): Gemm['nn'] =>
+    (M, N, K, a, lda, b, ldb, cc, ldc, add) => {
+      const N4 = N - (N % 4);
+      if (N4 > 0) f(M, N4, K, a, lda, b, ldb, cc, ldc, add ? 1 : 0);
+      if (N4 < N) tailColumns(new Float32Array(memory.buffer), trans, M, N4, N, K, a >> 2, lda >> 2, b >> 2, ldb >> 2, cc >> 2, ldc >> 2, add);
+    };
+  return { kind: c.kind, nn: product(ex.gemmNN, false), tn: product(ex.gemmTN, true) };
+}
+
+/** Columns `n0..N-1` of `C (+)= A·B` (or `Aᵀ·B` when `trans`) in JS; element offsets and strides in floats. */
+function tailColumns(f: Float32Array, trans: boolean, M: number, n0: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, add: boolean): void {
+  for (let i = 0; i < M; i++) {
+    for (let j = n0; j < N; j++) {
+      let sum = add ? f[c + i * ldc + j]! : 0;
+      for (let k = 0; k < K; k++) sum += f[a + (trans ? k * lda + i : i * lda + k)]! * f[b + k * ldb + j]!;
+      f[c + i * ldc + j] = sum;
+    }
+  }
 }
 
 /**
@@ -142,6 +159,8 @@ function selfTest(c: Compiled): string | undefined {
     [7, 12, 5],
     [9, 20, 300],
     [4, 8, 1],
+    [5, 7, 6], // column tail (N not a multiple of 4)
+    [3, 2, 4], // tail only
   ] as const) {
     for (const trans of [false, true]) {
       for (const add of [false, true]) {
@@ -197,9 +216,9 @@ export function heapGemm(): Gemm | null {
   let g = instances.get(memory);
   if (g === undefined) {
     try {
-      g = instantiate(compiled, memory);
+      g = instantiate(compiled, memory as { readonly buffer: ArrayBuffer });
     } catch (err) {
-      warnOnce(`sweepq: the own wasm matmul cannot run on the tfjs heap, using the tfjs matmuls: ${err instanceof Error ? err.message : String(err)}`);
+      warnOnce(`sweepq: the own wasm matmul cannot run on the tfjs heap, the fused recurrent op is off: ${err instanceof Error ? err.message : String(err)}`);
       g = null;
     }
     instances.set(memory, g);

@@ -1,34 +1,29 @@
 /**
- * WebAssembly text source of the fused LSTM's per-timestep gate math, SIMD (f32x4) edition of `forwardStep` /
- * `backwardStep` in `lstm-math.ts`.
+ * WebAssembly text source of the LSTM's per-timestep gate math (SIMD, f32x4), the module's GRU functions being
+ * `gru-gates-wat.ts`'s; the fused op (`fused-recurrent.ts`) has the same math in JS loops for when the module is off.
  *
  * Why hand-written: the gate math is a long chain of tiny element-wise ops (three sigmoids, two tanh and a dozen
  * multiply-adds per cell, 100 steps x 32 x 64 cells per batch) that tfjs has no fused kernel for. In JS it was about a
  * quarter of a training step on the wasm backend; four lanes at a time in wasm, with the same rational tanh, it is
- * several times faster. No binary is committed: this module only builds the text, `lstm-gates.ts` compiles it at load
+ * several times faster. No binary is committed: this module only builds the text, `recurrent-gates.ts` compiles it at load
  * time with `wabt` and falls back to the JS loops when that or wasm SIMD is unavailable.
  *
  * The text is generated from one description of the math per direction, instantiated twice: for `v128` (four cells at
  * a time) and for scalar `f32` (the tail of a row when H is not a multiple of 4), so both agree by construction.
  *
- * Exports (all addresses are byte offsets into the imported memory `env.mem`; layouts as in `lstm-math.ts`, gates
+ * Exports (all addresses are byte offsets into the imported memory `env.mem`; gates
  * `[B, 4H]` in Keras order i, f, c (`g`), o, states `[B, H]`):
  *
  *   fwdSigmoid / fwdHard (B, H, z, r, cp, a, c, tc, h, hp, mask)
  *     zr = z + r; i, f, o = σ(zr); g = tanh(zr); c = f·cp + i·g; tc = tanh(c); h = o·tc; hp = h·mask
- *   bwdSigmoid / bwdHard (B, H, a, tc, cp, dh, mask, dc, dz, dbs, dbias, dzt, tb)
+ *   bwdSigmoid / bwdHard (B, H, a, tc, cp, dh, mask, dc, dz, dbs, dbias)
  *     dh' = dh·mask; dc' = dc + dh'·o·(1 - tc²); dz = gate-activation gradients; dc ← dc'·f;
- *     dz also written transposed: dzt[k, b] (row stride tb = T·B floats, `dzt` pointing at column t·B), so that the
- *     weight gradients need no transpose afterwards (see TRANSPOSE_DZ);
  *     dbias (f64 [4H]) += column sums of dz (summed in f32 over the batch in `dbs`, which must be zero on entry and is
  *     left zero)
  *
- *   bwdSigmoidNT / bwdHardNT: the same without the transposed copy (`dzt` and `tb` ignored), for callers whose weight
- *     gradients read `dz` as it is (sweepq's own matmul, `gemm-wat.ts`)
- *
  * The tanh is the clamped rational approximation of {@link tanhFast} (float32-level accuracy); σ(x) = ½ + ½·tanh(x/2).
  */
-import { TANH_CLAMP, TANH_P, TANH_Q } from './lstm-math.js';
+import { TANH_CLAMP, TANH_P, TANH_Q } from './activations.js';
 
 /** The element type a body is generated for. */
 export interface Ops {
@@ -231,10 +226,9 @@ function columnLoops(body: (o: Ops) => string): string {
  * A function looping rows b < B and, per row, columns j < H: four at a time with the v128 body, then the rest one at
  * a time with the f32 body. `pg` = b·4·gates·H + j·4 (gate arrays: `gates` = 4 for the LSTM, 3 for the GRU) and
  * `ps` = b·4H + j·4 (states), `pj` = j·4, in bytes; `hb1`, `hb2`, `hb3` are the byte offsets of gates 1 to 3 in a
- * row. With a parameter `tb`, the prologue also sets the byte strides `tb4` = 4·tb, `tb8` and `tb12` for the epilogue.
+ * row.
  */
 export function rowLoopFunc(name: string, params: string[], body: (o: Ops) => string, epilogue = '', exported = true, gates = 4): string {
-  const transposed = params.includes('tb');
   const vLocals = ['zi', 'zf', 'zg', 'zo', 'gi', 'gf', 'gg', 'go', 'cv', 'tv', 'hv', 'v', 'x2'];
   const loops = columnLoops(body);
   const k = constLocals(loops + epilogue);
@@ -242,7 +236,6 @@ export function rowLoopFunc(name: string, params: string[], body: (o: Ops) => st
   (func ${exported ? `(export "${name}")` : `$${name}`} ${params.map((p) => `(param $${p} i32)`).join(' ')}
     (local $hb i32) (local $hb1 i32) (local $hb2 i32) (local $hb3 i32) (local $b i32)
     (local $rg i32) (local $rs i32) (local $pg i32) (local $ps i32) (local $pj i32)
-    (local $pt i32) (local $tb4 i32) (local $tb8 i32) (local $tb12 i32)
     ${vLocals.map((n) => `(local $${n} v128)`).join(' ')}
     ${vLocals.map((n) => `(local $s_${n} f32)`).join(' ')}
     ${k.decls}
@@ -251,15 +244,6 @@ export function rowLoopFunc(name: string, params: string[], body: (o: Ops) => st
     ${set('hb1', get('hb'))}
     ${set('hb2', `(i32.shl ${get('hb')} (i32.const 1))`)}
     ${set('hb3', `(i32.add ${get('hb2')} ${get('hb')})`)}
-    ${
-      transposed
-        ? [
-            set('tb4', `(i32.shl ${get('tb')} (i32.const 2))`),
-            set('tb8', `(i32.shl ${get('tb')} (i32.const 3))`),
-            set('tb12', `(i32.add ${get('tb8')} ${get('tb4')})`),
-          ].join('\n')
-        : ''
-    }
     (block $rows_done (loop $rows
       (br_if $rows_done (i32.ge_u ${get('b')} ${get('B')}))
       ${set('rg', `(i32.mul ${get('b')} ${gates === 4 ? `(i32.shl ${get('hb')} (i32.const 2))` : `(i32.mul ${get('hb')} (i32.const ${gates}))`})`)}
@@ -294,59 +278,9 @@ const FLUSH_DBIAS = `
       ${set('pj', at(get('pj'), '(i32.const 16)'))}
       (br $flush)))`;
 
-/** `i8x16.shuffle` taking f32 lanes `lanes` (0-3: first operand, 4-7: second). */
-const shuffle = (lanes: number[], a: string, b: string): string =>
-  `(i8x16.shuffle ${lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]).join(' ')} ${a} ${b})`;
-
-/**
- * After the rows of a backward step: write the step's `dz` `[B, 4H]` transposed into columns t·B … t·B + B - 1 of
- * `dZᵀ` `[4H, T·B]` (`dzt` = address of column t·B, `tb` = T·B). Blocks of 4 rows x 4 columns are transposed in
- * registers with shuffles, so that each row of `dZᵀ` receives its B values as consecutive 16-byte stores (scalar
- * stores straight from the row loop went to 4H rows at once and missed the cache: 4x the cost of the gate math).
- * Rows past the last multiple of 4 are copied one value at a time.
- */
-const TRANSPOSE_DZ = `
-    ${set('pj', '(i32.const 0)')}
-    (block $tr_done (loop $tr
-      (br_if $tr_done (i32.ge_u ${get('pj')} (i32.shl ${get('hb')} (i32.const 2))))
-      ${set('b', '(i32.const 0)')}
-      (block $trb_done (loop $trb
-        (br_if $trb_done (i32.gt_u (i32.add ${get('b')} (i32.const 4)) ${get('B')}))
-        ${set('pg', at(get('dz'), `(i32.mul ${get('b')} (i32.shl ${get('hb')} (i32.const 2)))`, get('pj')))}
-        ${set('zi', `(v128.load ${get('pg')})`)}
-        ${set('pg', at(get('pg'), `(i32.shl ${get('hb')} (i32.const 2))`))}
-        ${set('zf', `(v128.load ${get('pg')})`)}
-        ${set('pg', at(get('pg'), `(i32.shl ${get('hb')} (i32.const 2))`))}
-        ${set('zg', `(v128.load ${get('pg')})`)}
-        ${set('pg', at(get('pg'), `(i32.shl ${get('hb')} (i32.const 2))`))}
-        ${set('zo', `(v128.load ${get('pg')})`)}
-        ${set('gi', shuffle([0, 4, 1, 5], get('zi'), get('zf')))}
-        ${set('gf', shuffle([2, 6, 3, 7], get('zi'), get('zf')))}
-        ${set('gg', shuffle([0, 4, 1, 5], get('zg'), get('zo')))}
-        ${set('go', shuffle([2, 6, 3, 7], get('zg'), get('zo')))}
-        ${set('pt', at(get('dzt'), `(i32.shl ${get('b')} (i32.const 2))`, `(i32.mul ${get('pj')} ${get('tb')})`))}
-        (v128.store ${get('pt')} ${shuffle([0, 1, 4, 5], get('gi'), get('gg'))})
-        (v128.store ${at(get('pt'), get('tb4'))} ${shuffle([2, 3, 6, 7], get('gi'), get('gg'))})
-        (v128.store ${at(get('pt'), get('tb8'))} ${shuffle([0, 1, 4, 5], get('gf'), get('go'))})
-        (v128.store ${at(get('pt'), get('tb12'))} ${shuffle([2, 3, 6, 7], get('gf'), get('go'))})
-        ${set('b', at(get('b'), '(i32.const 4)'))}
-        (br $trb)))
-      (block $trs_done (loop $trs
-        (br_if $trs_done (i32.ge_u ${get('b')} ${get('B')}))
-        ${set('pg', at(get('dz'), `(i32.mul ${get('b')} (i32.shl ${get('hb')} (i32.const 2)))`, get('pj')))}
-        ${set('pt', at(get('dzt'), `(i32.shl ${get('b')} (i32.const 2))`, `(i32.mul ${get('pj')} ${get('tb')})`))}
-        (f32.store ${get('pt')} (f32.load ${get('pg')}))
-        (f32.store ${at(get('pt'), get('tb4'))} (f32.load offset=4 ${get('pg')}))
-        (f32.store ${at(get('pt'), get('tb8'))} (f32.load offset=8 ${get('pg')}))
-        (f32.store ${at(get('pt'), get('tb12'))} (f32.load offset=12 ${get('pg')}))
-        ${set('b', at(get('b'), '(i32.const 1)'))}
-        (br $trs)))
-      ${set('pj', at(get('pj'), '(i32.const 16)'))}
-      (br $tr)))`;
-
 const FWD_PARAMS = ['B', 'H', 'z', 'r', 'cp', 'a', 'c', 'tc', 'h', 'hp', 'mask'];
 const CALL_FWD_STATE = `(call $${FWD_STATE} ${FWD_PARAMS.map(get).join(' ')})`;
-const BWD_PARAMS = ['B', 'H', 'a', 'tc', 'cp', 'dh', 'mask', 'dc', 'dz', 'dbs', 'dbias', 'dzt', 'tb'];
+const BWD_PARAMS = ['B', 'H', 'a', 'tc', 'cp', 'dh', 'mask', 'dc', 'dz', 'dbs', 'dbias'];
 
 /** The whole module's text; `more`: further functions to include (the GRU's, `gru-gates-wat.ts`). */
 export function lstmGatesWat(more = ''): string {
@@ -355,10 +289,8 @@ export function lstmGatesWat(more = ''): string {
   ${rowLoopFunc(FWD_STATE, FWD_PARAMS, scalarized(forwardStateBody), '', false)}
   ${rowLoopFunc('fwdSigmoid', FWD_PARAMS, scalarized((o) => forwardBody(o, false)), CALL_FWD_STATE)}
   ${rowLoopFunc('fwdHard', FWD_PARAMS, scalarized((o) => forwardBody(o, true)), CALL_FWD_STATE)}
-  ${rowLoopFunc('bwdSigmoid', BWD_PARAMS, scalarized((o) => backwardBody(o, false)), FLUSH_DBIAS + TRANSPOSE_DZ)}
-  ${rowLoopFunc('bwdHard', BWD_PARAMS, scalarized((o) => backwardBody(o, true)), FLUSH_DBIAS + TRANSPOSE_DZ)}
-  ${rowLoopFunc('bwdSigmoidNT', BWD_PARAMS, scalarized((o) => backwardBody(o, false)), FLUSH_DBIAS)}
-  ${rowLoopFunc('bwdHardNT', BWD_PARAMS, scalarized((o) => backwardBody(o, true)), FLUSH_DBIAS)}
+  ${rowLoopFunc('bwdSigmoid', BWD_PARAMS, scalarized((o) => backwardBody(o, false)), FLUSH_DBIAS)}
+  ${rowLoopFunc('bwdHard', BWD_PARAMS, scalarized((o) => backwardBody(o, true)), FLUSH_DBIAS)}
   ${more}
 )`;
 }

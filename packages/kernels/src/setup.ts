@@ -10,7 +10,7 @@ import { registerFastCpuKernels } from './cpu-kernels.js';
 import { registerEmbeddingKernels } from './embedding-kernels.js';
 import { registerFastKernels, setFastPathWarningSink } from './fast-kernels.js';
 import { initGemm } from './gemm-wasm.js';
-import { initLstmGates } from './lstm-gates.js';
+import { initRecurrentGates } from './recurrent-gates.js';
 
 /** Threads of the wasm backend unless told otherwise (see `@sweepq/model`'s `InitBackendOptions.wasmThreads`). */
 export const DEFAULT_WASM_THREADS = 1;
@@ -62,7 +62,7 @@ export async function initKernels(warn?: (message: string) => void): Promise<voi
   registerEmbeddingKernels();
   registerFastCpuKernels();
   if (warn != null) setFastPathWarningSink(warn);
-  await initLstmGates();
+  await initRecurrentGates();
   await initWasmAdam();
   await initGemm();
 }

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from './helpers.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registerFastCpuKernels, unregisterFastCpuKernels } from '../src/index.js';
+import { registerFastCpuKernels } from '../src/index.js';
+import { unregisterFastCpuKernels } from '../src/testing.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -60,29 +61,5 @@ describe('fast cpu kernels match the stock ones', () => {
       tf.transpose(x, [2, 0, 1]);
     });
     expect(tf.memory().numTensors).toBe(before);
-  });
-});
-
-describe('gemm / transposeInto (the fused LSTM JS matmuls)', () => {
-  it('match a float64 reference for shapes with and without 4x4 tails, and offsets', async () => {
-    const { gemm, transposeInto } = await import('../src/lstm-math.js');
-    let s = 3;
-    const rnd = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296) - 0.5;
-    for (const [M, K, N] of [[1, 1, 1], [3, 5, 6], [8, 7, 12], [13, 9, 10], [4, 64, 256]] as const) {
-      const off = 5;
-      const a = Float32Array.from({ length: off + M * K }, rnd);
-      const b = Float32Array.from({ length: K * N }, rnd);
-      const out = new Float32Array(M * N);
-      gemm(a, off, M, K, b, N, out);
-      for (let m = 0; m < M; m++) {
-        for (let n = 0; n < N; n++) {
-          let ref = 0;
-          for (let k = 0; k < K; k++) ref += a[off + m * K + k]! * b[k * N + n]!;
-          expect(out[m * N + n]).toBeCloseTo(ref, 5);
-        }
-      }
-      const t = transposeInto(b, 0, K, N);
-      for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) expect(t[n * K + k]).toBe(b[k * N + n]);
-    }
   });
 });

@@ -42,7 +42,7 @@ function check(g: Gemm, M: number, N: number, K: number, trans: boolean, add: bo
   return diff / scale;
 }
 
-// The fused LSTM's products at the seed shape (T·B = 3200, D = H = 64) and at shapes with row, column and K-chunk tails.
+// The fused op's products at the seed shape (T·B = 3200, D = H = 64) and at shapes with row, column and K-chunk tails.
 const SHAPES: Array<[string, number, number, number, boolean]> = [
   ['input projection', 3200, 256, 64, false],
   ['recurrent step', 32, 256, 64, false],
@@ -52,6 +52,10 @@ const SHAPES: Array<[string, number, number, number, boolean]> = [
   ['tails', 7, 12, 5, false],
   ['tails, transposed A', 9, 20, 300, true],
   ['single row and column tile', 1, 4, 1, false],
+  // Column counts not multiples of 4 (a 50-unit or 30-wide layer): the last N mod 4 columns are summed in JS.
+  ['column tail', 13, 50, 30, false],
+  ['column tail, transposed A', 30, 6, 40, true],
+  ['columns in the tail only', 5, 3, 7, false],
 ];
 
 describe('own wasm matmul', () => {

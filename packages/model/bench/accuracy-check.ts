@@ -9,13 +9,14 @@
  *        [--json]
  *
  * `--variants` (names as in `bench/variants.ts`): the same check for each architecture variant, stock
- * (`lstmImplementation: 'stock'`: `tf.layers.lstm`/`gru`/`bidirectional`) against sweepq's fused layers, printed as
+ * (`buildModelWith` with `lstmImplementation: 'stock'`: `tf.layers.lstm`/`gru`/`bidirectional`) against sweepq's fused layers, printed as
  * one table row per variant (validation accuracy after each epoch, both models; seconds per epoch). Masked variants
  * train on length-bucketed, trimmed batches as `trainModel` does for any model with `mask_zero`.
  */
 import { parseArgs } from 'node:util';
 import { encodeForTrial, loadDataset, prepareDataset } from '@sweepq/data';
-import { buildModel, initBackend, trainModel, type EpochLog, type ModelParams, type TrainData } from '../src/index.js';
+import { initBackend, trainModel, type EpochLog, type ModelParams, type TrainData } from '../src/index.js';
+import { buildModelWith } from '../src/testing.js';
 import { oneOf, positiveInt as int } from './cli-args.js';
 import { printTable } from './table.js';
 import { parseVariants, variantParams, type Variant } from './variants.js';
@@ -59,7 +60,7 @@ const validation = encode(prepared.splits.validation);
 async function trainBoth(label: string, arch: Partial<ModelParams> = {}): Promise<Record<'stock' | 'fused', EpochLog[]>> {
   const results: Partial<Record<'stock' | 'fused', EpochLog[]>> = {};
   for (const impl of ['stock', 'fused'] as const) {
-    const model = buildModel({
+    const model = buildModelWith({
       maxWords,
       maxLen,
       embeddingDim,
@@ -70,9 +71,8 @@ async function trainBoth(label: string, arch: Partial<ModelParams> = {}): Promis
       optimizer: 'adam',
       numClasses: prepared.classes.length,
       seed,
-      lstmImplementation: impl,
       ...arch,
-    });
+    }, { lstmImplementation: impl });
     const { history } = await trainModel({
       model,
       train,

@@ -14,14 +14,15 @@
  * Zipf-like vocabulary, and a label carried by marker words; the same training and validation rows for every seed.
  *
  * Method: per seed k, both models are `buildModel` with seed k (the same initial weights, as the mask changes no
- * weight), `lstmImplementation` from `--impl` (`fused`, the default, measures sweepq's fused masked path; `stock` the
+ * weight), `lstmImplementation` (`buildModelWith`) from `--impl` (`fused`, the default, measures sweepq's fused masked path; `stock` the
  * tfjs-layers classes), Adam with lazy embedding rows, and trainModel's seed k; their epochs alternate (unmasked epoch
  * 1, masked epoch 1, ...), so load from other processes hits both alike. Epoch seconds include validation.
  */
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
-import { buildModel, initBackend, trainModel, type EpochLog } from '../src/index.js';
+import { initBackend, trainModel, type EpochLog } from '../src/index.js';
 import { BUCKET_CHUNK_BATCHES, epochBatches } from '../src/training.js';
+import { buildModelWith } from '../src/testing.js';
 import { oneOf, positiveInt as int } from './cli-args.js';
 import { smsLike } from './sms-like.js';
 import { printTable } from './table.js';
@@ -112,8 +113,8 @@ type Kind = 'unmasked' | 'masked';
 const KINDS: readonly Kind[] = ['unmasked', 'masked'];
 const runs: Array<Record<Kind, EpochLog[]>> = [];
 for (let seed = 1; seed <= SEEDS; seed++) {
-  const build = (maskZero: boolean): ReturnType<typeof buildModel> =>
-    buildModel({
+  const build = (maskZero: boolean): ReturnType<typeof buildModelWith> =>
+    buildModelWith({
       maxWords: VOCAB,
       maxLen: MAX_LEN,
       embeddingDim: EMBEDDING,
@@ -128,9 +129,8 @@ for (let seed = 1; seed <= SEEDS; seed++) {
       lstmLayers: LAYERS,
       bidirectional: BIDIRECTIONAL,
       maskZero,
-      lstmImplementation: IMPL,
-    });
-  const models: Record<Kind, ReturnType<typeof buildModel>> = { unmasked: build(false), masked: build(true) };
+    }, { lstmImplementation: IMPL });
+  const models: Record<Kind, ReturnType<typeof buildModelWith>> = { unmasked: build(false), masked: build(true) };
   const logs: Record<Kind, EpochLog[]> = { unmasked: [], masked: [] };
   for (let e = 0; e < EPOCHS; e++) {
     for (const kind of KINDS) {

@@ -9,7 +9,8 @@
  * matmuls); SWEEPQ_KPROF=1 adds a per-kernel breakdown of a step from `tf.profile`.
  */
 import { parseArgs } from 'node:util';
-import { buildModel, fusedLstmLastPath, gemmStatus, initBackend, tf } from '../src/index.js';
+import { gemmStatus, initBackend, tf, type ModelParams } from '../src/index.js';
+import { buildModelWith } from '../src/testing.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,12 +25,13 @@ await initBackend({ prefer: args.backend as 'wasm' | 'cpu' });
 const T = 100, B = 32, V = 10000;
 const dropout = Number(args.dropout);
 const embOpt = args['embedding-optimizer'];
-const model = buildModel({
-  maxWords: V, maxLen: T, embeddingDim: 64, lstmUnits: 64, dropout, recurrentDropout: dropout,
-  learningRate: 1e-3, optimizer: 'adam', numClasses: 2, seed: 1,
-  lstmImplementation: args.impl as 'fused' | 'stock',
-  ...(embOpt === 'dense' || embOpt === 'lazy' ? { embeddingOptimizer: embOpt } : {}),
-} as Parameters<typeof buildModel>[0]);
+const model = buildModelWith(
+  {
+    maxWords: V, maxLen: T, embeddingDim: 64, lstmUnits: 64, dropout, recurrentDropout: dropout,
+    learningRate: 1e-3, optimizer: 'adam', numClasses: 2, seed: 1,
+  } as ModelParams,
+  { lstmImplementation: args.impl as 'fused' | 'stock', ...(embOpt === 'dense' || embOpt === 'lazy' ? { embeddingOptimizer: embOpt } : {}) },
+);
 let s = 1;
 const rand = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
 const data = Array.from({ length: 4 }, () => ({
@@ -48,7 +50,7 @@ times.sort((a, b) => a - b);
 const gs = gemmStatus();
 console.log(
   `${args.backend} ${args.impl}: median ${times[times.length >> 1]!.toFixed(1)} ms/step, min ${times[0]!.toFixed(1)}, ` +
-    `tensors ${tf.memory().numTensors}; LSTM path ${fusedLstmLastPath() ?? '-'}, own matmul ${gs.ok ? gs.kind : `off (${gs.reason})`}`,
+    `tensors ${tf.memory().numTensors}; own matmul ${gs.ok ? gs.kind : `off (${gs.reason})`}`,
 );
 
 if (process.env['SWEEPQ_KPROF'] === '1') {
@@ -75,7 +77,7 @@ if (process.env['SWEEPQ_KPROF'] === '1') {
 }
 
 if (process.env['SWEEPQ_PROFILE'] === '1') {
-  const { profileTimes, setProfiling } = await import('@sweepq/kernels');
+  const { profileTimes, setProfiling } = await import('@sweepq/kernels/testing');
   setProfiling(true);
   profileTimes(true);
   const d = data[0]!;

@@ -34,7 +34,7 @@
  * Architecture variants (`--variants`, see `bench/variants.ts`: `lstm` (the seed model), `lstm-x2`, `bilstm`, `gru`,
  * `bigru`, `bilstm-x2`, `lstm-mask`, `bigru-mask`, ... or `all`): one row per variant instead of the table above, on
  * wasm unless `--backends` says otherwise, without the two-process row. Each variant is built three ways, timed in
- * alternating rounds as above: stock (`buildModel` with `lstmImplementation: 'stock'`: `tf.layers.lstm`/`gru`/
+ * alternating rounds as above: stock (`buildModelWith` with `lstmImplementation: 'stock'`: `tf.layers.lstm`/`gru`/
  * `bidirectional`, dense Adam, sweepq's extra kernels unregistered), sweepq (`buildModel`'s default: the fused layers)
  * and PyTorch (`torch-peer.py --cell --layers --bidirectional`). Masked variants (`-mask`, Embedding `mask_zero`)
  * train on a batch whose rows have SMS-like lengths (`bench/sms-like.ts`: log-normal, median 15, tail to max_len),
@@ -48,20 +48,10 @@ import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  buildModel,
-  initBackend,
-  registerFastKernels,
-  registerFastCpuKernels,
-  unregisterFastCpuKernels,
-  tf,
-  unregisterFastKernels,
-  wasmFastPathStatus,
-  gemmStatus,
-  type BackendPreference,
-} from '../src/index.js';
+import { buildModel, initBackend, registerFastKernels, registerFastCpuKernels, tf, wasmFastPathStatus, gemmStatus, type BackendPreference } from '../src/index.js';
+import { buildModelWith } from '../src/testing.js';
 import { epochBatches } from '../src/training.js';
-import { profileTimes, setProfiling } from '@sweepq/kernels';
+import { profileTimes, setProfiling, unregisterFastCpuKernels, unregisterFastKernels } from '@sweepq/kernels/testing';
 import { positiveInt as int } from './cli-args.js';
 import { smsLike } from './sms-like.js';
 import { printTable } from './table.js';
@@ -342,8 +332,8 @@ async function benchBackend(prefer: Exclude<BackendPreference, 'auto'>, peer: Dr
   }
   const backend = tf.getBackend();
   // The baseline is stock throughout: tf.layers.lstm and tfjs' dense Adam.
-  const stock = buildModel({ ...modelParams, lstmImplementation: 'stock', embeddingOptimizer: 'dense' });
-  const fused = buildModel({ ...modelParams, lstmImplementation: 'fused' });
+  const stock = buildModelWith(modelParams, { lstmImplementation: 'stock', embeddingOptimizer: 'dense' });
+  const fused = buildModel(modelParams);
   const data = Array.from({ length: 4 }, (_, i) => batchData(i + 1));
   const step = (model: tf.LayersModel, i: number, isStock: boolean): Promise<number> => trainStep(model, data[i % data.length]!, isStock);
   for (let i = 0; i < WARMUP; i++) {
@@ -446,8 +436,8 @@ function layerClasses(model: tf.LayersModel): string[] {
 async function benchVariant(v: Variant, peerOk: boolean): Promise<VariantRow> {
   const trim = v.maskZero ? maskedBatch() : undefined;
   const params = { ...modelParams, ...variantParams(v) };
-  const stock = buildModel({ ...params, lstmImplementation: 'stock', embeddingOptimizer: 'dense' });
-  const fused = buildModel({ ...params, lstmImplementation: 'fused' });
+  const stock = buildModelWith(params, { lstmImplementation: 'stock', embeddingOptimizer: 'dense' });
+  const fused = buildModel(params);
   const data = Array.from({ length: 4 }, (_, i) => batchData(i + 1, trim));
   let peer: Driven | null = null;
   let torchNote: string | undefined;
@@ -585,7 +575,7 @@ function round(v: number, digits: number): number {
 /** `--serve`: sweepq's model alone on the first backend, driven like the PyTorch peer (the two-process children). */
 async function serve(): Promise<void> {
   await initBackend({ prefer: backends[0] ?? 'wasm' });
-  const model = buildModel({ ...modelParams, lstmImplementation: 'fused' });
+  const model = buildModel(modelParams);
   const data = Array.from({ length: 4 }, (_, i) => batchData(i + 1));
   let n = 0;
   const step = async (): Promise<number> => {

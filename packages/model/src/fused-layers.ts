@@ -5,15 +5,7 @@
  * with stock `tf.loadLayersModel`. Whatever a fused op does not cover runs the stock implementation.
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  fusedLstmLastOutput,
-  fusedRecurrent,
-  fusedRecurrentAvailable,
-  type CellKind,
-  type FusedLstmOptions,
-  type RecurrentActivation,
-  warnOnce,
-} from '@sweepq/kernels';
+import { fusedRecurrent, fusedRecurrentAvailable, type CellKind, type RecurrentActivation, warnOnce } from '@sweepq/kernels';
 
 type LstmLayer = ReturnType<typeof tf.layers.lstm>;
 type LstmArgs = Parameters<typeof tf.layers.lstm>[0];
@@ -62,11 +54,18 @@ export const FUSED_CLASS_NAMES: Readonly<Record<string, string>> = {
 };
 
 /**
- * The fused forward pass of a recurrent layer, or null when a fused op does not cover the call (the caller then runs
+ * The fused forward pass of a recurrent layer, or null when the fused op does not cover the call (the caller then runs
  * the stock implementation): rank-3 input, no initial state, `returnState` and `stateful` false, `activation: 'tanh'`,
- * `recurrentActivation` `sigmoid` or `hardSigmoid`, with bias. The single-layer LSTM's last output without a padding
- * mask or time reversal takes `fusedLstmLastOutput` (any backend); everything else (`returnSequences`, `goBackwards`,
- * a padding mask, the GRU) takes `fusedRecurrent`, which needs the wasm backend's own matmul and D and H multiples of 4.
+ * `recurrentActivation` `sigmoid` or `hardSigmoid`, with bias, and {@link fusedRecurrentAvailable}. Every such call,
+ * LSTM or GRU, last output or sequence, forwards or backwards, masked or not, runs the one op `fusedRecurrent`.
+ *
+ * The cpu backend runs the stock layers, by choice: the op works on the wasm heap with sweepq's own wasm matmul and
+ * gate module, which only the wasm backend has; `initBackend` picks wasm before cpu wherever WebAssembly runs (the
+ * wasm backend ships with the package), so cpu is a last resort or an explicit `prefer: 'cpu'`, and a second
+ * implementation of the op for it (JS matmuls over typed arrays, as sweepq had for the single-layer LSTM only) would be
+ * the same math written twice for a path sweeps do not take. The price, measured on the seed model: cpu trains at
+ * about the stock speed (1.1x), where that second implementation gave 6.7x; wasm gives 13-18x. On tfjs-node the
+ * stock layers run TensorFlow's native kernels.
  *
  * Dropout follows tfjs-layers (and Keras' implementation 2): one input mask `[B, D]` and one recurrent mask `[B, H]`
  * per call, fixed across timesteps, made by the cell's `dropoutFunc` when set (as the training loop does for
@@ -92,45 +91,45 @@ function fusedCall(layer: tf.layers.Layer, kind: CellKind, inputs: tf.Tensor | t
   ) {
     return null;
   }
+  if (!fusedRecurrentAvailable()) {
+    warnStock(kind);
+    return null;
+  }
   const maskT = kw['mask'] instanceof tf.Tensor ? (kw['mask'] as tf.Tensor) : null;
   const [B, T, D] = x.shape as [number, number, number];
   const H = cell.units;
-  const simple = kind === 'lstm' && maskT === null && !flags.returnSequences && !flags.goBackwards;
-  if (!simple && !fusedRecurrentAvailable(D, H)) {
-    // On tfjs-node the stock layers run TensorFlow's native kernels: nothing to warn about there.
-    if (tf.getBackend() !== 'tensorflow') warnOnce(
-      `sweepq: a ${kind.toUpperCase()} layer with input width ${D} and ${H} units trains with the stock tfjs implementation (several times slower): ` +
-        `sweepq's fused ${flags.returnSequences ? 'sequence ' : ''}kernels need the wasm backend and widths that are multiples of 4` +
-        (tf.getBackend() === 'wasm' ? '' : ` (the backend is ${tf.getBackend()})`),
-    );
-    return null;
-  }
   const training = kw['training'] === true;
   const draws = kind === 'lstm' ? 4 : 3;
   return tf.tidy(() => {
     const inMask = training && cell.dropout > 0 && cell.dropout < 1 ? dropoutMask(cell, [B, D], cell.dropout, draws) : null;
     const recMask = training && cell.recurrentDropout > 0 && cell.recurrentDropout < 1 ? dropoutMask(cell, [B, H], cell.recurrentDropout, draws) : null;
-    const W = cell.kernel.read() as tf.Tensor2D;
-    const U = cell.recurrentKernel.read() as tf.Tensor2D;
-    const b = cell.bias!.read() as tf.Tensor1D;
-    if (simple) {
-      const opts: FusedLstmOptions = { recurrentActivation: recAct as RecurrentActivation };
-      if (inMask != null) opts.inputMask = inMask as tf.Tensor2D;
-      if (recMask != null) opts.recurrentMask = recMask as tf.Tensor2D;
-      return fusedLstmLastOutput(tf.transpose(x, [1, 0, 2]) as tf.Tensor3D, W, U, b, opts);
-    }
-    const x3 = inMask == null ? x : tf.mul(x, tf.expandDims(inMask, 1));
-    const xtm = tf.transpose(x3, [1, 0, 2]) as tf.Tensor3D;
-    const out = fusedRecurrent(xtm, W, U, b, {
-      cell: kind,
-      recurrentActivation: recAct as RecurrentActivation,
-      returnSequences: flags.returnSequences,
-      goBackwards: flags.goBackwards,
-      mask: maskT === null ? null : timeMajorMask(maskT, B, T, flags.goBackwards),
-      recurrentMask: recMask == null ? null : (recMask.dataSync() as Float32Array).slice(),
-    });
+    const out = fusedRecurrent(
+      tf.transpose(x, [1, 0, 2]) as tf.Tensor3D,
+      cell.kernel.read() as tf.Tensor2D,
+      cell.recurrentKernel.read() as tf.Tensor2D,
+      cell.bias!.read() as tf.Tensor1D,
+      {
+        cell: kind,
+        recurrentActivation: recAct as RecurrentActivation,
+        returnSequences: flags.returnSequences,
+        goBackwards: flags.goBackwards,
+        mask: maskT === null ? null : timeMajorMask(maskT, B, T, flags.goBackwards),
+        inputMask: inMask == null ? null : (inMask.dataSync() as Float32Array).slice(),
+        recurrentMask: recMask == null ? null : (recMask.dataSync() as Float32Array).slice(),
+      },
+    );
     return flags.returnSequences ? tf.transpose(out, [1, 0, 2]) : out;
   });
+}
+
+/** One warning per cell kind that a layer trains with the stock implementation (not on tfjs-node: native kernels). */
+function warnStock(kind: CellKind): void {
+  const backend = tf.getBackend();
+  if (backend === 'tensorflow') return;
+  warnOnce(
+    `sweepq: ${kind.toUpperCase()} layers train with the stock tfjs implementation (several times slower): sweepq's fused op needs ` +
+      (backend === 'wasm' ? "the wasm backend's fast paths and its own matmul, which are off here" : `the wasm backend (the backend is ${backend})`),
+  );
 }
 
 /** A Keras padding mask `[B, T]` as the op takes it: time-major 0/1 (reversed in time for `goBackwards`); null if all ones. */
@@ -159,7 +158,7 @@ function dropoutMask(cell: CellLike, shape: number[], rate: number, count: numbe
   return first;
 }
 
-/** A drop-in `tf.layers.lstm` running sweepq's fused LSTM ops (see {@link fusedCall}); saved as `LSTM`. */
+/** A drop-in `tf.layers.lstm` running sweepq's fused op (see {@link fusedCall}); saved as `LSTM`. */
 export class FusedLSTM extends StockLSTM {
   static override className = FUSED_LSTM_CLASS_NAME;
 

@@ -19,7 +19,6 @@ export {
   getOptimizerState,
   setOptimizerState,
   WEIGHTS_FILE,
-  type DeserializeOptions,
   type ModelArtifactsFiles,
   type OptimizerState,
 } from './serialization.js';
@@ -38,18 +37,12 @@ export {
 export {
   registerEmbeddingKernels,
   registerFastCpuKernels,
-  unregisterFastCpuKernels,
-  fusedLstmLastOutput,
-  fusedLstmLastPath,
   gemmStatus,
   registerFastKernels,
-  unregisterFastKernels,
   fastKernelsRegistered,
   wasmFastPathStatus,
   wasmInternalsStatus,
   PINNED_TFJS_VERSION,
-  type FusedLstmOptions,
-  type FusedLstmPath,
   type GemmKind,
   type InternalsStatus,
 } from '@sweepq/kernels';

@@ -53,19 +53,26 @@ export interface ModelParams {
    */
   maskZero?: boolean;
   /**
+   * Gate activation of the recurrent cells; default `sigmoid` (modern Keras). tfjs-layers' own default is
+   * `hardSigmoid` (old Keras).
+   */
+  recurrentActivation?: 'sigmoid' | 'hardSigmoid';
+}
+
+/**
+ * How {@link buildModelWith} implements the model, for tests and benchmarks (exported from `@sweepq/model/testing`,
+ * not the main entry): the defaults are what {@link buildModel} builds, and a sweep trial never sets them.
+ */
+export interface ImplementationOptions {
+  /**
    * `fused` (default): the recurrent layers train with sweepq's fused implementations ({@link FusedLSTM},
-   * {@link FusedGRU}, {@link FusedBidirectional}: one input-projection matmul, gate math on typed arrays,
+   * {@link FusedGRU}, {@link FusedBidirectional}: one input-projection matmul, wasm SIMD gate math,
    * hand-written BPTT), about 10x faster on wasm. `stock`: `tf.layers.lstm`, `gru` and `bidirectional`.
    * Either way the saved model names the standard classes with identical weights. `fused` also uses
    * {@link FastDropout} for the Dropout layer (same semantics, masks from a fast seeded generator instead of
    * `tf.randomUniform`); `stock` uses stock layers only.
    */
   lstmImplementation?: 'fused' | 'stock';
-  /**
-   * Gate activation of the recurrent cells; default `sigmoid` (modern Keras). tfjs-layers' own default is
-   * `hardSigmoid` (old Keras).
-   */
-  recurrentActivation?: 'sigmoid' | 'hardSigmoid';
   /**
    * How Adam updates the embedding table. `lazy` (the default with `optimizer: 'adam'`): only the rows the batch
    * touched (non-zero gradient rows) get their moments and weights updated, as TensorFlow's `LazyAdamOptimizer` does
@@ -74,7 +81,8 @@ export interface ModelParams {
    * whole `maxWords x embeddingDim` table per step (about 7 ms of a 70-120 ms wasm step at the seed shape, 40% of a
    * cpu step) and is the common choice for large sparse embeddings. `dense`: tfjs' (and Keras') plain Adam on every
    * row. Only Adam has a lazy form: with another optimizer, `lazy` is rejected and the default is `dense`.
-   * Recorded in the saved optimizer config, so {@link deserializeModel} restores it; stock tfjs ignores the key.
+   * Recorded in the saved optimizer config, so {@link deserializeModel} restores it; stock tfjs ignores the key. When
+   * loading (`deserializeModelWith`), the default is as saved.
    */
   embeddingOptimizer?: 'dense' | 'lazy';
 }
@@ -111,18 +119,23 @@ function check(p: ModelParams): void {
     issues.push(`optimizer: expected one of ${OPTIMIZERS.join(', ')}, got ${JSON.stringify(p.optimizer)}`);
   }
   if (p.seed != null && !Number.isFinite(p.seed)) issues.push(`seed: expected a finite number, got ${JSON.stringify(p.seed)}`);
-  if (p.lstmImplementation != null && p.lstmImplementation !== 'fused' && p.lstmImplementation !== 'stock') {
-    issues.push(`lstmImplementation: expected "fused" or "stock", got ${JSON.stringify(p.lstmImplementation)}`);
-  }
   if (p.recurrentActivation != null && p.recurrentActivation !== 'sigmoid' && p.recurrentActivation !== 'hardSigmoid') {
     issues.push(`recurrentActivation: expected "sigmoid" or "hardSigmoid", got ${JSON.stringify(p.recurrentActivation)}`);
   }
-  if (p.embeddingOptimizer != null && p.embeddingOptimizer !== 'dense' && p.embeddingOptimizer !== 'lazy') {
-    issues.push(`embeddingOptimizer: expected "dense" or "lazy", got ${JSON.stringify(p.embeddingOptimizer)}`);
-  } else if (p.embeddingOptimizer === 'lazy' && p.optimizer !== 'adam') {
-    issues.push(`embeddingOptimizer: "lazy" needs optimizer "adam", got ${JSON.stringify(p.optimizer)}`);
-  }
   if (issues.length > 0) throw new ModelError('INVALID_MODEL_PARAMS', `invalid model parameters: ${issues.join('; ')}`);
+}
+
+function checkImplementation(impl: ImplementationOptions, optimizer: ModelParams['optimizer']): void {
+  const issues: string[] = [];
+  if (impl.lstmImplementation != null && impl.lstmImplementation !== 'fused' && impl.lstmImplementation !== 'stock') {
+    issues.push(`lstmImplementation: expected "fused" or "stock", got ${JSON.stringify(impl.lstmImplementation)}`);
+  }
+  if (impl.embeddingOptimizer != null && impl.embeddingOptimizer !== 'dense' && impl.embeddingOptimizer !== 'lazy') {
+    issues.push(`embeddingOptimizer: expected "dense" or "lazy", got ${JSON.stringify(impl.embeddingOptimizer)}`);
+  } else if (impl.embeddingOptimizer === 'lazy' && optimizer !== 'adam') {
+    issues.push(`embeddingOptimizer: "lazy" needs optimizer "adam", got ${JSON.stringify(optimizer)}`);
+  }
+  if (issues.length > 0) throw new ModelError('INVALID_MODEL_PARAMS', `invalid implementation options: ${issues.join('; ')}`);
 }
 
 /** Build the tfjs optimizer named by `p.optimizer`. */
@@ -186,7 +199,7 @@ function redrawBackward(bidirectional: tf.layers.Layer, kernelSeed: number | und
  * `Embedding(maxWords, embeddingDim, inputLength=maxLen) -> [Dropout(dropout) if dropout > 0] ->
  * lstmLayers x [Bidirectional(] LSTM|GRU(lstmUnits, dropout, recurrentDropout, recurrentActivation='sigmoid') [)] ->
  * Dense(numClasses, softmax)` (every recurrent layer but the last with `returnSequences`; the recurrent layers are
- * sweepq's fused implementations unless `lstmImplementation: 'stock'`, see `recurrent-layers.ts`) with sparse
+ * sweepq's fused implementations, see `recurrent-layers.ts`) with sparse
  * categorical cross-entropy and accuracy, using standard layer classes only (so the saved model loads with stock
  * `tf.loadLayersModel`). With `maskZero` the Embedding masks token 0 and has no fixed input length.
  *
@@ -199,7 +212,17 @@ function redrawBackward(bidirectional: tf.layers.Layer, kernelSeed: number | und
  * @throws ModelError `INVALID_MODEL_PARAMS` naming every bad field.
  */
 export function buildModel(p: ModelParams): tf.LayersModel {
+  return buildModelWith(p, {});
+}
+
+/**
+ * {@link buildModel} with the implementation chosen by `impl` (tests and benchmarks, through `@sweepq/model/testing`).
+ *
+ * @throws ModelError `INVALID_MODEL_PARAMS` naming every bad field.
+ */
+export function buildModelWith(p: ModelParams, impl: ImplementationOptions): tf.LayersModel {
   check(p);
+  checkImplementation(impl, p.optimizer);
   const seed = p.seed;
   const s = (k: number): number | undefined => (seed == null ? undefined : seed * 7919 + k);
   const maskZero = p.maskZero ?? false;
@@ -214,7 +237,7 @@ export function buildModel(p: ModelParams): tf.LayersModel {
       embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: s(1) }),
     }),
   );
-  const fused = (p.lstmImplementation ?? 'fused') === 'fused';
+  const fused = (impl.lstmImplementation ?? 'fused') === 'fused';
   // Both Dropout classes pass the Embedding's mask on (supportsMasking, computeMask returns the input mask).
   if (p.dropout > 0) model.add(fused ? fastDropout({ rate: p.dropout }) : tf.layers.dropout({ rate: p.dropout }));
   const cell = p.cell ?? 'lstm';
@@ -248,7 +271,7 @@ export function buildModel(p: ModelParams): tf.LayersModel {
       biasInitializer: 'zeros',
     }),
   );
-  const lazy = p.optimizer === 'adam' && (p.embeddingOptimizer ?? 'lazy') === 'lazy';
+  const lazy = p.optimizer === 'adam' && (impl.embeddingOptimizer ?? 'lazy') === 'lazy';
   model.compile({
     optimizer: lazy ? makeLazyAdam(p.learningRate, model) : makeOptimizer(p.optimizer, p.learningRate),
     loss: 'sparseCategoricalCrossentropy',

@@ -3,7 +3,7 @@ import { ModelError } from './errors.js';
 import { FAST_DROPOUT_CLASS_NAME } from './fast-dropout.js';
 import { FUSED_CLASS_NAMES } from './fused-layers.js';
 import { LAZY_CONFIG_KEY } from './lazy-adam.js';
-import { makeLazyAdam } from './model.js';
+import { makeLazyAdam, type ImplementationOptions } from './model.js';
 
 /**
  * A model in the standard tfjs layers format: `modelJson` is the content of `model.json` (its weightsManifest
@@ -59,20 +59,6 @@ function trainingConfigOf(model: tf.LayersModel): tf.io.TrainingConfig | undefin
   return typeof get === 'function' ? get.call(model) : undefined;
 }
 
-/** Options of {@link deserializeModel}. */
-export interface DeserializeOptions {
-  /**
-   * `fused` (default): standard `LSTM` layers are instantiated as sweepq's fused LSTM (same weights and config, much
-   * faster training); `stock`: as `tf.layers.lstm`. The saved files are not affected either way.
-   */
-  lstmImplementation?: 'fused' | 'stock';
-  /**
-   * Adam's embedding update (see `ModelParams.embeddingOptimizer`); default: as saved (`lazy` when the saved Adam
-   * config carries sweepq's marker, else `dense`). Ignored for other optimizers.
-   */
-  embeddingOptimizer?: 'dense' | 'lazy';
-}
-
 /** Deep copy of a topology with the class names in `map` (stock class -> sweepq class) replaced. */
 function mapClasses(node: unknown, map: Record<string, string>): unknown {
   if (Array.isArray(node)) return node.map((n) => mapClasses(n, map));
@@ -86,10 +72,20 @@ function mapClasses(node: unknown, map: Record<string, string>): unknown {
 
 /**
  * Load {@link ModelArtifactsFiles} with `tf.loadLayersModel(tf.io.fromMemory(…))`; works on any backend. The model is
- * compiled when `model.json` carries a training config (as {@link serializeModel} writes it). LSTM layers load as the
- * fused implementation (and Dropout layers as `FastDropout`) unless `opts.lstmImplementation` is `stock`; `files` is not modified.
+ * compiled when `model.json` carries a training config (as {@link serializeModel} writes it). Recurrent layers load as
+ * the fused implementation (and Dropout layers as `FastDropout`), and Adam's embedding update is the saved one;
+ * `files` is not modified.
  */
-export async function deserializeModel(files: ModelArtifactsFiles, opts: DeserializeOptions = {}): Promise<tf.LayersModel> {
+export async function deserializeModel(files: ModelArtifactsFiles): Promise<tf.LayersModel> {
+  return deserializeModelWith(files, {});
+}
+
+/**
+ * {@link deserializeModel} with the implementation chosen by `opts` (tests and benchmarks, through
+ * `@sweepq/model/testing`): `lstmImplementation: 'stock'` loads the stock layers; `embeddingOptimizer` overrides the
+ * saved embedding update (ignored for optimizers other than Adam).
+ */
+export async function deserializeModelWith(files: ModelArtifactsFiles, opts: ImplementationOptions): Promise<tf.LayersModel> {
   const original = files.modelJson as unknown as tf.io.ModelJSON;
   const json =
     (opts.lstmImplementation ?? 'fused') === 'fused' && original.modelTopology != null

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PARAMS, MODEL_FIELDS, PARAMETERS, PARAMETER_NAMES, type ParameterName, type ParameterRule, type TrialParams } from '@sweepq/sweep-config';
 import {
   buildModel,
-  deserializeModel,
   FastDropout,
   FusedBidirectional,
   FusedGRU,
@@ -16,6 +15,7 @@ import {
   tf,
   type ModelParams,
 } from '../src/index.js';
+import { buildModelWith, deserializeModelWith } from '../src/testing.js';
 import { TINY } from './helpers.js';
 
 // lstm_layers, bidirectional, cell and mask_zero (sweepq issue 17): the stacks buildModel makes, their weights, and
@@ -113,7 +113,7 @@ describe.each(combos)('buildModel: lstmLayers $lstmLayers, bidirectional $bidire
     shapes.push([width, CLASSES], [CLASSES]);
     expect(model.getWeights().map((w) => w.shape)).toEqual(shapes);
     expect(recurrentKinds(model)).toEqual(new Array(arch.lstmLayers).fill('fused'));
-    const stock = buildModel({ ...p, lstmImplementation: 'stock' });
+    const stock = buildModelWith(p, { lstmImplementation: 'stock' });
     expect(recurrentKinds(stock)).toEqual(new Array(arch.lstmLayers).fill('stock'));
     expect(stock.layers[1]).not.toBeInstanceOf(FastDropout);
     stock.dispose();
@@ -165,7 +165,7 @@ describe.each(combos)('buildModel: lstmLayers $lstmLayers, bidirectional $bidire
       if (arch.bidirectional) expect((l.config['layer'] as { class_name: string }).class_name).toBe(inner);
     }
     for (const lstmImplementation of ['fused', 'stock'] as const) {
-      const loaded = await deserializeModel(files, { lstmImplementation });
+      const loaded = await deserializeModelWith(files, { lstmImplementation });
       expect(loaded.layers.map((l) => l.getClassName())).toEqual(model.layers.map((l) => l.getClassName()));
       expect(recurrentKinds(loaded)).toEqual(new Array(arch.lstmLayers).fill(lstmImplementation));
       expect(maxDiff(predict(loaded, x), expected), lstmImplementation).toBeLessThan(1e-5);
@@ -184,7 +184,7 @@ describe.each(combos)('buildModel: lstmLayers $lstmLayers, bidirectional $bidire
   it('trains like the stock model: loss and every weight gradient within 1e-4, recurrent dropout masks included', () => {
     // No Dropout layer: sweepq's FastDropout draws its masks from another generator than stock Dropout, by design.
     const fused = buildModel({ ...p, dropout: 0, recurrentDropout: 0.2 });
-    const stock = buildModel({ ...p, dropout: 0, recurrentDropout: 0.2, lstmImplementation: 'stock' });
+    const stock = buildModelWith({ ...p, dropout: 0, recurrentDropout: 0.2 }, { lstmImplementation: 'stock' });
     stock.setWeights(fused.getWeights());
     const x = tokens(T);
     const labels = tf.tensor1d([0, 2, 1], 'int32');
@@ -227,8 +227,8 @@ describe.each(combos)('buildModel: lstmLayers $lstmLayers, bidirectional $bidire
 });
 
 describe('buildModel: initial weights of stacked and bidirectional layers', () => {
-  const weights = (p: ModelParams): Float32Array[] => {
-    const m = buildModel(p);
+  const weights = (p: ModelParams, impl: 'fused' | 'stock' = 'fused'): Float32Array[] => {
+    const m = buildModelWith(p, { lstmImplementation: impl });
     const out = m.getWeights().map((w) => w.dataSync().slice() as Float32Array);
     m.dispose();
     return out;
@@ -254,7 +254,7 @@ describe('buildModel: initial weights of stacked and bidirectional layers', () =
     const one = weights(ARCH);
     const stacked = weights({ ...ARCH, lstmLayers: 3, bidirectional: true });
     expect(stacked.slice(0, 4)).toEqual(one.slice(0, 4));
-    expect(weights({ ...ARCH, lstmLayers: 2, bidirectional: true, cell: 'gru', lstmImplementation: 'stock' })).toEqual(
+    expect(weights({ ...ARCH, lstmLayers: 2, bidirectional: true, cell: 'gru' }, 'stock')).toEqual(
       weights({ ...ARCH, lstmLayers: 2, bidirectional: true, cell: 'gru' }),
     );
   });
@@ -315,9 +315,7 @@ describe('modelParamsFromTrial', () => {
     maskZero: 'trial',
     numClasses: 'dataset',
     seed: 'trial seed',
-    lstmImplementation: 'implementation',
     recurrentActivation: 'implementation',
-    embeddingOptimizer: 'implementation',
   };
 
   /** A valid value of `rule` other than `current`. */

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, FastDropout, fastDropout, initBackend, serializeModel, tf } from '../src/index.js';
 import { dropoutMask } from '../src/fast-dropout.js';
+import { buildModelWith } from '../src/testing.js';
 import { TINY } from './helpers.js';
 
 beforeAll(async () => {
@@ -42,7 +43,7 @@ describe('FastDropout', () => {
 
   it('is used by the fused model and saved as the standard Dropout class', async () => {
     const fused = buildModel({ ...TINY, dropout: 0.2 });
-    const stock = buildModel({ ...TINY, dropout: 0.2, lstmImplementation: 'stock' });
+    const stock = buildModelWith({ ...TINY, dropout: 0.2 }, { lstmImplementation: 'stock' });
     expect(fused.layers[1]).toBeInstanceOf(FastDropout);
     expect(stock.layers[1]).not.toBeInstanceOf(FastDropout);
     expect(fused.layers[1]!.getClassName()).toBe('Dropout');

@@ -13,7 +13,8 @@ import {
   trainModel,
 } from '../src/index.js';
 import { wasmAdam, wasmAdamStatus } from '@sweepq/kernels';
-import { forcePublicWasmPath } from '@sweepq/kernels';
+import { forcePublicWasmPath } from '@sweepq/kernels/testing';
+import { buildModelWith, deserializeModelWith } from '../src/testing.js';
 import { TINY, separable } from './helpers.js';
 
 const ROWS = 7;
@@ -165,7 +166,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
   });
 }
 
-describe('embeddingOptimizer in buildModel and deserializeModel', () => {
+describe('embeddingOptimizer in buildModelWith and deserializeModelWith', () => {
   beforeAll(async () => {
     await tf.setBackend('wasm');
   });
@@ -175,12 +176,12 @@ describe('embeddingOptimizer in buildModel and deserializeModel', () => {
     expect(lazy.optimizer).toBeInstanceOf(LazyAdamOptimizer);
     expect((lazy.optimizer as LazyAdamOptimizer).lazyVariables).toEqual([(lazy.layers[0]!.trainableWeights[0]!.read() as tf.Variable).name]);
     expect(lazy.optimizer.getClassName()).toBe('Adam');
-    const dense = buildModel({ ...TINY, embeddingOptimizer: 'dense' });
+    const dense = buildModelWith(TINY, { embeddingOptimizer: 'dense' });
     expect(dense.optimizer).not.toBeInstanceOf(LazyAdamOptimizer);
     expect(dense.optimizer.getClassName()).toBe('Adam');
     const sgd = buildModel({ ...TINY, optimizer: 'sgd' });
     expect(sgd.optimizer).not.toBeInstanceOf(LazyAdamOptimizer);
-    expect(() => buildModel({ ...TINY, optimizer: 'sgd', embeddingOptimizer: 'lazy' })).toThrow(ModelError);
+    expect(() => buildModelWith({ ...TINY, optimizer: 'sgd' }, { embeddingOptimizer: 'lazy' })).toThrow(ModelError);
     for (const m of [lazy, dense, sgd]) {
       m.optimizer.dispose();
       m.dispose();
@@ -200,9 +201,9 @@ describe('embeddingOptimizer in buildModel and deserializeModel', () => {
     const loaded = await deserializeModel(files);
     expect(loaded.optimizer).toBeInstanceOf(LazyAdamOptimizer);
     await setOptimizerState(loaded, state);
-    const overridden = await deserializeModel(files, { embeddingOptimizer: 'dense' });
+    const overridden = await deserializeModelWith(files, { embeddingOptimizer: 'dense' });
     expect(overridden.optimizer).not.toBeInstanceOf(LazyAdamOptimizer);
-    const stock = await deserializeModel(files, { lstmImplementation: 'stock', embeddingOptimizer: 'dense' });
+    const stock = await deserializeModelWith(files, { lstmImplementation: 'stock', embeddingOptimizer: 'dense' });
     expect(stock.optimizer.getConfig()['learningRate']).toBe(TINY.learningRate);
     const before = tf.memory().numTensors;
     await trainModel({ model: loaded, train, validation: train, epochs: 2, startEpoch: 1, batchSize: 16, seed: 1 });

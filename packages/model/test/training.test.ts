@@ -16,6 +16,7 @@ import {
 } from '../src/index.js';
 import { mixSeed, seededPermutation } from '@sweepq/runtime/random';
 import { epochBatches, type EpochBatch } from '../src/training.js';
+import { deserializeModelWith } from '../src/testing.js';
 import { TINY, separable, variableLength } from './helpers.js';
 
 const train = separable(128, TINY.maxLen, TINY.maxWords, 1);
@@ -374,7 +375,7 @@ describe('trainModel with a model that masks padding (wasm)', () => {
       const files = await serializeModel(first);
       const state = await getOptimizerState(first);
       first.dispose();
-      const resumed = await deserializeModel(files, { lstmImplementation: 'stock' });
+      const resumed = await deserializeModelWith(files, { lstmImplementation: 'stock' });
       await setOptimizerState(resumed, state);
       const rest = await trainModel({ model: resumed, train: mtrain, validation: mval, epochs: 3, startEpoch: 2, batchSize: 8, seed: 9 });
       expect(rest.history.map((h) => h.epoch)).toEqual([3]);

@@ -1,23 +1,22 @@
 /**
- * The fused recurrent op for every layer shape the classifier builds beyond the single last-output LSTM (which keeps
- * its own tuned path, `fused-lstm.ts`): LSTM or GRU cells, the whole output sequence (stacked layers), a Keras padding
- * mask (padded steps skipped, the state carried through them) and a recurrent dropout mask. Forward and hand-written
- * backpropagation through time, with every product on sweepq's own wasm matmul over the tfjs wasm heap and the gate
- * math over the same memory (no copies in or out): the wasm SIMD gate module (`lstm-gates-wat.ts`, `gru-gates-wat.ts`)
- * when it is compiled, else JS loops.
+ * sweepq's recurrent op: LSTM or GRU cells, the last output or the whole output sequence (stacked layers), time
+ * reversal, a Keras padding mask (padded steps skipped, the state carried through them), an input dropout mask and a
+ * recurrent dropout mask. Forward and hand-written backpropagation through time, with every product on sweepq's own
+ * wasm matmul over the tfjs wasm heap and the gate math over the same memory (no copies in or out): the wasm SIMD gate
+ * module (`lstm-gates-wat.ts`, `gru-gates-wat.ts`) when it is compiled, else JS loops.
  *
  * Semantics are stock tfjs-layers 4.22's, so the saved model (stock `LSTM`/`GRU` classes) reproduces the training
  * model: gate order i, f, c, o (LSTM) and z, r, h (GRU, `reset_after: false`, the only form tfjs has; Keras loads it
  * with `GRU(reset_after=False)`); at a masked step the output and state are the previous ones (tfjs' `rnn`); the
- * recurrent dropout mask multiplies `h_{t-1}` wherever the cell reads it (for the GRU also in `z ⊙ h_{t-1}`, as tfjs'
- * `GRUCell` does).
+ * input dropout mask multiplies every step's input; the recurrent dropout mask multiplies `h_{t-1}` wherever the cell
+ * reads it (for the GRU also in `z ⊙ h_{t-1}`, as tfjs' `GRUCell` does).
  */
 import * as tf from '@tensorflow/tfjs';
+import { gate, gateGrad, tanhFast, type RecurrentActivation } from './activations.js';
 import { heapGemm, type Gemm } from './gemm-wasm.js';
 import { heapAddr, heapFloats, heapTensor, outstanding, recordingGradient, trackOutstanding } from './heap.js';
-import { heapGateKernels, type GateExports } from './lstm-gates.js';
-import { sigmoidFast, tanhFast, type RecurrentActivation } from './lstm-math.js';
 import { mark, record } from './profile.js';
+import { heapGateKernels, type GateExports } from './recurrent-gates.js';
 
 /** The recurrent cells the op implements. */
 export type CellKind = 'lstm' | 'gru';
@@ -37,6 +36,12 @@ export interface FusedRecurrentOptions {
   goBackwards?: boolean;
   /** Padding mask, time-major `[T·B]` (element t·B + b: 1 if step t of sequence b is real, 0 if padded); default none. */
   mask?: Float32Array | null;
+  /**
+   * Input dropout mask `[B·D]` (0 or 1/(1-rate)) multiplying `x_t` at every step; default none. The same as multiplying
+   * the input by it beforehand, but applied while the input is copied onto the heap, and to the input gradient in
+   * place: a broadcast multiply and its gradient as tensor ops cost more than the masking here.
+   */
+  inputMask?: Float32Array | null;
   /** Recurrent dropout mask `[B·H]` (0 or 1/(1-rate)) multiplying `h_{t-1}` at every step; default none. */
   recurrentMask?: Float32Array | null;
 }
@@ -47,11 +52,11 @@ export function gatesPerUnit(cell: CellKind): number {
 }
 
 /**
- * Whether {@link fusedRecurrent} can run here for input width D and H units: the wasm backend with sweepq's own matmul,
- * and D and H multiples of 4 (the matmul's column counts). Otherwise callers use the stock layers.
+ * Whether {@link fusedRecurrent} can run here: the wasm backend with its fast paths and sweepq's own matmul (any
+ * widths: the matmul sums column tails in JS). Otherwise callers use the stock layers.
  */
-export function fusedRecurrentAvailable(D: number, H: number): boolean {
-  return D % 4 === 0 && H % 4 === 0 && heapGemm() !== null;
+export function fusedRecurrentAvailable(): boolean {
+  return heapGemm() !== null;
 }
 
 /** Element offsets of one pass's arrays in the heap's float view, and the pass's sizes. */
@@ -95,6 +100,22 @@ interface Pass {
   dbias: number;
 }
 
+/** What the op was asked for, beyond the tensors (checked and resolved once per call). */
+interface Settings {
+  T: number;
+  B: number;
+  D: number;
+  H: number;
+  G: number;
+  lstm: boolean;
+  hard: boolean;
+  seq: boolean;
+  backwards: boolean;
+  mask: Float32Array | null;
+  imask: Float32Array | null;
+  rmask: Float32Array | null;
+}
+
 /** Element offsets (16-byte aligned) of the gate module's operands within one float block, and its length. */
 function kernelOperands(T: number, B: number, H: number, G: number): { offsets: Record<'biasVec' | 'biasRows' | 'ones' | 'zeros' | 'rm' | 'dh' | 'dc' | 'dbs' | 'dbias', number>; total: number } {
   let next = 0;
@@ -108,15 +129,38 @@ function kernelOperands(T: number, B: number, H: number, G: number): { offsets: 
   return { offsets, total: next + 4 }; // slack to align the block's start to 16 bytes
 }
 
+/** The op's sizes and masks from its arguments, or an error naming what does not fit. */
+function settingsOf(xtm: tf.Tensor3D, kernel: tf.Tensor2D, recurrentKernel: tf.Tensor2D, bias: tf.Tensor1D, opts: FusedRecurrentOptions): Settings {
+  const [T, B, D] = xtm.shape;
+  const H = recurrentKernel.shape[0];
+  const G = gatesPerUnit(opts.cell) * H;
+  const name = `fused ${opts.cell.toUpperCase()}`;
+  if (kernel.shape[0] !== D || kernel.shape[1] !== G || recurrentKernel.shape[1] !== G || bias.shape[0] !== G) {
+    throw new Error(
+      `${name}: shapes do not fit: x [${xtm.shape.join(',')}], kernel [${kernel.shape.join(',')}], ` +
+        `recurrent kernel [${recurrentKernel.shape.join(',')}], bias [${bias.shape.join(',')}]`,
+    );
+  }
+  const mask = opts.mask ?? null;
+  const imask = opts.inputMask ?? null;
+  const rmask = opts.recurrentMask ?? null;
+  for (const [what, m, n, dims] of [['mask', mask, T * B, 'T·B'], ['input mask', imask, B * D, 'B·D'], ['recurrent mask', rmask, B * H, 'B·H']] as const) {
+    if (m !== null && m.length !== n) throw new Error(`${name}: the ${what} must have ${dims} = ${n} elements, got ${m.length}`);
+  }
+  const hard = (opts.recurrentActivation ?? 'sigmoid') === 'hardSigmoid';
+  return { T, B, D, H, G, lstm: opts.cell === 'lstm', hard, seq: opts.returnSequences === true, backwards: opts.goBackwards === true, mask, imask, rmask };
+}
+
 /**
  * The recurrent layer over a time-major input `xtm` `[T, B, D]` with Keras weights `kernel` `[D, G·H]`,
  * `recurrentKernel` `[H, G·H]` and `bias` `[G·H]` (G = 4 for LSTM, 3 for GRU), zero initial state; differentiable
- * (`tf.customGrad`). Callers check {@link fusedRecurrentAvailable} first. Input dropout is a tensor op of the caller;
- * time reversal (`goBackwards`), the recurrent dropout mask and the padding mask are applied here.
+ * (`tf.customGrad`). Callers check {@link fusedRecurrentAvailable} first. Time reversal (`goBackwards`), the input and
+ * recurrent dropout masks and the padding mask are applied here.
  *
  * Forward: `z = X·W` for all steps in one product, then per step `h_{t-1}·U` added into `z[t]` (for the GRU two
  * products: `h_{t-1}·U_zr`, then `(r ⊙ h_{t-1})·U_h`), and the gate math. Backward: per step the gate gradients and
- * `dZ[t]·Uᵀ` (GRU: two products), then `dX = dZ·Wᵀ`, `dW = Xᵀ·dZ`, `dU = Hᵀ·dZ` over all steps at once.
+ * `dZ[t]·Uᵀ` (GRU: two products), then `dX = dZ·Wᵀ`, `dW = Xᵀ·dZ`, `dU = Hᵀ·dZ` over all steps at once. With only the
+ * last output asked for, the output is one `[B, H]` block and the backward pass starts from it alone.
  */
 export function fusedRecurrent(
   xtm: tf.Tensor3D,
@@ -125,121 +169,24 @@ export function fusedRecurrent(
   bias: tf.Tensor1D,
   opts: FusedRecurrentOptions,
 ): tf.Tensor {
-  const [T, B, D] = xtm.shape;
-  const H = recurrentKernel.shape[0];
-  const lstm = opts.cell === 'lstm';
-  const G = gatesPerUnit(opts.cell) * H;
-  if (kernel.shape[0] !== D || kernel.shape[1] !== G || recurrentKernel.shape[1] !== G || bias.shape[0] !== G) {
-    throw new Error(
-      `fused ${opts.cell.toUpperCase()}: shapes do not fit: x [${xtm.shape.join(',')}], kernel [${kernel.shape.join(',')}], ` +
-        `recurrent kernel [${recurrentKernel.shape.join(',')}], bias [${bias.shape.join(',')}]`,
-    );
-  }
-  const gemm = D % 4 === 0 && H % 4 === 0 ? heapGemm() : null;
-  if (gemm === null) throw new Error(`fused ${opts.cell.toUpperCase()}: needs the wasm backend's own matmul and D, H multiples of 4 (got D ${D}, H ${H})`);
-  const mask = opts.mask ?? null;
-  const rmask = opts.recurrentMask ?? null;
-  if (mask !== null && mask.length !== T * B) throw new Error(`fused recurrent op: the mask must have T·B = ${T * B} elements, got ${mask.length}`);
-  if (rmask !== null && rmask.length !== B * H) throw new Error(`fused recurrent op: the recurrent mask must have B·H = ${B * H} elements, got ${rmask.length}`);
-  const seq = opts.returnSequences === true;
-  const backwards = opts.goBackwards === true;
-  const hard = (opts.recurrentActivation ?? 'sigmoid') === 'hardSigmoid';
+  const s = settingsOf(xtm, kernel, recurrentKernel, bias, opts);
+  const gemm = heapGemm();
+  if (gemm === null) throw new Error(`fused ${opts.cell.toUpperCase()}: needs the wasm backend with its fast paths and sweepq's own matmul`);
   const op = tf.customGrad((...args: unknown[]) => {
     const [x, W, U, b] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
     const save = args[4] as (tensors: tf.Tensor[]) => void;
     const t0 = mark();
-    // Allocate everything first: an allocation may grow the heap (addresses stay valid, views do not). Each tensor is
-    // kept (out of tidy scopes) and listed in `owned` as it is made, so a failed allocation frees the ones before it.
-    const owned: tf.Tensor[] = [];
-    const own = <X extends tf.Tensor>(t: X): X => {
-      owned.push(tf.keep(t));
-      return t;
-    };
-    const k = heapGateKernels();
-    const ops = k === null ? null : kernelOperands(T, B, H, G);
-    let x2: tf.Tensor, z: tf.Tensor, hs: tf.Tensor, hp: tf.Tensor | null, rh: tf.Tensor | null, act: tf.Tensor;
-    let cs: tf.Tensor | null, tcs: tf.Tensor | null, tmp: tf.Tensor, opsT: tf.Tensor | null;
-    try {
-      x2 = own(backwards ? reverseSteps(x, T, B * D) : tf.reshape(x, [T * B, D]));
-      z = own(heapTensor([T * B, G]));
-      hs = own(heapTensor([(T + 1) * B, H])); // h_{t-1} at block t; block 0 is the zero state
-      hp = rmask === null ? null : own(heapTensor([T * B, H])); // h_{t-1} ⊙ recurrent mask
-      rh = lstm ? null : own(heapTensor([T * B, H])); // GRU: r ⊙ h_{t-1}
-      act = own(heapTensor([T * B, G])); // activated gates
-      cs = lstm ? own(heapTensor([T * B, H])) : null; // LSTM: cell states after the mask
-      tcs = lstm ? own(heapTensor([T * B, H])) : null; // LSTM: tanh of the unmasked new cell state
-      tmp = own(heapTensor([B, H]));
-      opsT = ops === null ? null : own(heapTensor([ops.total]));
-    } catch (err) {
-      tf.dispose(owned);
-      throw err;
-    }
-    const opsBase = opsT === null ? 0 : Math.ceil(heapAddr(opsT) / 16) * 16;
-    const op4 = (e: number | undefined): number => (ops === null ? 0 : opsBase + 4 * e!);
-    const p: Pass = {
-      T,
-      B,
-      D,
-      H,
-      G,
-      hard,
-      lstm,
-      mask,
-      rmask,
-      bias: (b.dataSync() as Float32Array).slice(),
-      x: heapAddr(x2),
-      z: heapAddr(z),
-      w: heapAddr(W),
-      u: heapAddr(U),
-      hs: heapAddr(hs),
-      hm: heapAddr(hp ?? hs),
-      rh: rh === null ? 0 : heapAddr(rh),
-      a: heapAddr(act),
-      c: cs === null ? 0 : heapAddr(cs),
-      tc: tcs === null ? 0 : heapAddr(tcs),
-      tmp: heapAddr(tmp),
-      k,
-      biasVec: op4(ops?.offsets.biasVec),
-      biasRows: op4(ops?.offsets.biasRows),
-      ones: op4(ops?.offsets.ones),
-      zeros: op4(ops?.offsets.zeros),
-      rm: op4(ops?.offsets.rm),
-      dh: op4(ops?.offsets.dh),
-      dc: op4(ops?.offsets.dc),
-      dbs: op4(ops?.offsets.dbs),
-      dbias: op4(ops?.offsets.dbias),
-    };
-    if (k !== null) {
-      const f = heapFloats();
-      const BH = B * H;
-      f.set(p.bias, p.biasVec >> 2);
-      for (let r = 0; r < B; r++) f.set(p.bias, (p.biasRows >> 2) + r * G);
-      f.fill(1, p.ones >> 2, (p.ones >> 2) + Math.max(BH, T * B));
-      f.fill(0, p.zeros >> 2, (p.zeros >> 2) + BH);
-      if (rmask !== null) f.set(rmask, p.rm >> 2);
-    }
-    let disposed = false;
-    const entry = {
-      dispose: (): void => {
-        if (disposed) return;
-        disposed = true;
-        outstanding.delete(entry);
-        tf.dispose(owned);
-      },
-    };
+    const { p, entry } = openPass(s, x, W, U, b);
     let value: tf.Tensor;
     try {
-      gemm.nn(T * B, G, D, p.x, 4 * D, p.w, 4 * G, p.z, 4 * G, false);
+      gemm.nn(s.T * s.B, s.G, s.D, p.x, 4 * s.D, p.w, 4 * s.G, p.z, 4 * s.G, false);
       record('rnn.inputProjection', t0);
       const t1 = mark();
       if (p.k === null) forwardPass(gemm, p);
-      else if (lstm) forwardLstmKernels(gemm, p, p.k);
+      else if (s.lstm) forwardLstmKernels(gemm, p, p.k);
       else forwardGruKernels(gemm, p, p.k);
       record('rnn.forward', t1);
-      value = seq ? heapTensor([T, B, H]) : heapTensor([B, H]);
-      const f = heapFloats();
-      const from = (p.hs >> 2) + (seq ? B * H : T * B * H);
-      f.copyWithin(heapAddr(value) >> 2, from, (p.hs >> 2) + (T + 1) * B * H);
+      value = outputOf(p, s.seq);
     } catch (err) {
       entry.dispose();
       throw err;
@@ -251,15 +198,12 @@ export function fusedRecurrent(
     save([W, U]);
     trackOutstanding(entry);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
-      if (disposed) throw new Error('fused recurrent op: the gradient of one forward pass can be taken only once');
+      if (entry.disposed) throw new Error('fused recurrent op: the gradient of one forward pass can be taken only once');
       const [sW, sU] = saved as [tf.Tensor2D, tf.Tensor2D];
       try {
-        return weightGradients(gemm, p, sW, sU, backwards, (ut) =>
-          p.k === null
-            ? backwardSteps(gemm, p, ut, dy.dataSync() as Float32Array, seq)
-            : lstm
-              ? backwardLstmKernels(gemm, p, p.k, ut, dy.dataSync() as Float32Array, seq)
-              : backwardGruKernels(gemm, p, p.k, ut, dy.dataSync() as Float32Array, seq),
+        const dyv = dy.dataSync() as Float32Array;
+        return weightGradients(gemm, p, s, sW, sU, (ut) =>
+          p.k === null ? backwardSteps(gemm, p, ut, dyv, s.seq) : s.lstm ? backwardLstmKernels(gemm, p, p.k, ut, dyv, s.seq) : backwardGruKernels(gemm, p, p.k, ut, dyv, s.seq),
         );
       } finally {
         entry.dispose();
@@ -270,13 +214,77 @@ export function fusedRecurrent(
   return op(xtm, kernel, recurrentKernel, bias);
 }
 
-/** Derivative of the gate activation from its output `a`. */
-function actGrad(a: number, hard: boolean): number {
-  return hard ? (a > 0 && a < 1 ? 0.2 : 0) : a * (1 - a);
+/** The op's output, copied out of the `h` sequence: `[T, B, H]` with `seq`, else the last step's `[B, H]`. */
+function outputOf(p: Pass, seq: boolean): tf.Tensor {
+  const { T, B, H } = p;
+  const value = seq ? heapTensor([T, B, H]) : heapTensor([B, H]);
+  const from = (p.hs >> 2) + (seq ? B * H : T * B * H);
+  heapFloats().copyWithin(heapAddr(value) >> 2, from, (p.hs >> 2) + (T + 1) * B * H);
+  return value;
 }
 
-function gate(v: number, hard: boolean): number {
-  return hard ? Math.max(0, Math.min(1, 0.2 * v + 0.5)) : sigmoidFast(v);
+/**
+ * Allocate a pass's work memory on the heap (the input as the steps read it, `z`, the `h` sequence, gates and states,
+ * the gate module's operands) and fill in its constants. The returned entry frees it all, once.
+ */
+function openPass(s: Settings, x: tf.Tensor3D, W: tf.Tensor2D, U: tf.Tensor2D, b: tf.Tensor1D): { p: Pass; entry: { disposed: boolean; dispose(): void } } {
+  const { T, B, D, H, G, lstm } = s;
+  // Allocate everything first: an allocation may grow the heap (addresses stay valid, views do not). Each tensor is
+  // kept (out of tidy scopes) and listed in `owned` as it is made, so a failed allocation frees the ones before it.
+  const owned: tf.Tensor[] = [];
+  const own = (t: tf.Tensor | null): number => {
+    if (t === null) return 0;
+    owned.push(tf.keep(t));
+    return heapAddr(t);
+  };
+  const k = heapGateKernels();
+  const ops = k === null ? null : kernelOperands(T, B, H, G);
+  let addr: Record<'x' | 'z' | 'hs' | 'hp' | 'rh' | 'a' | 'c' | 'tc' | 'tmp' | 'ops', number>;
+  try {
+    addr = {
+      x: own(s.backwards || s.imask !== null ? stepInputs(x, s) : tf.reshape(x, [T * B, D])),
+      z: own(heapTensor([T * B, G])),
+      hs: own(heapTensor([(T + 1) * B, H])), // h_{t-1} at block t; block 0 is the zero state
+      hp: own(s.rmask === null ? null : heapTensor([T * B, H])), // h_{t-1} ⊙ recurrent mask
+      rh: own(lstm ? null : heapTensor([T * B, H])), // GRU: r ⊙ h_{t-1}
+      a: own(heapTensor([T * B, G])), // activated gates
+      c: own(lstm ? heapTensor([T * B, H]) : null), // LSTM: cell states after the mask
+      tc: own(lstm ? heapTensor([T * B, H]) : null), // LSTM: tanh of the unmasked new cell state
+      tmp: own(heapTensor([B, H])),
+      ops: own(ops === null ? null : heapTensor([ops.total])),
+    };
+  } catch (err) {
+    tf.dispose(owned);
+    throw err;
+  }
+  const opsBase = Math.ceil(addr.ops / 16) * 16;
+  const op4 = (e: number | undefined): number => (ops === null ? 0 : opsBase + 4 * e!);
+  const p: Pass = {
+    T, B, D, H, G, hard: s.hard, lstm, mask: s.mask, rmask: s.rmask,
+    bias: (b.dataSync() as Float32Array).slice(),
+    x: addr.x, z: addr.z, w: heapAddr(W), u: heapAddr(U), hs: addr.hs, hm: s.rmask === null ? addr.hs : addr.hp, rh: addr.rh,
+    a: addr.a, c: addr.c, tc: addr.tc, tmp: addr.tmp, k,
+    biasVec: op4(ops?.offsets.biasVec), biasRows: op4(ops?.offsets.biasRows), ones: op4(ops?.offsets.ones), zeros: op4(ops?.offsets.zeros),
+    rm: op4(ops?.offsets.rm), dh: op4(ops?.offsets.dh), dc: op4(ops?.offsets.dc), dbs: op4(ops?.offsets.dbs), dbias: op4(ops?.offsets.dbias),
+  };
+  if (k !== null) {
+    const f = heapFloats();
+    f.set(p.bias, p.biasVec >> 2);
+    for (let r = 0; r < B; r++) f.set(p.bias, (p.biasRows >> 2) + r * G);
+    f.fill(1, p.ones >> 2, (p.ones >> 2) + Math.max(B * H, T * B));
+    f.fill(0, p.zeros >> 2, (p.zeros >> 2) + B * H);
+    if (s.rmask !== null) f.set(s.rmask, p.rm >> 2);
+  }
+  const entry = {
+    disposed: false,
+    dispose: (): void => {
+      if (entry.disposed) return;
+      entry.disposed = true;
+      outstanding.delete(entry);
+      tf.dispose(owned);
+    },
+  };
+  return { p, entry };
 }
 
 /** All forward steps; writes the states, gates and outputs of `p`. */
@@ -367,11 +375,12 @@ function forwardPass(gemm: Gemm, p: Pass): void {
 
 /**
  * The gradients `[dX, dW, dU, db]` of a pass: `steps` runs the backward steps (given the byte address of `Uᵀ`), leaving
- * `dZ` in `z`, and returns the bias gradient; then `dX = dZ·Wᵀ`, `dW = Xᵀ·dZ` and `dU = Hᵀ·dZ` over all steps at once.
+ * `dZ` in `z`, and returns the bias gradient; then `dX = dZ·Wᵀ` (its steps put back in the input's order and masked
+ * by the input mask), `dW = Xᵀ·dZ` and `dU = Hᵀ·dZ` over all steps at once.
  */
-function weightGradients(gemm: Gemm, p: Pass, W: tf.Tensor2D, U: tf.Tensor2D, backwards: boolean, steps: (ut: number) => Float64Array): tf.Tensor[] {
+function weightGradients(gemm: Gemm, p: Pass, s: Settings, W: tf.Tensor2D, U: tf.Tensor2D, steps: (ut: number) => Float64Array): tf.Tensor[] {
   const t0 = mark();
-  const { T, B, D, H, G, lstm } = p;
+  const { T, B, D, H, G, lstm, backwards } = s;
   // Scratch (freed here) and results (freed here only on failure), listed as they are made.
   const scratch: tf.Tensor[] = [];
   const results: tf.Tensor[] = [];
@@ -390,7 +399,7 @@ function weightGradients(gemm: Gemm, p: Pass, W: tf.Tensor2D, U: tf.Tensor2D, ba
     record('rnn.backward', t0);
     const t1 = mark();
     gemm.nn(T * B, D, G, p.z, 4 * G, heapAddr(WT), 4 * D, heapAddr(dXp ?? dX), 4 * D, false);
-    if (dXp !== null) copyStepsReversed(heapAddr(dXp), heapAddr(dX), T, B * D);
+    if (dXp !== null || s.imask !== null) copySteps(heapAddr(dXp ?? dX), heapAddr(dX), s);
     gemm.tn(D, G, T * B, p.x, 4 * D, p.z, 4 * G, heapAddr(dW), 4 * G, false);
     if (lstm) {
       gemm.tn(H, G, T * B, p.hm, 4 * H, p.z, 4 * G, heapAddr(dU), 4 * G, false);
@@ -446,10 +455,10 @@ function backwardSteps(gemm: Gemm, p: Pass, ut: number, dy: Float32Array, seq: b
           const dhv = dh[hb + j]!;
           const dcv = dc[hb + j]! + dhv * o * (1 - tcv * tcv);
           const cPrev = t > 0 ? f[cp + j]! : 0;
-          f[zb + j] = dcv * g * actGrad(i, hard);
-          f[zb + H + j] = dcv * cPrev * actGrad(fg, hard);
+          f[zb + j] = dcv * g * gateGrad(i, hard);
+          f[zb + H + j] = dcv * cPrev * gateGrad(fg, hard);
           f[zb + 2 * H + j] = dcv * i * (1 - g * g);
-          f[zb + 3 * H + j] = dhv * tcv * actGrad(o, hard);
+          f[zb + 3 * H + j] = dhv * tcv * gateGrad(o, hard);
           dc[hb + j] = dcv * fg;
           dh[hb + j] = 0;
         }
@@ -460,7 +469,7 @@ function backwardSteps(gemm: Gemm, p: Pass, ut: number, dy: Float32Array, seq: b
           const hh = f[ab + 2 * H + j]!;
           const hmv = t > 0 ? f[hmb + j]! : 0;
           const dhv = dh[hb + j]!;
-          f[zb + j] = dhv * (hmv - hh) * actGrad(zg, hard);
+          f[zb + j] = dhv * (hmv - hh) * gateGrad(zg, hard);
           f[zb + 2 * H + j] = dhv * (1 - zg) * (1 - hh * hh);
           f[zb + H + j] = 0;
           dhm[hb + j] = dhv * zg;
@@ -482,7 +491,7 @@ function backwardSteps(gemm: Gemm, p: Pass, ut: number, dy: Float32Array, seq: b
         for (let j = 0; j < H; j++) {
           const drh = f[tmpE + hb + j]!;
           const rg = f[ab + H + j]!;
-          f[zb + H + j] = drh * f[hmb + j]! * actGrad(rg, hard);
+          f[zb + H + j] = drh * f[hmb + j]! * gateGrad(rg, hard);
           dhm[hb + j] = dhm[hb + j]! + drh * rg;
         }
       }
@@ -506,14 +515,16 @@ function backwardSteps(gemm: Gemm, p: Pass, ut: number, dy: Float32Array, seq: b
 }
 
 /** Rows of step t whose padding mask is 0 (none without a mask). */
-function paddedRows(mask: Float32Array | null, t: number, B: number): number[] {
+function paddedRows(mask: Float32Array | null, t: number, B: number): readonly number[] {
+  if (mask === null) return NO_ROWS;
   const rows: number[] = [];
-  if (mask !== null) for (let b = 0; b < B; b++) if (mask[t * B + b] === 0) rows.push(b);
+  for (let b = 0; b < B; b++) if (mask[t * B + b] === 0) rows.push(b);
   return rows;
 }
+const NO_ROWS: readonly number[] = [];
 
 /**
- * The LSTM's forward steps with the wasm SIMD gate module (the same step the single-layer path runs), then, for the
+ * The LSTM's forward steps with the wasm SIMD gate module, then, for the
  * rows a padding mask skips at that step, the previous cell state, output and masked output copied forward.
  */
 function forwardLstmKernels(gemm: Gemm, p: Pass, k: GateExports): void {
@@ -547,14 +558,13 @@ function forwardLstmKernels(gemm: Gemm, p: Pass, k: GateExports): void {
 
 /**
  * The backward steps of {@link forwardLstmKernels} with the gate module: rows a padding mask skipped get zero gate
- * gradients and pass dh and dc to the step before unchanged; dh from the next step is `(dZ·Uᵀ) ⊙ recurrent mask`
- * (applied here rather than by the module, which would also mask what passes through padded steps). Returns the bias
- * gradient.
+ * gradients and pass dh and dc to the step before unchanged; dh from the next step is `(dZ·Uᵀ) ⊙ recurrent mask`.
+ * Returns the bias gradient.
  */
 function backwardLstmKernels(gemm: Gemm, p: Pass, k: GateExports, ut: number, dy: Float32Array, seq: boolean): Float64Array {
   const { T, B, H, G, hard, mask, rmask } = p;
   const BH = B * H;
-  const step = hard ? k.bwdHardNT : k.bwdSigmoidNT;
+  const step = hard ? k.bwdHard : k.bwdSigmoid;
   const dhE = p.dh >> 2;
   const dcE = p.dc >> 2;
   let f = heapFloats();
@@ -562,6 +572,9 @@ function backwardLstmKernels(gemm: Gemm, p: Pass, k: GateExports, ut: number, dy
   f.fill(0, dcE, dcE + BH);
   f.fill(0, p.dbs >> 2, (p.dbs >> 2) + G);
   f.fill(0, p.dbias >> 2, (p.dbias >> 2) + 2 * G);
+  // The module masks dh as it reads it: right for the last output alone; with padding (what passes through a padded
+  // step is not masked again) or a sequence output (dy is not masked) the mask is applied here instead.
+  const moduleMasks = rmask !== null && mask === null && !seq;
   const keepDh = new Float32Array(BH);
   const keepDc = new Float32Array(BH);
   for (let t = T - 1; t >= 0; t--) {
@@ -575,10 +588,14 @@ function backwardLstmKernels(gemm: Gemm, p: Pass, k: GateExports, ut: number, dy
       f.fill(0, dcE + b * H, dcE + (b + 1) * H);
     }
     const zT = p.z + 4 * t * B * G;
-    step(B, H, p.a + 4 * t * B * G, p.tc + 4 * t * BH, t > 0 ? p.c + 4 * (t - 1) * BH : p.zeros, p.dh, p.ones, p.dc, zT, p.dbs, p.dbias, 0, 0);
+    step(B, H, p.a + 4 * t * B * G, p.tc + 4 * t * BH, t > 0 ? p.c + 4 * (t - 1) * BH : p.zeros, p.dh, moduleMasks && t < T - 1 ? p.rm : p.ones, p.dc, zT, p.dbs, p.dbias);
     if (t > 0) gemm.nn(B, H, G, zT, 4 * G, ut, 4 * H, p.dh, 4 * H, false);
+    if (t > 0 && rmask !== null && !moduleMasks) {
+      f = heapFloats();
+      for (let j = 0; j < BH; j++) f[dhE + j] = f[dhE + j]! * rmask[j]!;
+    }
+    if (skipped.length === 0) continue;
     f = heapFloats();
-    if (t > 0 && rmask !== null) for (let j = 0; j < BH; j++) f[dhE + j] = f[dhE + j]! * rmask[j]!;
     for (const b of skipped) {
       f.set(keepDc.subarray(b * H, (b + 1) * H), dcE + b * H);
       f.set(keepDh.subarray(b * H, (b + 1) * H), dhE + b * H);
@@ -673,15 +690,26 @@ function backwardGruKernels(gemm: Gemm, p: Pass, k: GateExports, ut: number, dy:
   return Float64Array.from(heapFloats().subarray(p.dbs >> 2, (p.dbs >> 2) + G));
 }
 
-/** Copy `T` blocks of `n` floats from byte address `src` to `dst` in reverse block order (block s to block T-1-s). */
-function copyStepsReversed(src: number, dst: number, T: number, n: number): void {
+/**
+ * Block t (`[B, D]`) of `[T·B, D]` at byte address `dst` = block T-1-t (with `backwards`, else t) of `src`, each row
+ * multiplied by the input mask when there is one. Reversal is its own inverse, so the same copy serves the input and
+ * its gradient; `src` may be `dst` when not reversed.
+ */
+function copySteps(src: number, dst: number, s: Settings): void {
+  const { T, B, D, backwards, imask } = s;
   const f = heapFloats();
-  for (let s = 0; s < T; s++) f.copyWithin((dst >> 2) + s * n, (src >> 2) + (T - 1 - s) * n, (src >> 2) + (T - s) * n);
+  const n = B * D;
+  for (let t = 0; t < T; t++) {
+    const from = (src >> 2) + (backwards ? T - 1 - t : t) * n;
+    const to = (dst >> 2) + t * n;
+    if (imask === null) f.copyWithin(to, from, from + n);
+    else for (let e = 0; e < n; e++) f[to + e] = f[from + e]! * imask[e]!;
+  }
 }
 
-/** A new heap tensor `[T·B, D]` holding the time-major `x` `[T, B, D]` with its steps in reverse order. */
-function reverseSteps(x: tf.Tensor, T: number, n: number): tf.Tensor {
-  const out = heapTensor([T * (n / x.shape[2]!), x.shape[2]!]);
-  copyStepsReversed(heapAddr(x), heapAddr(out), T, n);
+/** A new heap tensor `[T·B, D]`: the time-major input `x` `[T, B, D]` as the steps read it (see {@link copySteps}). */
+function stepInputs(x: tf.Tensor, s: Settings): tf.Tensor {
+  const out = heapTensor([s.T * s.B, s.D]);
+  copySteps(heapAddr(x), heapAddr(out), s);
   return out;
 }
