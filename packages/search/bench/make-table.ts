@@ -6,7 +6,8 @@
  * median latency of classifying one text. A benchmark, not a test.
  *
  *   npm run bench:table -- [--configs 160] [--seed 1] [--epochs 9] [--max-len 40] [--train-rows 800]
- *                          [--validation-rows 400] [--datasets spam-assassin,topics4] [--out-dir DIR] [--probe N]
+ *                          [--validation-rows 400] [--datasets spam-assassin,topics4] [--out-dir DIR] [--probe N] [--reverse]
+ *                          [--compact NOTE]
  *
  * Datasets:
  * - `spam-assassin`: the built-in dataset, prepared as a sweep does (stratified 70/20/10 split, seed 1); the first
@@ -19,9 +20,14 @@
  * The same configurations (ids drawn by `sampleConfigIds(--configs, --seed)`) go to both datasets, alternately, so a
  * partial run has both tables equally far. Each finished configuration is appended to
  * `<out-dir>/<dataset>.jsonl.gz` as one gzip member; a restarted run skips the ids already there. `--probe N` trains
- * N configurations per dataset, prints their cost and writes nothing (for choosing the budget).
+ * N configurations per dataset, prints their cost and writes nothing (for choosing the budget). `--reverse` takes the
+ * configurations from the last one back: a second process started with it on a busy machine shares the work with the
+ * first (each re-reads the files before every configuration and skips what the other has done; where they meet, at
+ * most one configuration is trained twice and the reader keeps the first copy). `--compact NOTE` trains nothing: it
+ * rewrites each finished file as one gzip member (smaller), rows in draw order, and records in the header when the
+ * generation started and ended (the file's last write) with NOTE (how it was run).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,12 +52,14 @@ const { values: args } = parseArgs({
     datasets: { type: 'string', default: 'spam-assassin,topics4' },
     'out-dir': { type: 'string', default: fileURLToPath(new URL('./tables/', import.meta.url)) },
     probe: { type: 'string' },
+    reverse: { type: 'boolean', default: false },
+    compact: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
 });
 if (args.help) {
-  console.log('usage: npm run bench:table -- [--configs N] [--seed N] [--epochs N] [--max-len N] [--train-rows N] [--validation-rows N] [--datasets spam-assassin,topics4] [--out-dir DIR] [--probe N]');
+  console.log('usage: npm run bench:table -- [--configs N] [--seed N] [--epochs N] [--max-len N] [--train-rows N] [--validation-rows N] [--datasets spam-assassin,topics4] [--out-dir DIR] [--probe N] [--reverse] [--compact NOTE]');
   process.exit(0);
 }
 function int(name: string, v: string | undefined): number {
@@ -245,9 +253,21 @@ if (PROBE !== undefined) {
   process.exit(0);
 }
 
+if (args.compact !== undefined) {
+  for (const ds of loaded) {
+    const file = join(OUT_DIR, `${ds.name}.jsonl.gz`);
+    const table = parseTable(readFileSync(file));
+    const rank = new Map(ids.map((id, i) => [id, i]));
+    const rows = [...table.rows].sort((a, b) => (rank.get(a.id) ?? Infinity) - (rank.get(b.id) ?? Infinity));
+    const header = { ...table.header, generation: { started: table.header.machine.date, finished: statSync(file).mtime.toISOString(), note: args.compact } };
+    writeFileSync(file, gzipSync([header, ...rows].map((r) => `${JSON.stringify(r)}\n`).join(''), { level: 9 }));
+    console.error(`${file}: ${rows.length} configurations, ${statSync(file).size} bytes`);
+  }
+  process.exit(0);
+}
+
 mkdirSync(OUT_DIR, { recursive: true });
 const fileOf = (ds: LoadedDataset): string => join(OUT_DIR, `${ds.name}.jsonl.gz`);
-const done = new Map<DatasetName, Set<number>>();
 for (const ds of loaded) {
   const file = fileOf(ds);
   if (existsSync(file)) {
@@ -257,7 +277,6 @@ for (const ds of loaded) {
       console.error(`${file} was made with other settings (${JSON.stringify(table.header.fixed)}, ${table.header.dataset.trainRows} training rows); move it away or pass the same flags`);
       process.exit(2);
     }
-    done.set(ds.name, new Set(table.rows.map((r) => r.id)));
   } else {
     const header: TableHeader = {
       kind: 'header',
@@ -285,16 +304,18 @@ for (const ds of loaded) {
       },
     };
     writeFileSync(file, gzipSync(`${JSON.stringify(header)}\n`));
-    done.set(ds.name, new Set());
   }
 }
 
 console.error(`${ids.length} of ${spaceSize()} configurations x ${loaded.map((d) => d.name).join(', ')}; ${EPOCHS} epochs, max_len ${MAX_LEN}, ${TRAIN_ROWS} training rows; backend ${backend}`);
 const t0 = performance.now();
 let trained = 0;
-for (const [k, id] of ids.entries()) {
+const order = [...ids.entries()];
+if (args.reverse) order.reverse();
+for (const [k, id] of order) {
   for (const ds of loaded) {
-    if (done.get(ds.name)?.has(id)) continue;
+    // Another process (--reverse) may have trained it meanwhile.
+    if (parseTable(readFileSync(fileOf(ds))).rows.some((r) => r.id === id)) continue;
     const row = await trainConfig(ds, id);
     appendFileSync(fileOf(ds), gzipSync(`${JSON.stringify(row)}\n`));
     trained += 1;

@@ -81,6 +81,8 @@ export interface TableHeader {
   /** The command that made the table, and the machine's state when it started. */
   command: string;
   machine: { node: string; backend: string; tfjs: string; platform: string; cpus: string; cores: number; date: string; loadavg: number[] };
+  /** Written by `make-table.ts --compact`: when the generation started and ended, and how it was run. */
+  generation?: { started: string; finished: string; note: string };
 }
 
 /** One trained configuration. */
