@@ -7,7 +7,7 @@
  *
  *   npm run bench:table -- [--configs 160] [--seed 1] [--epochs 9] [--max-len 40] [--train-rows 800]
  *                          [--validation-rows 400] [--datasets spam-assassin,topics4] [--out-dir DIR] [--probe N] [--reverse]
- *                          [--compact NOTE]
+ *                          [--start K] [--compact NOTE]
  *
  * Datasets:
  * - `spam-assassin`: the built-in dataset, prepared as a sweep does (stratified 70/20/10 split, seed 1); the first
@@ -23,7 +23,8 @@
  * N configurations per dataset, prints their cost and writes nothing (for choosing the budget). `--reverse` takes the
  * configurations from the last one back: a second process started with it on a busy machine shares the work with the
  * first (each re-reads the files before every configuration and skips what the other has done; where they meet, at
- * most one configuration is trained twice and the reader keeps the first copy). `--compact NOTE` trains nothing: it
+ * most one configuration is trained twice and the reader keeps the first copy); `--start K` starts a third one at
+ * configuration K. `--compact NOTE` trains nothing: it
  * rewrites each finished file as one gzip member (smaller), rows in draw order, and records in the header when the
  * generation started and ended (the file's last write) with NOTE (how it was run).
  */
@@ -53,13 +54,14 @@ const { values: args } = parseArgs({
     'out-dir': { type: 'string', default: fileURLToPath(new URL('./tables/', import.meta.url)) },
     probe: { type: 'string' },
     reverse: { type: 'boolean', default: false },
+    start: { type: 'string', default: '1' },
     compact: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
 });
 if (args.help) {
-  console.log('usage: npm run bench:table -- [--configs N] [--seed N] [--epochs N] [--max-len N] [--train-rows N] [--validation-rows N] [--datasets spam-assassin,topics4] [--out-dir DIR] [--probe N] [--reverse] [--compact NOTE]');
+  console.log('usage: npm run bench:table -- [--configs N] [--seed N] [--epochs N] [--max-len N] [--train-rows N] [--validation-rows N] [--datasets spam-assassin,topics4] [--out-dir DIR] [--probe N] [--reverse] [--start K] [--compact NOTE]');
   process.exit(0);
 }
 function int(name: string, v: string | undefined): number {
@@ -310,7 +312,10 @@ for (const ds of loaded) {
 console.error(`${ids.length} of ${spaceSize()} configurations x ${loaded.map((d) => d.name).join(', ')}; ${EPOCHS} epochs, max_len ${MAX_LEN}, ${TRAIN_ROWS} training rows; backend ${backend}`);
 const t0 = performance.now();
 let trained = 0;
+const START = int('start', args.start);
+// From configuration --start on (1-based), wrapping around; --reverse walks that order backwards.
 const order = [...ids.entries()];
+order.push(...order.splice(0, Math.min(START, order.length) - 1));
 if (args.reverse) order.reverse();
 for (const [k, id] of order) {
   for (const ds of loaded) {

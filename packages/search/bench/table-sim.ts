@@ -164,7 +164,13 @@ export function simulateSweep(lookup: TableLookup, opts: SimOptions): SimResult 
   const minEpochSec = Math.min(...table.rows.flatMap((r) => r.seconds).filter((s) => s > 0));
   const cap = Math.min(100_000, Math.ceil(opts.budget.kind === 'epochs' ? opts.budget.amount : opts.budget.amount / minEpochSec) + opts.inFlight);
   const spec = tableSpec(table, opts, cap);
-  const planned = spec.method === 'bayes' ? [] : planTrials(spec).map((t) => t.params);
+  // Grid and random plans are planned in growing prefixes (trial k of either does not depend on run_cap), so a
+  // sweep that ends after 30 trials does not draw thousands.
+  let planned: TrialParams[] = [];
+  const plannedAt = (k: number): TrialParams | undefined => {
+    if (k >= planned.length && planned.length < cap) planned = planTrials(tableSpec(table, opts, Math.min(cap, Math.max(64, 2 * planned.length)))).map((t) => t.params);
+    return planned[k];
+  };
   const sampler = spec.method === 'bayes' ? new TpeSampler(spec) : undefined;
   // As the coordinator: bayes never repeats a configuration, so a finite space caps its trials.
   const total = planAdaptive(spec).total;
@@ -186,7 +192,7 @@ export function simulateSweep(lookup: TableLookup, opts: SimOptions): SimResult 
     while (running.length < opts.inFlight && proposed < total) {
       let params: TrialParams | undefined;
       if (sampler !== undefined) params = sampler.propose(proposed, observations, running.map((r) => r.params));
-      else params = planned[proposed];
+      else params = plannedAt(proposed);
       if (params === undefined) return;
       const row = lookup.row(params);
       running.push({ index: proposed, params, row, start: clock, done: 0, next: clock + epochSeconds(row, 1) });
