@@ -5,7 +5,7 @@
  *
  *   npm run bench:search -- --table packages/search/bench/tables/spam-assassin.jsonl.gz,packages/search/bench/tables/topics4.jsonl.gz
  *       [--seeds 100] [--budget-epochs 180] [--in-flight 4] [--methods grid,random,tpe,tpe+hyperband,tpe-mv,tpe-mv+hyperband]
- *       [--startup N] [--min-iter 1] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband]
+ *       [--startup N] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband]
  *       [--python /usr/bin/python3] [--jobs 1] [--json]
  *
  * Per table, two budgets: `--budget-epochs` epochs, and the same in seconds (that many epochs times the table's mean
@@ -33,7 +33,7 @@ const { values: args } = parseArgs({
     'in-flight': { type: 'string', default: '4' },
     methods: { type: 'string', default: SIM_METHODS.join(',') },
     startup: { type: 'string' },
-    'min-iter': { type: 'string', default: '1' },
+    'min-iter': { type: 'string', default: '3' },
     eta: { type: 'string', default: '3' },
     optuna: { type: 'string', default: 'on' },
     'optuna-methods': { type: 'string', default: 'random,tpe,tpe-mv,tpe+hyperband' },
@@ -45,7 +45,7 @@ const { values: args } = parseArgs({
   strict: true,
 });
 const usage =
-  'usage: npm run bench:search -- --table FILE[,FILE...] [--seeds 100] [--budget-epochs 180] [--in-flight 4] [--methods grid,random,tpe,tpe+hyperband,tpe-mv,tpe-mv+hyperband] [--startup N] [--min-iter 1] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband,tpe-mv+hyperband] [--python /usr/bin/python3] [--jobs 1] [--json]';
+  'usage: npm run bench:search -- --table FILE[,FILE...] [--seeds 100] [--budget-epochs 180] [--in-flight 4] [--methods grid,random,tpe,tpe+hyperband,tpe-mv,tpe-mv+hyperband] [--startup N] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband,tpe-mv+hyperband] [--python /usr/bin/python3] [--jobs 1] [--json]';
 if (args.help) {
   console.log(usage);
   process.exit(0);
