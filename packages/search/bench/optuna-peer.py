@@ -7,7 +7,7 @@ ask-and-tell: a trial is asked for when a worker is free, the running ones pendi
 the epochs' recorded seconds), the same seeds, and the same regret (the table's best validation accuracy minus the
 best any trial reported so far, after 25 %, 50 % and 100 % of the budget).
 
-    /usr/bin/python3 packages/search/bench/optuna-peer.py --table FILE [--seeds 100] [--budget-epochs 180]
+    /usr/bin/python3 packages/search/bench/optuna-peer.py --table FILE [--seeds 100] [--first-seed 1] [--budget-epochs 180]
         [--budget-seconds S] [--in-flight 4] [--min-iter 1] [--eta 3]
         [--methods random,tpe,tpe-mv,tpe+hyperband,tpe-mv+hyperband] [--jobs 1] [--json]
 
@@ -199,6 +199,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--table", required=True)
     p.add_argument("--seeds", type=int, default=100)
+    p.add_argument("--first-seed", type=int, default=1)
     p.add_argument("--budget-epochs", type=float, default=180)
     p.add_argument("--budget-seconds", type=float, help="default: budget-epochs times the table's mean epoch seconds")
     p.add_argument("--in-flight", type=int, default=4)
@@ -219,7 +220,7 @@ def main():
         per = [sum(r["seconds"]) / len(r["seconds"]) for r in rows if r["seconds"]]
         a.budget_seconds = round(a.budget_epochs * sum(per) / len(per) * 10) / 10
     budgets = {"epochs": a.budget_epochs, "seconds": a.budget_seconds}
-    tasks = [(m, k, budgets[k], s, a.in_flight, a.min_iter, a.eta) for m in methods for k in ("epochs", "seconds") for s in range(1, a.seeds + 1)]
+    tasks = [(m, k, budgets[k], s, a.in_flight, a.min_iter, a.eta) for m in methods for k in ("epochs", "seconds") for s in range(a.first_seed, a.first_seed + a.seeds)]
     if a.jobs > 1:
         with Pool(a.jobs, initializer=_init, initargs=(a.table,)) as pool:
             outs = pool.map(_run, tasks, chunksize=4)

@@ -4,7 +4,7 @@
  * (optuna-peer.py, run with /usr/bin/python3 and Debian's python3-optuna). Figures, not assertions.
  *
  *   npm run bench:search -- --table packages/search/bench/tables/spam-assassin.jsonl.gz,packages/search/bench/tables/topics4.jsonl.gz
- *       [--seeds 100] [--budget-epochs 180] [--in-flight 4] [--methods grid,random,tpe,tpe+hyperband,tpe-mv,tpe-mv+hyperband]
+ *       [--seeds 100] [--first-seed 1] [--budget-epochs 180] [--in-flight 4] [--methods grid,random,tpe,tpe+hyperband,tpe-mv,tpe-mv+hyperband]
  *       [--startup N] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband]
  *       [--python /usr/bin/python3] [--jobs 1] [--json]
  *
@@ -29,6 +29,7 @@ const { values: args } = parseArgs({
   options: {
     table: { type: 'string' },
     seeds: { type: 'string', default: '100' },
+    'first-seed': { type: 'string', default: '1' },
     'budget-epochs': { type: 'string', default: '180' },
     'in-flight': { type: 'string', default: '4' },
     methods: { type: 'string', default: SIM_METHODS.join(',') },
@@ -45,7 +46,7 @@ const { values: args } = parseArgs({
   strict: true,
 });
 const usage =
-  'usage: npm run bench:search -- --table FILE[,FILE...] [--seeds 100] [--budget-epochs 180] [--in-flight 4] [--methods grid,random,tpe,tpe+hyperband,tpe-mv,tpe-mv+hyperband] [--startup N] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband,tpe-mv+hyperband] [--python /usr/bin/python3] [--jobs 1] [--json]';
+  'usage: npm run bench:search -- --table FILE[,FILE...] [--seeds 100] [--first-seed 1] [--budget-epochs 180] [--in-flight 4] [--methods grid,random,tpe,tpe+hyperband,tpe-mv,tpe-mv+hyperband] [--startup N] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband,tpe-mv+hyperband] [--python /usr/bin/python3] [--jobs 1] [--json]';
 if (args.help) {
   console.log(usage);
   process.exit(0);
@@ -68,6 +69,8 @@ if (args.table === undefined) fail('--table: expected one or more table files (c
 const files = args.table.split(',').filter((f) => f !== '');
 for (const f of files) if (!existsSync(f)) fail(`--table: ${f} does not exist; make it with npm run bench:table`);
 const SEEDS = int('seeds', args.seeds);
+/** Seeds FIRST_SEED … FIRST_SEED + SEEDS - 1 (another range shows how much of a difference is the seeds' luck). */
+const FIRST_SEED = int('first-seed', args['first-seed']);
 const BUDGET_EPOCHS = int('budget-epochs', args['budget-epochs']);
 const IN_FLIGHT = int('in-flight', args['in-flight']);
 const STARTUP = args.startup === undefined ? undefined : int('startup', args.startup);
@@ -103,7 +106,7 @@ interface TableReport {
 
 function runOptuna(file: string, budgets: Record<SimBudget['kind'], number>): Promise<Array<{ method: string; kind: SimBudget['kind']; regrets: number[][]; trials: number }>> {
   const script = fileURLToPath(new URL('./optuna-peer.py', import.meta.url));
-  const argv = [script, '--table', file, '--seeds', String(SEEDS), '--budget-epochs', String(budgets.epochs), '--budget-seconds', String(budgets.seconds), '--in-flight', String(IN_FLIGHT), '--min-iter', String(MIN_ITER), '--eta', String(ETA), '--methods', optunaMethods.join(','), '--jobs', String(JOBS), '--json'];
+  const argv = [script, '--table', file, '--seeds', String(SEEDS), '--first-seed', String(FIRST_SEED), '--budget-epochs', String(budgets.epochs), '--budget-seconds', String(budgets.seconds), '--in-flight', String(IN_FLIGHT), '--min-iter', String(MIN_ITER), '--eta', String(ETA), '--methods', optunaMethods.join(','), '--jobs', String(JOBS), '--json'];
   return new Promise((resolve, reject) => {
     const child = spawn(args.python as string, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -131,7 +134,7 @@ for (const file of files) {
     for (const kind of ['epochs', 'seconds'] as const) {
       const regrets: number[][] = FRACTIONS.map(() => []);
       let trials = 0;
-      for (let seed = 1; seed <= SEEDS; seed++) {
+      for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
         const budget = { kind, amount: budgets[kind] };
         const r = simulateSweep(lookup, { method: method as SimMethod, seed, budget, inFlight: IN_FLIGHT, minIter: MIN_ITER, eta: ETA, ...(STARTUP === undefined ? {} : { startup: STARTUP }) });
         FRACTIONS.forEach((f, i) => (regrets[i] as number[]).push(regretAt(r.trace, kind, f * budget.amount, best)));
