@@ -39,6 +39,7 @@ import type { PreparedDataset, RawDataset } from '@sweepq/data';
 import { DivergedError, buildModel, initBackend, modelParamsFromTrial, predictProbabilities, serializeModel, trainModel } from '@sweepq/model';
 import type { TrainData } from '@sweepq/model';
 import { createRng, withDefaultParams } from '@sweepq/spec';
+import { positiveInt as int } from '../../model/bench/cli-args.js';
 import { TABLE_SPACE, configOf, parseTable, sampleConfigIds, spaceSize } from './table-format.js';
 import type { TableHeader, TableRow } from './table-format.js';
 
@@ -63,14 +64,6 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log('usage: npm run bench:table -- [--configs N] [--seed N] [--epochs N] [--max-len N] [--train-rows N] [--validation-rows N] [--datasets spam-assassin,topics4] [--out-dir DIR] [--probe N] [--reverse] [--start K] [--compact NOTE]');
   process.exit(0);
-}
-function int(name: string, v: string | undefined): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`--${name}: expected an integer >= 1, got ${JSON.stringify(v)}`);
-    process.exit(2);
-  }
-  return n;
 }
 const CONFIGS = int('configs', args.configs);
 const SEED = int('seed', args.seed);
