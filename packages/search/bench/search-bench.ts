@@ -6,6 +6,7 @@
  *                           [--train-rows N] [--epochs 9] [--startup 6] [--min-iter 3] [--eta 3] [--jobs 2]
  *                           [--methods random,bayes,bayes+hyperband] [--json] [--json-out FILE] [--reuse-random FILE]
  *                           [--reuse FILE] [--curves on|off] [--multivariate on|off]
+ *   npm run bench:search -- --table FILE[,FILE…] [...]   (no training: sweeps replayed on a table; see table-bench.ts)
  *
  * Hyperband: `early_terminate: {type: hyperband, min_iter: --min-iter, eta: --eta}`, default min_iter 3, eta 3: with
  * 9-epoch trials, one rung at epoch 3 where the top third (by validation accuracy at epoch 3) continue to epoch 9.
@@ -71,6 +72,12 @@ import type { SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import { RungStore } from '@sweepq/lifecycle';
 import { TpeSampler, planAdaptive, planTrials, rungEpochs, trialSeed } from '../src/index.js';
 import type { Observation } from '../src/index.js';
+
+// `--table FILE`: replay sweeps against a tabular benchmark instead of training (table-bench.ts has its own flags).
+if (process.argv.slice(2).includes('--table') || process.argv.slice(2).some((a) => a.startsWith('--table='))) {
+  await import('./table-bench.js');
+  process.exit(0);
+}
 
 const METHODS = ['random', 'bayes', 'bayes+hyperband'] as const;
 type Method = (typeof METHODS)[number];
