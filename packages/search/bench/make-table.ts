@@ -38,7 +38,7 @@ import { encodeForTrial, loadDataset, prepareDataset } from '@sweepq/data';
 import type { PreparedDataset, RawDataset } from '@sweepq/data';
 import { DivergedError, buildModel, initBackend, modelParamsFromTrial, predictProbabilities, serializeModel, trainModel } from '@sweepq/model';
 import type { TrainData } from '@sweepq/model';
-import { createRng, withDefaultParams } from '@sweepq/spec';
+import { createRng, withDefaultParams } from '@sweepq/sweep-config';
 import { positiveInt as int } from '../../model/bench/cli-args.js';
 import { TABLE_SPACE, configOf, parseTable, sampleConfigIds, spaceSize } from './table-format.js';
 import type { TableHeader, TableRow } from './table-format.js';

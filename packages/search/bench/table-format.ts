@@ -9,8 +9,8 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
-import { createRng } from '@sweepq/spec';
-import type { TrialParams } from '@sweepq/spec';
+import { createRng } from '@sweepq/sweep-config';
+import type { TrialParams } from '@sweepq/sweep-config';
 
 /**
  * The discrete space: every value list of the model's real hyperparameters. The full product has 19,440

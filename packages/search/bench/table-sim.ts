@@ -10,10 +10,10 @@
  * configuration in the table ({@link TableLookup}): the objective is a nearest-neighbour surrogate, the same for every
  * method (and for Optuna in optuna-peer.py).
  */
-import { ashaRule, planAdaptive, TpeSampler } from '../src/index.js';
+import { ashaRule, planAdaptive, planTrials, TpeSampler } from '../src/index.js';
 import type { Observation } from '../src/index.js';
-import { planTrials, rungEpochs, validateSpec } from '@sweepq/spec';
-import type { SweepSpec, TrialParams } from '@sweepq/spec';
+import { rungEpochs, validateSpec } from '@sweepq/sweep-config';
+import type { SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import type { Table, TableRow } from './table-format.js';
 
 export const SIM_METHODS = ['grid', 'random', 'tpe', 'tpe+hyperband', 'tpe-mv', 'tpe-mv+hyperband'] as const;
