@@ -16,7 +16,7 @@ export type { TrialVocabulary } from './vocabulary.js';
 export { checkDatasetHead, describeDataset, HEAD_ROWS, loadCheckedDataset } from './check.js';
 export type { DatasetSummary } from './check.js';
 export type { ColumnRef } from './columns.js';
-export { csvField, syntheticRows, writeSyntheticCsv } from './synthetic.js';
+export { csvField, syntheticRows, writeSyntheticCsv, zipfSampler } from './synthetic.js';
 export type { SyntheticOptions } from './synthetic.js';
 export { readDataset } from './readers.js';
 export type { ReadSummary, RowSink } from './readers.js';

@@ -39,10 +39,7 @@ export function* syntheticRows(opts: SyntheticOptions): Generator<[string, strin
   const nClasses = opts.classes ?? 3;
   const vocab = opts.vocabulary ?? 100_000;
   const [minW, maxW] = opts.words ?? [5, 120];
-  // Cumulative Zipf weights, sampled by binary search.
-  const cdf = new Float64Array(vocab);
-  let acc = 0;
-  for (let k = 0; k < vocab; k++) cdf[k] = acc += 1 / (k + 1);
+  const zipf = zipfSampler(vocab, rand);
   const words = Array.from({ length: Math.min(vocab, 1 << 16) }, (_, k) => wordFor(k));
   const word = (k: number): string => (k < words.length ? (words[k] as string) : wordFor(k));
   for (let r = 0; r < opts.rows; r++) {
@@ -50,14 +47,7 @@ export function* syntheticRows(opts: SyntheticOptions): Generator<[string, strin
     const n = minW + Math.floor(rand() * (maxW - minW + 1));
     const parts: string[] = [];
     for (let j = 0; j < n; j++) {
-      const u = rand() * acc;
-      let lo = 0;
-      let hi = vocab - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if ((cdf[mid] as number) < u) lo = mid + 1;
-        else hi = mid;
-      }
+      const lo = zipf();
       // Rare-ish words drift with the class, frequent ones are shared.
       const k = lo < 50 ? lo : (lo + c * 7919) % vocab;
       let w = word(k);
@@ -70,6 +60,27 @@ export function* syntheticRows(opts: SyntheticOptions): Generator<[string, strin
     }
     yield [parts.join(' '), `c${c}`];
   }
+}
+
+/**
+ * Draws of word ranks 0..vocab-1 with Zipf weights (rank k has weight 1/(k+1)), one `rand()` call per draw: cumulative
+ * weights, sampled by binary search.
+ */
+export function zipfSampler(vocab: number, rand: () => number): () => number {
+  const cdf = new Float64Array(vocab);
+  let acc = 0;
+  for (let k = 0; k < vocab; k++) cdf[k] = acc += 1 / (k + 1);
+  return () => {
+    const u = rand() * acc;
+    let lo = 0;
+    let hi = vocab - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((cdf[mid] as number) < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
 }
 
 /** One CSV field, quoted when it holds a comma, a quote or a line break. */

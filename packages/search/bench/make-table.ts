@@ -34,7 +34,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { encodeForTrial, loadDataset, prepareDataset } from '@sweepq/data';
+import { encodeForTrial, loadDataset, prepareDataset, zipfSampler } from '@sweepq/data';
 import type { PreparedDataset, RawDataset } from '@sweepq/data';
 import { DivergedError, buildModel, initBackend, modelParamsFromTrial, predictProbabilities, serializeModel, trainModel } from '@sweepq/model';
 import type { TrainData } from '@sweepq/model';
@@ -93,21 +93,7 @@ const OUT_DIR = args['out-dir'] as string;
 function topicsDataset(rows: number, seed: number): RawDataset {
   const rng = createRng(seed, 0x70b1c5);
   const rand = (): number => rng.next();
-  const vocab = 12_000;
-  const cdf = new Float64Array(vocab);
-  let acc = 0;
-  for (let k = 0; k < vocab; k++) cdf[k] = acc += 1 / (k + 1);
-  const zipf = (): number => {
-    const u = rand() * acc;
-    let lo = 0;
-    let hi = vocab - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((cdf[mid] as number) < u) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
+  const zipf = zipfSampler(12_000, rand);
   const topicWords = (): number[] => Array.from({ length: 60 }, () => 300 + Math.floor(rand() * 8_700));
   const t0 = topicWords();
   const t1 = [...t0.slice(0, 20), ...topicWords().slice(20)];
