@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareDatasetFile } from '@sweepq/data';
+import { prepareDatasetFile, shardPreparedFile } from '@sweepq/data';
 import type { Logger } from '@sweepq/runtime';
 import type { DatasetSpec } from '@sweepq/spec';
 import { layout, type ArtifactStore } from '@sweepq/storage';
@@ -16,6 +19,8 @@ export interface DatasetPreparerOptions {
   tmpDir?: string;
   /** Stops the preparation (shutdown, lock lost). */
   signal?: AbortSignal;
+  /** Rows per shard of the prepared data (workers fetch shards); default the data package's 65,536. */
+  shardRows?: number;
 }
 
 /**
@@ -37,6 +42,8 @@ export async function prepareSweepDataset(
   if (sourceKey !== undefined) {
     const known = await store.getJson<NonNullable<SweepRecord['dataset']>>(sourceKey).catch(() => undefined);
     if (known !== undefined && typeof known.key === 'string' && (await store.exists(known.key))) {
+      // Prepared by a version that wrote no shards: cut them now from the stored file.
+      await ensureShards(store, known.key, known.hash, log, opts);
       log.info({ ...known, uri: spec.uri, ms: Date.now() - t0 }, 'dataset prepared before; reused');
       return { ...known, uri: spec.uri };
     }
@@ -61,6 +68,7 @@ export async function prepareSweepDataset(
     });
     const key = layout.preparedDataset(prepared.hash);
     if (!(await store.exists(key))) await store.putFile(key, outFile);
+    await writeShards(store, outFile, prepared.hash, log, opts);
     const counts = Object.values(prepared.classCounts);
     const total = counts.reduce((a, b) => a + b, 0);
     const info = {
@@ -97,4 +105,36 @@ async function sourceFingerprint(spec: DatasetSpec, store: ArtifactStore): Promi
   } else return undefined;
   const settings = [spec.format, spec.header, spec.text_field, spec.label_field, spec.max_rows, spec.validation_split, spec.test_split, spec.seed];
   return createHash('sha256').update(JSON.stringify({ format: 'sweepq-prepared/1', identity, settings })).digest('hex');
+}
+
+/** Cut the local prepared file into shards and store them, the manifest last (unless it is already there). */
+async function writeShards(store: ArtifactStore, file: string, hash: string, log: Logger, opts: DatasetPreparerOptions): Promise<void> {
+  const manifestKey = layout.datasetShardManifest(hash);
+  if (await store.exists(manifestKey)) return;
+  const t0 = Date.now();
+  let bytes = 0;
+  const manifest = await shardPreparedFile(file, hash, {
+    ...(opts.shardRows !== undefined ? { rowsPerShard: opts.shardRows } : {}),
+    ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+    write: async (name, b) => {
+      bytes += b.length;
+      await store.put(layout.datasetShard(hash, name), b);
+    },
+  });
+  await store.putJson(manifestKey, manifest);
+  const shards = Object.values(manifest.splits).reduce((a, s) => a + s.shards.length, 0);
+  log.info({ hash, shards, rowsPerShard: manifest.rowsPerShard, bytes, ms: Date.now() - t0 }, 'prepared dataset sharded');
+}
+
+/** The shards of a prepared dataset already in the bucket: cut from a downloaded copy when its manifest is missing. */
+async function ensureShards(store: ArtifactStore, key: string, hash: string, log: Logger, opts: DatasetPreparerOptions): Promise<void> {
+  if (await store.exists(layout.datasetShardManifest(hash))) return;
+  const dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'sweepq-shards-'));
+  try {
+    const file = join(dir, 'prepared.bin');
+    await pipeline(Readable.from(await store.getUriStream(store.uri(key))), createWriteStream(file), opts.signal ? { signal: opts.signal } : {});
+    await writeShards(store, file, hash, log, opts);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
