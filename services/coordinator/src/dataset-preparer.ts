@@ -9,7 +9,7 @@ import { prepareDatasetFile, shardPreparedFile } from '@sweepq/data';
 import type { Logger } from '@sweepq/runtime';
 import type { DatasetSpec } from '@sweepq/spec';
 import { layout, type ArtifactStore } from '@sweepq/storage';
-import type { SweepRecord } from '@sweepq/results';
+import type { PreparationProgress, SweepRecord } from '@sweepq/results';
 
 /** Settings of {@link prepareSweepDataset} (from the coordinator's environment). */
 export interface DatasetPreparerOptions {
@@ -21,6 +21,10 @@ export interface DatasetPreparerOptions {
   signal?: AbortSignal;
   /** Rows per shard of the prepared data (workers fetch shards); default the data package's 65,536. */
   shardRows?: number;
+  /** Called about every `progressMs` while preparing, and once with phase `done` (the sweep shows it in `status`). */
+  onProgress?: (p: PreparationProgress) => void;
+  /** Default 5,000. */
+  progressMs?: number;
 }
 
 /**
@@ -52,6 +56,15 @@ export async function prepareSweepDataset(
   try {
     const outFile = join(dir, 'prepared.bin');
     let lastLog = t0;
+    // The first report comes with the first megabyte, so even a short preparation shows in `status`.
+    let lastReport = Number.NEGATIVE_INFINITY;
+    let last: PreparationProgress = { phase: 'read', rows: 0, bytes: 0, mbPerSec: 0, seconds: 0, at: new Date(t0).toISOString() };
+    const report = (phase: PreparationProgress['phase'], now: number, rows = last.rows, bytes = last.bytes): void => {
+      const seconds = (now - t0) / 1000;
+      last = { phase, rows, bytes, mbPerSec: seconds > 0 ? Math.round((10 * bytes) / 1e6 / seconds) / 10 : 0, seconds: Math.round(seconds), at: new Date(now).toISOString() };
+      lastReport = now;
+      opts.onProgress?.(last);
+    };
     const prepared = await prepareDatasetFile(spec, {
       tmpDir: dir,
       outFile,
@@ -60,6 +73,7 @@ export async function prepareSweepDataset(
       ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
       onProgress: (p) => {
         const now = Date.now();
+        if (now - lastReport >= (opts.progressMs ?? 5000)) report(p.phase, now, p.rows, p.bytes);
         if (now - lastLog < 10_000) return;
         lastLog = now;
         const mb = p.bytes / 1e6;
@@ -68,7 +82,9 @@ export async function prepareSweepDataset(
     });
     const key = layout.preparedDataset(prepared.hash);
     if (!(await store.exists(key))) await store.putFile(key, outFile);
+    report('shard', Date.now(), prepared.summary.rows);
     await writeShards(store, outFile, prepared.hash, log, opts);
+    report('done', Date.now());
     const counts = Object.values(prepared.classCounts);
     const total = counts.reduce((a, b) => a + b, 0);
     const info = {

@@ -12,7 +12,7 @@ import {
   type SweepJob,
   type TrialJob,
 } from '@sweepq/queue';
-import { SweepState, TrialState, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { SweepState, TrialState, type PreparationProgress, type SweepRecord, type TrialResult } from '@sweepq/results';
 import {
   LifecycleError,
   committedTrialIds,
@@ -128,9 +128,12 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
 
   let dataset = doc.record.dataset;
   if (!dataset || !(await store.exists(dataset.key))) {
+    const progress = new PreparationReporter(doc, log);
     try {
-      dataset = await prepareSweepDataset(spec.dataset, store, log, { ...deps.dataset, signal });
+      dataset = await prepareSweepDataset(spec.dataset, store, log, { ...deps.dataset, signal, onProgress: (p) => progress.report(p) });
+      await progress.flush();
     } catch (err) {
+      await progress.flush();
       if (signal.aborted) throw new CoordinatorInterrupt();
       if (err instanceof DatasetError) return fail(`dataset: ${err.message}`);
       if (err instanceof StorageError && !err.transient) return fail(`dataset: ${err.message}`);
@@ -523,5 +526,40 @@ class AdaptiveProposer {
       }
     }
     return fresh;
+  }
+}
+
+/**
+ * Writes the preparation's progress into sweep.json (through the sweep's own fenced writer, as every state the
+ * coordinator reports), one write at a time: a report that arrives while one is being written replaces any that
+ * waits. A failed write is logged and skipped; losing the sweep shows at the next heartbeat.
+ */
+class PreparationReporter {
+  #writing: Promise<void> = Promise.resolve();
+  #next: PreparationProgress | undefined;
+  #busy = false;
+
+  constructor(
+    private readonly doc: { save(patch: { preparation: PreparationProgress }): Promise<void> },
+    private readonly log: Logger,
+  ) {}
+
+  report(p: PreparationProgress): void {
+    this.#next = p;
+    if (this.#busy) return;
+    this.#busy = true;
+    this.#writing = (async () => {
+      while (this.#next !== undefined) {
+        const preparation = this.#next;
+        this.#next = undefined;
+        await this.doc.save({ preparation }).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'could not record the preparation progress'));
+      }
+      this.#busy = false;
+    })();
+  }
+
+  /** Wait for the last report to be written (before the next write of the sweep's record). */
+  flush(): Promise<void> {
+    return this.#writing;
   }
 }

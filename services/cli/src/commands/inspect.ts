@@ -1,6 +1,6 @@
 import { readSweepRecord, type TrialCounts } from '@sweepq/lifecycle';
 import { trialProgressSchema, type TrialProgress } from '@sweepq/queue';
-import { buildLeaderboard, formatSignificant, isFinalSweepState, type Leaderboard, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { buildLeaderboard, formatSignificant, isFinalSweepState, SweepState, type Leaderboard, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { assertSafeId, layout } from '@sweepq/storage';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { BucketContext, CliContext, NoRedisContext } from '../context.js';
@@ -105,6 +105,17 @@ async function freshTrialCounts(ctx: CliContext, sweepId: string, total: number)
 }
 
 /** `sweepq status` as text. */
+/**
+ * The dataset preparation's progress in words while the sweep is preparing (`1,234,567 rows read, 512 MB, 7.8 MB/s`),
+ * or undefined when there is none to show.
+ */
+export function preparationLine(sweep: SweepRecord): string | undefined {
+  const p = sweep.preparation;
+  if (p === undefined || sweep.state !== SweepState.Preparing || p.phase === 'done') return undefined;
+  const what = p.phase === 'read' ? 'reading' : p.phase === 'encode' ? 'encoding' : 'storing shards';
+  return `preparing (${what}): ${p.rows.toLocaleString('en-US')} rows read, ${Math.round(p.bytes / 1e6).toLocaleString('en-US')} MB, ${p.mbPerSec} MB/s, ${p.seconds} s`;
+}
+
 export function statusText(s: SweepStatus): string {
   const { sweep, trials: t } = s;
   const ago = (iso: string) => `${Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))} s ago`;
@@ -116,6 +127,7 @@ export function statusText(s: SweepStatus): string {
     t
       ? `trials   ${t.total} total: ${t.completed} completed, ${t.stopped} stopped, ${t.running} running, ${t.queued} queued, ${t.failed} failed, ${t.cancelled} cancelled`
       : 'trials   not planned yet',
+    preparationLine(sweep) ? `dataset  ${preparationLine(sweep)}` : '',
     sweep.best ? `best     ${sweep.best.trialId} ${sweep.metric?.name ?? ''}=${formatSignificant(sweep.best.value)}` : '',
     isFinalSweepState(sweep.state) || (s.alive.coordinators === null && s.alive.workers === null) ? '' : `owner    ${s.owner ? `coordinator ${s.owner.coordinator}, heartbeat ${ago(s.owner.at)}` : 'none'}`,
     s.alive.coordinators === null && s.alive.workers === null ? '' : `alive    ${n(s.alive.coordinators, 'coordinator')}, ${n(s.alive.workers, 'worker')}`,
