@@ -142,8 +142,11 @@ async function writeShards(store: ArtifactStore, file: string, hash: string, log
   log.info({ hash, shards, rowsPerShard: manifest.rowsPerShard, bytes, ms: Date.now() - t0 }, 'prepared dataset sharded');
 }
 
-/** The shards of a prepared dataset already in the bucket: cut from a downloaded copy when its manifest is missing. */
-async function ensureShards(store: ArtifactStore, key: string, hash: string, log: Logger, opts: DatasetPreparerOptions): Promise<void> {
+/**
+ * The shards of a prepared dataset already in the bucket: cut from a downloaded copy when its manifest is missing
+ * (data prepared by a version without shards, e.g. a sweep taken over across an upgrade).
+ */
+export async function ensureShards(store: ArtifactStore, key: string, hash: string, log: Logger, opts: DatasetPreparerOptions): Promise<void> {
   if (await store.exists(layout.datasetShardManifest(hash))) return;
   const dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'sweepq-shards-'));
   try {

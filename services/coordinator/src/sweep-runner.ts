@@ -31,7 +31,7 @@ import type { Logger } from '@sweepq/runtime';
 import { SpecError, metricTargetReached, parseSpec, planTrials, specHash, trialId, trialSeed, withDefaultParams, type PlannedTrial, type SweepSpec, type TrialParams } from '@sweepq/spec';
 import { RungStore, SearchError, SearchErrorCode, TpeSampler, planAdaptive, type Observation } from '@sweepq/search';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
-import { prepareSweepDataset, type DatasetPreparerOptions } from './dataset-preparer.js';
+import { ensureShards, prepareSweepDataset, type DatasetPreparerOptions } from './dataset-preparer.js';
 import { PriorSweepError, priorObservations } from './prior-sweeps.js';
 import { ReportRefresher, type KnownTrials } from '@sweepq/report';
 
@@ -140,6 +140,11 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
       throw err;
     }
     await doc.save({ dataset });
+  } else {
+    // Taken over from a coordinator of a version that wrote no shards: workers need them.
+    await ensureShards(store, dataset.key, dataset.hash, log, { ...deps.dataset, signal }).catch((err: unknown) => {
+      throw signal.aborted ? new CoordinatorInterrupt() : err;
+    });
   }
 
   // Grid and random plan every trial up front; bayes proposes them one by one as results arrive.
