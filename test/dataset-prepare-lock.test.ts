@@ -57,7 +57,11 @@ describe('dataset preparation keeps the event loop turning', () => {
     const prepared = waitFor('the dataset to be prepared', async () => ((await logOf(owner)).includes('"msg":"dataset prepared"') ? true : undefined), 600_000, 200);
     let done = false;
     void prepared.finally(() => (done = true));
+    // The coordinator records its progress in sweep.json while it prepares (what `status` and `watch` show).
+    const progress: NonNullable<SweepRecord['preparation']>[] = [];
     while (!done) {
+      const seen = await world.store.getJson<SweepRecord>(layout.sweepJson(sweepId));
+      if (seen?.state === 'preparing' && seen.preparation && seen.preparation.phase !== 'done') progress.push(seen.preparation);
       const r = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(LOCK_MS) }).catch((e: unknown) => e as Error);
       probes++;
       if (r instanceof Error) failures.push(r.message);
@@ -80,7 +84,13 @@ describe('dataset preparation keeps the event loop turning', () => {
     expect(record.dataset?.rows).toBe(ROWS);
     const st = await runCli(['status', sweepId, '--json'], world.env);
     expect(st.status, st.stderr).toBe(0);
-    expect((JSON.parse(st.stdout) as { owner: { coordinator: string } }).owner.coordinator).toBe(owner);
+    const status = JSON.parse(st.stdout) as { owner: { coordinator: string }; preparation: SweepRecord['preparation'] };
+    expect(status.owner.coordinator).toBe(owner);
+    expect(status.preparation).toMatchObject({ phase: 'done', rows: ROWS });
+    expect(status.preparation!.mbPerSec).toBeGreaterThan(0);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress[0]!.rows).toBeGreaterThan(0);
+    expect(progress[0]!.rows).toBeLessThanOrEqual(ROWS);
     const ms = /"msg":"dataset prepared"/.test(ownerLog) ? Number(/"ms":(\d+)[^\n]*"msg":"dataset prepared"/.exec(ownerLog)?.[1]) : NaN;
     console.log(`dataset prepared by ${owner} in ${(ms / 1000).toFixed(1)} s (${(bytes / 1e6).toFixed(0)} MB, ${ROWS} rows) under a ${LOCK_MS} ms lock; ${probes} health probes answered; ${standby} stayed standby`);
   });

@@ -38,7 +38,7 @@ export function int32Bytes(a: Int32Array): Uint8Array {
   return out;
 }
 
-function readInt32(b: Uint8Array, offset: number, count: number): Int32Array {
+export function readInt32(b: Uint8Array, offset: number, count: number): Int32Array {
   // A view where alignment allows (no second copy of a large dataset in memory), a copy otherwise.
   if (LITTLE_ENDIAN && (b.byteOffset + offset) % 4 === 0) return new Int32Array(b.buffer, b.byteOffset + offset, count);
   if (LITTLE_ENDIAN) return new Int32Array(b.buffer.slice(b.byteOffset + offset, b.byteOffset + offset + count * 4));
@@ -108,7 +108,8 @@ export function serializePrepared(p: PreparedDataset): Uint8Array {
   return out;
 }
 
-function checkSplit(name: string, s: PreparedSplit, nClasses: number, nWords: number): void {
+/** Check a split's arrays: offsets start at 0, never decrease and end at the token count; labels and tokens in range. */
+export function checkSplit(name: string, s: PreparedSplit, nClasses: number, nWords: number): void {
   const { labels, offsets, tokens } = s;
   if (offsets[0] !== 0) throw corrupt(`${name}.offsets[0]: expected 0, got ${offsets[0]}`);
   for (let i = 0; i < labels.length; i++) {
@@ -125,18 +126,23 @@ function checkSplit(name: string, s: PreparedSplit, nClasses: number, nWords: nu
   }
 }
 
-/**
- * Parse {@link serializePrepared} output, checking magic, version, lengths, payload checksum and every index.
- * Throws {@link DatasetError} `DATASET_CORRUPT` on any mismatch. The arrays are views of `b` when it is 4-byte
- * aligned (so `b` must not be changed afterwards), copies otherwise.
- */
-export function deserializePrepared(b: Uint8Array): PreparedDataset {
-  if (!(b instanceof Uint8Array)) throw corrupt(`expected a Uint8Array, got ${typeof b}`);
+/** The JSON header's length, from the first 12 bytes of a prepared file (checks the magic). */
+export function preparedHeaderLength(b: Uint8Array): number {
   if (b.length < MAGIC.length + 4 || MAGIC.some((m, i) => b[i] !== m)) {
     throw corrupt(`bad magic: expected the bytes to start with "SWPQDATA" (${b.length} bytes given)`);
   }
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const headerLen = dv.getUint32(MAGIC.length, true);
+  return new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(MAGIC.length, true);
+}
+
+/** Bytes of a prepared file before its JSON header (magic and length). */
+export const PREPARED_LEAD = MAGIC.length + 4;
+
+/**
+ * Parse the header of a prepared file from its first `PREPARED_LEAD + headerLength` bytes; `start` is where the
+ * payload begins. The meta of {@link PreparedDataset}, the splits' lengths and the payload checksum.
+ */
+export function parsePreparedHeader(b: Uint8Array): { header: Header; meta: PreparedMeta; counts: SplitCounts; start: number } {
+  const headerLen = preparedHeaderLength(b);
   if (MAGIC.length + 4 + headerLen > b.length) throw corrupt(`header length ${headerLen} runs past the end (${b.length} bytes)`);
   let raw: unknown;
   try {
@@ -151,7 +157,20 @@ export function deserializePrepared(b: Uint8Array): PreparedDataset {
     throw corrupt(`bad header: ${formatZodIssues(parsed.error.issues).join('; ')}`);
   }
   const h = parsed.data;
-  const start = (MAGIC.length + 4 + headerLen + 3) & ~3;
+  const meta: PreparedMeta = { version: 1, classes: h.classes, words: h.words, tokenizer: h.tokenizer, source: h.source };
+  return { header: h, meta, counts: h.splits, start: (MAGIC.length + 4 + headerLen + 3) & ~3 };
+}
+
+/**
+ * Parse {@link serializePrepared} output, checking magic, version, lengths, payload checksum and every index.
+ * Throws {@link DatasetError} `DATASET_CORRUPT` on any mismatch. The arrays are views of `b` when it is 4-byte
+ * aligned (so `b` must not be changed afterwards), copies otherwise.
+ */
+export function deserializePrepared(b: Uint8Array): PreparedDataset {
+  if (!(b instanceof Uint8Array)) throw corrupt(`expected a Uint8Array, got ${typeof b}`);
+  const headerLen = preparedHeaderLength(b);
+  if (MAGIC.length + 4 + headerLen > b.length) throw corrupt(`header length ${headerLen} runs past the end (${b.length} bytes)`);
+  const { header: h, start } = parsePreparedHeader(b.subarray(0, MAGIC.length + 4 + headerLen));
   let expected = start;
   for (const s of SPLITS) expected += (2 * h.splits[s].rows + 1 + h.splits[s].tokens) * 4;
   if (b.length !== expected) throw corrupt(`expected ${expected} bytes from the header's lengths, got ${b.length}`);

@@ -26,7 +26,7 @@ export interface TrialVocabulary {
 }
 
 /** The vocabulary a trial with these `maxWords`/`maxLen` was trained with. */
-export function trialVocabulary(p: PreparedDataset, opts: TrialEncoding): TrialVocabulary {
+export function trialVocabulary(p: Pick<PreparedDataset, 'words' | 'tokenizer' | 'classes'>, opts: TrialEncoding): TrialVocabulary {
   const maxWords = checkInt('max_words', opts.maxWords, 1);
   const maxLen = checkInt('max_len', opts.maxLen, 1);
   // A null prototype keeps words like "__proto__" or "constructor" ordinary keys.

@@ -12,6 +12,85 @@ export interface TrainData {
   maxLen: number;
 }
 
+/**
+ * Encoded examples in blocks that are loaded when needed (the shards of a prepared dataset): rows are numbered across
+ * blocks in order, block `b` holding `blockRows[b]` of them. Training and evaluation hold a few blocks at a time, not
+ * the whole set.
+ */
+export interface BlockSource {
+  /** Rows per block, in row order. */
+  readonly blockRows: readonly number[];
+  /** Columns of every row. */
+  readonly maxLen: number;
+  /** Block `b` encoded: `x` row-major `[blockRows[b], maxLen]`, `y` its labels. May be called again for a block. */
+  load(block: number): Promise<{ x: Int32Array; y: Int32Array }>;
+  /** A hint: these blocks are needed next, in this order (fetch them ahead). */
+  prefetch?(blocks: readonly number[]): void;
+}
+
+/** Training or evaluation data: whole arrays, or blocks loaded on demand. */
+export type DataSource = TrainData | BlockSource;
+
+function isBlockSource(d: DataSource): d is BlockSource {
+  return 'blockRows' in d;
+}
+
+/** `d` as a {@link BlockSource}: whole arrays are one block. */
+export function asBlockSource(d: DataSource): BlockSource {
+  if (isBlockSource(d)) return d;
+  return { blockRows: d.n > 0 ? [d.n] : [], maxLen: d.maxLen, load: () => Promise.resolve({ x: d.x, y: d.y }) };
+}
+
+/** Rows of `d`. */
+export function sourceRows(d: DataSource): number {
+  return isBlockSource(d) ? d.blockRows.reduce((a, b) => a + b, 0) : d.n;
+}
+
+/**
+ * Blocks whose rows an epoch shuffles together. Each group is loaded whole, so a group of 4 shards of 65,536 rows
+ * and 100 columns holds about 100 MB; the first batch waits only for the first group's blocks.
+ */
+export const GROUP_BLOCKS = 4;
+
+/**
+ * The groups of blocks of 0-based epoch `epoch`, in the order it visits them: all blocks in row order as one group
+ * when there are at most `groupBlocks` (then the epoch's batches are exactly those of {@link epochBatches} over the
+ * whole data), otherwise a seeded permutation of the blocks cut into groups of `groupBlocks`.
+ */
+export function epochGroups(blocks: number, seed: number, epoch: number, groupBlocks: number = GROUP_BLOCKS): number[][] {
+  if (blocks <= groupBlocks) return [Array.from({ length: blocks }, (_, b) => b)];
+  const order = Array.from(seededPermutation(blocks, mixSeed(seed, epoch, 0xb10c)));
+  const groups: number[][] = [];
+  for (let i = 0; i < order.length; i += groupBlocks) groups.push(order.slice(i, i + groupBlocks));
+  return groups;
+}
+
+/** The rows of `blocks` as one array (no copy for a single block). */
+async function loadGroup(source: BlockSource, blocks: readonly number[]): Promise<TrainData> {
+  const parts = await Promise.all(blocks.map((b) => source.load(b)));
+  const { maxLen } = source;
+  parts.forEach((p, i) => {
+    const rows = source.blockRows[blocks[i] as number] as number;
+    if (p.y.length !== rows || p.x.length !== rows * maxLen) {
+      throw new ModelError('INVALID_DATA', `block ${blocks[i]}: expected ${rows} rows of ${maxLen} ids, got ${p.y.length} labels and ${p.x.length} ids`);
+    }
+  });
+  if (parts.length === 1) {
+    const p = parts[0] as { x: Int32Array; y: Int32Array };
+    return { x: p.x, y: p.y, n: p.y.length, maxLen };
+  }
+  const n = parts.reduce((a, p) => a + p.y.length, 0);
+  const x = new Int32Array(n * maxLen);
+  const y = new Int32Array(n);
+  let at = 0;
+  for (const p of parts) {
+    x.set(p.x, at * maxLen);
+    y.set(p.y, at);
+    at += p.y.length;
+  }
+  return { x, y, n, maxLen };
+}
+
 /** Progress of one training batch. */
 export interface BatchInfo {
   /** 1-based epoch. */
@@ -30,8 +109,11 @@ export interface BatchInfo {
 export interface TrainOptions {
   /** A compiled model (from `buildModel`, or `deserializeModel` of a model saved with its training config). */
   model: tf.LayersModel;
-  train: TrainData;
-  validation: TrainData;
+  /** Whole arrays, or blocks (see {@link epochGroups} for the order a source of many blocks is visited in). */
+  train: DataSource;
+  validation: DataSource;
+  /** Blocks shuffled together (see {@link epochGroups}); default {@link GROUP_BLOCKS}. Part of the batch order. */
+  groupBlocks?: number;
   /** Total number of epochs, counting those already done (`startEpoch`). */
   epochs: number;
   batchSize: number;
@@ -73,6 +155,15 @@ function checkData(name: string, d: TrainData, maxLen?: number): void {
   }
   if (d.y.length !== d.n) throw new ModelError('INVALID_DATA', `${name}.y: expected ${d.n} labels, got ${d.y.length}`);
   // A model without a fixed input length takes any maxLen; the shape checks above still tie x, y, n and maxLen.
+  if (maxLen != null && d.maxLen !== maxLen) {
+    throw new ModelError('INVALID_DATA', `${name}.maxLen: the model expects sequences of ${maxLen}, got ${d.maxLen}`);
+  }
+}
+
+function checkSource(name: string, d: DataSource, maxLen?: number): void {
+  if (!isBlockSource(d)) return checkData(name, d, maxLen);
+  if (!Number.isInteger(d.maxLen) || d.maxLen < 1) throw new ModelError('INVALID_DATA', `${name}.maxLen: expected an integer >= 1, got ${d.maxLen}`);
+  if (d.blockRows.some((r) => !Number.isInteger(r) || r < 1)) throw new ModelError('INVALID_DATA', `${name}.blockRows: expected integers >= 1`);
   if (maxLen != null && d.maxLen !== maxLen) {
     throw new ModelError('INVALID_DATA', `${name}.maxLen: the model expects sequences of ${maxLen}, got ${d.maxLen}`);
   }
@@ -276,7 +367,8 @@ function seedDropout(model: tf.LayersModel): { setBatch(seed: number): void; res
 
 /**
  * Train with an own loop (not `model.fit`): per epoch a shuffle seeded by (seed, epoch), so epoch k has the same
- * batches after a resume; per batch `model.trainOnBatch` with tensors created and disposed in the step; a yield to
+ * batches after a resume. A {@link BlockSource} of more than `groupBlocks` blocks is shuffled a group of blocks at a
+ * time ({@link epochGroups}): only that group is in memory, and the first batch needs only the first group; per batch `model.trainOnBatch` with tensors created and disposed in the step; a yield to
  * the event loop after every batch (lock renewal, signals); `signal` checked between batches. Validation runs in
  * batches after each epoch.
  *
@@ -303,63 +395,78 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   if (!Number.isFinite(seed)) throw new ModelError('INVALID_OPTIONS', `seed: expected a finite number, got ${seed}`);
   if (model.optimizer == null) throw new ModelError('NOT_COMPILED', 'model is not compiled; build it with buildModel or load one saved with its training config');
   const maxLen = modelMaxLen(model);
-  checkData('train', train, maxLen);
-  checkData('validation', validation, maxLen);
-  if (train.n === 0) throw new ModelError('INVALID_DATA', 'train: expected at least one example, got n=0');
-
-  const lengths = masksPadding(model) ? rowLengths(train.x, train.n, train.maxLen) : undefined;
+  checkSource('train', train, maxLen);
+  checkSource('validation', validation, maxLen);
+  const trainRows = sourceRows(train);
+  if (trainRows === 0) throw new ModelError('INVALID_DATA', 'train: expected at least one example, got n=0');
+  const groupBlocks = o.groupBlocks ?? GROUP_BLOCKS;
+  if (!Number.isInteger(groupBlocks) || groupBlocks < 1) throw new ModelError('INVALID_OPTIONS', `groupBlocks: expected an integer >= 1, got ${groupBlocks}`);
+  const source = asBlockSource(train);
+  const masked = masksPadding(model);
 
   const history: EpochLog[] = [];
-  const batches = Math.ceil(train.n / batchSize);
   const dropout = seedDropout(model);
   try {
     for (let e = startEpoch; e < epochs; e++) {
       const epoch = e + 1;
       const t0 = performance.now();
-      const plan = epochBatches({ n: train.n, batchSize, seed, epoch: e, maxLen: train.maxLen, lengths });
+      const groups = epochGroups(source.blockRows.length, seed, e, groupBlocks);
+      const groupRows = groups.map((g) => g.reduce((a, b) => a + (source.blockRows[b] as number), 0));
+      // A partial batch ends each group, so an epoch of several groups may have a few more batches than n / batchSize.
+      const batches = groupRows.reduce((a, r) => a + Math.ceil(r / batchSize), 0);
       let lossSum = 0;
       let accSum = 0;
       let seqLenSum = 0;
-      for (let b = 0; b < batches; b++) {
-        if (signal?.aborted) {
-          logger?.info({ epoch, batch: b, batches }, 'training aborted between batches');
-          return { history, aborted: true };
+      let b = 0;
+      for (let g = 0; g < groups.length; g++) {
+        // Fetch this group's blocks and the next group's while this one trains.
+        source.prefetch?.([...(groups[g] as number[]), ...(groups[g + 1] ?? [])]);
+        const data = await loadGroup(source, groups[g] as number[]);
+        const lengths = masked ? rowLengths(data.x, data.n, data.maxLen) : undefined;
+        // One group: the seed as before sources had blocks, so whole arrays train on the same batches as ever.
+        const groupSeed = groups.length === 1 ? seed : mixSeed(seed, 0x6709, g);
+        const plan = epochBatches({ n: data.n, batchSize, seed: groupSeed, epoch: e, maxLen: data.maxLen, lengths });
+        for (const { rows, seqLen } of plan) {
+          if (signal?.aborted) {
+            logger?.info({ epoch, batch: b, batches }, 'training aborted between batches');
+            return { history, aborted: true };
+          }
+          const count = rows.length;
+          dropout.setBatch(mixSeed(seed, e, b, 0xd20f));
+          const xs = tf.tensor2d(gatherColumns(data.x, data.maxLen, rows, seqLen), [count, seqLen], 'int32');
+          const ys = tf.tensor2d(Float32Array.from(rows, (r) => data.y[r] as number), [count, 1], 'float32');
+          let out: number | number[];
+          try {
+            out = await model.trainOnBatch(xs, ys);
+          } finally {
+            xs.dispose();
+            ys.dispose();
+          }
+          const loss = Array.isArray(out) ? (out[0] as number) : out;
+          const acc = Array.isArray(out) ? (out[1] ?? Number.NaN) : Number.NaN;
+          if (!Number.isFinite(loss)) throw new DivergedError(epoch, b, loss);
+          if (!outputWeightsFinite(model)) throw new DivergedError(epoch, b, loss, 'weights');
+          lossSum += loss * count;
+          accSum += acc * count;
+          seqLenSum += seqLen * count;
+          if (o.onBatchEnd) await o.onBatchEnd({ epoch, batch: b, batches, loss, seqLen });
+          b++;
+          await yieldToEventLoop();
         }
-        const { rows, seqLen } = plan[b] as EpochBatch;
-        const count = rows.length;
-        dropout.setBatch(mixSeed(seed, e, b, 0xd20f));
-        const xs = tf.tensor2d(gatherColumns(train.x, train.maxLen, rows, seqLen), [count, seqLen], 'int32');
-        const ys = tf.tensor2d(Float32Array.from(rows, (r) => train.y[r] as number), [count, 1], 'float32');
-        let out: number | number[];
-        try {
-          out = await model.trainOnBatch(xs, ys);
-        } finally {
-          xs.dispose();
-          ys.dispose();
-        }
-        const loss = Array.isArray(out) ? (out[0] as number) : out;
-        const acc = Array.isArray(out) ? (out[1] ?? Number.NaN) : Number.NaN;
-        if (!Number.isFinite(loss)) throw new DivergedError(epoch, b, loss);
-        if (!outputWeightsFinite(model)) throw new DivergedError(epoch, b, loss, 'weights');
-        lossSum += loss * count;
-        accSum += acc * count;
-        seqLenSum += seqLen * count;
-        if (o.onBatchEnd) await o.onBatchEnd({ epoch, batch: b, batches, loss, seqLen });
-        await yieldToEventLoop();
       }
       const trainSeconds = (performance.now() - t0) / 1000;
       const val = await evaluate(model, validation);
-      if (validation.n > 0 && !Number.isFinite(val.loss)) throw new DivergedError(epoch, batches, val.loss, 'validation loss');
+      if (sourceRows(validation) > 0 && !Number.isFinite(val.loss)) throw new DivergedError(epoch, batches, val.loss, 'validation loss');
       const log: EpochLog = {
         epoch,
-        loss: lossSum / train.n,
-        accuracy: accSum / train.n,
+        loss: lossSum / trainRows,
+        accuracy: accSum / trainRows,
         val_loss: val.loss,
         val_accuracy: val.accuracy,
         seconds: (performance.now() - t0) / 1000,
-        samplesPerSec: train.n / trainSeconds,
+        samplesPerSec: trainRows / trainSeconds,
       };
-      if (lengths != null) log.meanSeqLen = seqLenSum / train.n;
+      if (masked) log.meanSeqLen = seqLenSum / trainRows;
       history.push(log);
       logger?.debug({ ...log }, 'epoch done');
       if (o.onEpochEnd) await o.onEpochEnd(log);
@@ -437,28 +544,69 @@ async function predictBatches(
  */
 export async function evaluate(
   model: tf.LayersModel,
-  data: TrainData,
+  data: DataSource,
   batchSize: number = DEFAULT_EVAL_BATCH_SIZE,
 ): Promise<{ loss: number; accuracy: number }> {
-  checkData('data', data, modelMaxLen(model));
+  checkSource('data', data, modelMaxLen(model));
   let lossSum = 0;
   let correct = 0;
-  await predictBatches(model, data.x, data.n, data.maxLen, batchSize, (probs, count, rowOf, k) => {
-    for (let i = 0; i < count; i++) {
-      const label = data.y[rowOf(i)] as number;
-      let total = 0;
-      let best = 0;
-      for (let c = 0; c < k; c++) {
-        const p = probs[i * k + c] as number;
-        total += p;
-        if (p > (probs[i * k + best] as number)) best = c;
+  const n = await forEachBlock(data, async (block) => {
+    await predictBatches(model, block.x, block.n, block.maxLen, batchSize, (probs, count, rowOf, k) => {
+      for (let i = 0; i < count; i++) {
+        const label = block.y[rowOf(i)] as number;
+        let total = 0;
+        let best = 0;
+        for (let c = 0; c < k; c++) {
+          const p = probs[i * k + c] as number;
+          total += p;
+          if (p > (probs[i * k + best] as number)) best = c;
+        }
+        const py = label >= 0 && label < k ? (probs[i * k + label] as number) / total : 0;
+        lossSum += -Math.log(Math.min(Math.max(py, EPSILON), 1 - EPSILON));
+        if (best === label) correct++;
       }
-      const py = label >= 0 && label < k ? (probs[i * k + label] as number) / total : 0;
-      lossSum += -Math.log(Math.min(Math.max(py, EPSILON), 1 - EPSILON));
-      if (best === label) correct++;
-    }
+    });
   });
-  return { loss: lossSum / data.n, accuracy: correct / data.n };
+  return { loss: lossSum / n, accuracy: correct / n };
+}
+
+/**
+ * Visit `data` a block at a time, in row order (whole arrays are one block), fetching the next block while one is
+ * visited; `first` is the block's first row. Returns the rows visited.
+ */
+async function forEachBlock(data: DataSource, visit: (block: TrainData, first: number) => Promise<void>): Promise<number> {
+  const source = asBlockSource(data);
+  let first = 0;
+  for (let b = 0; b < source.blockRows.length; b++) {
+    source.prefetch?.([b, b + 1].filter((x) => x < source.blockRows.length));
+    const block = await loadGroup(source, [b]);
+    await visit(block, first);
+    first += block.n;
+  }
+  return first;
+}
+
+/**
+ * Class probabilities of every row of `data`, row-major `[n, numClasses]` in row order, with the labels: like
+ * {@link predictProbabilities}, but a block at a time (the rows are never one array).
+ */
+export async function predictSource(
+  model: tf.LayersModel,
+  data: DataSource,
+  batchSize: number = DEFAULT_EVAL_BATCH_SIZE,
+): Promise<{ probabilities: Float32Array; labels: Int32Array; n: number }> {
+  checkSource('data', data, modelMaxLen(model));
+  const n = sourceRows(data);
+  const labels = new Int32Array(n);
+  let out = new Float32Array(0);
+  await forEachBlock(data, async (block, first) => {
+    labels.set(block.y, first);
+    await predictBatches(model, block.x, block.n, block.maxLen, batchSize, (probs, count, rowOf, k) => {
+      if (out.length !== n * k) out = new Float32Array(n * k);
+      for (let i = 0; i < count; i++) out.set(probs.subarray(i * k, (i + 1) * k), (first + rowOf(i)) * k);
+    });
+  });
+  return { probabilities: out, labels, n };
 }
 
 /**

@@ -13,6 +13,20 @@ export type SweepState = (typeof SweepState)[keyof typeof SweepState];
 export const isFinalSweepState = (s: SweepState): boolean =>
   s === SweepState.Completed || s === SweepState.Failed || s === SweepState.Cancelled;
 
+/** See {@link SweepRecord.preparation}. */
+export interface PreparationProgress {
+  phase: 'read' | 'encode' | 'shard' | 'done';
+  /** Rows read from the source so far. */
+  rows: number;
+  /** Bytes of the source read so far, as stored (compressed for a gzip file). */
+  bytes: number;
+  /** Average over the preparation so far: source megabytes (10^6 bytes) per second. */
+  mbPerSec: number;
+  /** Seconds since the preparation started. */
+  seconds: number;
+  at: string;
+}
+
 /** Content of `sweeps/<id>/sweep.json`. */
 export interface SweepRecord {
   sweepId: string;
@@ -34,6 +48,11 @@ export interface SweepRecord {
     vocabulary: number;
     majorityRate: number;
   };
+  /**
+   * Progress of the dataset's preparation, written by the coordinator every few seconds while it prepares (`phase`
+   * `read` then `encode`, then `shard`), and `done` with the totals once prepared.
+   */
+  preparation?: PreparationProgress;
   trials?: { total: number; completed: number; stopped: number; failed: number; cancelled: number; running: number; queued: number };
   best?: { trialId: string; value: number | null };
   /** Each `sweepq retry`: when, and which trials. */

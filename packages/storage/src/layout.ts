@@ -23,6 +23,7 @@ export function assertSafeId(id: string, what: string): string {
  *     sweeps/<sweepId>/trials/<trialId>/params.json, metrics.jsonl, checkpoint/state.json, result.json
  *     sweeps/<sweepId>/trials/<trialId>/outputs/<attemptKey>/checkpoint/eNNNN/, model/   (one folder per attempt)
  *     datasets/<hash>/prepared.bin
+ *     datasets/<hash>/shards/manifest.json, <split>-NNNNN.bin   (the same data in shards of whole rows, for workers)
  */
 export const layout = {
   /** The index of every sweep (sweep ids cannot contain a dot, so no sweep folder can clash with it). */
@@ -70,4 +71,7 @@ export const layout = {
   trialAttemptsPrefix: (s: string, t: string) => `${layout.trialPrefix(s, t)}attempts/`,
   datasetPrefix: (hash: string) => `datasets/${assertSafeId(hash, 'dataset hash')}/`,
   preparedDataset: (hash: string) => `${layout.datasetPrefix(hash)}prepared.bin`,
+  /** Written after every shard of the dataset: its presence says the shards are complete. */
+  datasetShardManifest: (hash: string) => `${layout.datasetPrefix(hash)}shards/manifest.json`,
+  datasetShard: (hash: string, name: string) => `${layout.datasetPrefix(hash)}shards/${assertSafeId(name.replace(/\.bin$/, ''), 'shard name')}.bin`,
 } as const;

@@ -35,7 +35,11 @@ async function localFile(uri: string): Promise<{ path: string; size: number } | 
  * sent from disk. Returns undefined when `uri` is not a local file on this machine (built-in, `s3://`, or a path
  * that exists only where the coordinator runs).
  */
-export async function uploadLocalDataset(store: ArtifactStore, uri: string): Promise<UploadedDataset | undefined> {
+export async function uploadLocalDataset(
+  store: ArtifactStore,
+  uri: string,
+  opts: { onProgress?: (sent: number, total: number) => void } = {},
+): Promise<UploadedDataset | undefined> {
   const file = await localFile(uri);
   if (file === undefined) return undefined;
   const hash = createHash('sha256');
@@ -44,8 +48,36 @@ export async function uploadLocalDataset(store: ArtifactStore, uri: string): Pro
   const name = basename(file.path).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'dataset';
   const key = `datasets/uploads/${hash.digest('hex')}/${name}`;
   const there = await store.exists(key);
-  if (!there) await store.putFile(key, file.path);
+  // Multipart: a file of gigabytes goes in parts, several at once, each retried on its own.
+  if (!there) await store.uploadFile(key, file.path, opts.onProgress ? { onProgress: opts.onProgress } : {});
   return { uri: store.uri(key), key, bytes: file.size, uploaded: !there };
+}
+
+/**
+ * Progress of an upload for people: on a TTY one line rewritten in place (`uploading d.csv: 42% (210/500 MB)`),
+ * elsewhere (logs, CI) a line each time another `everyPercent` is done. Quiet for files under `minBytes` (default
+ * 16 MiB, one request).
+ */
+export function uploadProgressPrinter(
+  name: string,
+  out: NodeJS.WriteStream = process.stderr,
+  opts: { everyPercent?: number; minBytes?: number } = {},
+): (sent: number, total: number) => void {
+  const every = opts.everyPercent ?? 10;
+  let lastStep = -1;
+  return (sent, total) => {
+    if (total < (opts.minBytes ?? 16 << 20)) return;
+    const pct = Math.min(100, Math.floor((100 * sent) / total));
+    const line = `uploading ${name}: ${pct}% (${Math.round(sent / 1e6)}/${Math.round(total / 1e6)} MB)`;
+    if (out.isTTY) {
+      out.write(`\r${line}${sent >= total ? '\n' : ''}`);
+      return;
+    }
+    const step = Math.floor(pct / every);
+    if (step === lastStep) return;
+    lastStep = step;
+    out.write(`${line}\n`);
+  };
 }
 
 /** The spec text with `dataset.uri` replaced (comments and layout kept, as far as YAML allows). */

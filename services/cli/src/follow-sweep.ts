@@ -5,6 +5,7 @@ import { isFinalSweepState, type SweepRecord } from '@sweepq/results';
 import type { CliContext } from './context.js';
 import { ProgressView } from './progress-view.js';
 import { readSweep } from './sweep-reads.js';
+import { preparationLine } from './sweep-status.js';
 
 /**
  * Show a sweep's progress until it reaches a final state (or `signal` aborts): bars fed by BullMQ
@@ -31,7 +32,7 @@ export async function followSweep(
       const t = sweep.trials;
       const line = t
         ? `${sweep.state}: ${t.completed}/${t.total} completed, ${t.running} running, ${t.queued} queued, ${t.failed} failed, ${t.cancelled} cancelled`
-        : sweep.state;
+        : (preparationLine(sweep) ?? sweep.state);
       if (line !== lastLine) {
         lastLine = line;
         view.log(line);

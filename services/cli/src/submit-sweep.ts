@@ -4,7 +4,7 @@ import { LifecycleError, LifecycleErrorCode } from '@sweepq/lifecycle';
 import { SpecError, parseSpec, type SweepSpec } from '@sweepq/sweep-config';
 import { SAFE_ID } from '@sweepq/storage';
 import { checkSpecDataset } from './dataset-check.js';
-import { uploadLocalDataset, withDatasetUri } from './dataset-upload.js';
+import { uploadLocalDataset, uploadProgressPrinter, withDatasetUri } from './dataset-upload.js';
 import { CliError, ExitCode } from './errors.js';
 import type { CliContext } from './context.js';
 
@@ -51,7 +51,7 @@ export async function submitSweep(
   ctx: CliContext,
   text: string,
   spec: SweepSpec,
-  opts: { id?: string; checkDataset?: boolean; upload?: boolean; note?: (line: string) => void } = {},
+  opts: { id?: string; checkDataset?: boolean; upload?: boolean; note?: (line: string) => void; uploadProgress?: (sent: number, total: number) => void } = {},
 ): Promise<string> {
   const sweepId = opts.id ?? newSweepId(spec.name);
   if (!SAFE_ID.test(sweepId)) {
@@ -60,7 +60,7 @@ export async function submitSweep(
   if (opts.checkDataset !== false) await checkSpecDataset(spec.dataset, ctx.store);
   let specText = text;
   if (opts.upload !== false) {
-    const up = await uploadLocalDataset(ctx.store, spec.dataset.uri);
+    const up = await uploadLocalDataset(ctx.store, spec.dataset.uri, { onProgress: opts.uploadProgress ?? uploadProgressPrinter(spec.dataset.uri) });
     if (up !== undefined) {
       specText = withDatasetUri(text, up.uri);
       const note = opts.note ?? ((line: string) => process.stderr.write(`${line}\n`));

@@ -1,5 +1,5 @@
 import { trialProgressSchema, type TrialProgress } from '@sweepq/queue';
-import { formatSignificant, isFinalSweepState, type SweepRecord } from '@sweepq/results';
+import { formatSignificant, isFinalSweepState, SweepState, type SweepRecord } from '@sweepq/results';
 import type { CliContext, NoRedisContext } from './context.js';
 import { readSweep } from './sweep-reads.js';
 
@@ -65,7 +65,17 @@ export async function sweepStatus(ctx: CliContext | NoRedisContext, sweepId: str
   return { sweep, trials, owner: owner ?? null, alive, running, warnings };
 }
 
-/** `sweepq status` as text. */
+/**
+ * The dataset preparation's progress in words while the sweep is preparing (`1,234,567 rows read, 512 MB, 7.8 MB/s`),
+ * or undefined when there is none to show.
+ */
+export function preparationLine(sweep: SweepRecord): string | undefined {
+  const p = sweep.preparation;
+  if (p === undefined || sweep.state !== SweepState.Preparing || p.phase === 'done') return undefined;
+  const what = p.phase === 'read' ? 'reading' : p.phase === 'encode' ? 'encoding' : 'storing shards';
+  return `preparing (${what}): ${p.rows.toLocaleString('en-US')} rows read, ${Math.round(p.bytes / 1e6).toLocaleString('en-US')} MB, ${p.mbPerSec} MB/s, ${p.seconds} s`;
+}
+
 export function statusText(s: SweepStatus): string {
   const { sweep, trials: t } = s;
   const ago = (iso: string) => `${Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))} s ago`;
@@ -77,6 +87,7 @@ export function statusText(s: SweepStatus): string {
     t
       ? `trials   ${t.total} total: ${t.completed} completed, ${t.stopped} stopped, ${t.running} running, ${t.queued} queued, ${t.failed} failed, ${t.cancelled} cancelled`
       : 'trials   not planned yet',
+    preparationLine(sweep) ? `dataset  ${preparationLine(sweep)}` : '',
     sweep.best ? `best     ${sweep.best.trialId} ${sweep.metric?.name ?? ''}=${formatSignificant(sweep.best.value)}` : '',
     isFinalSweepState(sweep.state) || (s.alive.coordinators === null && s.alive.workers === null) ? '' : `owner    ${s.owner ? `coordinator ${s.owner.coordinator}, heartbeat ${ago(s.owner.at)}` : 'none'}`,
     s.alive.coordinators === null && s.alive.workers === null ? '' : `alive    ${n(s.alive.coordinators, 'coordinator')}, ${n(s.alive.workers, 'worker')}`,

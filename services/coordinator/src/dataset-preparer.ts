@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareDatasetFile } from '@sweepq/data';
+import { prepareDatasetFile, shardPreparedFile } from '@sweepq/data';
 import type { Logger } from '@sweepq/runtime';
 import type { DatasetSpec } from '@sweepq/sweep-config';
 import { layout, type ArtifactStore } from '@sweepq/storage';
-import type { SweepRecord } from '@sweepq/results';
+import type { PreparationProgress, SweepRecord } from '@sweepq/results';
 
 /** Settings of {@link prepareSweepDataset} (from the coordinator's environment). */
 export interface DatasetPreparerOptions {
@@ -16,6 +19,12 @@ export interface DatasetPreparerOptions {
   tmpDir?: string;
   /** Stops the preparation (shutdown, lock lost). */
   signal?: AbortSignal;
+  /** Rows per shard of the prepared data (workers fetch shards); default the data package's 65,536. */
+  shardRows?: number;
+  /** Called about every `progressMs` while preparing, and once with phase `done` (the sweep shows it in `status`). */
+  onProgress?: (p: PreparationProgress) => void;
+  /** Default 5,000. */
+  progressMs?: number;
 }
 
 /**
@@ -37,6 +46,8 @@ export async function prepareSweepDataset(
   if (sourceKey !== undefined) {
     const known = await store.getJson<NonNullable<SweepRecord['dataset']>>(sourceKey).catch(() => undefined);
     if (known !== undefined && typeof known.key === 'string' && (await store.exists(known.key))) {
+      // Prepared by a version that wrote no shards: cut them now from the stored file.
+      await ensureShards(store, known.key, known.hash, log, opts);
       log.info({ ...known, uri: spec.uri, ms: Date.now() - t0 }, 'dataset prepared before; reused');
       return { ...known, uri: spec.uri };
     }
@@ -45,6 +56,15 @@ export async function prepareSweepDataset(
   try {
     const outFile = join(dir, 'prepared.bin');
     let lastLog = t0;
+    // The first report comes with the first megabyte, so even a short preparation shows in `status`.
+    let lastReport = Number.NEGATIVE_INFINITY;
+    let last: PreparationProgress = { phase: 'read', rows: 0, bytes: 0, mbPerSec: 0, seconds: 0, at: new Date(t0).toISOString() };
+    const report = (phase: PreparationProgress['phase'], now: number, rows = last.rows, bytes = last.bytes): void => {
+      const seconds = (now - t0) / 1000;
+      last = { phase, rows, bytes, mbPerSec: seconds > 0 ? Math.round((10 * bytes) / 1e6 / seconds) / 10 : 0, seconds: Math.round(seconds), at: new Date(now).toISOString() };
+      lastReport = now;
+      opts.onProgress?.(last);
+    };
     const prepared = await prepareDatasetFile(spec, {
       tmpDir: dir,
       outFile,
@@ -53,6 +73,7 @@ export async function prepareSweepDataset(
       ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
       onProgress: (p) => {
         const now = Date.now();
+        if (now - lastReport >= (opts.progressMs ?? 5000)) report(p.phase, now, p.rows, p.bytes);
         if (now - lastLog < 10_000) return;
         lastLog = now;
         const mb = p.bytes / 1e6;
@@ -61,6 +82,9 @@ export async function prepareSweepDataset(
     });
     const key = layout.preparedDataset(prepared.hash);
     if (!(await store.exists(key))) await store.putFile(key, outFile);
+    report('shard', Date.now(), prepared.summary.rows);
+    await writeShards(store, outFile, prepared.hash, log, opts);
+    report('done', Date.now());
     const counts = Object.values(prepared.classCounts);
     const total = counts.reduce((a, b) => a + b, 0);
     const info = {
@@ -97,4 +121,39 @@ async function sourceFingerprint(spec: DatasetSpec, store: ArtifactStore): Promi
   } else return undefined;
   const settings = [spec.format, spec.header, spec.text_field, spec.label_field, spec.max_rows, spec.validation_split, spec.test_split, spec.seed];
   return createHash('sha256').update(JSON.stringify({ format: 'sweepq-prepared/1', identity, settings })).digest('hex');
+}
+
+/** Cut the local prepared file into shards and store them, the manifest last (unless it is already there). */
+async function writeShards(store: ArtifactStore, file: string, hash: string, log: Logger, opts: DatasetPreparerOptions): Promise<void> {
+  const manifestKey = layout.datasetShardManifest(hash);
+  if (await store.exists(manifestKey)) return;
+  const t0 = Date.now();
+  let bytes = 0;
+  const manifest = await shardPreparedFile(file, hash, {
+    ...(opts.shardRows !== undefined ? { rowsPerShard: opts.shardRows } : {}),
+    ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+    write: async (name, b) => {
+      bytes += b.length;
+      await store.put(layout.datasetShard(hash, name), b);
+    },
+  });
+  await store.putJson(manifestKey, manifest);
+  const shards = Object.values(manifest.splits).reduce((a, s) => a + s.shards.length, 0);
+  log.info({ hash, shards, rowsPerShard: manifest.rowsPerShard, bytes, ms: Date.now() - t0 }, 'prepared dataset sharded');
+}
+
+/**
+ * The shards of a prepared dataset already in the bucket: cut from a downloaded copy when its manifest is missing
+ * (data prepared by a version without shards, e.g. a sweep taken over across an upgrade).
+ */
+export async function ensureShards(store: ArtifactStore, key: string, hash: string, log: Logger, opts: DatasetPreparerOptions): Promise<void> {
+  if (await store.exists(layout.datasetShardManifest(hash))) return;
+  const dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'sweepq-shards-'));
+  try {
+    const file = join(dir, 'prepared.bin');
+    await pipeline(Readable.from(await store.getUriStream(store.uri(key))), createWriteStream(file), opts.signal ? { signal: opts.signal } : {});
+    await writeShards(store, file, hash, log, opts);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -12,7 +12,7 @@ import {
   type SweepJob,
   type TrialJob,
 } from '@sweepq/queue';
-import { SweepState, TrialState, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { SweepState, TrialState, type PreparationProgress, type SweepRecord, type TrialResult } from '@sweepq/results';
 import {
   LifecycleError,
   committedTrialIds,
@@ -32,7 +32,7 @@ import type { Logger } from '@sweepq/runtime';
 import { SpecError, metricTargetReached, parseSpec, specHash, withDefaultParams, type SweepSpec, type TrialParams } from '@sweepq/sweep-config';
 import { SearchError, SearchErrorCode, TpeSampler, planAdaptive, planTrials, trialId, trialSeed, type Observation, type PlannedTrial } from '@sweepq/search';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
-import { prepareSweepDataset, type DatasetPreparerOptions } from './dataset-preparer.js';
+import { ensureShards, prepareSweepDataset, type DatasetPreparerOptions } from './dataset-preparer.js';
 import { CoordinatorInterrupt, PriorSweepError } from './errors.js';
 import { priorObservations } from './prior-sweeps.js';
 import { ReportRefresher, type KnownTrials } from '@sweepq/report';
@@ -180,11 +180,20 @@ async function ensureDataset(
   fail: (message: string) => Promise<never>,
 ): Promise<NonNullable<SweepRecord['dataset']>> {
   const recorded = doc.record.dataset;
-  if (recorded && (await deps.store.exists(recorded.key))) return recorded;
+  if (recorded && (await deps.store.exists(recorded.key))) {
+    // Taken over from a coordinator of a version that wrote no shards: workers need them.
+    await ensureShards(deps.store, recorded.key, recorded.hash, log, { ...deps.dataset, signal }).catch((err: unknown) => {
+      throw signal.aborted ? new CoordinatorInterrupt() : err;
+    });
+    return recorded;
+  }
   let dataset: NonNullable<SweepRecord['dataset']>;
+  const progress = new PreparationReporter(doc, log);
   try {
-    dataset = await prepareSweepDataset(spec.dataset, deps.store, log, { ...deps.dataset, signal });
+    dataset = await prepareSweepDataset(spec.dataset, deps.store, log, { ...deps.dataset, signal, onProgress: (p) => progress.report(p) });
+    await progress.flush();
   } catch (err) {
+    await progress.flush();
     if (signal.aborted) throw new CoordinatorInterrupt();
     if (err instanceof DatasetError) return fail(`dataset: ${err.message}`);
     if (err instanceof StorageError && !err.transient) return fail(`dataset: ${err.message}`);
@@ -571,5 +580,40 @@ class AdaptiveProposer {
       }
     }
     return fresh;
+  }
+}
+
+/**
+ * Writes the preparation's progress into sweep.json (through the sweep's own fenced writer, as every state the
+ * coordinator reports), one write at a time: a report that arrives while one is being written replaces any that
+ * waits. A failed write is logged and skipped; losing the sweep shows at the next heartbeat.
+ */
+class PreparationReporter {
+  #writing: Promise<void> = Promise.resolve();
+  #next: PreparationProgress | undefined;
+  #busy = false;
+
+  constructor(
+    private readonly doc: { save(patch: { preparation: PreparationProgress }): Promise<void> },
+    private readonly log: Logger,
+  ) {}
+
+  report(p: PreparationProgress): void {
+    this.#next = p;
+    if (this.#busy) return;
+    this.#busy = true;
+    this.#writing = (async () => {
+      while (this.#next !== undefined) {
+        const preparation = this.#next;
+        this.#next = undefined;
+        await this.doc.save({ preparation }).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'could not record the preparation progress'));
+      }
+      this.#busy = false;
+    })();
+  }
+
+  /** Wait for the last report to be written (before the next write of the sweep's record). */
+  flush(): Promise<void> {
+    return this.#writing;
   }
 }

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticCsv } from '@sweepq/data';
 import { createLogger } from '@sweepq/runtime';
 import type { DatasetSpec } from '@sweepq/sweep-config';
-import { ArtifactStore, createS3Client, startLocalS3, type LocalS3 } from '@sweepq/storage';
+import { ArtifactStore, createS3Client, layout, startLocalS3, type LocalS3 } from '@sweepq/storage';
+import { deserializePrepared, parseShardManifest } from '@sweepq/data';
 import { prepareSweepDataset } from '../src/dataset-preparer.js';
 
 let dir = '';
@@ -31,12 +32,22 @@ describe('prepareSweepDataset', () => {
     await writeSyntheticCsv(csv, { rows: 3000, seed: 3 });
     const key = `datasets/uploads/${'a'.repeat(64)}/d.csv`;
     await store.putFile(key, csv);
-    const first = await prepareSweepDataset(spec(store.uri(key)), store, log);
+    const first = await prepareSweepDataset(spec(store.uri(key)), store, log, { shardRows: 500 });
     expect(first.rows).toBe(3000);
     expect(first.sizes.train + first.sizes.validation + first.sizes.test).toBe(3000);
     expect(await store.exists(first.key)).toBe(true);
     await store.deletePrefix('datasets/uploads/');
-    expect(await prepareSweepDataset(spec(store.uri(key)), store, log)).toEqual(first);
+    // Workers read shards: a manifest naming every shard of every split, stored next to prepared.bin.
+    const manifest = parseShardManifest(await store.getJson(layout.datasetShardManifest(first.hash)), 'manifest');
+    expect(manifest.prepared).toBe(first.hash);
+    expect(manifest.splits.train.rows).toBe(first.sizes.train);
+    expect(manifest.splits.train.shards.length).toBe(Math.ceil(first.sizes.train / 500));
+    expect(manifest.words.length).toBe(deserializePrepared(await store.getRequired(first.key)).words.length);
+    for (const s of manifest.splits.test.shards) expect(await store.exists(layout.datasetShard(first.hash, s.name))).toBe(true);
+    // Data prepared before shards existed gets them when it is reused.
+    await store.deletePrefix(`${layout.datasetPrefix(first.hash)}shards/`);
+    expect(await prepareSweepDataset(spec(store.uri(key)), store, log, { shardRows: 500 })).toEqual(first);
+    expect(await store.getJson(layout.datasetShardManifest(first.hash))).toEqual(manifest);
     // Other settings are another preparation (and here fail: the source is gone).
     await expect(prepareSweepDataset({ ...spec(store.uri(key)), seed: 7 }, store, log)).rejects.toThrow(/does not exist/);
   });

@@ -3,22 +3,24 @@
 // prepares it as the coordinator does, and loads and trains on it as a worker does, each step in its own process so
 // its peak RSS is its own. Prints one table row per size (Markdown with --markdown, JSON with --json).
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  deserializePrepared,
+  deserializeShard,
   encodeForTrial,
   loadCheckedDataset,
+  parseShardManifest,
   prepareDataset,
   prepareDatasetFile,
-  preparedHash,
   serializePrepared,
+  shardPreparedFile,
   writeSyntheticCsv,
+  type SplitName,
 } from '@sweepq/data';
-import { buildModel, initBackend, modelParamsFromTrial, trainModel, type TrainData } from '@sweepq/model';
+import { buildModel, initBackend, modelParamsFromTrial, trainModel, type BlockSource } from '@sweepq/model';
 import { withDefaultParams, type DatasetSpec } from '@sweepq/sweep-config';
 
 const { values: opts } = parseArgs({
@@ -52,11 +54,27 @@ const PARAMS = withDefaultParams({ max_words: 20_000, max_len: 100, batch_size: 
 
 const maxRssMb = (): number => process.resourceUsage().maxRSS / 1024;
 
-/** Child: prepare as the coordinator does (streamed), without the upload. */
+/** Child: prepare as the coordinator does (streamed), then cut the shards workers fetch, without the upload. */
 async function rolePrepare(csv: string, out: string): Promise<object> {
   const t0 = performance.now();
   const info = await prepareDatasetFile(specFor(csv), { tmpDir: resolve(out, '..'), outFile: out });
-  return { seconds: (performance.now() - t0) / 1000, bytes: info.bytes, vocabulary: info.vocabulary, sizes: info.summary.sizes, rssMb: maxRssMb() };
+  const prepared = performance.now();
+  const shardDir = `${out}.shards`;
+  await rm(shardDir, { recursive: true, force: true });
+  await mkdir(shardDir, { recursive: true });
+  const manifest = await shardPreparedFile(out, info.hash, { write: (name, b) => writeFile(join(shardDir, name), b) });
+  await writeFile(join(shardDir, 'manifest.json'), JSON.stringify(manifest));
+  const shards = Object.values(manifest.splits).flatMap((sp) => sp.shards);
+  return {
+    seconds: (prepared - t0) / 1000,
+    shardSeconds: (performance.now() - prepared) / 1000,
+    shards: shards.length,
+    shardMb: Math.max(...shards.map((x) => x.bytes)) / 1e6,
+    bytes: info.bytes,
+    vocabulary: info.vocabulary,
+    sizes: info.summary.sizes,
+    rssMb: maxRssMb(),
+  };
 }
 
 /** Child: prepare as main did before streaming: the whole file in memory. */
@@ -68,22 +86,41 @@ async function rolePrepareInMemory(csv: string): Promise<object> {
   return { seconds: (performance.now() - t0) / 1000, bytes: bytes.length, rssMb: maxRssMb() };
 }
 
-/** Child: load the prepared file as a worker's dataset cache does, encode as a trial does, train one (capped) epoch. */
-async function roleWorker(prepared: string, trainRows: number, validationRows: number): Promise<object> {
+/**
+ * Child: train one (capped) epoch as a worker does, from the shards on local disk (a worker's cache after the
+ * download): shards loaded and encoded as training reaches them, validation a shard at a time.
+ */
+async function roleWorker(out: string, trainRows: number, validationRows: number): Promise<object> {
   const t0 = performance.now();
   await initBackend({ prefer: 'auto' });
-  const bytes = new Uint8Array(await readFile(prepared));
-  preparedHash(bytes);
-  const p = deserializePrepared(bytes);
-  const enc = (split: 'train' | 'validation', cap: number): TrainData => {
-    const e = encodeForTrial(p.splits[split], { maxWords: PARAMS.max_words, maxLen: PARAMS.max_len });
-    const n = cap > 0 ? Math.min(cap, e.n) : e.n;
-    return { x: e.x.subarray(0, n * PARAMS.max_len), y: e.y.subarray(0, n), n, maxLen: PARAMS.max_len };
+  const shardDir = `${out}.shards`;
+  const manifest = parseShardManifest(JSON.parse(await readFile(join(shardDir, 'manifest.json'), 'utf8')), shardDir);
+  const enc = { maxWords: PARAMS.max_words, maxLen: PARAMS.max_len };
+  const source = (split: SplitName, cap: number): BlockSource => {
+    const refs = manifest.splits[split].shards;
+    const rows: number[] = [];
+    let left = cap > 0 ? cap : Number.POSITIVE_INFINITY;
+    for (const r of refs) {
+      if (left <= 0) break;
+      rows.push(Math.min(r.rows, left));
+      left -= r.rows;
+    }
+    return {
+      blockRows: rows,
+      maxLen: PARAMS.max_len,
+      load: async (b) => {
+        const ref = refs[b]!;
+        const bytes = await readFile(join(shardDir, ref.name));
+        const e = encodeForTrial(deserializeShard(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), ref, manifest.classes.length, manifest.words.length), enc);
+        const n = rows[b]!;
+        return { x: e.x.subarray(0, n * PARAMS.max_len), y: e.y.subarray(0, n) };
+      },
+    };
   };
-  const train = enc('train', trainRows);
-  const validation = enc('validation', validationRows);
+  const train = source('train', trainRows);
+  const validation = source('validation', validationRows);
   const loadedAt = performance.now();
-  const model = buildModel(modelParamsFromTrial(PARAMS, p.classes.length, 1));
+  const model = buildModel(modelParamsFromTrial(PARAMS, manifest.classes.length, 1));
   let firstBatch: number | undefined;
   const result = await trainModel({
     model,
@@ -101,7 +138,7 @@ async function roleWorker(prepared: string, trainRows: number, validationRows: n
     loadSeconds: (loadedAt - t0) / 1000,
     firstBatchSeconds: ((firstBatch ?? performance.now()) - t0) / 1000,
     samplesPerSec: epoch?.samplesPerSec ?? 0,
-    trainRows: train.n,
+    trainRows: train.blockRows.reduce((a, b) => a + b, 0),
     valAccuracy: epoch?.val_accuracy ?? 0,
     rssMb: maxRssMb(),
   };
@@ -131,7 +168,7 @@ async function main(): Promise<void> {
   }
   await mkdir(opts.dir, { recursive: true });
   const sizes = opts.file !== undefined ? [0] : opts.rows.split(',').map((v) => Number(v.trim()));
-  const header = ['rows', 'CSV MB', 'prepare s', 'MB/s', 'prepare peak RSS MB', 'in-memory prepare s / peak RSS MB', 'prepared MB', 'vocabulary', 'worker load s', 'first batch s', 'samples/s', 'worker peak RSS MB'];
+  const header = ['rows', 'CSV MB', 'prepare s', 'MB/s', 'prepare peak RSS MB', 'in-memory prepare s / peak RSS MB', 'prepared MB', 'shards (largest MB) / s', 'vocabulary', 'worker load s', 'first batch s', 'samples/s', 'worker peak RSS MB'];
   if (opts.markdown) console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
   for (const rows of sizes) {
     const csv = opts.file ?? join(opts.dir, `zipf-${rows}.csv`);
@@ -165,6 +202,7 @@ async function main(): Promise<void> {
         num(prep.rssMb, 0),
         mem ? `${num(mem.seconds)} / ${num(mem.rssMb, 0)}` : '–',
         num((prep.bytes as number) / 1e6, 0),
+        `${String(prep.shards)} (${num(prep.shardMb)}) / ${num(prep.shardSeconds)}`,
         String(prep.vocabulary),
         num(worker.loadSeconds),
         num(worker.firstBatchSeconds),

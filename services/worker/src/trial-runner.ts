@@ -1,16 +1,16 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { encodeForTrial, trialVocabulary } from '@sweepq/data';
+import { trialVocabulary } from '@sweepq/data';
 import {
   DivergedError,
   buildModel,
   modelParamsFromTrial,
   evaluate,
-  predictProbabilities,
+  predictSource,
   serializeModel,
   trainModel,
   tf,
+  type BlockSource,
   type EpochLog,
-  type TrainData,
 } from '@sweepq/model';
 import { QueueName, parsePayload, trialJobSchema, type TrialJob, type TrialProgress } from '@sweepq/queue';
 import { LockLostError, RungStore, type JobLease, type TrialLifecycle } from '@sweepq/lifecycle';
@@ -20,7 +20,7 @@ import { TrialCheckpoint, restoreCheckpoint, type ResumeRecord } from './checkpo
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@sweepq/runtime';
 import { layout, type ArtifactStore } from '@sweepq/storage';
-import type { DatasetCache } from './dataset-cache.js';
+import type { DatasetCache, ShardedDataset } from './dataset-cache.js';
 import { ShutdownInterrupt } from './errors.js';
 import type { WorkerMetrics } from './metrics.js';
 import {
@@ -74,9 +74,6 @@ export type TrialTrainer = (ctx: {
   shutdown: AbortSignal;
 }) => Promise<TrialResult>;
 
-/** A trial's dataset splits, encoded with its `max_words` and `max_len`. */
-type TrialData = { train: TrainData; validation: TrainData; test: TrainData };
-
 /** Why training stopped before its last epoch; one place for every source (the order is the precedence). */
 type StopCause = 'lock-lost' | 'early-stop' | 'shutdown' | 'timeout' | 'cancelled';
 
@@ -118,6 +115,14 @@ class StopSignals {
   dispose(): void {
     if (this.#timer) clearTimeout(this.#timer);
   }
+}
+
+/** The trial's dataset and its splits as shard sources, encoded with the trial's max_words and max_len. */
+interface TrialData {
+  prepared: ShardedDataset;
+  train: BlockSource;
+  validation: BlockSource;
+  test: BlockSource;
 }
 
 /** One attempt at one trial: what it trains on and everything it has done so far (what a checkpoint saves). */
@@ -198,12 +203,10 @@ export async function runTrial(
     return commitResult(failedResult(base, payload, started, [], TrialState.Cancelled, 'cancelled', 'sweep was cancelled before the trial started'), lease, deps);
   }
 
-  const prepared = await deps.cache.get(payload.dataset.key, payload.dataset.hash);
-  const enc = (split: 'train' | 'validation' | 'test'): TrainData => {
-    const e = encodeForTrial(prepared.splits[split], { maxWords: params.max_words, maxLen: params.max_len });
-    return { x: e.x, y: e.y, n: e.n, maxLen: params.max_len };
-  };
-  const data: TrialData = { train: enc('train'), validation: enc('validation'), test: enc('test') };
+  // Shards, fetched as training reaches them: the first batch starts before the last shard arrives.
+  const prepared = await deps.cache.open(payload.dataset.hash);
+  const enc = { maxWords: params.max_words, maxLen: params.max_len };
+  const data: TrialData = { prepared, train: prepared.source('train', enc), validation: prepared.source('validation', enc), test: prepared.source('test', enc) };
   const rules = payload.earlyTerminate && deps.specFor ? await deps.specFor(sweepId) : undefined;
   const timeoutSec = payload.timeoutSec ?? (deps.defaultTimeoutSec > 0 ? deps.defaultTimeoutSec : undefined);
   const attempt: TrialAttempt = {
@@ -215,7 +218,7 @@ export async function runTrial(
     deps,
     log,
     stops: new StopSignals(shutdown, lockLost, timeoutSec),
-    model: buildModel(modelParamsFromTrial(params, prepared.classes.length, payload.seed)),
+    model: buildModel(modelParamsFromTrial(params, prepared.manifest.classes.length, payload.seed)),
     history: [],
     epochsTrained: 0,
     resumes: [],
@@ -232,7 +235,7 @@ export async function runTrial(
  * Steps 1-3 of {@link runTrial} for one attempt: resume, train, commit (a diverged trial commits as failed and is not
  * retried). The attempt's model and stop signals are released whatever happens.
  */
-async function trainAttempt(attempt: TrialAttempt, data: TrialData, prepared: Awaited<ReturnType<DatasetCache['get']>>): Promise<TrialResult> {
+async function trainAttempt(attempt: TrialAttempt, data: TrialData, prepared: ShardedDataset): Promise<TrialResult> {
   const { payload, deps, log, base, started, lease } = attempt;
   const { params } = payload;
   deps.metrics?.running.inc();
@@ -243,14 +246,14 @@ async function trainAttempt(attempt: TrialAttempt, data: TrialData, prepared: Aw
     // previous worker died, or a rung it never got to report, is honoured now.
     const lastLog = attempt.history.at(-1);
     if (lastLog && startEpoch < params.epochs) await reportRung(attempt, lastLog);
-    log.info({ params, train: data.train.n, validation: data.validation.n, startEpoch, stopped: attempt.stopped }, 'training');
+    log.info({ params, train: prepared.rows('train'), validation: prepared.rows('validation'), startEpoch, stopped: attempt.stopped }, 'training');
     const run = attempt.stopped ? { history: [] as EpochLog[], aborted: false } : await train(attempt, data, startEpoch);
     // A trial told to stop at a rung is finished, even if a shutdown or timeout came right after.
     if (run.aborted && !attempt.stopped) return await commitInterrupted(attempt);
     if (attempt.history.length < params.epochs && !attempt.stopped) {
       throw new Error(`training ended after ${attempt.history.length} of ${params.epochs} epochs without being stopped`);
     }
-    return await commitTrained(attempt, data, prepared, run.history);
+    return await commitTrained(attempt, data, run.history);
   } catch (err) {
     if (err instanceof DivergedError) {
       const result = failedResult(base, payload, started, attempt.history, TrialState.Failed, 'diverged', err.message);
@@ -302,7 +305,7 @@ async function writeMetrics(a: TrialAttempt): Promise<void> {
 }
 
 /** Step 2: train the remaining epochs, polling the cancel flag and reporting progress between batches. */
-function train(a: TrialAttempt, data: { train: TrainData; validation: TrainData }, startEpoch: number) {
+function train(a: TrialAttempt, data: TrialData, startEpoch: number) {
   const { sweepId, trialId, params } = a.payload;
   let lastCancelCheck = 0;
   let lastProgress = 0;
@@ -389,17 +392,13 @@ async function commitInterrupted(a: TrialAttempt): Promise<TrialResult> {
 }
 
 /** Step 5b: evaluate on the held-out split, claim, upload the model, commit the result. */
-async function commitTrained(
-  a: TrialAttempt,
-  data: { validation: TrainData; test: TrainData },
-  prepared: Parameters<typeof trialVocabulary>[0] & { classes: string[] },
-  trainedNow: EpochLog[],
-): Promise<TrialResult> {
+async function commitTrained(a: TrialAttempt, data: TrialData, trainedNow: EpochLog[]): Promise<TrialResult> {
   const { store, metrics } = a.deps;
   const { sweepId, trialId, params } = a.payload;
-  const { test, validation } = data;
-  const testMetrics = test.n > 0 ? await evaluate(a.model, test, params.batch_size) : null;
-  const evaluation = await evaluateHeldOut(a.model, test.n > 0 ? test : validation, test.n > 0 ? 'test' : 'validation', prepared.classes);
+  const { test, validation, prepared } = data;
+  const hasTest = prepared.rows('test') > 0;
+  const testMetrics = hasTest ? await evaluate(a.model, test, params.batch_size) : null;
+  const evaluation = await evaluateHeldOut(a.model, hasTest ? test : validation, hasTest ? 'test' : 'validation', prepared.manifest.classes);
   // Claim before uploading the model, so an attempt that lost its lock overwrites no one's weights.
   const already = await a.deps.trials.claim(sweepId, trialId, a.lease);
   if (already) return already;
@@ -409,7 +408,7 @@ async function commitTrained(
   const modelDir = layout.resultModelPrefix(a.base);
   await store.putJson(`${modelDir}model.json`, files.modelJson);
   await store.put(`${modelDir}weights.bin`, files.weights);
-  await store.putJson(`${modelDir}vocab.json`, trialVocabulary(prepared, { maxWords: params.max_words, maxLen: params.max_len }));
+  await store.putJson(`${modelDir}vocab.json`, trialVocabulary(prepared.meta, { maxWords: params.max_words, maxLen: params.max_len }));
   const final = a.history.at(-1) ?? null;
   const sps = trainedNow.length > 0 ? trainedNow.reduce((acc, h) => acc + h.samplesPerSec, 0) / trainedNow.length : null;
   const { stopped } = a;
@@ -450,20 +449,15 @@ async function commitResult(
 }
 
 /** Confusion matrix, per-class metrics and a few stored predictions on a held-out split. */
-async function evaluateHeldOut(
-  model: tf.LayersModel,
-  data: TrainData,
-  split: Evaluation['split'],
-  classes: string[],
-): Promise<Evaluation> {
+async function evaluateHeldOut(model: tf.LayersModel, data: BlockSource, split: Evaluation['split'], classes: string[]): Promise<Evaluation> {
   const k = classes.length;
-  const probs = await predictProbabilities(model, data.x, data.n, data.maxLen);
-  const predicted = argmaxRows(probs, data.n, k);
-  const confusion = confusionMatrix(data.y, predicted, k);
+  const { probabilities: probs, labels, n } = await predictSource(model, data);
+  const predicted = argmaxRows(probs, n, k);
+  const confusion = confusionMatrix(labels, predicted, k);
   const { accuracy, perClass } = classificationReport(confusion, classes);
   const samples = [];
-  for (let i = 0; i < Math.min(SAMPLE_PREDICTIONS, data.n); i++) {
-    samples.push({ index: i, label: data.y[i]!, probabilities: Array.from(probs.subarray(i * k, (i + 1) * k)) });
+  for (let i = 0; i < Math.min(SAMPLE_PREDICTIONS, n); i++) {
+    samples.push({ index: i, label: labels[i]!, probabilities: Array.from(probs.subarray(i * k, (i + 1) * k)) });
   }
   return { split, classes, confusion, accuracy, perClass, samples };
 }
