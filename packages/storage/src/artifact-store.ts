@@ -20,7 +20,7 @@ import { parseS3Uri } from './uri.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createReadStream } from 'node:fs';
-import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import type { Readable } from 'node:stream';
 
@@ -289,7 +289,7 @@ export class ArtifactStore {
     const partSize = Math.max(opts.partSize ?? 16 << 20, 5 << 20, Math.ceil(size / 10_000));
     const ContentType = opts.contentType ?? 'application/octet-stream';
     if (size <= partSize) {
-      await this.#run('upload', key, async () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: await readFile(path), ContentType })));
+      await this.putFile(key, path, ContentType);
       opts.onProgress?.(size, size);
       return;
     }

@@ -78,6 +78,7 @@ export function preparationLine(sweep: SweepRecord): string | undefined {
 
 export function statusText(s: SweepStatus): string {
   const { sweep, trials: t } = s;
+  const preparation = preparationLine(sweep);
   const ago = (iso: string) => `${Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))} s ago`;
   const n = (v: number | null, what: string) => (v === null ? `? ${what}s (Redis does not list clients)` : `${v} ${what}${v === 1 ? '' : 's'}`);
   return [
@@ -87,7 +88,7 @@ export function statusText(s: SweepStatus): string {
     t
       ? `trials   ${t.total} total: ${t.completed} completed, ${t.stopped} stopped, ${t.running} running, ${t.queued} queued, ${t.failed} failed, ${t.cancelled} cancelled`
       : 'trials   not planned yet',
-    preparationLine(sweep) ? `dataset  ${preparationLine(sweep)}` : '',
+    preparation ? `dataset  ${preparation}` : '',
     sweep.best ? `best     ${sweep.best.trialId} ${sweep.metric?.name ?? ''}=${formatSignificant(sweep.best.value)}` : '',
     isFinalSweepState(sweep.state) || (s.alive.coordinators === null && s.alive.workers === null) ? '' : `owner    ${s.owner ? `coordinator ${s.owner.coordinator}, heartbeat ${ago(s.owner.at)}` : 'none'}`,
     s.alive.coordinators === null && s.alive.workers === null ? '' : `alive    ${n(s.alive.coordinators, 'coordinator')}, ${n(s.alive.workers, 'worker')}`,
