@@ -306,9 +306,9 @@ export class AtomicFilesystemStore extends FilesystemStore {
   }
 
   /**
-   * Stage a body for a commit: write it to a temporary file, hashing it on the way, and its ETag and metadata files
-   * beside it. A body of at most {@link SMALL_BODY_BYTES} is gathered first and written with one call; a longer one
-   * streams to disk (whatever its Content-Length claims: a multipart completion declares none).
+   * Stage a body for a commit: write it to a temporary file, hashing it on the way (its ETag and metadata files are
+   * written by the commit). A body of at most {@link SMALL_BODY_BYTES} is gathered first and written with one call; a
+   * longer one streams to disk (whatever its Content-Length claims: a multipart completion declares none).
    */
   async #spool(content: Readable | Buffer, metadataJson: string): Promise<Spooled> {
     const path = await this.#tmpPath();
