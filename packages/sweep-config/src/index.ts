@@ -28,6 +28,7 @@ export {
 } from './types.js';
 export type {
   BayesSpec,
+  BestRule,
   ConditionClause,
   DatasetFormat,
   DatasetSpec,
@@ -54,6 +55,8 @@ export { canonicalJson, specHash } from './spec-hash.js';
 export { specToConfig } from './to-config.js';
 export { activeParameters, applyConditions, clauseHolds, parameterApplies } from './conditions.js';
 export { maxEpochs, rungEpochs } from './adaptive.js';
+export { dominates, paretoFront, paretoRanks } from './pareto.js';
+export type { ObjectiveValues } from './pareto.js';
 export { gridSize } from './grid-size.js';
 export { enumerateParameter, countParameter } from './enumerate.js';
 export { LOG_UNIFORM_KINDS, QUANTIZED_KINDS, isLogUniform, isQuantized, logUniformBounds, nearestMultiple, quantizedRange } from './distributions.js';

@@ -4,8 +4,12 @@ import type { ParameterName } from './parameters.js';
 export const METHODS = ['grid', 'random', 'bayes'] as const;
 export type SearchMethod = (typeof METHODS)[number];
 
-/** Metrics a trial reports and a sweep can optimise. */
-export const METRIC_NAMES = ['val_accuracy', 'val_loss', 'accuracy', 'loss'] as const;
+/**
+ * Metrics a trial reports and a sweep can optimise: the last epoch's training and validation figures, and what the
+ * trained model costs to ship and run (`model_bytes`: model.json + weights + vocab.json as saved; `param_count`:
+ * trainable parameters; `latency_ms`: median time to classify one text on the worker that trained it).
+ */
+export const METRIC_NAMES = ['val_accuracy', 'val_loss', 'accuracy', 'loss', 'model_bytes', 'param_count', 'latency_ms'] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
 export const METRIC_GOALS = ['maximize', 'minimize'] as const;
@@ -19,6 +23,16 @@ export interface MetricSpec {
    * `metricTargetReached`), no new trials start, running ones finish, and the sweep completes.
    */
   target?: number;
+}
+
+/**
+ * `best:` with several objectives: among the Pareto front's trials within `within[m]` (absolute) of the front's best
+ * value of each metric m named there, the one best by `pick`'s goal (ties: lower trial index). For example
+ * `{pick: model_bytes, within: {val_accuracy: 0.005}}`: the smallest model within half a point of the best accuracy.
+ */
+export interface BestRule {
+  pick: MetricName;
+  within?: Partial<Record<MetricName, number>>;
 }
 
 /** Dataset file formats; `.ndjson` files are read as `jsonl`. */
@@ -211,7 +225,15 @@ export interface SweepSpec {
   name?: string;
   description?: string;
   method: SearchMethod;
+  /** The metric, or with several objectives the first of {@link SweepSpec.objectives} (what rungs and `target` use). */
   metric: MetricSpec;
+  /**
+   * Several objectives (`metric:` written as a list of 2-4 mappings): every objective in the order written, the first
+   * equal to `metric`. Absent for a single metric, so a single-metric spec resolves exactly as before.
+   */
+  objectives?: MetricSpec[];
+  /** sweepq key (several objectives only): which trial of the Pareto front `best/` holds; absent, every front trial. */
+  best?: BestRule;
   /** Parameters the spec mentions, in the order written (grid order). Keys are always {@link ParameterName}s; unlisted ones use DEFAULT_PARAMS. */
   parameters: Record<string, ParameterSpec>;
   /** Maximum number of trials; required for random and bayes search. */

@@ -56,7 +56,7 @@ describe('top level', () => {
     expect(issueFor(base({ parameters: [] }), 'parameters')).toMatch(/expected a mapping .* got a list/);
   });
   test('metric name and goal are checked', () => {
-    expect(issueFor(base({ metric: { name: 'f1' } }), 'metric.name')).toBe('expected one of val_accuracy, val_loss, accuracy, loss, got "f1"');
+    expect(issueFor(base({ metric: { name: 'f1' } }), 'metric.name')).toBe('expected one of val_accuracy, val_loss, accuracy, loss, model_bytes, param_count, latency_ms, got "f1"');
     expect(issueFor(base({ metric: { name: 'loss', goal: 'min' } }), 'metric.goal')).toBe('expected one of maximize, minimize, got "min"');
     expect(issueFor(base({ metric: { name: 'loss', gaol: 'min' } }), 'metric.gaol')).toBe('unknown key "gaol"; allowed: name, goal, target, impute, impute_while_running. Did you mean goal?');
   });
