@@ -25,6 +25,16 @@ export interface AttemptRecord {
   fromEpoch: number;
 }
 
+/** See {@link TrialResult.costs}. */
+export interface TrialCosts {
+  /** Bytes of the saved model as `best/` would hold it: model.json + weights.bin + vocab.json. */
+  model_bytes: number;
+  /** Trainable parameters. */
+  param_count: number;
+  /** Median milliseconds to classify one text (tokenize + predict) on the worker that trained the model. */
+  latency_ms: number;
+}
+
 /** Content of `trials/<trialId>/result.json`, written last: its presence means the trial is finished. */
 export interface TrialResult {
   /**
@@ -45,6 +55,11 @@ export interface TrialResult {
   metric: { name: string; goal: 'maximize' | 'minimize'; value: number | null };
   /** The last epoch's metrics. */
   final: EpochLog | null;
+  /**
+   * What the trained model costs to ship and run (metric names in METRIC_NAMES): written by workers since several
+   * objectives exist, for every trial that saved a model; absent in older results and for trials without one.
+   */
+  costs?: TrialCosts;
   /** Metrics on the held-out test split, when the dataset has one. */
   test: { loss: number; accuracy: number } | null;
   /** Confusion matrix and per-class metrics on the test split (validation when there is none). */
@@ -67,4 +82,24 @@ export interface TrialResult {
   worker: string;
   attempt: number;
   finishedAt: string;
+}
+
+const COST_METRICS: readonly string[] = ['model_bytes', 'param_count', 'latency_ms'] satisfies (keyof TrialCosts)[];
+
+/**
+ * A trial's value of one metric (a name in METRIC_NAMES): the sweep metric's recorded value when `name` is it, a
+ * training metric from the last epoch, a cost from {@link TrialResult.costs}; null when the trial has none (failed,
+ * no model saved, an older result) or it is not finite. The one place a result is read as objective values.
+ */
+export function metricValue(result: TrialResult, name: string): number | null {
+  let v: number | null | undefined;
+  if (name === result.metric.name) v = result.metric.value;
+  else if (COST_METRICS.includes(name)) v = result.costs?.[name as keyof TrialCosts];
+  else v = (result.final as unknown as Record<string, number> | null)?.[name];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** {@link metricValue} for each objective, in order (what Pareto fronts and the multi-objective sampler take). */
+export function objectiveValues(result: TrialResult, objectives: readonly { name: string }[]): (number | null)[] {
+  return objectives.map((o) => metricValue(result, o.name));
 }

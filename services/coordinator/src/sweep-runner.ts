@@ -30,7 +30,7 @@ import {
 } from '@sweepq/lifecycle';
 import type { Logger } from '@sweepq/runtime';
 import { SpecError, metricTargetReached, parseSpec, specHash, withDefaultParams, type SweepSpec, type TrialParams } from '@sweepq/sweep-config';
-import { SearchError, SearchErrorCode, TpeSampler, planAdaptive, planTrials, trialId, trialSeed, type Observation, type PlannedTrial } from '@sweepq/search';
+import { SearchError, SearchErrorCode, createSampler, planAdaptive, planTrials, trialId, trialSeed, type Observation, type PlannedTrial, type Sampler } from '@sweepq/search';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
 import { ensureShards, prepareSweepDataset, type DatasetPreparerOptions } from './dataset-preparer.js';
 import { CoordinatorInterrupt, PriorSweepError } from './errors.js';
@@ -494,7 +494,7 @@ function countStates(states: Map<string, TrialStatus>, total: number): TrialCoun
 class AdaptiveProposer {
   readonly #sweepId: string;
   readonly #deps: SweepRunnerDeps;
-  readonly #sampler: TpeSampler;
+  readonly #sampler: Sampler;
   readonly #plan: ReturnType<typeof planAdaptive>;
   readonly #observed = new Map<string, Observation>();
   readonly #spec: SweepSpec;
@@ -510,7 +510,7 @@ class AdaptiveProposer {
     this.#deps = deps;
     this.#spec = spec;
     this.#priors = priors;
-    this.#sampler = new TpeSampler(spec, { seed: spec.seed, warmStart: priors.length });
+    this.#sampler = createSampler(spec, { seed: spec.seed, warmStart: priors.length });
     this.#plan = planAdaptive(spec);
     this.#rungs = spec.early_terminate ? new RungStore(deps.redis, deps.queuePrefix, sweepId) : undefined;
   }

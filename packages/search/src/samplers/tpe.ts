@@ -28,6 +28,11 @@ export interface Observation {
   /** The sweep metric; null for a failed or diverged trial (ranked below every trial with a value). */
   value: number | null;
   /**
+   * With several objectives (`spec.objectives`): the trial's value of each, in that order (`objectiveValues` in
+   * @sweepq/results), `value` being the first. Ignored by the single-objective sampler.
+   */
+  values?: readonly (number | null)[];
+  /**
    * For a trial stopped early (hyperband/median): the epoch its `value` was measured at. A stopped trial is ranked by
    * that value like any other trial; at equal values the one measured at a later epoch (a finished one first) ranks
    * higher. See {@link TpeSampler} for why.

@@ -1,0 +1,20 @@
+import type { SweepSpec, TrialParams } from '@sweepq/sweep-config';
+import { SearchError, SearchErrorCode } from '../errors.js';
+import { TpeSampler } from './tpe.js';
+import type { Observation, TpeSamplerOptions } from './tpe.js';
+
+/** What the coordinator asks of a model-based sampler: the next configuration given what finished and what runs. */
+export interface Sampler {
+  propose(index: number, observations: readonly Observation[], pending: readonly TrialParams[]): TrialParams;
+}
+
+/**
+ * The sampler of a `method: bayes` spec: TPE on `metric` for one objective; with several (`spec.objectives`) the
+ * multi-objective sampler. A single-objective spec gets exactly the TpeSampler it always had (same plans per seed).
+ */
+export function createSampler(spec: SweepSpec, opts: TpeSamplerOptions = {}): Sampler {
+  if ((spec.objectives?.length ?? 1) > 1) {
+    throw new SearchError(SearchErrorCode.InvalidSpec, `several objectives (${spec.objectives?.map((o) => o.name).join(', ')}) need the multi-objective sampler, which this build lacks`);
+  }
+  return new TpeSampler(spec, opts);
+}
