@@ -1,3 +1,6 @@
+import type { BestRule, SweepSpec } from '@sweepq/sweep-config';
+import type { Objective } from './best-rule.js';
+
 /** Lifecycle of a sweep as recorded in `sweeps/<id>/sweep.json`. */
 export const SweepState = {
   Queued: 'queued',
@@ -54,7 +57,14 @@ export interface SweepRecord {
    */
   preparation?: PreparationProgress;
   trials?: { total: number; completed: number; stopped: number; failed: number; cancelled: number; running: number; queued: number };
-  best?: { trialId: string; value: number | null };
+  /**
+   * The sweep's best trial and its metric's value; with several objectives, the `best:` rule's pick, or without a rule
+   * the front trial best by the first objective (the leaderboard's first row, what `predict` uses by default), with
+   * `values`: its value of each objective.
+   */
+  best?: { trialId: string; value: number | null; values?: (number | null)[] };
+  /** With several objectives, once finished: the Pareto front's trials in leaderboard order, and the `best:` rule's pick. */
+  front?: { trialIds: string[]; pick?: string | null };
   /** Each `sweepq retry`: when, and which trials. */
   retries?: { at: string; trials: string[] }[];
   /** Each rebuild from the bucket after Redis lost the sweep's queue state (`sweepq resume`, or automatic). */
@@ -80,4 +90,14 @@ export interface SweepRecord {
   startedAt?: string;
   finishedAt?: string;
   updatedAt: string;
+}
+
+/**
+ * The objectives and `best:` rule of a sweep with several objectives, from the resolved spec its coordinator wrote
+ * into sweep.json; empty for a single metric (or a sweep no coordinator has read yet).
+ */
+export function sweepObjectives(record: Pick<SweepRecord, 'spec'>): { objectives?: Objective[]; best?: BestRule } {
+  const spec = record.spec as Partial<Pick<SweepSpec, 'objectives' | 'best'>> | undefined;
+  const objectives = Array.isArray(spec?.objectives) && spec.objectives.length > 1 ? spec.objectives.map(({ name, goal }) => ({ name, goal })) : undefined;
+  return objectives ? { objectives, ...(spec?.best ? { best: spec.best } : {}) } : {};
 }
