@@ -1,8 +1,8 @@
-import { SweepState, TrialState, buildLeaderboard, leaderboardCsv, type SweepRecord, type TrialResult } from '@sweepq/results';
-import { ReportRefresher, writeBestModel } from '@sweepq/report';
+import { SweepState, TrialState, buildLeaderboard, leaderboardCsv, type Leaderboard, type Objective, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { ReportRefresher, frontTrial, writeBestModel, writeFrontModels } from '@sweepq/report';
 import type { Logger } from '@sweepq/runtime';
 import { planTrials } from '@sweepq/search';
-import { parseSpec, type SweepSpec, type TrialParams } from '@sweepq/sweep-config';
+import { parseSpec, type BestRule, type SweepSpec, type TrialParams } from '@sweepq/sweep-config';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { emptyCounts, type SweepDoc, type TrialCounts } from './sweep-lifecycle.js';
 import type { TrialLifecycle } from './trial-lifecycle.js';
@@ -22,7 +22,9 @@ export interface SweepSummary {
   sweepId: string;
   state: SweepState;
   trials: TrialCounts;
-  best?: { trialId: string; value: number | null };
+  best?: SweepRecord['best'];
+  /** With several objectives: the Pareto front's trials and the `best:` rule's pick. */
+  front?: SweepRecord['front'];
 }
 
 /** Options for {@link finalizeSweep}. */
@@ -31,6 +33,10 @@ export interface FinalizeOptions {
   trials: TrialLifecycle;
   doc: SweepDoc;
   metric: { name: string; goal: 'maximize' | 'minimize' };
+  /** `SweepSpec.objectives` (several objectives): the leaderboard ranks by Pareto front and `best/` holds the front. */
+  objectives?: readonly Objective[];
+  /** `SweepSpec.best`: with several objectives, `best/` holds this rule's pick from the front. */
+  bestRule?: BestRule;
   planned: readonly PlannedTrialRef[];
   cancelled: boolean;
   /** Why the sweep ends, when not simply "every trial finished" (e.g. the metric target was reached). */
@@ -69,26 +75,20 @@ export async function finalizeSweep(opts: FinalizeOptions): Promise<SweepSummary
   // are functions of results that are each written once, so two finalizers that both pass this point write the same.
   await doc.assertOwner();
   const views = ownerViews(store, doc);
-  const lb = buildLeaderboard(sweepId, opts.metric, results);
+  const lb = buildLeaderboard(sweepId, opts.metric, results, new Date(), {
+    ...(opts.objectives ? { objectives: opts.objectives } : {}),
+    ...(opts.bestRule ? { best: opts.bestRule } : {}),
+  });
   await views.putJson(layout.leaderboardJson(sweepId), lb);
   await views.put(layout.leaderboardCsv(sweepId), leaderboardCsv(lb), 'text/csv');
-  const top = lb.rows[0];
-  const best = top && top.rank !== null ? { trialId: top.trialId, value: top.metric } : undefined;
-  if (best) {
-    try {
-      await writeBestModel(views, sweepId, best.trialId);
-    } catch (err) {
-      if (err instanceof LifecycleError) throw err;
-      // The leaderboard names the best trial either way; a missing best/ copy must not fail the sweep.
-      log?.error({ err: (err as Error).message, trialId: best.trialId }, 'could not copy the best model');
-    }
-  }
+  const { best, front } = await publishBest(views, lb, log);
   const counts = emptyCounts(planned.length);
   for (const r of results) counts[r.state] += 1;
   const state = cancelled ? SweepState.Cancelled : counts.completed + counts.stopped > 0 ? SweepState.Completed : SweepState.Failed;
   const final = {
     trials: counts,
     ...(best ? { best } : {}),
+    ...(front ? { front } : {}),
     ...(state === SweepState.Failed ? { error: 'no trial completed; see the failed trials in the leaderboard' } : {}),
     ...(opts.endReason && state === SweepState.Completed ? { endReason: opts.endReason } : {}),
     finishedAt: new Date().toISOString(),
@@ -106,7 +106,36 @@ export async function finalizeSweep(opts: FinalizeOptions): Promise<SweepSummary
   await doc.moveTo(state, final);
   const ms = { read: tRead - t0, leaderboard: tReport - tRead, report: Date.now() - tReport };
   log?.info({ state, counts, best, ms }, 'sweep finished');
-  return { sweepId, state, trials: counts, ...(best ? { best } : {}) };
+  return { sweepId, state, trials: counts, ...(best ? { best } : {}), ...(front ? { front } : {}) };
+}
+
+/**
+ * Copy the best model(s) to `best/` and say which for sweep.json. One metric: the leaderboard's top trial, as always.
+ * Several objectives with a `best:` rule: the rule's pick (`best/` as for one metric, best.json naming the rule and
+ * the front); without a rule: every front trial in `best/<trialId>/` with `best/front.json`, and `best` the front
+ * trial best by the first objective (the top row: what `predict` uses by default).
+ */
+async function publishBest(views: ArtifactStore, lb: Leaderboard, log: Logger | undefined): Promise<Pick<SweepSummary, 'best' | 'front'>> {
+  const { sweepId, objectives } = lb;
+  const byId = new Map(lb.rows.map((r) => [r.trialId, r]));
+  const chosen = lb.pick !== undefined ? (lb.pick ?? undefined) : lb.rows[0]?.rank !== null ? lb.rows[0]?.trialId : undefined;
+  const row = chosen === undefined ? undefined : byId.get(chosen);
+  const best = row ? { trialId: row.trialId, value: row.metric, ...(row.values ? { values: row.values } : {}) } : undefined;
+  const front = objectives && lb.front ? { trialIds: lb.front, ...(lb.pick !== undefined ? { pick: lb.pick } : {}) } : undefined;
+  const frontTrials = (lb.front ?? []).map((id) => frontTrial(id, byId.get(id)?.values ?? [], objectives ?? []));
+  try {
+    if (objectives && !lb.bestRule) {
+      if (frontTrials.length > 0) await writeFrontModels(views, sweepId, frontTrials, objectives);
+    } else if (best) {
+      await writeBestModel(views, sweepId, best.trialId, objectives ? { objectives, ...(lb.bestRule ? { rule: lb.bestRule } : {}), front: frontTrials } : {});
+    }
+  } catch (err) {
+    if (err instanceof LifecycleError) throw err;
+    // The leaderboard names the best trial(s) either way; a missing best/ copy must not fail the sweep.
+    log?.error({ err: (err as Error).message, trialId: best?.trialId }, 'could not copy the best model');
+  }
+  if (lb.bestRule && lb.pick === null) log?.warn({ rule: lb.bestRule }, 'the best rule picks no trial of the front: best/ is not written');
+  return { ...(best ? { best } : {}), ...(front ? { front } : {}) };
 }
 
 /**

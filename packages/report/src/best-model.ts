@@ -1,4 +1,5 @@
-import type { SweepRecord, TrialResult } from '@sweepq/results';
+import { describeBestRule, metricValue, type Objective, type SweepRecord, type TrialResult } from '@sweepq/results';
+import type { BestRule } from '@sweepq/sweep-config';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { ReportError } from './errors.js';
 
@@ -34,7 +35,42 @@ export interface BestModelInfo {
   backend: string | null;
   /** A self-contained ES-module snippet that loads the model with stock tfjs and classifies text. */
   usage: string;
+  /** Several objectives: this trial's value of each (null: none recorded). */
+  objectives?: (Objective & { value: number | null })[];
+  /** The spec's `best:` rule that picked this trial from the Pareto front, and that front (leaderboard order). */
+  rule?: BestRule & { text: string };
+  front?: FrontTrial[];
   writtenAt: string;
+}
+
+/** A trial of the Pareto front: its values by objective name. */
+export interface FrontTrial {
+  trialId: string;
+  values: Record<string, number | null>;
+}
+
+/** Content of `sweeps/<id>/best/front.json` (several objectives, no `best:` rule). */
+export interface FrontModelsInfo {
+  format: 'sweepq-front/1';
+  sweepId: string;
+  objectives: Objective[];
+  /**
+   * The front's trials in leaderboard order; `folder` (relative to `best/`) holds the trial's model as `best/` holds
+   * a single one (model.json, weights.bin, vocab.json, best.json, README.md); null when the trial saved no model.
+   */
+  trials: (FrontTrial & { folder: string | null })[];
+  writtenAt: string;
+}
+
+/** Options of {@link writeBestModel}. */
+export interface BestModelOptions {
+  /** Where the files go; default `best/` of the sweep. */
+  prefix?: string;
+  /** Several objectives: best.json and the README give the trial's value of each. */
+  objectives?: readonly Objective[];
+  /** The `best:` rule that picked the trial and the front it picked from (named in best.json and the README). */
+  rule?: BestRule;
+  front?: readonly FrontTrial[];
 }
 
 interface VocabLike {
@@ -118,13 +154,30 @@ function gruNote(params: Params): string {
     : '';
 }
 
-function readme(info: BestModelInfo): string {
+/**
+ * What the README says about several objectives: the trial's value of each, and why it is here (the `best:` rule's
+ * pick from the front, or one of the front's models). Empty for a single metric, so that README stays as it was.
+ */
+function objectivesText(info: BestModelInfo, inFront: boolean): string {
+  if (!info.objectives) return '';
+  const values = `Objectives: ${info.objectives.map((o) => `${o.name} = ${o.value ?? 'n/a'} (${o.goal})`).join(', ')}.`;
+  const front = info.front ?? [];
+  const why = info.rule
+    ? `Picked from the Pareto front of ${front.length} trial${front.length === 1 ? '' : 's'} (${front.map((t) => `\`${t.trialId}\``).join(', ')}) by the spec's \`best:\` rule: ${info.rule.text}.`
+    : inFront
+      ? `One of the ${front.length} trials on the Pareto front (no trial is better on every objective); \`../front.json\` and \`../README.md\` list them all.`
+      : '';
+  return `${values}\n${why}\n`;
+}
+
+function readme(info: BestModelInfo, dir: string): string {
   const p = info.preprocessing;
   const params = info.params ? Object.entries(info.params).map(([k, v]) => `| ${k} | ${String(v)} |`).join('\n') : '';
-  return `# Best model of sweep \`${info.sweepId}\`
+  const inFront = dir !== 'best';
+  return `# ${inFront ? `Model of trial \`${info.trialId}\`, on the Pareto front of sweep` : 'Best model of sweep'} \`${info.sweepId}\`
 
 Trial \`${info.trialId}\`: ${info.metric.name} = ${info.metric.value ?? 'n/a'} (${info.metric.goal})${info.test ? `; held-out test accuracy ${info.test.accuracy.toFixed(4)}` : ''}.
-Trained with TensorFlow.js ${info.tfjsVersion ?? '(unknown version)'} on the ${info.backend ?? 'unknown'} backend.
+${objectivesText(info, inFront)}Trained with TensorFlow.js ${info.tfjsVersion ?? '(unknown version)'} on the ${info.backend ?? 'unknown'} backend.
 
 ## Files
 
@@ -147,12 +200,12 @@ Preprocessing (the Keras \`Tokenizer\` / \`pad_sequences\` rules, as in training
 
 ## Use it with stock tfjs (Node 22 or later, \`npm install @tensorflow/tfjs\`)
 
-Save as \`predict.mjs\` and run \`node predict.mjs ./best "some text" "more text"\`:
+Save as \`predict.mjs\` and run \`node predict.mjs ./${dir} "some text" "more text"\`:
 
 \`\`\`js
 ${USAGE_SNIPPET}\`\`\`
 
-Or with the sweepq CLI: \`sweepq predict ${info.sweepId} "some text"\`.
+Or with the sweepq CLI: \`sweepq predict ${info.sweepId}${inFront ? ` --trial ${info.trialId}` : ''} "some text"\`.
 
 ## Use it in Keras (Python)
 
@@ -161,7 +214,7 @@ Keras 3 load the result with \`tf_keras\`):
 
 \`\`\`sh
 pip install tensorflowjs
-tensorflowjs_converter --input_format=tfjs_layers_model --output_format=keras best/model.json model.h5
+tensorflowjs_converter --input_format=tfjs_layers_model --output_format=keras ${dir}/model.json model.h5
 python -c "import tensorflow as tf; m = tf.keras.models.load_model('model.h5'); m.summary()"
 \`\`\`
 
@@ -186,11 +239,12 @@ const MODEL_FILES = [
  * Publish a trial's model as the sweep's best: copy `model.json`, `weights.bin` and `vocab.json` from
  * the trial's model folder (the one its result names) to `best/`, then write `best/best.json` ({@link BestModelInfo}) and `best/README.md`
  * (how to load it with stock tfjs and what preprocessing it expects). Idempotent; `best.json` is written after the
- * model files, so a reader that sees it finds a complete model.
+ * model files, so a reader that sees it finds a complete model. With several objectives (`opts`), best.json and the
+ * README also give the trial's value of each, and the `best:` rule and front that picked it.
  *
  * @throws ReportError `NO_MODEL` when the trial's model.json, weights.bin or vocab.json is missing.
  */
-export async function writeBestModel(store: ArtifactStore, sweepId: string, trialId: string): Promise<void> {
+export async function writeBestModel(store: ArtifactStore, sweepId: string, trialId: string, opts: BestModelOptions = {}): Promise<void> {
   const [result, sweep] = await Promise.all([
     store.getJson<TrialResult>(layout.result(sweepId, trialId)),
     store.getJson<SweepRecord>(layout.sweepJson(sweepId)),
@@ -202,11 +256,12 @@ export async function writeBestModel(store: ArtifactStore, sweepId: string, tria
   if (missing.length > 0) {
     throw new ReportError('NO_MODEL', `trial ${trialId} of sweep ${sweepId} has no ${missing.join(', ')} under ${store.uri(src)}`);
   }
-  const best = layout.bestPrefix(sweepId);
+  const best = opts.prefix ?? layout.bestPrefix(sweepId);
   for (const [i, [f, type]] of MODEL_FILES.entries()) await store.put(`${best}${f}`, bodies[i] as Uint8Array, type);
 
   const vocab = JSON.parse(new TextDecoder().decode(bodies[2])) as VocabLike;
   const metric = result?.metric ?? { ...(sweep?.metric ?? { name: 'val_accuracy', goal: 'maximize' as const }), value: null };
+  const objectives = opts.objectives?.map(({ name, goal }) => ({ name, goal, value: result ? metricValue(result, name) : null }));
   const info: BestModelInfo = {
     format: 'sweepq-best/1',
     sweepId,
@@ -230,8 +285,77 @@ export async function writeBestModel(store: ArtifactStore, sweepId: string, tria
     tfjsVersion: result?.tfjsVersion ?? null,
     backend: result?.backend ?? null,
     usage: USAGE_SNIPPET,
+    ...(objectives ? { objectives } : {}),
+    ...(opts.rule ? { rule: { ...opts.rule, text: describeBestRule(opts.rule, opts.objectives ?? []) } } : {}),
+    ...(opts.front ? { front: [...opts.front] } : {}),
     writtenAt: new Date().toISOString(),
   };
-  await store.put(`${best}README.md`, readme(info), 'text/markdown; charset=utf-8');
+  const dir = opts.prefix === undefined ? 'best' : `best/${opts.prefix.slice(layout.bestPrefix(sweepId).length).replace(/\/$/, '')}`;
+  await store.put(`${best}README.md`, readme(info, dir), 'text/markdown; charset=utf-8');
   await store.putJson(`${best}best.json`, info);
+}
+
+/** A front trial's values by objective name, as best.json and front.json give them. */
+export function frontTrial(trialId: string, values: readonly (number | null)[], objectives: readonly Objective[]): FrontTrial {
+  return { trialId, values: Object.fromEntries(objectives.map((o, i) => [o.name, values[i] ?? null])) };
+}
+
+/**
+ * Publish every model of a Pareto front (several objectives, no `best:` rule): each trial's files as
+ * {@link writeBestModel} writes them, in `best/<trialId>/`, then `best/front.json` ({@link FrontModelsInfo}) and
+ * `best/README.md` (the front's table and how to load one), then removes what an earlier front left in `best/` (a
+ * resumed or extended sweep's front changes). A front trial without a model is listed with `folder: null`.
+ */
+export async function writeFrontModels(store: ArtifactStore, sweepId: string, front: readonly FrontTrial[], objectives: readonly Objective[]): Promise<FrontModelsInfo> {
+  const best = layout.bestPrefix(sweepId);
+  const trials: FrontModelsInfo['trials'] = [];
+  for (const t of front) {
+    try {
+      await writeBestModel(store, sweepId, t.trialId, { prefix: `${best}${t.trialId}/`, objectives, front });
+      trials.push({ ...t, folder: `${t.trialId}/` });
+    } catch (err) {
+      if (!(err instanceof ReportError && err.code === 'NO_MODEL')) throw err;
+      trials.push({ ...t, folder: null });
+    }
+  }
+  const info: FrontModelsInfo = { format: 'sweepq-front/1', sweepId, objectives: objectives.map(({ name, goal }) => ({ name, goal })), trials, writtenAt: new Date().toISOString() };
+  await store.putJson(`${best}front.json`, info);
+  await store.put(`${best}README.md`, frontReadme(info), 'text/markdown; charset=utf-8');
+  const keep = (key: string) => key === `${best}front.json` || key === `${best}README.md` || trials.some((t) => t.folder !== null && key.startsWith(`${best}${t.folder}`));
+  for (const key of await store.list(best)) if (!keep(key)) await store.delete(key);
+  return info;
+}
+
+function frontReadme(info: FrontModelsInfo): string {
+  const names = info.objectives.map((o) => o.name);
+  const rows = info.trials.map((t) => `| ${t.folder ? `[\`${t.trialId}\`](${t.folder}README.md)` : `\`${t.trialId}\` (no model saved)`} | ${names.map((n) => t.values[n] ?? 'n/a').join(' | ')} |`);
+  const first = info.trials.find((t) => t.folder !== null);
+  return `# The Pareto front of sweep \`${info.sweepId}\`
+
+The sweep optimised ${info.objectives.map((o) => `\`${o.name}\` (${o.goal})`).join(', ')}. No single trial is best on all of them,
+so this folder holds the model of every trial on the Pareto front: the trials no other trial beats on every objective
+at once. Choose the trade-off you want from this table (best first by \`${names[0] ?? ''}\`); \`front.json\` has the same
+data for scripts. A \`best:\` rule in the spec (for example \`best: {pick: model_bytes, within: {val_accuracy: 0.005}}\`)
+makes a sweep pick one instead.
+
+| trial | ${names.join(' | ')} |
+| --- | ${names.map(() => '---').join(' | ')} |
+${rows.join('\n')}
+
+## Files
+
+Each \`<trialId>/\` folder is a complete model as a single-objective sweep's \`best/\` holds it: \`model.json\` and
+\`weights.bin\` (a Keras-style model in the tfjs layers format, loadable with stock \`tf.loadLayersModel\`),
+\`vocab.json\` (vocabulary and preprocessing), \`best.json\` (trial, parameters, objective values, classes,
+preprocessing, usage snippet) and a \`README.md\` on loading it with tfjs or converting it for Keras.
+
+## Load one
+
+${first ? `\`\`\`sh
+node predict.mjs ./best/${first.trialId} "some text"       # predict.mjs: the snippet in ${first.trialId}/README.md and best.json's usage
+sweepq predict ${info.sweepId} --trial ${first.trialId} "some text"
+\`\`\`
+
+In a browser, or from an HTTP(S) URL: \`tf.loadLayersModel('https://…/best/${first.trialId}/model.json')\`.` : 'No trial of the front saved a model.'}
+`;
 }

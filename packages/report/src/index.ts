@@ -19,7 +19,7 @@ export {
   type ReportAnalysis,
   optimizationHistory,
 } from './report-data.js';
-export { writeBestModel, architecture, USAGE_SNIPPET, type BestModelInfo, type Preprocessing } from './best-model.js';
+export { writeBestModel, writeFrontModels, frontTrial, architecture, USAGE_SNIPPET, type BestModelInfo, type BestModelOptions, type FrontModelsInfo, type FrontTrial, type Preprocessing } from './best-model.js';
 export { chartLibrary } from './chart-library.js';
 export { ReportError, ReportErrorCode } from './errors.js';
 export {

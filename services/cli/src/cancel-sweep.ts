@@ -1,5 +1,5 @@
 import { finalizeSweep, plannedFromBucket } from '@sweepq/lifecycle';
-import type { SweepState } from '@sweepq/results';
+import { sweepObjectives, type SweepState } from '@sweepq/results';
 import type { CliContext } from './context.js';
 
 /**
@@ -10,11 +10,14 @@ import type { CliContext } from './context.js';
 export async function cancelSweep(ctx: CliContext, sweepId: string): Promise<{ removed: number; state: SweepState | 'cancelling' }> {
   return ctx.lifecycle.cancel(sweepId, async (doc) => {
     const planned = await plannedFromBucket(ctx.store, doc.record);
+    const { objectives, best } = sweepObjectives(doc.record);
     await finalizeSweep({
       store: ctx.store,
       trials: ctx.trialLifecycle,
       doc,
       metric: doc.record.metric ?? { name: 'val_accuracy', goal: 'maximize' },
+      ...(objectives ? { objectives } : {}),
+      ...(best ? { bestRule: best } : {}),
       planned,
       cancelled: true,
     });

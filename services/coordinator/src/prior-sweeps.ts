@@ -1,5 +1,5 @@
 import { committedTrialIds, type SweepLifecycle, type TrialLifecycle } from '@sweepq/lifecycle';
-import { TrialState } from '@sweepq/results';
+import { TrialState, objectiveValues } from '@sweepq/results';
 import type { Logger } from '@sweepq/runtime';
 import type { Observation } from '@sweepq/search';
 import { outsideSpace, type SweepSpec } from '@sweepq/sweep-config';
@@ -38,7 +38,13 @@ export async function priorObservations(
         outside.set(name, (outside.get(name) ?? 0) + 1);
         continue;
       }
-      out.push({ params: r.params, value: r.metric.value, ...(r.state === TrialState.Stopped && r.stoppedAtEpoch ? { stoppedAtEpoch: r.stoppedAtEpoch } : {}) });
+      out.push({
+        params: r.params,
+        value: r.metric.value,
+        // Every objective of this sweep, read from the prior's result whatever it optimised (costs included).
+        ...(spec.objectives ? { values: objectiveValues(r, spec.objectives) } : {}),
+        ...(r.state === TrialState.Stopped && r.stoppedAtEpoch ? { stoppedAtEpoch: r.stoppedAtEpoch } : {}),
+      });
       used += 1;
     }
     const why = [...outside].map(([n, k]) => `${n} (${k})`).join(', ');

@@ -12,7 +12,7 @@ import {
   type SweepJob,
   type TrialJob,
 } from '@sweepq/queue';
-import { SweepState, TrialState, type PreparationProgress, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { SweepState, TrialState, objectiveValues, type PreparationProgress, type SweepRecord, type TrialResult } from '@sweepq/results';
 import {
   LifecycleError,
   committedTrialIds,
@@ -141,6 +141,8 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
     trials: deps.trialLifecycle,
     doc,
     metric: spec.metric,
+    ...(spec.objectives ? { objectives: spec.objectives } : {}),
+    ...(spec.best ? { bestRule: spec.best } : {}),
     planned,
     cancelled,
     ...(targetReached && !cancelled ? { endReason: targetReached, unstartedReason: `not started: ${targetReached}` } : {}),
@@ -556,6 +558,7 @@ class AdaptiveProposer {
           // The parameters the trial really ran with (a coordinator that lost a race may hold others).
           params: r?.params ?? t.params,
           value,
+          ...(this.#spec.objectives ? { values: r ? objectiveValues(r, this.#spec.objectives) : this.#spec.objectives.map(() => null) } : {}),
           ...(r?.state === TrialState.Stopped && r.stoppedAtEpoch ? { stoppedAtEpoch: r.stoppedAtEpoch } : {}),
           ...(curve && Object.keys(curve).length > 0 ? { curve } : {}),
         });
