@@ -1,4 +1,5 @@
-import type { EpochLog, TrialParams } from '@sweepq/sweep-config';
+import { COST_METRIC_NAMES } from '@sweepq/sweep-config';
+import type { CostMetricName, EpochLog, TrialParams } from '@sweepq/sweep-config';
 import type { Evaluation } from './classification.js';
 
 /** Final state of a trial. */
@@ -25,8 +26,8 @@ export interface AttemptRecord {
   fromEpoch: number;
 }
 
-/** See {@link TrialResult.costs}. */
-export interface TrialCosts {
+/** See {@link TrialResult.costs}. Keys: COST_METRIC_NAMES. */
+export interface TrialCosts extends Record<CostMetricName, number> {
   /** Bytes of the saved model as `best/` would hold it: model.json + weights.bin + vocab.json. */
   model_bytes: number;
   /** Trainable parameters. */
@@ -84,7 +85,7 @@ export interface TrialResult {
   finishedAt: string;
 }
 
-const COST_METRICS: readonly string[] = ['model_bytes', 'param_count', 'latency_ms'] satisfies (keyof TrialCosts)[];
+const COST_METRICS: readonly string[] = COST_METRIC_NAMES;
 
 /**
  * A trial's value of one metric (a name in METRIC_NAMES): the sweep metric's recorded value when `name` is it, a

@@ -14,6 +14,7 @@ export type {
 } from './parameters.js';
 export {
   BAYES_DEFAULTS,
+  COST_METRIC_NAMES,
   DATASET_FORMATS,
   DEFAULT_MAX_IN_FLIGHT,
   EARLY_TERMINATE_DEFAULTS,
@@ -29,6 +30,7 @@ export {
 export type {
   BayesSpec,
   BestRule,
+  CostMetricName,
   ConditionClause,
   DatasetFormat,
   DatasetSpec,
@@ -51,6 +53,7 @@ export { BUILTIN_DATASETS, DEFAULT_DATASET_URI, formatFromExtension } from './da
 export { DEFAULT_MAX_SPEC_BYTES, MAX_YAML_ALIASES, parseSpec } from './parse.js';
 export type { ParseSpecOptions } from './parse.js';
 export { MAX_TRIALS, defaultGoal, validateSpec } from './validate.js';
+export { MAX_OBJECTIVES, MIN_OBJECTIVES } from './objectives.js';
 export { canonicalJson, specHash } from './spec-hash.js';
 export { specToConfig } from './to-config.js';
 export { activeParameters, applyConditions, clauseHolds, parameterApplies } from './conditions.js';

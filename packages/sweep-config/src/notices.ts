@@ -1,6 +1,6 @@
 import { isLogUniform, logUniformBounds } from './distributions.js';
 import { IGNORED_WANDB_KEYS } from './types.js';
-import type { SweepSpec } from './types.js';
+import type { BestRule, MetricSpec, SweepSpec } from './types.js';
 
 const fmt = (x: number): string => String(Number(x.toPrecision(4)));
 
@@ -9,10 +9,11 @@ const fmt = (x: number): string => String(Number(x.toPrecision(4)));
  * trains its own model, so `program`, `command`, `project`, … have nothing to act on), and, for W&B's exponent
  * distributions (`log_uniform`, `q_log_uniform`, `inv_log_uniform`), the values they actually produce — a
  * `log_uniform` with min 0.0001 and max 0.1 samples numbers between 1.0001 and 1.105, not a learning rate.
- * Empty when there is nothing to say.
+ * With several objectives, first a line naming them and what `best/` will hold. Empty when there is nothing to say.
  */
-export function specNotices(spec: Pick<SweepSpec, 'parameters' | 'ignored'>): string[] {
+export function specNotices(spec: Pick<SweepSpec, 'parameters' | 'ignored' | 'objectives' | 'best'>): string[] {
   const out: string[] = [];
+  if (spec.objectives !== undefined) out.push(objectivesNotice(spec.objectives, spec.best));
   const ignored = IGNORED_WANDB_KEYS.filter((k) => spec.ignored !== undefined && Object.hasOwn(spec.ignored, k));
   if (ignored.length > 0) {
     out.push(`W&B key${ignored.length === 1 ? '' : 's'} ${ignored.join(', ')} accepted and ignored: sweepq trains its own model (the Keras-style LSTM) on its own workers and keeps results in its bucket`);
@@ -32,4 +33,16 @@ export function specNotices(spec: Pick<SweepSpec, 'parameters' | 'ignored'>): st
     out.push(`parameters.${name}: ${ps.kind} takes natural-log exponents (W&B), so it samples ${how} = ${fmt(lo)} to ${fmt(hi)}; use ${ps.kind === 'q_log_uniform' ? 'q_log_uniform_values' : ps.kind === 'inv_log_uniform' ? 'inv_log_uniform_values' : 'log_uniform_values'} to give the values themselves`);
   }
   return out;
+}
+
+/** "2 objectives: val_accuracy (maximize), model_bytes (minimize); … best/ holds …" */
+function objectivesNotice(objectives: readonly MetricSpec[], best: BestRule | undefined): string {
+  const list = objectives.map((o) => `${o.name} (${o.goal})`).join(', ');
+  let holds = 'every trial of the front';
+  if (best !== undefined) {
+    const goal = objectives.find((o) => o.name === best.pick)?.goal;
+    const within = Object.entries(best.within ?? {}).map(([name, d]) => `${d} of the front's best ${name}`);
+    holds = `the front trial with the ${goal === 'maximize' ? 'highest' : 'lowest'} ${best.pick}${within.length > 0 ? ` within ${within.join(' and ')}` : ''}`;
+  }
+  return `${objectives.length} objectives: ${list}; the sweep searches for their Pareto front (the trials no other trial beats on every objective) and best/ holds ${holds}`;
 }

@@ -21,11 +21,13 @@ function distributionToConfig(spec: ParameterSpec): Record<string, unknown> {
 
 /**
  * Turns a resolved spec back into the W&B dialect `validateSpec` reads (e.g. to write `sweep.json` or show the
- * effective file). `validateSpec(specToConfig(s))` deep-equals `s`.
+ * effective file); several objectives become `metric:` as a list again. `validateSpec(specToConfig(s))` deep-equals `s`.
  */
 export function specToConfig(spec: SweepSpec): Record<string, unknown> {
-  const { parameters, ignored, ...rest } = spec;
+  const { parameters, ignored, objectives, ...rest } = spec;
   const out: Record<string, unknown> = { ...rest, parameters: Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, parameterToConfig(v)])) };
+  // Several objectives are written as they are read: `metric:` as the list (its first entry is `metric`).
+  if (objectives !== undefined) out['metric'] = objectives;
   if (ignored !== undefined) {
     const { metric, ...topLevel } = ignored;
     Object.assign(out, topLevel);

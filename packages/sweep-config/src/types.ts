@@ -12,6 +12,13 @@ export type SearchMethod = (typeof METHODS)[number];
 export const METRIC_NAMES = ['val_accuracy', 'val_loss', 'accuracy', 'loss', 'model_bytes', 'param_count', 'latency_ms'] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
+/**
+ * The metrics of {@link METRIC_NAMES} measured on the trained model once training ends (a result's `costs`), not per
+ * epoch: nothing ranks a trial by them while it trains.
+ */
+export const COST_METRIC_NAMES = ['model_bytes', 'param_count', 'latency_ms'] as const satisfies readonly MetricName[];
+export type CostMetricName = (typeof COST_METRIC_NAMES)[number];
+
 export const METRIC_GOALS = ['maximize', 'minimize'] as const;
 export type MetricGoal = (typeof METRIC_GOALS)[number];
 

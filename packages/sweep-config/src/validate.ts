@@ -12,6 +12,7 @@ import type { ParameterName } from './parameters.js';
 import { gridSize } from './grid-size.js';
 import { IGNORED_METRIC_KEYS, IGNORED_WANDB_KEYS, METHODS, METRIC_GOALS, METRIC_NAMES } from './types.js';
 import type { IgnoredWandbKeys, MetricName, MetricSpec, ParameterSpec, SearchMethod, SweepSpec } from './types.js';
+import { checkBest, checkEarlyTerminateObjectives, checkObjectives } from './objectives.js';
 import { fromZodIssues } from './zod-issues.js';
 
 /** Upper bound on the trials one sweep may plan (`run_cap`, or a grid's size when no run_cap is given). */
@@ -31,6 +32,7 @@ const TOP_LEVEL_KEYS = [
   'trial_timeout',
   'early_terminate',
   'prior_sweeps',
+  'best',
   ...IGNORED_WANDB_KEYS,
 ] as const;
 
@@ -106,10 +108,20 @@ function checkMethod(raw: unknown, issues: SpecIssue[]): SearchMethod | undefine
   return undefined;
 }
 
-function checkMetric(raw: unknown, issues: SpecIssue[], ignored: IgnoredWandbKeys): MetricSpec | undefined {
-  if (raw === undefined || raw === null) return { name: 'val_accuracy', goal: 'maximize' };
+/** `metric:` resolved: the metric, and with several objectives (a list) all of them in order, the first equal to `metric`. */
+interface ResolvedMetric {
+  metric: MetricSpec;
+  objectives?: MetricSpec[];
+}
+
+function checkMetric(raw: unknown, issues: SpecIssue[], ignored: IgnoredWandbKeys): ResolvedMetric | undefined {
+  if (raw === undefined || raw === null) return { metric: { name: 'val_accuracy', goal: 'maximize' } };
+  if (Array.isArray(raw)) {
+    const objectives = checkObjectives(raw, defaultGoal, issues);
+    return objectives === undefined ? undefined : { metric: { ...(objectives[0] as MetricSpec) }, objectives };
+  }
   if (!isPlainMapping(raw)) {
-    issues.push({ path: 'metric', message: `expected a mapping such as {name: val_accuracy, goal: maximize}, got ${describeValue(raw)}` });
+    issues.push({ path: 'metric', message: `expected a mapping such as {name: val_accuracy, goal: maximize}, or a list of 2-4 of them for several objectives, got ${describeValue(raw)}` });
     return undefined;
   }
   let ok = true;
@@ -131,7 +143,7 @@ function checkMetric(raw: unknown, issues: SpecIssue[], ignored: IgnoredWandbKey
     const value = parsed.data[key];
     if (value !== undefined) ignored.metric = { ...ignored.metric, [key]: value };
   }
-  return metric;
+  return { metric };
 }
 
 function checkParameters(raw: unknown, issues: SpecIssue[]): Record<string, ParameterSpec> | undefined {
@@ -200,7 +212,8 @@ function checkCombination(method: SearchMethod, parameters: Record<string, Param
  *
  * W&B's `program`, `command`, `project`, `entity`, `controller`, `job`, `image_uri`, `scheduler`, `apiVersion` and
  * `kind` are accepted and kept under `ignored` (`specNotices` words a notice about them). `metric.target` is kept in
- * `metric` (see `metricTargetReached`). `early_terminate`,
+ * `metric` (see `metricTargetReached`). `metric:` written as a list of 2-4 `{name, goal}` resolves to `objectives`
+ * (all, in order) and `metric` (the first); sweepq's `best:` is allowed only then, `early_terminate` is not. `early_terminate`,
  * `bayes` and `max_in_flight` are validated and kept as written (their defaults are applied by `@sweepq/search`).
  * A parameter's `condition:` (sweepq extension) is attached to its {@link ParameterSpec}.
  *
@@ -213,7 +226,7 @@ export function validateSpec(obj: unknown): SweepSpec {
   }
   for (const key of Object.keys(obj)) {
     if (key === 'metrics') {
-      issues.push({ path: key, message: "W&B's multi-objective metrics (with method: custom) is not supported: sweepq optimises one metric; use metric: {name: val_accuracy, goal: maximize}" });
+      issues.push({ path: key, message: "W&B's multi-objective metrics (with method: custom) is not read: write the objectives as a list under metric:, e.g. metric: [{name: val_accuracy, goal: maximize}, {name: model_bytes, goal: minimize}]" });
     } else if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key)) {
       issues.push({ path: key, message: unknownKeyMessage('top-level key', key, TOP_LEVEL_KEYS) });
     }
@@ -225,10 +238,16 @@ export function validateSpec(obj: unknown): SweepSpec {
   if (!parsedScalars.success) issues.push(...fromZodIssues(parsedScalars.error.issues));
   const method = checkMethod(obj['method'], issues);
   const ignored: IgnoredWandbKeys = {};
-  const metric = checkMetric(obj['metric'], issues, ignored);
+  const resolved = checkMetric(obj['metric'], issues, ignored);
+  const single = resolved !== undefined && resolved.objectives === undefined;
+  const best = obj['best'] === undefined ? undefined : checkBest(obj['best'], resolved?.objectives, single, issues);
   const parameters = checkParameters(obj['parameters'], issues);
   const dataset = normalizeDataset(obj['dataset'], issues);
-  const earlyTerminate = obj['early_terminate'] === undefined ? undefined : checkEarlyTerminate(obj['early_terminate'], parameters, issues);
+  let earlyTerminate: SweepSpec['early_terminate'];
+  if (obj['early_terminate'] !== undefined) {
+    earlyTerminate = checkEarlyTerminate(obj['early_terminate'], parameters, issues);
+    checkEarlyTerminateObjectives(resolved?.metric, resolved?.objectives, issues);
+  }
   let bayes: SweepSpec['bayes'];
   if (obj['bayes'] !== undefined) {
     bayes = checkBayes(obj['bayes'], issues);
@@ -243,11 +262,14 @@ export function validateSpec(obj: unknown): SweepSpec {
   if (method !== undefined && parameters !== undefined && (parsedScalars.success || obj['run_cap'] === undefined)) {
     checkCombination(method, parameters, runCap, issues);
   }
-  if (issues.length > 0 || !parsedScalars.success || method === undefined || metric === undefined || parameters === undefined || dataset === undefined) {
+  if (issues.length > 0 || !parsedScalars.success || method === undefined || resolved === undefined || parameters === undefined || dataset === undefined) {
     throw new SpecError(issues);
   }
   const s = parsedScalars.data;
-  const spec: SweepSpec = { method, metric, parameters, seed: s.seed, dataset };
+  const spec: SweepSpec = { method, metric: resolved.metric, parameters, seed: s.seed, dataset };
+  // Only with several objectives, so a single-metric spec resolves (and hashes) exactly as before.
+  if (resolved.objectives !== undefined) spec.objectives = resolved.objectives;
+  if (best !== undefined) spec.best = best;
   if (s.name !== undefined) spec.name = s.name;
   if (s.description !== undefined) spec.description = s.description;
   if (s.run_cap !== undefined) spec.run_cap = s.run_cap;

@@ -36,14 +36,14 @@ describe('a W&B sweep file with every kind of key', () => {
     expect(specNotices(validateSpec(base()))).toEqual([]);
   });
 
-  test('the other W&B-only top-level keys are accepted and kept; multi-objective metrics and unknown keys are not', () => {
+  test('the other W&B-only top-level keys are accepted and kept; multi-objective metrics (written under metric: instead) and unknown keys are not', () => {
     const spec = validateSpec(
       base({ apiVersion: 'v1', kind: 'sweep', controller: { type: 'local' }, job: 'spam:latest', image_uri: 'img', scheduler: { num_workers: 2 }, description: 'd' }),
     );
     expect(spec.ignored).toEqual({ apiVersion: 'v1', kind: 'sweep', controller: { type: 'local' }, job: 'spam:latest', image_uri: 'img', scheduler: { num_workers: 2 } });
     expect(spec.description).toBe('d');
     expect(specNotices(spec)[0]).toMatch(/^W&B keys controller, job, image_uri, scheduler, apiVersion, kind accepted and ignored: sweepq trains its own model/);
-    expect(issueFor(base({ metrics: [{ name: 'val_loss' }, { name: 'loss' }] }), 'metrics')).toMatch(/multi-objective metrics .* not supported: sweepq optimises one metric; use metric:/);
+    expect(issueFor(base({ metrics: [{ name: 'val_loss' }, { name: 'loss' }] }), 'metrics')).toMatch(/multi-objective metrics .* is not read: write the objectives as a list under metric:/);
     expect(issueFor(base({ programm: 'x' }), 'programm')).toMatch(/Did you mean program\?$/);
   });
 });
