@@ -65,11 +65,12 @@ export async function describeOutcome(sweep: SweepRecord, lb: Leaderboard, opts:
 }
 
 async function fileLinks(files: SweepFiles): Promise<string[]> {
-  const [report, csv, best] = await Promise.all(['report.html', 'leaderboard.csv', 'best/model.json'].map((p) => files.exists(p)));
+  const [report, csv, best, front] = await Promise.all(['report.html', 'leaderboard.csv', 'best/model.json', 'best/front.json'].map((p) => files.exists(p)));
   const out: string[] = [];
   if (report) out.push(`  report: ${files.show('report.html')} (open it in a browser; it works offline)`);
   if (csv) out.push(`  leaderboard: ${files.show('leaderboard.csv')}`);
   if (best) out.push(`  best model: ${files.show('best/')} (see its README.md)`);
+  if (front) out.push(`  Pareto front's models: ${files.show('best/')} (one folder per trial; see its README.md and front.json)`);
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { readSweepRecord } from '@sweepq/lifecycle';
-import { buildLeaderboard, type Leaderboard, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { buildLeaderboard, sweepObjectives, type Leaderboard, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { assertSafeId, layout } from '@sweepq/storage';
 import type { BucketContext } from './context.js';
 import { CliError, ExitCode } from './errors.js';
@@ -16,7 +16,7 @@ export async function readSweep(ctx: BucketContext, sweepId: string): Promise<Sw
   return record;
 }
 
-/** The final leaderboard if written, else one built from the results so far. */
+/** The final leaderboard if written, else one built from the results so far (with the sweep's objectives and best rule). */
 export async function readLeaderboard(ctx: BucketContext, sweep: SweepRecord): Promise<Leaderboard> {
   const final = await ctx.store.getJson<Leaderboard>(layout.leaderboardJson(sweep.sweepId));
   if (final) return final;
@@ -26,5 +26,5 @@ export async function readLeaderboard(ctx: BucketContext, sweep: SweepRecord): P
     const r = await ctx.store.getJson<TrialResult>(k);
     if (r) results.push(r);
   }
-  return buildLeaderboard(sweep.sweepId, sweep.metric ?? { name: 'val_accuracy', goal: 'maximize' }, results);
+  return buildLeaderboard(sweep.sweepId, sweep.metric ?? { name: 'val_accuracy', goal: 'maximize' }, results, new Date(), sweepObjectives(sweep));
 }

@@ -1,5 +1,5 @@
 import { trialProgressSchema, type TrialProgress } from '@sweepq/queue';
-import { formatSignificant, isFinalSweepState, SweepState, type SweepRecord } from '@sweepq/results';
+import { describeBestRule, formatSignificant, isFinalSweepState, sweepObjectives, SweepState, type SweepRecord } from '@sweepq/results';
 import type { CliContext, NoRedisContext } from './context.js';
 import { readSweep } from './sweep-reads.js';
 
@@ -84,12 +84,12 @@ export function statusText(s: SweepStatus): string {
   return [
     `sweep    ${sweep.sweepId}${sweep.name ? ` (${sweep.name})` : ''}`,
     `state    ${sweep.state}${sweep.endReason ? ` (${sweep.endReason})` : ''}${sweep.cancelRequestedAt && !isFinalSweepState(sweep.state) ? ' (cancelling)' : ''}`,
-    `method   ${sweep.method ?? '-'}; metric ${sweep.metric ? `${sweep.metric.name} (${sweep.metric.goal})` : '-'}`,
+    `method   ${sweep.method ?? '-'}; ${objectivesText(sweep)}`,
     t
       ? `trials   ${t.total} total: ${t.completed} completed, ${t.stopped} stopped, ${t.running} running, ${t.queued} queued, ${t.failed} failed, ${t.cancelled} cancelled`
       : 'trials   not planned yet',
     preparation ? `dataset  ${preparation}` : '',
-    sweep.best ? `best     ${sweep.best.trialId} ${sweep.metric?.name ?? ''}=${formatSignificant(sweep.best.value)}` : '',
+    ...bestLines(sweep),
     isFinalSweepState(sweep.state) || (s.alive.coordinators === null && s.alive.workers === null) ? '' : `owner    ${s.owner ? `coordinator ${s.owner.coordinator}, heartbeat ${ago(s.owner.at)}` : 'none'}`,
     s.alive.coordinators === null && s.alive.workers === null ? '' : `alive    ${n(s.alive.coordinators, 'coordinator')}, ${n(s.alive.workers, 'worker')}`,
     sweep.error ? `error    ${sweep.error}` : '',
@@ -99,6 +99,34 @@ export function statusText(s: SweepStatus): string {
   ]
     .filter(Boolean)
     .join('\n');
+}
+
+/** `metric val_accuracy (maximize)`, or with several: `objectives val_accuracy (maximize), model_bytes (minimize)`. */
+function objectivesText(sweep: SweepRecord): string {
+  const { objectives } = sweepObjectives(sweep);
+  if (objectives) return `objectives ${objectives.map((o) => `${o.name} (${o.goal})`).join(', ')}`;
+  return `metric ${sweep.metric ? `${sweep.metric.name} (${sweep.metric.goal})` : '-'}`;
+}
+
+/**
+ * The best trial, as sweep.json records it at the end. With several objectives: its value of each, the Pareto
+ * front's size and trials, and what best/ holds (the best rule's pick, or every front model).
+ */
+function bestLines(sweep: SweepRecord): string[] {
+  const { objectives, best: rule } = sweepObjectives(sweep);
+  const b = sweep.best;
+  if (!objectives) return b ? [`best     ${b.trialId} ${sweep.metric?.name ?? ''}=${formatSignificant(b.value)}`] : [];
+  const values = (v: readonly (number | null)[] | undefined) => objectives.map((o, i) => `${o.name}=${formatSignificant(v?.[i] ?? null)}`).join(' ');
+  const front = sweep.front;
+  const lines: string[] = [];
+  if (front) {
+    const n = front.trialIds.length;
+    const holds = rule ? `best/ holds the rule's pick` : `best/ holds ${n === 1 ? 'its model' : `each one's model`}`;
+    lines.push(`front    ${n} trial${n === 1 ? '' : 's'} on the Pareto front: ${front.trialIds.join(', ')}; ${holds}`);
+  }
+  if (b) lines.push(`best     ${b.trialId} ${values(b.values)}${rule ? ` (rule: ${describeBestRule(rule, objectives)})` : ' (the front trial best by the first objective)'}`);
+  else if (rule && front) lines.push(`best     none: no front trial has the values the rule (${describeBestRule(rule, objectives)}) needs`);
+  return lines;
 }
 
 /** Progress of this sweep's running trials, from BullMQ. */
