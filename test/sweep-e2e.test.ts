@@ -41,6 +41,25 @@ async function expectStockModelReproduces(sweepId: string, record: SweepRecord, 
   return model;
 }
 
+/**
+ * Every trial that saved a model records what it costs: model_bytes is the bytes of its three files in the bucket,
+ * param_count the parameters of the model stock tfjs loads from there, latency_ms a positive median.
+ */
+async function expectCosts(result: TrialResult): Promise<void> {
+  const dir = layout.resultModelPrefix(result);
+  let bytes = 0;
+  for (const f of ['model.json', 'weights.bin', 'vocab.json']) bytes += (await world.store.head(`${dir}${f}`))!.size;
+  expect(result.costs?.model_bytes).toBe(bytes);
+  const model = await tf.loadLayersModel(`${world.s3.endpoint}/${world.store.bucket}/${dir}model.json`);
+  expect(result.costs?.param_count).toBe(model.countParams());
+  // Embedding 40 x 8, the recurrent layer's 4 gates over 8 inputs + u units, a softmax over the 3 classes.
+  const u = result.params.lstm_units;
+  expect(result.costs?.param_count).toBe(40 * 8 + 4 * (u * (8 + u) + u) + (u * 3 + 3));
+  model.dispose();
+  expect(result.costs?.latency_ms).toBeGreaterThan(0);
+  expect(Number.isFinite(result.costs?.latency_ms)).toBe(true);
+}
+
 /** The spec lines both sweeps share: small sizes and the toy CSV in the bucket. */
 const TOY_TAIL = (): string[] => [
   '  embedding_dim: {value: 8}',
@@ -140,6 +159,7 @@ describe('a sweep end to end: CLI -> Redis -> coordinator -> 2 worker processes 
       const r = (await world.store.getJson<TrialResult>(layout.result(sweepId, t)))!;
       expect(r.state).toBe('completed');
       expect(['wasm', 'cpu', 'tensorflow']).toContain(r.backend);
+      await expectCosts(r);
       workers.add(r.worker);
       results.push(r);
     }

@@ -29,6 +29,7 @@ export {
   type OptimizerState,
 } from './serialization.js';
 export { DivergedError, ModelError } from './errors.js';
+export { LATENCY_RUNS, LATENCY_WARMUP, median, medianLatencyMs, paramCount, savedBytes } from './costs.js';
 export {
   FusedLSTM,
   FusedGRU,

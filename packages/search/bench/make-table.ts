@@ -36,7 +36,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { encodeForTrial, loadDataset, prepareDataset, zipfSampler } from '@sweepq/data';
 import type { PreparedDataset, RawDataset } from '@sweepq/data';
-import { DivergedError, buildModel, initBackend, modelParamsFromTrial, predictProbabilities, serializeModel, trainModel } from '@sweepq/model';
+import { DivergedError, buildModel, initBackend, medianLatencyMs, modelParamsFromTrial, paramCount, savedBytes, serializeModel, trainModel } from '@sweepq/model';
 import type { TrainData } from '@sweepq/model';
 import { createRng, withDefaultParams } from '@sweepq/sweep-config';
 import { positiveInt as int } from '../../model/bench/cli-args.js';
@@ -154,12 +154,6 @@ async function load(name: DatasetName): Promise<LoadedDataset> {
   };
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
 /** Train one configuration on one dataset and measure it. */
 async function trainConfig(ds: LoadedDataset, id: number): Promise<TableRow> {
   const params = withDefaultParams({ ...configOf(id), max_len: MAX_LEN, epochs: EPOCHS });
@@ -173,7 +167,7 @@ async function trainConfig(ds: LoadedDataset, id: number): Promise<TableRow> {
     seconds: [],
     loss: [],
     diverged: false,
-    param_count: model.countParams(),
+    param_count: paramCount(model),
     model_bytes: 0,
     latency_ms: 0,
     loadavg1: 0,
@@ -200,16 +194,10 @@ async function trainConfig(ds: LoadedDataset, id: number): Promise<TableRow> {
       row.diverged = true;
     }
     const files = await serializeModel(model);
-    row.model_bytes = Buffer.byteLength(JSON.stringify(files.modelJson)) + files.weights.byteLength;
-    // One text at a time, as a service classifying requests would: 3 warm-up calls, then the median of 15.
-    const one = validation.x.slice(0, MAX_LEN);
-    const times: number[] = [];
-    for (let i = 0; i < 18; i++) {
-      const t = performance.now();
-      await predictProbabilities(model, one, 1, MAX_LEN, 1);
-      if (i >= 3) times.push(performance.now() - t);
-    }
-    row.latency_ms = median(times);
+    // As the committed tables were made: compact topology JSON and weights (a trial's result also counts vocab.json),
+    // one already-encoded validation row classified alone (a trial's result also times the tokenizer).
+    row.model_bytes = savedBytes([JSON.stringify(files.modelJson), files.weights]);
+    row.latency_ms = await medianLatencyMs(model, [validation.x.slice(0, MAX_LEN)], (x) => x);
   } finally {
     model.dispose();
   }

@@ -646,7 +646,8 @@ export class ArtifactStore {
   }
 }
 
-function jsonBody(value: unknown): string {
+/** The text `putJson` writes for `value` (2-space indented, newline-terminated): what a JSON object's bytes are. */
+export function jsonBody(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 

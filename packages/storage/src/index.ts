@@ -1,4 +1,4 @@
-export { ArtifactStore, createS3Client, createArtifactStore, DEFAULT_RETRY_POLICY, type RetryPolicy, type StoreHealth, type ArtifactStoreConfig, type ArtifactStoreOptions, type S3ConnectionOptions, type Body } from './artifact-store.js';
+export { ArtifactStore, jsonBody, createS3Client, createArtifactStore, DEFAULT_RETRY_POLICY, type RetryPolicy, type StoreHealth, type ArtifactStoreConfig, type ArtifactStoreOptions, type S3ConnectionOptions, type Body } from './artifact-store.js';
 export { layout, SAFE_ID, assertSafeId } from './layout.js';
 export { parseS3Uri, type S3Uri } from './uri.js';
 export { StorageError, StorageErrorCode, toStorageError } from './errors.js';

@@ -142,6 +142,23 @@ export class ShardedDataset {
   }
 
   /**
+   * The first `count` documents of `split`'s first shard as text again: their words (the dataset's vocabulary, which
+   * holds every word of the training split) joined by the tokenizer's separator, so tokenizing one gives back its
+   * words (words the training split never had are not in the shard). Empty when the split has no rows.
+   */
+  async sampleTexts(split: SplitName, count: number): Promise<string[]> {
+    if (this.manifest.splits[split].shards.length === 0) return [];
+    const shard = await this.cache.shard(this.hash, this.manifest, split, 0);
+    const { words, tokenizer } = this.manifest;
+    const texts: string[] = [];
+    for (let i = 0; i < Math.min(count, shard.labels.length); i++) {
+      const ids = shard.tokens.subarray(shard.offsets[i], shard.offsets[i + 1]);
+      texts.push(Array.from(ids, (id) => words[id - 1] ?? '').join(tokenizer.split));
+    }
+    return texts;
+  }
+
+  /**
    * `split` encoded for a trial, a shard per block: shards are fetched as training asks for them (one at a time, in
    * the order asked, a prefetch never waiting for a block being loaded) and encoded when loaded.
    */

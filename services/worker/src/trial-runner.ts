@@ -1,12 +1,10 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { trialVocabulary } from '@sweepq/data';
 import {
   DivergedError,
   buildModel,
   modelParamsFromTrial,
   evaluate,
   predictSource,
-  serializeModel,
   trainModel,
   tf,
   type BlockSource,
@@ -15,12 +13,13 @@ import {
 import { QueueName, parsePayload, trialJobSchema, type TrialJob, type TrialProgress } from '@sweepq/queue';
 import { LockLostError, RungStore, type JobLease, type TrialLifecycle } from '@sweepq/lifecycle';
 import type { Redis } from 'ioredis';
-import type { SweepSpec } from '@sweepq/sweep-config';
+import { COST_METRIC_NAMES, type CostMetricName, type SweepSpec } from '@sweepq/sweep-config';
 import { TrialCheckpoint, restoreCheckpoint, type ResumeRecord } from './checkpoint.js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@sweepq/runtime';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import type { DatasetCache, ShardedDataset } from './dataset-cache.js';
+import { savedModelAndCosts } from './model-costs.js';
 import { ShutdownInterrupt } from './errors.js';
 import type { WorkerMetrics } from './metrics.js';
 import {
@@ -399,25 +398,27 @@ async function commitTrained(a: TrialAttempt, data: TrialData, trainedNow: Epoch
   const hasTest = prepared.rows('test') > 0;
   const testMetrics = hasTest ? await evaluate(a.model, test, params.batch_size) : null;
   const evaluation = await evaluateHeldOut(a.model, hasTest ? test : validation, hasTest ? 'test' : 'validation', prepared.manifest.classes);
+  // The files as they will be uploaded, and what the model costs (its bytes, parameters, latency of one text).
+  const { files, costs } = await savedModelAndCosts(a.model, prepared, params);
   // Claim before uploading the model, so an attempt that lost its lock overwrites no one's weights.
   const already = await a.deps.trials.claim(sweepId, trialId, a.lease);
   if (already) return already;
   const uploadTimer = metrics?.uploadSeconds.startTimer();
-  const files = await serializeModel(a.model);
   // Under this attempt's own folder: only the result that names it (written once, below) makes it the trial's model.
   const modelDir = layout.resultModelPrefix(a.base);
-  await store.putJson(`${modelDir}model.json`, files.modelJson);
-  await store.put(`${modelDir}weights.bin`, files.weights);
-  await store.putJson(`${modelDir}vocab.json`, trialVocabulary(prepared.meta, { maxWords: params.max_words, maxLen: params.max_len }));
+  for (const f of files) await store.put(`${modelDir}${f.name}`, f.body, f.contentType);
   const final = a.history.at(-1) ?? null;
+  const metricName = a.payload.metric.name;
   const sps = trainedNow.length > 0 ? trainedNow.reduce((acc, h) => acc + h.samplesPerSec, 0) / trainedNow.length : null;
   const { stopped } = a;
   const result: TrialResult = {
     ...a.base,
     state: stopped ? TrialState.Stopped : TrialState.Completed,
     ...(stopped ? { reason: 'early_terminated', stoppedAtEpoch: stopped.epoch, error: stopped.reason } : {}),
-    metric: { ...a.payload.metric, value: final ? metricValue(final, a.payload.metric.name) : null },
+    // A cost metric (model_bytes, …) is measured on the model, not per epoch.
+    metric: { ...a.payload.metric, value: isCostMetric(metricName) ? costs[metricName] : final ? metricValue(final, metricName) : null },
     final,
+    costs,
     test: testMetrics,
     evaluation,
     epochs: a.history.length,
@@ -464,6 +465,10 @@ async function evaluateHeldOut(model: tf.LayersModel, data: BlockSource, split: 
 
 /** Predictions stored in result.json so a reloaded model can be checked against the worker's own. */
 const SAMPLE_PREDICTIONS = 8;
+
+function isCostMetric(name: string): name is CostMetricName {
+  return (COST_METRIC_NAMES as readonly string[]).includes(name);
+}
 
 function metricValue(e: EpochLog, name: string): number | null {
   const v = (e as unknown as Record<string, unknown>)[name];

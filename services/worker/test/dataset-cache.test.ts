@@ -2,11 +2,12 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deserializePrepared, encodeForTrial, prepareDatasetFile, shardPreparedFile, writeSyntheticCsv, type ShardManifest } from '@sweepq/data';
+import { deserializePrepared, encodeForTrial, encodeTexts, prepareDatasetFile, shardPreparedFile, trialVocabulary, writeSyntheticCsv, type ShardManifest } from '@sweepq/data';
 import { buildModel, initBackend, trainModel } from '@sweepq/model';
 import { createLogger } from '@sweepq/runtime';
 import { ArtifactStore, createS3Client, layout, startLocalS3, type LocalS3 } from '@sweepq/storage';
 import { DatasetCache } from '../src/dataset-cache.js';
+import { savedModelAndCosts } from '../src/model-costs.js';
 
 let dir = '';
 let s3: LocalS3;
@@ -117,5 +118,34 @@ describe('DatasetCache (shards)', () => {
     expect(atFirstBatch).toBeLessThanOrEqual(8);
     expect(run.history).toHaveLength(1);
     expect(await shardFiles(cacheDir)).toHaveLength(total + manifest.splits.validation.shards.length);
+  });
+
+  it('sampleTexts: the first documents of a split as text that the vocabulary encodes back to their rows', async () => {
+    const ds = await new DatasetCache({ dir: join(dir, 'c4'), store, logger: log }).open(hash);
+    const texts = await ds.sampleTexts('validation', 5);
+    expect(texts).toHaveLength(5);
+    const want = encodeForTrial(deserializePrepared(preparedBytes).splits.validation, ENC);
+    expect(encodeTexts(trialVocabulary(ds.meta, ENC), texts)).toEqual(want.x.slice(0, 5 * ENC.maxLen));
+    // More than a shard holds: the first shard's documents.
+    expect(await ds.sampleTexts('validation', 1000)).toHaveLength(manifest.splits.validation.shards[0]!.rows);
+  });
+
+  it("savedModelAndCosts: the model's files as uploaded, their bytes, its parameters and a latency", async () => {
+    const ds = await new DatasetCache({ dir: join(dir, 'c5'), store, logger: log }).open(hash);
+    const model = buildModel({ maxWords: ENC.maxWords, maxLen: ENC.maxLen, embeddingDim: 4, lstmUnits: 4, dropout: 0, recurrentDropout: 0, learningRate: 0.01, optimizer: 'adam', numClasses: 2, seed: 1 });
+    try {
+      const { files, costs } = await savedModelAndCosts(model, ds, { max_words: ENC.maxWords, max_len: ENC.maxLen });
+      expect(files.map((f) => f.name)).toEqual(['model.json', 'weights.bin', 'vocab.json']);
+      const bytes = files.map((f) => (typeof f.body === 'string' ? Buffer.byteLength(f.body) : f.body.byteLength));
+      expect(costs.model_bytes).toBe(bytes[0]! + bytes[1]! + bytes[2]!);
+      // float32 weights: 4 bytes a parameter.
+      expect(bytes[1]).toBe(4 * costs.param_count);
+      // Embedding 200 x 4, LSTM 4 gates x (4 x (4 + 4) + 4), Dense 4 x 2 + 2.
+      expect(costs.param_count).toBe(200 * 4 + 4 * (4 * 8 + 4) + 10);
+      expect(costs.latency_ms).toBeGreaterThan(0);
+      expect(JSON.parse(files[2]!.body as string)).toEqual(trialVocabulary(ds.meta, ENC));
+    } finally {
+      model.dispose();
+    }
   });
 });
