@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PARAMS, PARAMETER_NAMES, PARAMETER_RULES, type ParameterName } from '@sweepq/sweep-config';
-import { PayloadError, parsePayload, trialParamsSchema } from '../src/index.js';
+import { DEFAULT_PARAMS, METRIC_NAMES, PARAMETER_NAMES, PARAMETER_RULES, type ParameterName } from '@sweepq/sweep-config';
+import { PayloadError, parsePayload, trialJobSchema, trialParamsSchema } from '../src/index.js';
 
 // Redis is a trust boundary: a job payload is held to exactly the bounds a spec is, from the one parameter table.
 const withParam = (name: ParameterName, value: unknown) => ({ ...DEFAULT_PARAMS, [name]: value });
@@ -57,5 +57,13 @@ describe('trial payload parameters', () => {
   it('refuses an absurd model a spec would refuse, naming the field', () => {
     expect(() => parsePayload('trials', trialParamsSchema, withParam('lstm_units', 1_000_000))).toThrow(PayloadError);
     expect(() => parsePayload('trials', trialParamsSchema, withParam('lstm_units', 1_000_000))).toThrow(/lstm_units: expected a number <= 4096, got 1000000/);
+  });
+});
+
+describe('trial payload metric', () => {
+  it("takes every metric a spec can name, the costs included (a sweep's first objective may be one)", () => {
+    const job = (name: string) => ({ sweepId: 's', trialId: 't0000', index: 0, params: DEFAULT_PARAMS, seed: 1, metric: { name, goal: 'minimize' }, dataset: { key: 'k', hash: 'ab'.repeat(8) } });
+    for (const name of METRIC_NAMES) expect(trialJobSchema.safeParse(job(name)).success, name).toBe(true);
+    expect(trialJobSchema.safeParse({ ...job('model_bytes'), objectives: [] }).success).toBe(false);
   });
 });

@@ -431,7 +431,7 @@ async function commitTrained(a: TrialAttempt, data: TrialData, trainedNow: Epoch
   };
   const committed = await commitResult(result, a.lease, a.deps, { claimed: true });
   uploadTimer?.();
-  if (committed === result) a.log.info({ metric: result.metric, test: testMetrics, durationSec: result.durationSec, resumes: a.resumes.length }, 'trial completed');
+  if (committed === result) a.log.info({ metric: result.metric, costs, test: testMetrics, durationSec: result.durationSec, resumes: a.resumes.length }, 'trial completed');
   return committed;
 }
 
