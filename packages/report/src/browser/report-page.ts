@@ -139,7 +139,7 @@ type CurveKey = keyof PageCurve & ('loss' | 'accuracy' | 'val_loss' | 'val_accur
   // With several objectives: a column per objective (the first is the metric's; final-epoch ones have theirs, shown
   // even if hidden by default; costs get one each, after the metric) and the trial's Pareto rank after its rank.
   function objectiveColumns(P: PagePareto): void {
-    let at = 5;
+    let at = columns.map(function (c) { return c.key; }).indexOf(M) + 1;
     P.objectives.forEach(function (o, i) {
       const have = columns.filter(function (c) { return c.key === o.name; })[0];
       if (have) { have.hide = false; return; }
@@ -147,7 +147,7 @@ type CurveKey = keyof PageCurve & ('loss' | 'accuracy' | 'val_loss' | 'val_accur
         show: function (v) { return fmtObjective(o.name, v); } });
     });
     columns.splice(2, 0, { key: 'front', label: 'front', get: function (t) { return t.front; }, num: true, asc: true,
-      title: 'Pareto rank: 0 = on the front (no trial is as good on every objective and better on one), 1 = on the front of the rest, …' });
+      title: 'Pareto rank: 0 = on the front (no other trial is at least as good on every objective and better on one), 1 = on the front of the rest, …' });
   }
   params.forEach(function (p) {
     columns.push({ key: p.name, label: p.name, get: function (t) { return t.params[p.name]; }, num: p.type === 'numeric', sig: true });
@@ -566,7 +566,8 @@ type CurveKey = keyof PageCurve & ('loss' | 'accuracy' | 'val_loss' | 'val_accur
       front = shown.filter(function (t) { return t.front === 0; }).map(point).sort(function (a, b) { return a.value[0] - b.value[0]; });
       const rest = shown.filter(function (t) { return t.front !== 0; }).map(point);
       byId('pareto-note').textContent = shown.length === 0 ? '' : paretoNote(P, ox, oy, shown.length);
-      if (shown.length === 0) { c = undefined; return empty(node, 'No completed trial has a value of every objective yet.'); }
+      // Nothing to draw before the first trial with values; once a chart exists (other axes picked), it stays.
+      if (shown.length === 0 && c === undefined) return empty(node, 'No completed trial has a value of every objective yet.');
       const pair = P.pairs.filter(function (q) { return (q.a === axes[0] && q.b === axes[1]) || (q.a === axes[1] && q.b === axes[0]); })[0];
       const line = (pair ? pair.front : []).map(function (id) { return point(trialById[id] as PageTrial).value; }).sort(function (a, b) { return a[0] - b[0]; });
       const both = P.objectives.length === 2 ? 'Pareto front' : 'front of these two';
@@ -594,8 +595,10 @@ type CurveKey = keyof PageCurve & ('loss' | 'accuracy' | 'val_loss' | 'val_accur
   }
   function paretoNote(P: PagePareto, ox: PageObjective, oy: PageObjective, n: number): string {
     const better = (oy.goal === 'maximize' ? 'up' : 'down') + ' and to the ' + (ox.goal === 'maximize' ? 'right' : 'left');
-    return n + ' trials with a value of every objective; the ' + P.size + ' on the Pareto front (no other trial is at least as good on every objective and better on one) are blue' +
-      (P.objectives.length === 2 ? ', joined by a step line' : '; the step line joins the front of the two objectives shown') + '. Better is ' + better +
+    const two = P.objectives.length === 2;
+    return n + ' trials with both values; the ' + P.size + ' on the Pareto front' + (two ? '' : ' of all ' + P.objectives.length + ' objectives') +
+      ' (no other trial is at least as good on every objective and better on one) are blue' +
+      (two ? ', joined by a step line' : '; the step line joins the front of the two shown') + '. Better is ' + better +
       '. Hover or tap a point for the trial, or focus the plot and use the arrow keys to step along the front.';
   }
   function paretoAxis(o: PageObjective, gap: number): Record<string, unknown> {
