@@ -1,9 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReportData, renderReport, renderSweepIndex, type ReportData, type SweepIndex, type SweepIndexEntry } from '@sweepq/report';
 import type { SweepRecord } from '@sweepq/results';
+import type { MetricSpec } from '@sweepq/sweep-config';
 import { sweepRecord, syntheticSweep } from '../packages/report/test/fixtures.js';
 import { launchChromium, openPage } from './helpers/report-page.js';
 
@@ -11,7 +13,8 @@ import { launchChromium, openPage } from './helpers/report-page.js';
  * The report's plots and the sweep index in headless Chromium at a desktop (1400 px) and a phone (390 px) width:
  * every plot is drawn from the data, no text sits on a legend or a colour scale (checked on ECharts' own layout),
  * the page never scrolls sideways, the leaderboard of a 5-parameter sweep fits at 1400 px, the filter names an
- * unknown column, and nothing is fetched. Screenshots go to test-artifacts/.
+ * unknown column, and nothing is fetched. With several objectives the Pareto plot shows the front apart from the
+ * rest, joined by a step line, and a trial on hover and on keyboard focus. Screenshots go to test-artifacts/.
  */
 
 const ARTIFACTS = join(import.meta.dirname, '..', 'test-artifacts');
@@ -19,7 +22,19 @@ const WIDTHS = [1400, 390] as const;
 
 let browser: Browser;
 let data: ReportData;
-const files = { report: '', failed: '', index: '' };
+const files = { report: '', failed: '', index: '', pareto2: '', pareto3: '' };
+const mo: Record<2 | 3, ReportData> = {} as Record<2 | 3, ReportData>;
+const OBJECTIVES: MetricSpec[] = [
+  { name: 'val_accuracy', goal: 'maximize' },
+  { name: 'model_bytes', goal: 'minimize' },
+  { name: 'latency_ms', goal: 'minimize' },
+];
+
+/** A 120-trial sweep with two or three objectives (no early termination: a rung ranks by one metric only). */
+function multiObjective(k: 2 | 3): ReportData {
+  const s = syntheticSweep({ trials: 120, epochs: 10, earlyTerminate: false, objectives: OBJECTIVES.slice(0, k) });
+  return buildReportData({ ...s, final: true });
+}
 
 function synthetic(): ReportData {
   const s = syntheticSweep({ trials: 200, epochs: 20 });
@@ -173,6 +188,11 @@ beforeAll(async () => {
   await writeFile(files.failed, renderReport(buildReportData({ sweep: unplanned as SweepRecord, results: [], metrics: new Map(), final: true })));
   files.index = join(ARTIFACTS, 'report-browser-index.html');
   await writeFile(files.index, renderSweepIndex(indexOf(120)));
+  for (const k of [2, 3] as const) {
+    mo[k] = multiObjective(k);
+    files[`pareto${k}`] = join(ARTIFACTS, `report-browser-pareto${k}.html`);
+    await writeFile(files[`pareto${k}`], renderReport(mo[k]));
+  }
   browser = await launchChromium();
 }, 60_000);
 
@@ -253,6 +273,7 @@ describe.each(WIDTHS)('the report at %i px', (width) => {
           expect((c.option.xAxis as { jitter: number }[])[0]!.jitter, 'categorical points are jittered').toBeGreaterThan(0);
         }
       }
+      expect(await page.locator('#pareto-section').count(), 'a single-metric sweep has no Pareto plot').toBe(0);
       await page.screenshot({ path: join(ARTIFACTS, `report-browser-${width}.png`), fullPage: true });
       expect(problems).toEqual([]);
     } finally {
@@ -356,5 +377,167 @@ describe.each(WIDTHS)('the report at %i px', (width) => {
     } finally {
       await page.close();
     }
+  }, 60_000);
+});
+
+/** The Pareto plot's tooltip text, or '' while none shows (ECharts hides it with display, visibility or opacity). */
+const paretoTip = (page: Page) =>
+  page.$$eval('#chart-pareto .pareto-tip', (ns) =>
+    ns
+      .map((n) => {
+        const st = (globalThis as unknown as { getComputedStyle(e: unknown): { display: string; visibility: string; opacity: string } }).getComputedStyle(n);
+        return st.display === 'none' || st.visibility === 'hidden' || Number(st.opacity) === 0 ? '' : (n.textContent ?? '');
+      })
+      .join(''),
+  );
+
+/** Where a point of the Pareto plot's series is drawn, in the window's coordinates, and its trial. */
+async function paretoPoint(page: Page, seriesIndex: number, dataIndex: number): Promise<{ x: number; y: number; id: string }> {
+  await page.locator('#chart-pareto').scrollIntoViewIfNeeded();
+  return page.$eval(
+    '#chart-pareto',
+    (node, [s, i]) => {
+      type Chart = {
+        getOption(): { series: { data: { value: [number, number, string] }[] }[] };
+        convertToPixel(finder: { seriesIndex: number }, value: [number, number]): [number, number];
+      };
+      const c = (globalThis as unknown as { echarts: { getInstanceByDom(n: unknown): Chart } }).echarts.getInstanceByDom(node);
+      const v = c.getOption().series[s]!.data[i]!.value;
+      const [px, py] = c.convertToPixel({ seriesIndex: s }, [v[0], v[1]]);
+      const r = node.getBoundingClientRect();
+      return { x: r.left + px, y: r.top + py, id: v[2] };
+    },
+    [seriesIndex, dataIndex] as const,
+  );
+}
+
+describe.each(WIDTHS)('the Pareto plot at %i px', (width) => {
+  it('draws every trial on two objectives, the front apart and joined by a step line, no text on another (with and without a CJK font)', async () => {
+    for (const [k, cjk] of [[2, false], [3, false], [2, true], [3, true]] as const) {
+      const d = mo[k];
+      const { page, problems } = await open(files[`pareto${k}`], width, 'drawn', cjk);
+      try {
+        const c = await inspectChart(page, '#chart-pareto');
+        expect(c.onLegend, `${k} objectives: texts on the legend`).toEqual([]);
+        expect(c.pairs, `${k} objectives: overlapping texts`).toEqual([]);
+        expect(c.texts).toBeGreaterThan(3);
+        expect(await overflowX(page), 'the page scrolls sideways').toBeLessThanOrEqual(0);
+        if (cjk) continue;
+        // Every trial with both values is a point; the front's are their own series, in their own colour (clear of
+        // the metric scale's red and green), bigger and drawn on top.
+        const shown = d.trials.filter((t) => t.objectives?.[0] != null && t.objectives[1] != null);
+        const front = shown.filter((t) => t.front === 0);
+        expect(front).toHaveLength(d.pareto!.size);
+        expect(c.series.map((s) => [s.type, s.n])).toEqual([
+          ['scatter', shown.length - front.length],
+          ['line', d.pareto!.pairs[0]!.front.length],
+          ['scatter', front.length],
+        ]);
+        type S = { color: string; symbolSize: number; z: number; step: string; data: [number, number, string][] | number };
+        const [rest, line, top] = c.option.series as [S, S, S];
+        expect(top.color).not.toBe(rest.color);
+        const h = hue(top.color);
+        expect(h > 185 && h < 345, `front colour ${top.color} looks like the metric scale`).toBe(true);
+        expect(top.symbolSize).toBeGreaterThan(rest.symbolSize);
+        expect(top.z).toBeGreaterThan(rest.z);
+        // The step line: the front of the two objectives shown, in x order, level first (model_bytes is minimized).
+        expect(line.step).toBe('end');
+        const pairIds = [...d.pareto!.pairs[0]!.front].sort();
+        const lineData = line.data as [number, number, string][];
+        expect(lineData.map((p) => p[2]).sort()).toEqual(pairIds);
+        expect(lineData.map((p) => p[0])).toEqual([...lineData.map((p) => p[0])].sort((a, b) => a - b));
+        if (k === 2) expect(pairIds).toEqual(front.map((t) => t.trialId).sort());
+        // Model sizes spanning decades are on a log axis.
+        expect((c.option.xAxis as { type: string; name: string }[])[0]).toMatchObject({ type: 'log', name: 'model_bytes (log)' });
+        expect((c.option.yAxis as { type: string; name: string }[])[0]).toMatchObject({ type: 'value', name: 'val_accuracy' });
+        expect(await page.isVisible('#pareto-axes'), 'axis pickers only with three objectives or more').toBe(k === 3);
+        await page.locator('#pareto-section').screenshot({ path: join(ARTIFACTS, `report-browser-pareto${k}-${width}.png`) });
+      } finally {
+        await page.close();
+      }
+      expect(problems).toEqual([]);
+    }
+  }, 120_000);
+
+  it('shows a trial on hover, on tap and from the keyboard; the leaderboard has its objectives and front', async () => {
+    const d = mo[2];
+    const byId = new Map(d.trials.map((t) => [t.trialId, t]));
+    const { page, problems } = await open(files.pareto2, width);
+    try {
+      const p = await paretoPoint(page, 2, 1);
+      await page.mouse.move(p.x, p.y);
+      await expect.poll(() => paretoTip(page)).toContain(p.id);
+      const tip = await paretoTip(page);
+      const t = byId.get(p.id)!;
+      expect(tip).toContain('on the Pareto front');
+      expect(tip).toContain(`val_accuracy = ${Number(t.objectives![0]!.toPrecision(4))}`);
+      expect(tip).toMatch(/model_bytes = [\d.]+ (kB|MB)/);
+      expect(tip).toContain(`optimizer = ${String(t.params.optimizer)}`);
+      expect(tip).toContain('learning_rate = ');
+      await page.mouse.move(1, 1);
+
+      // Keyboard: focus the plot and step along the front in the order of the x axis.
+      const order = d.trials.filter((x) => x.front === 0).sort((a, b) => a.objectives![1]! - b.objectives![1]!).map((x) => x.trialId);
+      await page.focus('#chart-pareto');
+      await expect.poll(() => paretoTip(page)).toContain(order[0]!);
+      await page.keyboard.press('ArrowRight');
+      await expect.poll(() => paretoTip(page)).toContain(order[1]!);
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press('ArrowLeft');
+      await expect.poll(() => paretoTip(page)).toContain(order.at(-1)!);
+
+      // The leaderboard: a front column after the rank, the cost in its own column, the front's rows marked.
+      const keys = await page.$$eval('#lb-table thead th', (ths) => ths.map((x) => x.getAttribute('data-key')));
+      expect(keys.slice(1, 7)).toEqual(['rank', 'front', 'trial', 'state', 'val_accuracy', 'model_bytes']);
+      const rows = await page.$$eval('#lb-table tbody tr', (trs) => trs.slice(0, 12).map((tr) => [tr.getAttribute('data-trial'), tr.className]));
+      for (const [id, cls] of rows) expect(cls !== '', `${id}: row marked`).toBe(byId.get(id!)!.front === 0);
+      const bytes = await page.textContent(`#lb-table tbody tr[data-trial="${d.trials[0]!.trialId}"] td:nth-child(7)`);
+      expect(bytes).toMatch(/^[\d.]+ (kB|MB)$/);
+      if (width === 1400) {
+        const wrap = await page.$eval('#leaderboard .table-wrap', (n) => ({ scroll: n.scrollWidth, client: n.clientWidth }));
+        expect(wrap.scroll, 'the leaderboard of a 6-parameter, 2-objective sweep scrolls sideways at 1400 px').toBeLessThanOrEqual(wrap.client);
+      }
+    } finally {
+      await page.close();
+    }
+    expect(problems).toEqual([]);
+
+    // A tap on a phone shows the trial too.
+    const touch = await browser.newPage({ viewport: { width, height: 900 }, hasTouch: true });
+    try {
+      await touch.goto(pathToFileURL(files.pareto2).href);
+      await touch.waitForSelector('body[data-drawn="true"]');
+      const q = await paretoPoint(touch, 2, 0);
+      await touch.touchscreen.tap(q.x, q.y);
+      await expect.poll(() => paretoTip(touch)).toContain(q.id);
+    } finally {
+      await touch.close();
+    }
+  }, 120_000);
+
+  it('with three objectives, the pickers choose the plotted pair and swap axes rather than plot one against itself', async () => {
+    const d = mo[3];
+    const { page, problems } = await open(files.pareto3, width);
+    try {
+      const axisNames = async () => {
+        const c = await inspectChart(page, '#chart-pareto');
+        expect(c.pairs, 'overlapping texts').toEqual([]);
+        const o = c.option as { xAxis: { name: string }[]; yAxis: { name: string }[]; series: { step?: string; data: unknown[] | number }[] };
+        return { x: o.xAxis[0]!.name, y: o.yAxis[0]!.name, step: o.series[1]!.step, line: o.series[1]!.data };
+      };
+      expect(await page.$$eval('#pareto-x option', (os) => os.map((o) => o.textContent))).toEqual(['val_accuracy', 'model_bytes', 'latency_ms']);
+      await page.selectOption('#pareto-x', '2');
+      let a = await axisNames();
+      expect(a).toMatchObject({ x: 'latency_ms', y: 'val_accuracy', step: 'end' });
+      expect(a.line).toHaveLength(d.pareto!.pairs.find((p) => p.a === 0 && p.b === 2)!.front.length);
+      await page.selectOption('#pareto-y', '2');
+      expect([await page.inputValue('#pareto-x'), await page.inputValue('#pareto-y')]).toEqual(['0', '2']);
+      a = await axisNames();
+      // val_accuracy is maximized: the step line goes up or down first.
+      expect(a).toMatchObject({ x: 'val_accuracy', y: 'latency_ms', step: 'start' });
+    } finally {
+      await page.close();
+    }
+    expect(problems).toEqual([]);
   }, 60_000);
 });

@@ -33,5 +33,6 @@ export {
   type SweepIndexEntry,
   type SweepIndexOptions,
 } from './sweep-index.js';
+export { paretoData, OBJECTIVE_LOG_MIN_RATIO, type ReportPareto, type ReportObjective, type ParetoPair, type TrialObjectives } from './pareto-data.js';
 export { pedAnovaImportance, type ImportanceResult, type ImportanceTrial, type ImportanceOptions } from './param-importance.js';
 export { buildTimeline, UNKNOWN_WORKER, type Timeline, type TimelineSegment, type AttemptKind } from './trial-timeline.js';

@@ -61,7 +61,7 @@ function summaryHtml(d: ReportData): string {
   const fixed = d.parameters.filter((p) => !p.varying).map((p) => `${p.name}=${String(d.trials[0]?.params[p.name as keyof ReportData['trials'][number]['params']] ?? '–')}`);
   const rows: [string, string][] = [
     ['State', `${s.state}${s.error ? `: ${s.error}` : ''}`],
-    ['Method', `${s.method ?? '–'}; metric ${d.metric.name} (${d.metric.goal})`],
+    ['Method', `${s.method ?? '–'}; ${d.pareto ? `objectives ${d.pareto.objectives.map((o) => `${o.name} (${o.goal})`).join(', ')}` : `metric ${d.metric.name} (${d.metric.goal})`}`],
     [
       'Trials',
       t
@@ -73,6 +73,7 @@ function summaryHtml(d: ReportData): string {
             : 'not planned yet',
     ],
     ['Best', d.best ? `${d.best.trialId}: ${d.metric.name} = ${fmtNum(d.best.metric)}` : 'none yet'],
+    ...(d.pareto ? [['Pareto front', `${d.pareto.size} trial${d.pareto.size === 1 ? '' : 's'}`] as [string, string]] : []),
     [
       'Dataset',
       ds
@@ -85,6 +86,15 @@ function summaryHtml(d: ReportData): string {
     ['Fixed parameters', fixed.length ? fixed.join(', ') : 'none'],
   ];
   return rows.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n');
+}
+
+/** The Pareto plot's place (several objectives only): axis pickers for three or four objectives, filled by the script. */
+function paretoSection(): string {
+  return `<section id="pareto-section"><h2>Pareto front</h2>
+<p class="hint" id="pareto-note"></p>
+<div class="controls" id="pareto-axes" hidden><label>x axis <select id="pareto-x"></select></label> <label>y axis <select id="pareto-y"></select></label></div>
+<div id="chart-pareto" class="chart tall" tabindex="0" aria-label="Pareto plot of the trials; the arrow keys step along the front" aria-describedby="pareto-note"></div></section>
+`;
 }
 
 /**
@@ -125,7 +135,7 @@ ${data.final ? '' : '<label class="reload"><input type="checkbox" id="auto-reloa
 <div class="table-wrap"><table id="lb-table"><thead></thead><tbody></tbody></table></div>
 <p class="hint">Click a column to sort (again to reverse). Tick trials to add their learning curves below.</p>
 </section>
-<section id="analysis-section"><h2>Which parameters matter, and how the search went</h2>
+${data.pareto ? paretoSection() : ''}<section id="analysis-section"><h2>Which parameters matter, and how the search went</h2>
 <div class="grid2"><div><h3>Parameter importance</h3><p class="hint" id="importance-note"></p><div id="chart-importance" class="chart short"></div></div>
 <div><h3>Optimization history</h3><div id="chart-history-index" class="chart short"></div></div></div>
 <div class="grid2"><div></div><div><div id="chart-history-time" class="chart short"></div></div></div>

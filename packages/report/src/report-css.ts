@@ -28,6 +28,9 @@ pre { background: var(--bg); border: 1px solid var(--line); padding: 8px 12px; o
 #lb-table thead th.sorted-asc::after { content: " ▲"; } #lb-table thead th.sorted-desc::after { content: " ▼"; }
 #lb-table tbody tr:hover { background: #f1f5f9; }
 #lb-table tbody tr.best { background: #f0fdf4; }
+#lb-table tbody tr.front { background: #eff6ff; }
+#pareto-axes[hidden] { display: none; }
+#chart-pareto:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
 #lb-table td.err { color: #b91c1c; max-width: 220px; overflow: hidden; text-overflow: ellipsis; }
 .hint { color: var(--muted); font-size: 12px; margin: 4px 0; }
 .chart { width: 100%; height: 340px; }

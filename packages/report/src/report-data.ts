@@ -1,6 +1,7 @@
 import { buildLeaderboard, type Evaluation, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { PARAMETER_NAMES, rungEpochs, type ParameterSpec, type SweepSpec, type TrialParams } from '@sweepq/sweep-config';
 import { pedAnovaImportance, type ImportanceResult } from './param-importance.js';
+import { paretoData, type ReportPareto, type TrialObjectives } from './pareto-data.js';
 import { buildTimeline, type Timeline } from './trial-timeline.js';
 
 /** Where a trial stands when the report is built: a final state from its result, or still open. */
@@ -42,6 +43,10 @@ export interface ReportTrial {
   /** For a trial stopped by early termination: the epoch (rung) it stopped at. */
   stoppedAtEpoch?: number;
   curve: LearningCurve;
+  /** Several objectives only: the trial's value of each, in {@link ReportPareto.objectives} order (null: none). */
+  objectives?: (number | null)[];
+  /** Several objectives only: Pareto rank among the ranked trials (0 = on the front); null when unranked or a value is missing. */
+  front?: number | null;
 }
 
 /**
@@ -99,11 +104,16 @@ export interface ReportData {
   spec: SweepSpec | null;
   metric: { name: string; goal: 'maximize' | 'minimize' };
   parameters: ReportParameter[];
-  /** Leaderboard order: ranked trials by the metric, then the rest by index. */
+  /**
+   * Leaderboard order: ranked trials by the metric (with several objectives: by Pareto rank, then the first
+   * objective, as the leaderboard orders them), then the rest by index.
+   */
   trials: ReportTrial[];
   /** The top-ranked trial and its held-out evaluation, when there is one. */
   best: { trialId: string; metric: number | null; evaluation: Evaluation | null } | null;
   analysis: ReportAnalysis;
+  /** Several objectives only (`spec.objectives`): the objectives and their fronts; absent for a single metric. */
+  pareto?: ReportPareto;
 }
 
 /** What {@link buildReportData} is built from: the sweep's files, already read. */
@@ -243,6 +253,8 @@ export function buildReportData(inputs: ReportInputs): ReportData {
   const spec = (sweep.spec ?? null) as SweepSpec | null;
   const metric = sweep.metric ?? spec?.metric ?? { name: 'val_accuracy', goal: 'maximize' as const };
   const lb = buildLeaderboard(sweep.sweepId, metric, inputs.results, inputs.now);
+  const objectives = spec?.objectives && spec.objectives.length > 1 ? spec.objectives : null;
+  const mo = objectives ? paretoData(objectives, lb.rows) : null;
 
   const trials: ReportTrial[] = lb.rows.map((row) => {
     const r = row.result;
@@ -270,6 +282,7 @@ export function buildReportData(inputs: ReportInputs): ReportData {
     if (r.stoppedAtEpoch !== undefined) t.stoppedAtEpoch = r.stoppedAtEpoch;
     if (r.reason) t.reason = r.reason;
     if (r.error) t.error = r.error.length > MAX_ERROR_CHARS ? `${r.error.slice(0, MAX_ERROR_CHARS)}…` : r.error;
+    if (mo) setObjectives(t, mo.byTrial.get(r.trialId));
     return t;
   });
 
@@ -299,10 +312,14 @@ export function buildReportData(inputs: ReportInputs): ReportData {
       attempt: null,
       finishedAt: null,
       curve,
+      ...(objectives ? { objectives: objectives.map(() => null), front: null } : {}),
     });
   }
   open.sort((a, b) => a.index - b.index);
-  const all = [...trials.filter((t) => t.rank !== null), ...[...trials.filter((t) => t.rank === null), ...open].sort((a, b) => a.index - b.index)];
+  const ranked = trials.filter((t) => t.rank !== null);
+  // Array.prototype.sort is stable: within a front, trials keep their rank order.
+  if (mo) ranked.sort((a, b) => (a.front ?? Number.MAX_SAFE_INTEGER) - (b.front ?? Number.MAX_SAFE_INTEGER));
+  const all = [...ranked, ...[...trials.filter((t) => t.rank === null), ...open].sort((a, b) => a.index - b.index)];
 
   const top = trials[0];
   const bestResult = top && top.rank !== null ? inputs.results.find((r) => r.trialId === top.trialId) : undefined;
@@ -331,7 +348,14 @@ export function buildReportData(inputs: ReportInputs): ReportData {
       earlyTerminate: spec?.early_terminate?.type ?? null,
       timeline: buildTimeline(inputs.results, sweep, inputs.earlier),
     },
+    ...(mo ? { pareto: mo.pareto } : {}),
   };
+}
+
+/** Objective values for the page: integers (bytes, counts) exact, the rest to 6 significant digits like every metric. */
+function setObjectives(t: ReportTrial, o: TrialObjectives | undefined): void {
+  t.objectives = (o?.values ?? []).map((v) => (v === null || Number.isInteger(v) ? v : roundSig(v)));
+  t.front = o?.front ?? null;
 }
 
 /** Best-so-far series of the ranked trials, by index and by finishing time (see {@link OptimizationHistory}). */

@@ -1,5 +1,5 @@
-import type { SweepRecord, TrialResult } from '@sweepq/results';
-import { DEFAULT_PARAMS, type SweepSpec } from '@sweepq/sweep-config';
+import type { SweepRecord, TrialCosts, TrialResult } from '@sweepq/results';
+import { DEFAULT_PARAMS, type MetricSpec, type SweepSpec } from '@sweepq/sweep-config';
 
 export const SPEC: SweepSpec = {
   name: 'fixture',
@@ -128,6 +128,19 @@ export interface SyntheticSweepOptions {
   handOffEvery?: number;
   /** Record `attempts` in result.json as a current worker would; default false (the fields of today's workers). */
   attempts?: boolean;
+  /**
+   * Several objectives (spec `objectives`, the first must be val_accuracy): trials then also vary max_words
+   * (1,000-20,000), larger models score a little better, and every result records `costs` computed from its
+   * parameters as an Embedding -> LSTM -> Dense model's, so the Pareto front trades accuracy for size.
+   */
+  objectives?: MetricSpec[];
+}
+
+/** Trainable parameters, saved bytes and a latency of the fixture's model (one LSTM layer, two classes). */
+export function fixtureCosts(p: { max_words: number; embedding_dim: number; lstm_units: number }): TrialCosts {
+  const u = p.lstm_units;
+  const param_count = p.max_words * p.embedding_dim + 4 * u * (p.embedding_dim + u + 1) + 2 * (u + 1);
+  return { param_count, model_bytes: 4 * param_count + 3_000 + 9 * p.max_words, latency_ms: 0.4 + (u * (p.embedding_dim + u)) / 20_000 };
 }
 
 /**
@@ -156,6 +169,11 @@ export function syntheticSweep(opts: SyntheticSweepOptions): { sweep: SweepRecor
     run_cap: opts.trials,
     ...(et ? { early_terminate: { type: 'hyperband' as const, min_iter: 1, eta: 3 } } : {}),
   };
+  if (opts.objectives) {
+    spec.metric = opts.objectives[0]!;
+    spec.objectives = opts.objectives;
+    spec.parameters.max_words = { kind: 'categorical', values: [1000, 5000, 20000] };
+  }
   const t0 = Date.parse('2026-03-01T08:00:00.000Z');
   const free = Array.from({ length: workers }, () => t0);
   const results: TrialResult[] = [];
@@ -168,8 +186,10 @@ export function syntheticSweep(opts: SyntheticSweepOptions): { sweep: SweepRecor
       lstm_units: [16, 32, 64, 128][Math.floor(r() * 4)]!,
       optimizer: (['adam', 'rmsprop', 'sgd'] as const)[Math.floor(r() * 3)]!,
       embedding_dim: [16, 32, 64][Math.floor(r() * 3)]!,
+      ...(opts.objectives ? { max_words: [1000, 5000, 20000][Math.floor(r() * 3)]! } : {}),
     };
-    const quality = Math.exp(-((Math.log10(p.learning_rate) + 2.5) ** 2)) - 0.3 * (p.dropout - 0.15) ** 2;
+    const size = opts.objectives ? 0.012 * Math.log2((p.lstm_units / 16) * (p.embedding_dim / 16) * ((p.max_words ?? 1000) / 1000)) : 0;
+    const quality = Math.exp(-((Math.log10(p.learning_rate) + 2.5) ** 2)) - 0.3 * (p.dropout - 0.15) ** 2 + size;
     const ceiling = 0.62 + 0.36 * quality + 0.01 * r();
     const failed = i % 31 === 30;
     let stopAt: number | undefined;
@@ -219,6 +239,7 @@ export function syntheticSweep(opts: SyntheticSweepOptions): { sweep: SweepRecor
       durationSec: ((handedOff ? end - resumeAt : end - start) / 1000),
       finishedAt: new Date(end).toISOString(),
       ...(handedOff ? { resumes: [{ attempt: 2, worker: `w${other + 1}`, fromEpoch, at: new Date(resumeAt).toISOString() }] } : {}),
+      ...(opts.objectives && !failed ? { costs: fixtureCosts({ ...DEFAULT_PARAMS, ...p }) } : {}),
       ...(opts.attempts
         ? {
             attempts: [

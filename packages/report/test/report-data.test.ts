@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ParameterSpec, SweepSpec } from '@sweepq/sweep-config';
+import { metricValue } from '@sweepq/results';
+import { dominates, paretoFront, type MetricSpec, type ParameterSpec, type SweepSpec } from '@sweepq/sweep-config';
 import { buildReportData, describeParameters, isLogScaled, parseLearningCurve, roundSig } from '../src/index.js';
 import { SPEC, metricsJsonl, sweepRecord, trialResult } from './fixtures.js';
 
@@ -166,5 +167,91 @@ describe('buildReportData', () => {
   it('cuts very long error texts', () => {
     const d = buildReportData({ sweep: sweepRecord(), results: [trialResult(0, null, { error: 'x'.repeat(10_000) })], metrics: new Map() });
     expect(d.trials[0]!.error!.length).toBeLessThan(2100);
+  });
+});
+
+describe('buildReportData with several objectives', () => {
+  const objectives: MetricSpec[] = [
+    { name: 'val_accuracy', goal: 'maximize' },
+    { name: 'model_bytes', goal: 'minimize' },
+    { name: 'latency_ms', goal: 'minimize' },
+  ];
+  const costs = (model_bytes: number, latency_ms: number) => ({ costs: { model_bytes, param_count: Math.round(model_bytes / 4), latency_ms } });
+  //                 val_accuracy  model_bytes    latency_ms
+  const results = [
+    trialResult(0, 0.9, costs(400_000, 2)),
+    trialResult(1, null),
+    trialResult(2, 0.95, costs(1_234_567, 3.123456789)),
+    trialResult(3, 0.85, costs(100_000, 1)),
+    trialResult(4, 0.88, costs(500_000, 0.5)), // dominated by t0000 on accuracy and size, the fastest
+    trialResult(5, 0.8, costs(120_000, 1.2)), // dominated by t0003 on all three
+    trialResult(6, 0.93), // an older result: no costs
+  ];
+  const sweep = (objs: MetricSpec[]) => sweepRecord({ spec: { ...SPEC, metric: objs[0]!, objectives: objs } });
+  const pending = new Map([['t0007', { index: 7 }]]);
+  const build = (objs: MetricSpec[]) => buildReportData({ sweep: sweep(objs), results, metrics: new Map(), pending, now: new Date(0) });
+
+  it('ranks the trials into Pareto fronts from their costs and lists the front first, then by the metric', () => {
+    const d = build(objectives.slice(0, 2));
+    expect(d.trials.map((t) => [t.trialId, t.rank, t.front])).toEqual([
+      ['t0002', 1, 0],
+      ['t0000', 3, 0],
+      ['t0003', 5, 0],
+      ['t0004', 4, 1],
+      ['t0005', 6, 1],
+      ['t0006', 2, null],
+      ['t0001', null, null],
+      ['t0007', null, null],
+    ]);
+    expect(d.best?.trialId, 'the best by the first objective').toBe('t0002');
+    expect(d.pareto).toEqual({
+      objectives: [
+        { name: 'val_accuracy', goal: 'maximize', log: false },
+        { name: 'model_bytes', goal: 'minimize', log: true },
+      ],
+      size: 3,
+      pairs: [{ a: 0, b: 1, front: ['t0002', 't0000', 't0003'] }],
+    });
+    const byId = Object.fromEntries(d.trials.map((t) => [t.trialId, t]));
+    expect(byId.t0002!.objectives).toEqual([0.95, 1_234_567]);
+    expect(byId.t0006!.objectives).toEqual([0.93, null]);
+    expect(byId.t0001!.objectives).toEqual([null, null]);
+    expect(byId.t0007).toMatchObject({ state: 'queued', objectives: [null, null], front: null });
+    // The front is what no other trial dominates.
+    const ranked = d.trials.filter((t) => t.front !== null && t.front !== undefined);
+    for (const t of ranked) {
+      const beaten = ranked.some((o) => dominates(o.objectives!, t.objectives!, ['maximize', 'minimize']));
+      expect(t.front === 0, `${t.trialId} on the front`).toBe(!beaten);
+    }
+  });
+
+  it('with three objectives, gives the front of every pair, the same as over all trials', () => {
+    const d = build(objectives);
+    expect(d.pareto!.size).toBe(4);
+    expect(d.trials.filter((t) => t.front === 0).map((t) => t.trialId)).toEqual(['t0002', 't0000', 't0004', 't0003']);
+    expect(d.pareto!.pairs.map((p) => [p.a, p.b, [...p.front].sort()])).toEqual([
+      [0, 1, ['t0000', 't0002', 't0003']],
+      [0, 2, ['t0000', 't0002', 't0004']],
+      [1, 2, ['t0003', 't0004']],
+    ]);
+    const measured = results.filter((r) => r.costs && r.metric.value !== null);
+    for (const p of d.pareto!.pairs) {
+      const goals = [objectives[p.a]!.goal, objectives[p.b]!.goal];
+      const pts = measured.map((r) => [metricValue(r, objectives[p.a]!.name), metricValue(r, objectives[p.b]!.name)]);
+      expect([...p.front].sort()).toEqual(paretoFront(pts, goals).map((i) => measured[i]!.trialId).sort());
+    }
+    // A latency from 0.5 to 3.1 ms stays on a linear axis; values keep 6 significant digits, integers exactly.
+    expect(d.pareto!.objectives.map((o) => o.log)).toEqual([false, true, false]);
+    expect(d.trials[0]!.objectives).toEqual([0.95, 1_234_567, 3.12346]);
+  });
+
+  it('leaves a single-metric sweep as it was, costs or not', () => {
+    const plain = results.map(({ costs: _c, ...r }) => r);
+    const withCosts = buildReportData({ sweep: sweepRecord(), results, metrics: new Map(), pending, now: new Date(0) });
+    const without = buildReportData({ sweep: sweepRecord(), results: plain, metrics: new Map(), pending, now: new Date(0) });
+    expect(withCosts).toEqual(without);
+    expect(withCosts.pareto).toBeUndefined();
+    expect(withCosts.trials.some((t) => 'objectives' in t || 'front' in t)).toBe(false);
+    expect(withCosts.trials.map((t) => t.trialId)).toEqual(['t0002', 't0006', 't0000', 't0004', 't0003', 't0005', 't0001', 't0007']);
   });
 });

@@ -32,3 +32,32 @@ describe('Pareto utilities', () => {
     }
   });
 });
+
+describe('paretoRanks at sweep sizes', () => {
+  /** Ranks by their definition: peel off the points nothing left dominates, again and again. */
+  function peeled(pts: (number | null)[][], g: readonly ('maximize' | 'minimize')[]): (number | null)[] {
+    const ranks: (number | null)[] = pts.map(() => null);
+    let left = pts.map((p, i) => i).filter((i) => pts[i]!.every((v) => v !== null && Number.isFinite(v)));
+    for (let r = 0; left.length > 0; r++) {
+      const front = left.filter((i) => !left.some((j) => dominates(pts[j]!, pts[i]!, g)));
+      for (const i of front) ranks[i] = r;
+      left = left.filter((i) => !front.includes(i));
+    }
+    return ranks;
+  }
+
+  it('gives every layer as peeling the front off again and again does, with ties, chains and missing values', () => {
+    let s = 11;
+    const rnd = (k: number): number => ((s = (s * 1103515245 + 12345) >>> 0) % k);
+    for (const m of [2, 3, 4]) {
+      for (let t = 0; t < 10; t++) {
+        // Few distinct values, so ties and equal points are common; one point in 25 misses a value.
+        const pts = Array.from({ length: 80 }, () => Array.from({ length: m }, () => (rnd(25) === 0 ? null : rnd(8))));
+        const g = (['maximize', 'minimize', 'minimize', 'maximize'] as const).slice(0, m);
+        expect(paretoRanks(pts, g)).toEqual(peeled(pts, g));
+      }
+    }
+    const chain = Array.from({ length: 50 }, (_, i) => [i, -i]);
+    expect(paretoRanks(chain, ['minimize', 'maximize'])).toEqual(chain.map((_, i) => i));
+  });
+});

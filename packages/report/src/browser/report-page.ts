@@ -15,6 +15,9 @@ interface ViewState {
   picked: string[];
   reload: boolean;
   cols: string[];
+  /** The Pareto plot's axes: indices into data.pareto.objectives. */
+  px: number;
+  py: number;
 }
 
 /** One leaderboard column. */
@@ -28,6 +31,12 @@ interface Column {
   err?: boolean;
   hide?: boolean;
   digits?: number;
+  /** How a value shows in its cell (the exact value is the cell's title); default by num/sig/digits. */
+  show?: (v: PageValue) => string;
+  /** The header's tooltip. */
+  title?: string;
+  /** The first click sorts ascending (smaller is better). */
+  asc?: boolean;
 }
 
 type CurveKey = keyof PageCurve & ('loss' | 'accuracy' | 'val_loss' | 'val_accuracy');
@@ -52,7 +61,7 @@ type CurveKey = keyof PageCurve & ('loss' | 'accuracy' | 'val_loss' | 'val_accur
   const palette = ['#2563eb', '#7c3aed', '#0891b2', '#c026d3', '#92400e', '#475569', '#1e3a8a', '#0f766e', '#6d28d9', '#111827'];
 
   function loadState(): ViewState {
-    const s: ViewState = { sort: null, dir: 1, filter: '', st: '', size: 50, page: 0, picked: [], reload: true, cols: [] };
+    const s: ViewState = { sort: null, dir: 1, filter: '', st: '', size: 50, page: 0, picked: [], reload: true, cols: [], px: 1, py: 0 };
     const fields = s as unknown as Record<string, unknown>;
     try { const j = JSON.parse(sessionStorage.getItem(STORE_KEY) || 'null') as Record<string, unknown> | null; if (j) for (const k in s) if (Object.prototype.hasOwnProperty.call(j, k)) fields[k] = j[k]; } catch { /* storage unavailable */ }
     return s;
@@ -77,6 +86,20 @@ type CurveKey = keyof PageCurve & ('loss' | 'accuracy' | 'val_loss' | 'val_accur
     if (a !== 0 && (a < 0.001 || a >= 1e6)) return v.toExponential(2);
     return v.toFixed(digits === undefined ? 4 : digits);
   }
+  // Neither ECharts nor Intl (in the ES2019 this page targets) formats sizes: 3 significant digits and an SI prefix.
+  function scaled(v: number, units: string[], sep: string): string {
+    let i = 0;
+    while (Math.abs(v) >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+    return String(Number(v.toPrecision(3))) + sep + units[i];
+  }
+  /** An objective's value as people read it: bytes in kB/MB, parameter counts in k/M, latency in ms, the rest to 4 digits. */
+  function fmtObjective(name: string, v: PageValue): string {
+    if (!isNum(v)) return fmtSig(v);
+    if (name === 'model_bytes') return scaled(v, ['B', 'kB', 'MB', 'GB'], ' ');
+    if (name === 'param_count') return scaled(v, ['', 'k', 'M', 'G'], '');
+    if (name === 'latency_ms') return fmtSig(v) + ' ms';
+    return fmtSig(v);
+  }
   function el(tag: string, cls?: string | null, text?: unknown): HTMLElement {
     const e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -93,7 +116,7 @@ type CurveKey = keyof PageCurve & ('loss' | 'accuracy' | 'val_loss' | 'val_accur
 
   // ---- leaderboard ----
   let columns: Column[] = [
-    { key: 'pick', label: '', get: function (t) { return state.picked.indexOf(t.trialId) >= 0 ? 1 : 0; }, pick: true },
+    { key: 'pick', label: '', get: function (t) { return state.picked.indexOf(t.trialId) >= 0 ? 1 : 0; }, pick: true, title: 'shown in the learning curves' },
     { key: 'rank', label: '#', get: function (t) { return t.rank; }, num: true },
     { key: 'trial', label: 'trial', get: function (t) { return t.trialId; } },
     { key: 'state', label: 'state', get: function (t) { return t.reason ? t.state + ' (' + t.reason + ')' : t.state; } },
@@ -112,6 +135,20 @@ type CurveKey = keyof PageCurve & ('loss' | 'accuracy' | 'val_loss' | 'val_accur
   ];
   // The metric is one of the final-epoch columns too; show it once, first.
   columns = columns.filter(function (c, i) { return i === 4 || c.key !== M; });
+  if (data.pareto) objectiveColumns(data.pareto);
+  // With several objectives: a column per objective (the first is the metric's; final-epoch ones have theirs, shown
+  // even if hidden by default; costs get one each, after the metric) and the trial's Pareto rank after its rank.
+  function objectiveColumns(P: PagePareto): void {
+    let at = columns.map(function (c) { return c.key; }).indexOf(M) + 1;
+    P.objectives.forEach(function (o, i) {
+      const have = columns.filter(function (c) { return c.key === o.name; })[0];
+      if (have) { have.hide = false; return; }
+      columns.splice(at++, 0, { key: o.name, label: o.name, get: function (t) { return t.objectives ? t.objectives[i] : null; }, num: true, asc: o.goal === 'minimize',
+        show: function (v) { return fmtObjective(o.name, v); } });
+    });
+    columns.splice(2, 0, { key: 'front', label: 'front', get: function (t) { return t.front; }, num: true, asc: true,
+      title: 'Pareto rank: 0 = on the front (no other trial is at least as good on every objective and better on one), 1 = on the front of the rest, …' });
+  }
   params.forEach(function (p) {
     columns.push({ key: p.name, label: p.name, get: function (t) { return t.params[p.name]; }, num: p.type === 'numeric', sig: true });
   });
@@ -143,9 +180,9 @@ type CurveKey = keyof PageCurve & ('loss' | 'accuracy' | 'val_loss' | 'val_accur
       // Long parameter names may break after an underscore, so headers do not widen the table.
       const th = el('th', null, c.label.replace(/_/g, '_\u200b'));
       th.setAttribute('data-key', c.key);
-      if (c.pick) th.title = 'shown in the learning curves';
+      if (c.title) th.title = c.title;
       th.addEventListener('click', function () {
-        if (state.sort === c.key) state.dir = -state.dir; else { state.sort = c.key; state.dir = c.num && c.key !== 'rank' && !(c.key === M && !maximize) ? -1 : 1; }
+        if (state.sort === c.key) state.dir = -state.dir; else { state.sort = c.key; state.dir = c.num && !c.asc && c.key !== 'rank' && !(c.key === M && !maximize) ? -1 : 1; }
         state.page = 0; saveState(); renderTable();
       });
       tr.appendChild(th);
@@ -259,7 +296,7 @@ type CurveKey = keyof PageCurve & ('loss' | 'accuracy' | 'val_loss' | 'val_accur
     shown.forEach(function (t) {
       const tr = document.createElement('tr');
       tr.setAttribute('data-trial', t.trialId);
-      if (t.trialId === bestId) tr.className = 'best';
+      if (t.trialId === bestId) tr.className = 'best'; else if (t.front === 0) tr.className = 'front';
       columns.forEach(function (c) {
         if (!isShown(c)) return;
         let td: HTMLElement;
@@ -274,8 +311,8 @@ type CurveKey = keyof PageCurve & ('loss' | 'accuracy' | 'val_loss' | 'val_accur
           td = el('td', 'st'); td.appendChild(el('span', 'state state-' + t.state, c.get(t))); td.title = String(c.get(t));
         } else {
           const v = c.get(t);
-          td = el('td', c.num ? 'num' : c.err ? 'err' : null, c.sig ? fmtSig(v) : c.num ? fmt(v, c.digits) : v === null || v === undefined ? '–' : String(v));
-          if (c.sig && isNum(v)) td.title = String(v);
+          td = el('td', c.num ? 'num' : c.err ? 'err' : null, c.show ? c.show(v) : c.sig ? fmtSig(v) : c.num ? fmt(v, c.digits) : v === null || v === undefined ? '–' : String(v));
+          if ((c.sig || c.show) && isNum(v)) td.title = String(v);
           if (c.err && v) td.setAttribute('title', String(v));
         }
         tr.appendChild(td);
@@ -301,7 +338,10 @@ type CurveKey = keyof PageCurve & ('loss' | 'accuracy' | 'val_loss' | 'val_accur
   }
 
   // ---- charts ----
-  const ranked = trials.filter(function (t) { return t.rank !== null && isNum(t.metric); });
+  // By rank (the metric): with several objectives the data lists the front first.
+  const ranked = trials.filter(function (t) { return t.rank !== null && isNum(t.metric); }).sort(function (a, b) { return (a.rank as number) - (b.rank as number); });
+  const trialById: Record<string, PageTrial> = {};
+  trials.forEach(function (t) { trialById[t.trialId] = t; });
   const metricValues = ranked.map(function (t) { return t.metric as number; });
   let mMin = Math.min(...metricValues), mMax = Math.max(...metricValues);
   if (mMin === mMax) { mMin -= 0.5; mMax += 0.5; }
@@ -346,8 +386,7 @@ type CurveKey = keyof PageCurve & ('loss' | 'accuracy' | 'val_loss' | 'val_accur
   function renderCurves(): void {
     const top = ranked.slice(0, CURVE_TOP).map(function (t) { return t.trialId; });
     let ids = top.concat(state.picked.filter(function (id) { return top.indexOf(id) < 0; }));
-    const byTrialId: Record<string, PageTrial> = {};
-    trials.forEach(function (t) { byTrialId[t.trialId] = t; });
+    const byTrialId = trialById;
     ids = ids.filter(function (id) { const t = byTrialId[id]; return t !== undefined && t.curve.epoch.length > 0; });
     if (ids.length === 0) {
       const open = trials.filter(function (t) { return t.curve.epoch.length > 0; }).slice(0, CURVE_TOP);
@@ -477,6 +516,120 @@ type CurveKey = keyof PageCurve & ('loss' | 'accuracy' | 'val_loss' | 'val_accur
     });
   }
 
+
+  // ---- Pareto front (several objectives) ----
+  function paretoAxes(P: PagePareto): [number, number] {
+    const n = P.objectives.length;
+    const x = state.px >= 0 && state.px < n ? state.px : 1;
+    const y = state.py >= 0 && state.py < n && state.py !== x ? state.py : x === 0 ? 1 : 0;
+    return [x, y];
+  }
+  /** The tooltip of a trial on the Pareto plot: its id and state, every objective, its front, its parameters. */
+  function paretoTip(P: PagePareto, t: PageTrial): string {
+    const lines = ['<b>' + esc(t.trialId) + '</b> · ' + esc(t.state) + ' · ' + (t.front === 0 ? 'on the Pareto front' : t.front === null || t.front === undefined ? 'no front' : 'front ' + esc(t.front))];
+    P.objectives.forEach(function (o, i) { lines.push(esc(o.name) + ' = ' + esc(fmtObjective(o.name, t.objectives ? t.objectives[i] : null))); });
+    params.forEach(function (p) { lines.push(esc(p.name) + ' = ' + esc(fmtSig(t.params[p.name]))); });
+    return lines.join('<br>');
+  }
+  // Three or four objectives: two selects choose the axes (one plot stays readable on a phone, where a matrix of
+  // three to six plots would not); picking the other axis' objective swaps the two.
+  function paretoPickers(P: PagePareto, redraw: () => void): void {
+    if (P.objectives.length < 3) return;
+    const box = byId('pareto-axes');
+    box.hidden = false;
+    const sel: [HTMLSelectElement, HTMLSelectElement] = [byId<HTMLSelectElement>('pareto-x'), byId<HTMLSelectElement>('pareto-y')];
+    sel.forEach(function (s) {
+      P.objectives.forEach(function (o, i) { const opt = el('option', null, o.name) as HTMLOptionElement; opt.value = String(i); s.appendChild(opt); });
+    });
+    const sync = function () { const a = paretoAxes(P); sel[0].value = String(a[0]); sel[1].value = String(a[1]); };
+    sync();
+    sel.forEach(function (s, k) {
+      s.addEventListener('change', function () {
+        const a = paretoAxes(P), v = Number(s.value);
+        if (v === a[1 - k]) { state.px = a[1]; state.py = a[0]; } else if (k === 0) state.px = v; else state.py = v;
+        saveState(); sync(); redraw();
+      });
+    });
+  }
+  function renderPareto(): void {
+    const P = data.pareto;
+    if (!P) return;
+    const node = byId('chart-pareto');
+    let c: ChartInstance | undefined;
+    let front: { value: [number, number, string] }[] = [];
+    let focused = -1;
+    const draw = function () {
+      const axes = paretoAxes(P), ox = P.objectives[axes[0]] as PageObjective, oy = P.objectives[axes[1]] as PageObjective;
+      const at = function (t: PageTrial, i: number) { return t.objectives ? t.objectives[i] : null; };
+      const shown = trials.filter(function (t) { return isNum(at(t, axes[0])) && isNum(at(t, axes[1])); });
+      const point = function (t: PageTrial) { return { value: [at(t, axes[0]), at(t, axes[1]), t.trialId] as [number, number, string] }; };
+      front = shown.filter(function (t) { return t.front === 0; }).map(point).sort(function (a, b) { return a.value[0] - b.value[0]; });
+      const rest = shown.filter(function (t) { return t.front !== 0; }).map(point);
+      byId('pareto-note').textContent = shown.length === 0 ? '' : paretoNote(P, ox, oy, shown.length);
+      // Nothing to draw before the first trial with values; once a chart exists (other axes picked), it stays.
+      if (shown.length === 0 && c === undefined) return empty(node, 'No completed trial has a value of every objective yet.');
+      const pair = P.pairs.filter(function (q) { return (q.a === axes[0] && q.b === axes[1]) || (q.a === axes[1] && q.b === axes[0]); })[0];
+      const line = (pair ? pair.front : []).map(function (id) { return point(trialById[id] as PageTrial).value; }).sort(function (a, b) { return a[0] - b[0]; });
+      const both = P.objectives.length === 2 ? 'Pareto front' : 'front of these two';
+      if (c === undefined) c = chart(node);
+      c.setOption(paretoOption(P, ox, oy, front, rest, line, both), true);
+    };
+    paretoPickers(P, function () { focused = -1; draw(); });
+    draw();
+    // Keyboard: focus the plot, then ← → step along the front (sorted by the x axis) and show each trial's tooltip.
+    const show = function () {
+      if (!c || front.length === 0) return;
+      c.dispatchAction({ type: 'downplay', seriesIndex: 2 });
+      c.dispatchAction({ type: 'highlight', seriesIndex: 2, dataIndex: focused });
+      c.dispatchAction({ type: 'showTip', seriesIndex: 2, dataIndex: focused });
+    };
+    node.addEventListener('focus', function () { if (focused < 0) focused = 0; show(); });
+    node.addEventListener('blur', function () { if (c) { c.dispatchAction({ type: 'hideTip' }); c.dispatchAction({ type: 'downplay', seriesIndex: 2 }); } });
+    node.addEventListener('keydown', function (e: KeyboardEvent) {
+      const step = e.key === 'ArrowRight' || e.key === 'ArrowDown' ? 1 : e.key === 'ArrowLeft' || e.key === 'ArrowUp' ? -1 : 0;
+      if (step === 0 || front.length === 0) return;
+      e.preventDefault();
+      focused = (Math.max(0, focused) + step + front.length) % front.length;
+      show();
+    });
+  }
+  function paretoNote(P: PagePareto, ox: PageObjective, oy: PageObjective, n: number): string {
+    const better = (oy.goal === 'maximize' ? 'up' : 'down') + ' and to the ' + (ox.goal === 'maximize' ? 'right' : 'left');
+    const two = P.objectives.length === 2;
+    return n + ' trials with both values; the ' + P.size + ' on the Pareto front' + (two ? '' : ' of all ' + P.objectives.length + ' objectives') +
+      ' (no other trial is at least as good on every objective and better on one) are blue' +
+      (two ? ', joined by a step line' : '; the step line joins the front of the two shown') + '. Better is ' + better +
+      '. Hover or tap a point for the trial, or focus the plot and use the arrow keys to step along the front.';
+  }
+  function paretoAxis(o: PageObjective, gap: number): Record<string, unknown> {
+    const a: Record<string, unknown> = { type: o.log ? 'log' : 'value', name: o.name + (o.log ? ' (log)' : ''), nameLocation: 'middle', nameGap: gap,
+      axisLabel: { hideOverlap: true, formatter: function (v: number) { return fmtObjective(o.name, v); } } };
+    if (!o.log) { a.scale = true; a.boundaryGap = ['4%', '4%']; }
+    return a;
+  }
+  function paretoOption(P: PagePareto, ox: PageObjective, oy: PageObjective, front: { value: [number, number, string] }[], rest: { value: [number, number, string] }[],
+    line: [number, number, string][], lineName: string): object {
+    const many = rest.length > 300;
+    return {
+      animation: false,
+      legend: { top: 0, data: ['Pareto front', 'other trials'].concat(lineName === 'Pareto front' ? [] : [lineName]) },
+      tooltip: { trigger: 'item', confine: true, className: 'pareto-tip', formatter: function (it: ChartItem<[number, number, string]>) {
+        const t = trialById[it.value[2]];
+        return t ? paretoTip(P, t) : '';
+      } },
+      grid: { left: 76, right: 24, top: 40, bottom: 56 },
+      xAxis: paretoAxis(ox, 32),
+      yAxis: paretoAxis(oy, 60),
+      series: [
+        { name: 'other trials', type: 'scatter', data: rest, symbolSize: many ? 5 : 8, color: '#94a3b8', large: rest.length > 2000, z: 2 },
+        // The attainment line: level from one front trial to the next, then up or down to it when x is minimized
+        // ('end'), up or down first when x is maximized ('start'), so the area the front dominates stays on one side.
+        { name: lineName, type: 'line', data: line, step: ox.goal === 'minimize' ? 'end' : 'start', symbol: 'none', silent: true, color: palette[0],
+          lineStyle: { width: 2, type: lineName === 'Pareto front' ? 'solid' : 'dashed' }, z: 3 },
+        { name: 'Pareto front', type: 'scatter', data: front, symbolSize: 12, color: palette[0], itemStyle: { borderColor: '#fff', borderWidth: 1.5 }, z: 4 }
+      ]
+    };
+  }
 
   // ---- analysis ----
   const A = data.analysis;
@@ -660,7 +813,7 @@ type CurveKey = keyof PageCurve & ('loss' | 'accuracy' | 'val_loss' | 'val_accur
   timings.ready = Math.round(performance.now());
   document.body.setAttribute('data-ready', 'true');
   setTimeout(function () {
-    const parts: [string, () => void][] = [['importance', renderImportance], ['history', renderHistory], ['parallel', renderParallel], ['intermediate', renderIntermediate],
+    const parts: [string, () => void][] = [['pareto', renderPareto], ['importance', renderImportance], ['history', renderHistory], ['parallel', renderParallel], ['intermediate', renderIntermediate],
       ['curves', renderCurves], ['scatter', renderScatter], ['timeline', renderTimeline], ['best', renderBest]];
     parts.forEach(function (p) { step(p[0], p[1]); });
     timings.drawn = Math.round(performance.now());
