@@ -1,5 +1,5 @@
-import { objectiveValues, type TrialCosts, type TrialResult } from '@sweepq/results';
-import { paretoFront, paretoRanks, type MetricGoal, type MetricSpec } from '@sweepq/sweep-config';
+import type { LeaderboardRow, TrialCosts } from '@sweepq/results';
+import { paretoFront, type MetricGoal, type MetricSpec } from '@sweepq/sweep-config';
 
 /** One objective of a sweep with several, as the report draws it. */
 export interface ReportObjective {
@@ -52,23 +52,20 @@ function logAxis(name: string, values: readonly number[]): boolean {
 }
 
 /**
- * Objective values and Pareto ranks of a sweep's trials (`paretoRanks` over the ranked ones: completed or stopped
- * with a value, as the leaderboard ranks them) and the front of every pair of objectives. A pair's front is taken
- * among the front's trials only: a trial off the front is dominated by one on it, which is then at least as good on
- * those two objectives as well, so the pair's front is the same and costs nothing at 10,000 trials.
+ * What the report draws of a sweep's objectives, from the leaderboard's rows (`buildLeaderboard` with the spec's
+ * objectives owns each trial's values and Pareto rank) plus the front of every pair of objectives. A pair's front is
+ * taken among the front's trials only: a trial off the front is dominated by one on it, which is then at least as
+ * good on those two objectives as well, so the pair's front is the same and costs nothing at 10,000 trials.
  */
 export function paretoData(
   objectives: readonly MetricSpec[],
-  rows: readonly { result: TrialResult; rank: number | null }[],
+  rows: readonly Pick<LeaderboardRow, 'trialId' | 'values' | 'front'>[],
 ): { pareto: ReportPareto; byTrial: Map<string, TrialObjectives> } {
   const goals = objectives.map((o) => o.goal);
-  const ranked = rows.filter((r) => r.rank !== null);
-  const points = ranked.map((r) => objectiveValues(r.result, objectives));
-  const ranks = paretoRanks(points, goals);
   const byTrial = new Map<string, TrialObjectives>();
-  for (const r of rows) byTrial.set(r.result.trialId, { values: objectiveValues(r.result, objectives), front: null });
-  ranked.forEach((r, i) => ((byTrial.get(r.result.trialId) as TrialObjectives).front = ranks[i] ?? null));
-  const onFront = ranked.flatMap((r, i) => (ranks[i] === 0 ? [{ id: r.result.trialId, values: points[i] as (number | null)[] }] : []));
+  for (const r of rows) byTrial.set(r.trialId, { values: r.values ?? objectives.map(() => null), front: r.front ?? null });
+  const ranked = rows.filter((r) => r.front !== null && r.front !== undefined);
+  const onFront = ranked.flatMap((r) => (r.front === 0 ? [{ id: r.trialId, values: r.values ?? [] }] : []));
   const pairs: ParetoPair[] = [];
   for (let a = 0; a < objectives.length; a++) {
     for (let b = a + 1; b < objectives.length; b++) {
@@ -76,7 +73,7 @@ export function paretoData(
       pairs.push({ a, b, front: front.map((i) => (onFront[i] as { id: string }).id) });
     }
   }
-  const measured = points.filter((_, i) => ranks[i] !== null);
+  const measured = ranked.map((r) => r.values ?? []);
   return {
     pareto: {
       objectives: objectives.map((o, k) => ({ name: o.name, goal: o.goal, log: logAxis(o.name, measured.map((p) => p[k] as number)) })),

@@ -252,8 +252,8 @@ export function buildReportData(inputs: ReportInputs): ReportData {
   const { sweep } = inputs;
   const spec = (sweep.spec ?? null) as SweepSpec | null;
   const metric = sweep.metric ?? spec?.metric ?? { name: 'val_accuracy', goal: 'maximize' as const };
-  const lb = buildLeaderboard(sweep.sweepId, metric, inputs.results, inputs.now);
   const objectives = spec?.objectives && spec.objectives.length > 1 ? spec.objectives : null;
+  const lb = buildLeaderboard(sweep.sweepId, metric, inputs.results, inputs.now, objectives ? { objectives, ...(spec?.best ? { best: spec.best } : {}) } : {});
   const mo = objectives ? paretoData(objectives, lb.rows) : null;
 
   const trials: ReportTrial[] = lb.rows.map((row) => {
@@ -316,12 +316,13 @@ export function buildReportData(inputs: ReportInputs): ReportData {
     });
   }
   open.sort((a, b) => a.index - b.index);
+  // In leaderboard order (with several objectives: by Pareto rank, then the first objective).
   const ranked = trials.filter((t) => t.rank !== null);
-  // Array.prototype.sort is stable: within a front, trials keep their rank order.
-  if (mo) ranked.sort((a, b) => (a.front ?? Number.MAX_SAFE_INTEGER) - (b.front ?? Number.MAX_SAFE_INTEGER));
   const all = [...ranked, ...[...trials.filter((t) => t.rank === null), ...open].sort((a, b) => a.index - b.index)];
 
-  const top = trials[0];
+  // The best trial: a `best:` rule's pick, else the leaderboard's top (with several objectives, the front trial best
+  // on the first objective), as finalize chooses sweep.json's best.
+  const top = lb.pick ? trials.find((t) => t.trialId === lb.pick) : trials[0];
   const bestResult = top && top.rank !== null ? inputs.results.find((r) => r.trialId === top.trialId) : undefined;
   const { spec: _spec, ...sweepRest } = sweep;
   const parameters = describeParameters(spec, all);

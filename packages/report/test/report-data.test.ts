@@ -191,16 +191,17 @@ describe('buildReportData with several objectives', () => {
   const pending = new Map([['t0007', { index: 7 }]]);
   const build = (objs: MetricSpec[]) => buildReportData({ sweep: sweep(objs), results, metrics: new Map(), pending, now: new Date(0) });
 
-  it('ranks the trials into Pareto fronts from their costs and lists the front first, then by the metric', () => {
+  it('ranks the trials as the leaderboard does: Pareto fronts from their costs, the front first, then by the metric', () => {
     const d = build(objectives.slice(0, 2));
     expect(d.trials.map((t) => [t.trialId, t.rank, t.front])).toEqual([
       ['t0002', 1, 0],
-      ['t0000', 3, 0],
-      ['t0003', 5, 0],
+      ['t0000', 2, 0],
+      ['t0003', 3, 0],
       ['t0004', 4, 1],
-      ['t0005', 6, 1],
-      ['t0006', 2, null],
+      ['t0005', 5, 1],
+      // Without a value of every objective a trial is not ranked (the leaderboard's rule): t0006 lacks costs.
       ['t0001', null, null],
+      ['t0006', null, null],
       ['t0007', null, null],
     ]);
     expect(d.best?.trialId, 'the best by the first objective').toBe('t0002');
