@@ -3,6 +3,7 @@ import type { BestModelInfo, FrontModelsInfo } from '@sweepq/report';
 import { objectiveValues, type Leaderboard, type TrialResult } from '@sweepq/results';
 import { dominates } from '@sweepq/sweep-config';
 import { layout } from '@sweepq/storage';
+import { SweepqClient } from '../services/cli/src/client/index.js';
 import { createWorld, type TestWorld } from './helpers/env.js';
 import { runCli } from './helpers/cli.js';
 import { submitYaml, uploadToyDataset, waitForSweep } from './helpers/sweeps.js';
@@ -106,6 +107,16 @@ describe('several objectives end to end', () => {
     const dominated = all.filter((r) => !front.includes(r.trialId));
     for (const r of dominated) expect(await world.store.exists(`${best}${r.trialId}/model.json`), r.trialId).toBe(false);
     expect(record.front?.trialIds.slice().sort()).toEqual(front);
+    // The client API finds the model of the trial sweep.json names best, in its front folder, with the front.
+    const client = await SweepqClient.connect({ env: world.env });
+    try {
+      const model = await client.sweep(sweepId).bestModel();
+      expect(model?.key).toBe(`${best}${record.best!.trialId}/`);
+      expect(model?.info.trialId).toBe(record.best!.trialId);
+      expect(model?.front?.trials.map((t) => t.trialId).sort()).toEqual(front);
+    } finally {
+      await client.close();
+    }
 
     const status = await runCli(['status', sweepId], world.env);
     expect(status.stdout).toContain('objectives val_accuracy (maximize), model_bytes (minimize)');

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { committedTrialIds, readTrialResult } from '@sweepq/lifecycle';
-import type { BestModelInfo } from '@sweepq/report';
+import type { BestModelInfo, FrontModelsInfo } from '@sweepq/report';
 import { isFinalSweepState, type Leaderboard, type SweepRecord, type SweepState, type TrialResult } from '@sweepq/results';
 import { parseSpec, type SweepSpec } from '@sweepq/sweep-config';
 import { SAFE_ID, layout } from '@sweepq/storage';
@@ -58,11 +58,16 @@ export interface WaitOptions {
 
 /** Where the best trial's model is, and `best.json` (classes, preprocessing, a usage snippet for stock tfjs). */
 export interface BestModel {
-  /** `s3://bucket/…/sweeps/<id>/best/`: model.json, weights.bin, vocab.json, best.json, README.md. */
+  /**
+   * `s3://bucket/…/sweeps/<id>/best/`: model.json, weights.bin, vocab.json, best.json, README.md. With several
+   * objectives and no `best:` rule, `best/<trialId>/` of the front trial sweep.json names best (see `front`).
+   */
   uri: string;
   /** The key prefix of those files inside the bucket. */
   key: string;
   info: BestModelInfo;
+  /** Several objectives, no `best:` rule: `best/front.json`, every front trial's values and model folder. */
+  front?: FrontModelsInfo;
 }
 
 /** What {@link SweepHandle.cancel} did. */
@@ -202,9 +207,18 @@ class Handle implements SweepHandle {
   bestModel(): Promise<BestModel | undefined> {
     return guard(this.id, async () => {
       const { store } = this.#ctx();
-      const key = layout.bestPrefix(this.id);
-      const info = await store.getJson<BestModelInfo>(`${key}best.json`);
-      return info ? { uri: store.uri(key), key, info } : undefined;
+      const best = layout.bestPrefix(this.id);
+      const info = await store.getJson<BestModelInfo>(`${best}best.json`);
+      if (info) return { uri: store.uri(best), key: best, info };
+      // The front layout (several objectives, no rule): the model of the trial sweep.json names best.
+      const front = await store.getJson<FrontModelsInfo>(`${best}front.json`);
+      if (!front) return undefined;
+      const bestId = (await this.#ctx().lifecycle.read(this.id))?.best?.trialId;
+      const entry = front.trials.find((t) => t.trialId === bestId && t.folder !== null) ?? front.trials.find((t) => t.folder !== null);
+      if (!entry) return undefined;
+      const key = `${best}${entry.folder as string}`;
+      const trialInfo = await store.getJson<BestModelInfo>(`${key}best.json`);
+      return trialInfo ? { uri: store.uri(key), key, info: trialInfo, front } : undefined;
     });
   }
 
