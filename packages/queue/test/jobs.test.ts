@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PARAMS, PARAMETER_NAMES, PARAMETER_RULES, type ParameterName } from '@sweepq/sweep-config';
-import { PayloadError, parsePayload, trialParamsSchema } from '../src/index.js';
+import { PayloadError, parsePayload, trialJobSchema, trialParamsSchema } from '../src/index.js';
 
 // Redis is a trust boundary: a job payload is held to exactly the bounds a spec is, from the one parameter table.
 const withParam = (name: ParameterName, value: unknown) => ({ ...DEFAULT_PARAMS, [name]: value });
@@ -57,5 +57,28 @@ describe('trial payload parameters', () => {
   it('refuses an absurd model a spec would refuse, naming the field', () => {
     expect(() => parsePayload('trials', trialParamsSchema, withParam('lstm_units', 1_000_000))).toThrow(PayloadError);
     expect(() => parsePayload('trials', trialParamsSchema, withParam('lstm_units', 1_000_000))).toThrow(/lstm_units: expected a number <= 4096, got 1000000/);
+  });
+});
+
+describe('trial payload dataset', () => {
+  const job = (dataset: object) => ({
+    sweepId: 's1',
+    trialId: 't1',
+    index: 0,
+    params: DEFAULT_PARAMS,
+    seed: 1,
+    metric: { name: 'val_accuracy', goal: 'maximize' },
+    dataset,
+  });
+  const base = { key: 'datasets/ab/shards/manifest.json', hash: 'ab'.repeat(32) };
+
+  it("carries the shard manifest's SHA-256, and accepts a job queued before it existed", () => {
+    const sha = 'cd'.repeat(32);
+    expect(parsePayload('trials', trialJobSchema, job({ ...base, manifestSha256: sha })).dataset.manifestSha256).toBe(sha);
+    expect(parsePayload('trials', trialJobSchema, job(base)).dataset).toEqual(base);
+  });
+
+  it('refuses a manifest hash that is not a SHA-256, naming the field', () => {
+    expect(() => parsePayload('trials', trialJobSchema, job({ ...base, manifestSha256: 'abc' }))).toThrow(/manifestSha256: expected the 64 hex digits of a SHA-256/);
   });
 });
