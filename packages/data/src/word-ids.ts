@@ -27,7 +27,9 @@ function mix(h: number): number {
  * strings and collecting them). Here a row of ASCII text is scanned once: each word is hashed (lower-cased) as it is
  * read and looked up by its code units in an open-addressing table, and a string is made only for a word not seen
  * before. A row with any code unit of 128 or more takes the exact general path (`toLowerCase` of a non-ASCII text
- * can change its length or make ASCII letters, e.g. the Kelvin sign) and looks its words up in the same table.
+ * can change its length or make ASCII letters, e.g. the Kelvin sign) and looks its words up in the same table; the
+ * words its ASCII start already added are words of the row, in the same order, so the ids stay in order of first
+ * appearance.
  */
 export class WordIds {
   /** Word of each id. */
@@ -36,8 +38,8 @@ export class WordIds {
   /**
    * Open addressing, linear probing, four int32 per slot: the word's hash, its id + 1 (0: empty slot), and the word
    * itself packed in two int32 when it has at most 8 code units, each 1..127 ({@link NOT_PACKED} twice otherwise).
-   * Most words are that short, so most lookups read one cache line and never the pool: with a vocabulary of 100,000
-   * words most lookups miss the caches, and a miss each for slot, length and pool was most of the time.
+   * Most words are that short, so their lookups read one cache line and never the pool: with a vocabulary of 100,000
+   * words the lookups of rarer words miss the caches, and a miss each for slot, length and pool took twice the time.
    */
   #slots = new Int32Array(4 << 16);
   /** Per id: start in the pool and length. */
