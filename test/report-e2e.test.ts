@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deserializePrepared, encodeForTrial, type TrialVocabulary } from '@sweepq/data';
+import { encodeForTrial, type TrialVocabulary } from '@sweepq/data';
 import { ReportRefresher, USAGE_SNIPPET, formatMetric, writeBestModel, writeSweepIndex, writeSweepReport, type BestModelInfo, type SweepIndex } from '@sweepq/report';
 import type { SweepRecord, TrialResult } from '@sweepq/results';
 import { layout } from '@sweepq/storage';
 import { loadCliEnv, openContext, readSpecFile, submitSweep } from '@sweepq/cli';
 import { createWorld, waitFor, writeToyCsv, type TestWorld } from './helpers/env.js';
 import { launchChromium, openPage } from './helpers/report-page.js';
+import { testSplit } from './helpers/prepared.js';
 
 /**
  * The report of a real sweep (coordinator + 2 worker processes, tiny model, toy CSV), checked the way a person uses
@@ -262,8 +263,7 @@ describe('the report of a real sweep', () => {
     // CLI's text path must reproduce the worker's probabilities for those rows.
     const vocab = (await world.store.getJson<TrialVocabulary>(`${layout.resultModelPrefix(result)}vocab.json`))!;
     const words = new Map(Object.entries(vocab.word_index).map(([w, i]) => [i, w]));
-    const prepared = deserializePrepared(await world.store.getRequired(record.dataset!.key));
-    const enc = encodeForTrial(prepared.splits.test, { maxWords: vocab.num_words, maxLen: vocab.max_len });
+    const enc = encodeForTrial(await testSplit(world, record), { maxWords: vocab.num_words, maxLen: vocab.max_len });
     const texts = samples.map((s) =>
       Array.from(enc.x.subarray(s.index * vocab.max_len, (s.index + 1) * vocab.max_len))
         .filter((id) => id > 0)

@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { deserializePrepared, encodeForTrial, encodeTexts, type TrialVocabulary } from '@sweepq/data';
+import { encodeForTrial, encodeTexts, type TrialVocabulary } from '@sweepq/data';
 import { QueueName, connectProducer } from '@sweepq/queue';
 import type { Leaderboard, SweepRecord, TrialResult } from '@sweepq/results';
 import { layout } from '@sweepq/storage';
 import { openContext, loadCliEnv, readSpecFile, submitSweep } from '@sweepq/cli';
 import { REDIS_URL, createWorld, waitFor, writeToyCsv, type TestWorld } from './helpers/env.js';
 import { runCli } from './helpers/cli.js';
+import { testSplit } from './helpers/prepared.js';
 
 let world: TestWorld;
 
@@ -27,9 +28,8 @@ afterAll(async () => {
 async function expectStockModelReproduces(sweepId: string, record: SweepRecord, result: TrialResult): Promise<tf.LayersModel> {
   const evaluation = result.evaluation!;
   const model = await tf.loadLayersModel(`${world.s3.endpoint}/${world.store.bucket}/${layout.resultModelPrefix(result)}model.json`);
-  const prepared = deserializePrepared((await world.store.getRequired(record.dataset!.key))!);
   const p = result.params;
-  const enc = encodeForTrial(prepared.splits.test, { maxWords: p.max_words, maxLen: p.max_len });
+  const enc = encodeForTrial(await testSplit(world, record), { maxWords: p.max_words, maxLen: p.max_len });
   const k = evaluation.classes.length;
   const probs = tf.tidy(() => (model.predict(tf.tensor2d(enc.x, [enc.n, p.max_len], 'int32')) as tf.Tensor).dataSync());
   expect(evaluation.samples.length).toBeGreaterThan(0);

@@ -22,6 +22,6 @@ export { readDataset } from './readers.js';
 export type { ReadSummary, RowSink } from './readers.js';
 export { prepareDatasetFile } from './stream-prepare.js';
 export type { PreparedFileInfo, PrepareFileOptions, PrepareProgress } from './stream-prepare.js';
-export { DEFAULT_SHARD_ROWS, deserializeShard, manifestMeta, parseShardManifest, shardPreparedFile } from './shards.js';
+export { DEFAULT_SHARD_ROWS, deserializeShard, manifestMeta, parseShardManifest, shardManifestBytes, shardManifestSha256, shardPreparedFile } from './shards.js';
 export type { ShardManifest, ShardOptions, ShardRef, SplitName } from './shards.js';
 export type { PreparedMeta } from './serialize.js';

@@ -58,6 +58,16 @@ export function manifestMeta(m: ShardManifest): PreparedMeta {
   return { version: 1, classes: m.classes, words: m.words, tokenizer: m.tokenizer, source: m.source };
 }
 
+/** The bytes a manifest is stored as (UTF-8 JSON): {@link shardManifestSha256} of these is what trial jobs carry. */
+export function shardManifestBytes(m: ShardManifest): Uint8Array {
+  return new TextEncoder().encode(`${JSON.stringify(m, null, 2)}\n`);
+}
+
+/** SHA-256 (hex) of a stored manifest's bytes: the coordinator puts it in each trial job, the worker checks it. */
+export function shardManifestSha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 /** Parse and check a manifest (schema, and rows and tokens adding up per split). Throws `DATASET_CORRUPT`. */
 export function parseShardManifest(raw: unknown, where: string): ShardManifest {
   const parsed = manifestSchema.safeParse(raw);

@@ -8,7 +8,8 @@ import { sortClasses, type PreparedDataset } from './prepared.js';
 import { checkClasses, readDataset, type ObjectFetcher } from './readers.js';
 import { int32Bytes, preparedPrefix, type SplitCounts } from './serialize.js';
 import { stratifiedSplit, type SplitIndices } from './split.js';
-import { KERAS_DEFAULT_FILTERS, textToWordSequence } from './tokenizer.js';
+import { KERAS_DEFAULT_FILTERS } from './tokenizer.js';
+import { WordIds } from './word-ids.js';
 
 /** Progress of {@link prepareDatasetFile}, reported about once per megabyte of input. */
 export interface PrepareProgress {
@@ -89,12 +90,27 @@ class Int32File {
     return new Int32File(path, await open(path, 'w'));
   }
 
-  push(v: number): void {
-    if (this.#n === this.#buf.length) {
-      this.#full.push(this.#buf);
-      this.#buf = new Int32Array(LIST_CHUNK);
-      this.#n = 0;
+  /** Appends all of `vs`. */
+  pushAll(vs: Int32Array): void {
+    let from = 0;
+    while (from < vs.length) {
+      if (this.#n === this.#buf.length) this.#next();
+      const k = Math.min(vs.length - from, this.#buf.length - this.#n);
+      this.#buf.set(vs.subarray(from, from + k), this.#n);
+      this.#n += k;
+      from += k;
     }
+    this.count += vs.length;
+  }
+
+  #next(): void {
+    this.#full.push(this.#buf);
+    this.#buf = new Int32Array(LIST_CHUNK);
+    this.#n = 0;
+  }
+
+  push(v: number): void {
+    if (this.#n === this.#buf.length) this.#next();
     this.#buf[this.#n++] = v;
     this.count++;
   }
@@ -249,8 +265,7 @@ interface Tokenized {
 /** Pass A: read, check, tokenize; provisional word ids in order of first appearance in the file. */
 async function readAndTokenize(job: Job): Promise<Tokenized> {
   const { dataset, opts, slicer, progress, counter } = job;
-  const wordIds = new Map<string, number>();
-  const wordList: string[] = [];
+  const wordIds = new WordIds();
   const classIds = new Map<string, number>();
   const rowClass = new IntList();
   const rowLen = new IntList();
@@ -263,18 +278,10 @@ async function readAndTokenize(job: Job): Promise<Tokenized> {
         let c = classIds.get(label);
         if (c === undefined) classIds.set(label, (c = classIds.size));
         rowClass.push(c);
-        const words = textToWordSequence(text);
-        rowLen.push(words.length);
-        if (words.length > maxLen) maxLen = words.length;
-        for (const w of words) {
-          let id = wordIds.get(w);
-          if (id === undefined) {
-            id = wordList.length;
-            wordIds.set(w, id);
-            wordList.push(w);
-          }
-          tokensFile.push(id);
-        }
+        const ids = wordIds.tokenize(text);
+        rowLen.push(ids.length);
+        if (ids.length > maxLen) maxLen = ids.length;
+        tokensFile.pushAll(ids);
       },
       async chunk() {
         await tokensFile.flush();
@@ -287,8 +294,7 @@ async function readAndTokenize(job: Job): Promise<Tokenized> {
   );
   await tokensFile.close();
   checkClasses(read, dataset.uri);
-  wordIds.clear();
-  return { read, wordList, classIds, rowClass, rowLen, maxLen, tokensFile };
+  return { read, wordList: wordIds.words, classIds, rowClass, rowLen, maxLen, tokensFile };
 }
 
 /** The split and the summary: final class of each row (`y`), the split's row indices, class counts. */

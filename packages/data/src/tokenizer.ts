@@ -65,6 +65,16 @@ function splitterForKey(filters: string, split: string): Splitter | RegExp | nul
 }
 
 /**
+ * For `filters` and a one-unit `split` that are all ASCII (the defaults are): the separator table of
+ * {@link textToWordSequence}, indexed by code unit < 128 (1: separator). Undefined for other settings. Callers
+ * that scan ASCII text themselves use it, so the set of separators has one owner.
+ */
+export function asciiSeparators(filters = KERAS_DEFAULT_FILTERS, split = ' '): Uint8Array | undefined {
+  const sp = splitterFor(filters, split);
+  return sp === null || sp instanceof RegExp || sp.other.size > 0 ? undefined : sp.ascii;
+}
+
+/**
  * Keras `text_to_word_sequence`: optionally lower-case, replace every character of `filters` with `split`,
  * split on `split`, and drop empty strings.
  *

@@ -66,6 +66,11 @@ export const trialJobSchema = z
         /** Store-relative key of the prepared dataset. */
         key: z.string().min(1).max(512),
         hash: z.string().regex(/^[a-f0-9]{16,64}$/, 'expected a hex content hash'),
+        /**
+         * SHA-256 of the dataset's shard manifest as stored, set by the coordinator once the dataset is prepared: the
+         * worker refuses a manifest with other bytes. Absent in jobs queued before it existed (then not checked).
+         */
+        manifestSha256: z.string().regex(/^[a-f0-9]{64}$/, 'expected the 64 hex digits of a SHA-256').optional(),
       })
       .strict(),
     /** Per-trial timeout in seconds, if the spec sets one. */

@@ -67,3 +67,26 @@ describe('trial payload metric', () => {
     expect(trialJobSchema.safeParse({ ...job('model_bytes'), objectives: [] }).success).toBe(false);
   });
 });
+
+describe('trial payload dataset', () => {
+  const job = (dataset: object) => ({
+    sweepId: 's1',
+    trialId: 't1',
+    index: 0,
+    params: DEFAULT_PARAMS,
+    seed: 1,
+    metric: { name: 'val_accuracy', goal: 'maximize' },
+    dataset,
+  });
+  const base = { key: 'datasets/ab/shards/manifest.json', hash: 'ab'.repeat(32) };
+
+  it("carries the shard manifest's SHA-256, and accepts a job queued before it existed", () => {
+    const sha = 'cd'.repeat(32);
+    expect(parsePayload('trials', trialJobSchema, job({ ...base, manifestSha256: sha })).dataset.manifestSha256).toBe(sha);
+    expect(parsePayload('trials', trialJobSchema, job(base)).dataset).toEqual(base);
+  });
+
+  it('refuses a manifest hash that is not a SHA-256, naming the field', () => {
+    expect(() => parsePayload('trials', trialJobSchema, job({ ...base, manifestSha256: 'abc' }))).toThrow(/manifestSha256: expected the 64 hex digits of a SHA-256/);
+  });
+});

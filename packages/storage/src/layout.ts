@@ -22,8 +22,8 @@ export function assertSafeId(id: string, what: string): string {
  *     sweeps/<sweepId>/spec.yaml, sweep.json, leaderboard.{json,csv}, report.html, best/
  *     sweeps/<sweepId>/trials/<trialId>/params.json, metrics.jsonl, checkpoint/state.json, result.json
  *     sweeps/<sweepId>/trials/<trialId>/outputs/<attemptKey>/checkpoint/eNNNN/, model/   (one folder per attempt)
- *     datasets/<hash>/prepared.bin
- *     datasets/<hash>/shards/manifest.json, <split>-NNNNN.bin   (the same data in shards of whole rows, for workers)
+ *     datasets/<hash>/shards/manifest.json, <split>-NNNNN.bin   (the prepared data in shards of whole rows)
+ *     datasets/<hash>/prepared.bin   (the whole prepared file: written by older versions only, still read)
  */
 export const layout = {
   /** The index of every sweep (sweep ids cannot contain a dot, so no sweep folder can clash with it). */
@@ -70,6 +70,7 @@ export const layout = {
   /** Earlier results of a retried trial, one file per retry. */
   trialAttemptsPrefix: (s: string, t: string) => `${layout.trialPrefix(s, t)}attempts/`,
   datasetPrefix: (hash: string) => `datasets/${assertSafeId(hash, 'dataset hash')}/`,
+  /** Written by versions before shards were the only copy; still read, to cut shards from. */
   preparedDataset: (hash: string) => `${layout.datasetPrefix(hash)}prepared.bin`,
   /** Written after every shard of the dataset: its presence says the shards are complete. */
   datasetShardManifest: (hash: string) => `${layout.datasetPrefix(hash)}shards/manifest.json`,

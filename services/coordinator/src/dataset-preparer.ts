@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareDatasetFile, shardPreparedFile } from '@sweepq/data';
+import { parseShardManifest, prepareDatasetFile, shardManifestBytes, shardManifestSha256, shardPreparedFile } from '@sweepq/data';
 import type { Logger } from '@sweepq/runtime';
 import type { DatasetSpec } from '@sweepq/sweep-config';
 import { layout, type ArtifactStore } from '@sweepq/storage';
@@ -45,6 +45,7 @@ export async function prepareSweepDataset(
   const sourceKey = fingerprint === undefined ? undefined : `datasets/sources/${fingerprint}.json`;
   if (sourceKey !== undefined) {
     const known = await store.getJson<NonNullable<SweepRecord['dataset']>>(sourceKey).catch(() => undefined);
+    // `key`: the shard manifest, or for data prepared by older versions their prepared.bin.
     if (known !== undefined && typeof known.key === 'string' && (await store.exists(known.key))) {
       // Prepared by a version that wrote no shards: cut them now from the stored file.
       await ensureShards(store, known.key, known.hash, log, opts);
@@ -80,8 +81,8 @@ export async function prepareSweepDataset(
         log.info({ phase: p.phase, rows: p.rows, mb: Math.round(mb), mbPerS: Math.round((10 * mb) / ((now - t0) / 1000)) / 10 }, 'preparing dataset');
       },
     });
-    const key = layout.preparedDataset(prepared.hash);
-    if (!(await store.exists(key))) await store.putFile(key, outFile);
+    // The shards are the stored form (no copy of the whole file beside them): the dataset's key is its manifest.
+    const key = layout.datasetShardManifest(prepared.hash);
     report('shard', Date.now(), prepared.summary.rows);
     await writeShards(store, outFile, prepared.hash, log, opts);
     report('done', Date.now());
@@ -137,7 +138,7 @@ async function writeShards(store: ArtifactStore, file: string, hash: string, log
       await store.put(layout.datasetShard(hash, name), b);
     },
   });
-  await store.putJson(manifestKey, manifest);
+  await store.put(manifestKey, shardManifestBytes(manifest), 'application/json');
   const shards = Object.values(manifest.splits).reduce((a, s) => a + s.shards.length, 0);
   log.info({ hash, shards, rowsPerShard: manifest.rowsPerShard, bytes, ms: Date.now() - t0 }, 'prepared dataset sharded');
 }
@@ -156,4 +157,16 @@ export async function ensureShards(store: ArtifactStore, key: string, hash: stri
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * SHA-256 of the dataset's shard manifest as stored (after a check that it parses and is this dataset's): trial jobs
+ * carry it, and workers refuse a manifest with other bytes.
+ */
+export async function shardManifestSha256Of(store: ArtifactStore, hash: string): Promise<string> {
+  const key = layout.datasetShardManifest(hash);
+  const bytes = await store.getRequired(key);
+  const manifest = parseShardManifest(JSON.parse(new TextDecoder().decode(bytes)), store.uri(key));
+  if (manifest.prepared !== hash) throw new Error(`shard manifest ${store.uri(key)} is for dataset ${manifest.prepared}, expected ${hash}`);
+  return shardManifestSha256(bytes);
 }

@@ -32,7 +32,7 @@ import type { Logger } from '@sweepq/runtime';
 import { SpecError, metricTargetReached, parseSpec, specHash, withDefaultParams, type SweepSpec, type TrialParams } from '@sweepq/sweep-config';
 import { SearchError, SearchErrorCode, createSampler, planAdaptive, planTrials, trialId, trialSeed, type Observation, type PlannedTrial, type Sampler } from '@sweepq/search';
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
-import { ensureShards, prepareSweepDataset, type DatasetPreparerOptions } from './dataset-preparer.js';
+import { ensureShards, prepareSweepDataset, shardManifestSha256Of, type DatasetPreparerOptions } from './dataset-preparer.js';
 import { CoordinatorInterrupt, PriorSweepError } from './errors.js';
 import { priorObservations } from './prior-sweeps.js';
 import { ReportRefresher, type KnownTrials } from '@sweepq/report';
@@ -172,7 +172,10 @@ async function readSweepSpec(store: ArtifactStore, specKey: string, doc: SweepDo
   return effectiveSpec(spec, doc.record);
 }
 
-/** The sweep's prepared dataset: the one recorded, if its object is still there, else prepared now (a bad one fails the sweep). */
+/**
+ * The sweep's prepared dataset: the one recorded, if its object is still there, else prepared now (a bad one fails the
+ * sweep); with the SHA-256 of its shard manifest, which every trial job carries.
+ */
 async function ensureDataset(
   spec: SweepSpec,
   doc: SweepDoc,
@@ -180,14 +183,14 @@ async function ensureDataset(
   log: Logger,
   signal: AbortSignal,
   fail: (message: string) => Promise<never>,
-): Promise<NonNullable<SweepRecord['dataset']>> {
+): Promise<SweepDataset> {
   const recorded = doc.record.dataset;
   if (recorded && (await deps.store.exists(recorded.key))) {
     // Taken over from a coordinator of a version that wrote no shards: workers need them.
     await ensureShards(deps.store, recorded.key, recorded.hash, log, { ...deps.dataset, signal }).catch((err: unknown) => {
       throw signal.aborted ? new CoordinatorInterrupt() : err;
     });
-    return recorded;
+    return { ...recorded, manifestSha256: await shardManifestSha256Of(deps.store, recorded.hash) };
   }
   let dataset: NonNullable<SweepRecord['dataset']>;
   const progress = new PreparationReporter(doc, log);
@@ -202,8 +205,11 @@ async function ensureDataset(
     throw err;
   }
   await doc.save({ dataset });
-  return dataset;
+  return { ...dataset, manifestSha256: await shardManifestSha256Of(deps.store, dataset.hash) };
 }
+
+/** The sweep's prepared dataset as recorded, and the SHA-256 of its shard manifest (for the trial jobs). */
+type SweepDataset = NonNullable<SweepRecord['dataset']> & { manifestSha256: string };
 
 /** One sweep being followed by {@link runSweep}: what the follow loop reads and updates. */
 interface SweepRun {
@@ -212,7 +218,7 @@ interface SweepRun {
   sweepId: string;
   doc: SweepDoc;
   spec: SweepSpec;
-  dataset: NonNullable<SweepRecord['dataset']>;
+  dataset: SweepDataset;
   log: Logger;
   signal: AbortSignal;
   /** The owner heartbeat; throws once someone took the sweep over. */
@@ -316,7 +322,7 @@ async function enqueueTrials(
   plannedBefore: boolean,
   planned: PlannedTrial[],
   spec: SweepSpec,
-  dataset: NonNullable<SweepRecord['dataset']>,
+  dataset: SweepDataset,
   deps: SweepRunnerDeps,
   log: Logger,
 ): Promise<void> {
@@ -333,7 +339,7 @@ async function enqueueTrials(
       params: t.params,
       seed: trialSeed(spec.seed, t.index),
       metric: spec.metric,
-      dataset: { key: dataset.key, hash: dataset.hash },
+      dataset: { key: dataset.key, hash: dataset.hash, manifestSha256: dataset.manifestSha256 },
       ...(spec.trial_timeout ? { timeoutSec: spec.trial_timeout } : {}),
       ...(spec.early_terminate ? { earlyTerminate: true } : {}),
     });

@@ -6,8 +6,8 @@ import { writeSyntheticCsv } from '@sweepq/data';
 import { createLogger } from '@sweepq/runtime';
 import type { DatasetSpec } from '@sweepq/sweep-config';
 import { ArtifactStore, createS3Client, layout, startLocalS3, type LocalS3 } from '@sweepq/storage';
-import { deserializePrepared, parseShardManifest } from '@sweepq/data';
-import { prepareSweepDataset } from '../src/dataset-preparer.js';
+import { parseShardManifest, prepareDatasetFile, shardManifestSha256 } from '@sweepq/data';
+import { prepareSweepDataset, shardManifestSha256Of } from '../src/dataset-preparer.js';
 
 let dir = '';
 let s3: LocalS3;
@@ -35,19 +35,35 @@ describe('prepareSweepDataset', () => {
     const first = await prepareSweepDataset(spec(store.uri(key)), store, log, { shardRows: 500 });
     expect(first.rows).toBe(3000);
     expect(first.sizes.train + first.sizes.validation + first.sizes.test).toBe(3000);
-    expect(await store.exists(first.key)).toBe(true);
+    // Stored once, as shards: the dataset's key is its manifest, and no prepared.bin is written beside them.
+    expect(first.key).toBe(layout.datasetShardManifest(first.hash));
+    expect(await store.exists(layout.preparedDataset(first.hash))).toBe(false);
+    // The file an older version would have stored (made now, while the upload is there).
+    const local = join(dir, 'old-prepared.bin');
+    const info = await prepareDatasetFile(spec(store.uri(key)), { tmpDir: dir, outFile: local, fetcher: (uri) => store.getUriStream(uri) });
+    expect(info.hash).toBe(first.hash);
     await store.deletePrefix('datasets/uploads/');
-    // Workers read shards: a manifest naming every shard of every split, stored next to prepared.bin.
-    const manifest = parseShardManifest(await store.getJson(layout.datasetShardManifest(first.hash)), 'manifest');
+    // Workers read shards: a manifest naming every shard of every split.
+    const manifestBytes = await store.getRequired(first.key);
+    const manifest = parseShardManifest(JSON.parse(new TextDecoder().decode(manifestBytes)), 'manifest');
     expect(manifest.prepared).toBe(first.hash);
     expect(manifest.splits.train.rows).toBe(first.sizes.train);
     expect(manifest.splits.train.shards.length).toBe(Math.ceil(first.sizes.train / 500));
-    expect(manifest.words.length).toBe(deserializePrepared(await store.getRequired(first.key)).words.length);
+    expect(manifest.words.length).toBe(first.vocabulary);
     for (const s of manifest.splits.test.shards) expect(await store.exists(layout.datasetShard(first.hash, s.name))).toBe(true);
-    // Data prepared before shards existed gets them when it is reused.
-    await store.deletePrefix(`${layout.datasetPrefix(first.hash)}shards/`);
+    // What trial jobs carry: the SHA-256 of the manifest's bytes as stored.
+    expect(await shardManifestSha256Of(store, first.hash)).toBe(shardManifestSha256(manifestBytes));
+    // Reused while its shards are there: no new preparation (the source is gone).
     expect(await prepareSweepDataset(spec(store.uri(key)), store, log, { shardRows: 500 })).toEqual(first);
-    expect(await store.getJson(layout.datasetShardManifest(first.hash))).toEqual(manifest);
+
+    // A dataset prepared by a version before shards: only prepared.bin (the same bytes). It is still read, and gets its shards when reused; the sweep keeps the key it recorded.
+    const [sourceKey] = await store.list('datasets/sources/');
+    const old = { ...first, key: layout.preparedDataset(first.hash) };
+    await store.putFile(old.key, local);
+    await store.putJson(sourceKey!, old);
+    await store.deletePrefix(`${layout.datasetPrefix(first.hash)}shards/`);
+    expect(await prepareSweepDataset(spec(store.uri(key)), store, log, { shardRows: 500 })).toEqual(old);
+    expect(await store.getRequired(first.key)).toEqual(manifestBytes);
     // Other settings are another preparation (and here fail: the source is gone).
     await expect(prepareSweepDataset({ ...spec(store.uri(key)), seed: 7 }, store, log)).rejects.toThrow(/does not exist/);
   });

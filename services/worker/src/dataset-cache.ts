@@ -1,10 +1,13 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  DatasetError,
+  DatasetErrorCode,
   deserializeShard,
   encodeForTrial,
   manifestMeta,
   parseShardManifest,
+  shardManifestSha256,
   type PreparedMeta,
   type PreparedSplit,
   type ShardManifest,
@@ -16,6 +19,20 @@ import type { ArtifactStore } from '@sweepq/storage';
 import { layout } from '@sweepq/storage';
 import type { Logger } from '@sweepq/runtime';
 
+/** A manifest as read from the bucket, with the SHA-256 of its bytes. */
+interface LoadedManifest {
+  manifest: ShardManifest;
+  sha256: string;
+}
+
+function parseJson(bytes: Uint8Array, where: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    throw new DatasetError(DatasetErrorCode.CORRUPT, `${where}: not valid JSON (${(err as Error).message}); expected a shard manifest`);
+  }
+}
+
 /**
  * Prepared datasets as shards, by content hash: the manifest (meta and every shard's SHA-256) is read from the bucket
  * once and kept in memory; each shard is fetched when first needed, checked against its hash and kept on local disk
@@ -23,7 +40,7 @@ import type { Logger } from '@sweepq/runtime';
  * tampered file is fetched again, never trained on. Only the shards a trial is working on are in memory.
  */
 export class DatasetCache {
-  readonly #manifests = new Map<string, Promise<ShardManifest>>();
+  readonly #manifests = new Map<string, Promise<LoadedManifest>>();
   /** Fetches under way (or done, while the map entry lives), by shard hash: one download per shard at a time. */
   readonly #fetches = new Map<string, Promise<void>>();
   /** Shards whose local copy passed its check in this process (a prefetch skips them; a load checks again). */
@@ -38,23 +55,48 @@ export class DatasetCache {
     this.#log = opts.logger;
   }
 
-  /** The prepared dataset with content hash `hash`: its meta and its splits as shard sources. */
-  async open(hash: string): Promise<ShardedDataset> {
+  /**
+   * The prepared dataset with content hash `hash`: its meta and its splits as shard sources. With `manifestSha256`
+   * (the trial job's), the manifest's bytes must have that SHA-256: a manifest that does not match is fetched once
+   * more (it may have been read while being replaced), then refused.
+   */
+  async open(hash: string, manifestSha256?: string): Promise<ShardedDataset> {
     let m = this.#manifests.get(hash);
-    if (m === undefined) {
-      const key = layout.datasetShardManifest(hash);
-      m = this.#store.getJson(key).then((raw) => {
-        // Written by the coordinator after every shard; a trial is only queued once it is there.
-        if (raw === undefined) throw new Error(`shard manifest ${this.#store.uri(key)} is missing; the dataset ${hash} was not sharded`);
-        const parsed = parseShardManifest(raw, this.#store.uri(key));
-        if (parsed.prepared !== hash) throw new Error(`shard manifest ${this.#store.uri(key)} is for dataset ${parsed.prepared}, expected ${hash}`);
-        return parsed;
-      });
-      this.#manifests.set(hash, m);
-      // A failed read is not remembered: the next trial asks the bucket again.
-      m.catch(() => this.#manifests.delete(hash));
+    if (m !== undefined && manifestSha256 !== undefined) {
+      const known = await m.catch(() => undefined);
+      if (known?.sha256 !== manifestSha256) m = undefined;
     }
-    return new ShardedDataset(this, hash, await m);
+    if (m === undefined) {
+      const loading = this.#loadManifest(hash, manifestSha256);
+      m = loading;
+      this.#manifests.set(hash, loading);
+      // A failed read is not remembered: the next trial asks the bucket again.
+      loading.catch(() => {
+        if (this.#manifests.get(hash) === loading) this.#manifests.delete(hash);
+      });
+    }
+    return new ShardedDataset(this, hash, (await m).manifest);
+  }
+
+  async #loadManifest(hash: string, expected: string | undefined): Promise<LoadedManifest> {
+    const key = layout.datasetShardManifest(hash);
+    const where = this.#store.uri(key);
+    for (let attempt = 1; ; attempt++) {
+      const bytes = await this.#store.get(key);
+      // Written by the coordinator after every shard; a trial is only queued once it is there.
+      if (bytes === undefined) throw new Error(`shard manifest ${where} is missing; the dataset ${hash} was not sharded`);
+      const sha256 = shardManifestSha256(bytes);
+      if (expected === undefined || sha256 === expected) {
+        const parsed = parseShardManifest(parseJson(bytes, where), where);
+        if (parsed.prepared !== hash) throw new Error(`shard manifest ${where} is for dataset ${parsed.prepared}, expected ${hash}`);
+        return { manifest: parsed, sha256 };
+      }
+      const message = `shard manifest ${where} has SHA-256 ${sha256}, but the trial expects ${expected} (the manifest stored when the dataset was prepared)`;
+      if (attempt >= 2) {
+        throw new DatasetError(DatasetErrorCode.CORRUPT, `${message}; it was replaced or damaged in the bucket: prepare the dataset again (a new sweep) or restore the manifest`);
+      }
+      this.#log.warn({ key, sha256, expected }, 'shard manifest does not match the trial; fetching it again');
+    }
   }
 
   /** Shard `index` of `split`, read from the local copy or fetched, verified either way. */
@@ -156,6 +198,26 @@ export class ShardedDataset {
       texts.push(Array.from(ids, (id) => words[id - 1] ?? '').join(tokenizer.split));
     }
     return texts;
+  }
+
+  /**
+   * The whole of `split` in memory: its shards, each verified, joined in row order. For small datasets and tests
+   * (the prepared data is stored only as shards); training reads shard by shard through {@link ShardedDataset.source}.
+   */
+  async readSplit(split: SplitName): Promise<PreparedSplit> {
+    const { rows, tokens, shards } = this.manifest.splits[split];
+    const out: PreparedSplit = { labels: new Int32Array(rows), offsets: new Int32Array(rows + 1), tokens: new Int32Array(tokens) };
+    let r = 0;
+    let t = 0;
+    for (let i = 0; i < shards.length; i++) {
+      const part = await this.cache.shard(this.hash, this.manifest, split, i);
+      out.labels.set(part.labels, r);
+      for (let k = 1; k <= part.labels.length; k++) out.offsets[r + k] = t + (part.offsets[k] as number);
+      out.tokens.set(part.tokens, t);
+      r += part.labels.length;
+      t += part.tokens.length;
+    }
+    return out;
   }
 
   /**

@@ -203,7 +203,7 @@ export async function runTrial(
   }
 
   // Shards, fetched as training reaches them: the first batch starts before the last shard arrives.
-  const prepared = await deps.cache.open(payload.dataset.hash);
+  const prepared = await deps.cache.open(payload.dataset.hash, payload.dataset.manifestSha256);
   const enc = { maxWords: params.max_words, maxLen: params.max_len };
   const data: TrialData = { prepared, train: prepared.source('train', enc), validation: prepared.source('validation', enc), test: prepared.source('test', enc) };
   const rules = payload.earlyTerminate && deps.specFor ? await deps.specFor(sweepId) : undefined;

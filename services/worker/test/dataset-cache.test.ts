@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deserializePrepared, encodeForTrial, encodeTexts, prepareDatasetFile, shardPreparedFile, trialVocabulary, writeSyntheticCsv, type ShardManifest } from '@sweepq/data';
+import { deserializePrepared, encodeForTrial, encodeTexts, prepareDatasetFile, shardManifestBytes, shardManifestSha256, shardPreparedFile, trialVocabulary, writeSyntheticCsv, type ShardManifest } from '@sweepq/data';
 import { buildModel, initBackend, trainModel } from '@sweepq/model';
 import { createLogger } from '@sweepq/runtime';
 import { ArtifactStore, createS3Client, layout, startLocalS3, type LocalS3 } from '@sweepq/storage';
@@ -30,7 +30,7 @@ beforeAll(async () => {
   hash = info.hash;
   preparedBytes = new Uint8Array(await readFile(out));
   manifest = await shardPreparedFile(out, hash, { rowsPerShard: 20, write: async (name, b) => void (await store.put(layout.datasetShard(hash, name), b)) });
-  await store.putJson(layout.datasetShardManifest(hash), manifest);
+  await store.put(layout.datasetShardManifest(hash), shardManifestBytes(manifest), 'application/json');
   await initBackend({ prefer: 'wasm' });
 });
 afterAll(async () => {
@@ -146,6 +146,65 @@ describe('DatasetCache (shards)', () => {
       expect(JSON.parse(files[2]!.body as string)).toEqual(trialVocabulary(ds.meta, ENC));
     } finally {
       model.dispose();
+    }
+  });
+
+  it('reads a whole split back from its shards, the same rows as the prepared file', async () => {
+    const ds = await new DatasetCache({ dir: join(dir, 'c6'), store, logger: log }).open(hash);
+    const whole = deserializePrepared(preparedBytes);
+    for (const split of ['train', 'validation', 'test'] as const) expect(await ds.readSplit(split)).toEqual(whole.splits[split]);
+  });
+});
+
+/** The real store, counting the reads of shard manifests. */
+class CountingStore extends ArtifactStore {
+  manifestReads = 0;
+  override async get(key: string): Promise<Uint8Array | undefined> {
+    if (key.endsWith('/manifest.json')) this.manifestReads++;
+    return super.get(key);
+  }
+}
+
+describe('DatasetCache: the manifest checked against the trial job', () => {
+  const key = (): string => layout.datasetShardManifest(hash);
+
+  it('opens a manifest whose SHA-256 matches, and jobs without one (queued before it existed)', async () => {
+    const sha = shardManifestSha256(await store.getRequired(key()));
+    const cache = new DatasetCache({ dir: join(dir, 'm1'), store, logger: log });
+    expect((await cache.open(hash, sha)).manifest).toEqual(manifest);
+    expect((await new DatasetCache({ dir: join(dir, 'm1'), store, logger: log }).open(hash)).manifest).toEqual(manifest);
+  });
+
+  it('refuses a manifest replaced in the bucket, after fetching it once more', async () => {
+    const saved = await store.getRequired(key());
+    const sha = shardManifestSha256(saved);
+    // Another manifest for the same hash: valid, but not the one the coordinator stored (here the test split dropped).
+    const other: ShardManifest = { ...manifest, splits: { ...manifest.splits, test: { rows: 0, tokens: 0, shards: [] } } };
+    const counting = new CountingStore({ client: store.client, bucket: 'cache-test', endpoint: s3.endpoint });
+    const cache = new DatasetCache({ dir: join(dir, 'm2'), store: counting, logger: log });
+    await store.put(key(), shardManifestBytes(other), 'application/json');
+    counting.manifestReads = 0;
+    try {
+      const err = await cache.open(hash, sha).then(() => undefined, (e: unknown) => e as Error & { code?: string });
+      expect(err?.code).toBe('DATASET_CORRUPT');
+      expect(err?.message).toContain(`has SHA-256 ${shardManifestSha256(shardManifestBytes(other))}, but the trial expects ${sha}`);
+      expect(err?.message).toContain(store.uri(key()));
+      // Fetched once more before failing.
+      expect(counting.manifestReads).toBe(2);
+      // A job queued before the check existed takes what the bucket has.
+      expect((await new DatasetCache({ dir: join(dir, 'm3'), store, logger: log }).open(hash)).rows('test')).toBe(0);
+    } finally {
+      await store.put(key(), saved, 'application/json');
+    }
+    // Restored: the same cache opens it now (a failed read is not remembered), and keeps it.
+    expect((await cache.open(hash, sha)).manifest).toEqual(manifest);
+    await store.put(key(), shardManifestBytes(other), 'application/json');
+    try {
+      expect((await cache.open(hash, sha)).manifest).toEqual(manifest);
+      // A job that expects the new manifest makes the cache read the bucket again.
+      expect((await cache.open(hash, shardManifestSha256(shardManifestBytes(other)))).rows('test')).toBe(0);
+    } finally {
+      await store.put(key(), saved, 'application/json');
     }
   });
 });
