@@ -9,7 +9,8 @@ type Body = Parameters<ArtifactStore['put']>[1];
  * compare-and-set on the view's ETag as this owner last wrote or read it, made only while `doc` still owns the sweep.
  * A writer that was taken over either finds the view changed (its write is refused, and it then learns it is fenced)
  * or lands a write that the new owner, which writes every view again when it finishes, then replaces: the views in
- * the bucket end up the last owner's. Reads pass through unchanged.
+ * the bucket end up the last owner's. `delete` and `deletePrefix` (a front's stale `best/` folders) run only while
+ * `doc` still owns the sweep, checked before each. Reads pass through unchanged.
  *
  * A Proxy rather than a subclass: the store's other methods (and its private state) stay the one instance's, and the
  * report package keeps taking a plain `ArtifactStore`.
@@ -37,6 +38,20 @@ export function ownerViews(store: ArtifactStore, doc: SweepDoc): ArtifactStore {
     get(target, prop) {
       if (prop === 'put') return put;
       if (prop === 'putJson') return (key: string, value: unknown) => put(key, `${JSON.stringify(value, null, 2)}\n`, 'application/json');
+      if (prop === 'delete') {
+        return async (key: string): Promise<void> => {
+          await doc.assertOwner();
+          etags.delete(key);
+          await target.delete(key);
+        };
+      }
+      if (prop === 'deletePrefix') {
+        return async (prefix: string): Promise<number> => {
+          await doc.assertOwner();
+          for (const key of etags.keys()) if (key.startsWith(prefix)) etags.delete(key);
+          return target.deletePrefix(prefix);
+        };
+      }
       const v: unknown = Reflect.get(target, prop, target);
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },

@@ -5,7 +5,7 @@ import { redisKeys, sweepJobId } from '@sweepq/queue';
 import { SweepState, TrialState, type TrialResult } from '@sweepq/results';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { DEFAULT_PARAMS } from '@sweepq/sweep-config';
-import { LifecycleError, LifecycleErrorCode, VersionedJson, type SweepLifecycle, type TrialLifecycle } from '../src/index.js';
+import { LifecycleError, LifecycleErrorCode, VersionedJson, ownerViews, type SweepLifecycle, type TrialLifecycle } from '../src/index.js';
 import { lifeWorld, type LifeWorld } from './life-world.js';
 
 // Fencing against a real Redis and the embedded S3 server (which honours conditional writes): an owner that was
@@ -69,6 +69,24 @@ describe('fencing of sweep.json', () => {
     expect(now).toMatchObject({ state: 'running', epoch: 2, owner: 'coord-b' });
     expect(now.trials?.completed).toBe(0);
     await b.assertOwner();
+  });
+
+  it("an owner taken over deletes nothing of the views (best/'s stale folders): delete and deletePrefix are fenced too", async () => {
+    await life.submit({ sweepId: 'fe-8', specText: SPEC });
+    const a = await life.open('fe-8');
+    expect(await a.take('coord-a')).toBe(1);
+    const key = `${layout.bestPrefix('fe-8')}t0001/model.json`;
+    const viewsA = ownerViews(store, a);
+    await viewsA.put(key, '{}', 'application/json');
+    const b = await life.open('fe-8');
+    expect(await b.take('coord-b')).toBe(2);
+    await ownerViews(store, b).put(`${layout.bestPrefix('fe-8')}t0002/model.json`, '{}', 'application/json');
+    await expect(viewsA.delete(key)).rejects.toSatisfy(fenced);
+    await expect(viewsA.deletePrefix(layout.bestPrefix('fe-8'))).rejects.toSatisfy(fenced);
+    expect(await store.list(layout.bestPrefix('fe-8'))).toHaveLength(2);
+    // The owner's own deletes go through.
+    await ownerViews(store, b).delete(key);
+    expect(await store.exists(key)).toBe(false);
   });
 
   it('a cancel recorded by the CLI survives the owner writing from its older copy, and a rebuild re-arms it', async () => {
