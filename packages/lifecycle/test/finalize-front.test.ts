@@ -130,9 +130,9 @@ describe('finalize with several objectives', () => {
     expect(await store.get(`${layout.bestPrefix('mo-rule')}weights.bin`)).toEqual(new Uint8Array([1, 1, 2, 3]));
     const info = (await store.getJson<BestModelInfo>(`${layout.bestPrefix('mo-rule')}best.json`))!;
     expect(info.trialId).toBe('t0001');
-    expect(info.rule).toEqual({ ...rule, text: 'lowest model_bytes within 0.005 of the best val_accuracy' });
+    expect(info.rule).toEqual({ ...rule, text: "lowest model_bytes within 0.005 of the front's best val_accuracy" });
     expect(info.front?.map((t) => t.trialId)).toEqual(['t0000', 't0001', 't0002']);
-    expect(await store.getText(`${layout.bestPrefix('mo-rule')}README.md`)).toContain("by the spec's `best:` rule: lowest model_bytes within 0.005 of the best val_accuracy.");
+    expect(await store.getText(`${layout.bestPrefix('mo-rule')}README.md`)).toContain("by the spec's `best:` rule: lowest model_bytes within 0.005 of the front's best val_accuracy.");
     const rec: SweepRecord = (await life.read('mo-rule'))!;
     expect(rec.best?.trialId).toBe('t0001');
     expect((await store.getJson<Leaderboard>(layout.leaderboardJson('mo-rule')))!.pick).toBe('t0001');

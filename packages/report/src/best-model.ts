@@ -1,5 +1,5 @@
-import { describeBestRule, metricValue, type Objective, type SweepRecord, type TrialResult } from '@sweepq/results';
-import type { BestRule } from '@sweepq/sweep-config';
+import { metricValue, type Objective, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { describeBestRule, type BestRule } from '@sweepq/sweep-config';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { ReportError } from './errors.js';
 

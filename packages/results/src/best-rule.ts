@@ -51,10 +51,3 @@ export function pickByRule(front: readonly TrialResult[], objectives: readonly O
   }
   return pick?.r;
 }
-
-/** A rule in words: `lowest model_bytes within 0.005 of the best val_accuracy`. */
-export function describeBestRule(rule: BestRule, objectives: readonly Objective[]): string {
-  const what = `${goalOf(rule.pick, objectives) === 'maximize' ? 'highest' : 'lowest'} ${rule.pick}`;
-  const within = Object.entries(rule.within ?? {}).filter(([, m]) => m !== undefined);
-  return within.length === 0 ? what : `${what} within ${within.map(([n, m]) => `${m} of the best ${n}`).join(' and ')}`;
-}

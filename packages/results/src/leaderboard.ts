@@ -1,5 +1,5 @@
-import { PARAMETER_NAMES, paretoRanks, withDefaultParams, type BestRule } from '@sweepq/sweep-config';
-import { describeBestRule, pickByRule, type Objective } from './best-rule.js';
+import { PARAMETER_NAMES, describeBestRule, paretoRanks, withDefaultParams, type BestRule } from '@sweepq/sweep-config';
+import { pickByRule, type Objective } from './best-rule.js';
 import { TrialState, objectiveValues, type TrialResult } from './trial-result.js';
 
 /** One row of the leaderboard. */

@@ -1,4 +1,4 @@
-import { COST_METRIC_NAMES } from '@sweepq/sweep-config';
+import { isCostMetric } from '@sweepq/sweep-config';
 import type { CostMetricName, EpochLog, TrialParams } from '@sweepq/sweep-config';
 import type { Evaluation } from './classification.js';
 
@@ -85,7 +85,6 @@ export interface TrialResult {
   finishedAt: string;
 }
 
-const COST_METRICS: readonly string[] = COST_METRIC_NAMES;
 
 /**
  * A trial's value of one metric (a name in METRIC_NAMES): the sweep metric's recorded value when `name` is it, a
@@ -95,7 +94,7 @@ const COST_METRICS: readonly string[] = COST_METRIC_NAMES;
 export function metricValue(result: TrialResult, name: string): number | null {
   let v: number | null | undefined;
   if (name === result.metric.name) v = result.metric.value;
-  else if (COST_METRICS.includes(name)) v = result.costs?.[name as keyof TrialCosts];
+  else if (isCostMetric(name)) v = result.costs?.[name];
   else v = (result.final as unknown as Record<string, number> | null)?.[name];
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PARAMS, dominates, type BestRule } from '@sweepq/sweep-config';
-import { buildLeaderboard, describeBestRule, leaderboardCsv, leaderboardTable, pickByRule, type TrialResult } from '../src/index.js';
+import { DEFAULT_PARAMS, describeBestRule, dominates, type BestRule } from '@sweepq/sweep-config';
+import { buildLeaderboard, leaderboardCsv, leaderboardTable, pickByRule, type TrialResult } from '../src/index.js';
 
 const OBJECTIVES = [
   { name: 'val_accuracy', goal: 'maximize' },
@@ -103,7 +103,7 @@ describe('leaderboard with several objectives', () => {
     expect(t.find((l) => l.includes('t0007'))).toMatch(/t0007\s+completed\s+0\s+0\.8500\s+3000\s/);
     expect(t.find((l) => l.includes('t0004'))).toMatch(/t0004\s+completed\s+2\s+0\.8000\s+9600\s/);
     expect(t.at(-1)).toBe(
-      'Pareto front (front 0): 4 trials on val_accuracy (maximize), model_bytes (minimize); best rule (lowest model_bytes within 0.05 of the best val_accuracy): t0001',
+      "Pareto front (front 0): 4 trials on val_accuracy (maximize), model_bytes (minimize); best rule (lowest model_bytes within 0.05 of the front's best val_accuracy): t0001",
     );
     expect(leaderboardTable(lb).split('\n').at(-1)).toBe('Pareto front (front 0): 4 trials on val_accuracy (maximize), model_bytes (minimize)');
   });
@@ -133,6 +133,6 @@ describe('pickByRule', () => {
   it('no pick when no trial has the values the rule needs', () => {
     expect(pickByRule([], OBJECTIVES, { pick: 'model_bytes' })).toBeUndefined();
     expect(pickByRule([result(0, 0.9, null)], OBJECTIVES, { pick: 'latency_ms' })).toBeUndefined();
-    expect(describeBestRule({ pick: 'val_accuracy', within: { model_bytes: 1000 } }, OBJECTIVES)).toBe('highest val_accuracy within 1000 of the best model_bytes');
+    expect(describeBestRule({ pick: 'val_accuracy', within: { model_bytes: 1000 } }, OBJECTIVES)).toBe("highest val_accuracy within 1000 of the front's best model_bytes");
   });
 });

@@ -15,6 +15,8 @@ export type {
 export {
   BAYES_DEFAULTS,
   COST_METRIC_NAMES,
+  defaultGoal,
+  isCostMetric,
   DATASET_FORMATS,
   DEFAULT_MAX_IN_FLIGHT,
   EARLY_TERMINATE_DEFAULTS,
@@ -52,8 +54,8 @@ export type {
 export { BUILTIN_DATASETS, DEFAULT_DATASET_URI, formatFromExtension } from './dataset.js';
 export { DEFAULT_MAX_SPEC_BYTES, MAX_YAML_ALIASES, parseSpec } from './parse.js';
 export type { ParseSpecOptions } from './parse.js';
-export { MAX_TRIALS, defaultGoal, validateSpec } from './validate.js';
-export { MAX_OBJECTIVES, MIN_OBJECTIVES } from './objectives.js';
+export { MAX_TRIALS, validateSpec } from './validate.js';
+export { MAX_OBJECTIVES, MIN_OBJECTIVES, describeBestRule } from './objectives.js';
 export { canonicalJson, specHash } from './spec-hash.js';
 export { specToConfig } from './to-config.js';
 export { activeParameters, applyConditions, clauseHolds, parameterApplies } from './conditions.js';

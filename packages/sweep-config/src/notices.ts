@@ -1,4 +1,5 @@
 import { isLogUniform, logUniformBounds } from './distributions.js';
+import { describeBestRule } from './objectives.js';
 import { IGNORED_WANDB_KEYS } from './types.js';
 import type { BestRule, MetricSpec, SweepSpec } from './types.js';
 
@@ -38,11 +39,6 @@ export function specNotices(spec: Pick<SweepSpec, 'parameters' | 'ignored' | 'ob
 /** "2 objectives: val_accuracy (maximize), model_bytes (minimize); … best/ holds …" */
 function objectivesNotice(objectives: readonly MetricSpec[], best: BestRule | undefined): string {
   const list = objectives.map((o) => `${o.name} (${o.goal})`).join(', ');
-  let holds = 'every trial of the front';
-  if (best !== undefined) {
-    const goal = objectives.find((o) => o.name === best.pick)?.goal;
-    const within = Object.entries(best.within ?? {}).map(([name, d]) => `${d} of the front's best ${name}`);
-    holds = `the front trial with the ${goal === 'maximize' ? 'highest' : 'lowest'} ${best.pick}${within.length > 0 ? ` within ${within.join(' and ')}` : ''}`;
-  }
+  const holds = best === undefined ? 'every trial of the front' : `the front trial with the ${describeBestRule(best, objectives)}`;
   return `${objectives.length} objectives: ${list}; the sweep searches for their Pareto front (the trials no other trial beats on every objective) and best/ holds ${holds}`;
 }

@@ -1,7 +1,7 @@
 import { describeValue, suggestName, unknownKeyMessage } from './describe.js';
 import type { SpecIssue } from './errors.js';
 import { isPlainMapping } from './normalize-parameter.js';
-import { COST_METRIC_NAMES, METRIC_GOALS, METRIC_NAMES } from './types.js';
+import { METRIC_GOALS, METRIC_NAMES, defaultGoal, isCostMetric } from './types.js';
 import type { BestRule, MetricGoal, MetricName, MetricSpec } from './types.js';
 
 /** Objectives a `metric:` list may hold. Two is the usual trade-off; beyond four a Pareto front is most of the trials. */
@@ -12,10 +12,7 @@ const LIST_EXAMPLE = '[{name: val_accuracy, goal: maximize}, {name: model_bytes,
 const OBJECTIVE_KEYS = ['name', 'goal'] as const;
 const BEST_KEYS = ['pick', 'within'] as const;
 
-/** `goal` for a metric when the spec gives none (defined in validate.ts; passed in to keep one owner). */
-type GoalOf = (name: MetricName) => MetricGoal;
-
-function checkObjective(raw: unknown, path: string, defaultGoal: GoalOf, issues: SpecIssue[]): MetricSpec | undefined {
+function checkObjective(raw: unknown, path: string, issues: SpecIssue[]): MetricSpec | undefined {
   if (!isPlainMapping(raw)) {
     issues.push({ path, message: `expected a mapping {name, goal} such as {name: model_bytes, goal: minimize}, got ${describeValue(raw)}` });
     return undefined;
@@ -49,7 +46,7 @@ function checkObjective(raw: unknown, path: string, defaultGoal: GoalOf, issues:
  * `metric:` written as a list: 2-4 mappings `{name, goal}` with distinct names (goal defaulted as for one metric).
  * Returns the objectives in the order written, or undefined after pushing the issues.
  */
-export function checkObjectives(raw: readonly unknown[], defaultGoal: GoalOf, issues: SpecIssue[]): MetricSpec[] | undefined {
+export function checkObjectives(raw: readonly unknown[], issues: SpecIssue[]): MetricSpec[] | undefined {
   if (raw.length < MIN_OBJECTIVES || raw.length > MAX_OBJECTIVES) {
     const one = raw.length === 1 ? '; for one metric write a mapping, metric: {name: val_accuracy, goal: maximize}' : '';
     issues.push({ path: 'metric', message: `a list of metrics holds ${MIN_OBJECTIVES} to ${MAX_OBJECTIVES} objectives such as ${LIST_EXAMPLE}, got ${raw.length}${one}` });
@@ -58,7 +55,7 @@ export function checkObjectives(raw: readonly unknown[], defaultGoal: GoalOf, is
   const out: MetricSpec[] = [];
   let ok = true;
   raw.forEach((item, i) => {
-    const m = checkObjective(item, `metric[${i}]`, defaultGoal, issues);
+    const m = checkObjective(item, `metric[${i}]`, issues);
     if (m === undefined) ok = false;
     else if (out.some((o) => o.name === m.name)) {
       issues.push({ path: `metric[${i}].name`, message: `${m.name} is already objective ${out.findIndex((o) => o.name === m.name)}; each objective must be a different metric` });
@@ -139,7 +136,18 @@ export function checkEarlyTerminateObjectives(metric: MetricSpec | undefined, ob
       path: 'early_terminate',
       message: `not available with several objectives: a rung ranks trials by ${objectives[0]?.name ?? 'the first objective'} alone, so it would stop a trial on the Pareto front (a small or fast model that is less accurate at the rung); remove early_terminate (keep epochs small instead), or optimise one metric`,
     });
-  } else if (metric !== undefined && (COST_METRIC_NAMES as readonly string[]).includes(metric.name)) {
-    issues.push({ path: 'early_terminate', message: `${metric.name} is measured once a trial's training ends, so a rung has nothing to rank trials by; remove early_terminate, or optimise a training metric (val_accuracy, val_loss, accuracy, loss)` });
+  } else if (metric !== undefined && isCostMetric(metric.name)) {
+    issues.push({ path: 'early_terminate', message: `${metric.name} is measured once a trial's training ends, so a rung has nothing to rank trials by; remove early_terminate, or optimise a training metric (${METRIC_NAMES.filter((n) => !isCostMetric(n)).join(', ')})` });
   }
+}
+
+/**
+ * A `best:` rule in words, for notices, status, the leaderboard and best.json: `lowest model_bytes within 0.005 of
+ * the front's best val_accuracy`. A name's goal is its objective's (`defaultGoal` for a name that is none).
+ */
+export function describeBestRule(rule: BestRule, objectives: readonly { name: string; goal: MetricGoal }[]): string {
+  const goal = objectives.find((o) => o.name === rule.pick)?.goal ?? defaultGoal(rule.pick);
+  const what = `${goal === 'maximize' ? 'highest' : 'lowest'} ${rule.pick}`;
+  const within = Object.entries(rule.within ?? {}).filter(([, m]) => m !== undefined);
+  return within.length === 0 ? what : `${what} within ${within.map(([n, m]) => `${m} of the front's best ${n}`).join(' and ')}`;
 }

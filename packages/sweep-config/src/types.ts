@@ -19,6 +19,19 @@ export type MetricName = (typeof METRIC_NAMES)[number];
 export const COST_METRIC_NAMES = ['model_bytes', 'param_count', 'latency_ms'] as const satisfies readonly MetricName[];
 export type CostMetricName = (typeof COST_METRIC_NAMES)[number];
 
+/**
+ * Goal for a metric when the spec gives none. W&B defaults to `minimize` for every metric, which is wrong for
+ * accuracy; sweepq infers it from the name instead: `*accuracy` maximizes, every other metric (losses, costs) minimizes.
+ */
+export function defaultGoal(name: MetricName): MetricGoal {
+  return name.endsWith('accuracy') ? 'maximize' : 'minimize';
+}
+
+/** Whether a metric is a cost (measured once training ends, from the saved model) rather than a training metric. */
+export function isCostMetric(name: string): name is CostMetricName {
+  return (COST_METRIC_NAMES as readonly string[]).includes(name);
+}
+
 export const METRIC_GOALS = ['maximize', 'minimize'] as const;
 export type MetricGoal = (typeof METRIC_GOALS)[number];
 

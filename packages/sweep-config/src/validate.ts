@@ -10,8 +10,8 @@ import { DISCRETE_KINDS, isPlainMapping, normalizeParameter } from './normalize-
 import { PARAMETER_NAMES } from './parameters.js';
 import type { ParameterName } from './parameters.js';
 import { gridSize } from './grid-size.js';
-import { IGNORED_METRIC_KEYS, IGNORED_WANDB_KEYS, METHODS, METRIC_GOALS, METRIC_NAMES } from './types.js';
-import type { IgnoredWandbKeys, MetricName, MetricSpec, ParameterSpec, SearchMethod, SweepSpec } from './types.js';
+import { IGNORED_METRIC_KEYS, IGNORED_WANDB_KEYS, METHODS, METRIC_GOALS, METRIC_NAMES, defaultGoal } from './types.js';
+import type { IgnoredWandbKeys, MetricSpec, ParameterSpec, SearchMethod, SweepSpec } from './types.js';
 import { checkBest, checkEarlyTerminateObjectives, checkObjectives } from './objectives.js';
 import { fromZodIssues } from './zod-issues.js';
 
@@ -89,13 +89,6 @@ const metricSchema = z.object({
 });
 const METRIC_KEYS = ['name', 'goal', 'target', ...IGNORED_METRIC_KEYS] as const;
 
-/**
- * Goal for a metric when the spec gives none. W&B defaults to `minimize` for every metric, which is wrong for
- * accuracy; sweepq infers it from the name instead: `*accuracy` maximizes, `*loss` minimizes.
- */
-export function defaultGoal(name: MetricName): MetricSpec['goal'] {
-  return name.endsWith('accuracy') ? 'maximize' : 'minimize';
-}
 
 function checkMethod(raw: unknown, issues: SpecIssue[]): SearchMethod | undefined {
   if (raw === undefined) {
@@ -117,7 +110,7 @@ interface ResolvedMetric {
 function checkMetric(raw: unknown, issues: SpecIssue[], ignored: IgnoredWandbKeys): ResolvedMetric | undefined {
   if (raw === undefined || raw === null) return { metric: { name: 'val_accuracy', goal: 'maximize' } };
   if (Array.isArray(raw)) {
-    const objectives = checkObjectives(raw, defaultGoal, issues);
+    const objectives = checkObjectives(raw, issues);
     return objectives === undefined ? undefined : { metric: { ...(objectives[0] as MetricSpec) }, objectives };
   }
   if (!isPlainMapping(raw)) {

@@ -1,5 +1,6 @@
 import { trialProgressSchema, type TrialProgress } from '@sweepq/queue';
-import { describeBestRule, formatSignificant, isFinalSweepState, sweepObjectives, SweepState, type SweepRecord } from '@sweepq/results';
+import { formatSignificant, isFinalSweepState, sweepObjectives, SweepState, type SweepRecord } from '@sweepq/results';
+import { describeBestRule } from '@sweepq/sweep-config';
 import type { CliContext, NoRedisContext } from './context.js';
 import { readSweep } from './sweep-reads.js';
 

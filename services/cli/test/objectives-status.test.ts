@@ -59,7 +59,7 @@ describe('status and watch with several objectives', () => {
     const sweep = { ...finished, spec: { ...(finished.spec as object), best: RULE }, best: { trialId: 't0001', value: 0.896, values: [0.896, 4000] }, front: { trialIds: ['t0000', 't0001'], pick: 't0001' } };
     const text = statusText(status(sweep)).split('\n');
     expect(text).toContain("front    2 trials on the Pareto front: t0000, t0001; best/ holds the rule's pick");
-    expect(text).toContain('best     t0001 val_accuracy=0.8960 model_bytes=4000 (rule: lowest model_bytes within 0.005 of the best val_accuracy)');
+    expect(text).toContain("best     t0001 val_accuracy=0.8960 model_bytes=4000 (rule: lowest model_bytes within 0.005 of the front's best val_accuracy)");
   });
 
   it('a single metric shows as before', () => {

@@ -13,7 +13,7 @@ import {
 import { QueueName, parsePayload, trialJobSchema, type TrialJob, type TrialProgress } from '@sweepq/queue';
 import { LockLostError, RungStore, type JobLease, type TrialLifecycle } from '@sweepq/lifecycle';
 import type { Redis } from 'ioredis';
-import { COST_METRIC_NAMES, type CostMetricName, type SweepSpec } from '@sweepq/sweep-config';
+import { isCostMetric, type SweepSpec } from '@sweepq/sweep-config';
 import { TrialCheckpoint, restoreCheckpoint, type ResumeRecord } from './checkpoint.js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@sweepq/runtime';
@@ -465,10 +465,6 @@ async function evaluateHeldOut(model: tf.LayersModel, data: BlockSource, split: 
 
 /** Predictions stored in result.json so a reloaded model can be checked against the worker's own. */
 const SAMPLE_PREDICTIONS = 8;
-
-function isCostMetric(name: string): name is CostMetricName {
-  return (COST_METRIC_NAMES as readonly string[]).includes(name);
-}
 
 function metricValue(e: EpochLog, name: string): number | null {
   const v = (e as unknown as Record<string, unknown>)[name];
