@@ -10,7 +10,7 @@ export interface Observation {
   value: number | null;
   /**
    * With several objectives (`spec.objectives`): the trial's value of each, in that order (`objectiveValues` in
-   * @sweepq/results), `value` being the first. Ignored by the single-objective sampler.
+   * @sweepq/results), `value` being the first; null for one not measured. Read by MotpeSampler, ignored by TpeSampler.
    */
   values?: readonly (number | null)[];
   /**
