@@ -16,6 +16,14 @@ HyperbandPruner(min_resource=--min-iter, max_resource=epochs, reduction_factor=-
 defaults otherwise (n_startup_trials 10, constant_liar off) and seed = the sweep's seed. Every parameter is
 suggested with suggest_categorical over the table's value list, as sweepq's spec lists them with `values`.
 Needs Debian's python3-optuna (3.1): apt-get install -y python3-optuna.
+
+Several objectives (--objectives val_accuracy:max,model_bytes:min, table-mo-bench.ts): no pruning, every trial
+trains its full epochs; --budget-trials trials per sweep, --in-flight at a time on the same simulated clock as
+table-mo.ts (a trial lasts its epochs' recorded seconds). Methods: RandomSampler; TPESampler with the directions
+(MOTPE: univariate, and multivariate=True); NSGAIISampler with Optuna's default population of 50 (nsga2) and with
+--nsga2-population (nsga2-small; the bench passes one fifth of the budget, five generations). Each sweep's result is
+the list of table rows its trials looked up, in the order they finished: table-mo-bench.ts computes both engines'
+hypervolumes from those with one scale.
 """
 import argparse
 import gzip
@@ -29,6 +37,10 @@ import optuna
 
 FRACTIONS = (0.25, 0.5, 1.0)
 METHODS = ("random", "tpe", "tpe-mv", "tpe+hyperband", "tpe-mv+hyperband")
+MO_METHODS = ("random", "tpe", "tpe-mv", "nsga2", "nsga2-small")
+# What a table row holds for a whole trial, per metric: the last epoch's value of a curve, or the row's number.
+CURVES = ("val_accuracy", "val_loss", "loss")
+NUMBERS = ("model_bytes", "param_count", "latency_ms")
 
 
 def read_table(path):
@@ -162,6 +174,81 @@ def simulate(lookup, header, method, seed, kind, amount, in_flight, min_iter, et
     return trace, state["asked"]
 
 
+def parse_objectives(text):
+    out = []
+    for part in [p for p in text.split(",") if p]:
+        name, _, goal = part.partition(":")
+        if name not in CURVES + NUMBERS:
+            raise SystemExit(f"--objectives: {part!r}: expected name:goal with a name among {', '.join(CURVES + NUMBERS)}")
+        if goal not in ("max", "min", "maximize", "minimize"):
+            raise SystemExit(f"--objectives: {part!r}: expected the goal max or min after the colon, got {goal!r}")
+        out.append((name, "maximize" if goal.startswith("max") else "minimize"))
+    if not 2 <= len(out) <= 4:
+        raise SystemExit(f"--objectives: expected 2 to 4 comma-separated name:goal pairs, got {len(out)}")
+    return out
+
+
+def failed_epoch(row, epochs):
+    """The epoch a row's loss diverged in (no finite validation accuracy), or None; as failedEpoch in table-mo.ts."""
+    acc = row["val_accuracy"]
+    for e in range(1, epochs + 1):
+        if e - 1 >= len(acc) or acc[e - 1] is None or not math.isfinite(acc[e - 1]):
+            return e
+    return None
+
+
+def row_values(row, objectives, epochs):
+    if failed_epoch(row, epochs) is not None:
+        return None
+    return [row[n][epochs - 1] if n in CURVES else row[n] for n, _ in objectives]
+
+
+def trial_seconds(row, epochs):
+    last = failed_epoch(row, epochs) or epochs
+    return sum(epoch_seconds(row, e) for e in range(1, last + 1))
+
+
+def make_mo_study(method, seed, objectives, population):
+    if method == "random":
+        sampler = optuna.samplers.RandomSampler(seed=seed)
+    elif method in ("tpe", "tpe-mv"):
+        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=method == "tpe-mv")
+    else:
+        sampler = optuna.samplers.NSGAIISampler(seed=seed, population_size=50 if method == "nsga2" else population)
+    return optuna.create_study(directions=[g for _, g in objectives], sampler=sampler)
+
+
+def simulate_mo(lookup, header, method, seed, objectives, trials, in_flight, population):
+    """One sweep of `trials` trials; returns the indices of the table rows its trials looked up, in finishing order."""
+    epochs = header["fixed"]["epochs"]
+    study = make_mo_study(method, seed, objectives, population)
+    row_index = {id(r): i for i, r in enumerate(lookup.rows)}
+    running, finished = [], []
+    state = {"asked": 0, "clock": 0.0}
+
+    def start():
+        while len(running) < in_flight and state["asked"] < trials:
+            trial = study.ask()
+            params = {n: trial.suggest_categorical(n, values) for n, values in header["space"].items()}
+            row = lookup.row(params)
+            running.append({"trial": trial, "index": state["asked"], "row": row, "end": state["clock"] + trial_seconds(row, epochs)})
+            state["asked"] += 1
+
+    start()
+    while running:
+        r = min(running, key=lambda o: (o["end"], o["index"]))
+        running.remove(r)
+        state["clock"] = r["end"]
+        finished.append(row_index[id(r["row"])])
+        values = row_values(r["row"], objectives, epochs)
+        if values is None:
+            study.tell(r["trial"], state=optuna.trial.TrialState.FAIL)
+        else:
+            study.tell(r["trial"], values)
+        start()
+    return finished
+
+
 def regret_at(trace, kind, cost, best):
     found = -math.inf
     for ep, sec, b in trace:
@@ -189,6 +276,35 @@ def _init(path):
     _ctx["best"] = max(v for r in rows for v in r["val_accuracy"] if v is not None and math.isfinite(v))
 
 
+def _run_mo(task):
+    method, seed, objectives, trials, in_flight, population = task
+    return simulate_mo(_ctx["lookup"], _ctx["header"], method, seed, objectives, trials, in_flight, population)
+
+
+def main_mo(a, p):
+    """--objectives mode: see the module comment."""
+    objectives = parse_objectives(a.objectives)
+    methods = [m for m in (a.methods or ",".join(MO_METHODS)).split(",") if m]
+    for m in methods:
+        if m not in MO_METHODS:
+            p.error(f"--methods: with --objectives expected a comma-separated list of {', '.join(MO_METHODS)}; got {m!r}")
+    _init(a.table)
+    tasks = [(m, s, objectives, a.budget_trials, a.in_flight, a.nsga2_population) for m in methods for s in range(a.first_seed, a.first_seed + a.seeds)]
+    if a.jobs > 1:
+        with Pool(a.jobs, initializer=_init, initargs=(a.table,)) as pool:
+            outs = pool.map(_run_mo, tasks, chunksize=4)
+    else:
+        outs = [_run_mo(t) for t in tasks]
+    results = [{"method": m, "orders": [o for t, o in zip(tasks, outs) if t[0] == m]} for m in methods]
+    if a.json:
+        json.dump({"optuna": optuna.__version__, "objectives": objectives, "results": results}, sys.stdout)
+        return
+    for r in results:
+        print(f"optuna {r['method']}: rows per seed in finishing order (hypervolumes: npm run bench:search -- --table FILE --objectives ...)")
+        for seed, order in zip(range(a.first_seed, a.first_seed + a.seeds), r["orders"]):
+            print(f"  seed {seed}: {order}")
+
+
 def _run(task):
     method, kind, amount, seed, in_flight, min_iter, eta = task
     trace, asked = simulate(_ctx["lookup"], _ctx["header"], method, seed, kind, amount, in_flight, min_iter, eta)
@@ -205,11 +321,16 @@ def main():
     p.add_argument("--in-flight", type=int, default=4)
     p.add_argument("--min-iter", type=int, default=1)
     p.add_argument("--eta", type=int, default=3)
-    p.add_argument("--methods", default="random,tpe,tpe-mv,tpe+hyperband")
+    p.add_argument("--methods", help="default random,tpe,tpe-mv,tpe+hyperband; with --objectives " + ",".join(MO_METHODS))
+    p.add_argument("--objectives", help="several objectives, e.g. val_accuracy:max,model_bytes:min (see the module comment)")
+    p.add_argument("--budget-trials", type=int, default=60, help="with --objectives: trials per sweep")
+    p.add_argument("--nsga2-population", type=int, default=12, help="with --objectives: nsga2-small's population")
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
-    methods = [m for m in a.methods.split(",") if m]
+    if a.objectives is not None:
+        return main_mo(a, p)
+    methods = [m for m in (a.methods or "random,tpe,tpe-mv,tpe+hyperband").split(",") if m]
     for m in methods:
         if m not in METHODS:
             p.error(f"--methods: expected a comma-separated list of {', '.join(METHODS)}; got {m!r}")

@@ -22,6 +22,12 @@ import { readTable } from './table-format.js';
 import { SIM_METHODS, TableLookup, meanEpochSeconds, percentile, regretAt, simulateSweep, tableBest } from './table-sim.js';
 import type { SimBudget, SimMethod } from './table-sim.js';
 
+// `--objectives`: the multi-objective mode has its own flags (table-mo-bench.ts).
+if (process.argv.slice(2).some((a) => a === '--objectives' || a.startsWith('--objectives='))) {
+  await import('./table-mo-bench.js');
+  process.exit(process.exitCode ?? 0);
+}
+
 const FRACTIONS = [0.25, 0.5, 1] as const;
 const OPTUNA_METHODS = ['random', 'tpe', 'tpe-mv', 'tpe+hyperband', 'tpe-mv+hyperband'] as const;
 

@@ -9,6 +9,8 @@ export { gridCombinations } from './samplers/grid.js';
 export { randomCombination } from './samplers/random.js';
 export { below, sampleBeta, sampleParameter } from './samplers/sample-parameter.js';
 export { TpeSampler } from './samplers/tpe.js';
+export { MotpeSampler } from './samplers/motpe.js';
+export { greedyHypervolumeSubset, hypervolume } from './hypervolume.js';
 export { createSampler } from './samplers/create-sampler.js';
 export type { Sampler } from './samplers/create-sampler.js';
 export type { Observation, TpeSamplerOptions } from './samplers/tpe.js';

@@ -1,5 +1,5 @@
 import type { SweepSpec, TrialParams } from '@sweepq/sweep-config';
-import { SearchError, SearchErrorCode } from '../errors.js';
+import { MotpeSampler } from './motpe.js';
 import { TpeSampler } from './tpe.js';
 import type { Observation, TpeSamplerOptions } from './tpe.js';
 
@@ -10,11 +10,9 @@ export interface Sampler {
 
 /**
  * The sampler of a `method: bayes` spec: TPE on `metric` for one objective; with several (`spec.objectives`) the
- * multi-objective sampler. A single-objective spec gets exactly the TpeSampler it always had (same plans per seed).
+ * multi-objective sampler (MotpeSampler). A single-objective spec gets exactly the TpeSampler it always had (same plans per seed).
  */
 export function createSampler(spec: SweepSpec, opts: TpeSamplerOptions = {}): Sampler {
-  if ((spec.objectives?.length ?? 1) > 1) {
-    throw new SearchError(SearchErrorCode.InvalidSpec, `several objectives (${spec.objectives?.map((o) => o.name).join(', ')}) need the multi-objective sampler, which this build lacks`);
-  }
+  if ((spec.objectives?.length ?? 1) > 1) return new MotpeSampler(spec, opts);
   return new TpeSampler(spec, opts);
 }

@@ -1,26 +1,7 @@
-import {
-  DEFAULT_PARAMS,
-  PARAMETER_NAMES,
-  activeParameters,
-  applyConditions,
-  clauseHolds,
-  createRng,
-  gridSize,
-  logUniformBounds,
-  multiple,
-  nearestMultiple,
-  paramsKey,
-  quantizedRange,
-} from '@sweepq/sweep-config';
-import type { ParamValue, ParameterName, ParameterSpec, Rng, SweepSpec, TrialParams } from '@sweepq/sweep-config';
-import { SearchError, SearchErrorCode } from '../errors.js';
-import { gridCombinations } from './grid.js';
-import { below, sampleParameter } from './sample-parameter.js';
-import { JointParzen } from './tpe/joint-parzen.js';
-import type { JointDimension } from './tpe/joint-parzen.js';
-import { CategoricalParzen, NumericParzen } from './tpe/parzen.js';
-import type { NumericDomain } from './tpe/parzen.js';
-import { resolveBayes } from '../plan-adaptive.js';
+import { paramsKey } from '@sweepq/sweep-config';
+import type { SweepSpec, TrialParams } from '@sweepq/sweep-config';
+import { ParzenSearch } from './tpe/parzen-search.js';
+import type { Split } from './tpe/parzen-search.js';
 
 /** A finished trial as the sampler sees it. */
 export interface Observation {
@@ -29,7 +10,7 @@ export interface Observation {
   value: number | null;
   /**
    * With several objectives (`spec.objectives`): the trial's value of each, in that order (`objectiveValues` in
-   * @sweepq/results), `value` being the first. Ignored by the single-objective sampler.
+   * @sweepq/results), `value` being the first; null for one not measured. Read by MotpeSampler, ignored by TpeSampler.
    */
   values?: readonly (number | null)[];
   /**
@@ -57,136 +38,6 @@ export interface TpeSamplerOptions {
    * `n_startup_trials`, so a warm-started sweep models from its first trial on. Default 0.
    */
   warmStart?: number;
-}
-
-interface Dim {
-  name: ParameterName;
-  spec: ParameterSpec;
-  numeric?: NumericDomain;
-  /** Decodes a transformed numeric draw to a value the spec can produce. */
-  decode?: (x: number) => number;
-  /** The bin of a value, transformed, for stepped domains. */
-  bin?: (v: number) => readonly [number, number];
-}
-
-const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
-
-function bounded(low: number, high: number, log: boolean, extra: Partial<NumericDomain> = {}): NumericDomain {
-  return { log, low, high, priorMu: (low + high) / 2, priorSigma: high - low, ...extra };
-}
-
-/** A stepped dimension over the multiples k·q, k in [kLo, kHi] (finite), on the value scale. */
-function linearSteps(name: ParameterName, spec: ParameterSpec, q: number, kLo: number, kHi: number): Dim {
-  const half = q / 2;
-  return {
-    name,
-    spec,
-    numeric: bounded(kLo * q - half, kHi * q + half, false, { step: q }),
-    decode: (x) => nearestMultiple(x, q, kLo, kHi),
-    bin: (v) => [v - half, v + half],
-  };
-}
-
-/**
- * A stepped dimension over the positive multiples k·q, k in [kLo, kHi] (kHi may be infinite), modelled in log space;
- * `prior` gives the prior Gaussian (log scale) when the domain is unbounded.
- */
-function logSteps(name: ParameterName, spec: ParameterSpec, q: number, kLo: number, kHi: number, prior?: { mu: number; sigma: number }): Dim {
-  const half = q / 2;
-  const vLo = multiple(kLo, q);
-  const low = Math.log(Math.max(vLo - half, vLo / 2));
-  const high = Number.isFinite(kHi) ? Math.log(multiple(kHi, q) + half) : Infinity;
-  const numeric = prior === undefined ? bounded(low, high, true, { step: q }) : { log: true, low, high, priorMu: prior.mu, priorSigma: prior.sigma, step: q };
-  return {
-    name,
-    spec,
-    numeric,
-    decode: (x) => nearestMultiple(Math.exp(x), q, kLo, kHi),
-    bin: (v) => [Math.max(low, Math.log(Math.max(v - half, v / 2))), Math.min(high, Math.log(v + half))],
-  };
-}
-
-function makeDim(name: ParameterName, spec: ParameterSpec): Dim {
-  switch (spec.kind) {
-    case 'constant':
-    case 'categorical':
-      return { name, spec };
-    case 'int_uniform':
-      return linearSteps(name, spec, 1, spec.min, spec.max);
-    case 'q_uniform':
-    case 'q_beta': {
-      const { kLo, kHi } = quantizedRange(spec);
-      return linearSteps(name, spec, spec.q, kLo, kHi);
-    }
-    case 'uniform':
-      return { name, spec, numeric: bounded(spec.min, spec.max, false), decode: (x) => clamp(x, spec.min, below(spec.max)) };
-    case 'log_uniform_values':
-    case 'log_uniform':
-    case 'inv_log_uniform':
-    case 'inv_log_uniform_values': {
-      const [lo, hi] = logUniformBounds(spec);
-      return { name, spec, numeric: bounded(Math.log(lo), Math.log(hi), true), decode: (x) => clamp(Math.exp(x), lo, below(hi)) };
-    }
-    case 'q_log_uniform_values':
-    case 'q_log_uniform': {
-      const { kLo, kHi } = quantizedRange(spec);
-      return logSteps(name, spec, spec.q, kLo, kHi);
-    }
-    case 'normal':
-      return { name, spec, numeric: { log: false, low: -Infinity, high: Infinity, priorMu: spec.mu, priorSigma: spec.sigma }, decode: (x) => x };
-    case 'log_normal':
-      return { name, spec, numeric: { log: true, low: -Infinity, high: Infinity, priorMu: spec.mu, priorSigma: spec.sigma }, decode: (x) => Math.exp(x) };
-    case 'q_normal': {
-      const half = spec.q / 2;
-      return {
-        name,
-        spec,
-        numeric: { log: false, low: -Infinity, high: Infinity, priorMu: spec.mu, priorSigma: spec.sigma, step: spec.q },
-        decode: (x) => nearestMultiple(x, spec.q, -Infinity, Infinity),
-        bin: (v) => [v - half, v + half],
-      };
-    }
-    case 'q_log_normal': {
-      const { kLo, kHi } = quantizedRange(spec);
-      return logSteps(name, spec, spec.q, kLo, kHi, { mu: spec.mu, sigma: spec.sigma });
-    }
-    case 'beta':
-      // The prior is the uninformative one over (0, 1), as for uniform; the spec's a and b shape only random draws.
-      return { name, spec, numeric: bounded(0, 1, false), decode: (x) => clamp(x, Number.MIN_VALUE, below(1)) };
-  }
-}
-
-/** A candidate configuration (the drawn parameters) and its score log l(x) − log g(x). */
-interface Candidate {
-  combo: Record<string, ParamValue>;
-  score: number;
-}
-
-interface Estimator {
-  sample(rng: Rng): ParamValue;
-  logPdf(v: ParamValue): number;
-}
-
-function estimator(dim: Dim, values: readonly ParamValue[]): Estimator | undefined {
-  const { spec } = dim;
-  if (spec.kind === 'constant') return undefined;
-  if (spec.kind === 'categorical') {
-    const prior = spec.probabilities ?? spec.values.map(() => 1 / spec.values.length);
-    const p = new CategoricalParzen(spec.values, prior, values);
-    return { sample: (rng) => p.sample(rng), logPdf: (v) => p.logPdf(v) };
-  }
-  const domain = dim.numeric as NumericDomain;
-  const decode = dim.decode as (x: number) => number;
-  const encode = (v: number): number => (domain.log ? Math.log(v) : v);
-  const points = values.filter((v): v is number => typeof v === 'number' && (!domain.log || v > 0)).map(encode);
-  const p = new NumericParzen(domain, points);
-  return {
-    sample: (rng) => decode(p.sample(rng)),
-    logPdf: (v) => {
-      if (typeof v !== 'number') return -Infinity;
-      return dim.bin === undefined ? p.logPdf(encode(v)) : p.logPdf(encode(v), dim.bin(v));
-    },
-  };
 }
 
 /**
@@ -224,12 +75,6 @@ function pointsOf(o: Observation): Map<number, number> {
   const last = o.stoppedAtEpoch ?? o.params.epochs;
   if (Number.isSafeInteger(last) && last >= 1 && !out.has(last)) out.set(last, o.value);
   return out;
-}
-
-function toTrialParams(combo: Readonly<Record<string, ParamValue>>): TrialParams {
-  const params: Record<string, ParamValue> = {};
-  for (const name of PARAMETER_NAMES) params[name] = Object.hasOwn(combo, name) ? (combo[name] as ParamValue) : DEFAULT_PARAMS[name];
-  return params as unknown as TrialParams;
 }
 
 /**
@@ -274,37 +119,16 @@ function toTrialParams(combo: Readonly<Record<string, ParamValue>>): TrialParams
  * Deterministic: the result depends only on (seed, index, observations, pending) — not on the order of the lists.
  */
 export class TpeSampler {
-  private readonly dims: Dim[];
-  private readonly seed: number;
-  private readonly options: ReturnType<typeof resolveBayes>;
-  private readonly warmStart: number;
+  private readonly search: ParzenSearch;
   private readonly goal: 'maximize' | 'minimize';
   /** Observations an epoch needs before trials are compared there (multi-fidelity; see the class comment). */
   private readonly minPerLevel: number;
-  /** The non-constant parameters, as the multivariate estimator models them. */
-  private readonly jointDims: JointDimension[];
 
-  constructor(
-    private readonly spec: SweepSpec,
-    opts: TpeSamplerOptions = {},
-  ) {
-    this.dims = Object.entries(spec.parameters).map(([name, ps]) => makeDim(name as ParameterName, ps));
-    this.seed = (opts.seed ?? spec.seed) >>> 0;
-    this.options = resolveBayes(spec);
-    this.warmStart = opts.warmStart ?? 0;
+  constructor(spec: SweepSpec, opts: TpeSamplerOptions = {}) {
+    this.search = new ParzenSearch(spec, (opts.seed ?? spec.seed) >>> 0, opts.warmStart ?? 0);
     this.goal = spec.metric.goal;
-    const free = this.dims.filter((d) => d.spec.kind !== 'constant').length;
-    this.minPerLevel = Math.max(this.options.n_startup_trials, free + 1);
-    this.jointDims = this.dims.flatMap((d): JointDimension[] => {
-      if (d.spec.kind === 'constant') return [];
-      if (d.spec.kind === 'categorical') {
-        const { values, probabilities } = d.spec;
-        return [{ name: d.name, kind: 'categorical', choices: values, prior: probabilities ?? values.map(() => 1 / values.length) }];
-      }
-      const domain = d.numeric as NumericDomain;
-      const encode = (v: number): number | undefined => (!domain.log ? v : v > 0 ? Math.log(v) : undefined);
-      return [{ name: d.name, kind: 'numeric', domain, encode, decode: d.decode as (x: number) => number, ...(d.bin === undefined ? {} : { bin: d.bin }) }];
-    });
+    const free = this.search.dims.filter((d) => d.spec.kind !== 'constant').length;
+    this.minPerLevel = Math.max(this.search.options.n_startup_trials, free + 1);
   }
 
   /**
@@ -315,39 +139,7 @@ export class TpeSampler {
    *   prevents asking for one).
    */
   propose(index: number, observations: readonly Observation[], pending: readonly TrialParams[]): TrialParams {
-    if (!Number.isSafeInteger(index) || index < 0) throw new RangeError(`trial index must be a non-negative integer, got ${String(index)}`);
-    const taken = new Set<string>([...observations.map((o) => paramsKey(o.params)), ...pending.map(paramsKey)]);
-    const valued = observations.filter((o) => o.value !== null && Number.isFinite(o.value));
-    if (index + this.warmStart >= this.options.n_startup_trials && valued.length > 0) {
-      const proposal = this.tpe(index, observations, pending, taken);
-      if (proposal !== undefined) return proposal;
-    }
-    return this.randomUnused(index, taken);
-  }
-
-  private randomUnused(index: number, taken: ReadonlySet<string>): TrialParams {
-    const rng = createRng(this.seed, index);
-    for (let attempt = 0; attempt < 1000; attempt++) {
-      // Same order and stream as random search, so attempt 0 is random search's trial `index`.
-      const combo: Record<string, ParamValue> = {};
-      for (const name of PARAMETER_NAMES) {
-        const ps = Object.hasOwn(this.spec.parameters, name) ? this.spec.parameters[name] : undefined;
-        if (ps !== undefined) combo[name] = sampleParameter(ps, rng);
-      }
-      const params = applyConditions(this.spec, toTrialParams(combo));
-      if (!taken.has(paramsKey(params))) return params;
-    }
-    return this.firstUnusedCombination(taken);
-  }
-
-  private firstUnusedCombination(taken: ReadonlySet<string>): TrialParams {
-    if (Number.isFinite(gridSize(this.spec.parameters))) {
-      for (const combo of gridCombinations(this.spec.parameters)) {
-        const params = applyConditions(this.spec, toTrialParams(combo));
-        if (!taken.has(paramsKey(params))) return params;
-      }
-    }
-    throw new SearchError(SearchErrorCode.SpaceExhausted, `every configuration of the search space has been tried or is in flight (${taken.size} distinct); lower run_cap or widen the space`);
+    return this.search.propose(index, observations, pending, (obs) => this.split(obs));
   }
 
   /**
@@ -364,7 +156,9 @@ export class TpeSampler {
     return level;
   }
 
-  private tpe(index: number, observations: readonly Observation[], pending: readonly TrialParams[], taken: ReadonlySet<string>): TrialParams | undefined {
+  /** Good and bad groups (see the class comment), or undefined while no trial has a value. */
+  private split(observations: readonly Observation[]): Split | undefined {
+    if (!observations.some((o) => isValue(o.value))) return undefined;
     // Canonical order first, so the result does not depend on how the caller listed observations.
     const byKey = (a: { key: string }, b: { key: string }): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
     const keyed = observations.map((o) => ({ o, key: paramsKey(o.params), points: pointsOf(o) }));
@@ -386,96 +180,9 @@ export class TpeSampler {
       sorted = [...ranked, ...rest];
       nRanked = ranked.length;
     }
-    const nGood = Math.min(nRanked, Math.max(1, Math.ceil(this.options.gamma * nRanked)));
+    const nGood = Math.min(nRanked, Math.max(1, Math.ceil(this.search.options.gamma * nRanked)));
     const good = sorted.slice(0, nGood).map(({ o }) => o.params);
-    const pendingSorted = [...pending].sort((a, b) => (paramsKey(a) < paramsKey(b) ? -1 : 1));
-    const bad = [...sorted.slice(nGood).map(({ o }) => o.params), ...pendingSorted];
-
-    const rng = createRng((this.seed ^ 0x7e5a_11ed) >>> 0, index);
-    const draw = this.options.multivariate ? this.jointDraw(good, bad) : this.independentDraw(good, bad);
-    let best: { params: TrialParams; score: number } | undefined;
-    const rounds = 10;
-    for (let round = 0; round < rounds && best === undefined; round++) {
-      for (let c = 0; c < this.options.n_ei_candidates; c++) {
-        const { combo, score } = draw(rng);
-        const params = applyConditions(this.spec, toTrialParams(combo));
-        if (taken.has(paramsKey(params))) continue;
-        if (best === undefined || score > best.score) best = { params, score };
-      }
-    }
-    return best?.params;
-  }
-
-  /**
-   * Candidates from separate per-parameter estimators of the good and bad groups; score Σ log l(x) − log g(x) over the
-   * candidate's active parameters. Constants and parameters whose condition fails on the candidate are not drawn.
-   */
-  private independentDraw(good: readonly TrialParams[], bad: readonly TrialParams[]): (rng: Rng) => Candidate {
-    const fit = (group: readonly TrialParams[]): Map<ParameterName, Estimator | undefined> => {
-      const actives = group.map((p) => activeParameters(this.spec, p));
-      const out = new Map<ParameterName, Estimator | undefined>();
-      for (const dim of this.dims) {
-        const values = group.filter((_, i) => actives[i]?.has(dim.name)).map((p) => p[dim.name] as ParamValue);
-        out.set(dim.name, estimator(dim, values));
-      }
-      return out;
-    };
-    const l = fit(good);
-    const g = fit(bad);
-    return (rng) => {
-      const combo: Record<string, ParamValue> = {};
-      let score = 0;
-      this.eachActiveDim(combo, (dim) => {
-        const le = l.get(dim.name);
-        if (le === undefined) return;
-        const v = le.sample(rng);
-        combo[dim.name] = v;
-        score += le.logPdf(v) - (g.get(dim.name) as Estimator).logPdf(v);
-      });
-      return { combo, score };
-    };
-  }
-
-  /**
-   * Candidates from the joint (multivariate) estimator of the good group: one good trial's kernel (or the prior) per
-   * candidate, every parameter drawn from it; score log l(x) − log g(x) of the whole configuration.
-   */
-  private jointDraw(good: readonly TrialParams[], bad: readonly TrialParams[]): (rng: Rng) => Candidate {
-    const values = (p: TrialParams): Record<string, ParamValue> => {
-      const active = activeParameters(this.spec, p);
-      const out: Record<string, ParamValue> = {};
-      for (const d of this.jointDims) if (active.has(d.name as ParameterName)) out[d.name] = p[d.name as ParameterName] as ParamValue;
-      return out;
-    };
-    const l = new JointParzen(this.jointDims, good.map(values));
-    const g = new JointParzen(this.jointDims, bad.map(values));
-    const at = new Map(this.jointDims.map((d, i) => [d.name, i]));
-    return (rng) => {
-      const k = l.pickComponent(rng);
-      const combo: Record<string, ParamValue> = {};
-      const drawn: Record<string, ParamValue> = {};
-      this.eachActiveDim(combo, (dim) => {
-        const i = at.get(dim.name);
-        if (i === undefined) return;
-        combo[dim.name] = l.sample(k, i, rng);
-        drawn[dim.name] = combo[dim.name] as ParamValue;
-      });
-      return { combo, score: l.logPdf(drawn) - g.logPdf(drawn) };
-    };
-  }
-
-  /**
-   * Visits the dimensions in spec order whose condition holds on `combo` so far (each visited one counts as active
-   * for the conditions after it), setting constants in `combo` and handing the others to `visit` to set.
-   */
-  private eachActiveDim(combo: Record<string, ParamValue>, visit: (dim: Dim) => void): void {
-    const active = new Set<string>();
-    for (const dim of this.dims) {
-      const cond = dim.spec.condition;
-      if (cond !== undefined && !Object.entries(cond).every(([ref, clause]) => active.has(ref) && clauseHolds(clause, combo[ref]))) continue;
-      active.add(dim.name);
-      if (dim.spec.kind === 'constant') combo[dim.name] = dim.spec.value;
-      else visit(dim);
-    }
+    const bad = sorted.slice(nGood).map(({ o }) => o.params);
+    return { good, bad };
   }
 }

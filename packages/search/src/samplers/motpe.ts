@@ -1,0 +1,116 @@
+import { paramsKey, paretoRanks } from '@sweepq/sweep-config';
+import type { MetricGoal, SweepSpec, TrialParams } from '@sweepq/sweep-config';
+import { SearchError, SearchErrorCode } from '../errors.js';
+import { greedyHypervolumeSubset } from '../hypervolume.js';
+import { ParzenSearch } from './tpe/parzen-search.js';
+import type { Split } from './tpe/parzen-search.js';
+import type { Observation, TpeSamplerOptions } from './tpe.js';
+
+/** Objective values of an observation when every one is a finite number, else undefined (failed or not measured). */
+function measuredValues(o: Observation, n: number): number[] | undefined {
+  const v = o.values;
+  if (v === undefined || v.length !== n) return undefined;
+  for (const x of v) if (typeof x !== 'number' || !Number.isFinite(x)) return undefined;
+  return v as number[];
+}
+
+/**
+ * Splits finished trials into good and bad for the multi-objective sampler: the `ceil(gamma · n)` best of the n
+ * trials whose every objective was measured (at least 1), best by non-dominated sorting — whole Pareto fronts in
+ * order while they fit, and from the front that does not fit whole, the subset with the largest hypervolume
+ * (greedy; each objective scaled to [0, 1] by the measured trials' range, the reference point 0.1 past that front's
+ * worst in each). The bad group is every other trial, failed or unmeasured ones included (below every measured
+ * trial). Undefined when no trial has every value. Both groups in the canonical order of their parameters, so the
+ * result does not depend on the order of `observations`.
+ */
+export function splitByDominance(observations: readonly Observation[], goals: readonly MetricGoal[], gamma: number): { good: Observation[]; bad: Observation[] } | undefined {
+  const keyed = observations.map((o) => ({ o, key: paramsKey(o.params), v: measuredValues(o, goals.length) }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const measured = keyed.filter((k): k is typeof k & { v: number[] } => k.v !== undefined);
+  if (measured.length === 0) return undefined;
+  const nGood = Math.min(measured.length, Math.max(1, Math.ceil(gamma * measured.length)));
+  const ranks = paretoRanks(measured.map((k) => k.v), goals) as number[];
+  const good = new Set<number>();
+  for (let rank = 0; good.size < nGood; rank++) {
+    const front = measured.flatMap((_, i) => (ranks[i] === rank ? [i] : []));
+    if (good.size + front.length <= nGood) {
+      for (const i of front) good.add(i);
+      continue;
+    }
+    const scaled = normalised(measured.map((k) => k.v), goals);
+    const points = front.map((i) => scaled[i] as number[]);
+    const reference = goals.map((_, j) => Math.max(...points.map((p) => p[j] as number)) + 0.1);
+    for (const at of greedyHypervolumeSubset(points, nGood - good.size, reference)) good.add(front[at] as number);
+  }
+  const goodKeys = new Set([...good].map((i) => (measured[i] as (typeof measured)[number]).key));
+  return {
+    good: keyed.filter((k) => goodKeys.has(k.key)).map((k) => k.o),
+    bad: keyed.filter((k) => !goodKeys.has(k.key)).map((k) => k.o),
+  };
+}
+
+/** Values turned to minimisation and scaled to [0, 1] per objective by their range (0 where all are equal). */
+function normalised(values: ReadonlyArray<readonly number[]>, goals: readonly MetricGoal[]): number[][] {
+  const min = goals.map((g, j) => Math.min(...values.map((v) => (g === 'maximize' ? -1 : 1) * (v[j] as number))));
+  const max = goals.map((g, j) => Math.max(...values.map((v) => (g === 'maximize' ? -1 : 1) * (v[j] as number))));
+  return values.map((v) =>
+    goals.map((g, j) => {
+      const span = (max[j] as number) - (min[j] as number);
+      return span > 0 ? ((g === 'maximize' ? -1 : 1) * (v[j] as number) - (min[j] as number)) / span : 0;
+    }),
+  );
+}
+
+/**
+ * Multi-objective TPE (MOTPE, Ozaki et al. 2020/2022; what Optuna's TPESampler does with several directions), the
+ * sampler of a `method: bayes` spec with several objectives (`spec.objectives`, each observation's `values` in that
+ * order).
+ *
+ * Why MOTPE and not NSGA-II: a sweep runs tens of trials with several in flight, proposing one trial each time one
+ * finishes. NSGA-II evolves generations (Optuna's default population is 50), so in a sweep of 50-100 trials it is
+ * still in its random first generation or one or two generations past it, and a small population makes its
+ * selection noisy; it also has no use for a trial that finishes while the generation is still running. MOTPE is
+ * TPE with another split, so it models from the n_startup_trials-th trial on, proposes asynchronously with the
+ * running trials pending, and keeps everything the single-objective TPE has learnt to do with a sweepq spec: the
+ * parameters' distributions and priors, conditional parameters, the multivariate estimator, warm start and
+ * de-duplication (all shared through ParzenSearch).
+ *
+ * - Start-up, candidates, scoring and pending trials exactly as {@link TpeSampler}: random search's trials first,
+ *   then `n_ei_candidates` draws from l(x), the best l(x)/g(x) that is neither observed nor pending; pending
+ *   configurations join g(x) (a constant liar with the worst values).
+ * - The good group is chosen by {@link splitByDominance}: Pareto fronts in order, the last one split by hypervolume
+ *   contribution; failed trials (a null or missing value in `values`) rank below all.
+ * - Stopped trials and curves are not compared at equal budget as the single-objective sampler does: a trial counts
+ *   with the values it reports (several objectives are searched without pruning).
+ *
+ * Deterministic: the result depends only on (seed, index, observations, pending), not on the order of the lists.
+ */
+export class MotpeSampler {
+  private readonly search: ParzenSearch;
+  private readonly goals: MetricGoal[];
+
+  /** @throws SearchError INVALID_SPEC when the spec does not list 2 or more objectives. */
+  constructor(spec: SweepSpec, opts: TpeSamplerOptions = {}) {
+    const objectives = spec.objectives ?? [];
+    if (objectives.length < 2) {
+      throw new SearchError(SearchErrorCode.InvalidSpec, `the multi-objective sampler needs 2 or more objectives in spec.objectives, got ${objectives.length}; use TpeSampler for one metric`);
+    }
+    this.goals = objectives.map((o) => o.goal);
+    this.search = new ParzenSearch(spec, (opts.seed ?? spec.seed) >>> 0, opts.warmStart ?? 0);
+  }
+
+  /**
+   * Proposes the configuration of trial `index`.
+   * @param observations finished trials, each with `values` in `spec.objectives` order (null: failed or not measured).
+   * @param pending configurations running or queued; never proposed again, and treated as bad results.
+   * @throws SearchError SPACE_EXHAUSTED when a finite space has no configuration left.
+   */
+  propose(index: number, observations: readonly Observation[], pending: readonly TrialParams[]): TrialParams {
+    return this.search.propose(index, observations, pending, (obs) => this.split(obs));
+  }
+
+  private split(observations: readonly Observation[]): Split | undefined {
+    const groups = splitByDominance(observations, this.goals, this.search.options.gamma);
+    return groups === undefined ? undefined : { good: groups.good.map((o) => o.params), bad: groups.bad.map((o) => o.params) };
+  }
+}
