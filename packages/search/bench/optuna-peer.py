@@ -106,7 +106,9 @@ def make_study(method, seed, epochs, min_iter, eta):
         if method.endswith("+hyperband")
         else optuna.pruners.NopPruner()
     )
-    return optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
+    # A fixed study name: HyperbandPruner assigns a trial to a bracket by a hash of the study's name and the trial's
+    # number, and the default name is a fresh UUID, so without it a sweep's brackets (and regrets) change from run to run.
+    return optuna.create_study(study_name=f"table-{method}-{seed}", direction="maximize", sampler=sampler, pruner=pruner)
 
 
 def simulate(lookup, header, method, seed, kind, amount, in_flight, min_iter, eta):
