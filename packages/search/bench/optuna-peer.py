@@ -207,7 +207,7 @@ def main():
     p.add_argument("--in-flight", type=int, default=4)
     p.add_argument("--min-iter", type=int, default=1)
     p.add_argument("--eta", type=int, default=3)
-    p.add_argument("--methods", default="random,tpe,tpe-mv,tpe+hyperband")
+    p.add_argument("--methods", default=",".join(METHODS))
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
