@@ -118,7 +118,9 @@ def make_study(method, seed, epochs, min_iter, eta):
         if method.endswith("+hyperband")
         else optuna.pruners.NopPruner()
     )
-    return optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
+    # A fixed study name: HyperbandPruner assigns a trial to a bracket by a hash of the study's name and the trial's
+    # number, and the default name is a fresh UUID, so without it a sweep's brackets (and regrets) change from run to run.
+    return optuna.create_study(study_name=f"table-{method}-{seed}", direction="maximize", sampler=sampler, pruner=pruner)
 
 
 def simulate(lookup, header, method, seed, kind, amount, in_flight, min_iter, eta):
@@ -321,7 +323,7 @@ def main():
     p.add_argument("--in-flight", type=int, default=4)
     p.add_argument("--min-iter", type=int, default=1)
     p.add_argument("--eta", type=int, default=3)
-    p.add_argument("--methods", help="default random,tpe,tpe-mv,tpe+hyperband; with --objectives " + ",".join(MO_METHODS))
+    p.add_argument("--methods", help="default " + ",".join(METHODS) + "; with --objectives " + ",".join(MO_METHODS))
     p.add_argument("--objectives", help="several objectives, e.g. val_accuracy:max,model_bytes:min (see the module comment)")
     p.add_argument("--budget-trials", type=int, default=60, help="with --objectives: trials per sweep")
     p.add_argument("--nsga2-population", type=int, default=12, help="with --objectives: nsga2-small's population")
@@ -330,7 +332,7 @@ def main():
     a = p.parse_args()
     if a.objectives is not None:
         return main_mo(a, p)
-    methods = [m for m in (a.methods or "random,tpe,tpe-mv,tpe+hyperband").split(",") if m]
+    methods = [m for m in (a.methods or ",".join(METHODS)).split(",") if m]
     for m in methods:
         if m not in METHODS:
             p.error(f"--methods: expected a comma-separated list of {', '.join(METHODS)}; got {m!r}")

@@ -5,7 +5,7 @@
  *
  *   npm run bench:search -- --table packages/search/bench/tables/spam-assassin.jsonl.gz,packages/search/bench/tables/topics4.jsonl.gz
  *       [--seeds 100] [--first-seed 1] [--budget-epochs 180] [--in-flight 4] [--methods grid,random,tpe,tpe+hyperband,tpe-mv,tpe-mv+hyperband]
- *       [--startup N] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband]
+ *       [--startup N] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband,tpe-mv+hyperband]
  *       [--python /usr/bin/python3] [--jobs 1] [--json]
  *
  * Per table, two budgets: `--budget-epochs` epochs, and the same in seconds (that many epochs times the table's mean
@@ -43,7 +43,7 @@ const { values: args } = parseArgs({
     'min-iter': { type: 'string', default: '3' },
     eta: { type: 'string', default: '3' },
     optuna: { type: 'string', default: 'on' },
-    'optuna-methods': { type: 'string', default: 'random,tpe,tpe-mv,tpe+hyperband' },
+    'optuna-methods': { type: 'string', default: OPTUNA_METHODS.join(',') },
     python: { type: 'string', default: '/usr/bin/python3' },
     jobs: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },

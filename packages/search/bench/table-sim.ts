@@ -127,8 +127,18 @@ export interface TracePoint {
   best: number;
 }
 
+/** One trial of a simulated sweep: its table row, the epochs it trained and how it ended (null: the budget ran out). */
+export interface SimTrial {
+  index: number;
+  row: number;
+  epochs: number;
+  outcome: 'finished' | 'stopped' | 'failed' | null;
+}
+
 export interface SimResult {
   trace: TracePoint[];
+  /** Every trial proposed, in proposal order: what the planner or sampler chose and what the rung rule decided. */
+  runs: SimTrial[];
   trials: number;
   stopped: number;
   failed: number;
@@ -180,6 +190,7 @@ export function simulateSweep(lookup: TableLookup, opts: SimOptions): SimResult 
   const observations: Observation[] = [];
   const running: Running[] = [];
   const trace: TracePoint[] = [];
+  const runs: SimTrial[] = [];
   let proposed = 0;
   let stopped = 0;
   let failed = 0;
@@ -196,11 +207,13 @@ export function simulateSweep(lookup: TableLookup, opts: SimOptions): SimResult 
       if (params === undefined) return;
       const row = lookup.row(params);
       running.push({ index: proposed, params, row, start: clock, done: 0, next: clock + epochSeconds(row, 1) });
+      runs.push({ index: proposed, row: row.id, epochs: 0, outcome: null });
       proposed += 1;
     }
   };
   const end = (r: Running, outcome: 'finished' | 'stopped' | 'failed'): void => {
     running.splice(running.indexOf(r), 1);
+    (runs[r.index] as SimTrial).outcome = outcome;
     if (outcome === 'failed') {
       failed += 1;
       observations.push({ params: r.params, value: null });
@@ -233,6 +246,7 @@ export function simulateSweep(lookup: TableLookup, opts: SimOptions): SimResult 
       continue;
     }
     r.done = e;
+    (runs[r.index] as SimTrial).epochs = e;
     r.next = clock + epochSeconds(r.row, e + 1);
     best = Math.max(best, v);
     trace.push({ epochs, seconds, best });
@@ -249,7 +263,7 @@ export function simulateSweep(lookup: TableLookup, opts: SimOptions): SimResult 
       }
     }
   }
-  return { trace, trials: proposed, stopped, failed };
+  return { trace, runs, trials: proposed, stopped, failed };
 }
 
 /** Regret (table best minus best found) once `cost` of the budget's kind was spent: the last trace point within it. */
