@@ -70,19 +70,8 @@ export async function finalizeSweep(opts: FinalizeOptions): Promise<SweepSummary
   await doc.assertOwner();
   const views = ownerViews(store, doc);
   const lb = buildLeaderboard(sweepId, opts.metric, results);
-  await views.putJson(layout.leaderboardJson(sweepId), lb);
-  await views.put(layout.leaderboardCsv(sweepId), leaderboardCsv(lb), 'text/csv');
   const top = lb.rows[0];
   const best = top && top.rank !== null ? { trialId: top.trialId, value: top.metric } : undefined;
-  if (best) {
-    try {
-      await writeBestModel(views, sweepId, best.trialId);
-    } catch (err) {
-      if (err instanceof LifecycleError) throw err;
-      // The leaderboard names the best trial either way; a missing best/ copy must not fail the sweep.
-      log?.error({ err: (err as Error).message, trialId: best.trialId }, 'could not copy the best model');
-    }
-  }
   const counts = emptyCounts(planned.length);
   for (const r of results) counts[r.state] += 1;
   const state = cancelled ? SweepState.Cancelled : counts.completed + counts.stopped > 0 ? SweepState.Completed : SweepState.Failed;
@@ -93,18 +82,39 @@ export async function finalizeSweep(opts: FinalizeOptions): Promise<SweepSummary
     ...(opts.endReason && state === SweepState.Completed ? { endReason: opts.endReason } : {}),
     finishedAt: new Date().toISOString(),
   };
-  const tReport = Date.now();
+  // The views are independent objects: the leaderboard (JSON and CSV), the best model and the final report are
+  // written side by side, each through the owner's fenced writer. The final state in sweep.json comes after all of
+  // them, so a reader who sees it finds every view final.
+  let tLeaderboard = t0;
+  const leaderboard = (async () => {
+    await Promise.all([views.putJson(layout.leaderboardJson(sweepId), lb), views.put(layout.leaderboardCsv(sweepId), leaderboardCsv(lb), 'text/csv')]);
+    if (best) {
+      try {
+        await writeBestModel(views, sweepId, best.trialId);
+      } catch (err) {
+        if (err instanceof LifecycleError) throw err;
+        // The leaderboard names the best trial either way; a missing best/ copy must not fail the sweep.
+        log?.error({ err: (err as Error).message, trialId: best.trialId }, 'could not copy the best model');
+      }
+    }
+    tLeaderboard = Date.now();
+  })();
+  let tReport = t0;
   const report = opts.report ?? new ReportRefresher(views, sweepId, log ? { logger: log } : {});
-  try {
-    // The final report goes first, so a reader who sees the final state in sweep.json finds the final report.
-    await report.finalize({ sweep: { ...doc.record, ...final, state }, known: { results, running: [] } });
-  } catch (err) {
-    if (err instanceof LifecycleError) throw err;
-    // The report is a view of the bucket; `sweepq report <id> --regenerate` can rebuild it.
-    log?.error({ err: (err as Error).message }, 'could not write the final report');
-  }
+  const finalReport = report
+    .finalize({ sweep: { ...doc.record, ...final, state }, known: { results, running: [] } })
+    .catch((err: unknown) => {
+      if (err instanceof LifecycleError) throw err;
+      // The report is a view of the bucket; `sweepq report <id> --regenerate` can rebuild it.
+      log?.error({ err: (err as Error).message }, 'could not write the final report');
+    })
+    .finally(() => (tReport = Date.now()));
+  // Both settle before either's error is thrown: no view write is still in flight when the caller hears of a fence.
+  const [lbDone, reportDone] = await Promise.allSettled([leaderboard, finalReport]);
+  for (const done of [lbDone, reportDone]) if (done.status === 'rejected') throw done.reason;
   await doc.moveTo(state, final);
-  const ms = { read: tRead - t0, leaderboard: tReport - tRead, report: Date.now() - tReport };
+  // Since the results were read: the leaderboard with the best model, and the report (written side by side).
+  const ms = { read: tRead - t0, leaderboard: tLeaderboard - tRead, report: tReport - tRead, final: Date.now() - tRead };
   log?.info({ state, counts, best, ms }, 'sweep finished');
   return { sweepId, state, trials: counts, ...(best ? { best } : {}) };
 }
