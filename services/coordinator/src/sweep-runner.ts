@@ -199,7 +199,8 @@ async function ensureDataset(
     if (err instanceof StorageError && !err.transient) return fail(`dataset: ${err.message}`);
     throw err;
   }
-  await doc.save({ dataset });
+  // The last progress (`done`) goes with the dataset in one write.
+  await doc.save({ dataset, ...progress.pending() });
   return dataset;
 }
 
@@ -321,9 +322,8 @@ async function enqueueTrials(
   // A trial with a result is finished; re-adding its job (if it was removed) would train it twice.
   // A sweep planned before (taken over, or retried) may have results: one listing finds them all.
   const finished = plannedBefore ? await committedTrialIds(deps.store, sweepId) : new Set<string>();
-  const jobs = [];
-  for (const t of planned) {
-    if (finished.has(t.trialId)) continue;
+  const todo = planned.filter((t) => !finished.has(t.trialId));
+  const job = (t: PlannedTrial) => {
     const data: TrialJob = parsePayload(QueueName.Trials, trialJobSchema, {
       sweepId,
       trialId: t.trialId,
@@ -335,13 +335,30 @@ async function enqueueTrials(
       ...(spec.trial_timeout ? { timeoutSec: spec.trial_timeout } : {}),
       ...(spec.early_terminate ? { earlyTerminate: true } : {}),
     });
-    jobs.push({ name: 'trial', data, opts: { ...TRIAL_JOB_OPTIONS, jobId: trialJobId(sweepId, t.trialId) } });
-  }
+    return { name: 'trial', data, opts: { ...TRIAL_JOB_OPTIONS, jobId: trialJobId(sweepId, t.trialId) } };
+  };
   // Deterministic job ids: adding a job whose id exists is a no-op, so a coordinator that takes over
   // a half-enqueued sweep cannot create duplicate trials.
-  for (let i = 0; i < jobs.length; i += 500) await deps.trials.addBulk(jobs.slice(i, i + 500));
-  log.info({ planned: planned.length, enqueued: jobs.length }, 'trials enqueued');
+  // Chunk by chunk, each added while the next is validated: workers start the first trials while the rest are built
+  // (validating 6,400 payloads takes a few hundred ms, which all came before the first trial started).
+  let adding: Promise<unknown> = Promise.resolve();
+  try {
+    for (let i = 0; i < todo.length; i += ENQUEUE_CHUNK) {
+      const chunk = todo.slice(i, i + ENQUEUE_CHUNK).map(job);
+      await adding;
+      adding = deps.trials.addBulk(chunk);
+    }
+  } catch (err) {
+    // A payload that does not validate: the add in flight is awaited (not left to reject unheard), then the error.
+    await adding.catch(() => undefined);
+    throw err;
+  }
+  await adding;
+  log.info({ planned: planned.length, enqueued: todo.length }, 'trials enqueued');
 }
+
+/** Trial jobs added per round trip (one MULTI of BullMQ's addBulk). */
+const ENQUEUE_CHUNK = 500;
 
 type TrialStatus = 'queued' | 'running' | TrialResult['state'];
 
@@ -587,20 +604,44 @@ class AdaptiveProposer {
  * Writes the preparation's progress into sweep.json (through the sweep's own fenced writer, as every state the
  * coordinator reports), one write at a time: a report that arrives while one is being written replaces any that
  * waits. A failed write is logged and skipped; losing the sweep shows at the next heartbeat.
+ *
+ * A preparation that ends within {@link QUIET_MS} (a dataset of a few MB, or one prepared before) writes no progress
+ * of its own: `status` polls far less often than that, and each write is a compare-and-set round trip on the sweep's
+ * start-up path. What was last reported then waits in {@link pending}, for the write that records the dataset.
  */
 class PreparationReporter {
   #writing: Promise<void> = Promise.resolve();
   #next: PreparationProgress | undefined;
   #busy = false;
+  readonly #quietUntil: number;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly doc: { save(patch: { preparation: PreparationProgress }): Promise<void> },
     private readonly log: Logger,
-  ) {}
+    now = Date.now(),
+  ) {
+    this.#quietUntil = now + QUIET_MS;
+  }
 
   report(p: PreparationProgress): void {
     this.#next = p;
-    if (this.#busy) return;
+    if (this.#busy || this.#timer) return;
+    const wait = this.#quietUntil - Date.now();
+    if (wait > 0) {
+      // The first write, should the preparation still run then; unref'd and cleared at flush, so it never holds the process.
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#write();
+      }, wait);
+      this.#timer.unref();
+      return;
+    }
+    this.#write();
+  }
+
+  #write(): void {
+    if (this.#busy || this.#next === undefined) return;
     this.#busy = true;
     this.#writing = (async () => {
       while (this.#next !== undefined) {
@@ -612,8 +653,20 @@ class PreparationReporter {
     })();
   }
 
-  /** Wait for the last report to be written (before the next write of the sweep's record). */
+  /** Wait for the write in flight (before the next write of the sweep's record); a report still unwritten stays {@link pending}. */
   flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     return this.#writing;
   }
+
+  /** The last report not yet written, as a patch for the caller's next write of the record. */
+  pending(): { preparation?: PreparationProgress } {
+    const p = this.#next;
+    this.#next = undefined;
+    return p ? { preparation: p } : {};
+  }
 }
+
+/** A preparation shorter than this writes no progress of its own (see {@link PreparationReporter}). */
+const QUIET_MS = 1000;
