@@ -79,9 +79,7 @@ export async function finalizeSweep(opts: FinalizeOptions): Promise<SweepSummary
     ...(opts.objectives ? { objectives: opts.objectives } : {}),
     ...(opts.bestRule ? { best: opts.bestRule } : {}),
   });
-  await views.putJson(layout.leaderboardJson(sweepId), lb);
-  await views.put(layout.leaderboardCsv(sweepId), leaderboardCsv(lb), 'text/csv');
-  const { best, front } = await publishBest(views, lb, log);
+  const { best, front } = chooseBest(lb);
   const counts = emptyCounts(planned.length);
   for (const r of results) counts[r.state] += 1;
   const state = cancelled ? SweepState.Cancelled : counts.completed + counts.stopped > 0 ? SweepState.Completed : SweepState.Failed;
@@ -93,35 +91,56 @@ export async function finalizeSweep(opts: FinalizeOptions): Promise<SweepSummary
     ...(opts.endReason && state === SweepState.Completed ? { endReason: opts.endReason } : {}),
     finishedAt: new Date().toISOString(),
   };
-  const tReport = Date.now();
+  // The views are independent objects: the leaderboard (JSON and CSV), the best model and the final report are
+  // written side by side, each through the owner's fenced writer. The final state in sweep.json comes after all of
+  // them, so a reader who sees it finds every view final.
+  let tLeaderboard = t0;
+  const leaderboard = (async () => {
+    await Promise.all([views.putJson(layout.leaderboardJson(sweepId), lb), views.put(layout.leaderboardCsv(sweepId), leaderboardCsv(lb), 'text/csv')]);
+    await publishBest(views, lb, best, log);
+    tLeaderboard = Date.now();
+  })();
+  let tReport = t0;
   const report = opts.report ?? new ReportRefresher(views, sweepId, log ? { logger: log } : {});
-  try {
-    // The final report goes first, so a reader who sees the final state in sweep.json finds the final report.
-    await report.finalize({ sweep: { ...doc.record, ...final, state }, known: { results, running: [] } });
-  } catch (err) {
-    if (err instanceof LifecycleError) throw err;
-    // The report is a view of the bucket; `sweepq report <id> --regenerate` can rebuild it.
-    log?.error({ err: (err as Error).message }, 'could not write the final report');
-  }
+  const finalReport = report
+    .finalize({ sweep: { ...doc.record, ...final, state }, known: { results, running: [] } })
+    .catch((err: unknown) => {
+      if (err instanceof LifecycleError) throw err;
+      // The report is a view of the bucket; `sweepq report <id> --regenerate` can rebuild it.
+      log?.error({ err: (err as Error).message }, 'could not write the final report');
+    })
+    .finally(() => (tReport = Date.now()));
+  // Both settle before either's error is thrown: no view write is still in flight when the caller hears of a fence.
+  const [lbDone, reportDone] = await Promise.allSettled([leaderboard, finalReport]);
+  for (const done of [lbDone, reportDone]) if (done.status === 'rejected') throw done.reason;
   await doc.moveTo(state, final);
-  const ms = { read: tRead - t0, leaderboard: tReport - tRead, report: Date.now() - tReport };
+  // Since the results were read: the leaderboard with the best model, and the report (written side by side).
+  const ms = { read: tRead - t0, leaderboard: tLeaderboard - tRead, report: tReport - tRead, final: Date.now() - tRead };
   log?.info({ state, counts, best, ms }, 'sweep finished');
   return { sweepId, state, trials: counts, ...(best ? { best } : {}), ...(front ? { front } : {}) };
 }
 
 /**
- * Copy the best model(s) to `best/` and say which for sweep.json. One metric: the leaderboard's top trial, as always.
- * Several objectives with a `best:` rule: the rule's pick (`best/` as for one metric, best.json naming the rule and
- * the front); without a rule: every front trial in `best/<trialId>/` with `best/front.json`, and `best` the front
- * trial best by the first objective (the top row: what `predict` uses by default).
+ * Which trial(s) sweep.json names best. One metric: the leaderboard's top trial, as always. Several objectives with a
+ * `best:` rule: the rule's pick; without a rule: the front trial best by the first objective (the top row: what
+ * `predict` uses by default), and `front` lists the whole front.
  */
-async function publishBest(views: ArtifactStore, lb: Leaderboard, log: Logger | undefined): Promise<Pick<SweepSummary, 'best' | 'front'>> {
+function chooseBest(lb: Leaderboard): Pick<SweepSummary, 'best' | 'front'> {
+  const chosen = lb.pick !== undefined ? (lb.pick ?? undefined) : lb.rows[0]?.rank !== null ? lb.rows[0]?.trialId : undefined;
+  const row = chosen === undefined ? undefined : lb.rows.find((r) => r.trialId === chosen);
+  const best = row ? { trialId: row.trialId, value: row.metric, ...(row.values ? { values: row.values } : {}) } : undefined;
+  const front = lb.objectives && lb.front ? { trialIds: lb.front, ...(lb.pick !== undefined ? { pick: lb.pick } : {}) } : undefined;
+  return { ...(best ? { best } : {}), ...(front ? { front } : {}) };
+}
+
+/**
+ * Copy the best model(s) to `best/`: the chosen trial's (one metric, or a `best:` rule: `best/` as for one metric,
+ * best.json naming the rule and the front), or without a rule every front trial in `best/<trialId>/` with
+ * `best/front.json`.
+ */
+async function publishBest(views: ArtifactStore, lb: Leaderboard, best: SweepSummary['best'], log: Logger | undefined): Promise<void> {
   const { sweepId, objectives } = lb;
   const byId = new Map(lb.rows.map((r) => [r.trialId, r]));
-  const chosen = lb.pick !== undefined ? (lb.pick ?? undefined) : lb.rows[0]?.rank !== null ? lb.rows[0]?.trialId : undefined;
-  const row = chosen === undefined ? undefined : byId.get(chosen);
-  const best = row ? { trialId: row.trialId, value: row.metric, ...(row.values ? { values: row.values } : {}) } : undefined;
-  const front = objectives && lb.front ? { trialIds: lb.front, ...(lb.pick !== undefined ? { pick: lb.pick } : {}) } : undefined;
   const frontTrials = (lb.front ?? []).map((id) => frontTrial(id, byId.get(id)?.values ?? [], objectives ?? []));
   try {
     if (objectives && !lb.bestRule) {
@@ -135,7 +154,6 @@ async function publishBest(views: ArtifactStore, lb: Leaderboard, log: Logger | 
     log?.error({ err: (err as Error).message, trialId: best?.trialId }, 'could not copy the best model');
   }
   if (lb.bestRule && lb.pick === null) log?.warn({ rule: lb.bestRule }, 'the best rule picks no trial of the front: best/ is not written');
-  return { ...(best ? { best } : {}), ...(front ? { front } : {}) };
 }
 
 /**

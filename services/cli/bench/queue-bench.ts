@@ -121,6 +121,7 @@ async function runSweep(mode: RunResult['mode'], slots: number, trials: number, 
     const before = s3.requests();
     const t0 = Date.now();
     const sweepId = await submitSweep(ctx, text, parseSpec(text));
+    const tSubmitted = Date.now();
     let record: SweepRecord | undefined;
     for (;;) {
       record = await store.getJson<SweepRecord>(layout.sweepJson(sweepId));
@@ -137,6 +138,8 @@ async function runSweep(mode: RunResult['mode'], slots: number, trials: number, 
       throw new Error(`bench sweep ended ${record.state}: ${record.error ?? ''}`);
     }
     const { starts, ends, waits } = await jobTimings(trialsQ, trials);
+    // With --keep-logs: the run's moments in ms since the epoch, to lay beside the services' log times.
+    if (args['keep-logs']) say(`timeline: submit ${t0} submitted ${tSubmitted} first-start ${Math.min(...starts)} last-end ${Math.max(...ends)} final ${tEnd}`);
     const startSpan = (Math.max(...starts) - Math.min(...starts)) / 1000;
     const idealSec = (trials * trainMs) / 1000 / slots;
     return {

@@ -12,7 +12,7 @@ import {
   type SweepJob,
   type TrialJob,
 } from '@sweepq/queue';
-import { SweepState, TrialState, objectiveValues, type PreparationProgress, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { SweepState, TrialState, objectiveValues, type SweepRecord, type TrialResult } from '@sweepq/results';
 import {
   LifecycleError,
   committedTrialIds,
@@ -34,6 +34,7 @@ import { SearchError, SearchErrorCode, createSampler, planAdaptive, planTrials, 
 import { StorageError, layout, type ArtifactStore } from '@sweepq/storage';
 import { ensureShards, prepareSweepDataset, shardManifestSha256Of, type DatasetPreparerOptions } from './dataset-preparer.js';
 import { CoordinatorInterrupt, PriorSweepError } from './errors.js';
+import { PreparationReporter } from './preparation-reporter.js';
 import { priorObservations } from './prior-sweeps.js';
 import { ReportRefresher, type KnownTrials } from '@sweepq/report';
 
@@ -204,7 +205,8 @@ async function ensureDataset(
     if (err instanceof StorageError && !err.transient) return fail(`dataset: ${err.message}`);
     throw err;
   }
-  await doc.save({ dataset });
+  // The last progress (`done`) goes with the dataset in one write.
+  await doc.save({ dataset, ...progress.pending() });
   return { ...dataset, manifestSha256: await shardManifestSha256Of(deps.store, dataset.hash) };
 }
 
@@ -329,9 +331,8 @@ async function enqueueTrials(
   // A trial with a result is finished; re-adding its job (if it was removed) would train it twice.
   // A sweep planned before (taken over, or retried) may have results: one listing finds them all.
   const finished = plannedBefore ? await committedTrialIds(deps.store, sweepId) : new Set<string>();
-  const jobs = [];
-  for (const t of planned) {
-    if (finished.has(t.trialId)) continue;
+  const todo = planned.filter((t) => !finished.has(t.trialId));
+  const job = (t: PlannedTrial) => {
     const data: TrialJob = parsePayload(QueueName.Trials, trialJobSchema, {
       sweepId,
       trialId: t.trialId,
@@ -343,13 +344,30 @@ async function enqueueTrials(
       ...(spec.trial_timeout ? { timeoutSec: spec.trial_timeout } : {}),
       ...(spec.early_terminate ? { earlyTerminate: true } : {}),
     });
-    jobs.push({ name: 'trial', data, opts: { ...TRIAL_JOB_OPTIONS, jobId: trialJobId(sweepId, t.trialId) } });
-  }
+    return { name: 'trial', data, opts: { ...TRIAL_JOB_OPTIONS, jobId: trialJobId(sweepId, t.trialId) } };
+  };
   // Deterministic job ids: adding a job whose id exists is a no-op, so a coordinator that takes over
   // a half-enqueued sweep cannot create duplicate trials.
-  for (let i = 0; i < jobs.length; i += 500) await deps.trials.addBulk(jobs.slice(i, i + 500));
-  log.info({ planned: planned.length, enqueued: jobs.length }, 'trials enqueued');
+  // Chunk by chunk, each added while the next is validated: workers start the first trials while the rest are built
+  // (validating 6,400 payloads takes a few hundred ms, which all came before the first trial started).
+  let adding: Promise<unknown> = Promise.resolve();
+  try {
+    for (let i = 0; i < todo.length; i += ENQUEUE_CHUNK) {
+      const chunk = todo.slice(i, i + ENQUEUE_CHUNK).map(job);
+      await adding;
+      adding = deps.trials.addBulk(chunk);
+    }
+  } catch (err) {
+    // A payload that does not validate: the add in flight is awaited (not left to reject unheard), then the error.
+    await adding.catch(() => undefined);
+    throw err;
+  }
+  await adding;
+  log.info({ planned: planned.length, enqueued: todo.length }, 'trials enqueued');
 }
+
+/** Trial jobs added per round trip (one MULTI of BullMQ's addBulk). */
+const ENQUEUE_CHUNK = 500;
 
 type TrialStatus = 'queued' | 'running' | TrialResult['state'];
 
@@ -589,40 +607,5 @@ class AdaptiveProposer {
       }
     }
     return fresh;
-  }
-}
-
-/**
- * Writes the preparation's progress into sweep.json (through the sweep's own fenced writer, as every state the
- * coordinator reports), one write at a time: a report that arrives while one is being written replaces any that
- * waits. A failed write is logged and skipped; losing the sweep shows at the next heartbeat.
- */
-class PreparationReporter {
-  #writing: Promise<void> = Promise.resolve();
-  #next: PreparationProgress | undefined;
-  #busy = false;
-
-  constructor(
-    private readonly doc: { save(patch: { preparation: PreparationProgress }): Promise<void> },
-    private readonly log: Logger,
-  ) {}
-
-  report(p: PreparationProgress): void {
-    this.#next = p;
-    if (this.#busy) return;
-    this.#busy = true;
-    this.#writing = (async () => {
-      while (this.#next !== undefined) {
-        const preparation = this.#next;
-        this.#next = undefined;
-        await this.doc.save({ preparation }).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'could not record the preparation progress'));
-      }
-      this.#busy = false;
-    })();
-  }
-
-  /** Wait for the last report to be written (before the next write of the sweep's record). */
-  flush(): Promise<void> {
-    return this.#writing;
   }
 }
