@@ -55,7 +55,8 @@ function logAxis(name: string, values: readonly number[]): boolean {
  * What the report draws of a sweep's objectives, from the leaderboard's rows (`buildLeaderboard` with the spec's
  * objectives owns each trial's values and Pareto rank) plus the front of every pair of objectives. A pair's front is
  * taken among the front's trials only: a trial off the front is dominated by one on it, which is then at least as
- * good on those two objectives as well, so the pair's front is the same and costs nothing at 10,000 trials.
+ * good on those two objectives as well, so the pair's front is the same but for a trial off the front that exactly
+ * ties a front trial on both (drawn at the same spot, so the plot does not change), and it costs nothing at 10,000 trials.
  */
 export function paretoData(
   objectives: readonly MetricSpec[],
