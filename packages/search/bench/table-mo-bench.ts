@@ -8,7 +8,12 @@
  *       --objectives val_accuracy:max,model_bytes:min [--objectives val_accuracy:max,latency_ms:min …]
  *       [--seeds 100] [--first-seed 1] [--budget-trials 60] [--in-flight 4] [--methods random,motpe,motpe-mv]
  *       [--startup N] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,nsga2,nsga2-small] [--nsga2-population N]
- *       [--python /usr/bin/python3] [--jobs 1] [--json]
+ *       [--python /usr/bin/python3] [--jobs 1] [--optuna-results FILE[,FILE…]] [--json]
+ *
+ * Optuna's side takes minutes per table and set of objectives and is deterministic per seed, so a run's `--json`
+ * output can stand in for it: `--optuna-results FILE[,FILE…]` reads Optuna's results from such files (matched by
+ * table and objectives; seeds, first seed, budget and trials in flight must be the same) instead of running
+ * optuna-peer.py, and sweepq's side runs as usual.
  *
  * The budget is in trials (no pruning in this mode: every trial trains its full epochs, so a trial is the unit of
  * cost; seconds would only reweigh trials by their size, which is an objective here). Default 60 trials: a sweep of
@@ -18,7 +23,7 @@
  * 90th percentile over seeds; the scale is HypervolumeScale's) and the hypervolume of the table's true front.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -46,13 +51,14 @@ const { values: args } = parseArgs({
     'nsga2-population': { type: 'string' },
     python: { type: 'string', default: '/usr/bin/python3' },
     jobs: { type: 'string', default: '1' },
+    'optuna-results': { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
 });
 const usage =
-  'usage: npm run bench:search -- --table FILE[,FILE...] --objectives NAME:max|min,NAME:max|min[,...] [--objectives ...] [--seeds 100] [--first-seed 1] [--budget-trials 60] [--in-flight 4] [--methods random,motpe,motpe-mv] [--startup N] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,nsga2,nsga2-small] [--nsga2-population N] [--python /usr/bin/python3] [--jobs 1] [--json]';
+  'usage: npm run bench:search -- --table FILE[,FILE...] --objectives NAME:max|min,NAME:max|min[,...] [--objectives ...] [--seeds 100] [--first-seed 1] [--budget-trials 60] [--in-flight 4] [--methods random,motpe,motpe-mv] [--startup N] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,nsga2,nsga2-small] [--nsga2-population N] [--python /usr/bin/python3] [--jobs 1] [--optuna-results FILE[,FILE...]] [--json]';
 if (args.help) {
   console.log(usage);
   process.exit(0);
@@ -96,6 +102,7 @@ if (args.optuna !== 'on' && args.optuna !== 'off') fail(`--optuna: expected on o
 const OPTUNA = args.optuna === 'on';
 
 const spec = (objectives: readonly MetricSpec[]): string => objectives.map((o) => `${o.name}:${o.goal === 'maximize' ? 'max' : 'min'}`).join(',');
+const savedOptuna = args['optuna-results'] === undefined ? undefined : loadOptunaResults(args['optuna-results']);
 
 /** One method's sweeps: per seed, the table rows its trials looked up, in the order they finished. */
 interface MethodRuns {
@@ -119,6 +126,40 @@ function runOptuna(file: string, objectives: readonly MetricSpec[]): Promise<Met
   });
 }
 
+/** What a saved `--json` output holds that --optuna-results reads. */
+interface SavedRun {
+  config: { seeds: number; firstSeed: number; budgetTrials: number; inFlight: number; fractions: number[] };
+  reports: Array<{ file: string; objectives: MetricSpec[]; results: Array<{ engine: string; method: string; hv: number[][] }> }>;
+}
+
+/**
+ * Reads Optuna's results from earlier `--json` outputs; returns a look-up of one table and set of objectives (its
+ * optuna rows, or undefined when no file has them: then optuna-peer.py runs). Exits with a message when a file does
+ * not exist, is not such an output, or was run with other seeds, budget or trials in flight.
+ */
+function loadOptunaResults(text: string): (file: string, objectives: readonly MetricSpec[]) => Report['results'] | undefined {
+  const found = new Map<string, Report['results']>();
+  const key = (file: string, objectives: readonly MetricSpec[]): string => `${basename(file)} ${spec(objectives)}`;
+  for (const path of text.split(',').filter((f) => f !== '')) {
+    let saved: SavedRun;
+    try {
+      saved = JSON.parse(readFileSync(path, 'utf8')) as SavedRun;
+    } catch (e) {
+      return fail(`--optuna-results: ${path}: expected the --json output of an earlier run (${(e as Error).message})`);
+    }
+    const c = saved.config;
+    if (c === undefined || !Array.isArray(saved.reports)) fail(`--optuna-results: ${path}: expected the --json output of an earlier run (an object with config and reports)`);
+    const want = { seeds: SEEDS, firstSeed: FIRST_SEED, budgetTrials: TRIALS, inFlight: IN_FLIGHT };
+    for (const [k, v] of Object.entries(want)) if (c[k as keyof typeof want] !== v) fail(`--optuna-results: ${path} was run with ${k} ${String(c[k as keyof typeof want])}; this run has ${v}: run with the same seeds, first seed, budget and trials in flight`);
+    if (JSON.stringify(c.fractions) !== JSON.stringify(FRACTIONS)) fail(`--optuna-results: ${path} has hypervolumes at fractions ${JSON.stringify(c.fractions)}, expected ${JSON.stringify(FRACTIONS)}`);
+    for (const r of saved.reports) {
+      const rows = r.results.filter((m) => m.engine === 'optuna' && optunaMethods.includes(m.method as (typeof OPTUNA_METHODS)[number]));
+      if (rows.length > 0) found.set(key(r.file, r.objectives), rows.map((m) => ({ engine: m.engine, method: m.method, hv: m.hv })));
+    }
+  }
+  return (file, objectives) => found.get(key(file, objectives));
+}
+
 interface Report {
   file: string;
   dataset: string;
@@ -138,7 +179,8 @@ for (const file of files) {
   const lookup = new TableLookup(table);
   for (const objectives of objectiveSets) {
     const scale = new HypervolumeScale(table, objectives);
-    const optuna = OPTUNA ? runOptuna(file, objectives) : undefined;
+    const saved = savedOptuna?.(file, objectives);
+    const optuna = OPTUNA && saved === undefined ? runOptuna(file, objectives) : undefined;
     optuna?.catch(() => undefined);
     const t0 = performance.now();
     const runs: MethodRuns[] = methods.map((method: MoMethod) => ({
@@ -152,7 +194,8 @@ for (const file of files) {
       runs.push(...(await optuna));
       optunaSec = (performance.now() - t0) / 1000;
     }
-    const results = runs.map((r) => ({ engine: r.engine, method: r.method, hv: FRACTIONS.map((f) => r.orders.map((order) => scale.at(order, TRIALS, f))) }));
+    const results = [...runs.map((r) => ({ engine: r.engine, method: r.method, hv: FRACTIONS.map((f) => r.orders.map((order) => scale.at(order, TRIALS, f))) })), ...(saved ?? [])];
+    if (saved !== undefined) optunaSec = 0;
     reports.push({ file, dataset: table.header.dataset.name, configs: table.rows.length, objectives, front: scale.frontSize, trueHv: scale.best, results, sweepqSec, optunaSec });
   }
 }
@@ -173,7 +216,7 @@ if (args.json) {
 
 function printReport(r: Report): void {
   console.log(`\n${r.dataset} (${r.configs} configurations; ${basename(r.file)}), objectives ${spec(r.objectives)}: true front ${r.front} configurations, hypervolume ${r.trueHv.toFixed(4)}`);
-  console.log(`${SEEDS} seeds, ${TRIALS} trials, ${IN_FLIGHT} in flight${STARTUP === undefined ? '' : `, start-up ${STARTUP}`}, NSGA-II small population ${NSGA2_POPULATION}; sweepq ${r.sweepqSec.toFixed(1)} s${r.optunaSec === null ? '' : `, optuna done after ${r.optunaSec.toFixed(1)} s`}`);
+  console.log(`${SEEDS} seeds, ${TRIALS} trials, ${IN_FLIGHT} in flight${STARTUP === undefined ? '' : `, start-up ${STARTUP}`}, NSGA-II small population ${NSGA2_POPULATION}; sweepq ${r.sweepqSec.toFixed(1)} s${r.optunaSec === null ? '' : r.optunaSec === 0 ? ', optuna from --optuna-results' : `, optuna done after ${r.optunaSec.toFixed(1)} s`}`);
   console.log('hypervolume (higher is better): mean / median / p10 / p90 over seeds');
   const header = ['engine', 'method', ...FRACTIONS.map((f) => `at ${f * 100}% (${Math.floor(f * TRIALS + 1e-9)} trials)`)];
   const rows = r.results.map((m) => [m.engine, m.method, ...m.hv.map((xs) => { const s = stats(xs); return `${s.mean.toFixed(4)} / ${s.median.toFixed(4)} / ${s.p10.toFixed(4)} / ${s.p90.toFixed(4)}`; })]);

@@ -3,7 +3,9 @@ import { validateSpec } from '@sweepq/sweep-config';
 import type { MetricSpec, SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import { MotpeSampler, SearchError, TpeSampler, createSampler, hypervolume, paramsKey, planTrials } from '../src/index.js';
 import type { Observation } from '../src/index.js';
-import { splitByDominance } from '../src/samplers/motpe.js';
+import { contributionWeights, splitByDominance } from '../src/samplers/motpe.js';
+import { JointParzen } from '../src/samplers/tpe/joint-parzen.js';
+import { CategoricalParzen, NumericParzen } from '../src/samplers/tpe/parzen.js';
 
 const OBJECTIVES: MetricSpec[] = [
   { name: 'val_accuracy', goal: 'maximize' },
@@ -173,5 +175,49 @@ describe('splitByDominance', () => {
     // Order-independent.
     const shuffled = [...list.slice(6), ...list.slice(0, 6).reverse()];
     expect(splitByDominance(shuffled, goals, 0.2)).toEqual(splitByDominance(list, goals, 0.2));
+  });
+});
+
+describe('contributionWeights', () => {
+  const goals = ['maximize', 'minimize'] as const;
+
+  test('each good trial weighs its hypervolume contribution over the largest; a dominated one hardly counts', () => {
+    // Scaled to [0, 1] by the group's range, reference 0.1 past the worst: a (0, 1), b (0.5, 0.5), c (1, 0),
+    // d (0.75, 0.625) dominated by b. Contributions: a and c 0.1 · 0.5 = 0.05; b 0.25 less what d covers without
+    // it, 0.25 · 0.375 = 0.09375, so 0.15625; d adds nothing. Weights 0.05 / 0.15625 = 0.32, 1, 0.32, ~0.
+    const w = contributionWeights(
+      [
+        [0.9, 100],
+        [0.8, 60],
+        [0.7, 20],
+        [0.75, 70],
+      ],
+      goals,
+    );
+    expect(w[0]).toBeCloseTo(0.32, 9);
+    expect(w[1]).toBe(1);
+    expect(w[2]).toBeCloseTo(0.32, 9);
+    expect(w[3]).toBeGreaterThan(0);
+    expect(w[3]).toBeLessThan(1e-9);
+    // Scale-free: bytes in kilobytes weigh the same; one trial weighs 1.
+    expect(contributionWeights([[0.9, 0.1], [0.8, 0.06], [0.7, 0.02], [0.75, 0.07]], goals)).toEqual(w.map((x) => expect.closeTo(x, 9)));
+    expect(contributionWeights([[0.5, 10]], goals)).toEqual([1]);
+  });
+
+  test('weighted estimators: a good trial with a tiny weight hardly draws l(x) towards it', () => {
+    const dims = [{ name: 'dropout', kind: 'numeric' as const, domain: { log: false, low: 0, high: 1, priorMu: 0.5, priorSigma: 1 }, encode: (v: number) => v, decode: (x: number) => x }];
+    const obsAt = [{ dropout: 0.1 }, { dropout: 0.9 }];
+    const equal = new JointParzen(dims, obsAt);
+    const weighted = new JointParzen(dims, obsAt, [1, 1e-9]);
+    expect(weighted.logPdf({ dropout: 0.9 })).toBeLessThan(equal.logPdf({ dropout: 0.9 }) - 0.5);
+    expect(weighted.logPdf({ dropout: 0.1 })).toBeGreaterThan(equal.logPdf({ dropout: 0.1 }));
+    // Weights of 1 are the unweighted estimator exactly (what single-objective TPE uses).
+    expect(new JointParzen(dims, obsAt, [1, 1]).logPdf({ dropout: 0.3 })).toBeCloseTo(equal.logPdf({ dropout: 0.3 }), 12);
+    const domain = { log: false, low: 0, high: 1, priorMu: 0.5, priorSigma: 1 };
+    const uni = new NumericParzen(domain, [0.1, 0.9], [1, 1e-9]);
+    expect(uni.logPdf(0.9)).toBeLessThan(new NumericParzen(domain, [0.1, 0.9]).logPdf(0.9) - 0.1);
+    expect(new NumericParzen(domain, [0.9, 0.1], [1, 1]).logPdf(0.3)).toBeCloseTo(new NumericParzen(domain, [0.1, 0.9]).logPdf(0.3), 12);
+    const cat = new CategoricalParzen(['adam', 'sgd'], [0.5, 0.5], ['adam', 'sgd'], [1, 0]);
+    expect(Math.exp(cat.logPdf('adam'))).toBeCloseTo(1.5 / 2, 12);
   });
 });

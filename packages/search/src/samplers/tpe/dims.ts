@@ -117,19 +117,21 @@ export interface Estimator {
   logPdf(v: ParamValue): number;
 }
 
-export function estimator(dim: Dim, values: readonly ParamValue[]): Estimator | undefined {
+/** The per-parameter estimator of `values`, each with its weight in `weights` (every one 1 when left out). */
+export function estimator(dim: Dim, values: readonly ParamValue[], weights?: readonly number[]): Estimator | undefined {
   const { spec } = dim;
   if (spec.kind === 'constant') return undefined;
   if (spec.kind === 'categorical') {
     const prior = spec.probabilities ?? spec.values.map(() => 1 / spec.values.length);
-    const p = new CategoricalParzen(spec.values, prior, values);
+    const p = new CategoricalParzen(spec.values, prior, values, weights);
     return { sample: (rng) => p.sample(rng), logPdf: (v) => p.logPdf(v) };
   }
   const domain = dim.numeric as NumericDomain;
   const decode = dim.decode as (x: number) => number;
   const encode = (v: number): number => (domain.log ? Math.log(v) : v);
-  const points = values.filter((v): v is number => typeof v === 'number' && (!domain.log || v > 0)).map(encode);
-  const p = new NumericParzen(domain, points);
+  const usable = values.flatMap((v, i) => (typeof v === 'number' && (!domain.log || v > 0) ? [i] : []));
+  const points = usable.map((i) => encode(values[i] as number));
+  const p = new NumericParzen(domain, points, weights === undefined ? undefined : usable.map((i) => weights[i] as number));
   return {
     sample: (rng) => decode(p.sample(rng)),
     logPdf: (v) => {

@@ -23,7 +23,8 @@ const SIGMA0 = 0.2;
 
 /**
  * Multivariate Parzen estimator (Falkner et al. 2018 BOHB; Optuna's `multivariate=True`): a mixture with one product
- * kernel per observation plus one prior component, equal weights. Unlike the per-parameter estimators, a draw takes
+ * kernel per observation plus one prior component, equal weights (or the ones given, as the multi-objective sampler
+ * gives its good trials' hypervolume contributions). Unlike the per-parameter estimators, a draw takes
  * every parameter from the same observation's kernel, so l(x)/g(x) sees interactions — e.g. sgd is good only with a
  * large learning rate, adam only with a small one, which separate estimators of `optimizer` and `learning_rate`
  * cannot express.
@@ -39,14 +40,18 @@ const SIGMA0 = 0.2;
 export class JointParzen {
   /** Per observation (then the prior component last), per dimension: the kernel. */
   private readonly kernels: Array<Array<NumericKernel | CategoricalKernel>>;
+  /** Per component (the prior's last, 1): its weight; undefined when all are equal. */
+  private readonly weights: number[] | undefined;
 
   /**
    * @param observations each observation's values by parameter name; a parameter missing (inactive) or holding a
    *   value its dimension cannot (wrong type, non-positive in a log domain) falls back to the prior.
+   * @param weights each observation's component weight (the prior's is 1); every one 1 when left out.
    */
   constructor(
     private readonly dims: readonly JointDimension[],
     observations: ReadonlyArray<Readonly<Record<string, ParamValue>>>,
+    weights?: readonly number[],
   ) {
     const n = observations.length;
     const priorKernels = dims.map((d) => (d.kind === 'numeric' ? numericKernel(d.domain, d.domain.priorMu, d.domain.priorSigma) : categoricalKernel(d.prior)));
@@ -71,6 +76,7 @@ export class JointParzen {
       }),
     );
     this.kernels.push(priorKernels);
+    this.weights = weights === undefined ? undefined : [...observations.map((_, i) => weights[i] as number), 1];
   }
 
   /** Number of mixture components: one per observation, plus the prior. */
@@ -78,9 +84,9 @@ export class JointParzen {
     return this.kernels.length;
   }
 
-  /** A component, drawn with equal weights. */
+  /** A component, drawn in proportion to the weights (equal when none were given). */
   pickComponent(rng: Rng): number {
-    return pickIndex(this.kernels.map(() => 1), rng);
+    return pickIndex(this.weights ?? this.kernels.map(() => 1), rng);
   }
 
   /** Draws dimension `dim` from component `k`. */
@@ -114,7 +120,9 @@ export class JointParzen {
       }
       return sum;
     });
-    return logSumExp(terms) - Math.log(this.kernels.length);
+    if (this.weights === undefined) return logSumExp(terms) - Math.log(this.kernels.length);
+    const w = this.weights;
+    return logSumExp(terms.map((t, k) => t + Math.log(w[k] as number))) - Math.log(w.reduce((a, b) => a + b, 0));
   }
 }
 

@@ -16,6 +16,8 @@ import type { JointDimension } from './joint-parzen.js';
 export interface Split {
   good: readonly TrialParams[];
   bad: readonly TrialParams[];
+  /** Weights of the good trials' kernels in l(x), in `good`'s order (the prior's is 1); every one 1 when left out. */
+  goodWeights?: readonly number[];
 }
 
 /**
@@ -91,7 +93,7 @@ export class ParzenSearch {
     const pendingSorted = [...pending].sort((a, b) => (paramsKey(a) < paramsKey(b) ? -1 : 1));
     const bad = [...split.bad, ...pendingSorted];
     const rng = createRng((this.seed ^ 0x7e5a_11ed) >>> 0, index);
-    const draw = this.options.multivariate ? this.jointDraw(split.good, bad) : this.independentDraw(split.good, bad);
+    const draw = this.options.multivariate ? this.jointDraw(split.good, bad, split.goodWeights) : this.independentDraw(split.good, bad, split.goodWeights);
     let best: { params: TrialParams; score: number } | undefined;
     const rounds = 10;
     for (let round = 0; round < rounds && best === undefined; round++) {
@@ -109,17 +111,18 @@ export class ParzenSearch {
    * Candidates from separate per-parameter estimators of the good and bad groups; score Σ log l(x) − log g(x) over the
    * candidate's active parameters. Constants and parameters whose condition fails on the candidate are not drawn.
    */
-  private independentDraw(good: readonly TrialParams[], bad: readonly TrialParams[]): (rng: Rng) => Candidate {
-    const fit = (group: readonly TrialParams[]): Map<ParameterName, Estimator | undefined> => {
+  private independentDraw(good: readonly TrialParams[], bad: readonly TrialParams[], goodWeights?: readonly number[]): (rng: Rng) => Candidate {
+    const fit = (group: readonly TrialParams[], weights?: readonly number[]): Map<ParameterName, Estimator | undefined> => {
       const actives = group.map((p) => activeParameters(this.spec, p));
       const out = new Map<ParameterName, Estimator | undefined>();
       for (const dim of this.dims) {
-        const values = group.filter((_, i) => actives[i]?.has(dim.name)).map((p) => p[dim.name] as ParamValue);
-        out.set(dim.name, estimator(dim, values));
+        const at = group.flatMap((_, i) => (actives[i]?.has(dim.name) ? [i] : []));
+        const values = at.map((i) => (group[i] as TrialParams)[dim.name] as ParamValue);
+        out.set(dim.name, estimator(dim, values, weights === undefined ? undefined : at.map((i) => weights[i] as number)));
       }
       return out;
     };
-    const l = fit(good);
+    const l = fit(good, goodWeights);
     const g = fit(bad);
     return (rng) => {
       const combo: Record<string, ParamValue> = {};
@@ -139,14 +142,14 @@ export class ParzenSearch {
    * Candidates from the joint (multivariate) estimator of the good group: one good trial's kernel (or the prior) per
    * candidate, every parameter drawn from it; score log l(x) − log g(x) of the whole configuration.
    */
-  private jointDraw(good: readonly TrialParams[], bad: readonly TrialParams[]): (rng: Rng) => Candidate {
+  private jointDraw(good: readonly TrialParams[], bad: readonly TrialParams[], goodWeights?: readonly number[]): (rng: Rng) => Candidate {
     const values = (p: TrialParams): Record<string, ParamValue> => {
       const active = activeParameters(this.spec, p);
       const out: Record<string, ParamValue> = {};
       for (const d of this.jointDims) if (active.has(d.name as ParameterName)) out[d.name] = p[d.name as ParameterName] as ParamValue;
       return out;
     };
-    const l = new JointParzen(this.jointDims, good.map(values));
+    const l = new JointParzen(this.jointDims, good.map(values), goodWeights);
     const g = new JointParzen(this.jointDims, bad.map(values));
     const at = new Map(this.jointDims.map((d, i) => [d.name, i]));
     return (rng) => {

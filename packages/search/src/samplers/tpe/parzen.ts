@@ -23,16 +23,21 @@ export class NumericParzen {
   private readonly logWeights: number[];
   private readonly logZ: number[];
 
-  /** @param points observed values, already transformed (log for log domains). */
+  /**
+   * @param points observed values, already transformed (log for log domains).
+   * @param weights each point's kernel weight (the prior's is 1); every one 1 when left out.
+   */
   constructor(
     private readonly domain: NumericDomain,
     points: readonly number[],
+    weights?: readonly number[],
   ) {
     const { low, high, priorMu, priorSigma } = domain;
     const bounded = Number.isFinite(low) && Number.isFinite(high);
     // Bandwidths as in Bergstra et al. (2011) and Optuna: the larger gap to a neighbour (the domain edges count as
     // neighbours), clipped to [range / min(100, 1 + n), range] ("magic clip") so no kernel collapses or swamps.
-    const sorted = [...points].sort((a, b) => a - b);
+    const order = points.map((_, i) => i).sort((a, b) => (points[a] as number) - (points[b] as number));
+    const sorted = order.map((i) => points[i] as number);
     const lowEdge = bounded ? low : Math.min(priorMu - 3 * priorSigma, sorted[0] ?? priorMu);
     const highEdge = bounded ? high : Math.max(priorMu + 3 * priorSigma, sorted[sorted.length - 1] ?? priorMu);
     const range = domainRange(domain);
@@ -44,9 +49,15 @@ export class NumericParzen {
     });
     this.mus = [...sorted, priorMu];
     this.sigmas = [...sorted.map((_, i) => sigmaOf.get(i) as number), priorSigma];
-    // Equal weight for every observation and for the prior (prior weight 1).
-    const logW = -Math.log(this.mus.length);
-    this.logWeights = this.mus.map(() => logW);
+    if (weights === undefined) {
+      // Equal weight for every observation and for the prior (prior weight 1).
+      const logW = -Math.log(this.mus.length);
+      this.logWeights = this.mus.map(() => logW);
+    } else {
+      const w = [...order.map((i) => weights[i] as number), 1];
+      const total = w.reduce((a, b) => a + b, 0);
+      this.logWeights = w.map((x) => Math.log(x / total));
+    }
     this.logZ = this.mus.map((mu, i) => kernelLogZ(domain, mu, this.sigmas[i] as number));
   }
 
@@ -96,7 +107,10 @@ export function kernelSample(domain: NumericDomain, mu: number, s: number, rng: 
   return Math.min(domain.high, Math.max(domain.low, x));
 }
 
-/** A categorical distribution: the prior (weight 1, spread by the spec's probabilities) plus one count per observation. */
+/**
+ * A categorical distribution: the prior (weight 1, spread by the spec's probabilities) plus one count per observation
+ * (its weight, when `observedWeights` gives them).
+ */
 export class CategoricalParzen {
   private readonly probs: number[];
 
@@ -104,11 +118,12 @@ export class CategoricalParzen {
     readonly choices: readonly ParamValue[],
     prior: readonly number[],
     observed: readonly ParamValue[],
+    observedWeights?: readonly number[],
   ) {
     const weights = prior.map((p) => p);
-    for (const v of observed) {
+    for (const [at, v] of observed.entries()) {
       const i = choices.indexOf(v);
-      if (i >= 0) weights[i] = (weights[i] as number) + 1;
+      if (i >= 0) weights[i] = (weights[i] as number) + (observedWeights === undefined ? 1 : (observedWeights[at] as number));
     }
     const total = weights.reduce((a, b) => a + b, 0);
     this.probs = weights.map((w) => w / total);
