@@ -14,10 +14,10 @@
  * reported by then. Printed: mean, median and 90th percentile over seeds.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { benchArgs } from './bench-args.js';
 import { readTable } from './table-format.js';
 import { SIM_METHODS, TableLookup, meanEpochSeconds, percentile, regretAt, simulateSweep, tableBest } from './table-sim.js';
 import type { SimBudget, SimMethod } from './table-sim.js';
@@ -57,23 +57,8 @@ if (args.help) {
   console.log(usage);
   process.exit(0);
 }
-function fail(message: string): never {
-  console.error(`${message}\n${usage}`);
-  process.exit(2);
-}
-function int(name: string, v: string | undefined): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) fail(`--${name}: expected an integer >= 1, got ${JSON.stringify(v)}`);
-  return n;
-}
-function list<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T[] {
-  const xs = (v ?? '').split(',').filter((x) => x !== '');
-  for (const x of xs) if (!(allowed as readonly string[]).includes(x)) fail(`--${name}: expected a comma-separated list of ${allowed.join(', ')}; got ${JSON.stringify(x)}`);
-  return xs as T[];
-}
-if (args.table === undefined) fail('--table: expected one or more table files (comma-separated)');
-const files = args.table.split(',').filter((f) => f !== '');
-for (const f of files) if (!existsSync(f)) fail(`--table: ${f} does not exist; make it with npm run bench:table`);
+const { fail, int, list, tableFiles } = benchArgs(usage);
+const files = tableFiles(args.table);
 const SEEDS = int('seeds', args.seeds);
 /** Seeds FIRST_SEED … FIRST_SEED + SEEDS - 1 (another range shows how much of a difference is the seeds' luck). */
 const FIRST_SEED = int('first-seed', args['first-seed']);

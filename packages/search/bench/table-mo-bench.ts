@@ -23,11 +23,12 @@
  * 90th percentile over seeds; the scale is HypervolumeScale's) and the hypervolume of the table's true front.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { MetricSpec } from '@sweepq/sweep-config';
+import { benchArgs } from './bench-args.js';
 import { readTable } from './table-format.js';
 import { HypervolumeScale, MO_METHODS, parseObjectives, simulateMoSweep } from './table-mo.js';
 import type { MoMethod } from './table-mo.js';
@@ -63,23 +64,8 @@ if (args.help) {
   console.log(usage);
   process.exit(0);
 }
-function fail(message: string): never {
-  console.error(`${message}\n${usage}`);
-  process.exit(2);
-}
-function int(name: string, v: string | undefined): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) fail(`--${name}: expected an integer >= 1, got ${JSON.stringify(v)}`);
-  return n;
-}
-function list<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T[] {
-  const xs = (v ?? '').split(',').filter((x) => x !== '');
-  for (const x of xs) if (!(allowed as readonly string[]).includes(x)) fail(`--${name}: expected a comma-separated list of ${allowed.join(', ')}; got ${JSON.stringify(x)}`);
-  return xs as T[];
-}
-if (args.table === undefined) fail('--table: expected one or more table files (comma-separated)');
-const files = args.table.split(',').filter((f) => f !== '');
-for (const f of files) if (!existsSync(f)) fail(`--table: ${f} does not exist; make it with npm run bench:table`);
+const { fail, int, list, tableFiles } = benchArgs(usage);
+const files = tableFiles(args.table);
 const objectiveSets: MetricSpec[][] = (args.objectives ?? []).map((text) => {
   try {
     return parseObjectives(text);
