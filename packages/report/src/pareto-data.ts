@@ -1,5 +1,5 @@
 import type { LeaderboardRow, TrialCosts } from '@sweepq/results';
-import { paretoFront, type MetricGoal, type MetricSpec } from '@sweepq/sweep-config';
+import { paretoFront, type MetricGoal } from '@sweepq/sweep-config';
 
 /** One objective of a sweep with several, as the report draws it. */
 export interface ReportObjective {
@@ -59,7 +59,7 @@ function logAxis(name: string, values: readonly number[]): boolean {
  * ties a front trial on both (drawn at the same spot, so the plot does not change), and it costs nothing at 10,000 trials.
  */
 export function paretoData(
-  objectives: readonly MetricSpec[],
+  objectives: readonly { name: string; goal: MetricGoal }[],
   rows: readonly Pick<LeaderboardRow, 'trialId' | 'values' | 'front'>[],
 ): { pareto: ReportPareto; byTrial: Map<string, TrialObjectives> } {
   const goals = objectives.map((o) => o.goal);

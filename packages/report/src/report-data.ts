@@ -1,4 +1,4 @@
-import { buildLeaderboard, type Evaluation, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { buildLeaderboard, sweepObjectives, type Evaluation, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { PARAMETER_NAMES, rungEpochs, type ParameterSpec, type SweepSpec, type TrialParams } from '@sweepq/sweep-config';
 import { pedAnovaImportance, type ImportanceResult } from './param-importance.js';
 import { paretoData, type ReportPareto, type TrialObjectives } from './pareto-data.js';
@@ -252,9 +252,10 @@ export function buildReportData(inputs: ReportInputs): ReportData {
   const { sweep } = inputs;
   const spec = (sweep.spec ?? null) as SweepSpec | null;
   const metric = sweep.metric ?? spec?.metric ?? { name: 'val_accuracy', goal: 'maximize' as const };
-  const objectives = spec?.objectives && spec.objectives.length > 1 ? spec.objectives : null;
-  const lb = buildLeaderboard(sweep.sweepId, metric, inputs.results, inputs.now, objectives ? { objectives, ...(spec?.best ? { best: spec.best } : {}) } : {});
-  const mo = objectives ? paretoData(objectives, lb.rows) : null;
+  // The objectives and best rule as the leaderboard reads them from the resolved spec (one reader: sweepObjectives).
+  const several = sweepObjectives(sweep);
+  const lb = buildLeaderboard(sweep.sweepId, metric, inputs.results, inputs.now, several);
+  const mo = several.objectives ? paretoData(several.objectives, lb.rows) : null;
 
   const trials: ReportTrial[] = lb.rows.map((row) => {
     const r = row.result;
@@ -312,7 +313,7 @@ export function buildReportData(inputs: ReportInputs): ReportData {
       attempt: null,
       finishedAt: null,
       curve,
-      ...(objectives ? { objectives: objectives.map(() => null), front: null } : {}),
+      ...(several.objectives ? { objectives: several.objectives.map(() => null), front: null } : {}),
     });
   }
   open.sort((a, b) => a.index - b.index);
