@@ -1,4 +1,4 @@
-import { PARAMETER_NAMES, describeBestRule, paretoRanks, withDefaultParams, type BestRule } from '@sweepq/sweep-config';
+import { PARAMETER_NAMES, describeBestRule, paretoObjectives, paretoRanks, withDefaultParams, type BestRule } from '@sweepq/sweep-config';
 import { pickByRule, type Objective } from './best-rule.js';
 import { TrialState, objectiveValues, type TrialResult } from './trial-result.js';
 
@@ -62,7 +62,7 @@ export function buildLeaderboard(
 ): Leaderboard {
   // Results written before a parameter existed lack it; they trained with its default.
   const all = results.map((r) => ({ ...r, params: withDefaultParams(r.params) }));
-  const objectives = opts.objectives && opts.objectives.length > 1 ? opts.objectives.map(({ name, goal }) => ({ name, goal })) : undefined;
+  const objectives = paretoObjectives(opts.objectives);
   if (objectives) return paretoLeaderboard(sweepId, metric, all, now, objectives, opts.best);
   const sign = metric.goal === 'maximize' ? -1 : 1;
   const ranked = all

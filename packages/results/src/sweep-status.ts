@@ -1,4 +1,4 @@
-import type { BestRule, SweepSpec } from '@sweepq/sweep-config';
+import { paretoObjectives, type BestRule, type SweepSpec } from '@sweepq/sweep-config';
 import type { Objective } from './best-rule.js';
 
 /** Lifecycle of a sweep as recorded in `sweeps/<id>/sweep.json`. */
@@ -98,6 +98,6 @@ export interface SweepRecord {
  */
 export function sweepObjectives(record: Pick<SweepRecord, 'spec'>): { objectives?: Objective[]; best?: BestRule } {
   const spec = record.spec as Partial<Pick<SweepSpec, 'objectives' | 'best'>> | undefined;
-  const objectives = Array.isArray(spec?.objectives) && spec.objectives.length > 1 ? spec.objectives.map(({ name, goal }) => ({ name, goal })) : undefined;
+  const objectives = paretoObjectives(Array.isArray(spec?.objectives) ? spec.objectives : undefined);
   return objectives ? { objectives, ...(spec?.best ? { best: spec.best } : {}) } : {};
 }

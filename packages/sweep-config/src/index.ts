@@ -55,7 +55,7 @@ export { BUILTIN_DATASETS, DEFAULT_DATASET_URI, formatFromExtension } from './da
 export { DEFAULT_MAX_SPEC_BYTES, MAX_YAML_ALIASES, parseSpec } from './parse.js';
 export type { ParseSpecOptions } from './parse.js';
 export { MAX_TRIALS, validateSpec } from './validate.js';
-export { MAX_OBJECTIVES, MIN_OBJECTIVES, describeBestRule } from './objectives.js';
+export { MAX_OBJECTIVES, MIN_OBJECTIVES, describeBestRule, paretoObjectives } from './objectives.js';
 export { canonicalJson, specHash } from './spec-hash.js';
 export { specToConfig } from './to-config.js';
 export { activeParameters, applyConditions, clauseHolds, parameterApplies } from './conditions.js';

@@ -151,3 +151,12 @@ export function describeBestRule(rule: BestRule, objectives: readonly { name: st
   const within = Object.entries(rule.within ?? {}).filter(([, m]) => m !== undefined);
   return within.length === 0 ? what : `${what} within ${within.map(([n, m]) => `${m} of the front's best ${n}`).join(' and ')}`;
 }
+
+/**
+ * The objectives a sweep searches a Pareto front of — `objectives` when it lists two or more, each as `{name, goal}` —
+ * or undefined for a single metric. The one test of "several objectives" that the sampler, the leaderboard and
+ * `status` apply.
+ */
+export function paretoObjectives(objectives: readonly { name: string; goal: MetricGoal }[] | undefined): { name: string; goal: MetricGoal }[] | undefined {
+  return objectives !== undefined && objectives.length >= MIN_OBJECTIVES ? objectives.map(({ name, goal }) => ({ name, goal })) : undefined;
+}

@@ -1,4 +1,4 @@
-import type { SweepSpec, TrialParams } from '@sweepq/sweep-config';
+import { paretoObjectives, type SweepSpec, type TrialParams } from '@sweepq/sweep-config';
 import { MotpeSampler } from './motpe.js';
 import { TpeSampler } from './tpe.js';
 import type { Observation, TpeSamplerOptions } from './tpe.js';
@@ -13,6 +13,6 @@ export interface Sampler {
  * multi-objective sampler (MotpeSampler). A single-objective spec gets exactly the TpeSampler it always had (same plans per seed).
  */
 export function createSampler(spec: SweepSpec, opts: TpeSamplerOptions = {}): Sampler {
-  if ((spec.objectives?.length ?? 1) > 1) return new MotpeSampler(spec, opts);
+  if (paretoObjectives(spec.objectives) !== undefined) return new MotpeSampler(spec, opts);
   return new TpeSampler(spec, opts);
 }
