@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BestModelInfo, FrontModelsInfo } from '@sweepq/report';
-import { SweepState, TrialState, type Leaderboard, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { SweepState, type Leaderboard, type SweepRecord } from '@sweepq/results';
+import { trialResult } from '@sweepq/results/testing';
 import { DEFAULT_PARAMS } from '@sweepq/sweep-config';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { finalizeSweep, type PlannedTrialRef, type SweepLifecycle, type TrialLifecycle } from '../src/index.js';
@@ -28,30 +29,10 @@ afterAll(async () => {
   await w?.close();
 });
 
-const trialId = (i: number) => `t${String(i).padStart(4, '0')}`;
-
 /** Commit a completed trial with its accuracy and model size, and the model files its result points at. */
 async function commitTrial(sweepId: string, index: number, acc: number, bytes: number): Promise<PlannedTrialRef> {
   const params = { ...DEFAULT_PARAMS, lstm_units: 8 + index, epochs: 1 };
-  const result: TrialResult = {
-    sweepId,
-    trialId: trialId(index),
-    index,
-    state: TrialState.Completed,
-    params,
-    metric: { name: 'val_accuracy', goal: 'maximize', value: acc },
-    final: { epoch: 1, loss: 1, accuracy: acc, val_loss: 1 - acc, val_accuracy: acc, seconds: 1, samplesPerSec: 10 },
-    costs: { model_bytes: bytes, param_count: bytes / 4, latency_ms: 1 },
-    test: null,
-    epochs: 1,
-    durationSec: 1,
-    samplesPerSec: 10,
-    backend: 'test',
-    tfjsVersion: 'test',
-    worker: 'w',
-    attempt: 1,
-    finishedAt: new Date().toISOString(),
-  };
+  const result = trialResult(index, acc, bytes, { sweepId, params });
   const model = layout.resultModelPrefix(result);
   await store.putJson(`${model}model.json`, { modelTopology: { trial: result.trialId }, weightsManifest: [{ paths: ['weights.bin'], weights: [] }] });
   await store.put(`${model}weights.bin`, new Uint8Array([index, 1, 2, 3]));

@@ -1,26 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PARAMS } from '@sweepq/sweep-config';
 import { buildLeaderboard, formatSignificant, leaderboardCsv, leaderboardTable, type TrialResult } from '../src/index.js';
+import { trialResult } from '../src/testing.js';
 
 function result(index: number, state: TrialResult['state'], value: number | null): TrialResult {
-  return {
-    sweepId: 's',
-    trialId: `t${String(index).padStart(4, '0')}`,
-    index,
+  return trialResult(index, null, undefined, {
     state,
     params: { ...DEFAULT_PARAMS, lstm_units: 8 * (index + 1) },
     metric: { name: 'val_loss', goal: 'minimize', value },
     final: value === null ? null : { epoch: 1, loss: 1, accuracy: 0.5, val_loss: value, val_accuracy: 0.5, seconds: 1, samplesPerSec: 10 },
-    test: null,
-    epochs: 1,
-    durationSec: 1,
-    samplesPerSec: 10,
-    backend: 'wasm',
-    tfjsVersion: '4.22.0',
-    worker: 'w',
-    attempt: 1,
-    finishedAt: '2026-01-01T00:00:00.000Z',
-  };
+  });
 }
 
 describe('leaderboard', () => {

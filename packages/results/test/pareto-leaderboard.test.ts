@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PARAMS, describeBestRule, dominates, type BestRule } from '@sweepq/sweep-config';
 import { buildLeaderboard, leaderboardCsv, leaderboardTable, pickByRule, type TrialResult } from '../src/index.js';
+import { trialResult } from '../src/testing.js';
 
 const OBJECTIVES = [
   { name: 'val_accuracy', goal: 'maximize' },
@@ -10,25 +11,11 @@ const METRIC = { name: 'val_accuracy', goal: 'maximize' } as const;
 
 /** A finished trial with its validation accuracy and model size; `bytes` null: a result without costs (older worker). */
 function result(index: number, acc: number | null, bytes: number | null, state: TrialResult['state'] = 'completed'): TrialResult {
-  return {
-    sweepId: 's',
-    trialId: `t${String(index).padStart(4, '0')}`,
-    index,
+  return trialResult(index, acc, bytes === null ? undefined : { model_bytes: bytes, param_count: bytes / 4, latency_ms: bytes / 1000 }, {
     state,
     params: { ...DEFAULT_PARAMS, lstm_units: 8 * (index + 1) },
-    metric: { name: 'val_accuracy', goal: 'maximize', value: acc },
     final: acc === null ? null : { epoch: 1, loss: 1, accuracy: 0.5, val_loss: 1 - acc, val_accuracy: acc, seconds: 1, samplesPerSec: 10 },
-    ...(bytes === null ? {} : { costs: { model_bytes: bytes, param_count: bytes / 4, latency_ms: bytes / 1000 } }),
-    test: null,
-    epochs: 1,
-    durationSec: 1,
-    samplesPerSec: 10,
-    backend: 'wasm',
-    tfjsVersion: '4.22.0',
-    worker: 'w',
-    attempt: 1,
-    finishedAt: '2026-01-01T00:00:00.000Z',
-  };
+  });
 }
 
 //             front: t0, t1, t2 (a trade-off)   t3 dominated by t0   t4 dominated by t3   t5 no costs   t6 failed    t7 equal to t1

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SweepState, buildLeaderboard, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { trialResult } from '@sweepq/results/testing';
 import { DEFAULT_PARAMS } from '@sweepq/sweep-config';
 import { describeOutcome } from '../src/outcome.js';
 import { statusText, type SweepStatus } from '../src/sweep-status.js';
@@ -26,25 +27,7 @@ const finished: SweepRecord = {
 const status = (sweep: SweepRecord): SweepStatus => ({ sweep, trials: sweep.trials, owner: null, alive: { coordinators: null, workers: null }, running: [], warnings: [] });
 
 function result(index: number, acc: number, bytes: number): TrialResult {
-  return {
-    sweepId: 'mo',
-    trialId: `t000${index}`,
-    index,
-    state: 'completed',
-    params: { ...DEFAULT_PARAMS, lstm_units: 8 * (index + 1) },
-    metric: { name: 'val_accuracy', goal: 'maximize', value: acc },
-    final: { epoch: 1, loss: 1, accuracy: acc, val_loss: 1 - acc, val_accuracy: acc, seconds: 1, samplesPerSec: 10 },
-    costs: { model_bytes: bytes, param_count: 1, latency_ms: 1 },
-    test: null,
-    epochs: 1,
-    durationSec: 1,
-    samplesPerSec: 10,
-    backend: 'wasm',
-    tfjsVersion: '4.22.0',
-    worker: 'w',
-    attempt: 1,
-    finishedAt: '2026-01-01T00:00:00.000Z',
-  };
+  return trialResult(index, acc, { model_bytes: bytes, param_count: 1, latency_ms: 1 }, { sweepId: 'mo', params: { ...DEFAULT_PARAMS, lstm_units: 8 * (index + 1) } });
 }
 
 describe('status and watch with several objectives', () => {

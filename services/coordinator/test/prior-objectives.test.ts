@@ -7,7 +7,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SweepLifecycle, TrialLifecycle } from '@sweepq/lifecycle';
 import { QueueName, connectProducer } from '@sweepq/queue';
-import { TrialState, type TrialResult } from '@sweepq/results';
+import type { TrialResult } from '@sweepq/results';
+import { trialResult } from '@sweepq/results/testing';
 import { createLogger } from '@sweepq/runtime';
 import { DEFAULT_PARAMS, parseSpec } from '@sweepq/sweep-config';
 import { ArtifactStore, createS3Client, startLocalS3, type LocalS3 } from '@sweepq/storage';
@@ -49,26 +50,11 @@ afterAll(async () => {
 });
 
 function result(index: number, acc: number, bytes: number | undefined): TrialResult {
-  return {
+  return trialResult(index, acc, bytes === undefined ? undefined : { model_bytes: bytes, param_count: 10, latency_ms: 1 }, {
     sweepId: 'prior-a',
-    trialId: `t000${index}`,
-    index,
-    state: TrialState.Completed,
     params: { ...DEFAULT_PARAMS, lstm_units: index === 0 ? 8 : 16 },
-    metric: { name: 'val_accuracy', goal: 'maximize', value: acc },
     final: { epoch: 1, loss: 1, accuracy: acc, val_loss: 0.5, val_accuracy: acc, seconds: 1, samplesPerSec: 10 },
-    // An older worker recorded no costs.
-    ...(bytes === undefined ? {} : { costs: { model_bytes: bytes, param_count: 10, latency_ms: 1 } }),
-    test: null,
-    epochs: 1,
-    durationSec: 1,
-    samplesPerSec: 10,
-    backend: 'test',
-    tfjsVersion: 'test',
-    worker: 'w',
-    attempt: 1,
-    finishedAt: new Date().toISOString(),
-  };
+  }); // bytes undefined: an older worker recorded no costs
 }
 
 const specLines = (metric: string[]) =>
