@@ -6,18 +6,24 @@
  *   npm run bench:search -- --table packages/search/bench/tables/spam-assassin.jsonl.gz,packages/search/bench/tables/topics4.jsonl.gz
  *       [--seeds 100] [--first-seed 1] [--budget-epochs 180] [--in-flight 4] [--methods grid,random,tpe,tpe+hyperband,tpe-mv,tpe-mv+hyperband]
  *       [--startup N] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband,tpe-mv+hyperband]
- *       [--python /usr/bin/python3] [--jobs 1] [--json]
+ *       [--python /usr/bin/python3] [--jobs 1] [--optuna-results FILE[,FILE…]] [--json]
  *
  * Per table, two budgets: `--budget-epochs` epochs, and the same in seconds (that many epochs times the table's mean
  * epoch seconds). Each (method, seed) sweep runs until its budget is spent; the regret after 25 %, 50 % and 100 % of
  * it is the table's best validation accuracy (any configuration, any epoch) minus the best any trial of the sweep
  * reported by then. Printed: mean, median and 90th percentile over seeds.
+ *
+ * Optuna's side takes minutes per table and is deterministic per seed, so a run's `--json` output can stand in for
+ * it: `--optuna-results FILE[,FILE…]` reads Optuna's results from such files (matched by table and budgets; seeds,
+ * first seed, budget, trials in flight, min_iter and eta must be the same) instead of running optuna-peer.py, and
+ * sweepq's side runs as usual. A table with no results in the files runs optuna-peer.py as without the flag.
  */
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchArgs } from './bench-args.js';
+import { readSavedRuns } from './saved-runs.js';
 import { readTable } from './table-format.js';
 import { SIM_METHODS, TableLookup, meanEpochSeconds, percentile, regretAt, simulateSweep, tableBest } from './table-sim.js';
 import type { SimBudget, SimMethod } from './table-sim.js';
@@ -46,13 +52,14 @@ const { values: args } = parseArgs({
     'optuna-methods': { type: 'string', default: OPTUNA_METHODS.join(',') },
     python: { type: 'string', default: '/usr/bin/python3' },
     jobs: { type: 'string', default: '1' },
+    'optuna-results': { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
 });
 const usage =
-  'usage: npm run bench:search -- --table FILE[,FILE...] [--seeds 100] [--first-seed 1] [--budget-epochs 180] [--in-flight 4] [--methods grid,random,tpe,tpe+hyperband,tpe-mv,tpe-mv+hyperband] [--startup N] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband,tpe-mv+hyperband] [--python /usr/bin/python3] [--jobs 1] [--json]';
+  'usage: npm run bench:search -- --table FILE[,FILE...] [--seeds 100] [--first-seed 1] [--budget-epochs 180] [--in-flight 4] [--methods grid,random,tpe,tpe+hyperband,tpe-mv,tpe-mv+hyperband] [--startup N] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband,tpe-mv+hyperband] [--python /usr/bin/python3] [--jobs 1] [--optuna-results FILE[,FILE...]] [--json]';
 if (args.help) {
   console.log(usage);
   process.exit(0);
@@ -72,6 +79,7 @@ const methods = list('methods', args.methods, SIM_METHODS);
 const optunaMethods = list('optuna-methods', args['optuna-methods'], OPTUNA_METHODS);
 if (args.optuna !== 'on' && args.optuna !== 'off') fail(`--optuna: expected on or off, got ${JSON.stringify(args.optuna)}`);
 const OPTUNA = args.optuna === 'on';
+const savedOptuna = args['optuna-results'] === undefined ? undefined : loadOptunaResults(args['optuna-results']);
 
 /** Regrets of one (method, budget kind) over seeds: per fraction of the budget, one value per seed. */
 interface MethodRegrets {
@@ -95,7 +103,7 @@ interface TableReport {
   optunaSec: number | null;
 }
 
-function runOptuna(file: string, budgets: Record<SimBudget['kind'], number>): Promise<Array<{ method: string; kind: SimBudget['kind']; regrets: number[][]; trials: number }>> {
+function runOptuna(file: string, budgets: Record<SimBudget['kind'], number>): Promise<OptunaRegrets[]> {
   const script = fileURLToPath(new URL('./optuna-peer.py', import.meta.url));
   const argv = [script, '--table', file, '--seeds', String(SEEDS), '--first-seed', String(FIRST_SEED), '--budget-epochs', String(budgets.epochs), '--budget-seconds', String(budgets.seconds), '--in-flight', String(IN_FLIGHT), '--min-iter', String(MIN_ITER), '--eta', String(ETA), '--methods', optunaMethods.join(','), '--jobs', String(JOBS), '--json'];
   return new Promise((resolve, reject) => {
@@ -105,9 +113,37 @@ function runOptuna(file: string, budgets: Record<SimBudget['kind'], number>): Pr
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) reject(new Error(`optuna-peer.py ${basename(file)}: exit ${code}`));
-      else resolve((JSON.parse(out) as { results: Array<{ method: string; kind: SimBudget['kind']; regrets: number[][]; trials: number }> }).results);
+      else resolve((JSON.parse(out) as { results: OptunaRegrets[] }).results);
     });
   });
+}
+
+/** One method's regrets as optuna-peer.py reports them (and a saved `--json` output holds them). */
+type OptunaRegrets = Omit<MethodRegrets, 'engine'>;
+
+/** What a report of a saved `--json` output holds that --optuna-results reads. */
+interface SavedReport {
+  file: string;
+  budgets: Record<SimBudget['kind'], number>;
+  results: MethodRegrets[];
+}
+
+/**
+ * Reads Optuna's results from earlier `--json` outputs (readSavedRuns); returns a look-up of one table (its optuna
+ * rows, or undefined when no file has them for the table's name and budgets: then optuna-peer.py runs).
+ */
+function loadOptunaResults(text: string): (file: string, budgets: Record<SimBudget['kind'], number>) => OptunaRegrets[] | undefined {
+  const key = (file: string, budgets: Record<SimBudget['kind'], number>): string => `${basename(file)} ${budgets.epochs} epochs ${budgets.seconds} s`;
+  const found = readSavedRuns<SavedReport, OptunaRegrets>(text, {
+    want: { seeds: SEEDS, firstSeed: FIRST_SEED, budgetEpochs: BUDGET_EPOCHS, inFlight: IN_FLIGHT, minIter: MIN_ITER, eta: ETA },
+    fractions: FRACTIONS,
+    fail,
+    pick: (r) => ({
+      key: key(r.file, r.budgets),
+      rows: r.results.filter((m) => m.engine === 'optuna' && optunaMethods.includes(m.method as (typeof OPTUNA_METHODS)[number])).map((m) => ({ method: m.method, kind: m.kind, regrets: m.regrets, trials: m.trials })),
+    }),
+  });
+  return (file, budgets) => found.get(key(file, budgets));
 }
 
 const reports: TableReport[] = [];
@@ -116,8 +152,9 @@ for (const file of files) {
   const lookup = new TableLookup(table);
   const best = tableBest(table);
   const budgets = { epochs: BUDGET_EPOCHS, seconds: Math.round(BUDGET_EPOCHS * meanEpochSeconds(table) * 10) / 10 };
-  // Optuna runs in its own process meanwhile.
-  const optuna = OPTUNA ? runOptuna(file, budgets) : undefined;
+  // Optuna runs in its own process meanwhile, unless --optuna-results has its results for this table.
+  const saved = savedOptuna?.(file, budgets);
+  const optuna = OPTUNA && saved === undefined ? runOptuna(file, budgets) : undefined;
   optuna?.catch(() => undefined);
   const t0 = performance.now();
   const results: MethodRegrets[] = [];
@@ -141,6 +178,10 @@ for (const file of files) {
     optunaSec = (performance.now() - t0) / 1000;
     results.push(...o.map((x) => ({ ...x, engine: 'optuna' as const })));
   }
+  if (saved !== undefined) {
+    results.push(...saved.map((x) => ({ ...x, engine: 'optuna' as const })));
+    optunaSec = 0;
+  }
   reports.push({ file, dataset: table.header.dataset.name, configs: table.rows.length, best, budgets, results, sweepqSec, optunaSec });
 }
 
@@ -151,10 +192,10 @@ const stats = (xs: readonly number[]): { mean: number; median: number; p90: numb
 });
 
 if (args.json) {
-  console.log(JSON.stringify({ config: { seeds: SEEDS, budgetEpochs: BUDGET_EPOCHS, inFlight: IN_FLIGHT, startup: STARTUP ?? null, minIter: MIN_ITER, eta: ETA, fractions: FRACTIONS }, reports: reports.map((r) => ({ ...r, results: r.results.map((m) => ({ ...m, stats: m.regrets.map(stats) })) })) }, null, 2));
+  console.log(JSON.stringify({ config: { seeds: SEEDS, firstSeed: FIRST_SEED, budgetEpochs: BUDGET_EPOCHS, inFlight: IN_FLIGHT, startup: STARTUP ?? null, minIter: MIN_ITER, eta: ETA, fractions: FRACTIONS }, reports: reports.map((r) => ({ ...r, results: r.results.map((m) => ({ ...m, stats: m.regrets.map(stats) })) })) }, null, 2));
 } else {
   for (const r of reports) {
-    console.log(`\n${r.dataset} (${r.configs} configurations, best val_accuracy ${r.best.toFixed(4)}; ${basename(r.file)}): ${SEEDS} seeds, ${IN_FLIGHT} in flight, hyperband min_iter ${MIN_ITER} eta ${ETA}${STARTUP === undefined ? '' : `, bayes start-up ${STARTUP}`}; sweepq ${r.sweepqSec.toFixed(1)} s${r.optunaSec === null ? '' : `, optuna done after ${r.optunaSec.toFixed(1)} s`}`);
+    console.log(`\n${r.dataset} (${r.configs} configurations, best val_accuracy ${r.best.toFixed(4)}; ${basename(r.file)}): ${SEEDS} seeds, ${IN_FLIGHT} in flight, hyperband min_iter ${MIN_ITER} eta ${ETA}${STARTUP === undefined ? '' : `, bayes start-up ${STARTUP}`}; sweepq ${r.sweepqSec.toFixed(1)} s${r.optunaSec === null ? '' : r.optunaSec === 0 ? ', optuna from --optuna-results' : `, optuna done after ${r.optunaSec.toFixed(1)} s`}`);
     for (const kind of ['epochs', 'seconds'] as const) {
       console.log(`\nregret (best - best found), budget ${r.budgets[kind]} ${kind}: mean / median / p90 over seeds`);
       const header = ['engine', 'method', 'trials', ...FRACTIONS.map((f) => `at ${f * 100}% (${Math.round(f * r.budgets[kind] * 10) / 10} ${kind === 'epochs' ? 'ep' : 's'})`)];

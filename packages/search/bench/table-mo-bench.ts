@@ -23,12 +23,12 @@
  * 90th percentile over seeds; the scale is HypervolumeScale's) and the hypervolume of the table's true front.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { MetricSpec } from '@sweepq/sweep-config';
 import { benchArgs } from './bench-args.js';
+import { readSavedRuns } from './saved-runs.js';
 import { readTable } from './table-format.js';
 import { HypervolumeScale, MO_METHODS, parseObjectives, simulateMoSweep } from './table-mo.js';
 import type { MoMethod } from './table-mo.js';
@@ -112,37 +112,28 @@ function runOptuna(file: string, objectives: readonly MetricSpec[]): Promise<Met
   });
 }
 
-/** What a saved `--json` output holds that --optuna-results reads. */
-interface SavedRun {
-  config: { seeds: number; firstSeed: number; budgetTrials: number; inFlight: number; fractions: number[] };
-  reports: Array<{ file: string; objectives: MetricSpec[]; results: Array<{ engine: string; method: string; hv: number[][] }> }>;
+/** What a report of a saved `--json` output holds that --optuna-results reads. */
+interface SavedReport {
+  file: string;
+  objectives: MetricSpec[];
+  results: Array<{ engine: string; method: string; hv: number[][] }>;
 }
 
 /**
- * Reads Optuna's results from earlier `--json` outputs; returns a look-up of one table and set of objectives (its
- * optuna rows, or undefined when no file has them: then optuna-peer.py runs). Exits with a message when a file does
- * not exist, is not such an output, or was run with other seeds, budget or trials in flight.
+ * Reads Optuna's results from earlier `--json` outputs (readSavedRuns); returns a look-up of one table and set of
+ * objectives (its optuna rows, or undefined when no file has them: then optuna-peer.py runs).
  */
 function loadOptunaResults(text: string): (file: string, objectives: readonly MetricSpec[]) => Report['results'] | undefined {
-  const found = new Map<string, Report['results']>();
   const key = (file: string, objectives: readonly MetricSpec[]): string => `${basename(file)} ${spec(objectives)}`;
-  for (const path of text.split(',').filter((f) => f !== '')) {
-    let saved: SavedRun;
-    try {
-      saved = JSON.parse(readFileSync(path, 'utf8')) as SavedRun;
-    } catch (e) {
-      return fail(`--optuna-results: ${path}: expected the --json output of an earlier run (${(e as Error).message})`);
-    }
-    const c = saved.config;
-    if (c === undefined || !Array.isArray(saved.reports)) fail(`--optuna-results: ${path}: expected the --json output of an earlier run (an object with config and reports)`);
-    const want = { seeds: SEEDS, firstSeed: FIRST_SEED, budgetTrials: TRIALS, inFlight: IN_FLIGHT };
-    for (const [k, v] of Object.entries(want)) if (c[k as keyof typeof want] !== v) fail(`--optuna-results: ${path} was run with ${k} ${String(c[k as keyof typeof want])}; this run has ${v}: run with the same seeds, first seed, budget and trials in flight`);
-    if (JSON.stringify(c.fractions) !== JSON.stringify(FRACTIONS)) fail(`--optuna-results: ${path} has hypervolumes at fractions ${JSON.stringify(c.fractions)}, expected ${JSON.stringify(FRACTIONS)}`);
-    for (const r of saved.reports) {
-      const rows = r.results.filter((m) => m.engine === 'optuna' && optunaMethods.includes(m.method as (typeof OPTUNA_METHODS)[number]));
-      if (rows.length > 0) found.set(key(r.file, r.objectives), rows.map((m) => ({ engine: m.engine, method: m.method, hv: m.hv })));
-    }
-  }
+  const found = readSavedRuns<SavedReport, Report['results'][number]>(text, {
+    want: { seeds: SEEDS, firstSeed: FIRST_SEED, budgetTrials: TRIALS, inFlight: IN_FLIGHT },
+    fractions: FRACTIONS,
+    fail,
+    pick: (r) => ({
+      key: key(r.file, r.objectives),
+      rows: r.results.filter((m) => m.engine === 'optuna' && optunaMethods.includes(m.method as (typeof OPTUNA_METHODS)[number])).map((m) => ({ engine: m.engine, method: m.method, hv: m.hv })),
+    }),
+  });
   return (file, objectives) => found.get(key(file, objectives));
 }
 
