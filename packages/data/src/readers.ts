@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
 import { BUILTIN_DATASETS } from '@sweepq/sweep-config';
+import { CsvFastReader } from './csv-fast.js';
 import { resolveColumns, type ColumnLayout, type ColumnRef } from './columns.js';
 import { DatasetError, DatasetErrorCode } from './errors.js';
 import { resolveFormat, type Format, type FormatSource } from './format.js';
@@ -419,18 +420,71 @@ function describe(v: unknown): string {
 /** Records this many at a time between {@link RowSink.chunk} calls. */
 const RECORDS_PER_CHUNK = 2000;
 
-async function* csvRecords(text: AsyncIterable<string>, src: DatasetSource): AsyncGenerator<TableRecord[]> {
+/**
+ * Records of a CSV text, in batches (exported for the differential test, not by the package): the common case by {@link CsvFastReader}, the rest of the file (from the first
+ * record it does not take) by csv-parse, so every other case and every error is csv-parse's reading.
+ */
+export async function* csvRecords(text: AsyncIterable<string>, src: DatasetSource): AsyncGenerator<TableRecord[]> {
+  const fast = new CsvFastReader();
+  const it = text[Symbol.asyncIterator]();
+  let ended = false;
+  let batch: TableRecord[] = [];
+  try {
+    while (!fast.stopped) {
+      const r = await it.next();
+      if (r.done === true) {
+        ended = true;
+        fast.end(batch);
+        break;
+      }
+      fast.push(r.value, batch);
+      if (batch.length >= RECORDS_PER_CHUNK) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (!fast.stopped) {
+      if (batch.length > 0) yield batch;
+      return;
+    }
+    const rest = fast.rest();
+    async function* restText(): AsyncGenerator<string> {
+      if (rest.text !== '') yield rest.text;
+      if (ended) return;
+      for (;;) {
+        const r = await it.next();
+        if (r.done === true) return;
+        yield r.value;
+      }
+    }
+    yield* csvParseRecords(restText(), src, fast, rest, batch);
+  } finally {
+    await it.return?.(undefined);
+  }
+}
+
+/**
+ * csv-parse's records of `text`, which starts at the record where {@link CsvFastReader} stopped (`at` tells how to
+ * number its lines, and whether its first record is the prefix to skip); `batch`: records not yielded yet.
+ */
+async function* csvParseRecords(
+  text: AsyncIterable<string>,
+  src: DatasetSource,
+  fast: CsvFastReader,
+  at: { primed: boolean; lineOffset: number; emptyOffset: number },
+  batch: TableRecord[],
+): AsyncGenerator<TableRecord[]> {
   const uri = src.uri;
   const parser = parse({ delimiter: ',', info: true, skip_empty_lines: true, relax_quotes: true });
   const feeding = pipeline(Readable.from(text), parser).catch(() => undefined);
-  let prevEnd = 0;
-  let prevEmpty = 0;
-  let batch: TableRecord[] = [];
+  let skip = at.primed;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number; empty_lines: number } }>) {
-      batch.push({ fields: record, line: prevEnd + 1 + (info.empty_lines - prevEmpty) });
-      prevEnd = info.lines;
-      prevEmpty = info.empty_lines;
+      if (skip) {
+        skip = false;
+        continue;
+      }
+      batch.push({ fields: record, line: fast.lineOf(info.lines + at.lineOffset, info.empty_lines + at.emptyOffset) });
       if (batch.length >= RECORDS_PER_CHUNK) {
         yield batch;
         batch = [];
@@ -439,19 +493,22 @@ async function* csvRecords(text: AsyncIterable<string>, src: DatasetSource): Asy
   } catch (e) {
     if (e instanceof DatasetError) throw e;
     const err = e as { code?: string; lines?: number; message?: string };
+    const lines = err.lines === undefined ? undefined : err.lines + at.lineOffset;
+    // csv-parse's messages cite its own line numbers ("at line 7", "on line 7").
+    const message = (err.message ?? String(e)).replace(/\b(at|on) line (\d+)/g, (_, w: string, l: string) => `${w} line ${Number(l) + at.lineOffset}`);
     if (err.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH') {
-      const m = /expect (\d+), got (\d+)/.exec(err.message ?? '');
+      const m = /expect (\d+), got (\d+)/.exec(message);
       throw new DatasetError(
         DatasetErrorCode.BAD_ROW,
-        `${uri}: the record ending at line ${err.lines ?? '?'}: expected ${m?.[1] ?? 'as many'} fields (like the first row), found ${m?.[2] ?? 'a different number'}; quote fields that contain commas`,
-        { file: uri, ...(err.lines !== undefined ? { line: err.lines } : {}) },
+        `${uri}: the record ending at line ${lines ?? '?'}: expected ${m?.[1] ?? 'as many'} fields (like the first row), found ${m?.[2] ?? 'a different number'}; quote fields that contain commas`,
+        { file: uri, ...(lines !== undefined ? { line: lines } : {}) },
         { cause: e },
       );
     }
     throw new DatasetError(
       DatasetErrorCode.FORMAT,
-      `${uri}: not valid CSV: ${err.message ?? String(e)}`,
-      { file: uri, ...(err.lines !== undefined ? { line: err.lines } : {}) },
+      `${uri}: not valid CSV: ${message}`,
+      { file: uri, ...(lines !== undefined ? { line: lines } : {}) },
       { cause: e },
     );
   } finally {
