@@ -419,7 +419,7 @@ async function countAndScatter(job: Job, tokenized: Tokenized, placed: Placement
       const bucket = (buckets[si] as Bucket[])[Math.floor(pos / (perBucket[si] as number))] as Bucket;
       bucket.file.push(pos);
       bucket.file.push(len);
-      for (let p = 0; p < len; p++) bucket.file.push(tok[p] as number);
+      bucket.file.pushAll(tok);
     }
   } finally {
     await reader.close();
@@ -467,6 +467,8 @@ async function renumberBuckets(job: Job, split: SplitRows, placed: Placement, fi
   const labels: Int32Array[] = [];
   const offsets: Int32Array[] = [];
   const outTokens: Int32File[] = [];
+  // Final ids of a bucket, appended to the split's file in one piece (a bucket renumbers to fewer values).
+  let ids = new Int32Array(0);
   for (let si = 0; si < 3; si++) {
     const rows = idx[SPLITS[si] as (typeof SPLITS)[number]];
     const lab = new Int32Array(rows.length);
@@ -482,15 +484,19 @@ async function renumberBuckets(job: Job, split: SplitRows, placed: Placement, fi
         start[(data[i] as number) - b.first] = i + 1;
         i += 2 + (data[i + 1] as number);
       }
+      if (ids.length < data.length) ids = new Int32Array(data.length);
+      const base = out.count;
+      let k = 0;
       for (let local = 0; local < b.rows; local++) {
         const at = start[local] as number;
         const len = data[at] as number;
         for (let p = at + 1; p <= at + len; p++) {
           const f = finalId[data[p] as number] as number;
-          if (f > 0) out.push(f);
+          if (f > 0) ids[k++] = f;
         }
-        off[b.first + local + 1] = out.count;
+        off[b.first + local + 1] = base + k;
       }
+      out.pushAll(ids.subarray(0, k));
       await out.flush();
       progress({ phase: 'encode', rows: n, bytes: counter.bytes });
       await slicer.maybe();
