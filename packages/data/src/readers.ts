@@ -382,8 +382,21 @@ class RowChecker {
   ) {}
 
   add(r: Row): void {
+    // The common case in few steps (this runs once per row of files with millions of them); any doubt goes to
+    // #reject, which finds the first problem in the order of the messages.
+    const text = r.text;
+    const l = r.label;
+    if (typeof text !== 'string' || text.trim() === '') return this.#reject(r);
+    const label = typeof l === 'string' ? l.trim() : typeof l === 'number' || typeof l === 'boolean' ? String(l) : '';
+    if (label === '') return this.#reject(r);
+    this.rows++;
+    this.classCounts.set(label, (this.classCounts.get(label) ?? 0) + 1);
+    this.sink.row(text.length > this.limits.maxTextChars ? text.slice(0, this.limits.maxTextChars) : text, label);
+  }
+
+  /** Throws the error of a row that {@link RowChecker.add} does not take. */
+  #reject(r: Row): never {
     const { uri, names } = this;
-    // Built only for a bad row: this runs once per row of files with millions of them.
     const bad = (column: string, what: string): DatasetError =>
       new DatasetError(DatasetErrorCode.BAD_ROW, `${uri}: row ${r.row} (line ${r.line}): ${this.noun} ${column} ${what}`, {
         file: uri,
@@ -394,15 +407,11 @@ class RowChecker {
     if (r.text === undefined) throw bad(names.text, `is missing; ${this.noun}s are: ${r.fields()}`);
     if (typeof r.text !== 'string') throw bad(names.text, `expected a string, found ${describe(r.text)}`);
     if (r.text.trim() === '') throw bad(names.text, 'is empty; expected some text (rows are never dropped silently: fix or remove the row)');
-    let label: string;
-    if (typeof r.label === 'string') label = r.label.trim();
-    else if (typeof r.label === 'number' || typeof r.label === 'boolean') label = String(r.label);
-    else if (r.label === undefined || r.label === null) throw bad(names.label, `is missing; expected a class label (${this.noun}s are: ${r.fields()})`);
-    else throw bad(names.label, `expected a string or number label, found ${describe(r.label)}`);
-    if (label === '') throw bad(names.label, 'is empty; expected a class label');
-    this.rows++;
-    this.classCounts.set(label, (this.classCounts.get(label) ?? 0) + 1);
-    this.sink.row(r.text.length > this.limits.maxTextChars ? r.text.slice(0, this.limits.maxTextChars) : r.text, label);
+    if (r.label === undefined || r.label === null) throw bad(names.label, `is missing; expected a class label (${this.noun}s are: ${r.fields()})`);
+    if (typeof r.label !== 'string' && typeof r.label !== 'number' && typeof r.label !== 'boolean') {
+      throw bad(names.label, `expected a string or number label, found ${describe(r.label)}`);
+    }
+    throw bad(names.label, 'is empty; expected a class label');
   }
 
   get full(): boolean {
