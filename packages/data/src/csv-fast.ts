@@ -83,6 +83,8 @@ export class CsvFastReader {
     const s = this.#buf;
     const n = s.length;
     let pos = this.#pos;
+    // The searches go forward from `pos` only.
+    this.#comma = this.#nl = this.#cr = -1;
     // `info.lines` and `info.empty_lines` at `pos`; committed with `#pos` (before the first record, empty lines are
     // not: they stay in the text csv-parse would get, which then has no prefix).
     let atLines = this.#lines;
@@ -127,11 +129,8 @@ export class CsvFastReader {
           if (c !== 10 && c !== 13) return this.#stop();
         } else {
           const a = pos;
-          while (pos < n) {
-            c = s.charCodeAt(pos);
-            if (c === 44 || c === 10 || c === 13) break;
-            pos++;
-          }
+          pos = this.#fieldEnd(s, pos);
+          c = s.charCodeAt(pos);
           fields.push(s.slice(a, pos));
           if (pos >= n) {
             if (final) complete = true;
@@ -178,22 +177,52 @@ export class CsvFastReader {
     let from = pos + 1;
     let value = '';
     let lines = 0;
-    for (let p = from; p < n; p++) {
-      const c = s.charCodeAt(p);
-      if (c === 34) {
-        if (p + 1 >= n && !final) return MORE;
-        if (s.charCodeAt(p + 1) === 34) {
-          value += s.slice(from, p + 1);
-          from = ++p + 1;
-          continue;
-        }
-        this.#value = value + s.slice(from, p);
-        this.#valueLines = lines;
-        return p + 1;
+    for (;;) {
+      const q = s.indexOf('"', from);
+      if (q < 0) return final ? BAD : MORE;
+      if (q + 1 >= n && !final) return MORE;
+      lines += this.#breaks(s, from, q);
+      if (s.charCodeAt(q + 1) === 34) {
+        value += s.slice(from, q + 1);
+        from = q + 2;
+        continue;
       }
-      if (c === 10 || c === 13) lines++;
+      this.#value = value + s.slice(from, q);
+      this.#valueLines = lines;
+      return q + 1;
     }
-    return final ? BAD : MORE;
+  }
+
+  /*
+   * The next ',', '\n' and '\r' in `#buf` at or after where they were last looked for (n: none), so that the text
+   * is searched with indexOf (native, many times faster than a loop over code units) and each character once.
+   */
+  #comma = -1;
+  #nl = -1;
+  #cr = -1;
+
+  /** The first ',', '\n' or '\r' at or after `pos` (or the end of `s`). */
+  #fieldEnd(s: string, pos: number): number {
+    if (this.#comma < pos) this.#comma = found(s.indexOf(',', pos), s.length);
+    if (this.#nl < pos) this.#nl = found(s.indexOf('\n', pos), s.length);
+    if (this.#cr < pos) this.#cr = found(s.indexOf('\r', pos), s.length);
+    return Math.min(this.#comma, this.#nl, this.#cr);
+  }
+
+  /** The number of '\n' and '\r' in `s[a, b)`. */
+  #breaks(s: string, a: number, b: number): number {
+    let k = 0;
+    if (this.#nl < a) this.#nl = found(s.indexOf('\n', a), s.length);
+    while (this.#nl < b) {
+      k++;
+      this.#nl = found(s.indexOf('\n', this.#nl + 1), s.length);
+    }
+    if (this.#cr < a) this.#cr = found(s.indexOf('\r', a), s.length);
+    while (this.#cr < b) {
+      k++;
+      this.#cr = found(s.indexOf('\r', this.#cr + 1), s.length);
+    }
+    return k;
   }
 
   #commit(pos: number, lines: number, empty: number): void {
@@ -215,6 +244,11 @@ export class CsvFastReader {
     if (this.#mode === 0) this.#mode = 2;
     return this.#mode === 2 ? 2 : BAD;
   }
+}
+
+/** `i` from indexOf, or `n` for not found. */
+function found(i: number, n: number): number {
+  return i < 0 ? n : i;
 }
 
 /** More text is needed to decide. */
