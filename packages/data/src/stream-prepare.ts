@@ -74,11 +74,17 @@ class IntList {
   }
 }
 
-/** Int32 values appended to a file, buffered; {@link Int32File.flush} writes what was pushed since the last one. */
+/**
+ * Int32 values appended to a file, buffered; {@link Int32File.flush} writes what was pushed since the last one. Its
+ * callers wait for the flush before they push again, so the buffers are written as they are (no copy) and then
+ * reused: hundreds of MB of copies and short-lived buffers were a good part of preparation's GC time.
+ */
 class Int32File {
   #buf = new Int32Array(LIST_CHUNK);
   #n = 0;
-  #full: Int32Array[] = [];
+  #full: Int32Array<ArrayBuffer>[] = [];
+  /** Buffers written, to be filled again. */
+  #spare: Int32Array<ArrayBuffer>[] = [];
   /** Values pushed in all. */
   count = 0;
   private constructor(
@@ -105,7 +111,7 @@ class Int32File {
 
   #next(): void {
     this.#full.push(this.#buf);
-    this.#buf = new Int32Array(LIST_CHUNK);
+    this.#buf = this.#spare.pop() ?? new Int32Array(LIST_CHUNK);
     this.#n = 0;
   }
 
@@ -116,12 +122,12 @@ class Int32File {
   }
 
   async flush(): Promise<void> {
-    const parts = [...this.#full, this.#buf.subarray(0, this.#n)].filter((p) => p.length > 0);
+    const full = this.#full;
+    const parts = [...full, this.#buf.subarray(0, this.#n)].filter((p) => p.length > 0);
     this.#full = [];
-    if (parts.length === 0) return;
-    // Copies, because the buffers are reused as soon as this returns.
-    await this.fh.writev(parts.map((p) => Buffer.from(int32Bytes(p))));
+    if (parts.length > 0) await this.fh.writev(parts.map((p) => int32Bytes(p)));
     this.#n = 0;
+    this.#spare.push(...full);
   }
 
   async close(): Promise<void> {
