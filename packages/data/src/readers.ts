@@ -430,6 +430,16 @@ function describe(v: unknown): string {
 const RECORDS_PER_CHUNK = 2000;
 
 /**
+ * Batches of {@link RECORDS_PER_CHUNK} records from the front of `batch` (a megabyte of short rows is many records,
+ * and the caller gets a turn between two batches); returns the records left.
+ */
+function* fullBatches(batch: TableRecord[]): Generator<TableRecord[], TableRecord[]> {
+  let i = 0;
+  for (; batch.length - i >= RECORDS_PER_CHUNK; i += RECORDS_PER_CHUNK) yield batch.slice(i, i + RECORDS_PER_CHUNK);
+  return i === 0 ? batch : batch.slice(i);
+}
+
+/**
  * Records of a CSV text, in batches (exported for the differential test, not by the package): the common case by {@link CsvFastReader}, the rest of the file (from the first
  * record it does not take) by csv-parse, so every other case and every error is csv-parse's reading.
  */
@@ -447,10 +457,7 @@ export async function* csvRecords(text: AsyncIterable<string>, src: DatasetSourc
         break;
       }
       fast.push(r.value, batch);
-      if (batch.length >= RECORDS_PER_CHUNK) {
-        yield batch;
-        batch = [];
-      }
+      batch = yield* fullBatches(batch);
     }
     if (!fast.stopped) {
       if (batch.length > 0) yield batch;

@@ -120,4 +120,20 @@ describe('CSV fast reader vs csv-parse', () => {
     expect(out).toEqual([{ fields: ['text', 'label'], line: 1 }]);
     expect(r.rest()).toMatchObject({ primed: true, lineOffset: 0, emptyOffset: 0 });
   });
+
+  it('yields at most 2,000 records at a time, however many one chunk of text holds', async () => {
+    const rows = Array.from({ length: 9999 }, (_, i) => `r${i},c${i % 2}\n`).join('');
+    // The second file is handed over to csv-parse in its last record, with thousands of records read before.
+    for (const text of [`text,label\n${rows}`, `text,label\n${rows}"odd"x,c1\n`]) {
+      const sizes: number[] = [];
+      const records: TableRecord[] = [];
+      for await (const b of csvRecords(Readable.from([text]), { uri: 'x.csv' })) {
+        sizes.push(b.length);
+        records.push(...b);
+      }
+      expect(Math.max(...sizes)).toBe(2000);
+      expect(records).toEqual((await reference(text)).records);
+    }
+  });
 });
+
