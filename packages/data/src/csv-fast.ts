@@ -6,8 +6,8 @@ import type { TableRecord } from './tsv.js';
  * times faster; anything else is handed back to csv-parse from the start of the record where it appears.
  *
  * Hand-written, not a library, because no CSV library gives csv-parse's reading of the awkward cases together with
- * its line numbers (which error messages and the row checks cite): udsv and papaparse report no line per record and
- * treat stray quotes their own way. So this reads only what is unambiguous, and csv-parse stays the one owner of
+ * its line numbers (which error messages and the row checks cite): udsv and papaparse, the fast ones, document no
+ * line number per record and read stray quotes their own way. So this reads only what is unambiguous, and csv-parse stays the one owner of
  * every other case (and of every error): records whose fields are either unquoted without `\r` or `\n` in them (a
  * `"` inside is literal, as csv-parse's `relax_quotes` reads it) or quoted with `""` for a quote and the closing
  * quote followed by `,`, the record delimiter or the end; `\n` or `\r\n` line ends (as the first one in the file);
@@ -56,15 +56,14 @@ export class CsvFastReader {
    * offsets that turn csv-parse's `info.lines`/`empty_lines` on that text into this file's. Without a first record
    * yet, the whole text from the start, no prefix.
    */
-  rest(): { text: string; primed: boolean; lineOffset: number; emptyOffset: number; prevEnd: number; prevEmpty: number } {
+  rest(): { text: string; primed: boolean; lineOffset: number; emptyOffset: number } {
     const text = this.#buf.slice(this.#pos);
     this.#buf = '';
     this.#pos = 0;
-    const at = { prevEnd: this.#prevEnd, prevEmpty: this.#prevEmpty };
-    if (this.#width < 0) return { text, primed: false, lineOffset: 0, emptyOffset: 0, ...at };
+    if (this.#width < 0) return { text, primed: false, lineOffset: 0, emptyOffset: 0 };
     const prime = `""${','.repeat(this.#width - 1)}${this.#mode === 2 ? '\r\n' : '\n'}`;
     // csv-parse's lines are 2 at the start of the text after the prime, and `#lines` here.
-    return { text: prime + text, primed: true, lineOffset: this.#lines - 2, emptyOffset: this.#empty, ...at };
+    return { text: prime + text, primed: true, lineOffset: this.#lines - 2, emptyOffset: this.#empty };
   }
 
   /** The line of a record that csv-parse reports with `info.lines` `end` and `info.empty_lines` `empty`. */
