@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
 import { BUILTIN_DATASETS } from '@sweepq/sweep-config';
+import { CsvFastReader } from './csv-fast.js';
 import { resolveColumns, type ColumnLayout, type ColumnRef } from './columns.js';
 import { DatasetError, DatasetErrorCode } from './errors.js';
 import { resolveFormat, type Format, type FormatSource } from './format.js';
@@ -381,8 +382,21 @@ class RowChecker {
   ) {}
 
   add(r: Row): void {
+    // The common case in few steps (this runs once per row of files with millions of them); any doubt goes to
+    // #reject, which finds the first problem in the order of the messages.
+    const text = r.text;
+    const l = r.label;
+    if (typeof text !== 'string' || text.trim() === '') return this.#reject(r);
+    const label = typeof l === 'string' ? l.trim() : typeof l === 'number' || typeof l === 'boolean' ? String(l) : '';
+    if (label === '') return this.#reject(r);
+    this.rows++;
+    this.classCounts.set(label, (this.classCounts.get(label) ?? 0) + 1);
+    this.sink.row(text.length > this.limits.maxTextChars ? text.slice(0, this.limits.maxTextChars) : text, label);
+  }
+
+  /** Throws the error of a row that {@link RowChecker.add} does not take. */
+  #reject(r: Row): never {
     const { uri, names } = this;
-    // Built only for a bad row: this runs once per row of files with millions of them.
     const bad = (column: string, what: string): DatasetError =>
       new DatasetError(DatasetErrorCode.BAD_ROW, `${uri}: row ${r.row} (line ${r.line}): ${this.noun} ${column} ${what}`, {
         file: uri,
@@ -393,15 +407,11 @@ class RowChecker {
     if (r.text === undefined) throw bad(names.text, `is missing; ${this.noun}s are: ${r.fields()}`);
     if (typeof r.text !== 'string') throw bad(names.text, `expected a string, found ${describe(r.text)}`);
     if (r.text.trim() === '') throw bad(names.text, 'is empty; expected some text (rows are never dropped silently: fix or remove the row)');
-    let label: string;
-    if (typeof r.label === 'string') label = r.label.trim();
-    else if (typeof r.label === 'number' || typeof r.label === 'boolean') label = String(r.label);
-    else if (r.label === undefined || r.label === null) throw bad(names.label, `is missing; expected a class label (${this.noun}s are: ${r.fields()})`);
-    else throw bad(names.label, `expected a string or number label, found ${describe(r.label)}`);
-    if (label === '') throw bad(names.label, 'is empty; expected a class label');
-    this.rows++;
-    this.classCounts.set(label, (this.classCounts.get(label) ?? 0) + 1);
-    this.sink.row(r.text.length > this.limits.maxTextChars ? r.text.slice(0, this.limits.maxTextChars) : r.text, label);
+    if (r.label === undefined || r.label === null) throw bad(names.label, `is missing; expected a class label (${this.noun}s are: ${r.fields()})`);
+    if (typeof r.label !== 'string' && typeof r.label !== 'number' && typeof r.label !== 'boolean') {
+      throw bad(names.label, `expected a string or number label, found ${describe(r.label)}`);
+    }
+    throw bad(names.label, 'is empty; expected a class label');
   }
 
   get full(): boolean {
@@ -419,18 +429,78 @@ function describe(v: unknown): string {
 /** Records this many at a time between {@link RowSink.chunk} calls. */
 const RECORDS_PER_CHUNK = 2000;
 
-async function* csvRecords(text: AsyncIterable<string>, src: DatasetSource): AsyncGenerator<TableRecord[]> {
+/**
+ * Batches of {@link RECORDS_PER_CHUNK} records from the front of `batch` (a megabyte of short rows is many records,
+ * and the caller gets a turn between two batches); returns the records left.
+ */
+function* fullBatches(batch: TableRecord[]): Generator<TableRecord[], TableRecord[]> {
+  let i = 0;
+  for (; batch.length - i >= RECORDS_PER_CHUNK; i += RECORDS_PER_CHUNK) yield batch.slice(i, i + RECORDS_PER_CHUNK);
+  return i === 0 ? batch : batch.slice(i);
+}
+
+/**
+ * Records of a CSV text, in batches (exported for the differential test, not by the package): the common case by {@link CsvFastReader}, the rest of the file (from the first
+ * record it does not take) by csv-parse, so every other case and every error is csv-parse's reading.
+ */
+export async function* csvRecords(text: AsyncIterable<string>, src: DatasetSource): AsyncGenerator<TableRecord[]> {
+  const fast = new CsvFastReader();
+  const it = text[Symbol.asyncIterator]();
+  let ended = false;
+  let batch: TableRecord[] = [];
+  try {
+    while (!fast.stopped) {
+      const r = await it.next();
+      if (r.done === true) {
+        ended = true;
+        fast.end(batch);
+        break;
+      }
+      fast.push(r.value, batch);
+      batch = yield* fullBatches(batch);
+    }
+    if (!fast.stopped) {
+      if (batch.length > 0) yield batch;
+      return;
+    }
+    const rest = fast.rest();
+    async function* restText(): AsyncGenerator<string> {
+      if (rest.text !== '') yield rest.text;
+      if (ended) return;
+      for (;;) {
+        const r = await it.next();
+        if (r.done === true) return;
+        yield r.value;
+      }
+    }
+    yield* csvParseRecords(restText(), src, fast, rest, batch);
+  } finally {
+    await it.return?.(undefined);
+  }
+}
+
+/**
+ * csv-parse's records of `text`, which starts at the record where {@link CsvFastReader} stopped (`at` tells how to
+ * number its lines, and whether its first record is the prefix to skip); `batch`: records not yielded yet.
+ */
+async function* csvParseRecords(
+  text: AsyncIterable<string>,
+  src: DatasetSource,
+  fast: CsvFastReader,
+  at: { primed: boolean; lineOffset: number; emptyOffset: number },
+  batch: TableRecord[],
+): AsyncGenerator<TableRecord[]> {
   const uri = src.uri;
   const parser = parse({ delimiter: ',', info: true, skip_empty_lines: true, relax_quotes: true });
   const feeding = pipeline(Readable.from(text), parser).catch(() => undefined);
-  let prevEnd = 0;
-  let prevEmpty = 0;
-  let batch: TableRecord[] = [];
+  let skip = at.primed;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number; empty_lines: number } }>) {
-      batch.push({ fields: record, line: prevEnd + 1 + (info.empty_lines - prevEmpty) });
-      prevEnd = info.lines;
-      prevEmpty = info.empty_lines;
+      if (skip) {
+        skip = false;
+        continue;
+      }
+      batch.push({ fields: record, line: fast.lineOf(info.lines + at.lineOffset, info.empty_lines + at.emptyOffset) });
       if (batch.length >= RECORDS_PER_CHUNK) {
         yield batch;
         batch = [];
@@ -439,19 +509,22 @@ async function* csvRecords(text: AsyncIterable<string>, src: DatasetSource): Asy
   } catch (e) {
     if (e instanceof DatasetError) throw e;
     const err = e as { code?: string; lines?: number; message?: string };
+    const lines = err.lines === undefined ? undefined : err.lines + at.lineOffset;
+    // csv-parse's messages cite its own line numbers ("at line 7", "on line 7").
+    const message = (err.message ?? String(e)).replace(/\b(at|on) line (\d+)/g, (_, w: string, l: string) => `${w} line ${Number(l) + at.lineOffset}`);
     if (err.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH') {
-      const m = /expect (\d+), got (\d+)/.exec(err.message ?? '');
+      const m = /expect (\d+), got (\d+)/.exec(message);
       throw new DatasetError(
         DatasetErrorCode.BAD_ROW,
-        `${uri}: the record ending at line ${err.lines ?? '?'}: expected ${m?.[1] ?? 'as many'} fields (like the first row), found ${m?.[2] ?? 'a different number'}; quote fields that contain commas`,
-        { file: uri, ...(err.lines !== undefined ? { line: err.lines } : {}) },
+        `${uri}: the record ending at line ${lines ?? '?'}: expected ${m?.[1] ?? 'as many'} fields (like the first row), found ${m?.[2] ?? 'a different number'}; quote fields that contain commas`,
+        { file: uri, ...(lines !== undefined ? { line: lines } : {}) },
         { cause: e },
       );
     }
     throw new DatasetError(
       DatasetErrorCode.FORMAT,
-      `${uri}: not valid CSV: ${err.message ?? String(e)}`,
-      { file: uri, ...(err.lines !== undefined ? { line: err.lines } : {}) },
+      `${uri}: not valid CSV: ${message}`,
+      { file: uri, ...(lines !== undefined ? { line: lines } : {}) },
       { cause: e },
     );
   } finally {

@@ -74,11 +74,17 @@ class IntList {
   }
 }
 
-/** Int32 values appended to a file, buffered; {@link Int32File.flush} writes what was pushed since the last one. */
+/**
+ * Int32 values appended to a file, buffered; {@link Int32File.flush} writes what was pushed since the last one. Its
+ * callers wait for the flush before they push again, so the buffers are written as they are (no copy) and then
+ * reused: hundreds of MB of copies and short-lived buffers were a good part of preparation's GC time.
+ */
 class Int32File {
   #buf = new Int32Array(LIST_CHUNK);
   #n = 0;
-  #full: Int32Array[] = [];
+  #full: Int32Array<ArrayBuffer>[] = [];
+  /** Buffers written, to be filled again. */
+  #spare: Int32Array<ArrayBuffer>[] = [];
   /** Values pushed in all. */
   count = 0;
   private constructor(
@@ -105,7 +111,7 @@ class Int32File {
 
   #next(): void {
     this.#full.push(this.#buf);
-    this.#buf = new Int32Array(LIST_CHUNK);
+    this.#buf = this.#spare.pop() ?? new Int32Array(LIST_CHUNK);
     this.#n = 0;
   }
 
@@ -116,12 +122,12 @@ class Int32File {
   }
 
   async flush(): Promise<void> {
-    const parts = [...this.#full, this.#buf.subarray(0, this.#n)].filter((p) => p.length > 0);
+    const full = this.#full;
+    const parts = [...full, this.#buf.subarray(0, this.#n)].filter((p) => p.length > 0);
     this.#full = [];
-    if (parts.length === 0) return;
-    // Copies, because the buffers are reused as soon as this returns.
-    await this.fh.writev(parts.map((p) => Buffer.from(int32Bytes(p))));
+    if (parts.length > 0) await this.fh.writev(parts.map((p) => int32Bytes(p)));
     this.#n = 0;
+    this.#spare.push(...full);
   }
 
   async close(): Promise<void> {
@@ -419,7 +425,7 @@ async function countAndScatter(job: Job, tokenized: Tokenized, placed: Placement
       const bucket = (buckets[si] as Bucket[])[Math.floor(pos / (perBucket[si] as number))] as Bucket;
       bucket.file.push(pos);
       bucket.file.push(len);
-      for (let p = 0; p < len; p++) bucket.file.push(tok[p] as number);
+      bucket.file.pushAll(tok);
     }
   } finally {
     await reader.close();
@@ -467,6 +473,8 @@ async function renumberBuckets(job: Job, split: SplitRows, placed: Placement, fi
   const labels: Int32Array[] = [];
   const offsets: Int32Array[] = [];
   const outTokens: Int32File[] = [];
+  // Final ids of a bucket, appended to the split's file in one piece (a bucket renumbers to fewer values).
+  let ids = new Int32Array(0);
   for (let si = 0; si < 3; si++) {
     const rows = idx[SPLITS[si] as (typeof SPLITS)[number]];
     const lab = new Int32Array(rows.length);
@@ -482,15 +490,19 @@ async function renumberBuckets(job: Job, split: SplitRows, placed: Placement, fi
         start[(data[i] as number) - b.first] = i + 1;
         i += 2 + (data[i + 1] as number);
       }
+      if (ids.length < data.length) ids = new Int32Array(data.length);
+      const base = out.count;
+      let k = 0;
       for (let local = 0; local < b.rows; local++) {
         const at = start[local] as number;
         const len = data[at] as number;
         for (let p = at + 1; p <= at + len; p++) {
           const f = finalId[data[p] as number] as number;
-          if (f > 0) out.push(f);
+          if (f > 0) ids[k++] = f;
         }
-        off[b.first + local + 1] = out.count;
+        off[b.first + local + 1] = base + k;
       }
+      out.pushAll(ids.subarray(0, k));
       await out.flush();
       progress({ phase: 'encode', rows: n, bytes: counter.bytes });
       await slicer.maybe();

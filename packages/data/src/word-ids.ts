@@ -56,21 +56,32 @@ export class WordIds {
     this.#sep = sep;
   }
 
+  /** UTF-8 of the row last tokenized (its code units, when it is ASCII). */
+  #bytes = new Uint8Array(1 << 16);
+  readonly #encoder = new TextEncoder();
+
   /** Ids of the words of `text` (as `textToWordSequence(text)` splits it); the array is reused by the next call. */
   tokenize(text: string): Int32Array {
     // At most one word per two code units (words are separated), so the row buffer is sized once per row.
-    const most = (text.length >>> 1) + 1;
+    const len = text.length;
+    const most = (len >>> 1) + 1;
     if (this.#row.length < most) this.#row = new Int32Array(Math.max(most, this.#row.length * 2));
+    if (this.#bytes.length < len) this.#bytes = new Uint8Array(Math.max(len, this.#bytes.length * 2));
+    // An ASCII text is its UTF-8 bytes one for one (anything else makes more bytes, or does not fit): scanned as
+    // bytes, which reads faster than charCodeAt on the sliced strings a CSV reader hands out.
+    const bytes = this.#bytes;
+    const enc = this.#encoder.encodeInto(text, bytes);
+    if (enc.read !== len || enc.written !== len) return this.#general(text);
     const row = this.#row;
     const sep = this.#sep;
     let n = 0;
     let start = -1;
     let h = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c >= 128) return this.#general(text);
+    for (let i = 0; i < len; i++) {
+      const c = bytes[i] as number;
       if (sep[c] === 1) {
         if (start >= 0) {
+          this.#packBytes(bytes, start, i);
           row[n++] = this.#find(text, start, i, h);
           start = -1;
         }
@@ -82,7 +93,10 @@ export class WordIds {
         h = Math.imul(h ^ lowerUnit(c), FNV_PRIME);
       }
     }
-    if (start >= 0) row[n++] = this.#find(text, start, text.length, h);
+    if (start >= 0) {
+      this.#packBytes(bytes, start, len);
+      row[n++] = this.#find(text, start, len, h);
+    }
     return row.subarray(0, n);
   }
 
@@ -95,33 +109,56 @@ export class WordIds {
       const w = seq[k] as string;
       let h = FNV_OFFSET;
       for (let i = 0; i < w.length; i++) h = Math.imul(h ^ lowerUnit(w.charCodeAt(i)), FNV_PRIME);
+      this.#packUnits(w);
       row[k] = this.#find(w, 0, w.length, h, true);
     }
     return row.subarray(0, seq.length);
   }
 
+  /** The word packed in a slot (see {@link WordIds.#slots}), set by #packBytes and #packUnits for #find. */
+  #k0 = 0;
+  #k1 = 0;
+
+  /** Packs the ASCII word `bytes[a, b)`, lower-cased. */
+  #packBytes(bytes: Uint8Array, a: number, b: number): void {
+    let k0 = 0;
+    let k1 = 0;
+    if (b - a > 8) k0 = k1 = NOT_PACKED;
+    for (let k = 0; k < b - a && k0 !== NOT_PACKED; k++) {
+      const c = lowerUnit(bytes[a + k] as number);
+      if (c === 0) k0 = k1 = NOT_PACKED;
+      else if (k < 4) k0 |= c << (8 * k);
+      else k1 |= c << (8 * (k - 4));
+    }
+    this.#k0 = k0;
+    this.#k1 = k1;
+  }
+
+  /** Packs the word `w` (lower-case already). */
+  #packUnits(w: string): void {
+    let k0 = 0;
+    let k1 = 0;
+    if (w.length > 8) k0 = k1 = NOT_PACKED;
+    for (let k = 0; k < w.length && k0 !== NOT_PACKED; k++) {
+      const c = w.charCodeAt(k);
+      if (c === 0 || c >= 128) k0 = k1 = NOT_PACKED;
+      else if (k < 4) k0 |= c << (8 * k);
+      else k1 |= c << (8 * (k - 4));
+    }
+    this.#k0 = k0;
+    this.#k1 = k1;
+  }
+
   /**
-   * Id of `text[a, b)` lower-cased, whose FNV hash is `fnv`; a new id if it is new. `isWord`: `text` is a whole word
-   * from `textToWordSequence`, kept as it is (lower-cased already, and it holds no A-Z for `lowerUnit` to change).
+   * Id of `text[a, b)` lower-cased, whose FNV hash is `fnv` and packed form `#k0`, `#k1`; a new id if it is new.
+   * `isWord`: `text` is a whole word from `textToWordSequence`, kept as it is (lower-cased already, and it holds no
+   * A-Z for `lowerUnit` to change).
    */
   #find(text: string, a: number, b: number, fnv: number, isWord = false): number {
     const h = mix(fnv);
     const len = b - a;
-    let k0 = 0;
-    let k1 = 0;
-    if (len <= 8) {
-      for (let k = 0; k < len; k++) {
-        const c = lowerUnit(text.charCodeAt(a + k));
-        if (c === 0 || c >= 128) {
-          k0 = k1 = NOT_PACKED;
-          break;
-        }
-        if (k < 4) k0 |= c << (8 * k);
-        else k1 |= c << (8 * (k - 4));
-      }
-    } else {
-      k0 = k1 = NOT_PACKED;
-    }
+    const k0 = this.#k0;
+    const k1 = this.#k1;
     const slots = this.#slots;
     const mask = (slots.length >>> 2) - 1;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
