@@ -5,7 +5,7 @@ import { MotpeSampler, SearchError, TpeSampler, createSampler, hypervolume, para
 import type { Observation } from '../src/index.js';
 import { contributionWeights, splitByDominance } from '../src/samplers/motpe.js';
 import { JointParzen } from '../src/samplers/tpe/joint-parzen.js';
-import { CategoricalParzen, NumericParzen } from '../src/samplers/tpe/parzen.js';
+import { CategoricalParzen, NumericParzen, kernelPriorMass } from '../src/samplers/tpe/parzen.js';
 
 const OBJECTIVES: MetricSpec[] = [
   { name: 'val_accuracy', goal: 'maximize' },
@@ -219,5 +219,26 @@ describe('contributionWeights', () => {
     expect(new NumericParzen(domain, [0.9, 0.1], [1, 1]).logPdf(0.3)).toBeCloseTo(new NumericParzen(domain, [0.1, 0.9]).logPdf(0.3), 12);
     const cat = new CategoricalParzen(['adam', 'sgd'], [0.5, 0.5], ['adam', 'sgd'], [1, 0]);
     expect(Math.exp(cat.logPdf('adam'))).toBeCloseTo(1.5 / 2, 12);
+  });
+
+  test("categorical prior 'kernels' is Optuna's mixture of per-observation kernels", () => {
+    // Optuna 3.1 (_ParzenEstimator._calculate_categorical_params): kernel i puts 1 + c on its choice and c on every
+    // other (c = prior_weight / (n + 1)), normalised; the prior kernel is uniform; mixed by [w_1..w_n, prior_weight].
+    const choices = ['a', 'b', 'c', 'd'];
+    const observed = ['a', 'a', 'c'];
+    const w = [1, 0.25, 0.5];
+    const k = choices.length;
+    const c = 1 / (observed.length + 1);
+    const mix = [...w, 1];
+    const total = mix.reduce((x, y) => x + y, 0);
+    const optuna = (v: string): number =>
+      observed.reduce((sum, o, i) => sum + ((w[i] as number) / total) * (((o === v ? 1 : 0) + c) / (1 + k * c)), 0) + (1 / total) * (1 / k);
+    const mass = kernelPriorMass(k, observed.length, w.reduce((x, y) => x + y, 0));
+    const p = new CategoricalParzen(choices, choices.map(() => 1 / k), observed, w, mass);
+    for (const v of choices) expect(Math.exp(p.logPdf(v))).toBeCloseTo(optuna(v), 12);
+    expect(choices.reduce((sum, v) => sum + optuna(v), 0)).toBeCloseTo(1, 12);
+    // Mass 1 is the single-objective TPE's estimator (prior weight 1), which is sharper on the observed choices.
+    const one = new CategoricalParzen(choices, choices.map(() => 1 / k), observed, w);
+    expect(Math.exp(one.logPdf('a'))).toBeGreaterThan(Math.exp(p.logPdf('a')));
   });
 });

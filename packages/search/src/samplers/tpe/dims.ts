@@ -2,7 +2,7 @@ import { DEFAULT_PARAMS, PARAMETER_NAMES, logUniformBounds, multiple, nearestMul
 import type { ParamValue, ParameterName, ParameterSpec, Rng, TrialParams } from '@sweepq/sweep-config';
 import { below } from '../sample-parameter.js';
 import type { JointDimension } from './joint-parzen.js';
-import { CategoricalParzen, NumericParzen } from './parzen.js';
+import { CategoricalParzen, NumericParzen, kernelPriorMass } from './parzen.js';
 import type { NumericDomain } from './parzen.js';
 
 // How the Parzen samplers (TpeSampler, MotpeSampler) model each parameter of a spec: its domain and codecs, and the
@@ -112,18 +112,27 @@ export interface Candidate {
   score: number;
 }
 
+/** How a per-parameter categorical estimator weighs its prior: see {@link estimator}. */
+export type CategoricalPrior = 'one' | 'kernels';
+
 export interface Estimator {
   sample(rng: Rng): ParamValue;
   logPdf(v: ParamValue): number;
 }
 
-/** The per-parameter estimator of `values`, each with its weight in `weights` (every one 1 when left out). */
-export function estimator(dim: Dim, values: readonly ParamValue[], weights?: readonly number[]): Estimator | undefined {
+/**
+ * The per-parameter estimator of `values`, each with its weight in `weights` (every one 1 when left out).
+ * `categoricalPrior`: how a categorical parameter's prior weighs against the observations — `one` (TpeSampler: mass
+ * 1) or `kernels` (MotpeSampler: Optuna's per-observation kernels, {@link kernelPriorMass}).
+ */
+export function estimator(dim: Dim, values: readonly ParamValue[], weights?: readonly number[], categoricalPrior: CategoricalPrior = 'one'): Estimator | undefined {
   const { spec } = dim;
   if (spec.kind === 'constant') return undefined;
   if (spec.kind === 'categorical') {
     const prior = spec.probabilities ?? spec.values.map(() => 1 / spec.values.length);
-    const p = new CategoricalParzen(spec.values, prior, values, weights);
+    const weightSum = weights === undefined ? values.length : weights.reduce((a, b) => a + b, 0);
+    const mass = categoricalPrior === 'one' ? 1 : kernelPriorMass(spec.values.length, values.length, weightSum);
+    const p = new CategoricalParzen(spec.values, prior, values, weights, mass);
     return { sample: (rng) => p.sample(rng), logPdf: (v) => p.logPdf(v) };
   }
   const domain = dim.numeric as NumericDomain;

@@ -5,7 +5,7 @@ import { resolveBayes } from '../../plan-adaptive.js';
 import { gridCombinations } from '../grid.js';
 import { sampleParameter } from '../sample-parameter.js';
 import { estimator, jointDimensions, makeDim, toTrialParams } from './dims.js';
-import type { Candidate, Dim, Estimator } from './dims.js';
+import type { Candidate, CategoricalPrior, Dim, Estimator } from './dims.js';
 import { JointParzen } from './joint-parzen.js';
 import type { JointDimension } from './joint-parzen.js';
 
@@ -36,11 +36,14 @@ export class ParzenSearch {
   /**
    * @param seed seed of every draw (already resolved: the option, else the spec's).
    * @param warmStart observations from earlier sweeps passed with every proposal; they count towards n_startup_trials.
+   * @param categoricalPrior how the per-parameter estimators weigh a categorical parameter's prior ({@link estimator}):
+   *   `one` (default, TpeSampler) or `kernels` (MotpeSampler). The joint estimator does not read it.
    */
   constructor(
     private readonly spec: SweepSpec,
     private readonly seed: number,
     private readonly warmStart: number,
+    private readonly categoricalPrior: CategoricalPrior = 'one',
   ) {
     this.dims = Object.entries(spec.parameters).map(([name, ps]) => makeDim(name as ParameterName, ps));
     this.options = resolveBayes(spec);
@@ -118,7 +121,7 @@ export class ParzenSearch {
       for (const dim of this.dims) {
         const at = group.flatMap((_, i) => (actives[i]?.has(dim.name) ? [i] : []));
         const values = at.map((i) => (group[i] as TrialParams)[dim.name] as ParamValue);
-        out.set(dim.name, estimator(dim, values, weights === undefined ? undefined : at.map((i) => weights[i] as number)));
+        out.set(dim.name, estimator(dim, values, weights === undefined ? undefined : at.map((i) => weights[i] as number), this.categoricalPrior));
       }
       return out;
     };

@@ -108,8 +108,8 @@ export function kernelSample(domain: NumericDomain, mu: number, s: number, rng: 
 }
 
 /**
- * A categorical distribution: the prior (weight 1, spread by the spec's probabilities) plus one count per observation
- * (its weight, when `observedWeights` gives them).
+ * A categorical distribution: the prior (weight `priorMass`, default 1, spread by the spec's probabilities) plus one
+ * count per observation (its weight, when `observedWeights` gives them).
  */
 export class CategoricalParzen {
   private readonly probs: number[];
@@ -119,8 +119,9 @@ export class CategoricalParzen {
     prior: readonly number[],
     observed: readonly ParamValue[],
     observedWeights?: readonly number[],
+    priorMass = 1,
   ) {
-    const weights = prior.map((p) => p);
+    const weights = prior.map((p) => p * priorMass);
     for (const [at, v] of observed.entries()) {
       const i = choices.indexOf(v);
       if (i >= 0) weights[i] = (weights[i] as number) + (observedWeights === undefined ? 1 : (observedWeights[at] as number));
@@ -149,4 +150,19 @@ export function pickIndex(weights: readonly number[], rng: Rng): number {
   }
   for (let i = weights.length - 1; i >= 0; i--) if ((weights[i] as number) > 0) return i;
   return weights.length - 1;
+}
+
+/**
+ * The prior mass that makes {@link CategoricalParzen} the distribution Optuna's TPE (3.1) gives a categorical
+ * parameter: one kernel per observation (weight w_i) that puts its own choice 1 and every one of the k choices
+ * c = W / (n + 1) before normalising, plus a prior kernel of weight W (uniform), mixed in proportion to their weights.
+ * Summed up and scaled by (1 + k·c) that is one count w_i per observation plus a prior of mass
+ * W·(1 + k·c) + k·c·Σw_i spread over the choices; with the spec's probabilities in place of Optuna's uniform spread.
+ * Against the single-objective TPE's prior of mass 1, it grows with the group (about k + 1 for a large unweighted
+ * group), so a small, heavily weighted good group does not make l(x) near-certain of a few choices.
+ * @param weightSum Σw_i (n when every observation weighs 1).
+ */
+export function kernelPriorMass(k: number, n: number, weightSum: number, priorWeight = 1): number {
+  const c = priorWeight / (n + 1);
+  return priorWeight * (1 + k * c) + k * c * weightSum;
 }
