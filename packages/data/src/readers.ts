@@ -507,8 +507,10 @@ async function* csvParseRecords(
       }
     }
   } catch (e) {
-    if (e instanceof DatasetError) throw e;
     const err = e as { code?: string; lines?: number; message?: string };
+    // Only csv-parse's own errors (codes CSV_…) say the file is not valid CSV; a failed read of the source (a dropped
+    // connection, a timeout) passes through unchanged and stays retryable, as it does while CsvFastReader reads.
+    if (e instanceof DatasetError || typeof err.code !== 'string' || !err.code.startsWith('CSV_')) throw e;
     const lines = err.lines === undefined ? undefined : err.lines + at.lineOffset;
     // csv-parse's messages cite its own line numbers ("at line 7", "on line 7").
     const message = (err.message ?? String(e)).replace(/\b(at|on) line (\d+)/g, (_, w: string, l: string) => `${w} line ${Number(l) + at.lineOffset}`);
@@ -765,6 +767,11 @@ export async function readDataset(src: DatasetSource, sink: RowSink, fetcher?: O
   return { rows: checker.rows, classCounts: checker.classCounts, layout, bytesRead: counter.bytes };
 }
 
+/** `s` as a string of its own, holding no larger string alive (concatenated, then sliced: V8 flattens the two). */
+function ownCopy(s: string): string {
+  return ` ${s}`.slice(1);
+}
+
 /** {@link readDataset} into memory, with at least two classes: every text and label (for small datasets, tests and benchmarks). */
 export async function loadDataset(src: DatasetSource, fetcher?: ObjectFetcher): Promise<RawDataset> {
   const texts: string[] = [];
@@ -772,9 +779,11 @@ export async function loadDataset(src: DatasetSource, fetcher?: ObjectFetcher): 
   const summary = await readDataset(
     src,
     {
+      // Own copies: a field read by CsvFastReader is a slice of its decoded chunk, and V8 keeps the whole chunk alive
+      // for any slice it keeps (a kept slice of every row would hold the whole file, unused columns included).
       row: (t, l) => {
-        texts.push(t);
-        labels.push(l);
+        texts.push(ownCopy(t));
+        labels.push(ownCopy(l));
       },
     },
     fetcher,

@@ -3,7 +3,7 @@ import { parse } from 'csv-parse';
 import { describe, expect, it } from 'vitest';
 import { CsvFastReader } from '../src/csv-fast.js';
 import { DatasetError } from '../src/errors.js';
-import { csvRecords } from '../src/readers.js';
+import { csvRecords, readDataset } from '../src/readers.js';
 import type { TableRecord } from '../src/tsv.js';
 import { seededRandom } from '@sweepq/runtime/random';
 
@@ -137,3 +137,28 @@ describe('CSV fast reader vs csv-parse', () => {
   });
 });
 
+
+describe('a failed read of the source', () => {
+  // 6,000 rows the fast reader takes, then (or not) a record it hands to csv-parse, then the connection drops.
+  const head = 'text,label\n' + 'hello world,a\nbye now,b\n'.repeat(3000);
+  for (const [reader, tail] of [
+    ['the fast reader', ''],
+    ['csv-parse', '"odd"x,b\n'],
+  ] as const) {
+    it(`stays the source's error, retryable, while ${reader} reads`, async () => {
+      const fetcher = async (): Promise<AsyncIterable<Uint8Array>> =>
+        (async function* () {
+          yield new TextEncoder().encode(head + tail);
+          yield new TextEncoder().encode('more,a\n');
+          throw new Error('s3: connection reset; will be retried');
+        })();
+      const err = await readDataset({ uri: 's3://b/k.csv' }, { row: () => undefined }, fetcher).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(Error);
+      expect(err).not.toBeInstanceOf(DatasetError);
+      expect((err as Error).message).toBe('s3: connection reset; will be retried');
+    });
+  }
+});
