@@ -133,6 +133,9 @@ class Int32File {
   async close(): Promise<void> {
     await this.flush();
     await this.fh.close();
+    // The file stays referenced until the passes end; its buffers need not.
+    this.#spare = [];
+    this.#buf = new Int32Array(0);
   }
 }
 
