@@ -13,7 +13,10 @@ import { submitYaml } from './helpers/sweeps.js';
 // the sweep over mid-preparation. Here a generated file that takes several seconds to prepare, a short lock and a
 // standby: ownership must never change hands, and the owner's ops endpoint keeps answering throughout.
 
-const ROWS = 60_000;
+// About 100 MB: 2 s of preparation on an idle core of the development machine (about 40 MB/s), longer under CI's
+// load: longer than the lock's renewal interval, and long enough that progress is recorded (a preparation within the
+// coordinator's quiet second records none). 60,000 rows were enough at 14 MB/s, not at 40 (0.7 s).
+const ROWS = 240_000;
 const LOCK_MS = 3000;
 const coordinatorEnv = (id: string) => ({ COORDINATOR_ID: id, COORDINATOR_LOCK_MS: String(LOCK_MS), COORDINATOR_POLL_MS: '300', COORDINATOR_RECOVERY_MS: '3000' });
 const LOST = ['could not renew lock', 'Missing lock', 'taking over sweep', 'sweep attempt failed', 'lock lost'];
