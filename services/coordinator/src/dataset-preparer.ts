@@ -60,6 +60,8 @@ export async function prepareSweepDataset(
     // The first report comes with the first megabyte, so even a short preparation shows in `status`.
     let lastReport = Number.NEGATIVE_INFINITY;
     let last: PreparationProgress = { phase: 'read', rows: 0, bytes: 0, mbPerSec: 0, seconds: 0, at: new Date(t0).toISOString() };
+    // Bytes read as of the latest progress (reports are throttled: the last one sent can be well behind).
+    let bytesRead = 0;
     const report = (phase: PreparationProgress['phase'], now: number, rows = last.rows, bytes = last.bytes): void => {
       const seconds = (now - t0) / 1000;
       last = { phase, rows, bytes, mbPerSec: seconds > 0 ? Math.round((10 * bytes) / 1e6 / seconds) / 10 : 0, seconds: Math.round(seconds), at: new Date(now).toISOString() };
@@ -74,6 +76,7 @@ export async function prepareSweepDataset(
       ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
       onProgress: (p) => {
         const now = Date.now();
+        bytesRead = p.bytes;
         if (now - lastReport >= (opts.progressMs ?? 5000)) report(p.phase, now, p.rows, p.bytes);
         if (now - lastLog < 10_000) return;
         lastLog = now;
@@ -83,7 +86,7 @@ export async function prepareSweepDataset(
     });
     // The shards are the stored form (no copy of the whole file beside them): the dataset's key is its manifest.
     const key = layout.datasetShardManifest(prepared.hash);
-    report('shard', Date.now(), prepared.summary.rows);
+    report('shard', Date.now(), prepared.summary.rows, bytesRead);
     await writeShards(store, outFile, prepared.hash, log, opts);
     report('done', Date.now());
     const counts = Object.values(prepared.classCounts);

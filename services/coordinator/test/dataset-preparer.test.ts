@@ -27,6 +27,7 @@ afterAll(async () => {
 });
 
 describe('prepareSweepDataset', () => {
+
   it('prepares an uploaded file once: a second sweep on the same bytes and settings reuses it, even with the source gone', async () => {
     const csv = join(dir, 'd.csv');
     await writeSyntheticCsv(csv, { rows: 3000, seed: 3 });
@@ -78,5 +79,20 @@ describe('prepareSweepDataset', () => {
     await writeSyntheticCsv(csv, { rows: 1200, seed: 4 });
     await store.putFile(key, csv);
     expect((await prepareSweepDataset(spec(store.uri(key)), store, log)).rows).toBe(1200);
+  });
+
+  it('reports every byte read with the shard and done phases, however the reports in between were throttled', async () => {
+    const csv = join(dir, 'progress.csv');
+    const size = await writeSyntheticCsv(csv, { rows: 10_000, seed: 5 });
+    const key = 'inputs/progress.csv';
+    await store.putFile(key, csv);
+    const progress: { phase: string; rows: number; bytes: number }[] = [];
+    // One report a minute: the first (with the first megabyte), then only the shard and done reports.
+    await prepareSweepDataset(spec(store.uri(key)), store, log, { progressMs: 60_000, onProgress: (p) => progress.push(p) });
+    expect(progress[0]!.bytes).toBeLessThan(size);
+    expect(progress.slice(-2).map((p) => [p.phase, p.rows, p.bytes])).toEqual([
+      ['shard', 10_000, size],
+      ['done', 10_000, size],
+    ]);
   });
 });
