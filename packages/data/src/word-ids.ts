@@ -119,14 +119,14 @@ export class WordIds {
   #k0 = 0;
   #k1 = 0;
 
-  /** Packs the ASCII word `bytes[a, b)`, lower-cased. */
+  /** Packs the word `bytes[a, b)`, lower-cased, if it has at most 8 bytes, each 1..127 (else {@link NOT_PACKED}). */
   #packBytes(bytes: Uint8Array, a: number, b: number): void {
     let k0 = 0;
     let k1 = 0;
     if (b - a > 8) k0 = k1 = NOT_PACKED;
     for (let k = 0; k < b - a && k0 !== NOT_PACKED; k++) {
       const c = lowerUnit(bytes[a + k] as number);
-      if (c === 0) k0 = k1 = NOT_PACKED;
+      if (c === 0 || c >= 128) k0 = k1 = NOT_PACKED;
       else if (k < 4) k0 |= c << (8 * k);
       else k1 |= c << (8 * (k - 4));
     }
@@ -134,19 +134,14 @@ export class WordIds {
     this.#k1 = k1;
   }
 
-  /** Packs the word `w` (lower-case already). */
+  /**
+   * Packs the word `w` (lower-case already) through its UTF-8: a word with a code unit of 128 or more has more bytes
+   * than code units, so it is not packed, as in the pool's comparison by code units.
+   */
   #packUnits(w: string): void {
-    let k0 = 0;
-    let k1 = 0;
-    if (w.length > 8) k0 = k1 = NOT_PACKED;
-    for (let k = 0; k < w.length && k0 !== NOT_PACKED; k++) {
-      const c = w.charCodeAt(k);
-      if (c === 0 || c >= 128) k0 = k1 = NOT_PACKED;
-      else if (k < 4) k0 |= c << (8 * k);
-      else k1 |= c << (8 * (k - 4));
-    }
-    this.#k0 = k0;
-    this.#k1 = k1;
+    const enc = this.#encoder.encodeInto(w, this.#bytes.subarray(0, 9));
+    if (enc.read === w.length && enc.written === w.length) this.#packBytes(this.#bytes, 0, w.length);
+    else this.#k0 = this.#k1 = NOT_PACKED;
   }
 
   /**
