@@ -130,8 +130,7 @@ export function estimator(dim: Dim, values: readonly ParamValue[], weights?: rea
   if (spec.kind === 'constant') return undefined;
   if (spec.kind === 'categorical') {
     const prior = spec.probabilities ?? spec.values.map(() => 1 / spec.values.length);
-    const weightSum = weights === undefined ? values.length : weights.reduce((a, b) => a + b, 0);
-    const mass = categoricalPrior === 'one' ? 1 : kernelPriorMass(spec.values.length, values.length, weightSum);
+    const mass = categoricalPrior === 'one' ? 1 : kernelPriorMass(spec.values.length, values.length, weights === undefined ? values.length : weights.reduce((a, b) => a + b, 0));
     const p = new CategoricalParzen(spec.values, prior, values, weights, mass);
     return { sample: (rng) => p.sample(rng), logPdf: (v) => p.logPdf(v) };
   }
