@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QueueName, connectProducer, redisKeys } from '@sweepq/queue';
-import type { Leaderboard, SweepRecord, TrialResult } from '@sweepq/results';
+import { isReopenedTrial, type Leaderboard, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { layout } from '@sweepq/storage';
 import { SWEEP_TRANSITIONS } from '@sweepq/lifecycle';
 import { REDIS_URL, createWorld, waitFor, type ObjectWrite, type TestWorld } from './helpers/env.js';
@@ -83,8 +83,10 @@ async function expectTrialsOnce(world: TestWorld, log: WriteLog, sweepId: string
     const t = `t${String(i).padStart(4, '0')}`;
     const r = (await world.store.getJson<TrialResult>(layout.result(sweepId, t)))!;
     expect(r, `${t} has a result`).toBeDefined();
-    // Once per finish (a retried trial finished twice: its first result moved aside, then its new one).
-    expect(log.of(layout.result(sweepId, t)).length, `${t}: result.json writes`).toBeLessThanOrEqual(resultWrites);
+    // Once per finish (a retried trial finished twice: its first result moved aside, then its new one; the record
+    // that reopened it in between is not a result).
+    const writes = log.of(layout.result(sweepId, t)).filter((w) => !isReopenedTrial(JSON.parse(w.body.toString('utf8'))));
+    expect(writes.length, `${t}: result.json writes`).toBeLessThanOrEqual(resultWrites);
     if (state === 'completed') {
       expect(r.state, `${t}: ${r.error ?? ''}`).toBe('completed');
       const dir = layout.resultModelPrefix(r);
@@ -309,15 +311,31 @@ describe('zombies: processes that pause or are cut off, then wake after a succes
     console.log(`S3 30 s late: ${history.length} sweep.json writes, epochs ${[...new Set(history.map((r) => r.epoch))].join(',')}, 16/16 results once`);
   });
 
-  it('cancel and retry while the owner is cut off from Redis: the owner, reconnected, is fenced; the retry completes', async () => {
+  it('cancel and retry while the owner is cut off from Redis and a worker is paused after claiming a commit: the owner, reconnected, is fenced; the paused attempt cannot commit; the retry completes', async () => {
     const log = new WriteLog();
-    world = await createWorld('sweepq-test', { onObjectWritten: log.onWrite });
+    let paused: { trialId: string; attemptKey: string } | undefined;
+    const control: { stopWorker?: () => void } = {};
+    world = await createWorld('sweepq-test', {
+      onObjectWritten: (e) => {
+        log.onWrite(e);
+        // Once a trial has committed, the worker's next model upload comes after it claimed that trial's commit: freeze
+        // it there, before its result.json PUT. The cancel below gives that trial a cancelled result and the retry
+        // reopens it; the worker wakes after both, its claim and lock long gone, with its result still to write.
+        const m = /\/trials\/(t\d+)\/outputs\/([^/]+)\/model\/model\.json$/.exec(e.key);
+        if (m && !paused && control.stopWorker && log.writes.some((w) => w.key.endsWith('/result.json'))) {
+          paused = { trialId: m[1]!, attemptKey: m[2]! };
+          control.stopWorker();
+        }
+      },
+    });
     const proxy: TcpProxy = await startTcpProxy(Number(new URL(REDIS_URL).port || 6379));
     cleanups.push(() => proxy.close());
     const uri = await uploadToyDataset(world, 900);
     world.start('coordinator', 'coordinator', { ...fast, COORDINATOR_ID: 'cut-off', REDIS_URL: proxy.url('redis') });
     const worker = world.start('worker', 'worker-a', workerEnv('a'));
+    control.stopWorker = () => worker.child.kill('SIGSTOP');
     const sweepId = await submitYaml(world, spec('cut-off', uri, TRIALS_CUT, 3));
+    await waitFor('worker-a paused after claiming a commit', async () => paused, 180_000, 100);
     const before = await waitFor(
       'the sweep running with a result',
       async () => {
@@ -328,9 +346,6 @@ describe('zombies: processes that pause or are cut off, then wake after a succes
       100,
     );
     proxy.cut();
-    // The worker paused too, so trials are still left when the CLI cancels, however fast they train here (its trial in
-    // flight keeps its lock until the lock expires; it wakes after the retry, its lock long gone).
-    worker.child.kill('SIGSTOP');
     const redis = await connectProducer(REDIS_URL);
     cleanups.push(() => redis.disconnect());
     // Its heartbeat lapses: to the CLI the sweep has no live owner, though the coordinator's loop is alive.
@@ -340,6 +355,7 @@ describe('zombies: processes that pause or are cut off, then wake after a succes
     const cancelled = (await world.store.getJson<SweepRecord>(layout.sweepJson(sweepId)))!;
     expect(cancelled.state).toBe('cancelled');
     expect(cancelled.trials!.cancelled, `trials left to retry: ${JSON.stringify(cancelled.trials)} ${cancel.stdout}`).toBeGreaterThan(0);
+    expect((await world.store.getJson<TrialResult>(layout.result(sweepId, paused!.trialId)))?.state, 'the paused trial was cancelled').toBe('cancelled');
     const retry = await runCli(['retry', sweepId, '--cancelled'], world.env, 180_000);
     expect(retry.status, retry.stderr + retry.stdout).toBe(0);
     worker.child.kill('SIGCONT');
@@ -354,6 +370,10 @@ describe('zombies: processes that pause or are cut off, then wake after a succes
     expectMonotonicHistory(log, sweepId, 2);
     expect(history.filter((r, i) => isFinal(r.state) && history[i - 1]?.state !== r.state).map((r) => r.state)).toEqual(['cancelled', 'completed']);
     await expectTrialsOnce(world, log, sweepId, TRIALS_CUT, 3, 'completed', 2);
+    // The paused attempt's result never landed (the retry reopened its trial rather than deleting the cancelled result).
+    const pausedResults = log.of(layout.result(sweepId, paused!.trialId)).map((w) => JSON.parse(w.body.toString('utf8')) as { attemptKey?: string });
+    expect(pausedResults.filter((r) => r.attemptKey === paused!.attemptKey)).toEqual([]);
+    await waitFor('worker-a to give its paused attempt up', async () => (/reopened by a retry after this attempt claimed it|another attempt committed this trial first|lost the job lock/.test(await logOf(world!, 'worker-a')) ? true : undefined), 60_000, 200);
     console.log(`cut-off owner: cancel took epoch ${cancelled.epoch} with ${cancelled.trials!.cancelled} trials cancelled, retried, ${TRIALS_CUT}/${TRIALS_CUT} completed; ${history.length} sweep.json writes`);
     expect(await logOf(world, 'coordinator')).toMatch(/sweep taken over; stopped following it|sweep job not handed back/);
     const trials = new Queue(QueueName.Trials, { connection: redis, prefix: world.prefix });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatZodIssues } from '@sweepq/runtime/zod-issues';
-import { SweepState, TrialState, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { SweepState, TrialState, isReopenedTrial, type ReopenedTrial, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { withDefaultParams } from '@sweepq/sweep-config';
 import { SAFE_ID, layout, type ArtifactStore } from '@sweepq/storage';
 import { LifecycleError, LifecycleErrorCode } from './errors.js';
@@ -65,15 +65,27 @@ export async function readSweepRecord(store: ArtifactStore, sweepId: string): Pr
   return raw === undefined ? undefined : parsed<SweepRecord>('sweep record', store.uri(key), sweepRecordSchema, raw);
 }
 
-/** A trial's `result.json`, validated; undefined when the trial has no result. */
+/** A trial's `result.json`, validated; undefined when the trial has no result (none yet, or reopened by retry). */
 export async function readTrialResult(store: ArtifactStore, sweepId: string, trialId: string): Promise<TrialResult | undefined> {
   return readTrialResultAt(store, layout.result(sweepId, trialId));
 }
 
-/** A `result.json` by its key (from a listing), validated. */
+/** A `result.json` by its key (from a listing), validated; undefined as for {@link readTrialResult}. */
 export async function readTrialResultAt(store: ArtifactStore, key: string): Promise<TrialResult | undefined> {
   const raw = await store.getJson(key);
-  return raw === undefined ? undefined : parsed<TrialResult>('trial result', store.uri(key), trialResultSchema, raw);
+  return raw === undefined || isReopenedTrial(raw) ? undefined : parsed<TrialResult>('trial result', store.uri(key), trialResultSchema, raw);
+}
+
+/** What a trial's `result.json` holds now, with its ETag (for a compare-and-set): a result, a reopened trial, or nothing. */
+export type ResultSlot = { result: TrialResult; etag: string } | { reopened: ReopenedTrial; etag: string } | undefined;
+
+/** A trial's {@link ResultSlot} (a result validated as by {@link readTrialResult}). */
+export async function readResultSlot(store: ArtifactStore, sweepId: string, trialId: string): Promise<ResultSlot> {
+  const key = layout.result(sweepId, trialId);
+  const got = await store.getJsonWithEtag(key);
+  if (got === undefined) return undefined;
+  if (isReopenedTrial(got.value)) return { reopened: got.value, etag: got.etag };
+  return { result: parsed<TrialResult>('trial result', store.uri(key), trialResultSchema, got.value), etag: got.etag };
 }
 
 /** The files each trial of a sweep has in the bucket (`result.json`, `params.json`, `metrics.jsonl`, …), from one listing. */
@@ -89,9 +101,26 @@ export async function trialFiles(store: ArtifactStore, sweepId: string): Promise
   return out;
 }
 
-/** Trial ids with a `result.json`, from one listing of the sweep's trials. */
+/**
+ * Trial ids with a `result.json`, from one listing of the sweep's trials. A trial `sweepq retry` reopened has one too
+ * (a {@link ReopenedTrial}, until its retry commits): callers that must not count it read the result.
+ */
 export async function committedTrialIds(store: ArtifactStore, sweepId: string): Promise<Set<string>> {
   const out = new Set<string>();
   for (const [trialId, files] of await trialFiles(store, sweepId)) if (files.has('result.json')) out.add(trialId);
+  return out;
+}
+
+/**
+ * Trial ids with a committed result: {@link committedTrialIds} less the trials `sweepq retry` reopened and no attempt
+ * has committed again. Only the trials the sweep's `retries` name can be reopened; only those are read.
+ */
+export async function finishedTrialIds(store: ArtifactStore, sweepId: string, retries: SweepRecord['retries']): Promise<Set<string>> {
+  const out = await committedTrialIds(store, sweepId);
+  const retried = [...new Set((retries ?? []).flatMap((r) => r.trials))].filter((t) => out.has(t));
+  for (let i = 0; i < retried.length; i += 16) {
+    const slots = await Promise.all(retried.slice(i, i + 16).map(async (t) => [t, await readResultSlot(store, sweepId, t)] as const));
+    for (const [t, slot] of slots) if (!slot || 'reopened' in slot) out.delete(t);
+  }
   return out;
 }

@@ -14,8 +14,10 @@ import { SweepState, isFinalSweepState, type SweepRecord, type TrialResult, type
 import type { Logger } from '@sweepq/runtime';
 import { SAFE_ID, layout, type ArtifactStore } from '@sweepq/storage';
 import { MAX_TRIALS, parseSpec } from '@sweepq/sweep-config';
+import { cancelRequested } from './cancel-flag.js';
 import { LifecycleError, LifecycleErrorCode } from './errors.js';
-import { committedTrialIds, parseSweepRecord, readSweepRecord, readTrialResult } from './records.js';
+import { committedTrialIds, parseSweepRecord, readResultSlot, readSweepRecord, readTrialResult } from './records.js';
+import { TrialLifecycle } from './trial-lifecycle.js';
 import { assertSweepTransition } from './transitions.js';
 import { VersionedJson, type Versioned } from './versioned-json.js';
 
@@ -88,10 +90,6 @@ export interface Liveness {
 
 const now = () => new Date().toISOString();
 
-/** Whether the cancel flag of a sweep is set: the one read of it, for the coordinator's and the workers' polls. */
-export async function cancelRequested(redis: Redis, keys: ReturnType<typeof redisKeys>, sweepId: string): Promise<boolean> {
-  return (await redis.exists(keys.cancelled(sweepId))) === 1;
-}
 const CANCEL_TTL_SEC = 30 * 24 * 3600;
 /** A cancel with no coordinator waits this long for running trials to stop (they poll the flag every second). */
 const RUNNING_TRIALS_WAIT_MS = 15_000;
@@ -238,9 +236,13 @@ export class SweepLifecycle {
   readonly deps: LifecycleDeps;
   readonly keys: ReturnType<typeof redisKeys>;
 
+  /** Writes of result.json (a retry reopens trials through it). */
+  readonly #trials: TrialLifecycle;
+
   constructor(deps: LifecycleDeps) {
     this.deps = deps;
     this.keys = redisKeys(deps.prefix);
+    this.#trials = new TrialLifecycle({ store: deps.store, redis: deps.redis, prefix: deps.prefix, ...(deps.logger ? { logger: deps.logger } : {}) });
   }
 
   /** `sweep.json`, validated; undefined when there is no such sweep. */
@@ -461,24 +463,28 @@ export class SweepLifecycle {
     // Take the sweep before touching any result: a coordinator that is only cut off from Redis (its heartbeat
     // expired, its loop alive) is fenced, so it cannot write `running` or finalize from results deleted below.
     await doc.take('cli:retry');
-    const chosen: TrialResult[] = [];
+    const chosen: { result: TrialResult; etag: string }[] = [];
+    // A trial a retry reopened but whose sweep it did not queue again (that CLI died in between) is retried again.
+    const reopened: string[] = [];
     for (const trialId of await committedTrialIds(store, sweepId)) {
-      const r = await readTrialResult(store, sweepId, trialId);
-      if (!r || !states.has(r.state)) continue;
+      const slot = await readResultSlot(store, sweepId, trialId);
+      if (slot && 'reopened' in slot) reopened.push(trialId);
+      if (!slot || !('result' in slot) || !states.has(slot.result.state)) continue;
       // Check every trial before changing anything, so a refusal leaves the sweep as it was.
-      const job = await trials.getJob(trialJobId(sweepId, r.trialId));
+      const job = await trials.getJob(trialJobId(sweepId, trialId));
       if (job && (await job.getState()) === 'active' && (await this.#held(job))) {
-        throw new LifecycleError(LifecycleErrorCode.Refused, `trial ${r.trialId} is still running; try again when it has stopped`, { sweepId });
+        throw new LifecycleError(LifecycleErrorCode.Refused, `trial ${trialId} is still running; try again when it has stopped`, { sweepId });
       }
-      chosen.push(r);
+      chosen.push(slot);
     }
-    const retried: string[] = [];
+    const retried: string[] = [...reopened];
     const stamp = now().replace(/[:.]/g, '-');
     for (const r of chosen) {
       await this.#resetTrial(sweepId, r, stamp);
-      retried.push(r.trialId);
+      retried.push(r.result.trialId);
     }
     if (retried.length === 0) return { retried };
+    retried.sort();
     // The cancel has done its job; left set, the flag (and the record's request) would cancel the retry.
     await this.deps.redis.del(this.keys.cancelled(sweepId));
     const retries = [...(doc.record.retries ?? []), { at: now(), trials: retried }];
@@ -487,20 +493,28 @@ export class SweepLifecycle {
     return { retried };
   }
 
-  /** Move a finished trial's result aside and drop everything its next attempt rewrites. */
-  async #resetTrial(sweepId: string, r: TrialResult, stamp: string): Promise<void> {
+  /**
+   * Move a finished trial's result aside, drop everything its next attempt rewrites, and reopen it. Its result.json
+   * is replaced (never deleted): an attempt from before the retry, paused after claiming and woken later, finds it
+   * changed and cannot commit over the files removed here.
+   */
+  async #resetTrial(sweepId: string, slot: { result: TrialResult; etag: string }, stamp: string): Promise<void> {
     const { store, trials, redis } = this.deps;
-    await store.putJson(`${layout.trialAttemptsPrefix(sweepId, r.trialId)}${stamp}-result.json`, r);
-    const job = await trials.getJob(trialJobId(sweepId, r.trialId));
+    const { trialId } = slot.result;
+    const previous = `${layout.trialAttemptsPrefix(sweepId, trialId)}${stamp}-result.json`;
+    await store.putJson(previous, slot.result);
+    const job = await trials.getJob(trialJobId(sweepId, trialId));
     if (job) await job.remove();
-    await redis.hdel(this.keys.done(sweepId), r.trialId);
-    await redis.del(this.keys.resultClaim(sweepId, r.trialId));
-    await store.deletePrefix(layout.checkpointPrefix(sweepId, r.trialId));
-    await store.deletePrefix(layout.trialOutputsPrefix(sweepId, r.trialId));
-    await store.deletePrefix(layout.modelPrefix(sweepId, r.trialId));
-    await store.deletePrefix(layout.metrics(sweepId, r.trialId));
-    // result.json last: until it is gone the trial still counts as finished.
-    await store.deletePrefix(layout.result(sweepId, r.trialId));
+    await redis.hdel(this.keys.done(sweepId), trialId);
+    await redis.del(this.keys.resultClaim(sweepId, trialId));
+    await store.deletePrefix(layout.checkpointPrefix(sweepId, trialId));
+    await store.deletePrefix(layout.trialOutputsPrefix(sweepId, trialId));
+    await store.deletePrefix(layout.modelPrefix(sweepId, trialId));
+    await store.deletePrefix(layout.metrics(sweepId, trialId));
+    // result.json last: until it is replaced the trial still counts as finished.
+    if (!(await this.#trials.reopen(slot, previous))) {
+      throw new LifecycleError(LifecycleErrorCode.Refused, `the result of trial ${trialId} changed while it was being retried; run retry again`, { sweepId });
+    }
   }
 
   // ---- extend ----

@@ -5,7 +5,17 @@ import { redisKeys, sweepJobId } from '@sweepq/queue';
 import { SweepState, TrialState, type TrialResult } from '@sweepq/results';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { DEFAULT_PARAMS } from '@sweepq/sweep-config';
-import { LifecycleError, LifecycleErrorCode, VersionedJson, ownerViews, type SweepLifecycle, type TrialLifecycle } from '../src/index.js';
+import {
+  LifecycleError,
+  LifecycleErrorCode,
+  LockLostError,
+  VersionedJson,
+  committedTrialIds,
+  finishedTrialIds,
+  ownerViews,
+  type SweepLifecycle,
+  type TrialLifecycle,
+} from '../src/index.js';
 import { lifeWorld, type LifeWorld } from './life-world.js';
 
 // Fencing against a real Redis and the embedded S3 server (which honours conditional writes): an owner that was
@@ -157,7 +167,7 @@ describe('trial results are written once', () => {
     const first = await trialLife.commit(result('fe-6', 't0000', '1-aaaaaaaa', 0.5), { jobId: undefined, token: undefined, attempt: 1 });
     expect(first.attemptKey).toBe('1-aaaaaaaa');
     // A second attempt that got past the Redis claim (its claim expired, or Redis lost it) is still refused.
-    const second = await trialLife.commit(result('fe-6', 't0000', '2-bbbbbbbb', 0.9), { jobId: undefined, token: undefined, attempt: 2 }, { claimed: true });
+    const second = await trialLife.commit(result('fe-6', 't0000', '2-bbbbbbbb', 0.9), { jobId: undefined, token: undefined, attempt: 2 }, { claim: { over: undefined } });
     expect(second.attemptKey).toBe('1-aaaaaaaa');
     expect((await trialLife.result('fe-6', 't0000'))?.metric.value).toBe(0.5);
     expect(await trialLife.doneState('fe-6', 't0000')).toBe(TrialState.Completed);
@@ -166,13 +176,89 @@ describe('trial results are written once', () => {
   it('a final result recorded for a cancelled trial is not overwritten by a worker finishing later, nor the other way round', async () => {
     const params = { ...DEFAULT_PARAMS, epochs: 1 };
     const cancelled = await trialLife.recordFinal('fe-7', { trialId: 't0001', index: 1, params }, { name: 'val_accuracy', goal: 'maximize' }, TrialState.Cancelled, 'sweep cancelled', 0);
-    const late = await trialLife.commit(result('fe-7', 't0001', '1-cccccccc', 0.7), { jobId: undefined, token: undefined, attempt: 1 }, { claimed: true });
+    const late = await trialLife.commit(result('fe-7', 't0001', '1-cccccccc', 0.7), { jobId: undefined, token: undefined, attempt: 1 }, { claim: { over: undefined } });
     expect(late.state).toBe(TrialState.Cancelled);
     expect(late.attemptKey).toBe(cancelled.attemptKey);
     const worker = await trialLife.commit(result('fe-7', 't0002', '1-dddddddd', 0.7), { jobId: undefined, token: undefined, attempt: 1 });
     const final = await trialLife.recordFinal('fe-7', { trialId: 't0002', index: 2, params }, { name: 'val_accuracy', goal: 'maximize' }, TrialState.Cancelled, 'sweep cancelled', 0);
     expect(final.state).toBe(TrialState.Completed);
     expect(final.attemptKey).toBe(worker.attemptKey);
+  });
+});
+
+describe('a retry reopens a trial without ever making result.json absent', () => {
+  const lease = (attempt: number) => ({ jobId: undefined, token: undefined, attempt });
+  const metric = { name: 'val_accuracy', goal: 'maximize' } as const;
+  const params = { ...DEFAULT_PARAMS, epochs: 1 };
+  /** A running sweep no coordinator follows (its job gone), so the CLI's retry proceeds. */
+  const strandedRunningSweep = async (sweepId: string) => {
+    await life.submit({ sweepId, specText: SPEC });
+    const doc = await life.open(sweepId);
+    await doc.moveTo(SweepState.Preparing);
+    await doc.moveTo(SweepState.Running, { trials: { total: 2, completed: 0, stopped: 0, failed: 0, cancelled: 0, running: 0, queued: 2 } });
+    await (await sweeps.getJob(sweepJobId(sweepId)))?.remove();
+  };
+
+  it('an attempt paused after its claim, woken after a cancel and a retry, cannot commit; the retry\'s attempt can', async () => {
+    await strandedRunningSweep('fe-10');
+    // Attempt A claims t0000 (nothing committed yet), uploads its model, and pauses before writing result.json.
+    const claimA = await trialLife.claim('fe-10', 't0000', lease(1));
+    expect(claimA).toEqual({ over: undefined });
+    await store.put(`${layout.resultModelPrefix({ sweepId: 'fe-10', trialId: 't0000', attemptKey: '1-aaaaaaaa' })}model.json`, '{}', 'application/json');
+    // Meanwhile the sweep is cancelled (the trial gets a cancelled result) and `retry --cancelled` runs.
+    await trialLife.recordFinal('fe-10', { trialId: 't0000', index: 0, params }, metric, TrialState.Cancelled, 'sweep cancelled', 0);
+    await trialLife.commit(result('fe-10', 't0001', '1-bbbbbbbb', 0.6), lease(1));
+    const { retried } = await life.retry('fe-10', new Set([TrialState.Cancelled]));
+    expect(retried).toEqual(['t0000']);
+    // result.json is there, reopened: not a result, not finished, but never absent.
+    const raw = await store.getJson<Record<string, unknown>>(layout.result('fe-10', 't0000'));
+    expect(raw).toMatchObject({ trialId: 't0000', index: 0, reopened: { previous: expect.stringContaining('/attempts/') } });
+    expect(await trialLife.result('fe-10', 't0000')).toBeUndefined();
+    expect([...(await committedTrialIds(store, 'fe-10'))].sort()).toEqual(['t0000', 't0001']);
+    expect([...(await finishedTrialIds(store, 'fe-10', (await life.read('fe-10'))!.retries))]).toEqual(['t0001']);
+    expect(await store.list(layout.trialOutputsPrefix('fe-10', 't0000'))).toEqual([]);
+
+    // A wakes: its write, conditional on what its claim read (nothing), is refused at the bucket.
+    await expect(trialLife.commit(result('fe-10', 't0000', '1-aaaaaaaa', 0.9), lease(1), { claim: claimA })).rejects.toThrow(LockLostError);
+    expect(await trialLife.result('fe-10', 't0000')).toBeUndefined();
+    // The retry's attempt B claims over the reopened record and commits.
+    const claimB = await trialLife.claim('fe-10', 't0000', lease(1));
+    expect(claimB.over).toEqual(expect.any(String));
+    const b = await trialLife.commit(result('fe-10', 't0000', '1-cccccccc', 0.7), lease(1), { claim: claimB });
+    expect(b.attemptKey).toBe('1-cccccccc');
+    // A, once more (a retried request): it gets B's result back, and B's stands.
+    const again = await trialLife.commit(result('fe-10', 't0000', '1-aaaaaaaa', 0.9), lease(1), { claim: claimA });
+    expect(again.attemptKey).toBe('1-cccccccc');
+    expect((await trialLife.result('fe-10', 't0000'))?.attemptKey).toBe('1-cccccccc');
+    expect(await trialLife.doneState('fe-10', 't0000')).toBe(TrialState.Completed);
+  });
+
+  it('a trial reopened again before its retry ran: the owner\'s final result replaces the reopened record, and a claim from before is refused', async () => {
+    await strandedRunningSweep('fe-11');
+    await trialLife.recordFinal('fe-11', { trialId: 't0000', index: 0, params }, metric, TrialState.Failed, 'boom', 3);
+    await life.retry('fe-11', new Set([TrialState.Failed]));
+    const claimOld = await trialLife.claim('fe-11', 't0000', lease(1));
+    // The retried sweep is cancelled before the trial runs: the owner records it cancelled, over the reopened record.
+    const final = await trialLife.recordFinal('fe-11', { trialId: 't0000', index: 0, params }, metric, TrialState.Cancelled, 'sweep cancelled', 0);
+    expect((await trialLife.result('fe-11', 't0000'))?.attemptKey).toBe(final.attemptKey);
+    // Retried again: a new reopened record, with other bytes (so another ETag) than the first.
+    await life.retry('fe-11', new Set([TrialState.Cancelled]));
+    const claimNew = await trialLife.claim('fe-11', 't0000', lease(1));
+    expect(claimNew.over).not.toBe(claimOld.over);
+    await expect(trialLife.commit(result('fe-11', 't0000', '1-dddddddd', 0.9), lease(1), { claim: claimOld })).rejects.toThrow(LockLostError);
+    const ok = await trialLife.commit(result('fe-11', 't0000', '1-eeeeeeee', 0.8), lease(1), { claim: claimNew });
+    expect(ok.attemptKey).toBe('1-eeeeeeee');
+    expect((await store.list(layout.trialAttemptsPrefix('fe-11', 't0000'))).filter((k) => k.endsWith('-result.json'))).toHaveLength(2);
+  });
+
+  it('a retry whose CLI died after reopening a trial, before queuing the sweep: the next retry picks the trial up', async () => {
+    await strandedRunningSweep('fe-12');
+    const failed = await trialLife.recordFinal('fe-12', { trialId: 't0001', index: 1, params }, metric, TrialState.Failed, 'boom', 3);
+    // What the dead CLI left: the result moved aside and result.json reopened, the sweep not queued again.
+    expect(await trialLife.reopen({ result: failed, etag: (await store.head(layout.result('fe-12', 't0001')))!.etag }, 'elsewhere')).toBe(true);
+    const { retried } = await life.retry('fe-12', new Set([TrialState.Failed]));
+    expect(retried).toEqual(['t0001']);
+    expect((await life.read('fe-12'))?.retries?.at(-1)?.trials).toEqual(['t0001']);
   });
 });
 

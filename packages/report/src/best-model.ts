@@ -1,4 +1,4 @@
-import { metricValue, type Objective, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { committedResult, metricValue, type Objective, type ReopenedTrial, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { describeBestRule, type BestRule } from '@sweepq/sweep-config';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { ReportError } from './errors.js';
@@ -246,7 +246,7 @@ const MODEL_FILES = [
  */
 export async function writeBestModel(store: ArtifactStore, sweepId: string, trialId: string, opts: BestModelOptions = {}): Promise<void> {
   const [result, sweep] = await Promise.all([
-    store.getJson<TrialResult>(layout.result(sweepId, trialId)),
+    store.getJson<TrialResult | ReopenedTrial>(layout.result(sweepId, trialId)).then(committedResult),
     store.getJson<SweepRecord>(layout.sweepJson(sweepId)),
   ]);
   // The model of the attempt the result names (older results: `model/`).

@@ -1,4 +1,4 @@
-import { isFinalSweepState, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { committedResult, isFinalSweepState, type ReopenedTrial, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { planTrials } from '@sweepq/search';
 import type { SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import { layout, type ArtifactStore } from '@sweepq/storage';
@@ -116,7 +116,7 @@ export async function collectReportData(store: ArtifactStore, sweepId: string, o
   const toRead = withResult.filter((id) => !cache.has(id));
   await mapLimit(toRead, limit, async (trialId) => {
     const [result, metrics] = await Promise.all([
-      fresh.get(trialId) ?? store.getJson<TrialResult>(layout.result(sweepId, trialId)),
+      fresh.get(trialId) ?? store.getJson<TrialResult | ReopenedTrial>(layout.result(sweepId, trialId)).then(committedResult),
       files.get(trialId)?.has('metrics.jsonl') ? store.getText(layout.metrics(sweepId, trialId)) : Promise.resolve(undefined),
     ]);
     if (result) cache.set(trialId, { result, metrics });

@@ -36,7 +36,10 @@ export interface TrialCosts extends Record<CostMetricName, number> {
   latency_ms: number;
 }
 
-/** Content of `trials/<trialId>/result.json`, written last: its presence means the trial is finished. */
+/**
+ * Content of `trials/<trialId>/result.json`, written last: the trial is finished once it holds one (not a
+ * {@link ReopenedTrial}).
+ */
 export interface TrialResult {
   /**
    * The attempt that wrote this result: its outputs (the model) are under `trials/<trialId>/outputs/<attemptKey>/`.
@@ -83,6 +86,37 @@ export interface TrialResult {
   worker: string;
   attempt: number;
   finishedAt: string;
+}
+
+/**
+ * What `result.json` holds after `sweepq retry` reopened a finished trial, until an attempt of the retry commits: the
+ * trial is not finished. Retry replaces the result it retries by this record (compare-and-set), never deletes it, so
+ * an attempt from before the retry, paused past its lock and woken later, finds the object changed and cannot commit
+ * (see `TrialLifecycle`). No `state`: a reader that asks for one finds none. `index` and `params` as in the result.
+ */
+export interface ReopenedTrial {
+  sweepId: string;
+  trialId: string;
+  index: number;
+  params: TrialParams;
+  reopened: {
+    /** ISO time of the retry. */
+    at: string;
+    /** The result it replaced, kept under `trials/<trialId>/attempts/`. */
+    previous: string;
+    /** Makes every reopened record's bytes (so its ETag) differ from any earlier one's. */
+    nonce: string;
+  };
+}
+
+/** Whether a `result.json`'s content is a {@link ReopenedTrial} (a trial `sweepq retry` reopened) rather than a result. */
+export function isReopenedTrial(raw: unknown): raw is ReopenedTrial {
+  return typeof raw === 'object' && raw !== null && typeof (raw as { reopened?: unknown }).reopened === 'object' && (raw as { reopened?: unknown }).reopened !== null;
+}
+
+/** A `result.json`'s content as a result: undefined when there is none or the trial was reopened ({@link ReopenedTrial}). */
+export function committedResult<T extends object = TrialResult>(raw: T | ReopenedTrial | undefined): T | undefined {
+  return raw === undefined || isReopenedTrial(raw) ? undefined : raw;
 }
 
 

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Leaderboard, SweepRecord, TrialResult } from '@sweepq/results';
+import { committedResult, type Leaderboard, type ReopenedTrial, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { SAFE_ID, StorageError, StorageErrorCode, layout, parseS3Uri, type ArtifactStore } from '@sweepq/storage';
 import type { TrialVocabulary } from '@sweepq/data';
 import { CliError, ExitCode } from './errors.js';
@@ -104,7 +104,7 @@ export async function locateModel(store: ArtifactStore | undefined, target: stri
   let trial = trialId;
   if (trial) {
     if (!SAFE_ID.test(trial)) throw new CliError(`--trial: "${trial}" is not a trial id such as t0003`, ExitCode.Usage);
-    const result = await store.getJson<TrialResult>(layout.result(sweepId, trial));
+    const result = committedResult(await store.getJson<TrialResult | ReopenedTrial>(layout.result(sweepId, trial)));
     if (!result) throw new CliError(`sweep ${sweepId} has no finished trial "${trial}"`, ExitCode.Failure);
     prefix = layout.resultModelPrefix({ sweepId, trialId: trial, attemptKey: result.attemptKey });
   } else if (await store.exists(`${layout.bestPrefix(sweepId)}model.json`)) {
@@ -115,7 +115,7 @@ export async function locateModel(store: ArtifactStore | undefined, target: stri
     const lb = await store.getJson<Leaderboard>(layout.leaderboardJson(sweepId));
     trial = sweep.best?.trialId ?? (lb?.rows[0]?.rank != null ? lb.rows[0].trialId : undefined);
     if (!trial) throw new CliError(`sweep ${sweepId} has no best model yet (state ${sweep.state}); name one with --trial`, ExitCode.Failure);
-    const result = await store.getJson<TrialResult>(layout.result(sweepId, trial));
+    const result = committedResult(await store.getJson<TrialResult | ReopenedTrial>(layout.result(sweepId, trial)));
     prefix = layout.resultModelPrefix({ sweepId, trialId: trial, attemptKey: result?.attemptKey });
   }
   const read: Reader = (name) => store.get(`${prefix}${name}`);

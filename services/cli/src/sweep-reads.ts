@@ -1,5 +1,5 @@
 import { readSweepRecord } from '@sweepq/lifecycle';
-import { buildLeaderboard, sweepObjectives, type Leaderboard, type SweepRecord, type TrialResult } from '@sweepq/results';
+import { buildLeaderboard, committedResult, sweepObjectives, type Leaderboard, type ReopenedTrial, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { assertSafeId, layout } from '@sweepq/storage';
 import type { BucketContext } from './context.js';
 import { CliError, ExitCode } from './errors.js';
@@ -23,7 +23,8 @@ export async function readLeaderboard(ctx: BucketContext, sweep: SweepRecord): P
   const keys = (await ctx.store.list(layout.trialsPrefix(sweep.sweepId))).filter((k) => k.endsWith('/result.json'));
   const results: TrialResult[] = [];
   for (const k of keys) {
-    const r = await ctx.store.getJson<TrialResult>(k);
+    // A trial `sweepq retry` reopened has no result until its retry commits.
+    const r = committedResult(await ctx.store.getJson<TrialResult | ReopenedTrial>(k));
     if (r) results.push(r);
   }
   return buildLeaderboard(sweep.sweepId, sweep.metric ?? { name: 'val_accuracy', goal: 'maximize' }, results, new Date(), sweepObjectives(sweep));

@@ -15,7 +15,7 @@ import {
 import { SweepState, TrialState, objectiveValues, type SweepRecord, type TrialResult } from '@sweepq/results';
 import {
   LifecycleError,
-  committedTrialIds,
+  finishedTrialIds,
   ownerViews,
   effectiveSpec,
   emptyCounts,
@@ -126,7 +126,7 @@ export async function runSweep(job: Job, deps: SweepRunnerDeps, signal: AbortSig
     const replayed = await rebuildRungs({ store, redis: deps.redis, prefix: deps.queuePrefix, sweepId, spec });
     if (replayed > 0) log.info({ replayed }, 'rung values rebuilt from metrics.jsonl');
   }
-  await enqueueTrials(sweepId, plannedBefore, planned, spec, dataset, deps, log);
+  await enqueueTrials(sweepId, plannedBefore ? doc.record : undefined, planned, spec, dataset, deps, log);
   await doc.moveTo(SweepState.Running, { trials: doc.record.trials ?? { ...emptyCounts(total()), queued: total() } });
   deps.indexChanged?.();
   // Refresh the report about 20 times over a sweep (at least every 3 finished trials).
@@ -302,7 +302,7 @@ async function proposeTrials(run: SweepRun, adaptive: AdaptiveProposer, states: 
       if (first?.params) t.params = withDefaultParams(first.params);
     }
   }
-  await enqueueTrials(sweepId, false, fresh, spec, run.dataset, deps, run.log);
+  await enqueueTrials(sweepId, undefined, fresh, spec, run.dataset, deps, run.log);
   run.log.info({ trials: fresh.map((t) => t.trialId), observations: adaptive.observations }, 'proposed trials');
   run.planned.push(...fresh);
   for (const t of fresh) states.set(t.trialId, 'queued');
@@ -321,7 +321,8 @@ function firstReachingTarget(results: TrialResult[], metric: SweepSpec['metric']
 
 async function enqueueTrials(
   sweepId: string,
-  plannedBefore: boolean,
+  /** The record of a sweep planned before (taken over, retried, extended, rebuilt); undefined for new trials. */
+  before: Pick<SweepRecord, 'retries'> | undefined,
   planned: PlannedTrial[],
   spec: SweepSpec,
   dataset: SweepDataset,
@@ -329,8 +330,9 @@ async function enqueueTrials(
   log: Logger,
 ): Promise<void> {
   // A trial with a result is finished; re-adding its job (if it was removed) would train it twice.
-  // A sweep planned before (taken over, or retried) may have results: one listing finds them all.
-  const finished = plannedBefore ? await committedTrialIds(deps.store, sweepId) : new Set<string>();
+  // A sweep planned before (taken over, or retried) may have results: one listing finds them all (and the trials a
+  // retry reopened are read, to be enqueued again).
+  const finished = before ? await finishedTrialIds(deps.store, sweepId, before.retries) : new Set<string>();
   const todo = planned.filter((t) => !finished.has(t.trialId));
   const job = (t: PlannedTrial) => {
     const data: TrialJob = parsePayload(QueueName.Trials, trialJobSchema, {
