@@ -58,7 +58,7 @@
  * curve) to FILE while printing the table.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -72,6 +72,7 @@ import type { SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import { RungStore } from '@sweepq/lifecycle';
 import { TpeSampler, planAdaptive, planTrials, rungEpochs, trialSeed } from '../src/index.js';
 import type { Observation } from '../src/index.js';
+import { readReusedRuns, savedField } from './saved-runs.js';
 
 // `--table FILE`: replay sweeps against a tabular benchmark instead of training (table-bench.ts has its own flags).
 if (process.argv.slice(2).includes('--table') || process.argv.slice(2).some((a) => a.startsWith('--table='))) {
@@ -228,6 +229,15 @@ interface RunResult {
   points: EpochPoint[];
   /** Every trial: its parameters, its validation accuracy per epoch, and whether a rung stopped it. */
   trialLog: Array<{ index: number; params: TrialParams; curve: number[]; stopped: boolean }>;
+}
+
+/** A run of an earlier output (--reuse) after checking the fields this bench reads from it (readReusedRuns). */
+function savedRun(r: Record<string, unknown>): RunResult {
+  savedField.oneOf(r, 'method', METHODS);
+  savedField.string(r, 'backend');
+  for (const f of ['seed', 'trainRows', 'validationRows', 'trials', 'stopped', 'bestValAccuracy', 'bestAnyEpoch', 'totalEpochs', 'wallSec'] as const satisfies ReadonlyArray<keyof RunResult>) savedField.number(r, f);
+  for (const f of ['ends', 'points'] as const satisfies ReadonlyArray<keyof RunResult>) savedField.objects(r, f, (x) => [savedField.number(x, 'sweepEpochs'), savedField.number(x, 'value')]);
+  return r as unknown as RunResult;
 }
 
 async function runOne(method: Method, seed: number, epochBudget: number | undefined): Promise<RunResult> {
@@ -435,8 +445,11 @@ const reuseFile = args['reuse'] ?? args['reuse-random'];
 const reusedRuns: RunResult[] = [];
 if (reuseFile !== undefined) {
   const all = args['reuse'] !== undefined;
-  const text = readFileSync(reuseFile, 'utf8');
-  const prior = JSON.parse(text.slice(text.indexOf('{'))) as { config: Record<string, unknown>; runs: RunResult[] };
+  const refuse = (message: string): never => {
+    console.error(message);
+    process.exit(2);
+  };
+  const prior = readReusedRuns(`--reuse${all ? '' : '-random'}`, reuseFile, refuse, savedRun);
   const mine: Record<string, unknown> = { runCap: RUN_CAP, inFlight: IN_FLIGHT, maxRows: MAX_ROWS ?? null, epochs: EPOCHS };
   if (all) Object.assign(mine, { budget: BUDGET, startup: STARTUP, curves: CURVES, multivariate: MULTIVARIATE, hyperband: { min_iter: MIN_ITER, eta: ETA } });
   const same = (k: string): boolean =>

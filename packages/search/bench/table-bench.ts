@@ -16,14 +16,15 @@
  * Optuna's side takes minutes per table and is deterministic per seed, so a run's `--json` output can stand in for
  * it: `--optuna-results FILE[,FILE…]` reads Optuna's results from such files (matched by table and budgets; seeds,
  * first seed, budget, trials in flight, min_iter and eta must be the same) instead of running optuna-peer.py, and
- * sweepq's side runs as usual. A table with no results in the files runs optuna-peer.py as without the flag.
+ * sweepq's side runs as usual. A table with no results in the files runs optuna-peer.py as without the flag; files
+ * with a table's results but not those of every `--optuna-methods` method are refused, naming the methods they have.
  */
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchArgs } from './bench-args.js';
-import { readSavedRuns } from './saved-runs.js';
+import { readSavedRuns, savedField } from './saved-runs.js';
 import { readTable } from './table-format.js';
 import { SIM_METHODS, TableLookup, meanEpochSeconds, percentile, regretAt, simulateSweep, tableBest } from './table-sim.js';
 import type { SimBudget, SimMethod } from './table-sim.js';
@@ -121,27 +122,22 @@ function runOptuna(file: string, budgets: Record<SimBudget['kind'], number>): Pr
 /** One method's regrets as optuna-peer.py reports them (and a saved `--json` output holds them). */
 type OptunaRegrets = Omit<MethodRegrets, 'engine'>;
 
-/** What a report of a saved `--json` output holds that --optuna-results reads. */
-interface SavedReport {
-  file: string;
-  budgets: Record<SimBudget['kind'], number>;
-  results: MethodRegrets[];
-}
-
 /**
  * Reads Optuna's results from earlier `--json` outputs (readSavedRuns); returns a look-up of one table (its optuna
  * rows, or undefined when no file has them for the table's name and budgets: then optuna-peer.py runs).
  */
 function loadOptunaResults(text: string): (file: string, budgets: Record<SimBudget['kind'], number>) => OptunaRegrets[] | undefined {
   const key = (file: string, budgets: Record<SimBudget['kind'], number>): string => `${basename(file)} ${budgets.epochs} epochs ${budgets.seconds} s`;
-  const found = readSavedRuns<SavedReport, OptunaRegrets>(text, {
+  const found = readSavedRuns<OptunaRegrets>(text, {
     want: { seeds: SEEDS, firstSeed: FIRST_SEED, budgetEpochs: BUDGET_EPOCHS, inFlight: IN_FLIGHT, minIter: MIN_ITER, eta: ETA },
     fractions: FRACTIONS,
+    methods: optunaMethods,
     fail,
-    pick: (r) => ({
-      key: key(r.file, r.budgets),
-      rows: r.results.filter((m) => m.engine === 'optuna' && optunaMethods.includes(m.method as (typeof OPTUNA_METHODS)[number])).map((m) => ({ method: m.method, kind: m.kind, regrets: m.regrets, trials: m.trials })),
-    }),
+    key: (r) => {
+      const budgets = savedField.object(r, 'budgets');
+      return key(savedField.string(r, 'file'), { epochs: savedField.number(budgets, 'epochs'), seconds: savedField.number(budgets, 'seconds') });
+    },
+    row: (m) => ({ method: m.method, kind: savedField.oneOf(m, 'kind', ['epochs', 'seconds']), regrets: savedField.numberRows(m, 'regrets', FRACTIONS.length), trials: savedField.number(m, 'trials') }),
   });
   return (file, budgets) => found.get(key(file, budgets));
 }

@@ -13,7 +13,8 @@
  * Optuna's side takes minutes per table and set of objectives and is deterministic per seed, so a run's `--json`
  * output can stand in for it: `--optuna-results FILE[,FILE…]` reads Optuna's results from such files (matched by
  * table and objectives; seeds, first seed, budget and trials in flight must be the same) instead of running
- * optuna-peer.py, and sweepq's side runs as usual.
+ * optuna-peer.py, and sweepq's side runs as usual. Files with a case's results but not those of every
+ * `--optuna-methods` method are refused, naming the methods they have.
  *
  * The budget is in trials (no pruning in this mode: every trial trains its full epochs, so a trial is the unit of
  * cost; seconds would only reweigh trials by their size, which is an objective here). Default 60 trials: a sweep of
@@ -28,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { MetricSpec } from '@sweepq/sweep-config';
 import { benchArgs } from './bench-args.js';
-import { readSavedRuns } from './saved-runs.js';
+import { readSavedRuns, savedField } from './saved-runs.js';
 import { readTable } from './table-format.js';
 import { HypervolumeScale, MO_METHODS, parseObjectives, simulateMoSweep } from './table-mo.js';
 import type { MoMethod } from './table-mo.js';
@@ -112,27 +113,19 @@ function runOptuna(file: string, objectives: readonly MetricSpec[]): Promise<Met
   });
 }
 
-/** What a report of a saved `--json` output holds that --optuna-results reads. */
-interface SavedReport {
-  file: string;
-  objectives: MetricSpec[];
-  results: Array<{ engine: string; method: string; hv: number[][] }>;
-}
-
 /**
  * Reads Optuna's results from earlier `--json` outputs (readSavedRuns); returns a look-up of one table and set of
  * objectives (its optuna rows, or undefined when no file has them: then optuna-peer.py runs).
  */
 function loadOptunaResults(text: string): (file: string, objectives: readonly MetricSpec[]) => Report['results'] | undefined {
   const key = (file: string, objectives: readonly MetricSpec[]): string => `${basename(file)} ${spec(objectives)}`;
-  const found = readSavedRuns<SavedReport, Report['results'][number]>(text, {
+  const found = readSavedRuns<Report['results'][number]>(text, {
     want: { seeds: SEEDS, firstSeed: FIRST_SEED, budgetTrials: TRIALS, inFlight: IN_FLIGHT },
     fractions: FRACTIONS,
+    methods: optunaMethods,
     fail,
-    pick: (r) => ({
-      key: key(r.file, r.objectives),
-      rows: r.results.filter((m) => m.engine === 'optuna' && optunaMethods.includes(m.method as (typeof OPTUNA_METHODS)[number])).map((m) => ({ engine: m.engine, method: m.method, hv: m.hv })),
-    }),
+    key: (r) => key(savedField.string(r, 'file'), savedField.objects(r, 'objectives', (o) => ({ name: savedField.string(o, 'name') as MetricSpec['name'], goal: savedField.oneOf(o, 'goal', ['maximize', 'minimize']) }))),
+    row: (m) => ({ engine: m.engine, method: m.method, hv: savedField.numberRows(m, 'hv', FRACTIONS.length) }),
   });
   return (file, objectives) => found.get(key(file, objectives));
 }

@@ -4,6 +4,7 @@ import type { MetricSpec, SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import { MotpeSampler, SearchError, TpeSampler, createSampler, hypervolume, paramsKey, planTrials } from '../src/index.js';
 import type { Observation } from '../src/index.js';
 import { contributionWeights, splitByDominance } from '../src/samplers/motpe.js';
+import { estimator, makeDim } from '../src/samplers/tpe/dims.js';
 import { JointParzen } from '../src/samplers/tpe/joint-parzen.js';
 import { CategoricalParzen, NumericParzen, kernelPriorMass } from '../src/samplers/tpe/parzen.js';
 
@@ -240,5 +241,17 @@ describe('contributionWeights', () => {
     // Mass 1 is the single-objective TPE's estimator (prior weight 1), which is sharper on the observed choices.
     const one = new CategoricalParzen(choices, choices.map(() => 1 / k), observed, w);
     expect(Math.exp(one.logPdf('a'))).toBeGreaterThan(Math.exp(p.logPdf('a')));
+  });
+
+  test("categorical prior 'kernels' counts only the observations among the choices", () => {
+    // A warm-start trial may hold a value this spec does not list (here 'rmsprop'): it has no kernel, so it must not
+    // add to n or Σw of the prior mass either; the estimator is the one of the other observations alone.
+    const dim = makeDim('optimizer', { kind: 'categorical', values: ['adam', 'sgd', 'adamw'] });
+    const clean = estimator(dim, ['adam', 'adam', 'sgd'], [1, 0.5, 0.25], 'kernels');
+    const stray = estimator(dim, ['adam', 'rmsprop', 'adam', 'sgd', 'rmsprop'], [1, 3, 0.5, 0.25, 2], 'kernels');
+    for (const v of ['adam', 'sgd', 'adamw']) expect(stray?.logPdf(v)).toBeCloseTo(clean?.logPdf(v) as number, 12);
+    const cleanUnweighted = estimator(dim, ['adam', 'sgd'], undefined, 'kernels');
+    const strayUnweighted = estimator(dim, ['rmsprop', 'adam', 'sgd'], undefined, 'kernels');
+    for (const v of ['adam', 'sgd', 'adamw']) expect(strayUnweighted?.logPdf(v)).toBeCloseTo(cleanUnweighted?.logPdf(v) as number, 12);
   });
 });

@@ -130,8 +130,13 @@ export function estimator(dim: Dim, values: readonly ParamValue[], weights?: rea
   if (spec.kind === 'constant') return undefined;
   if (spec.kind === 'categorical') {
     const prior = spec.probabilities ?? spec.values.map(() => 1 / spec.values.length);
-    const mass = categoricalPrior === 'one' ? 1 : kernelPriorMass(spec.values.length, values.length, weights === undefined ? values.length : weights.reduce((a, b) => a + b, 0));
-    const p = new CategoricalParzen(spec.values, prior, values, weights, mass);
+    // Only observations among the choices have a kernel (one from an earlier sweep or another caller may hold another
+    // value), so only they count in kernelPriorMass's n and Σw: the others would grow the prior with no kernel of theirs.
+    const usable = values.flatMap((v, i) => (spec.values.indexOf(v) >= 0 ? [i] : []));
+    const used = usable.map((i) => values[i] as ParamValue);
+    const usedWeights = weights === undefined ? undefined : usable.map((i) => weights[i] as number);
+    const mass = categoricalPrior === 'one' ? 1 : kernelPriorMass(spec.values.length, used.length, usedWeights === undefined ? used.length : usedWeights.reduce((a, b) => a + b, 0));
+    const p = new CategoricalParzen(spec.values, prior, used, usedWeights, mass);
     return { sample: (rng) => p.sample(rng), logPdf: (v) => p.logPdf(v) };
   }
   const domain = dim.numeric as NumericDomain;
