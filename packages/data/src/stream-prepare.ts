@@ -78,6 +78,10 @@ class IntList {
  * Int32 values appended to a file, buffered; {@link Int32File.flush} writes what was pushed since the last one. Its
  * callers wait for the flush before they push again, so the buffers are written as they are (no copy) and then
  * reused: hundreds of MB of copies and short-lived buffers were a good part of preparation's GC time.
+ *
+ * Every file of a preparation is in its `openFiles` set until closed, so that a preparation that fails or is aborted
+ * between two passes closes them all ({@link prepareDatasetFile}'s `finally`) instead of leaving them to the
+ * garbage collector (Node's DEP0137 warning, and file descriptors held until a collection).
  */
 class Int32File {
   #buf = new Int32Array(LIST_CHUNK);
@@ -90,10 +94,13 @@ class Int32File {
   private constructor(
     readonly path: string,
     private readonly fh: FileHandle,
-  ) {}
+    private readonly openFiles: Set<Int32File>,
+  ) {
+    openFiles.add(this);
+  }
 
-  static async create(path: string): Promise<Int32File> {
-    return new Int32File(path, await open(path, 'w'));
+  static async create(path: string, openFiles: Set<Int32File>): Promise<Int32File> {
+    return new Int32File(path, await open(path, 'w'), openFiles);
   }
 
   /** Appends all of `vs`. */
@@ -132,10 +139,16 @@ class Int32File {
 
   async close(): Promise<void> {
     await this.flush();
-    await this.fh.close();
+    await this.release();
     // The file stays referenced until the passes end; its buffers need not.
     this.#spare = [];
     this.#buf = new Int32Array(0);
+  }
+
+  /** Closes the file without writing what is buffered (a failed preparation); does nothing once closed. */
+  async release(): Promise<void> {
+    if (!this.openFiles.delete(this)) return;
+    await this.fh.close();
   }
 }
 
@@ -221,9 +234,12 @@ const SPLITS = ['train', 'validation', 'test'] as const;
  */
 export async function prepareDatasetFile(dataset: DatasetSpec, opts: PrepareFileOptions): Promise<PreparedFileInfo> {
   const dir = await mkdtemp(join(opts.tmpDir, 'sweepq-prepare-'));
+  const openFiles = new Set<Int32File>();
   try {
-    return await prepareIn(dir, dataset, opts);
+    return await prepareIn(dir, openFiles, dataset, opts);
   } finally {
+    // A failed read or an abort between two passes leaves temporary files open: closed here, on every path.
+    await Promise.allSettled([...openFiles].map((f) => f.release()));
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -231,6 +247,8 @@ export async function prepareDatasetFile(dataset: DatasetSpec, opts: PrepareFile
 /** One preparation's working state: its temporary folder, options, event-loop slicer and progress report. */
 interface Job {
   readonly dir: string;
+  /** Its temporary files not closed yet. */
+  readonly openFiles: Set<Int32File>;
   readonly dataset: DatasetSpec;
   readonly opts: PrepareFileOptions;
   readonly slicer: Slicer;
@@ -239,8 +257,8 @@ interface Job {
   readonly counter: { bytes: number };
 }
 
-async function prepareIn(dir: string, dataset: DatasetSpec, opts: PrepareFileOptions): Promise<PreparedFileInfo> {
-  const job: Job = { dir, dataset, opts, slicer: new Slicer(opts.sliceMs ?? 20, opts.signal), progress: opts.onProgress ?? (() => undefined), counter: { bytes: 0 } };
+async function prepareIn(dir: string, openFiles: Set<Int32File>, dataset: DatasetSpec, opts: PrepareFileOptions): Promise<PreparedFileInfo> {
+  const job: Job = { dir, openFiles, dataset, opts, slicer: new Slicer(opts.sliceMs ?? 20, opts.signal), progress: opts.onProgress ?? (() => undefined), counter: { bytes: 0 } };
   const tokenized = await readAndTokenize(job);
   const split = await splitRows(job, tokenized);
   const placed = await placeRows(job, tokenized, split);
@@ -279,7 +297,7 @@ async function readAndTokenize(job: Job): Promise<Tokenized> {
   const rowClass = new IntList();
   const rowLen = new IntList();
   let maxLen = 0;
-  const tokensFile = await Int32File.create(join(job.dir, 'rows.i32'));
+  const tokensFile = await Int32File.create(join(job.dir, 'rows.i32'), job.openFiles);
   const read = await readDataset(
     datasetSource(dataset, opts.maxBytes),
     {
@@ -385,7 +403,7 @@ async function placeRows(job: Job, tokenized: Tokenized, split: SplitRows): Prom
     const per = Math.max(1, Math.ceil(rows / k));
     const list = [];
     for (let b = 0; b * per < rows || (b === 0 && rows === 0); b++) {
-      list.push({ split: si, first: b * per, rows: Math.min(per, rows - b * per), file: await Int32File.create(join(job.dir, `bucket-${si}-${b}.i32`)) });
+      list.push({ split: si, first: b * per, rows: Math.min(per, rows - b * per), file: await Int32File.create(join(job.dir, `bucket-${si}-${b}.i32`), job.openFiles) });
     }
     buckets.push(list);
   }
@@ -484,7 +502,7 @@ async function renumberBuckets(job: Job, split: SplitRows, placed: Placement, fi
     for (let k = 0; k < rows.length; k++) lab[k] = y[rows[k] as number] as number;
     labels.push(lab);
     const off = new Int32Array(rows.length + 1);
-    const out = await Int32File.create(join(job.dir, `tokens-${si}.i32`));
+    const out = await Int32File.create(join(job.dir, `tokens-${si}.i32`), job.openFiles);
     for (const b of placed.buckets[si] as Bucket[]) {
       const data = await readInt32File(b.file.path);
       await rm(b.file.path, { force: true });

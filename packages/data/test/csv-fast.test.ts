@@ -121,6 +121,25 @@ describe('CSV fast reader vs csv-parse', () => {
     expect(r.rest()).toMatchObject({ primed: true, lineOffset: 0, emptyOffset: 0 });
   });
 
+  it('reads a record cut into tiny pieces on from where the last piece ended: each character is scanned once', async () => {
+    // Long records of every kind (quoted with "" and line breaks, unquoted, an empty field, a comma at the end).
+    const long = (k: number): string => `"${'a""b\r\nc,'.repeat(k)}",${'x'.repeat(9 * k)}\r\n`;
+    const text = `text,label\r\n${long(2500)}short,y\r\n,${'z'.repeat(20_000)}\r\n${long(1500)}${'w'.repeat(9000)},`;
+    const want = await reference(text);
+    expect(want.error).toBeUndefined();
+    for (const size of [1, 2, 7, 1024]) {
+      const r = new CsvFastReader();
+      const out: TableRecord[] = [];
+      let pushes = 0;
+      for (let i = 0; i < text.length; i += size, pushes++) r.push(text.slice(i, i + size), out);
+      r.end(out);
+      expect(r.stopped).toBe(false);
+      expect(out).toEqual(want.records);
+      // Rescanning a record from its start on every piece (as before) handed the scans 1.5 * 10^9 characters here.
+      expect(r.scanned, `pieces of ${size}`).toBeLessThanOrEqual(text.length + pushes);
+    }
+  });
+
   it('yields at most 2,000 records at a time, however many one chunk of text holds', async () => {
     const rows = Array.from({ length: 9999 }, (_, i) => `r${i},c${i % 2}\n`).join('');
     // The second file is handed over to csv-parse in its last record, with thousands of records read before.

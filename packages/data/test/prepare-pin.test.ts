@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { DatasetSpec } from '@sweepq/sweep-config';
@@ -101,6 +101,52 @@ describe('streamed preparation fails as the in-memory check does', () => {
       );
       expect(expected, p).toBeDefined();
       expect({ code: got?.code, message: got?.message }, p).toEqual({ code: expected?.code, message: expected?.message });
+    }
+  });
+});
+
+/** Paths under `dir` that this process holds open (Linux: /proc/self/fd), deleted files included. */
+async function openUnder(dir: string): Promise<string[]> {
+  const fds = await readdir('/proc/self/fd');
+  const targets = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return targets.filter((t) => t.startsWith(dir));
+}
+
+describe('a streamed preparation that fails', () => {
+  // Before, these left their temporary files open until a garbage collection closed them (Node's DEP0137 warning).
+  it.skipIf(process.platform !== 'linux')('closes its temporary files, whichever pass it fails in', async () => {
+    const c = await file('gen-close.csv', csv);
+    const all = rows.length;
+    const failures: [string, DatasetSpec, (p: { phase: string; rows: number }) => boolean][] = [
+      // Read and tokenize: the token file is open.
+      ['a bad row', spec(await file('row-close.csv', `${csv}a, \r\n`)), () => false],
+      // Counting and scattering: the token file is read, the buckets are open.
+      ['aborted in pass B', spec(c), (p) => p.phase === 'encode' && p.rows < all],
+      // Renumbering: the first split's output file is open.
+      ['aborted in pass C', spec(c), (p) => p.phase === 'encode' && p.rows === all],
+    ];
+    for (const [name, s, abortAt] of failures) {
+      const tmp = await mkdtemp(join(tmpdir(), 'sweepq-close-'));
+      try {
+        const ac = new AbortController();
+        const err = await prepareDatasetFile(s, {
+          tmpDir: tmp,
+          outFile: join(tmp, 'out.bin'),
+          sliceMs: 0,
+          chunkValues: 997,
+          signal: ac.signal,
+          onProgress: (p) => {
+            if (abortAt(p)) ac.abort(new Error(`stop: ${name}`));
+          },
+        }).then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+        expect(err?.message, name).toMatch(name === 'a bad row' ? /row-close\.csv/ : `stop: ${name}`);
+        expect(await openUnder(tmp), name).toEqual([]);
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
     }
   });
 });
