@@ -64,7 +64,7 @@ export async function finalizeSweep(opts: FinalizeOptions): Promise<SweepSummary
       planned.slice(i, i + 16).map(async (t) => {
         let r = opts.resultCache?.has(t.trialId) ? opts.resultCache.get(t.trialId) : await opts.trials.result(sweepId, t.trialId);
         const unstarted = cancelled ? 'sweep cancelled before the trial started' : opts.unstartedReason;
-        if (!r && unstarted) r = await opts.trials.recordFinal(sweepId, t, opts.metric, TrialState.Cancelled, unstarted, 0);
+        if (!r && unstarted) r = await opts.trials.recordFinal(sweepId, t, opts.metric, TrialState.Cancelled, unstarted, 0, doc.epoch);
         return r;
       }),
     );

@@ -1,5 +1,5 @@
 export { SweepLifecycle, SweepDoc, emptyCounts, type LifecycleDeps, type Liveness, type StrandedSweep, type SweepOwner, type TrialCounts, type TrialCountsNow } from './sweep-lifecycle.js';
-export { TrialLifecycle, type CommitClaim, type JobLease, type TrialLifecycleDeps } from './trial-lifecycle.js';
+export { TrialLifecycle, type JobLease, type TrialLifecycleDeps } from './trial-lifecycle.js';
 export { effectiveSpec, finalizeSweep, plannedFromBucket, type FinalizeOptions, type PlannedTrialRef, type SweepSummary } from './finalize.js';
 export { SWEEP_TRANSITIONS, SWEEP_TRANSITION_CAUSES, TRIAL_TRANSITIONS, assertSweepTransition, sweepTransitionTable } from './transitions.js';
 export { parseSweepRecord, readSweepRecord, readResultSlot, readTrialResult, readTrialResultAt, type ResultSlot, committedTrialIds, finishedTrialIds, trialFiles, sweepRecordSchema, trialResultSchema } from './records.js';

@@ -462,7 +462,7 @@ export class SweepLifecycle {
     }
     // Take the sweep before touching any result: a coordinator that is only cut off from Redis (its heartbeat
     // expired, its loop alive) is fenced, so it cannot write `running` or finalize from results deleted below.
-    await doc.take('cli:retry');
+    const epoch = await doc.take('cli:retry');
     const chosen: { result: TrialResult; etag: string }[] = [];
     // A trial a retry reopened but whose sweep it did not queue again (that CLI died in between) is retried again.
     const reopened: string[] = [];
@@ -477,18 +477,16 @@ export class SweepLifecycle {
       }
       chosen.push(slot);
     }
-    const retried: string[] = [...reopened];
-    const stamp = now().replace(/[:.]/g, '-');
-    for (const r of chosen) {
-      await this.#resetTrial(sweepId, r, stamp);
-      retried.push(r.result.trialId);
-    }
+    const retried = [...reopened, ...chosen.map((r) => r.result.trialId)].sort();
     if (retried.length === 0) return { retried };
-    retried.sort();
+    // Recorded before any trial is reopened: a coordinator reads the trials `retries` names to find the reopened ones
+    // it must run again, so a retry that dies half-way (then resumed by a recovery pass, or retried) loses none.
+    await doc.save({ retries: [...(doc.record.retries ?? []), { at: now(), trials: retried }] });
+    const stamp = now().replace(/[:.]/g, '-');
+    for (const r of chosen) await this.#resetTrial(sweepId, r, stamp, epoch);
     // The cancel has done its job; left set, the flag (and the record's request) would cancel the retry.
     await this.deps.redis.del(this.keys.cancelled(sweepId));
-    const retries = [...(doc.record.retries ?? []), { at: now(), trials: retried }];
-    await doc.moveTo(SweepState.Queued, { retries, cancelRequestedAt: undefined });
+    await doc.moveTo(SweepState.Queued, { cancelRequestedAt: undefined });
     await this.#ensureSweepJob(doc.record);
     return { retried };
   }
@@ -498,7 +496,7 @@ export class SweepLifecycle {
    * is replaced (never deleted): an attempt from before the retry, paused after claiming and woken later, finds it
    * changed and cannot commit over the files removed here.
    */
-  async #resetTrial(sweepId: string, slot: { result: TrialResult; etag: string }, stamp: string): Promise<void> {
+  async #resetTrial(sweepId: string, slot: { result: TrialResult; etag: string }, stamp: string, epoch: number): Promise<void> {
     const { store, trials, redis } = this.deps;
     const { trialId } = slot.result;
     const previous = `${layout.trialAttemptsPrefix(sweepId, trialId)}${stamp}-result.json`;
@@ -512,7 +510,7 @@ export class SweepLifecycle {
     await store.deletePrefix(layout.modelPrefix(sweepId, trialId));
     await store.deletePrefix(layout.metrics(sweepId, trialId));
     // result.json last: until it is replaced the trial still counts as finished.
-    if (!(await this.#trials.reopen(slot, previous))) {
+    if (!(await this.#trials.reopen(slot, previous, epoch))) {
       throw new LifecycleError(LifecycleErrorCode.Refused, `the result of trial ${trialId} changed while it was being retried; run retry again`, { sweepId });
     }
   }

@@ -5,7 +5,7 @@ import { TrialState, type ReopenedTrial, type TrialResult } from '@sweepq/result
 import type { Logger } from '@sweepq/runtime';
 import type { TrialParams } from '@sweepq/sweep-config';
 import { layout, type ArtifactStore } from '@sweepq/storage';
-import { LockLostError } from './errors.js';
+import { LifecycleError, LifecycleErrorCode, LockLostError } from './errors.js';
 import { readResultSlot, readTrialResult } from './records.js';
 import { cancelRequested } from './cancel-flag.js';
 
@@ -25,12 +25,6 @@ export interface JobLease {
 }
 
 const DONE_TTL_SEC = 30 * 24 * 3600;
-
-/**
- * What {@link TrialLifecycle.claim} found: the result already committed, or the right to commit over what
- * `result.json` held when the claim read it (`over`: the ETag of the reopened record a retry left; undefined: none).
- */
-export type CommitClaim = { committed: TrialResult; over?: undefined } | { committed?: undefined; over: string | undefined };
 
 /**
  * Every trial state change: claim, commit (`result.json` is the commit point), final results written for trials that
@@ -79,53 +73,41 @@ export class TrialLifecycle {
 
   /**
    * Claim the right to commit this trial's result (atomically in Redis; only the job-lock holder can). Returns the
-   * result already committed, if there is one (`committed`); else what the commit must find in `result.json` to write
-   * over it ({@link CommitClaim.over}). Throws {@link LockLostError} if the lock is gone.
-   *
-   * `result.json` is read before the claim: a claim succeeds only while this attempt holds the job's lock, and
-   * `sweepq retry` reopens a trial only once its job's lock is gone (it then removes the job), so what was read here
-   * is from before any retry that could follow. An attempt paused after its claim and woken after a retry therefore
-   * expects what the retry replaced, and its write is refused at the bucket.
+   * result an earlier attempt already committed, if there is one; throws {@link LockLostError} if the lock is gone.
    */
-  async claim(sweepId: string, trialId: string, lease: JobLease): Promise<CommitClaim> {
-    const slot = await readResultSlot(this.#deps.store, sweepId, trialId);
-    if (slot && 'result' in slot) return { committed: await this.#keepEarlier(slot.result) };
-    const over = slot?.etag;
-    if (lease.token === undefined || lease.jobId === undefined) return { over };
+  async claim(sweepId: string, trialId: string, lease: JobLease): Promise<TrialResult | undefined> {
+    if (lease.token === undefined || lease.jobId === undefined) return undefined;
     const claim = { prefix: this.#deps.prefix, jobId: lease.jobId, token: lease.token, sweepId, trialId };
     let outcome = await claimResult(this.#deps.redis, claim);
     if (outcome === ClaimOutcome.TakenByEarlierAttempt) {
       const existing = await this.result(sweepId, trialId);
-      if (existing) return { committed: await this.#keepEarlier(existing) };
+      if (existing) {
+        this.#deps.logger?.info({ sweepId, trialId }, 'an earlier attempt already committed this trial; keeping its result');
+        await this.#dropCheckpoint(sweepId, trialId);
+        await this.markDone(sweepId, trialId, existing.state);
+        return existing;
+      }
       // The earlier claimer died between claiming and writing; we hold the lock now.
       outcome = await claimResult(this.#deps.redis, { ...claim, force: true });
     }
     if (outcome === ClaimOutcome.LockLost) throw new LockLostError(trialId);
-    return { over };
-  }
-
-  async #keepEarlier(existing: TrialResult): Promise<TrialResult> {
-    const { sweepId, trialId } = existing;
-    this.#deps.logger?.info({ sweepId, trialId }, 'an earlier attempt already committed this trial; keeping its result');
-    await this.#dropCheckpoint(sweepId, trialId);
-    await this.markDone(sweepId, trialId, existing.state);
-    return existing;
+    return undefined;
   }
 
   /**
-   * Write result.json once per trial (per retry): claim it (unless `claim` is this attempt's {@link claim}), write it
-   * on the condition the claim read (`If-None-Match: *`, or `If-Match` on the reopened record a retry left), drop the
-   * checkpoint, then record the state. The bucket refuses a second result whoever asks, a late attempt included. The
-   * checkpoint goes before the state so that a worker killed in between leaves a trial that is not yet done (its job
-   * runs again and finds the result) rather than a done trial with a checkpoint nobody removes. An attempt that finds
-   * a result already there gets that result back, and its own is not written; one that finds the trial reopened
-   * since its claim (by `sweepq retry`) throws {@link LockLostError}: the trial is another attempt's now.
+   * Write result.json once per run of the trial: claim it (unless `claimed`), write it with `If-None-Match: *` (the
+   * bucket refuses a second result whoever asks, a late attempt included; over a trial `sweepq retry` reopened, see
+   * {@link reopen}), drop the checkpoint, then record the state. The checkpoint goes before the state so that a worker killed in between leaves a trial that is not yet
+   * done (its job runs again and finds the result) rather than a done trial with a checkpoint nobody removes. An
+   * attempt that finds a result already there gets that result back, and its own is not written.
    */
-  async commit(result: TrialResult, lease: JobLease, opts: { claim?: CommitClaim; dropCheckpoint?: boolean } = {}): Promise<TrialResult> {
+  async commit(result: TrialResult, lease: JobLease, opts: { claimed?: boolean; dropCheckpoint?: boolean } = {}): Promise<TrialResult> {
     const { sweepId, trialId } = result;
-    const claim = opts.claim ?? (await this.claim(sweepId, trialId, lease));
-    if (claim.committed) return claim.committed;
-    const kept = await this.#writeOnce(result, claim.over, 'refuse');
+    if (!opts.claimed) {
+      const existing = await this.claim(sweepId, trialId, lease);
+      if (existing) return existing;
+    }
+    const kept = await this.#writeOnce(result, { lease });
     if (kept !== result) {
       this.#deps.logger?.info({ sweepId, trialId, attemptKey: kept.attemptKey }, 'another attempt committed this trial first; keeping its result');
       await this.markDone(sweepId, trialId, kept.state);
@@ -137,14 +119,20 @@ export class TrialLifecycle {
   }
 
   /**
-   * `result.json` written only if it holds what the writer expects (`over`: none, or the reopened record with that
-   * ETag): `result` when it landed, else the result that was there first. A conflict on a retried request whose first
-   * try landed finds our own result (same `attemptKey` and time). Finding a reopened record instead, an attempt
-   * (`refuse`) gives the trial up; a final result of the owner (`replace`) writes over it, as over nothing.
+   * `result.json` written only if no result is there: `result` when it landed, else the result that was there first.
+   * A conflict on a retried request whose first try landed finds our own result (same `attemptKey` and time).
+   *
+   * Over a trial `sweepq retry` reopened ({@link reopen}) it writes with `If-Match` on the reopened record it read,
+   * and only if its writer still has the right: an attempt (`lease`) that still holds its job's lock after reading
+   * the record, an owner (`ownerEpoch`) whose epoch is newer than the retry's. Retry reopens a trial only once its
+   * job's lock is gone (and a lost BullMQ lock is never regained), so a record read while the lock is held is from
+   * before any retry that could follow: an attempt paused after its claim and woken after a retry finds the record
+   * (or the retried run's result) changed, and gives up. The common case costs one request: the `If-None-Match` PUT.
    */
-  async #writeOnce(result: TrialResult, over: string | undefined, onReopened: 'refuse' | 'replace'): Promise<TrialResult> {
+  async #writeOnce(result: TrialResult, writer: { lease: JobLease } | { ownerEpoch: number | undefined }): Promise<TrialResult> {
     const { sweepId, trialId } = result;
     const key = layout.result(sweepId, trialId);
+    let over: string | undefined;
     for (let tries = 1; ; tries++) {
       const landed = over === undefined ? await this.#deps.store.putJsonIfAbsent(key, result) : await this.#deps.store.putJsonIfMatch(key, result, over);
       if (landed) return result;
@@ -153,30 +141,54 @@ export class TrialLifecycle {
         const there = slot.result;
         return there.attemptKey === result.attemptKey && there.finishedAt === result.finishedAt ? result : there;
       }
-      if (slot && onReopened === 'refuse') {
-        this.#deps.logger?.warn({ sweepId, trialId, attemptKey: result.attemptKey }, 'the trial was reopened by a retry after this attempt claimed it; its result is not written');
-        throw new LockLostError(trialId);
+      if (!slot) {
+        if (over === undefined) throw new Error(`result.json of trial ${trialId} was refused as existing but cannot be read; try again`);
+        // Deleted since it was read reopened (by a sweepq before reopened records): the trial was retried again.
+        throw this.#stale(result, 'its result.json was removed after this attempt read it');
+      }
+      if (slot.etag === over) {
+        throw new Error(`the S3 server refused a PUT of ${this.#deps.store.uri(key)} with If-Match on its current ETag ${over}; a proxy in front of it may change ETags`);
+      }
+      if ('lease' in writer) {
+        if (!(await this.ownsLock(writer.lease))) throw this.#stale(result, 'the trial was reopened by a retry after this attempt claimed it; its result is not written');
+      } else if (writer.ownerEpoch === undefined || writer.ownerEpoch <= (slot.reopened.reopened.epoch)) {
+        throw new LifecycleError(
+          LifecycleErrorCode.Fenced,
+          `trial ${trialId} of sweep ${sweepId} was reopened by a retry at epoch ${slot.reopened.reopened.epoch}; this owner (epoch ${writer.ownerEpoch ?? 'none'}) no longer owns the sweep`,
+          { sweepId },
+        );
       }
       if (tries >= 3) throw new Error(`result.json of trial ${trialId} changed under every write (${tries} tries); try again`);
-      over = slot?.etag;
+      over = slot.etag;
     }
   }
 
+  #stale(result: TrialResult, why: string): LockLostError {
+    this.#deps.logger?.warn({ sweepId: result.sweepId, trialId: result.trialId, attemptKey: result.attemptKey }, why);
+    return new LockLostError(result.trialId);
+  }
+
   /**
-   * Reopen a finished trial for `sweepq retry`: its result (`expected`, read with that ETag) is replaced by a
-   * {@link ReopenedTrial}, compare-and-set, so that result.json is never absent again and an attempt from before the
-   * retry cannot commit. False when the result changed since it was read (nothing written).
+   * Reopen a finished trial for `sweepq retry` (which owns the sweep at `epoch`): its result (`expected`, read with
+   * that ETag) is replaced by a {@link ReopenedTrial}, compare-and-set, so that `result.json` is never absent again
+   * and an attempt from before the retry cannot commit (see {@link #writeOnce}). False when the result changed since
+   * it was read (nothing written).
    */
-  async reopen(expected: { result: TrialResult; etag: string }, previous: string): Promise<boolean> {
+  async reopen(expected: { result: TrialResult; etag: string }, previous: string, epoch: number): Promise<boolean> {
     const { sweepId, trialId, index, params } = expected.result;
-    const record: ReopenedTrial = { sweepId, trialId, index, params, reopened: { at: new Date().toISOString(), previous, nonce: randomBytes(8).toString('hex') } };
-    return (await this.#deps.store.putJsonIfMatch(layout.result(sweepId, trialId), record, expected.etag)) !== undefined;
+    const nonce = randomBytes(8).toString('hex');
+    const record: ReopenedTrial = { sweepId, trialId, index, params, reopened: { at: new Date().toISOString(), previous, epoch, nonce } };
+    if (await this.#deps.store.putJsonIfMatch(layout.result(sweepId, trialId), record, expected.etag)) return true;
+    // A retried request whose first try landed is refused as changed: it is ours if the nonce is.
+    const slot = await readResultSlot(this.#deps.store, sweepId, trialId);
+    return slot !== undefined && 'reopened' in slot && slot.reopened.reopened.nonce === nonce;
   }
 
   /**
    * A trial that ended without writing its own result (its job failed for good, or it was cancelled before it
    * started) gets a result.json saying why, so the bucket tells the whole story. Written once, like a worker's: if a
-   * worker's result is there first it stands, and a worker finishing later finds this one.
+   * worker's result is there first it stands, and a worker finishing later finds this one. Over a trial a retry
+   * reopened only by an owner newer than the retry; an older one gets `LIFECYCLE_FENCED`.
    */
   async recordFinal(
     sweepId: string,
@@ -185,6 +197,8 @@ export class TrialLifecycle {
     state: typeof TrialState.Failed | typeof TrialState.Cancelled,
     reason: string,
     attempts: number,
+    /** The caller's epoch as the sweep's owner: a trial a retry reopened at a newer epoch is not the caller's. */
+    ownerEpoch: number | undefined,
   ): Promise<TrialResult> {
     const result: TrialResult = {
       attemptKey: `final-${randomBytes(4).toString('hex')}`,
@@ -209,7 +223,7 @@ export class TrialLifecycle {
     };
     // Claimed in Redis too, so a worker that takes the trial now learns before training that it is decided.
     await this.#deps.redis.set(this.#keys.resultClaim(sweepId, t.trialId), `final:${state}`, 'EX', DONE_TTL_SEC, 'NX');
-    const kept = await this.#writeOnce(result, undefined, 'replace');
+    const kept = await this.#writeOnce(result, { ownerEpoch });
     await this.markDone(sweepId, t.trialId, kept.state);
     if (kept === result) await this.#dropCheckpoint(sweepId, t.trialId);
     return kept;

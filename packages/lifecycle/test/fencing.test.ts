@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisKeys, sweepJobId } from '@sweepq/queue';
+import { QueueName, redisKeys, sweepJobId } from '@sweepq/queue';
 import { SweepState, TrialState, type TrialResult } from '@sweepq/results';
 import { layout, type ArtifactStore } from '@sweepq/storage';
 import { DEFAULT_PARAMS } from '@sweepq/sweep-config';
@@ -13,8 +13,8 @@ import {
   committedTrialIds,
   finishedTrialIds,
   ownerViews,
+  TrialLifecycle,
   type SweepLifecycle,
-  type TrialLifecycle,
 } from '../src/index.js';
 import { lifeWorld, type LifeWorld } from './life-world.js';
 
@@ -167,7 +167,7 @@ describe('trial results are written once', () => {
     const first = await trialLife.commit(result('fe-6', 't0000', '1-aaaaaaaa', 0.5), { jobId: undefined, token: undefined, attempt: 1 });
     expect(first.attemptKey).toBe('1-aaaaaaaa');
     // A second attempt that got past the Redis claim (its claim expired, or Redis lost it) is still refused.
-    const second = await trialLife.commit(result('fe-6', 't0000', '2-bbbbbbbb', 0.9), { jobId: undefined, token: undefined, attempt: 2 }, { claim: { over: undefined } });
+    const second = await trialLife.commit(result('fe-6', 't0000', '2-bbbbbbbb', 0.9), { jobId: undefined, token: undefined, attempt: 2 }, { claimed: true });
     expect(second.attemptKey).toBe('1-aaaaaaaa');
     expect((await trialLife.result('fe-6', 't0000'))?.metric.value).toBe(0.5);
     expect(await trialLife.doneState('fe-6', 't0000')).toBe(TrialState.Completed);
@@ -175,19 +175,18 @@ describe('trial results are written once', () => {
 
   it('a final result recorded for a cancelled trial is not overwritten by a worker finishing later, nor the other way round', async () => {
     const params = { ...DEFAULT_PARAMS, epochs: 1 };
-    const cancelled = await trialLife.recordFinal('fe-7', { trialId: 't0001', index: 1, params }, { name: 'val_accuracy', goal: 'maximize' }, TrialState.Cancelled, 'sweep cancelled', 0);
-    const late = await trialLife.commit(result('fe-7', 't0001', '1-cccccccc', 0.7), { jobId: undefined, token: undefined, attempt: 1 }, { claim: { over: undefined } });
+    const cancelled = await trialLife.recordFinal('fe-7', { trialId: 't0001', index: 1, params }, { name: 'val_accuracy', goal: 'maximize' }, TrialState.Cancelled, 'sweep cancelled', 0, 1);
+    const late = await trialLife.commit(result('fe-7', 't0001', '1-cccccccc', 0.7), { jobId: undefined, token: undefined, attempt: 1 }, { claimed: true });
     expect(late.state).toBe(TrialState.Cancelled);
     expect(late.attemptKey).toBe(cancelled.attemptKey);
     const worker = await trialLife.commit(result('fe-7', 't0002', '1-dddddddd', 0.7), { jobId: undefined, token: undefined, attempt: 1 });
-    const final = await trialLife.recordFinal('fe-7', { trialId: 't0002', index: 2, params }, { name: 'val_accuracy', goal: 'maximize' }, TrialState.Cancelled, 'sweep cancelled', 0);
+    const final = await trialLife.recordFinal('fe-7', { trialId: 't0002', index: 2, params }, { name: 'val_accuracy', goal: 'maximize' }, TrialState.Cancelled, 'sweep cancelled', 0, 1);
     expect(final.state).toBe(TrialState.Completed);
     expect(final.attemptKey).toBe(worker.attemptKey);
   });
 });
 
 describe('a retry reopens a trial without ever making result.json absent', () => {
-  const lease = (attempt: number) => ({ jobId: undefined, token: undefined, attempt });
   const metric = { name: 'val_accuracy', goal: 'maximize' } as const;
   const params = { ...DEFAULT_PARAMS, epochs: 1 };
   /** A running sweep no coordinator follows (its job gone), so the CLI's retry proceeds. */
@@ -198,64 +197,101 @@ describe('a retry reopens a trial without ever making result.json absent', () =>
     await doc.moveTo(SweepState.Running, { trials: { total: 2, completed: 0, stopped: 0, failed: 0, cancelled: 0, running: 0, queued: 2 } });
     await (await sweeps.getJob(sweepJobId(sweepId)))?.remove();
   };
+  /** An attempt holding a BullMQ job lock (set here as BullMQ would), and a way to lose it. */
+  const attempt = async (sweepId: string, token: string) => {
+    const lockKey = redisKeys(prefix).jobLock(QueueName.Trials, `${sweepId}-job`);
+    await redis.set(lockKey, token);
+    return { lease: { jobId: `${sweepId}-job`, token, attempt: 1 }, loseLock: () => redis.del(lockKey) };
+  };
+  const epochOf = async (sweepId: string) => (await life.read(sweepId))!.epoch!;
 
   it('an attempt paused after its claim, woken after a cancel and a retry, cannot commit; the retry\'s attempt can', async () => {
     await strandedRunningSweep('fe-10');
-    // Attempt A claims t0000 (nothing committed yet), uploads its model, and pauses before writing result.json.
-    const claimA = await trialLife.claim('fe-10', 't0000', lease(1));
-    expect(claimA).toEqual({ over: undefined });
+    // Attempt A claims t0000 (nothing committed yet), uploads its model, and pauses before writing result.json; its
+    // job lock expires meanwhile.
+    const a = await attempt('fe-10', 'tok-a');
+    expect(await trialLife.claim('fe-10', 't0000', a.lease)).toBeUndefined();
     await store.put(`${layout.resultModelPrefix({ sweepId: 'fe-10', trialId: 't0000', attemptKey: '1-aaaaaaaa' })}model.json`, '{}', 'application/json');
-    // Meanwhile the sweep is cancelled (the trial gets a cancelled result) and `retry --cancelled` runs.
-    await trialLife.recordFinal('fe-10', { trialId: 't0000', index: 0, params }, metric, TrialState.Cancelled, 'sweep cancelled', 0);
-    await trialLife.commit(result('fe-10', 't0001', '1-bbbbbbbb', 0.6), lease(1));
+    await a.loseLock();
+    // The sweep is cancelled (the trial gets a cancelled result) and `retry --cancelled` runs.
+    await trialLife.recordFinal('fe-10', { trialId: 't0000', index: 0, params }, metric, TrialState.Cancelled, 'sweep cancelled', 0, await epochOf('fe-10'));
+    await trialLife.commit(result('fe-10', 't0001', '1-bbbbbbbb', 0.6), { jobId: undefined, token: undefined, attempt: 1 });
     const { retried } = await life.retry('fe-10', new Set([TrialState.Cancelled]));
     expect(retried).toEqual(['t0000']);
     // result.json is there, reopened: not a result, not finished, but never absent.
     const raw = await store.getJson<Record<string, unknown>>(layout.result('fe-10', 't0000'));
-    expect(raw).toMatchObject({ trialId: 't0000', index: 0, reopened: { previous: expect.stringContaining('/attempts/') } });
+    expect(raw).toMatchObject({ trialId: 't0000', index: 0, reopened: { previous: expect.stringContaining('/attempts/'), epoch: await epochOf('fe-10') } });
     expect(await trialLife.result('fe-10', 't0000')).toBeUndefined();
     expect([...(await committedTrialIds(store, 'fe-10'))].sort()).toEqual(['t0000', 't0001']);
     expect([...(await finishedTrialIds(store, 'fe-10', (await life.read('fe-10'))!.retries))]).toEqual(['t0001']);
     expect(await store.list(layout.trialOutputsPrefix('fe-10', 't0000'))).toEqual([]);
 
-    // A wakes: its write, conditional on what its claim read (nothing), is refused at the bucket.
-    await expect(trialLife.commit(result('fe-10', 't0000', '1-aaaaaaaa', 0.9), lease(1), { claim: claimA })).rejects.toThrow(LockLostError);
+    // A wakes: its write is refused at the bucket (result.json is there), and it no longer holds its lock.
+    await expect(trialLife.commit(result('fe-10', 't0000', '1-aaaaaaaa', 0.9), a.lease, { claimed: true })).rejects.toThrow(LockLostError);
     expect(await trialLife.result('fe-10', 't0000')).toBeUndefined();
-    // The retry's attempt B claims over the reopened record and commits.
-    const claimB = await trialLife.claim('fe-10', 't0000', lease(1));
-    expect(claimB.over).toEqual(expect.any(String));
-    const b = await trialLife.commit(result('fe-10', 't0000', '1-cccccccc', 0.7), lease(1), { claim: claimB });
-    expect(b.attemptKey).toBe('1-cccccccc');
+    // The retry's attempt B claims and commits over the reopened record.
+    const b = await attempt('fe-10', 'tok-b');
+    const committed = await trialLife.commit(result('fe-10', 't0000', '1-cccccccc', 0.7), b.lease);
+    expect(committed.attemptKey).toBe('1-cccccccc');
     // A, once more (a retried request): it gets B's result back, and B's stands.
-    const again = await trialLife.commit(result('fe-10', 't0000', '1-aaaaaaaa', 0.9), lease(1), { claim: claimA });
+    const again = await trialLife.commit(result('fe-10', 't0000', '1-aaaaaaaa', 0.9), a.lease, { claimed: true });
     expect(again.attemptKey).toBe('1-cccccccc');
     expect((await trialLife.result('fe-10', 't0000'))?.attemptKey).toBe('1-cccccccc');
     expect(await trialLife.doneState('fe-10', 't0000')).toBe(TrialState.Completed);
   });
 
-  it('a trial reopened again before its retry ran: the owner\'s final result replaces the reopened record, and a claim from before is refused', async () => {
+  it('a final result over a reopened trial: an owner older than the retry is fenced, a newer one writes it; an attempt of a retry reopened again is refused', async () => {
     await strandedRunningSweep('fe-11');
-    await trialLife.recordFinal('fe-11', { trialId: 't0000', index: 0, params }, metric, TrialState.Failed, 'boom', 3);
+    await trialLife.recordFinal('fe-11', { trialId: 't0000', index: 0, params }, metric, TrialState.Failed, 'boom', 3, await epochOf('fe-11'));
+    const before = await epochOf('fe-11');
     await life.retry('fe-11', new Set([TrialState.Failed]));
-    const claimOld = await trialLife.claim('fe-11', 't0000', lease(1));
-    // The retried sweep is cancelled before the trial runs: the owner records it cancelled, over the reopened record.
-    const final = await trialLife.recordFinal('fe-11', { trialId: 't0000', index: 0, params }, metric, TrialState.Cancelled, 'sweep cancelled', 0);
+    const retryEpoch = await epochOf('fe-11');
+    expect(retryEpoch).toBeGreaterThan(before);
+    // The owner from before the retry, paused while finalizing, wakes: it must not cancel the retried trial.
+    const stale = trialLife.recordFinal('fe-11', { trialId: 't0000', index: 0, params }, metric, TrialState.Cancelled, 'sweep cancelled', 0, before);
+    await expect(stale).rejects.toMatchObject({ code: LifecycleErrorCode.Fenced });
+    expect(await trialLife.result('fe-11', 't0000')).toBeUndefined();
+    // An attempt of this retry claims, then loses its lock; the retried sweep's new owner cancels it (over the
+    // reopened record), and it is retried again.
+    const a = await attempt('fe-11', 'tok-a');
+    expect(await trialLife.claim('fe-11', 't0000', a.lease)).toBeUndefined();
+    await a.loseLock();
+    const final = await trialLife.recordFinal('fe-11', { trialId: 't0000', index: 0, params }, metric, TrialState.Cancelled, 'sweep cancelled', 0, retryEpoch + 1);
     expect((await trialLife.result('fe-11', 't0000'))?.attemptKey).toBe(final.attemptKey);
-    // Retried again: a new reopened record, with other bytes (so another ETag) than the first.
     await life.retry('fe-11', new Set([TrialState.Cancelled]));
-    const claimNew = await trialLife.claim('fe-11', 't0000', lease(1));
-    expect(claimNew.over).not.toBe(claimOld.over);
-    await expect(trialLife.commit(result('fe-11', 't0000', '1-dddddddd', 0.9), lease(1), { claim: claimOld })).rejects.toThrow(LockLostError);
-    const ok = await trialLife.commit(result('fe-11', 't0000', '1-eeeeeeee', 0.8), lease(1), { claim: claimNew });
-    expect(ok.attemptKey).toBe('1-eeeeeeee');
+    await expect(trialLife.commit(result('fe-11', 't0000', '1-dddddddd', 0.9), a.lease, { claimed: true })).rejects.toThrow(LockLostError);
+    const b = await attempt('fe-11', 'tok-b');
+    expect((await trialLife.commit(result('fe-11', 't0000', '1-eeeeeeee', 0.8), b.lease)).attemptKey).toBe('1-eeeeeeee');
     expect((await store.list(layout.trialAttemptsPrefix('fe-11', 't0000'))).filter((k) => k.endsWith('-result.json'))).toHaveLength(2);
+  });
+
+  it('reopening is recognised as done when the PUT landed but its answer was lost', async () => {
+    await strandedRunningSweep('fe-13');
+    const failed = await trialLife.recordFinal('fe-13', { trialId: 't0000', index: 0, params }, metric, TrialState.Failed, 'boom', 3, 1);
+    // ArtifactStore has private fields: its methods run on the store itself, not on the proxy.
+    const bound = (target: ArtifactStore, v: unknown): unknown => (typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v);
+    // A store whose conditional PUTs land but answer "precondition failed", as a retried request does after its first try landed.
+    const lossy = new Proxy(store, {
+      get: (target, prop, receiver) =>
+        prop === 'putJsonIfMatch'
+          ? async (key: string, value: unknown, etag: string) => {
+              await target.putJsonIfMatch(key, value, etag);
+              return undefined;
+            }
+          : bound(target, Reflect.get(target, prop, receiver)),
+    });
+    const lossyLife = new TrialLifecycle({ store: lossy, redis, prefix });
+    const etag = (await store.head(layout.result('fe-13', 't0000')))!.etag;
+    expect(await lossyLife.reopen({ result: failed, etag }, 'elsewhere', 5)).toBe(true);
+    // A second reopen of the same result finds it changed.
+    expect(await lossyLife.reopen({ result: failed, etag }, 'elsewhere', 5)).toBe(false);
   });
 
   it('a retry whose CLI died after reopening a trial, before queuing the sweep: the next retry picks the trial up', async () => {
     await strandedRunningSweep('fe-12');
-    const failed = await trialLife.recordFinal('fe-12', { trialId: 't0001', index: 1, params }, metric, TrialState.Failed, 'boom', 3);
+    const failed = await trialLife.recordFinal('fe-12', { trialId: 't0001', index: 1, params }, metric, TrialState.Failed, 'boom', 3, 1);
     // What the dead CLI left: the result moved aside and result.json reopened, the sweep not queued again.
-    expect(await trialLife.reopen({ result: failed, etag: (await store.head(layout.result('fe-12', 't0001')))!.etag }, 'elsewhere')).toBe(true);
+    expect(await trialLife.reopen({ result: failed, etag: (await store.head(layout.result('fe-12', 't0001')))!.etag }, 'elsewhere', 2)).toBe(true);
     const { retried } = await life.retry('fe-12', new Set([TrialState.Failed]));
     expect(retried).toEqual(['t0001']);
     expect((await life.read('fe-12'))?.retries?.at(-1)?.trials).toEqual(['t0001']);

@@ -266,7 +266,7 @@ describe('trial life cycle', () => {
   });
 
   it('records a final result for a trial that could not write its own', async () => {
-    const r = await trialLife.recordFinal('tr-2', { trialId: 't0003', index: 3, params: result('x', 't', 0, 'failed', null).params }, { name: 'val_accuracy', goal: 'maximize' }, TrialState.Failed, 'boom', 3);
+    const r = await trialLife.recordFinal('tr-2', { trialId: 't0003', index: 3, params: result('x', 't', 0, 'failed', null).params }, { name: 'val_accuracy', goal: 'maximize' }, TrialState.Failed, 'boom', 3, 1);
     expect(r.state).toBe(TrialState.Failed);
     expect((await trialLife.result('tr-2', 't0003'))?.error).toBe('boom');
     expect((await trialLife.doneTrials('tr-2')).get('t0003')).toBe(TrialState.Failed);
@@ -276,7 +276,7 @@ describe('trial life cycle', () => {
     const jobId = trialJobId('tr-3', 't0001');
     await redis.set(redisKeys(prefix).jobLock(QueueName.Trials, jobId), 'token-w', 'PX', 30_000);
     const params = result('x', 't', 0, 'failed', null).params;
-    await trialLife.recordFinal('tr-3', { trialId: 't0001', index: 1, params }, { name: 'val_accuracy', goal: 'maximize' }, TrialState.Cancelled, 'sweep cancelled', 0);
+    await trialLife.recordFinal('tr-3', { trialId: 't0001', index: 1, params }, { name: 'val_accuracy', goal: 'maximize' }, TrialState.Cancelled, 'sweep cancelled', 0, 1);
     const kept = await trialLife.commit(result('tr-3', 't0001', 1, TrialState.Completed, 0.9), { jobId, token: 'token-w', attempt: 1 });
     expect(kept.state).toBe(TrialState.Cancelled);
     expect((await trialLife.result('tr-3', 't0001'))?.state).toBe(TrialState.Cancelled);

@@ -15,8 +15,8 @@ export interface CollectOptions {
   /** Parallel GETs against the bucket; default 16. */
   concurrency?: number;
   /**
-   * Remember finished trials (result.json is written last and never changes) between calls for the same store and
-   * sweep, so a report refreshed every few trials reads only what is new; default true.
+   * Remember finished trials (result.json is written last, and changes only when `sweepq retry` reopens a trial of a
+   * sweep that has ended, whose final report cleared this cache) between calls for the same store and sweep, so a report refreshed every few trials reads only what is new; default true.
    */
   cache?: boolean;
   /**

@@ -104,6 +104,8 @@ export interface ReopenedTrial {
     at: string;
     /** The result it replaced, kept under `trials/<trialId>/attempts/`. */
     previous: string;
+    /** The sweep's owner epoch the retry took: only a newer owner writes a final result over this record. */
+    epoch: number;
     /** Makes every reopened record's bytes (so its ETag) differ from any earlier one's. */
     nonce: string;
   };

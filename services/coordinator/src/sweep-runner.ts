@@ -252,7 +252,7 @@ async function followTrials(run: SweepRun): Promise<{ cancelled: boolean; target
     cancelled = await deps.lifecycle.isCancelled(sweepId);
     // Stopping: trials that have not started will not (removed from the queue, ended as cancelled at finalize).
     const stopping = cancelled || targetReached !== undefined;
-    const states = await trialStates(run.planned, sweepId, deps, stopping, poll % FULL_SCAN_EVERY === 0, spec.metric);
+    const states = await trialStates(run, stopping, poll % FULL_SCAN_EVERY === 0);
     if (run.adaptive && !stopping) await proposeTrials(run, run.adaptive, states);
     if (stopping && !swept) {
       // On cancel the CLI removed the queued jobs it saw; remove any added since (an enqueue racing the cancel), or,
@@ -421,14 +421,9 @@ async function cacheResults(
 /** Every this many polls the coordinator also asks BullMQ about every unfinished trial (jobs failed for good). */
 const FULL_SCAN_EVERY = 10;
 
-async function trialStates(
-  planned: PlannedTrial[],
-  sweepId: string,
-  deps: SweepRunnerDeps,
-  cancelled: boolean,
-  fullScan: boolean,
-  metric: SweepSpec['metric'],
-): Promise<Map<string, TrialStatus>> {
+async function trialStates(run: SweepRun, cancelled: boolean, fullScan: boolean): Promise<Map<string, TrialStatus>> {
+  const { planned, sweepId, deps } = run;
+  const { metric } = run.spec;
   // Finished trials come from the hash workers update when they commit a result: one call per poll.
   const done = await deps.trialLifecycle.doneTrials(sweepId);
   const out = new Map<string, TrialStatus>();
@@ -470,7 +465,7 @@ async function trialStates(
           out.set(t.trialId, result.state);
         } else if (state === 'failed') {
           const job = await deps.trials.getJob(trialJobId(sweepId, t.trialId));
-          await deps.trialLifecycle.recordFinal(sweepId, t, metric, TrialState.Failed, job?.failedReason ?? 'unknown error', job?.attemptsMade ?? 0);
+          await deps.trialLifecycle.recordFinal(sweepId, t, metric, TrialState.Failed, job?.failedReason ?? 'unknown error', job?.attemptsMade ?? 0, run.doc.epoch);
           out.set(t.trialId, TrialState.Failed);
         } else {
           out.set(t.trialId, cancelled ? TrialState.Cancelled : 'queued');

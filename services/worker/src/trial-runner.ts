@@ -11,7 +11,7 @@ import {
   type EpochLog,
 } from '@sweepq/model';
 import { QueueName, parsePayload, trialJobSchema, type TrialJob, type TrialProgress } from '@sweepq/queue';
-import { LockLostError, RungStore, type CommitClaim, type JobLease, type TrialLifecycle } from '@sweepq/lifecycle';
+import { LockLostError, RungStore, type JobLease, type TrialLifecycle } from '@sweepq/lifecycle';
 import type { Redis } from 'ioredis';
 import { isCostMetric, type SweepSpec } from '@sweepq/sweep-config';
 import { TrialCheckpoint, restoreCheckpoint, type ResumeRecord } from './checkpoint.js';
@@ -401,8 +401,8 @@ async function commitTrained(a: TrialAttempt, data: TrialData, trainedNow: Epoch
   // The files as they will be uploaded, and what the model costs (its bytes, parameters, latency of one text).
   const { files, costs } = await savedModelAndCosts(a.model, prepared, params);
   // Claim before uploading the model, so an attempt that lost its lock overwrites no one's weights.
-  const claim = await a.deps.trials.claim(sweepId, trialId, a.lease);
-  if (claim.committed) return claim.committed;
+  const already = await a.deps.trials.claim(sweepId, trialId, a.lease);
+  if (already) return already;
   const uploadTimer = metrics?.uploadSeconds.startTimer();
   // Under this attempt's own folder: only the result that names it (written once, below) makes it the trial's model.
   const modelDir = layout.resultModelPrefix(a.base);
@@ -429,7 +429,7 @@ async function commitTrained(a: TrialAttempt, data: TrialData, trainedNow: Epoch
     samplesPerSec: sps,
     finishedAt: new Date().toISOString(),
   };
-  const committed = await commitResult(result, a.lease, a.deps, { claim });
+  const committed = await commitResult(result, a.lease, a.deps, { claimed: true });
   uploadTimer?.();
   if (committed === result) a.log.info({ metric: result.metric, costs, test: testMetrics, durationSec: result.durationSec, resumes: a.resumes.length }, 'trial completed');
   return committed;
@@ -442,7 +442,7 @@ async function commitResult(
   result: TrialResult,
   lease: JobLease,
   deps: TrialRunnerDeps,
-  opts: { claim?: CommitClaim; dropCheckpoint?: boolean } = {},
+  opts: { claimed?: boolean; dropCheckpoint?: boolean } = {},
 ): Promise<TrialResult> {
   const committed = await deps.trials.commit(result, lease, opts);
   if (committed === result) deps.metrics?.trials.inc({ state: result.state });
