@@ -29,6 +29,9 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     let chain = Promise.resolve();
     from.on('data', (chunk) => {
       const m = mode;
+      // A latency, not a queue of waits: each chunk is due `ms` after it arrived (in order), so a request cut into
+      // many chunks (more of them on a loaded machine) still arrives `ms` late rather than `ms` per chunk late.
+      const due = Date.now() + (m.kind === 'delay' ? m.ms : 0);
       chain = chain.then(
         () =>
           new Promise<void>((resolve) => {
@@ -38,7 +41,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
             };
             if (m.kind === 'pass' && mode.kind === 'pass') send();
             else if (mode.kind === 'cut') held.push(send);
-            else if (m.kind === 'delay') setTimeout(send, m.ms);
+            else if (m.kind === 'delay') setTimeout(send, Math.max(0, due - Date.now()));
             else send();
           }),
       );
