@@ -119,9 +119,14 @@ describe('recovery', () => {
     for (const j of mine) expect(j.attemptsMade).toBe(1);
     const lb = (await world.store.getJson<Leaderboard>(layout.leaderboardJson(sweepId)))!;
     expect(lb.rows.map((r) => r.trialId).sort()).toEqual(['t0000', 't0001', 't0002', 't0003', 't0004', 't0005']);
-    // Only the surviving coordinator finalized the sweep.
-    const logs = await Promise.all(['coordinator-1', 'coordinator-2'].map((n) => readFile(join(world.dir, `${n}.log`), 'utf8')));
-    const finalized = logs.map((l) => l.split('\n').filter((line) => line.includes('"sweep finished"') && line.includes(sweepId)).length);
+    // Only the surviving coordinator finalized the sweep. It logs the finish just after writing the final state, which
+    // the wait above saw: wait for the line, then count.
+    const finishes = async () => {
+      const logs = await Promise.all(['coordinator-1', 'coordinator-2'].map((n) => readFile(join(world.dir, `${n}.log`), 'utf8')));
+      return { logs, finalized: logs.map((l) => l.split('\n').filter((line) => line.includes('"sweep finished"') && line.includes(sweepId)).length) };
+    };
+    await waitFor('the finish in a coordinator log', async () => ((await finishes()).finalized.some((n) => n > 0) ? true : undefined), 30_000, 100);
+    const { logs, finalized } = await finishes();
     expect(finalized).toEqual([0, 1]);
     expect(logs[1]).toMatch(/taking over sweep/);
   });

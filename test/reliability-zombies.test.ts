@@ -105,6 +105,13 @@ async function expectTrialsOnce(world: TestWorld, log: WriteLog, sweepId: string
 const logOf = (world: TestWorld, name: string) => readFile(join(world.dir, `${name}.log`), 'utf8').catch(() => '');
 const count = (text: string, re: RegExp) => text.split('\n').filter((l) => re.test(l)).length;
 
+/** The coordinators' logs once one of them logged the finish (logged just after the final state the test waited for). */
+async function finishLogged(world: TestWorld, names: string[]): Promise<string> {
+  const read = async () => (await Promise.all(names.map((n) => logOf(world, n)))).join('');
+  await waitFor('the finish in a coordinator log', async () => (count(await read(), /"msg":"sweep finished"/) > 0 ? true : undefined), 30_000, 100);
+  return read();
+}
+
 let world: TestWorld | undefined;
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -157,7 +164,7 @@ describe('zombies: processes that pause or are cut off, then wake after a succes
     const firstNew = history.findIndex((r) => r.epoch === taken.epoch);
     expect(history.slice(firstNew).filter((r) => r.epoch === running.epoch)).toEqual([]);
     await expectTrialsOnce(world, log, sweepId, 16, 4);
-    const logs = (await logOf(world, 'coord-a')) + (await logOf(world, 'coord-b'));
+    const logs = await finishLogged(world, ['coord-a', 'coord-b']);
     expect(count(logs, /"msg":"sweep finished"/)).toBe(1);
     console.log(`zombie coordinator: ${owner} stopped at epoch ${running.epoch}, taken over at epoch ${taken.epoch} after ${takeoverSec.toFixed(1)} s, ${history.length} sweep.json writes, 1 finalize, 16/16 results once`);
   });
@@ -204,7 +211,7 @@ describe('zombies: processes that pause or are cut off, then wake after a succes
     expect(record.trials).toMatchObject({ total: 4, completed: 4 });
     expectMonotonicHistory(log, sweepId, 1);
     await expectTrialsOnce(world, log, sweepId, 4, 2);
-    const logs = (await logOf(world, 'coord-a')) + (await logOf(world, 'coord-b'));
+    const logs = await finishLogged(world, ['coord-a', 'coord-b']);
     expect(count(logs, /"msg":"sweep finished"/)).toBe(1);
     console.log(`paused again and again: owners ${owners.join(' -> ')} -> ${current.owner}@${current.epoch}; completed 4/4 once`);
   });
