@@ -1,5 +1,5 @@
 import { SweepState, TrialState, buildLeaderboard, leaderboardCsv, type Leaderboard, type Objective, type SweepRecord, type TrialResult } from '@sweepq/results';
-import { ReportRefresher, frontTrial, writeBestModel, writeFrontModels } from '@sweepq/report';
+import { ReportRefresher, frontTrial, mapLimit, writeBestModel, writeFrontModels } from '@sweepq/report';
 import type { Logger } from '@sweepq/runtime';
 import { planTrials } from '@sweepq/search';
 import { parseSpec, type BestRule, type SweepSpec, type TrialParams } from '@sweepq/sweep-config';
@@ -58,18 +58,13 @@ export async function finalizeSweep(opts: FinalizeOptions): Promise<SweepSummary
   const { store, doc, planned, cancelled, logger: log } = opts;
   const sweepId = doc.record.sweepId;
   const t0 = Date.now();
-  const results: TrialResult[] = [];
-  for (let i = 0; i < planned.length; i += 16) {
-    const chunk = await Promise.all(
-      planned.slice(i, i + 16).map(async (t) => {
-        let r = opts.resultCache?.has(t.trialId) ? opts.resultCache.get(t.trialId) : await opts.trials.result(sweepId, t.trialId);
-        const unstarted = cancelled ? 'sweep cancelled before the trial started' : opts.unstartedReason;
-        if (!r && unstarted) r = await opts.trials.recordFinal(sweepId, t, opts.metric, TrialState.Cancelled, unstarted, 0, doc.epoch);
-        return r;
-      }),
-    );
-    for (const r of chunk) if (r) results.push(r);
-  }
+  const read = await mapLimit(planned, 16, async (t) => {
+    let r = opts.resultCache?.has(t.trialId) ? opts.resultCache.get(t.trialId) : await opts.trials.result(sweepId, t.trialId);
+    const unstarted = cancelled ? 'sweep cancelled before the trial started' : opts.unstartedReason;
+    if (!r && unstarted) r = await opts.trials.recordFinal(sweepId, t, opts.metric, TrialState.Cancelled, unstarted, 0, doc.epoch);
+    return r;
+  });
+  const results = read.filter((r): r is TrialResult => !!r);
   const tRead = Date.now();
   // Only the owner writes the views: a finalizer that was taken over (paused past its lock) stops here. The views
   // are functions of results that are each written once, so two finalizers that both pass this point write the same.

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { formatZodIssues } from '@sweepq/runtime/zod-issues';
 import { SweepState, TrialState, isReopenedTrial, type ReopenedTrial, type SweepRecord, type TrialResult } from '@sweepq/results';
 import { withDefaultParams } from '@sweepq/sweep-config';
+import { mapLimit } from '@sweepq/report';
 import { SAFE_ID, layout, type ArtifactStore } from '@sweepq/storage';
 import { LifecycleError, LifecycleErrorCode } from './errors.js';
 
@@ -118,9 +119,7 @@ export async function committedTrialIds(store: ArtifactStore, sweepId: string): 
 export async function finishedTrialIds(store: ArtifactStore, sweepId: string, retries: SweepRecord['retries']): Promise<Set<string>> {
   const out = await committedTrialIds(store, sweepId);
   const retried = [...new Set((retries ?? []).flatMap((r) => r.trials))].filter((t) => out.has(t));
-  for (let i = 0; i < retried.length; i += 16) {
-    const slots = await Promise.all(retried.slice(i, i + 16).map(async (t) => [t, await readResultSlot(store, sweepId, t)] as const));
-    for (const [t, slot] of slots) if (!slot || 'reopened' in slot) out.delete(t);
-  }
+  const slots = await mapLimit(retried, 16, async (t) => [t, await readResultSlot(store, sweepId, t)] as const);
+  for (const [t, slot] of slots) if (!slot || 'reopened' in slot) out.delete(t);
   return out;
 }

@@ -21,6 +21,7 @@ export {
 } from './report-data.js';
 export { writeBestModel, writeFrontModels, frontTrial, architecture, USAGE_SNIPPET, type BestModelInfo, type BestModelOptions, type FrontModelsInfo, type FrontTrial, type Preprocessing } from './best-model.js';
 export { chartLibrary } from './chart-library.js';
+export { mapLimit } from './map-limit.js';
 export { ReportError, ReportErrorCode } from './errors.js';
 export {
   collectSweepIndex,
