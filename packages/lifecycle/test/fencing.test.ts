@@ -189,14 +189,6 @@ describe('trial results are written once', () => {
 describe('a retry reopens a trial without ever making result.json absent', () => {
   const metric = { name: 'val_accuracy', goal: 'maximize' } as const;
   const params = { ...DEFAULT_PARAMS, epochs: 1 };
-  /** A running sweep no coordinator follows (its job gone), so the CLI's retry proceeds. */
-  const strandedRunningSweep = async (sweepId: string) => {
-    await life.submit({ sweepId, specText: SPEC });
-    const doc = await life.open(sweepId);
-    await doc.moveTo(SweepState.Preparing);
-    await doc.moveTo(SweepState.Running, { trials: { total: 2, completed: 0, stopped: 0, failed: 0, cancelled: 0, running: 0, queued: 2 } });
-    await (await sweeps.getJob(sweepJobId(sweepId)))?.remove();
-  };
   /** An attempt holding a BullMQ job lock (set here as BullMQ would), and a way to lose it. */
   const attempt = async (sweepId: string, token: string) => {
     const lockKey = redisKeys(prefix).jobLock(QueueName.Trials, `${sweepId}-job`);
@@ -206,7 +198,7 @@ describe('a retry reopens a trial without ever making result.json absent', () =>
   const epochOf = async (sweepId: string) => (await life.read(sweepId))!.epoch!;
 
   it('an attempt paused after its claim, woken after a cancel and a retry, cannot commit; the retry\'s attempt can', async () => {
-    await strandedRunningSweep('fe-10');
+    await w.runningSweep('fe-10', SPEC, { stranded: true });
     // Attempt A claims t0000 (nothing committed yet), uploads its model, and pauses before writing result.json; its
     // job lock expires meanwhile.
     const a = await attempt('fe-10', 'tok-a');
@@ -241,7 +233,7 @@ describe('a retry reopens a trial without ever making result.json absent', () =>
   });
 
   it('a final result over a reopened trial: an owner older than the retry is fenced, a newer one writes it; an attempt of a retry reopened again is refused', async () => {
-    await strandedRunningSweep('fe-11');
+    await w.runningSweep('fe-11', SPEC, { stranded: true });
     await trialLife.recordFinal('fe-11', { trialId: 't0000', index: 0, params }, metric, TrialState.Failed, 'boom', 3, await epochOf('fe-11'));
     const before = await epochOf('fe-11');
     await life.retry('fe-11', new Set([TrialState.Failed]));
@@ -266,7 +258,7 @@ describe('a retry reopens a trial without ever making result.json absent', () =>
   });
 
   it('reopening is recognised as done when the PUT landed but its answer was lost', async () => {
-    await strandedRunningSweep('fe-13');
+    await w.runningSweep('fe-13', SPEC, { stranded: true });
     const failed = await trialLife.recordFinal('fe-13', { trialId: 't0000', index: 0, params }, metric, TrialState.Failed, 'boom', 3, 1);
     // ArtifactStore has private fields: its methods run on the store itself, not on the proxy.
     const bound = (target: ArtifactStore, v: unknown): unknown => (typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v);
@@ -288,7 +280,7 @@ describe('a retry reopens a trial without ever making result.json absent', () =>
   });
 
   it('a retry whose CLI died after reopening a trial, before queuing the sweep: the next retry picks the trial up', async () => {
-    await strandedRunningSweep('fe-12');
+    await w.runningSweep('fe-12', SPEC, { stranded: true });
     const failed = await trialLife.recordFinal('fe-12', { trialId: 't0001', index: 1, params }, metric, TrialState.Failed, 'boom', 3, 1);
     // What the dead CLI left: the result moved aside and result.json reopened, the sweep not queued again.
     expect(await trialLife.reopen({ result: failed, etag: (await store.head(layout.result('fe-12', 't0001')))!.etag }, 'elsewhere', 2)).toBe(true);

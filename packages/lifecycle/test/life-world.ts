@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QueueName, connectProducer } from '@sweepq/queue';
+import { QueueName, connectProducer, sweepJobId } from '@sweepq/queue';
+import { SweepState } from '@sweepq/results';
 import { ArtifactStore, createS3Client, startLocalS3 } from '@sweepq/storage';
-import { SweepLifecycle, TrialLifecycle } from '../src/index.js';
+import { SweepLifecycle, TrialLifecycle, type SweepDoc } from '../src/index.js';
 
 /** A life cycle against a real Redis (its own queue prefix) and the embedded S3 server, in-process: no services. */
 export interface LifeWorld {
@@ -17,6 +18,11 @@ export interface LifeWorld {
   prefix: string;
   life: SweepLifecycle;
   trialLife: TrialLifecycle;
+  /**
+   * A submitted sweep a coordinator has planned: running, two trials queued (`specText` plans two). `stranded`: its
+   * sweep job is then removed, as when no coordinator follows it (so the CLI's cancel and retry proceed).
+   */
+  runningSweep(sweepId: string, specText: string, opts?: { stranded?: boolean }): Promise<SweepDoc>;
   close(): Promise<void>;
 }
 
@@ -28,14 +34,23 @@ export async function lifeWorld(bucket: string): Promise<LifeWorld> {
   const prefix = `{sweepq-${bucket}-${randomBytes(4).toString('hex')}}`;
   const sweeps = new Queue(QueueName.Sweeps, { connection: redis, prefix });
   const trials = new Queue(QueueName.Trials, { connection: redis, prefix });
+  const life = new SweepLifecycle({ store, redis, prefix, sweeps, trials });
   return {
     store,
     redis,
     sweeps,
     trials,
     prefix,
-    life: new SweepLifecycle({ store, redis, prefix, sweeps, trials }),
+    life,
     trialLife: new TrialLifecycle({ store, redis, prefix }),
+    async runningSweep(sweepId, specText, opts = {}) {
+      await life.submit({ sweepId, specText });
+      const doc = await life.open(sweepId);
+      await doc.moveTo(SweepState.Preparing);
+      await doc.moveTo(SweepState.Running, { trials: { total: 2, completed: 0, stopped: 0, failed: 0, cancelled: 0, running: 0, queued: 2 } });
+      if (opts.stranded) await (await sweeps.getJob(sweepJobId(sweepId)))?.remove();
+      return doc;
+    },
     async close() {
       await sweeps.obliterate({ force: true }).catch(() => undefined);
       await trials.obliterate({ force: true }).catch(() => undefined);

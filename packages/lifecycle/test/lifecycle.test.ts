@@ -62,15 +62,6 @@ const result = (sweepId: string, trialId: string, index: number, state: TrialRes
   finishedAt: new Date().toISOString(),
 });
 
-/** A submitted sweep a coordinator has planned: running, two trials queued. */
-async function runningSweep(sweepId: string) {
-  await life.submit({ sweepId, specText: SPEC });
-  const doc = await life.open(sweepId);
-  await doc.moveTo(SweepState.Preparing);
-  await doc.moveTo(SweepState.Running, { trials: { total: 2, completed: 0, stopped: 0, failed: 0, cancelled: 0, running: 0, queued: 2 } });
-  return doc;
-}
-
 const markerExists = (sweepId: string) => store.exists(layout.activeMarker(sweepId));
 
 describe('transition table', () => {
@@ -111,7 +102,7 @@ describe('sweep life cycle', () => {
   });
 
   it('a sweep runs queued -> preparing -> running -> completed; the marker goes when it ends; no way back but retry', async () => {
-    const doc = await runningSweep('run-1');
+    const doc = await w.runningSweep('run-1', SPEC);
     await trialLife.commit(result('run-1', 't0000', 0, TrialState.Completed, 0.9), { jobId: undefined, token: undefined, attempt: 1 });
     await trialLife.commit(result('run-1', 't0001', 1, TrialState.Completed, 0.8), { jobId: undefined, token: undefined, attempt: 1 });
     const summary = await finalizeSweep({
@@ -146,7 +137,7 @@ describe('sweep life cycle', () => {
   });
 
   it('a stranded running sweep (no owner, no job) is found, cancelled and finalized by the caller, then retried', async () => {
-    await runningSweep('str-1');
+    await w.runningSweep('str-1', SPEC);
     await trialLife.commit(result('str-1', 't0000', 0, TrialState.Completed, 0.7), { jobId: undefined, token: undefined, attempt: 1 });
     // Redis loses the job (restart without data).
     await (await sweeps.getJob(sweepJobId('str-1')))!.remove();
@@ -180,7 +171,7 @@ describe('sweep life cycle', () => {
   });
 
   it('resume rebuilds a sweep Redis lost (keeping a cancel recorded in the bucket); refuses one that is followed', async () => {
-    const doc = await runningSweep('res-1');
+    const doc = await w.runningSweep('res-1', SPEC);
     await doc.save({ cancelRequestedAt: '2026-01-01T00:00:00.000Z' });
     await redis.del(redisKeys(prefix).cancelled('res-1'));
     await (await sweeps.getJob(sweepJobId('res-1')))!.remove();
@@ -214,7 +205,7 @@ describe('sweep life cycle', () => {
     expect(rec?.cancelRequestedAt).toBeUndefined();
     expect(await life.isCancelled('ext-1')).toBe(false);
     expect(await markerExists('ext-1')).toBe(true);
-    const grid = await runningSweep('ext-grid');
+    const grid = await w.runningSweep('ext-grid', SPEC);
     await grid.moveTo(SweepState.Completed, { finishedAt: new Date().toISOString() });
     await expect(life.extend('ext-grid', 10)).rejects.toThrow(/a grid plans every combination/);
   });
