@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { ConfigError } from './errors.js';
 
 /** A route's answer. */
 export interface OpsResponse {
@@ -67,9 +68,19 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     };
     handle().catch((err: unknown) => send(500, JSON.stringify({ error: (err as Error).message })));
   });
+  const host = opts.host ?? '0.0.0.0';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      // The default port is the same for the coordinator and every worker: a second one on the same machine lands here.
+      if (err.code !== 'EADDRINUSE') return reject(err);
+      reject(
+        new ConfigError([
+          `METRICS_PORT: port ${opts.port} on ${host} is already in use (another sweepq coordinator or worker on this machine?); ` +
+            'set METRICS_PORT to a free port, 0 for any free one, or -1 to turn the ops server off',
+        ]),
+      );
+    });
+    server.listen(opts.port, host, () => resolve());
   });
   return {
     port: (server.address() as AddressInfo).port,
