@@ -5,7 +5,7 @@
  *
  *   npm run bench:search -- --table packages/search/bench/tables/spam-assassin.jsonl.gz,packages/search/bench/tables/topics4.jsonl.gz
  *       [--seeds 100] [--first-seed 1] [--budget-epochs 180] [--in-flight 4] [--methods grid,random,tpe,tpe+hyperband,tpe-mv,tpe-mv+hyperband]
- *       [--startup N] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband,tpe-mv+hyperband]
+ *       [--startup N] [--startup-design random|latin_hypercube] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband,tpe-mv+hyperband]
  *       [--python /usr/bin/python3] [--jobs 1] [--optuna-results FILE[,FILE…]] [--json]
  *
  * Per table, two budgets: `--budget-epochs` epochs, and the same in seconds (that many epochs times the table's mean
@@ -23,6 +23,8 @@ import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { STARTUP_DESIGNS } from '@sweepq/sweep-config';
+import type { StartupDesign } from '@sweepq/sweep-config';
 import { benchArgs } from './bench-args.js';
 import { readSavedRuns, savedField } from './saved-runs.js';
 import { readTable } from './table-format.js';
@@ -47,6 +49,7 @@ const { values: args } = parseArgs({
     'in-flight': { type: 'string', default: '4' },
     methods: { type: 'string', default: SIM_METHODS.join(',') },
     startup: { type: 'string' },
+    'startup-design': { type: 'string', default: 'random' },
     'min-iter': { type: 'string', default: '3' },
     eta: { type: 'string', default: '3' },
     optuna: { type: 'string', default: 'on' },
@@ -60,7 +63,7 @@ const { values: args } = parseArgs({
   strict: true,
 });
 const usage =
-  'usage: npm run bench:search -- --table FILE[,FILE...] [--seeds 100] [--first-seed 1] [--budget-epochs 180] [--in-flight 4] [--methods grid,random,tpe,tpe+hyperband,tpe-mv,tpe-mv+hyperband] [--startup N] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband,tpe-mv+hyperband] [--python /usr/bin/python3] [--jobs 1] [--optuna-results FILE[,FILE...]] [--json]';
+  'usage: npm run bench:search -- --table FILE[,FILE...] [--seeds 100] [--first-seed 1] [--budget-epochs 180] [--in-flight 4] [--methods grid,random,tpe,tpe+hyperband,tpe-mv,tpe-mv+hyperband] [--startup N] [--startup-design random|latin_hypercube] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband,tpe-mv+hyperband] [--python /usr/bin/python3] [--jobs 1] [--optuna-results FILE[,FILE...]] [--json]';
 if (args.help) {
   console.log(usage);
   process.exit(0);
@@ -73,6 +76,8 @@ const FIRST_SEED = int('first-seed', args['first-seed']);
 const BUDGET_EPOCHS = int('budget-epochs', args['budget-epochs']);
 const IN_FLIGHT = int('in-flight', args['in-flight']);
 const STARTUP = args.startup === undefined ? undefined : int('startup', args.startup);
+/** bayes.startup_design of every bayes method (sweepq's side only: Optuna's TPE has no such option). */
+const STARTUP_DESIGN = ((d: string): StartupDesign => ((STARTUP_DESIGNS as readonly string[]).includes(d) ? (d as StartupDesign) : fail(`--startup-design: expected ${STARTUP_DESIGNS.join(' or ')}, got ${JSON.stringify(d)}`)))(args['startup-design']);
 const MIN_ITER = int('min-iter', args['min-iter']);
 const ETA = int('eta', args.eta);
 const JOBS = int('jobs', args.jobs);
@@ -160,7 +165,7 @@ for (const file of files) {
       let trials = 0;
       for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
         const budget = { kind, amount: budgets[kind] };
-        const r = simulateSweep(lookup, { method: method as SimMethod, seed, budget, inFlight: IN_FLIGHT, minIter: MIN_ITER, eta: ETA, ...(STARTUP === undefined ? {} : { startup: STARTUP }) });
+        const r = simulateSweep(lookup, { method: method as SimMethod, seed, budget, inFlight: IN_FLIGHT, minIter: MIN_ITER, eta: ETA, startupDesign: STARTUP_DESIGN, ...(STARTUP === undefined ? {} : { startup: STARTUP }) });
         FRACTIONS.forEach((f, i) => (regrets[i] as number[]).push(regretAt(r.trace, kind, f * budget.amount, best)));
         trials += r.trials;
       }
@@ -188,10 +193,10 @@ const stats = (xs: readonly number[]): { mean: number; median: number; p90: numb
 });
 
 if (args.json) {
-  console.log(JSON.stringify({ config: { seeds: SEEDS, firstSeed: FIRST_SEED, budgetEpochs: BUDGET_EPOCHS, inFlight: IN_FLIGHT, startup: STARTUP ?? null, minIter: MIN_ITER, eta: ETA, fractions: FRACTIONS }, reports: reports.map((r) => ({ ...r, results: r.results.map((m) => ({ ...m, stats: m.regrets.map(stats) })) })) }, null, 2));
+  console.log(JSON.stringify({ config: { seeds: SEEDS, firstSeed: FIRST_SEED, budgetEpochs: BUDGET_EPOCHS, inFlight: IN_FLIGHT, startup: STARTUP ?? null, startupDesign: STARTUP_DESIGN, minIter: MIN_ITER, eta: ETA, fractions: FRACTIONS }, reports: reports.map((r) => ({ ...r, results: r.results.map((m) => ({ ...m, stats: m.regrets.map(stats) })) })) }, null, 2));
 } else {
   for (const r of reports) {
-    console.log(`\n${r.dataset} (${r.configs} configurations, best val_accuracy ${r.best.toFixed(4)}; ${basename(r.file)}): ${SEEDS} seeds, ${IN_FLIGHT} in flight, hyperband min_iter ${MIN_ITER} eta ${ETA}${STARTUP === undefined ? '' : `, bayes start-up ${STARTUP}`}; sweepq ${r.sweepqSec.toFixed(1)} s${r.optunaSec === null ? '' : r.optunaSec === 0 ? ', optuna from --optuna-results' : `, optuna done after ${r.optunaSec.toFixed(1)} s`}`);
+    console.log(`\n${r.dataset} (${r.configs} configurations, best val_accuracy ${r.best.toFixed(4)}; ${basename(r.file)}): ${SEEDS} seeds, ${IN_FLIGHT} in flight, hyperband min_iter ${MIN_ITER} eta ${ETA}${STARTUP === undefined ? '' : `, bayes start-up ${STARTUP}`}, bayes start-up design ${STARTUP_DESIGN}; sweepq ${r.sweepqSec.toFixed(1)} s${r.optunaSec === null ? '' : r.optunaSec === 0 ? ', optuna from --optuna-results' : `, optuna done after ${r.optunaSec.toFixed(1)} s`}`);
     for (const kind of ['epochs', 'seconds'] as const) {
       console.log(`\nregret (best - best found), budget ${r.budgets[kind]} ${kind}: mean / median / p90 over seeds`);
       const header = ['engine', 'method', 'trials', ...FRACTIONS.map((f) => `at ${f * 100}% (${Math.round(f * r.budgets[kind] * 10) / 10} ${kind === 'epochs' ? 'ep' : 's'})`)];

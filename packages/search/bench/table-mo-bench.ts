@@ -7,7 +7,7 @@
  *   npm run bench:search -- --table packages/search/bench/tables/spam-assassin.jsonl.gz,packages/search/bench/tables/topics4.jsonl.gz
  *       --objectives val_accuracy:max,model_bytes:min [--objectives val_accuracy:max,latency_ms:min …]
  *       [--seeds 100] [--first-seed 1] [--budget-trials 60] [--in-flight 4] [--methods random,motpe,motpe-mv]
- *       [--startup N] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,nsga2,nsga2-small] [--nsga2-population N]
+ *       [--startup N] [--startup-design random|latin_hypercube] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,nsga2,nsga2-small] [--nsga2-population N]
  *       [--python /usr/bin/python3] [--jobs 1] [--optuna-results FILE[,FILE…]] [--json]
  *
  * Optuna's side takes minutes per table and set of objectives and is deterministic per seed, so a run's `--json`
@@ -27,7 +27,8 @@ import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { MetricSpec } from '@sweepq/sweep-config';
+import { STARTUP_DESIGNS } from '@sweepq/sweep-config';
+import type { MetricSpec, StartupDesign } from '@sweepq/sweep-config';
 import { benchArgs } from './bench-args.js';
 import { readSavedRuns, savedField } from './saved-runs.js';
 import { readTable } from './table-format.js';
@@ -48,6 +49,7 @@ const { values: args } = parseArgs({
     'in-flight': { type: 'string', default: '4' },
     methods: { type: 'string', default: MO_METHODS.join(',') },
     startup: { type: 'string' },
+    'startup-design': { type: 'string', default: 'random' },
     optuna: { type: 'string', default: 'on' },
     'optuna-methods': { type: 'string', default: OPTUNA_METHODS.join(',') },
     'nsga2-population': { type: 'string' },
@@ -60,7 +62,7 @@ const { values: args } = parseArgs({
   strict: true,
 });
 const usage =
-  'usage: npm run bench:search -- --table FILE[,FILE...] --objectives NAME:max|min,NAME:max|min[,...] [--objectives ...] [--seeds 100] [--first-seed 1] [--budget-trials 60] [--in-flight 4] [--methods random,motpe,motpe-mv] [--startup N] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,nsga2,nsga2-small] [--nsga2-population N] [--python /usr/bin/python3] [--jobs 1] [--optuna-results FILE[,FILE...]] [--json]';
+  'usage: npm run bench:search -- --table FILE[,FILE...] --objectives NAME:max|min,NAME:max|min[,...] [--objectives ...] [--seeds 100] [--first-seed 1] [--budget-trials 60] [--in-flight 4] [--methods random,motpe,motpe-mv] [--startup N] [--startup-design random|latin_hypercube] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,nsga2,nsga2-small] [--nsga2-population N] [--python /usr/bin/python3] [--jobs 1] [--optuna-results FILE[,FILE...]] [--json]';
 if (args.help) {
   console.log(usage);
   process.exit(0);
@@ -80,6 +82,8 @@ const FIRST_SEED = int('first-seed', args['first-seed']);
 const TRIALS = int('budget-trials', args['budget-trials']);
 const IN_FLIGHT = int('in-flight', args['in-flight']);
 const STARTUP = args.startup === undefined ? undefined : int('startup', args.startup);
+/** bayes.startup_design of every bayes method (sweepq's side only: Optuna's TPE has no such option). */
+const STARTUP_DESIGN = ((d: string): StartupDesign => ((STARTUP_DESIGNS as readonly string[]).includes(d) ? (d as StartupDesign) : fail(`--startup-design: expected ${STARTUP_DESIGNS.join(' or ')}, got ${JSON.stringify(d)}`)))(args['startup-design']);
 /** NSGA-II's population sized to the budget: five generations in it (Optuna's default 50 is nsga2). */
 const NSGA2_POPULATION = args['nsga2-population'] === undefined ? Math.max(2, Math.round(TRIALS / 5)) : int('nsga2-population', args['nsga2-population']);
 const JOBS = int('jobs', args.jobs);
@@ -156,7 +160,7 @@ for (const file of files) {
     const runs: MethodRuns[] = methods.map((method: MoMethod) => ({
       engine: 'sweepq',
       method,
-      orders: Array.from({ length: SEEDS }, (_, s) => simulateMoSweep(lookup, { method, seed: FIRST_SEED + s, trials: TRIALS, inFlight: IN_FLIGHT, objectives, ...(STARTUP === undefined ? {} : { startup: STARTUP }) })),
+      orders: Array.from({ length: SEEDS }, (_, s) => simulateMoSweep(lookup, { method, seed: FIRST_SEED + s, trials: TRIALS, inFlight: IN_FLIGHT, objectives, startupDesign: STARTUP_DESIGN, ...(STARTUP === undefined ? {} : { startup: STARTUP }) })),
     }));
     const sweepqSec = (performance.now() - t0) / 1000;
     let optunaSec: number | null = null;
@@ -178,7 +182,7 @@ const stats = (xs: readonly number[]): { mean: number; median: number; p10: numb
 });
 
 if (args.json) {
-  const config = { seeds: SEEDS, firstSeed: FIRST_SEED, budgetTrials: TRIALS, inFlight: IN_FLIGHT, startup: STARTUP ?? null, nsga2Population: NSGA2_POPULATION, fractions: FRACTIONS };
+  const config = { seeds: SEEDS, firstSeed: FIRST_SEED, budgetTrials: TRIALS, inFlight: IN_FLIGHT, startup: STARTUP ?? null, startupDesign: STARTUP_DESIGN, nsga2Population: NSGA2_POPULATION, fractions: FRACTIONS };
   console.log(JSON.stringify({ config, reports: reports.map((r) => ({ ...r, results: r.results.map((m) => ({ ...m, stats: m.hv.map(stats) })) })) }, null, 2));
 } else {
   for (const r of reports) printReport(r);
@@ -186,7 +190,7 @@ if (args.json) {
 
 function printReport(r: Report): void {
   console.log(`\n${r.dataset} (${r.configs} configurations; ${basename(r.file)}), objectives ${spec(r.objectives)}: true front ${r.front} configurations, hypervolume ${r.trueHv.toFixed(4)}`);
-  console.log(`${SEEDS} seeds, ${TRIALS} trials, ${IN_FLIGHT} in flight${STARTUP === undefined ? '' : `, start-up ${STARTUP}`}, NSGA-II small population ${NSGA2_POPULATION}; sweepq ${r.sweepqSec.toFixed(1)} s${r.optunaSec === null ? '' : r.optunaSec === 0 ? ', optuna from --optuna-results' : `, optuna done after ${r.optunaSec.toFixed(1)} s`}`);
+  console.log(`${SEEDS} seeds, ${TRIALS} trials, ${IN_FLIGHT} in flight${STARTUP === undefined ? '' : `, start-up ${STARTUP}`}, start-up design ${STARTUP_DESIGN}, NSGA-II small population ${NSGA2_POPULATION}; sweepq ${r.sweepqSec.toFixed(1)} s${r.optunaSec === null ? '' : r.optunaSec === 0 ? ', optuna from --optuna-results' : `, optuna done after ${r.optunaSec.toFixed(1)} s`}`);
   console.log('hypervolume (higher is better): mean / median / p10 / p90 over seeds');
   const header = ['engine', 'method', ...FRACTIONS.map((f) => `at ${f * 100}% (${Math.floor(f * TRIALS + 1e-9)} trials)`)];
   const rows = r.results.map((m) => [m.engine, m.method, ...m.hv.map((xs) => { const s = stats(xs); return `${s.mean.toFixed(4)} / ${s.median.toFixed(4)} / ${s.p10.toFixed(4)} / ${s.p90.toFixed(4)}`; })]);

@@ -7,7 +7,7 @@
  * and hands back the rows its trials looked up, so both engines' hypervolumes come from {@link HypervolumeScale}.
  */
 import { METRIC_NAMES, paretoFront } from '@sweepq/sweep-config';
-import type { MetricGoal, MetricName, MetricSpec, SweepSpec, TrialParams } from '@sweepq/sweep-config';
+import type { MetricGoal, MetricName, MetricSpec, StartupDesign, SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import { createSampler, hypervolume, planTrials } from '../src/index.js';
 import type { Observation } from '../src/index.js';
 import type { Table, TableRow } from './table-format.js';
@@ -76,8 +76,21 @@ export function trialSeconds(row: TableRow, epochs: number): number {
 }
 
 /** The spec of a simulated multi-objective sweep: the table's space, the objectives, the first as `metric`. */
-export function moTableSpec(table: Table, method: MoMethod, seed: number, trials: number, inFlight: number, objectives: readonly MetricSpec[], startup?: number): SweepSpec {
-  const base = tableSpec(table, { method: method === 'random' ? 'random' : method === 'motpe-mv' ? 'tpe-mv' : 'tpe', seed, budget: { kind: 'epochs', amount: 1 }, inFlight, ...(startup === undefined ? {} : { startup }) }, trials);
+export function moTableSpec(
+  table: Table,
+  method: MoMethod,
+  seed: number,
+  trials: number,
+  inFlight: number,
+  objectives: readonly MetricSpec[],
+  startup?: number,
+  startupDesign?: StartupDesign,
+): SweepSpec {
+  const base = tableSpec(
+    table,
+    { method: method === 'random' ? 'random' : method === 'motpe-mv' ? 'tpe-mv' : 'tpe', seed, budget: { kind: 'epochs', amount: 1 }, inFlight, ...(startup === undefined ? {} : { startup }), ...(startupDesign === undefined ? {} : { startupDesign }) },
+    trials,
+  );
   return { ...base, metric: objectives[0] as MetricSpec, objectives: [...objectives] };
 }
 
@@ -92,11 +105,14 @@ interface Running {
  * One simulated sweep of `trials` trials, `inFlight` at a time; returns the table rows its trials looked up, in the
  * order they finished (what hypervolume at a fraction of the budget counts).
  */
-export function simulateMoSweep(lookup: TableLookup, opts: { method: MoMethod; seed: number; trials: number; inFlight: number; objectives: readonly MetricSpec[]; startup?: number }): number[] {
+export function simulateMoSweep(
+  lookup: TableLookup,
+  opts: { method: MoMethod; seed: number; trials: number; inFlight: number; objectives: readonly MetricSpec[]; startup?: number; startupDesign?: StartupDesign },
+): number[] {
   const table = lookup.table;
   const epochs = table.header.fixed.epochs;
   const rowIndex = new Map(table.rows.map((r, i) => [r, i]));
-  const spec = moTableSpec(table, opts.method, opts.seed, opts.trials, opts.inFlight, opts.objectives, opts.startup);
+  const spec = moTableSpec(table, opts.method, opts.seed, opts.trials, opts.inFlight, opts.objectives, opts.startup, opts.startupDesign);
   const planned = spec.method === 'random' ? planTrials(spec).map((t) => t.params) : undefined;
   const sampler = spec.method === 'bayes' ? createSampler(spec) : undefined;
   const observations: Observation[] = [];

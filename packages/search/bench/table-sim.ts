@@ -13,7 +13,7 @@
 import { ashaRule, planAdaptive, planTrials, TpeSampler } from '../src/index.js';
 import type { Observation } from '../src/index.js';
 import { rungEpochs, validateSpec } from '@sweepq/sweep-config';
-import type { SweepSpec, TrialParams } from '@sweepq/sweep-config';
+import type { StartupDesign, SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import type { Table, TableRow } from './table-format.js';
 
 export const SIM_METHODS = ['grid', 'random', 'tpe', 'tpe+hyperband', 'tpe-mv', 'tpe-mv+hyperband'] as const;
@@ -94,6 +94,8 @@ export interface SimOptions {
   inFlight: number;
   /** bayes.n_startup_trials; default the spec's default. */
   startup?: number;
+  /** bayes.startup_design; default the spec's default (random). */
+  startupDesign?: StartupDesign;
   /** Hyperband min_iter and eta; default 1 and 3. */
   minIter?: number;
   eta?: number;
@@ -110,7 +112,15 @@ export function tableSpec(table: Table, opts: SimOptions, runCap: number): Sweep
     seed: opts.seed,
     max_in_flight: opts.inFlight,
     metric: { name: 'val_accuracy', goal: 'maximize' },
-    ...(bayes ? { bayes: { multivariate: method.startsWith('tpe-mv'), ...(opts.startup === undefined ? {} : { n_startup_trials: opts.startup }) } } : {}),
+    ...(bayes
+      ? {
+          bayes: {
+            multivariate: method.startsWith('tpe-mv'),
+            ...(opts.startup === undefined ? {} : { n_startup_trials: opts.startup }),
+            ...(opts.startupDesign === undefined ? {} : { startup_design: opts.startupDesign }),
+          },
+        }
+      : {}),
     ...(method.endsWith('+hyperband') ? { early_terminate: { type: 'hyperband', min_iter: opts.minIter ?? 1, eta: opts.eta ?? 3 } } : {}),
     parameters: {
       ...Object.fromEntries(Object.entries(table.header.space).map(([n, values]) => [n, { values: [...values] }])),

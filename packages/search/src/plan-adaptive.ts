@@ -12,7 +12,7 @@ export interface AdaptivePlan {
 }
 
 /** `bayes:` options with defaults applied (see BAYES_DEFAULTS in @sweepq/sweep-config). */
-export function resolveBayes(spec: Pick<SweepSpec, 'bayes'>): { n_startup_trials: number; n_ei_candidates: number; gamma: number; multivariate: boolean } {
+export function resolveBayes(spec: Pick<SweepSpec, 'bayes'>): Required<NonNullable<SweepSpec['bayes']>> {
   return { ...BAYES_DEFAULTS, ...spec.bayes };
 }
 

@@ -3,6 +3,7 @@ import { activeParameters, validateSpec } from '@sweepq/sweep-config';
 import type { BayesSpec, EarlyTerminateSpec, SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import { SearchError, TpeSampler, paramsKey, planAdaptive, planTrials } from '../src/index.js';
 import type { Observation } from '../src/index.js';
+import { normalCdf } from '../src/samplers/tpe/normal.js';
 import { best, branin, braninSpec, runTpe } from './helpers.js';
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -322,5 +323,66 @@ describe('planAdaptive', () => {
     const reordered = Object.fromEntries(Object.entries(p).reverse()) as unknown as TrialParams;
     expect(paramsKey(reordered)).toBe(paramsKey(p));
     expect(paramsKey({ ...p, dropout: p.dropout + 1e-12 })).not.toBe(paramsKey(p));
+  });
+});
+
+describe('bayes.startup_design: latin_hypercube', () => {
+  const spec = (seed: number, bayes: BayesSpec): SweepSpec =>
+    validateSpec({
+      method: 'bayes',
+      run_cap: 30,
+      seed,
+      metric: { name: 'val_accuracy', goal: 'maximize' },
+      bayes,
+      parameters: {
+        max_words: { values: [500, 1000, 2000, 4000, 8000] },
+        dropout: { distribution: 'uniform', min: 0, max: 0.5 },
+        learning_rate: { distribution: 'log_normal', mu: Math.log(0.003), sigma: 1 },
+        lstm_units: { distribution: 'int_uniform', min: 8, max: 17 },
+        embedding_dim: { distribution: 'q_log_uniform_values', min: 8, max: 256, q: 1 },
+        epochs: { value: 3 },
+      },
+    });
+  const startup = (s: SweepSpec, n = 10, warmStart = 0): TrialParams[] => {
+    const sampler = new TpeSampler(s, { warmStart });
+    return Array.from({ length: n }, (_, i) => sampler.propose(i, [], []));
+  };
+
+  test.each([1, 2, 3, 42])('seed %i: each parameter has one start-up trial in each of its n equal-probability strata', (seed) => {
+    const trials = startup(spec(seed, { startup_design: 'latin_hypercube' }));
+    const strata = (u: (p: TrialParams) => number): number[] => trials.map((p) => Math.floor(u(p) * 10)).sort((a, b) => a - b);
+    const all = Array.from({ length: 10 }, (_, i) => i);
+    expect(strata((p) => (p.dropout as number) / 0.5)).toEqual(all);
+    // A normal kind through the inverse CDF: one trial in each decile of Φ((ln x - mu) / sigma).
+    expect(strata((p) => normalCdf((Math.log(p.learning_rate as number) - Math.log(0.003)) / 1))).toEqual(all);
+    expect(trials.map((p) => p.lstm_units).sort((a, b) => (a as number) - (b as number))).toEqual([8, 9, 10, 11, 12, 13, 14, 15, 16, 17]);
+    // 5 values over 10 trials: each twice, where independent draws repeat some and miss others.
+    const counts = new Map<unknown, number>();
+    for (const p of trials) counts.set(p.max_words, (counts.get(p.max_words) ?? 0) + 1);
+    expect([...counts.values()]).toEqual([2, 2, 2, 2, 2]);
+    // Quantized log-uniform: the strata of log(x), up to the rounding to whole numbers (8 to 256: strata 1.4x wide).
+    expect(new Set(trials.map((p) => p.embedding_dim)).size).toBe(10);
+    // Deterministic in (seed, index), whatever the observations.
+    expect(startup(spec(seed, { startup_design: 'latin_hypercube' }))).toEqual(trials);
+  });
+
+  test('independent draws leave strata empty on nearly every seed; the default start-up is still random search', () => {
+    // Independent draws: over 40 seeds, dropout's 10 draws miss at least one of its 10 strata on nearly every seed.
+    const seeds = Array.from({ length: 40 }, (_, i) => i + 1);
+    const covered = (trials: TrialParams[]): number => new Set(trials.map((p) => Math.floor(((p.dropout as number) / 0.5) * 10))).size;
+    expect(seeds.filter((s) => covered(startup(spec(s, {}))) === 10).length).toBeLessThan(5);
+    expect(seeds.every((s) => covered(startup(spec(s, { startup_design: 'latin_hypercube' }))) === 10)).toBe(true);
+    for (const s of seeds.slice(0, 5)) expect(startup(spec(s, {}))).toEqual(planTrials({ ...spec(s, {}), method: 'random', bayes: undefined }).slice(0, 10).map((t) => t.params));
+  });
+
+  test('after the start-up the model takes over; warm-start observations shorten the hypercube', () => {
+    const s = spec(7, { startup_design: 'latin_hypercube', n_startup_trials: 6 });
+    const trials = startup(s, 6, 2);
+    // 6 start-up trials less 2 warm-start observations: a hypercube of 4.
+    expect(trials.slice(0, 4).map((p) => Math.floor(((p.dropout as number) / 0.5) * 4)).sort()).toEqual([0, 1, 2, 3]);
+    const sampler = new TpeSampler(s);
+    const observations: Observation[] = startup(s, 6).map((params, i) => ({ params, value: i / 10 }));
+    const next = sampler.propose(6, observations, []);
+    expect(observations.map((o) => paramsKey(o.params))).not.toContain(paramsKey(next));
   });
 });

@@ -5,7 +5,7 @@ import { isPlainMapping } from './normalize-parameter.js';
 import { DEFAULT_PARAMS } from './parameters.js';
 import { quantizedRange } from './distributions.js';
 import { multiple } from './quantize.js';
-import { BAYES_DEFAULTS, EARLY_TERMINATE_DEFAULTS, EARLY_TERMINATE_TYPES } from './types.js';
+import { BAYES_DEFAULTS, EARLY_TERMINATE_DEFAULTS, EARLY_TERMINATE_TYPES, STARTUP_DESIGNS } from './types.js';
 import type { BayesSpec, EarlyTerminateSpec, ParameterSpec, SweepSpec } from './types.js';
 import { fromZodIssues } from './zod-issues.js';
 
@@ -16,6 +16,7 @@ const bayesSchema = z.object({
   n_ei_candidates: count.max(10_000).optional(),
   gamma: z.number().gt(0).lt(1).optional(),
   multivariate: z.boolean().optional(),
+  startup_design: z.enum(STARTUP_DESIGNS).optional(),
 });
 
 const hyperbandSchema = z.object({
@@ -64,6 +65,7 @@ export function checkBayes(raw: unknown, issues: SpecIssue[]): BayesSpec | undef
     if (v !== undefined) out[key] = v;
   }
   if (parsed.data.multivariate !== undefined) out.multivariate = parsed.data.multivariate;
+  if (parsed.data.startup_design !== undefined) out.startup_design = parsed.data.startup_design;
   return out;
 }
 

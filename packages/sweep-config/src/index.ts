@@ -27,6 +27,7 @@ export {
   METRIC_GOALS,
   METRIC_NAMES,
   PARAMETER_KINDS,
+  STARTUP_DESIGNS,
   getParameter,
 } from './types.js';
 export type {
@@ -49,6 +50,7 @@ export type {
   ParameterKind,
   ParameterSpec,
   SearchMethod,
+  StartupDesign,
   SweepSpec,
 } from './types.js';
 export { BUILTIN_DATASETS, DEFAULT_DATASET_URI, formatFromExtension } from './dataset.js';

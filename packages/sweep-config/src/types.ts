@@ -212,10 +212,21 @@ export interface BayesSpec {
    * per-parameter TPE, so sweeps started before this option propose the same trials).
    */
   multivariate?: boolean;
+  /**
+   * How the start-up trials are drawn: `random` (each an independent draw, exactly random search's trial of the same
+   * index) or `latin_hypercube` (each parameter's n_startup_trials draws spread over as many equal-probability strata,
+   * in a seeded random order, so the first trials cover every parameter's range instead of clustering by chance).
+   * Default `random`, so sweeps started before this option propose the same trials.
+   */
+  startup_design?: StartupDesign;
 }
 
+/** Values of `bayes.startup_design`. */
+export const STARTUP_DESIGNS = ['random', 'latin_hypercube'] as const;
+export type StartupDesign = (typeof STARTUP_DESIGNS)[number];
+
 /** Defaults of {@link BayesSpec}. */
-export const BAYES_DEFAULTS = Object.freeze({ n_startup_trials: 10, n_ei_candidates: 24, gamma: 0.25, multivariate: false });
+export const BAYES_DEFAULTS = Object.freeze({ n_startup_trials: 10, n_ei_candidates: 24, gamma: 0.25, multivariate: false, startup_design: 'random' as StartupDesign });
 
 /** Trials in flight for adaptive methods when `max_in_flight` is not given: 8, or run_cap when smaller. */
 export const DEFAULT_MAX_IN_FLIGHT = 8;

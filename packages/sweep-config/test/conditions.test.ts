@@ -100,11 +100,13 @@ describe('bayes, max_in_flight and early_terminate validation', () => {
     expect(spec.bayes).toEqual({ n_startup_trials: 4, gamma: 0.2, multivariate: false });
     expect(spec.max_in_flight).toBe(3);
     expect(issues(base({ method: 'bayes', run_cap: 10, bayes: { gamma: 1, n_ei_candidates: 0, n_startup: 3, multivariate: 'yes' } }))).toEqual({
-      'bayes.n_startup': 'unknown key "n_startup"; allowed: n_startup_trials, n_ei_candidates, gamma, multivariate. Did you mean n_startup_trials?',
+      'bayes.n_startup': 'unknown key "n_startup"; allowed: n_startup_trials, n_ei_candidates, gamma, multivariate, startup_design. Did you mean n_startup_trials?',
       'bayes.multivariate': 'expected true or false, got "yes"',
       'bayes.gamma': 'expected a number < 1, got 1',
       'bayes.n_ei_candidates': 'expected a number > 0, got 0',
     });
+    expect(validateSpec(base({ method: 'bayes', run_cap: 10, bayes: { startup_design: 'latin_hypercube' } })).bayes).toEqual({ startup_design: 'latin_hypercube' });
+    expect(issues(base({ method: 'bayes', run_cap: 10, bayes: { startup_design: 'lhs' } }))['bayes.startup_design']).toMatch(/random.*latin_hypercube.*"lhs"/);
     expect(issues(base({ bayes: {} }))['bayes']).toBe('only used by method: bayes, but method is grid; remove the bayes block or set method: bayes');
     expect(issues(base({ max_in_flight: 0 }))['max_in_flight']).toBe('expected a number > 0, got 0');
   });

@@ -1,5 +1,6 @@
 import { logUniformBounds, nearestMultiple, quantizedRange } from '@sweepq/sweep-config';
 import type { ParamValue, ParameterSpec, Rng } from '@sweepq/sweep-config';
+import { normalQuantile } from './tpe/normal.js';
 
 /** Largest double below x, so a continuous draw stays strictly below its max after rounding. */
 export function below(x: number): number {
@@ -10,8 +11,8 @@ export function below(x: number): number {
   return buf[0] ?? x;
 }
 
-function uniform(rng: Rng, min: number, max: number): number {
-  return Math.min(min + rng.next() * (max - min), below(max));
+function uniform(u: number, min: number, max: number): number {
+  return Math.min(min + u * (max - min), below(max));
 }
 
 function standardNormal(rng: Rng): number {
@@ -47,18 +48,20 @@ export function sampleBeta(rng: Rng, a: number, b: number): number {
   return Math.min(below(1), Math.max(Number.MIN_VALUE, r));
 }
 
-function logUniform(rng: Rng, lo: number, hi: number): number {
-  return Math.max(lo, Math.min(Math.exp(uniform(rng, Math.log(lo), Math.log(hi))), below(hi)));
+function logUniform(u: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(Math.exp(uniform(u, Math.log(lo), Math.log(hi))), below(hi)));
 }
 
-/** Draws one value from a normalised parameter spec. */
-export function sampleParameter(spec: ParameterSpec, rng: Rng): ParamValue {
+/**
+ * The value at probability `u` in [0, 1) of a distribution drawn by inverting its CDF with one uniform number: the
+ * categorical, uniform and log-uniform kinds and their quantized forms (what {@link sampleParameter} does with one
+ * `rng.next()`), and the normal kinds through Φ⁻¹ (which sampleParameter draws by Box-Muller instead). Undefined for
+ * `constant` and the beta kinds (no closed-form inverse here). A Latin-hypercube start-up passes stratified `u`s.
+ */
+export function parameterAtQuantile(spec: ParameterSpec, u: number): ParamValue | undefined {
   switch (spec.kind) {
-    case 'constant':
-      return spec.value;
     case 'categorical': {
       const { values, probabilities } = spec;
-      const u = rng.next();
       if (probabilities === undefined) return values[Math.floor(u * values.length)] as ParamValue;
       let acc = 0;
       for (let i = 0; i < values.length; i++) {
@@ -70,26 +73,60 @@ export function sampleParameter(spec: ParameterSpec, rng: Rng): ParamValue {
       return values[values.length - 1] as ParamValue;
     }
     case 'int_uniform':
-      return spec.min + Math.floor(rng.next() * (spec.max - spec.min + 1));
+      return spec.min + Math.floor(u * (spec.max - spec.min + 1));
     case 'uniform':
-      return uniform(rng, spec.min, spec.max);
+      return uniform(u, spec.min, spec.max);
     case 'q_uniform': {
       const { kLo, kHi } = quantizedRange(spec);
-      return nearestMultiple(spec.min + rng.next() * (spec.max - spec.min), spec.q, kLo, kHi);
+      return nearestMultiple(spec.min + u * (spec.max - spec.min), spec.q, kLo, kHi);
     }
     case 'log_uniform_values':
     case 'log_uniform':
     case 'inv_log_uniform':
     case 'inv_log_uniform_values': {
       const [lo, hi] = logUniformBounds(spec);
-      return logUniform(rng, lo, hi);
+      return logUniform(u, lo, hi);
     }
     case 'q_log_uniform_values':
     case 'q_log_uniform': {
       const [lo, hi] = logUniformBounds(spec);
       const { kLo, kHi } = quantizedRange(spec);
-      return nearestMultiple(Math.exp(Math.log(lo) + rng.next() * (Math.log(hi) - Math.log(lo))), spec.q, kLo, kHi);
+      return nearestMultiple(Math.exp(Math.log(lo) + u * (Math.log(hi) - Math.log(lo))), spec.q, kLo, kHi);
     }
+    case 'normal':
+      return spec.mu + spec.sigma * normalQuantile(u);
+    case 'log_normal':
+      return Math.exp(spec.mu + spec.sigma * normalQuantile(u));
+    case 'q_normal':
+      return nearestMultiple(spec.mu + spec.sigma * normalQuantile(u), spec.q, -Infinity, Infinity);
+    case 'q_log_normal': {
+      const { kLo, kHi } = quantizedRange(spec);
+      return nearestMultiple(Math.exp(spec.mu + spec.sigma * normalQuantile(u)), spec.q, kLo, kHi);
+    }
+    case 'constant':
+    case 'beta':
+    case 'q_beta':
+      return undefined;
+  }
+}
+
+/** Draws one value from a normalised parameter spec. */
+export function sampleParameter(spec: ParameterSpec, rng: Rng): ParamValue {
+  switch (spec.kind) {
+    case 'constant':
+      return spec.value;
+    case 'categorical':
+    case 'int_uniform':
+    case 'uniform':
+    case 'q_uniform':
+    case 'log_uniform_values':
+    case 'log_uniform':
+    case 'inv_log_uniform':
+    case 'inv_log_uniform_values':
+    case 'q_log_uniform_values':
+    case 'q_log_uniform':
+      // One uniform number through the inverse CDF; the stream random search has always drawn.
+      return parameterAtQuantile(spec, rng.next()) as ParamValue;
     case 'normal':
       return spec.mu + spec.sigma * standardNormal(rng);
     case 'log_normal':

@@ -81,7 +81,9 @@ function pointsOf(o: Observation): Map<number, number> {
  * Tree-structured Parzen Estimator (Bergstra et al., 2011) for `method: bayes`, asynchronous and reproducible.
  *
  * - Trials `index < n_startup_trials` (and any proposal made before a trial has a value) are random draws: trial k's
- *   first draw is exactly random search's trial k for the same seed.
+ *   first draw is exactly random search's trial k for the same seed. With `startup_design: latin_hypercube` the
+ *   start-up trials are a Latin hypercube instead (each parameter's range in n_startup_trials equal-probability
+ *   strata, one per trial), which covers the space more evenly than independent draws in the first trials.
  * - After that, finished observations are ranked by value (failed ones last), the best `ceil(gamma·n)` of those with
  *   a value form the "good" density l(x), everything else — failed trials and the in-flight `pending` configs as
  *   well, a constant liar with the worst value — forms g(x). `n_ei_candidates` configurations are drawn from l and

@@ -3,11 +3,15 @@ import type { ParamValue, ParameterName, Rng, SweepSpec, TrialParams } from '@sw
 import { SearchError, SearchErrorCode } from '../../errors.js';
 import { resolveBayes } from '../../plan-adaptive.js';
 import { gridCombinations } from '../grid.js';
-import { sampleParameter } from '../sample-parameter.js';
+import { below, parameterAtQuantile, sampleParameter } from '../sample-parameter.js';
 import { estimator, jointDimensions, makeDim, toTrialParams } from './dims.js';
 import type { Candidate, CategoricalPrior, Dim, Estimator } from './dims.js';
 import { JointParzen } from './joint-parzen.js';
 import type { JointDimension } from './joint-parzen.js';
+
+/** Salts of the Latin-hypercube start-up's streams (stratum order per parameter; point within the stratum per trial). */
+const LHS_ORDER_SALT = 0x1a7c_0de5;
+const LHS_JITTER_SALT = 0x5a17_7e12;
 
 /**
  * How a Parzen sampler split the finished trials: the "good" ones l(x) is fitted on, and the others (failed ones
@@ -32,6 +36,8 @@ export class ParzenSearch {
   readonly options: ReturnType<typeof resolveBayes>;
   /** The non-constant parameters, as the multivariate estimator models them. */
   private readonly jointDims: JointDimension[];
+  /** Latin-hypercube start-up: each parameter's strata in trial order (see {@link latinHypercubeDraw}). */
+  private readonly strataCache = new Map<number, number[]>();
 
   /**
    * @param seed seed of every draw (already resolved: the option, else the spec's).
@@ -51,7 +57,8 @@ export class ParzenSearch {
   }
 
   /**
-   * The configuration of trial `index`: a random draw during start-up (`index + warmStart < n_startup_trials`) or
+   * The configuration of trial `index`: a random draw during start-up (`index + warmStart < n_startup_trials`; a
+   * Latin-hypercube one with `startup_design: latin_hypercube`, random draws after it if that one is taken) or
    * when `split` finds nothing to rank (returns undefined), else the best candidate of l(x)/g(x) for its split.
    * @throws SearchError SPACE_EXHAUSTED when a finite space has no configuration left.
    */
@@ -67,6 +74,10 @@ export class ParzenSearch {
   }
 
   private randomUnused(index: number, taken: ReadonlySet<string>): TrialParams {
+    if (this.options.startup_design === 'latin_hypercube') {
+      const params = this.latinHypercubeDraw(index);
+      if (params !== undefined && !taken.has(paramsKey(params))) return params;
+    }
     const rng = createRng(this.seed, index);
     for (let attempt = 0; attempt < 1000; attempt++) {
       // Same order and stream as random search, so attempt 0 is random search's trial `index`.
@@ -79,6 +90,45 @@ export class ParzenSearch {
       if (!taken.has(paramsKey(params))) return params;
     }
     return this.firstUnusedCombination(taken);
+  }
+
+  /**
+   * Start-up trial `index` of a Latin hypercube (`bayes.startup_design: latin_hypercube`) over the n start-up trials
+   * this sweep draws (n_startup_trials less the warm-start observations): each parameter's range is cut into n
+   * strata of equal probability, each stratum goes to one trial in a seeded random order (its own order per
+   * parameter), and the trial takes a uniformly random point in its stratum through the inverse CDF
+   * ({@link parameterAtQuantile}); a beta parameter, which has no inverse here, is drawn at random. A categorical
+   * parameter with m values thus takes each value in n/m of the start-up trials (±1), where independent draws would
+   * repeat some and miss others. Undefined past the start-up (or without one). Depends only on (seed, index).
+   */
+  private latinHypercubeDraw(index: number): TrialParams | undefined {
+    const n = this.options.n_startup_trials - this.warmStart;
+    if (index >= n) return undefined;
+    const jitter = createRng((this.seed ^ LHS_JITTER_SALT) >>> 0, index);
+    const combo: Record<string, ParamValue> = {};
+    PARAMETER_NAMES.forEach((name, d) => {
+      const ps = Object.hasOwn(this.spec.parameters, name) ? this.spec.parameters[name] : undefined;
+      if (ps === undefined) return;
+      const stratum = this.strata(d, n)[index] as number;
+      const u = Math.min(Math.max((stratum + jitter.next()) / n, Number.MIN_VALUE), below(1));
+      combo[name] = parameterAtQuantile(ps, u) ?? sampleParameter(ps, jitter);
+    });
+    return applyConditions(this.spec, toTrialParams(combo));
+  }
+
+  /** The stratum of each start-up trial for parameter `d` (0..n-1, shuffled by the seed), computed once. */
+  private strata(d: number, n: number): readonly number[] {
+    let order = this.strataCache.get(d);
+    if (order === undefined) {
+      const rng = createRng((this.seed ^ LHS_ORDER_SALT) >>> 0, d);
+      order = Array.from({ length: n }, (_, i) => i);
+      for (let i = n - 1; i > 0; i--) {
+        const j = Math.floor(rng.next() * (i + 1));
+        [order[i], order[j]] = [order[j] as number, order[i] as number];
+      }
+      this.strataCache.set(d, order);
+    }
+    return order;
   }
 
   private firstUnusedCombination(taken: ReadonlySet<string>): TrialParams {
