@@ -5,13 +5,14 @@
  *
  *   npm run bench:search -- --table packages/search/bench/tables/spam-assassin.jsonl.gz,packages/search/bench/tables/topics4.jsonl.gz
  *       [--seeds 100] [--first-seed 1] [--budget-epochs 180] [--in-flight 4] [--methods grid,random,tpe,tpe+hyperband,tpe-mv,tpe-mv+hyperband]
- *       [--startup N] [--startup-design random|latin_hypercube] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband,tpe-mv+hyperband]
+ *       [--startup N] [--startup-design random|latin_hypercube] [--block 100] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband,tpe-mv+hyperband]
  *       [--python /usr/bin/python3] [--jobs 1] [--optuna-results FILE[,FILE…]] [--json]
  *
  * Per table, two budgets: `--budget-epochs` epochs, and the same in seconds (that many epochs times the table's mean
  * epoch seconds). Each (method, seed) sweep runs until its budget is spent; the regret after 25 %, 50 % and 100 % of
  * it is the table's best validation accuracy (any configuration, any epoch) minus the best any trial of the sweep
- * reported by then. Printed: mean, median and 90th percentile over seeds.
+ * reported by then. Printed: mean, median and 90th percentile over seeds; with Optuna, the best method of each engine by
+ * median, and (with at least two blocks of `--block` seeds) in how many blocks sweepq's best median is at or below Optuna's.
  *
  * Optuna's side takes minutes per table and is deterministic per seed, so a run's `--json` output can stand in for
  * it: `--optuna-results FILE[,FILE…]` reads Optuna's results from such files (matched by table and budgets; seeds,
@@ -28,7 +29,7 @@ import type { StartupDesign } from '@sweepq/sweep-config';
 import { benchArgs } from './bench-args.js';
 import { readSavedRuns, savedField } from './saved-runs.js';
 import { readTable } from './table-format.js';
-import { SIM_METHODS, TableLookup, meanEpochSeconds, percentile, regretAt, simulateSweep, tableBest } from './table-sim.js';
+import { SIM_METHODS, TableLookup, blockVerdict, meanEpochSeconds, percentile, regretAt, simulateSweep, tableBest } from './table-sim.js';
 import type { SimBudget, SimMethod } from './table-sim.js';
 
 // `--objectives`: the multi-objective mode has its own flags (table-mo-bench.ts).
@@ -50,6 +51,7 @@ const { values: args } = parseArgs({
     methods: { type: 'string', default: SIM_METHODS.join(',') },
     startup: { type: 'string' },
     'startup-design': { type: 'string', default: 'random' },
+    block: { type: 'string', default: '100' },
     'min-iter': { type: 'string', default: '3' },
     eta: { type: 'string', default: '3' },
     optuna: { type: 'string', default: 'on' },
@@ -63,7 +65,7 @@ const { values: args } = parseArgs({
   strict: true,
 });
 const usage =
-  'usage: npm run bench:search -- --table FILE[,FILE...] [--seeds 100] [--first-seed 1] [--budget-epochs 180] [--in-flight 4] [--methods grid,random,tpe,tpe+hyperband,tpe-mv,tpe-mv+hyperband] [--startup N] [--startup-design random|latin_hypercube] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband,tpe-mv+hyperband] [--python /usr/bin/python3] [--jobs 1] [--optuna-results FILE[,FILE...]] [--json]';
+  'usage: npm run bench:search -- --table FILE[,FILE...] [--seeds 100] [--first-seed 1] [--budget-epochs 180] [--in-flight 4] [--methods grid,random,tpe,tpe+hyperband,tpe-mv,tpe-mv+hyperband] [--startup N] [--startup-design random|latin_hypercube] [--block 100] [--min-iter 3] [--eta 3] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,tpe+hyperband,tpe-mv+hyperband] [--python /usr/bin/python3] [--jobs 1] [--optuna-results FILE[,FILE...]] [--json]';
 if (args.help) {
   console.log(usage);
   process.exit(0);
@@ -79,6 +81,8 @@ const STARTUP = args.startup === undefined ? undefined : int('startup', args.sta
 /** bayes.startup_design of every bayes method (sweepq's side only: Optuna's TPE has no such option). */
 const STARTUP_DESIGN = ((d: string): StartupDesign => ((STARTUP_DESIGNS as readonly string[]).includes(d) ? (d as StartupDesign) : fail(`--startup-design: expected ${STARTUP_DESIGNS.join(' or ')}, got ${JSON.stringify(d)}`)))(args['startup-design']);
 const MIN_ITER = int('min-iter', args['min-iter']);
+/** Seeds per block of the per-block verdict (printed when there are at least two blocks). */
+const BLOCK = int('block', args.block);
 const ETA = int('eta', args.eta);
 const JOBS = int('jobs', args.jobs);
 const methods = list('methods', args.methods, SIM_METHODS);
@@ -223,6 +227,17 @@ if (args.json) {
           return `${f * 100}%: sweepq ${s.method} ${s.median.toFixed(4)} vs optuna ${o.method} ${o.median.toFixed(4)} ${s.median <= o.median + 1e-12 ? '(sweepq <=)' : '(optuna better)'}`;
         });
         console.log(`best median: ${verdict.join('; ')}`);
+        // The same verdict in each block of BLOCK seeds: how often a run of BLOCK seeds would have found sweepq at or
+        // below Optuna (a median over 100 seeds moves by a step of the table's accuracy between seed ranges).
+        const { blocks, won } = blockVerdict(
+          r.results.filter((m) => m.kind === kind && m.method !== 'grid').map((m) => ({ engine: m.engine, values: m.regrets })),
+          FRACTIONS.length,
+          BLOCK,
+          true,
+        );
+        if (blocks >= 2) {
+          console.log(`blocks of ${BLOCK} seeds where sweepq's best median is at or below optuna's: ${FRACTIONS.map((f, i) => `${f * 100}%: ${won[i]} of ${blocks}`).join('; ')}`);
+        }
       }
     }
   }

@@ -7,7 +7,7 @@
  *   npm run bench:search -- --table packages/search/bench/tables/spam-assassin.jsonl.gz,packages/search/bench/tables/topics4.jsonl.gz
  *       --objectives val_accuracy:max,model_bytes:min [--objectives val_accuracy:max,latency_ms:min …]
  *       [--seeds 100] [--first-seed 1] [--budget-trials 60] [--in-flight 4] [--methods random,motpe,motpe-mv]
- *       [--startup N] [--startup-design random|latin_hypercube] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,nsga2,nsga2-small] [--nsga2-population N]
+ *       [--startup N] [--startup-design random|latin_hypercube] [--block 100] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,nsga2,nsga2-small] [--nsga2-population N]
  *       [--python /usr/bin/python3] [--jobs 1] [--optuna-results FILE[,FILE…]] [--json]
  *
  * Optuna's side takes minutes per table and set of objectives and is deterministic per seed, so a run's `--json`
@@ -34,7 +34,7 @@ import { readSavedRuns, savedField } from './saved-runs.js';
 import { readTable } from './table-format.js';
 import { HypervolumeScale, MO_METHODS, parseObjectives, simulateMoSweep } from './table-mo.js';
 import type { MoMethod } from './table-mo.js';
-import { TableLookup, percentile } from './table-sim.js';
+import { TableLookup, blockVerdict, percentile } from './table-sim.js';
 
 const FRACTIONS = [0.25, 0.5, 1] as const;
 const OPTUNA_METHODS = ['random', 'tpe', 'tpe-mv', 'nsga2', 'nsga2-small'] as const;
@@ -50,6 +50,7 @@ const { values: args } = parseArgs({
     methods: { type: 'string', default: MO_METHODS.join(',') },
     startup: { type: 'string' },
     'startup-design': { type: 'string', default: 'random' },
+    block: { type: 'string', default: '100' },
     optuna: { type: 'string', default: 'on' },
     'optuna-methods': { type: 'string', default: OPTUNA_METHODS.join(',') },
     'nsga2-population': { type: 'string' },
@@ -62,7 +63,7 @@ const { values: args } = parseArgs({
   strict: true,
 });
 const usage =
-  'usage: npm run bench:search -- --table FILE[,FILE...] --objectives NAME:max|min,NAME:max|min[,...] [--objectives ...] [--seeds 100] [--first-seed 1] [--budget-trials 60] [--in-flight 4] [--methods random,motpe,motpe-mv] [--startup N] [--startup-design random|latin_hypercube] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,nsga2,nsga2-small] [--nsga2-population N] [--python /usr/bin/python3] [--jobs 1] [--optuna-results FILE[,FILE...]] [--json]';
+  'usage: npm run bench:search -- --table FILE[,FILE...] --objectives NAME:max|min,NAME:max|min[,...] [--objectives ...] [--seeds 100] [--first-seed 1] [--budget-trials 60] [--in-flight 4] [--methods random,motpe,motpe-mv] [--startup N] [--startup-design random|latin_hypercube] [--block 100] [--optuna on|off] [--optuna-methods random,tpe,tpe-mv,nsga2,nsga2-small] [--nsga2-population N] [--python /usr/bin/python3] [--jobs 1] [--optuna-results FILE[,FILE...]] [--json]';
 if (args.help) {
   console.log(usage);
   process.exit(0);
@@ -82,6 +83,8 @@ const FIRST_SEED = int('first-seed', args['first-seed']);
 const TRIALS = int('budget-trials', args['budget-trials']);
 const IN_FLIGHT = int('in-flight', args['in-flight']);
 const STARTUP = args.startup === undefined ? undefined : int('startup', args.startup);
+/** Seeds per block of the per-block verdict (printed when there are at least two blocks). */
+const BLOCK = int('block', args.block);
 /** bayes.startup_design of every bayes method (sweepq's side only: Optuna's TPE has no such option). */
 const STARTUP_DESIGN = ((d: string): StartupDesign => ((STARTUP_DESIGNS as readonly string[]).includes(d) ? (d as StartupDesign) : fail(`--startup-design: expected ${STARTUP_DESIGNS.join(' or ')}, got ${JSON.stringify(d)}`)))(args['startup-design']);
 /** NSGA-II's population sized to the budget: five generations in it (Optuna's default 50 is nsga2). */
@@ -212,5 +215,7 @@ function printReport(r: Report): void {
       return `${f * 100}%: sweepq ${s.method} ${s.median.toFixed(4)} vs optuna ${o.method} ${o.median.toFixed(4)} ${s.median >= o.median - 1e-12 ? '(sweepq >=)' : '(optuna better)'}`;
     });
     console.log(`best median: ${verdict.join('; ')}`);
+    const { blocks, won } = blockVerdict(r.results.map((m) => ({ engine: m.engine, values: m.hv })), FRACTIONS.length, BLOCK, false);
+    if (blocks >= 2) console.log(`blocks of ${BLOCK} seeds where sweepq's best median is at or above optuna's: ${FRACTIONS.map((f, i) => `${f * 100}%: ${won[i]} of ${blocks}`).join('; ')}`);
   }
 }

@@ -295,3 +295,34 @@ export function percentile(xs: readonly number[], q: number): number {
   const hi = Math.ceil(pos);
   return (s[lo] as number) + ((s[hi] as number) - (s[lo] as number)) * (pos - lo);
 }
+
+/**
+ * The engines' comparison in blocks of `block` seeds: for each fraction of the budget, in how many blocks the best
+ * sweepq method's median (over the block's seeds) is at or better than the best Optuna method's. `values[f][s]` is a
+ * method's figure after fraction f for seed s; `lowerIsBetter` for regret, not for hypervolume. Seeds past the last
+ * whole block are left out. A median over 100 seeds moves by a step of the table's accuracy between seed ranges, so
+ * one range's verdict is one draw of this.
+ */
+export function blockVerdict(
+  results: ReadonlyArray<{ engine: string; values: ReadonlyArray<readonly number[]> }>,
+  fractions: number,
+  block: number,
+  lowerIsBetter: boolean,
+): { blocks: number; won: number[] } {
+  const seeds = Math.min(...results.map((m) => m.values[0]?.length ?? 0));
+  const blocks = Math.floor(seeds / block);
+  const won = Array.from({ length: fractions }, (_, f) => {
+    let k = 0;
+    for (let b = 0; b < blocks; b++) {
+      const best = (engine: string): number => {
+        const medians = results.filter((m) => m.engine === engine).map((m) => percentile((m.values[f] as number[]).slice(b * block, (b + 1) * block), 50));
+        return lowerIsBetter ? Math.min(...medians) : Math.max(...medians);
+      };
+      const s = best('sweepq');
+      const o = best('optuna');
+      if (lowerIsBetter ? s <= o + 1e-12 : s >= o - 1e-12) k += 1;
+    }
+    return k;
+  });
+  return { blocks, won };
+}

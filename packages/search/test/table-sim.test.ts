@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { configOf, parseTable, sampleConfigIds, spaceSize } from '../bench/table-format.js';
 import type { Table, TableHeader, TableRow } from '../bench/table-format.js';
-import { TableLookup, percentile, regretAt, simulateSweep, tableBest } from '../bench/table-sim.js';
+import { TableLookup, blockVerdict, percentile, regretAt, simulateSweep, tableBest } from '../bench/table-sim.js';
 
 const space = { learning_rate: [0.1, 0.01], optimizer: ['adam', 'sgd'] };
 
@@ -96,5 +96,20 @@ describe('simulated sweep', () => {
   it('percentile interpolates as numpy does', () => {
     expect(percentile([1, 2, 3, 4], 50)).toBe(2.5);
     expect(percentile([0, 10], 90)).toBe(9);
+  });
+});
+
+describe('blockVerdict', () => {
+  it('counts, per fraction, the blocks where the best sweepq median is at or better than the best optuna median', () => {
+    // Two fractions, 6 seeds in blocks of 3 (a 7th seed would be left out).
+    const results = [
+      { engine: 'sweepq', values: [[1, 1, 1, 5, 5, 5], [0, 0, 0, 0, 0, 0]] },
+      { engine: 'sweepq', values: [[3, 3, 3, 4, 4, 4], [9, 9, 9, 9, 9, 9]] },
+      { engine: 'optuna', values: [[2, 2, 2, 3, 3, 3], [0, 0, 0, 1, 1, 1]] },
+    ];
+    expect(blockVerdict(results, 2, 3, true)).toEqual({ blocks: 2, won: [1, 2] });
+    // Higher is better (hypervolume): sweepq's best is 3 then 5 against 2 then 3; 9 against 0 then 1.
+    expect(blockVerdict(results, 2, 3, false)).toEqual({ blocks: 2, won: [2, 2] });
+    expect(blockVerdict(results, 2, 4, true).blocks).toBe(1);
   });
 });
