@@ -41,6 +41,9 @@ const targets = {
       'browser/report-page.js': 'packages/report/src/browser/report-page.ts',
       'browser/sweep-index.js': 'packages/report/src/browser/sweep-index.ts',
     },
+    // Files read at run time from beside the bundle, copied as they are: `sweepq demo`'s default spec
+    // (services/cli/src/demo/default-spec.ts), so an installed project needs no checkout's examples/.
+    files: { 'quick-sweep.yaml': 'examples/quick-sweep.yaml' },
   },
 };
 
@@ -98,6 +101,7 @@ async function build(name) {
   for (const [file, source] of Object.entries(target.browserScripts ?? {})) {
     await esbuild.build({ entryPoints: [join(repo, source)], outfile: join(out, file), bundle: false, target: 'es2019', logLevel: 'warning' });
   }
+  for (const [file, source] of Object.entries(target.files ?? {})) await copyFile(join(repo, source), join(out, file));
   // Every third-party package the bundle imports must be a declared dependency, and every dependency imported.
   const imported = new Set();
   for (const file of Object.values(result.metafile.outputs)) {

@@ -21,11 +21,11 @@ function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   return { ...env, ...extra };
 }
 
-/** Run a CLI entry (TypeScript source) in `dir`, as `npm start` / `npx sweepq` would from the repository root. */
+/** Run the CLI (TypeScript source) in `dir`, as `npm start` (`sweepq demo`) / `npx sweepq` would from the repository root. */
 function run(entry: 'demo' | 'main', args: string[], env = cleanEnv()): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const file = join(root, 'services', 'cli', 'src', entry === 'demo' ? join('demo', 'main.ts') : 'main.ts');
+  const file = join(root, 'services', 'cli', 'src', 'main.ts');
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--conditions=source', '--import', tsx, file, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 240_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['--conditions=source', '--import', tsx, file, ...(entry === 'demo' ? ['demo'] : []), ...args], { cwd: dir, env, encoding: 'utf8', timeout: 240_000 }, (err, stdout, stderr) => {
       const code = err ? ((err as { code?: unknown }).code ?? null) : 0;
       resolve({ status: typeof code === 'number' ? code : null, stdout, stderr });
     });

@@ -144,7 +144,7 @@ export async function resolveCommandEnv(
     await access(bucketDir);
   } catch {
     throw new CliError(
-      `${file} names the demo's bucket folder ${bucketDir}, which does not exist; run npm start again, delete ${file}, ` +
+      `${file} names the demo's bucket folder ${bucketDir}, which does not exist; run sweepq demo again, delete ${file}, ` +
         'or set S3_ENDPOINT and S3_BUCKET to use another bucket',
     );
   }
@@ -186,7 +186,7 @@ export async function withContext<T>(fn: (ctx: never) => Promise<T>, opts: OpenC
       if (cmd.local || isSet(raw, 'S3_ENDPOINT') || isSet(raw, 'S3_BUCKET') || !(err instanceof StorageError)) throw err;
       throw new CliError(
         `${err.message}\nno bucket is configured: set S3_ENDPOINT (omit for AWS), S3_BUCKET and credentials (see README), ` +
-          `or run the demo first (npm start in a checkout of sweepq): later commands then read the demo's data through ${join(env.SWEEPQ_LOCAL_DIR, LOCAL_SETTINGS_FILE)}`,
+          `or run npx sweepq demo first (npm start in a checkout): later commands then read the demo's data through ${join(env.SWEEPQ_LOCAL_DIR, LOCAL_SETTINGS_FILE)}`,
       );
     }
     if (cmd.local) ctx.local = { file: cmd.local.file, settings: cmd.local.settings };

@@ -4,8 +4,8 @@ import { commonEnvShape, parseEnv } from '@sweepq/runtime';
 const cliEnvSchema = z.object({
   ...commonEnvShape,
   /**
-   * Folder of the demo's `local.json` (written by `npm start`); default `.sweepq`. With neither S3_ENDPOINT nor S3_BUCKET
-   * set, commands read the demo's data through it.
+   * Folder of the demo's `local.json` (written by `sweepq demo`, which `npm start` runs); default `.sweepq`. With
+   * neither S3_ENDPOINT nor S3_BUCKET set, commands read the demo's data through it.
    */
   SWEEPQ_LOCAL_DIR: z.string().min(1).default('.sweepq'),
 });

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerCancelCommand } from './commands/cancel.js';
 import { registerCoordinatorCommand } from './commands/coordinator.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerDownloadCommand } from './commands/download.js';
 import { registerExtendCommand } from './commands/extend.js';
 import { registerListCommand } from './commands/list.js';
@@ -21,6 +22,7 @@ import { cliVersion } from './version.js';
 
 /** Every command, in the order `sweepq --help` lists them. */
 const COMMANDS: readonly ((program: Command) => void)[] = [
+  registerDemoCommand,
   registerSubmitCommand,
   registerStatusCommand,
   registerExtendCommand,

@@ -89,12 +89,12 @@ describe('where a command finds its data', () => {
     await mkdir(broken, { recursive: true });
     await writeFile(join(broken, 'local.json'), '{"version": 1, "redisUrl": "http://x"');
     await expect(resolve(broken)).rejects.toThrow(CliError);
-    await expect(resolve(broken)).rejects.toThrow(/broken\/local\.json is not JSON .*run npm start again, or set S3_ENDPOINT and S3_BUCKET/);
+    await expect(resolve(broken)).rejects.toThrow(/broken\/local\.json is not JSON .*run sweepq demo again, or set S3_ENDPOINT and S3_BUCKET/);
     await writeFile(join(broken, 'local.json'), JSON.stringify({ ...settings(), redisUrl: 'http://x', version: 2 }));
     await expect(resolve(broken)).rejects.toThrow(/is not a sweepq local-stack file \(version: .*; redisUrl: /);
 
     const gone = join(dir, 'gone');
     await writeLocalSettings(gone, settings({ s3: { ...settings().s3, bucket: 'deleted' } }));
-    await expect(resolve(gone)).rejects.toThrow(/names the demo's bucket folder .*deleted, which does not exist; run npm start again/);
+    await expect(resolve(gone)).rejects.toThrow(/names the demo's bucket folder .*deleted, which does not exist; run sweepq demo again/);
   });
 });

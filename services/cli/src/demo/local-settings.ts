@@ -51,12 +51,12 @@ export async function readLocalSettings(dir: string): Promise<{ file: string; se
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new CliError(`${file} is not JSON (${(err as Error).message}); delete it and run npm start again, or set S3_ENDPOINT and S3_BUCKET`);
+    throw new CliError(`${file} is not JSON (${(err as Error).message}); delete it and run sweepq demo again, or set S3_ENDPOINT and S3_BUCKET`);
   }
   const r = localSettingsSchema.safeParse(parsed, { reportInput: true });
   if (!r.success) {
     const issues = formatZodIssues(r.error.issues).join('; ');
-    throw new CliError(`${file} is not a sweepq local-stack file (${issues}); delete it and run npm start again, or set S3_ENDPOINT and S3_BUCKET`);
+    throw new CliError(`${file} is not a sweepq local-stack file (${issues}); delete it and run sweepq demo again, or set S3_ENDPOINT and S3_BUCKET`);
   }
   return { file, settings: r.data };
 }

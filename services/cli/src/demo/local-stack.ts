@@ -11,14 +11,20 @@ import { CliError } from '../errors.js';
 import type { LocalStackSettings } from './local-settings.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-// services/cli/src/demo (or dist/demo): the repository is four folders up.
+// In a checkout (services/cli/src/demo or dist/demo) the repository is four folders up.
 const repoRoot = resolve(here, '..', '..', '..', '..');
 
-/** Entry points of the services, as TypeScript source run through tsx, or built JavaScript. */
-export function serviceEntry(service: 'coordinator' | 'worker'): { args: string[] } {
-  const fromSource = here.endsWith(join('cli', 'src', 'demo'));
-  const file = join(repoRoot, 'services', service, fromSource ? 'src' : 'dist', fromSource ? 'main.ts' : 'main.js');
-  return { args: fromSource ? ['--conditions=source', '--import', 'tsx', file] : [file] };
+/**
+ * How to start a service process: the workspace's TypeScript source through tsx or its built JavaScript
+ * (services/<service>/dist), from the repository root; or, in the published package (its bundle in dist/ beside bin/),
+ * the package's own `sweepq <service>` command, from the current folder.
+ */
+export function serviceEntry(service: 'coordinator' | 'worker'): { args: string[]; cwd: string } {
+  if (here.endsWith(join('cli', 'src', 'demo'))) {
+    return { args: ['--conditions=source', '--import', 'tsx', join(repoRoot, 'services', service, 'src', 'main.ts')], cwd: repoRoot };
+  }
+  if (here.endsWith(join('cli', 'dist', 'demo'))) return { args: [join(repoRoot, 'services', service, 'dist', 'main.js')], cwd: repoRoot };
+  return { args: [fileURLToPath(new URL('../bin/sweepq.js', import.meta.url)), service], cwd: process.cwd() };
 }
 
 /** A child process started by the local stack. */
@@ -41,7 +47,7 @@ export function startService(
 ): ManagedProcess {
   const out = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(process.execPath, entryArgs, {
-    cwd: repoRoot,
+    cwd: serviceEntry(service).cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
