@@ -307,8 +307,11 @@ describe('zombies: processes that pause or are cut off, then wake after a succes
     await waitFor('a first result', async () => (log.writes.some((w) => w.key.endsWith('/result.json')) ? true : undefined), 180_000, 100);
     const writesBefore = log.writes.length;
     proxy.delay(30_000);
-    // Every request and answer through the proxy now arrives 30 s late; what was in flight lands late too.
-    await waitFor('a write delivered late', async () => (log.writes.length > writesBefore ? true : undefined), 120_000, 500);
+    // Every request and answer through the proxy now arrives 30 s late; what was in flight lands late too. A read now
+    // takes a 60 s round trip, and the delay starts just as a trial committed, when workers are between trials: a worker
+    // starting its next trial reads the checkpoint pointer and heads metrics.jsonl before its first write (the pointer),
+    // which lands 150 s after the trial started; a fresh-clone CI run on a loaded machine saw no write within 120 s.
+    await waitFor('a write delivered late', async () => (log.writes.length > writesBefore ? true : undefined), 240_000, 500);
     proxy.heal();
     const record = await waitForSweep(world, sweepId, 300_000);
     expect(record.state).toBe('completed');
