@@ -309,6 +309,8 @@ export function blockVerdict(
   block: number,
   lowerIsBetter: boolean,
 ): { blocks: number; won: number[] } {
+  // Without a method of either engine there is nothing to compare (and Math.min of nothing is Infinity).
+  if (!results.some((m) => m.engine === 'sweepq') || !results.some((m) => m.engine === 'optuna')) return { blocks: 0, won: Array.from({ length: fractions }, () => 0) };
   const seeds = Math.min(...results.map((m) => m.values[0]?.length ?? 0));
   const blocks = Math.floor(seeds / block);
   const won = Array.from({ length: fractions }, (_, f) => {

@@ -111,5 +111,7 @@ describe('blockVerdict', () => {
     // Higher is better (hypervolume): sweepq's best is 3 then 5 against 2 then 3; 9 against 0 then 1.
     expect(blockVerdict(results, 2, 3, false)).toEqual({ blocks: 2, won: [2, 2] });
     expect(blockVerdict(results, 2, 4, true).blocks).toBe(1);
+    // One engine without a method: nothing to compare.
+    expect(blockVerdict(results.slice(0, 2), 2, 3, true)).toEqual({ blocks: 0, won: [0, 0] });
   });
 });

@@ -98,8 +98,10 @@ export class ParzenSearch {
    * strata of equal probability, each stratum goes to one trial in a seeded random order (its own order per
    * parameter), and the trial takes a uniformly random point in its stratum through the inverse CDF
    * ({@link parameterAtQuantile}); a beta parameter, which has no inverse here, is drawn at random. A categorical
-   * parameter with m values thus takes each value in n/m of the start-up trials (±1), where independent draws would
-   * repeat some and miss others. Undefined past the start-up (or without one). Depends only on (seed, index).
+   * parameter with m values thus takes each value in about n/m of the start-up trials (a stratum that straddles two
+   * values gives either), where independent draws would repeat some and miss others. A conditional parameter's strata
+   * are spread over all n trials, so only those where it applies keep theirs. Undefined past the start-up (or
+   * without one). Depends only on (seed, index, n).
    */
   private latinHypercubeDraw(index: number): TrialParams | undefined {
     const n = this.options.n_startup_trials - this.warmStart;
@@ -110,7 +112,8 @@ export class ParzenSearch {
       const ps = Object.hasOwn(this.spec.parameters, name) ? this.spec.parameters[name] : undefined;
       if (ps === undefined) return;
       const stratum = this.strata(d, n)[index] as number;
-      const u = Math.min(Math.max((stratum + jitter.next()) / n, Number.MIN_VALUE), below(1));
+      // Strictly inside (0, 1): Φ⁻¹ of the normal kinds stays finite and moderate even for a jitter of exactly 0.
+      const u = Math.min(Math.max((stratum + jitter.next()) / n, Number.EPSILON / n), below(1));
       combo[name] = parameterAtQuantile(ps, u) ?? sampleParameter(ps, jitter);
     });
     return applyConditions(this.spec, toTrialParams(combo));
