@@ -52,6 +52,22 @@ function logUniform(u: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(Math.exp(uniform(u, Math.log(lo), Math.log(hi))), below(hi)));
 }
 
+/** A normal kind's value for a standard normal deviate `z` (drawn by Box-Muller, or Φ⁻¹ of a stratified u). */
+function fromStandardNormal(spec: Extract<ParameterSpec, { kind: 'normal' | 'log_normal' | 'q_normal' | 'q_log_normal' }>, z: number): number {
+  switch (spec.kind) {
+    case 'normal':
+      return spec.mu + spec.sigma * z;
+    case 'log_normal':
+      return Math.exp(spec.mu + spec.sigma * z);
+    case 'q_normal':
+      return nearestMultiple(spec.mu + spec.sigma * z, spec.q, -Infinity, Infinity);
+    case 'q_log_normal': {
+      const { kLo, kHi } = quantizedRange(spec);
+      return nearestMultiple(Math.exp(spec.mu + spec.sigma * z), spec.q, kLo, kHi);
+    }
+  }
+}
+
 /**
  * The value at probability `u` in [0, 1) of a distribution drawn by inverting its CDF with one uniform number: the
  * categorical, uniform and log-uniform kinds and their quantized forms (what {@link sampleParameter} does with one
@@ -94,15 +110,10 @@ export function parameterAtQuantile(spec: ParameterSpec, u: number): ParamValue 
       return nearestMultiple(Math.exp(Math.log(lo) + u * (Math.log(hi) - Math.log(lo))), spec.q, kLo, kHi);
     }
     case 'normal':
-      return spec.mu + spec.sigma * normalQuantile(u);
     case 'log_normal':
-      return Math.exp(spec.mu + spec.sigma * normalQuantile(u));
     case 'q_normal':
-      return nearestMultiple(spec.mu + spec.sigma * normalQuantile(u), spec.q, -Infinity, Infinity);
-    case 'q_log_normal': {
-      const { kLo, kHi } = quantizedRange(spec);
-      return nearestMultiple(Math.exp(spec.mu + spec.sigma * normalQuantile(u)), spec.q, kLo, kHi);
-    }
+    case 'q_log_normal':
+      return fromStandardNormal(spec, normalQuantile(u));
     case 'constant':
     case 'beta':
     case 'q_beta':
@@ -128,15 +139,10 @@ export function sampleParameter(spec: ParameterSpec, rng: Rng): ParamValue {
       // One uniform number through the inverse CDF; the stream random search has always drawn.
       return parameterAtQuantile(spec, rng.next()) as ParamValue;
     case 'normal':
-      return spec.mu + spec.sigma * standardNormal(rng);
     case 'log_normal':
-      return Math.exp(spec.mu + spec.sigma * standardNormal(rng));
     case 'q_normal':
-      return nearestMultiple(spec.mu + spec.sigma * standardNormal(rng), spec.q, -Infinity, Infinity);
-    case 'q_log_normal': {
-      const { kLo, kHi } = quantizedRange(spec);
-      return nearestMultiple(Math.exp(spec.mu + spec.sigma * standardNormal(rng)), spec.q, kLo, kHi);
-    }
+    case 'q_log_normal':
+      return fromStandardNormal(spec, standardNormal(rng));
     case 'beta':
       return sampleBeta(rng, spec.a, spec.b);
     case 'q_beta': {
