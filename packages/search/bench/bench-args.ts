@@ -8,6 +8,7 @@ export function benchArgs(usage: string): {
   fail: (message: string) => never;
   int: (name: string, v: string | undefined) => number;
   list: <T extends string>(name: string, v: string | undefined, allowed: readonly T[]) => T[];
+  oneOf: <T extends string>(name: string, v: string | undefined, allowed: readonly T[]) => T;
   tableFiles: (table: string | undefined) => string[];
 } {
   const fail = (message: string): never => {
@@ -24,11 +25,13 @@ export function benchArgs(usage: string): {
     for (const x of xs) if (!(allowed as readonly string[]).includes(x)) fail(`--${name}: expected a comma-separated list of ${allowed.join(', ')}; got ${JSON.stringify(x)}`);
     return xs as T[];
   };
+  const oneOf = <T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T =>
+    (allowed as readonly (string | undefined)[]).includes(v) ? (v as T) : fail(`--${name}: expected ${allowed.join(' or ')}, got ${JSON.stringify(v)}`);
   const tableFiles = (table: string | undefined): string[] => {
     if (table === undefined) fail('--table: expected one or more table files (comma-separated)');
     const files = (table as string).split(',').filter((f) => f !== '');
     for (const f of files) if (!existsSync(f)) fail(`--table: ${f} does not exist; make it with npm run bench:table`);
     return files;
   };
-  return { fail, int, list, tableFiles };
+  return { fail, int, list, oneOf, tableFiles };
 }

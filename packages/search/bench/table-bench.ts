@@ -25,7 +25,6 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { STARTUP_DESIGNS } from '@sweepq/sweep-config';
-import type { StartupDesign } from '@sweepq/sweep-config';
 import { benchArgs } from './bench-args.js';
 import { readSavedRuns, savedField } from './saved-runs.js';
 import { readTable } from './table-format.js';
@@ -70,7 +69,7 @@ if (args.help) {
   console.log(usage);
   process.exit(0);
 }
-const { fail, int, list, tableFiles } = benchArgs(usage);
+const { fail, int, list, oneOf, tableFiles } = benchArgs(usage);
 const files = tableFiles(args.table);
 const SEEDS = int('seeds', args.seeds);
 /** Seeds FIRST_SEED … FIRST_SEED + SEEDS - 1 (another range shows how much of a difference is the seeds' luck). */
@@ -79,7 +78,7 @@ const BUDGET_EPOCHS = int('budget-epochs', args['budget-epochs']);
 const IN_FLIGHT = int('in-flight', args['in-flight']);
 const STARTUP = args.startup === undefined ? undefined : int('startup', args.startup);
 /** bayes.startup_design of every bayes method (sweepq's side only: Optuna's TPE has no such option). */
-const STARTUP_DESIGN = ((d: string): StartupDesign => ((STARTUP_DESIGNS as readonly string[]).includes(d) ? (d as StartupDesign) : fail(`--startup-design: expected ${STARTUP_DESIGNS.join(' or ')}, got ${JSON.stringify(d)}`)))(args['startup-design']);
+const STARTUP_DESIGN = oneOf('startup-design', args['startup-design'], STARTUP_DESIGNS);
 const MIN_ITER = int('min-iter', args['min-iter']);
 /** Seeds per block of the per-block verdict (printed when there are at least two blocks). */
 const BLOCK = int('block', args.block);

@@ -28,7 +28,7 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { STARTUP_DESIGNS } from '@sweepq/sweep-config';
-import type { MetricSpec, StartupDesign } from '@sweepq/sweep-config';
+import type { MetricSpec } from '@sweepq/sweep-config';
 import { benchArgs } from './bench-args.js';
 import { readSavedRuns, savedField } from './saved-runs.js';
 import { readTable } from './table-format.js';
@@ -68,7 +68,7 @@ if (args.help) {
   console.log(usage);
   process.exit(0);
 }
-const { fail, int, list, tableFiles } = benchArgs(usage);
+const { fail, int, list, oneOf, tableFiles } = benchArgs(usage);
 const files = tableFiles(args.table);
 const objectiveSets: MetricSpec[][] = (args.objectives ?? []).map((text) => {
   try {
@@ -86,7 +86,7 @@ const STARTUP = args.startup === undefined ? undefined : int('startup', args.sta
 /** Seeds per block of the per-block verdict (printed when there are at least two blocks). */
 const BLOCK = int('block', args.block);
 /** bayes.startup_design of every bayes method (sweepq's side only: Optuna's TPE has no such option). */
-const STARTUP_DESIGN = ((d: string): StartupDesign => ((STARTUP_DESIGNS as readonly string[]).includes(d) ? (d as StartupDesign) : fail(`--startup-design: expected ${STARTUP_DESIGNS.join(' or ')}, got ${JSON.stringify(d)}`)))(args['startup-design']);
+const STARTUP_DESIGN = oneOf('startup-design', args['startup-design'], STARTUP_DESIGNS);
 /** NSGA-II's population sized to the budget: five generations in it (Optuna's default 50 is nsga2). */
 const NSGA2_POPULATION = args['nsga2-population'] === undefined ? Math.max(2, Math.round(TRIALS / 5)) : int('nsga2-population', args['nsga2-population']);
 const JOBS = int('jobs', args.jobs);

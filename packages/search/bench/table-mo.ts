@@ -7,12 +7,12 @@
  * and hands back the rows its trials looked up, so both engines' hypervolumes come from {@link HypervolumeScale}.
  */
 import { METRIC_NAMES, paretoFront } from '@sweepq/sweep-config';
-import type { MetricGoal, MetricName, MetricSpec, StartupDesign, SweepSpec, TrialParams } from '@sweepq/sweep-config';
+import type { MetricGoal, MetricName, MetricSpec, SweepSpec, TrialParams } from '@sweepq/sweep-config';
 import { createSampler, hypervolume, planTrials } from '../src/index.js';
 import type { Observation } from '../src/index.js';
 import type { Table, TableRow } from './table-format.js';
 import { tableSpec } from './table-sim.js';
-import type { TableLookup } from './table-sim.js';
+import type { SimOptions, TableLookup } from './table-sim.js';
 
 /** sweepq's methods in this mode: random search, MOTPE (per-parameter estimators) and MOTPE multivariate. */
 export const MO_METHODS = ['random', 'motpe', 'motpe-mv'] as const;
@@ -83,14 +83,9 @@ export function moTableSpec(
   trials: number,
   inFlight: number,
   objectives: readonly MetricSpec[],
-  startup?: number,
-  startupDesign?: StartupDesign,
+  startup: Pick<SimOptions, 'startup' | 'startupDesign'> = {},
 ): SweepSpec {
-  const base = tableSpec(
-    table,
-    { method: method === 'random' ? 'random' : method === 'motpe-mv' ? 'tpe-mv' : 'tpe', seed, budget: { kind: 'epochs', amount: 1 }, inFlight, ...(startup === undefined ? {} : { startup }), ...(startupDesign === undefined ? {} : { startupDesign }) },
-    trials,
-  );
+  const base = tableSpec(table, { method: method === 'random' ? 'random' : method === 'motpe-mv' ? 'tpe-mv' : 'tpe', seed, budget: { kind: 'epochs', amount: 1 }, inFlight, ...startup }, trials);
   return { ...base, metric: objectives[0] as MetricSpec, objectives: [...objectives] };
 }
 
@@ -107,12 +102,12 @@ interface Running {
  */
 export function simulateMoSweep(
   lookup: TableLookup,
-  opts: { method: MoMethod; seed: number; trials: number; inFlight: number; objectives: readonly MetricSpec[]; startup?: number; startupDesign?: StartupDesign },
+  opts: { method: MoMethod; seed: number; trials: number; inFlight: number; objectives: readonly MetricSpec[] } & Pick<SimOptions, 'startup' | 'startupDesign'>,
 ): number[] {
   const table = lookup.table;
   const epochs = table.header.fixed.epochs;
   const rowIndex = new Map(table.rows.map((r, i) => [r, i]));
-  const spec = moTableSpec(table, opts.method, opts.seed, opts.trials, opts.inFlight, opts.objectives, opts.startup, opts.startupDesign);
+  const spec = moTableSpec(table, opts.method, opts.seed, opts.trials, opts.inFlight, opts.objectives, { startup: opts.startup, startupDesign: opts.startupDesign });
   const planned = spec.method === 'random' ? planTrials(spec).map((t) => t.params) : undefined;
   const sampler = spec.method === 'bayes' ? createSampler(spec) : undefined;
   const observations: Observation[] = [];
